@@ -1,0 +1,185 @@
+package namespace
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// Values of /proc/PID/setgroups.
+const (
+	// SetgroupsAllow lets processes in the user namespace call setgroups(2) once a
+	// GID map exists. Only a parent privileged over the namespace's parent may use it
+	// with a directly written GID map.
+	SetgroupsAllow = "allow"
+	// SetgroupsDeny makes setgroups(2) fail in the user namespace forever; the kernel
+	// requires it before an unprivileged process writes a GID map.
+	SetgroupsDeny = "deny"
+)
+
+// FormatIDMap returns the exact text to write to a uid_map or gid_map file: one
+// "container host size" line per entry. The kernel takes it in a single write.
+func FormatIDMap(maps []IDMap) []byte {
+	b := make([]byte, 0, len(maps)*24)
+	for _, m := range maps {
+		b = strconv.AppendUint(b, uint64(m.ContainerID), 10)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(m.HostID), 10)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(m.Size), 10)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// ParseIDMap parses the text of a uid_map or gid_map file (FormatIDMap's format, with
+// any amount of blank space between fields).
+func ParseIDMap(text []byte) ([]IDMap, error) {
+	var out []IDMap
+	for n, line := range strings.Split(string(text), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("id map line %d %q: want 3 fields", n+1, line)
+		}
+		var v [3]uint32
+		for i := range f {
+			x, err := strconv.ParseUint(f[i], 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("id map line %d %q: %w", n+1, line, err)
+			}
+			v[i] = uint32(x)
+		}
+		out = append(out, IDMap{ContainerID: v[0], HostID: v[1], Size: v[2]})
+	}
+	return out, nil
+}
+
+// OwnIDMap returns the single map of id to root inside: what an unprivileged process
+// may write without help.
+func OwnIDMap(id int) []IDMap { return []IDMap{{ContainerID: 0, HostID: uint32(id), Size: 1}} }
+
+// SetgroupsFor returns what a parent with real UID callerUID writes to the child's
+// /proc/PID/setgroups before the GID map gidMap (see facts on identity):
+//
+//   - root writes "allow", and the child must then call setgroups(0, NULL), or the
+//     parent's supplementary groups (host gid 0) stay in the sandbox;
+//   - an unprivileged parent writing its own single GID (or an empty map, meaning
+//     that) must write "deny", or the kernel refuses the GID map;
+//   - an unprivileged parent using newgidmap for a range writes nothing itself; the
+//     setting stays "allow" and the child should call setgroups(0, NULL) too.
+func SetgroupsFor(callerUID int, gidMap ...IDMap) string {
+	if callerUID == 0 {
+		return SetgroupsAllow
+	}
+	if len(gidMap) == 0 || (len(gidMap) == 1 && gidMap[0].Size == 1) {
+		return SetgroupsDeny
+	}
+	return SetgroupsAllow
+}
+
+// WriteIDMaps writes the ID maps of the user namespace of process pid, which must be
+// waiting for them (a user namespace's maps can be written once): first
+// /proc/PID/setgroups (skipped when setgroups is ""), then gid_map, then uid_map, each
+// in one write. Empty uid or gid means the caller's own effective ID mapped to 0.
+//
+// Root may write any maps over IDs it holds; an unprivileged caller may write only
+// its own single IDs, with setgroups "deny" (see SetgroupsFor), and needs RunNewIDMap
+// for anything else. Errors are *ProcWriteError.
+func WriteIDMaps(pid int, uid, gid []IDMap, setgroups string) error {
+	if len(uid) == 0 {
+		uid = OwnIDMap(os.Geteuid())
+	}
+	if len(gid) == 0 {
+		gid = OwnIDMap(os.Getegid())
+	}
+	dir := "/proc/" + strconv.Itoa(pid) + "/"
+	switch setgroups {
+	case "":
+	case SetgroupsAllow, SetgroupsDeny:
+		if err := writeProc(dir+"setgroups", []byte(setgroups)); err != nil {
+			return err
+		}
+	default:
+		return &ProcWriteError{Path: dir + "setgroups", Data: setgroups, Err: fmt.Errorf("%w: want %q or %q", ErrInvalid, SetgroupsAllow, SetgroupsDeny)}
+	}
+	if err := writeProc(dir+"gid_map", FormatIDMap(gid)); err != nil {
+		return err
+	}
+	return writeProc(dir+"uid_map", FormatIDMap(uid))
+}
+
+// writeProc writes data to a /proc file in a single write(2).
+func writeProc(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return &ProcWriteError{Path: path, Data: string(data), Err: err}
+	}
+	n, err := f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n != len(data) {
+		err = fmt.Errorf("short write: %d of %d bytes", n, len(data))
+	}
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return &ProcWriteError{Path: path, Data: string(data), Err: err}
+	}
+	return nil
+}
+
+// RunNewIDMap runs newgidmap and then newuidmap (the setuid helpers of the uidmap
+// package) on process pid, which must be waiting for its maps. The helpers check the
+// maps against /etc/subgid and /etc/subuid for the calling user; they leave setgroups
+// "allow" for a range and write "deny" themselves for a single own GID. Empty uid or
+// gid means the caller's own real ID mapped to 0. Errors are *HelperError, with what
+// the helper printed; a helper missing from PATH matches ErrNoHelper.
+func RunNewIDMap(pid int, uid, gid []IDMap) error {
+	if len(uid) == 0 {
+		uid = OwnIDMap(os.Getuid())
+	}
+	if len(gid) == 0 {
+		gid = OwnIDMap(os.Getgid())
+	}
+	if err := runHelper("newgidmap", pid, gid); err != nil {
+		return err
+	}
+	return runHelper("newuidmap", pid, uid)
+}
+
+// HelperArgs returns the arguments of newuidmap or newgidmap for pid and maps.
+func HelperArgs(pid int, maps []IDMap) []string {
+	args := make([]string, 0, 1+3*len(maps))
+	args = append(args, strconv.Itoa(pid))
+	for _, m := range maps {
+		args = append(args,
+			strconv.FormatUint(uint64(m.ContainerID), 10),
+			strconv.FormatUint(uint64(m.HostID), 10),
+			strconv.FormatUint(uint64(m.Size), 10))
+	}
+	return args
+}
+
+func runHelper(helper string, pid int, maps []IDMap) error {
+	args := HelperArgs(pid, maps)
+	path, err := exec.LookPath(helper)
+	if err != nil {
+		return &HelperError{Helper: helper, Args: args, Err: fmt.Errorf("%w: %w (install the uidmap package)", ErrNoHelper, err)}
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(path, args...)
+	cmd.Stderr = &stderr
+	cmd.Stdout = &stderr
+	if err := cmd.Run(); err != nil {
+		return &HelperError{Helper: helper, Args: args, Stderr: strings.TrimSpace(stderr.String()), Err: err}
+	}
+	return nil
+}

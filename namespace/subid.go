@@ -1,0 +1,133 @@
+package namespace
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+)
+
+// The files that grant subordinate IDs, read by newuidmap and newgidmap. Both are
+// keyed by user name or numeric UID (never by group).
+const (
+	SubUIDFile = "/etc/subuid"
+	SubGIDFile = "/etc/subgid"
+)
+
+// A SubIDRange is a range of subordinate IDs granted to a user: Count IDs from Start.
+type SubIDRange struct {
+	Start uint32 `json:"start"`
+	Count uint32 `json:"count"`
+}
+
+// Contains reports whether the Size host IDs of m starting at m.HostID all lie in r.
+func (r SubIDRange) Contains(m IDMap) bool {
+	return uint64(m.HostID) >= uint64(r.Start) &&
+		uint64(m.HostID)+uint64(m.Size) <= uint64(r.Start)+uint64(r.Count)
+}
+
+// SubIDRanges returns the ranges that file (in /etc/subuid format: "name:start:count"
+// per line) grants to user, matched by name or, when uid >= 0, by numeric UID, in file
+// order. A missing file grants nothing and is not an error. Malformed lines are
+// skipped, as newuidmap does.
+func SubIDRanges(file, user string, uid int) ([]SubIDRange, error) {
+	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	numeric := ""
+	if uid >= 0 {
+		numeric = strconv.Itoa(uid)
+	}
+	var out []SubIDRange
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		fields := strings.Split(line, ":")
+		if len(fields) != 3 {
+			continue
+		}
+		name := fields[0]
+		if name == "" || (name != user && name != numeric) {
+			continue
+		}
+		start, err1 := strconv.ParseUint(fields[1], 10, 32)
+		count, err2 := strconv.ParseUint(fields[2], 10, 32)
+		if err1 != nil || err2 != nil || count == 0 || start+count-1 > math.MaxUint32-1 {
+			continue
+		}
+		out = append(out, SubIDRange{Start: uint32(start), Count: uint32(count)})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	return out, nil
+}
+
+// userName returns the login name of uid, or "" when it has none.
+func userName(uid int) string {
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}
+
+// DefaultRangeMaps builds the maps a rootless container engine uses by default
+// (Podman's rootless default, the shape of its --userns=auto): container ID 0 is the
+// caller's own uid (gid), and container IDs 1..N are the subordinate ranges that
+// /etc/subuid (/etc/subgid) grants to the user uid, one entry per range, in file order.
+// It fails with an error matching ErrNoSubIDs when either file grants nothing.
+// The maps need newuidmap and newgidmap (see RunNewIDMap) unless the caller is root.
+func DefaultRangeMaps(uid, gid int) (uidMap, gidMap []IDMap, err error) {
+	name := userName(uid)
+	uidMap, err = rangeMaps(SubUIDFile, name, uid, uint32(uid))
+	if err != nil {
+		return nil, nil, err
+	}
+	gidMap, err = rangeMaps(SubGIDFile, name, uid, uint32(gid))
+	if err != nil {
+		return nil, nil, err
+	}
+	return uidMap, gidMap, nil
+}
+
+func rangeMaps(file, name string, uid int, own uint32) ([]IDMap, error) {
+	ranges, err := SubIDRanges(file, name, uid)
+	if err != nil {
+		return nil, err
+	}
+	if len(ranges) == 0 {
+		who := strconv.Itoa(uid)
+		if name != "" {
+			who = name + " (" + who + ")"
+		}
+		return nil, fmt.Errorf("%w: %s grants no range to user %s", ErrNoSubIDs, file, who)
+	}
+	maps := []IDMap{{ContainerID: 0, HostID: own, Size: 1}}
+	next := uint64(1)
+	for _, r := range ranges {
+		size := uint64(r.Count)
+		// Container IDs stop below 2^32-1, which the kernel never maps.
+		if room := uint64(math.MaxUint32) - next; size > room {
+			size = room
+		}
+		if size == 0 {
+			break
+		}
+		maps = append(maps, IDMap{ContainerID: uint32(next), HostID: r.Start, Size: uint32(size)})
+		next += size
+	}
+	return maps, nil
+}

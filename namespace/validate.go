@@ -1,0 +1,280 @@
+package namespace
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxIDMapEntries is the number of lines the kernel accepts in uid_map or gid_map
+// (since Linux 4.15; 5 before).
+const MaxIDMapEntries = 340
+
+// maxIDMapText is the size a map write must stay below: the kernel takes one write of
+// less than a page.
+const maxIDMapText = 4096
+
+// validator holds what Validate reads from the host, so that tests can point the
+// subordinate ID files elsewhere.
+type validator struct {
+	subuid, subgid string
+}
+
+// Validate checks s for a caller with the given real UID and GID (usually
+// os.Getuid() and os.Getgid()) and returns the first problem as a typed error:
+//
+//   - *NamespaceError (matching ErrInvalid) for an unknown kind or mode, a Join without
+//     a path or with a path that is not a namespace of that kind, clock offsets without
+//     a new time namespace, or a new user namespace combined with joining another kind
+//     without joining a user namespace too;
+//   - *IDMapError (matching ErrInvalid) for maps without a new user namespace, empty or
+//     overflowing or overlapping ranges, too many entries, or, for a non-root caller,
+//     maps that are neither the caller's own single ID nor granted by /etc/subuid or
+//     /etc/subgid;
+//   - *HelperError (matching ErrNoHelper) when such granted maps need newuidmap or
+//     newgidmap and they are not on PATH;
+//   - *NamespaceError matching ErrNotSupported when the kernel lacks a requested kind.
+func (s *Spec) Validate(callerUID, callerGID int) error {
+	return s.validate(callerUID, callerGID, validator{subuid: SubUIDFile, subgid: SubGIDFile})
+}
+
+func (s *Spec) validate(callerUID, callerGID int, v validator) error {
+	// Walk kinds in a fixed order so that the error reported is deterministic.
+	keys := make([]string, 0, len(s.NS))
+	for k := range s.NS {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	for _, name := range keys {
+		k := Kind(name)
+		if err := checkKind(k, s.NS[k]); err != nil {
+			return err
+		}
+	}
+
+	userMode := s.Mode(User)
+	if userMode == New {
+		for _, name := range keys {
+			k := Kind(name)
+			if k == User || s.NS[k].Mode != Join {
+				continue
+			}
+			return &NamespaceError{Kind: k, Path: s.NS[k].Path, Err: errors.New(
+				"cannot join while creating a new user namespace: setns needs CAP_SYS_ADMIN in the user namespace " +
+					"that owns the target, and the new user namespace does not own it; join the owning user " +
+					"namespace instead of creating one")}
+		}
+	}
+
+	if s.Time != nil && s.Mode(Time) != New {
+		return &NamespaceError{Kind: Time, Err: errors.New("clock offsets need a new time namespace")}
+	}
+
+	if userMode != New {
+		if len(s.UIDMap) > 0 {
+			return &IDMapError{Which: "uid", Index: 0, Map: s.UIDMap[0], Reason: "ID maps need a new user namespace"}
+		}
+		if len(s.GIDMap) > 0 {
+			return &IDMapError{Which: "gid", Index: 0, Map: s.GIDMap[0], Reason: "ID maps need a new user namespace"}
+		}
+		return nil
+	}
+	if err := checkUserNSEnabled(); err != nil {
+		return err
+	}
+	if err := checkMaps("uid", s.UIDMap); err != nil {
+		return err
+	}
+	if err := checkMaps("gid", s.GIDMap); err != nil {
+		return err
+	}
+	if callerUID == 0 {
+		return nil
+	}
+	name := userName(callerUID)
+	if err := checkGranted("uid", s.UIDMap, uint32(callerUID), v.subuid, name, callerUID, "newuidmap"); err != nil {
+		return err
+	}
+	return checkGranted("gid", s.GIDMap, uint32(callerGID), v.subgid, name, callerUID, "newgidmap")
+}
+
+// checkKind checks one entry of Spec.NS.
+func checkKind(k Kind, c Config) error {
+	if !k.Valid() {
+		return &NamespaceError{Kind: k, Err: fmt.Errorf("unknown kind %q (want one of %v)", string(k), Kinds)}
+	}
+	switch c.Mode {
+	case "", Host:
+		if c.Path != "" {
+			return &NamespaceError{Kind: k, Path: c.Path, Err: errors.New("a path is only used with mode join")}
+		}
+	case New:
+		if c.Path != "" {
+			return &NamespaceError{Kind: k, Path: c.Path, Err: errors.New("a path is only used with mode join")}
+		}
+		if err := kernelHas(k); err != nil {
+			return err
+		}
+	case Join:
+		if c.Path == "" {
+			return &NamespaceError{Kind: k, Err: errors.New("mode join needs a path such as /proc/PID/ns/" + string(k))}
+		}
+		if err := kernelHas(k); err != nil {
+			return err
+		}
+		if err := CheckPath(k, c.Path); err != nil {
+			return err
+		}
+	default:
+		return &NamespaceError{Kind: k, Err: fmt.Errorf("unknown mode %q (want host, new or join)", string(c.Mode))}
+	}
+	return nil
+}
+
+// kernelHas reports, as a *NamespaceError matching ErrNotSupported, a kind that the
+// running kernel lacks: it has no /proc/self/ns entry.
+func kernelHas(k Kind) error {
+	if _, err := os.Lstat(k.Path(0)); err != nil {
+		return &NamespaceError{Kind: k, Err: fmt.Errorf("%w: %s namespaces (%s: %v)", ErrNotSupported, k, k.Path(0), err)}
+	}
+	return nil
+}
+
+// checkUserNSEnabled reports user namespaces disabled by sysctl.
+func checkUserNSEnabled() error {
+	b, err := os.ReadFile("/proc/sys/user/max_user_namespaces")
+	if err == nil && strings.TrimSpace(string(b)) == "0" {
+		return &NamespaceError{Kind: User, Err: fmt.Errorf("%w: user namespaces are disabled (user.max_user_namespaces = 0)", ErrNotSupported)}
+	}
+	return nil
+}
+
+// CheckPath opens path and checks with the NS_GET_NSTYPE ioctl that it is a namespace
+// of kind k. It returns a *NamespaceError otherwise.
+func CheckPath(k Kind, path string) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return &NamespaceError{Kind: k, Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	got, err := fdKind(fd)
+	if err != nil {
+		return &NamespaceError{Kind: k, Path: path, Err: err}
+	}
+	if got != k {
+		return &NamespaceError{Kind: k, Path: path, Err: fmt.Errorf("is a %s namespace, not %s", got, k)}
+	}
+	return nil
+}
+
+// fdKind returns the kind of the namespace open at fd.
+func fdKind(fd int) (Kind, error) {
+	t, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE)
+	if err != nil {
+		if errors.Is(err, unix.ENOTTY) || errors.Is(err, unix.EINVAL) {
+			return "", fmt.Errorf("not a namespace file (NS_GET_NSTYPE: %w)", err)
+		}
+		return "", fmt.Errorf("NS_GET_NSTYPE: %w", err)
+	}
+	for _, k := range Kinds {
+		if k.CloneFlag() == uintptr(t) {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown namespace type %#x", t)
+}
+
+// checkMaps checks the shape of one map list: sizes, overflow, overlap, count.
+func checkMaps(which string, maps []IDMap) error {
+	if len(maps) > MaxIDMapEntries {
+		return &IDMapError{Which: which, Index: -1, Reason: fmt.Sprintf("%d entries, the kernel accepts at most %d", len(maps), MaxIDMapEntries)}
+	}
+	for i, m := range maps {
+		if m.Size == 0 {
+			return &IDMapError{Which: which, Index: i, Map: m, Reason: "size is zero"}
+		}
+		// The kernel never maps 2^32-1 (it is the invalid ID (uid_t)-1): a range may
+		// end at 2^32-2 at most.
+		if uint64(m.ContainerID)+uint64(m.Size) > 0xFFFFFFFF {
+			return &IDMapError{Which: which, Index: i, Map: m, Reason: "container range overflows uint32"}
+		}
+		if uint64(m.HostID)+uint64(m.Size) > 0xFFFFFFFF {
+			return &IDMapError{Which: which, Index: i, Map: m, Reason: "host range overflows uint32"}
+		}
+		for j := 0; j < i; j++ {
+			o := maps[j]
+			if overlap(m.ContainerID, m.Size, o.ContainerID, o.Size) {
+				return &IDMapError{Which: which, Index: i, Map: m, Reason: fmt.Sprintf("container range overlaps entry %d (%s)", j, o)}
+			}
+			if overlap(m.HostID, m.Size, o.HostID, o.Size) {
+				return &IDMapError{Which: which, Index: i, Map: m, Reason: fmt.Sprintf("host range overlaps entry %d (%s)", j, o)}
+			}
+		}
+	}
+	if n := len(FormatIDMap(maps)); n >= maxIDMapText {
+		return &IDMapError{Which: which, Index: -1, Reason: fmt.Sprintf("map text is %d bytes, the kernel accepts less than %d", n, maxIDMapText)}
+	}
+	return nil
+}
+
+func overlap(a, an, b, bn uint32) bool {
+	return uint64(a) < uint64(b)+uint64(bn) && uint64(b) < uint64(a)+uint64(an)
+}
+
+// ownSingle reports whether maps is empty (meaning the caller's own ID) or the single
+// map of the caller's own ID.
+func ownSingle(maps []IDMap, own uint32) bool {
+	return len(maps) == 0 || (len(maps) == 1 && maps[0].HostID == own && maps[0].Size == 1)
+}
+
+// checkGranted checks, for a non-root caller, that every entry of maps is the
+// caller's own ID or lies in a range that file grants, and that helper is on PATH
+// when a grant is needed.
+func checkGranted(which string, maps []IDMap, own uint32, file, name string, uid int, helper string) error {
+	if ownSingle(maps, own) {
+		return nil
+	}
+	ranges, err := SubIDRanges(file, name, uid)
+	if err != nil {
+		return &IDMapError{Which: which, Index: -1, Reason: err.Error()}
+	}
+	who := name
+	if who == "" {
+		who = fmt.Sprint(uid)
+	}
+	for i, m := range maps {
+		if m.HostID == own && m.Size == 1 {
+			continue
+		}
+		granted := false
+		for _, r := range ranges {
+			if r.Contains(m) {
+				granted = true
+				break
+			}
+		}
+		if !granted {
+			return &IDMapError{Which: which, Index: i, Map: m, Reason: fmt.Sprintf(
+				"an unprivileged caller may map only its own ID (%d) or IDs that %s grants to user %s", own, file, who)}
+		}
+	}
+	if _, err := exec.LookPath(helper); err != nil {
+		return &HelperError{Helper: helper, Err: fmt.Errorf("%w: %w (install the uidmap package)", ErrNoHelper, err)}
+	}
+	return nil
+}
+
+// UseHelper reports whether the ID maps of a new user namespace must be written by
+// newuidmap and newgidmap (RunNewIDMap) rather than directly (WriteIDMaps): true for a
+// non-root caller whose maps are anything but its own single IDs.
+func UseHelper(callerUID, callerGID int, uidMap, gidMap []IDMap) bool {
+	if callerUID == 0 {
+		return false
+	}
+	return !ownSingle(uidMap, uint32(callerUID)) || !ownSingle(gidMap, uint32(callerGID))
+}
