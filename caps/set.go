@@ -57,8 +57,11 @@ func (s Set) Has(c Cap) bool { return c >= 0 && c < 64 && s&(1<<c) != 0 }
 // Len returns the number of capabilities in s.
 func (s Set) Len() int { return bits.OnesCount64(uint64(s)) }
 
-// List returns the capabilities in s in ascending order.
+// List returns the capabilities in s in ascending order, or nil for the empty set.
 func (s Set) List() []Cap {
+	if s == 0 {
+		return nil
+	}
 	l := make([]Cap, 0, s.Len())
 	for m := uint64(s); m != 0; m &= m - 1 {
 		l = append(l, Cap(bits.TrailingZeros64(m)))
@@ -66,8 +69,12 @@ func (s Set) List() []Cap {
 	return l
 }
 
-// Names returns the names of the capabilities in s ("CAP_CHOWN", ...) in ascending order.
+// Names returns the names of the capabilities in s ("CAP_CHOWN", ...) in ascending order,
+// or nil for the empty set.
 func (s Set) Names() []string {
+	if s == 0 {
+		return nil
+	}
 	l := make([]string, 0, s.Len())
 	for _, c := range s.List() {
 		l = append(l, c.String())
