@@ -75,7 +75,7 @@ type Sets struct {
 // but a root process loses them at execve.
 func (s Sets) Validate() error {
 	for _, r := range []struct {
-		set, of string
+		set, of  string
 		sub, sup Set
 	}{
 		{"effective", "permitted", s.Effective, s.Permitted},
