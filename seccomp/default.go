@@ -1,0 +1,103 @@
+package seccomp
+
+import (
+	"encoding/json"
+	"slices"
+	"sync"
+
+	moby "github.com/moby/profiles/seccomp"
+)
+
+// dockerJSON is Docker's default profile (github.com/moby/profiles/seccomp) in its
+// file form, marshalled once.
+var dockerJSON = sync.OnceValues(func() ([]byte, error) {
+	return json.Marshal(moby.DefaultProfile())
+})
+
+// Default returns Docker's default profile resolved for the native architecture, the
+// running kernel and the given capabilities ("CAP_SYS_ADMIN" form, the bounding set of
+// the sandbox): the rules Docker gates on a capability, an architecture or a minimum
+// kernel are kept or dropped, and names the native architecture lacks are dropped.
+// Calls no rule matches fail with EPERM.
+//
+// One change to Docker's rules: clone3 always fails with ENOSYS, also with
+// CAP_SYS_ADMIN (where Docker allows it), so that its flags, which BPF cannot read,
+// never bypass the profile's view of clone; a leading rule says so.
+func Default(capabilities []string) Profile {
+	data, err := dockerJSON()
+	if err != nil {
+		panic("seccomp: marshalling Docker's default profile: " + err.Error())
+	}
+	p, err := ParseJSON(data, capabilities)
+	if err != nil {
+		panic("seccomp: Docker's default profile: " + err.Error())
+	}
+	return withClone3ENOSYS(p)
+}
+
+// PodmanDefault returns Default's rules with ENOSYS as the answer to calls no rule
+// matches, Podman's choice (containers-common's seccomp.json, defaultErrnoRet 38): a
+// syscall newer than the profile then looks unimplemented, and libc falls back to an
+// older one instead of failing with EPERM.
+//
+// Like Podman's file it keeps EPERM for the calls the profile knows and refuses: a
+// trailing rule answers EPERM for every name that Default mentions in any rule,
+// conditional or not, but that was not allowed (clone with namespace flags, mount,
+// unshare, personality with other values, socket for other families, ...), so only
+// calls Docker's profile never mentions get ENOSYS. What differs from
+// containers-common's file itself: that file also refuses a few calls Docker allows
+// (vmsplice, userfaultfd, io_pgetevents, ...) and gates socket(AF_NETLINK,
+// NETLINK_AUDIT) on CAP_AUDIT_WRITE; load it with ParseJSON to get exactly that.
+func PodmanDefault(capabilities []string) Profile {
+	p := Default(capabilities)
+	p.DefaultErrno = errnoENOSYS
+	full, err := dockerJSON()
+	if err != nil {
+		panic("seccomp: marshalling Docker's default profile: " + err.Error())
+	}
+	var f struct {
+		Syscalls []struct {
+			Names []string `json:"names"`
+		} `json:"syscalls"`
+	}
+	if err := json.Unmarshal(full, &f); err != nil {
+		panic("seccomp: Docker's default profile: " + err.Error())
+	}
+	unconditional := map[string]bool{}
+	for _, r := range p.Syscalls {
+		if len(r.Args) == 0 {
+			for _, n := range r.Names {
+				unconditional[n] = true
+			}
+		}
+	}
+	var deny []string
+	for _, s := range f.Syscalls {
+		for _, n := range s.Names {
+			if _, ok := nativeNumber(n); ok && !unconditional[n] && !slices.Contains(deny, n) {
+				deny = append(deny, n)
+			}
+		}
+	}
+	if len(deny) > 0 {
+		p.Syscalls = append(p.Syscalls, Rule{Names: deny, Action: ActErrno, Errno: errnoEPERM})
+	}
+	return p
+}
+
+// withClone3ENOSYS puts a clone3 → ENOSYS rule first and removes clone3 from the rules
+// after it.
+func withClone3ENOSYS(p Profile) Profile {
+	rules := []Rule{{Names: []string{"clone3"}, Action: ActErrno, Errno: errnoENOSYS}}
+	for _, r := range p.Syscalls {
+		if i := slices.Index(r.Names, "clone3"); i >= 0 {
+			r.Names = slices.Delete(slices.Clone(r.Names), i, i+1)
+			if len(r.Names) == 0 {
+				continue
+			}
+		}
+		rules = append(rules, r)
+	}
+	p.Syscalls = rules
+	return p
+}
