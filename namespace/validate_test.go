@@ -1,0 +1,150 @@
+package namespace
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func spec(ns map[Kind]Config, uid, gid []IDMap) *Spec {
+	return &Spec{NS: ns, UIDMap: uid, GIDMap: gid}
+}
+
+func TestValidate(t *testing.T) {
+	newUser := map[Kind]Config{User: {Mode: New}}
+	cases := []struct {
+		name     string
+		spec     *Spec
+		uid, gid int
+		// want is nil for success, else the sentinel the error must match.
+		want error
+		// as is a pointer to the typed error the error must be, if set.
+		as any
+	}{
+		{name: "empty", spec: &Spec{}},
+		{name: "all new", spec: spec(map[Kind]Config{User: {Mode: New}, Mount: {Mode: New}, PID: {Mode: New}, Net: {Mode: New}, IPC: {Mode: New}, UTS: {Mode: New}, Cgroup: {Mode: New}}, nil, nil)},
+		{name: "unknown kind", spec: spec(map[Kind]Config{"bogus": {Mode: New}}, nil, nil), want: ErrInvalid, as: new(*NamespaceError)},
+		{name: "unknown mode", spec: spec(map[Kind]Config{Net: {Mode: "borrow"}}, nil, nil), want: ErrInvalid, as: new(*NamespaceError)},
+		{name: "path with new", spec: spec(map[Kind]Config{Net: {Mode: New, Path: "/proc/self/ns/net"}}, nil, nil), want: ErrInvalid},
+		{name: "join without path", spec: spec(map[Kind]Config{Net: {Mode: Join}}, nil, nil), want: ErrInvalid, as: new(*NamespaceError)},
+		{name: "join missing path", spec: spec(map[Kind]Config{Net: {Mode: Join, Path: "/nonexistent/ns/net"}}, nil, nil), want: ErrInvalid},
+		{name: "join not a namespace", spec: spec(map[Kind]Config{Net: {Mode: Join, Path: "/etc/passwd"}}, nil, nil), want: ErrInvalid},
+		{name: "join wrong kind", spec: spec(map[Kind]Config{Net: {Mode: Join, Path: "/proc/self/ns/uts"}}, nil, nil), want: ErrInvalid},
+		{name: "join net", spec: spec(map[Kind]Config{Net: {Mode: Join, Path: "/proc/self/ns/net"}}, nil, nil)},
+		{name: "join user and net", spec: spec(map[Kind]Config{User: {Mode: Join, Path: "/proc/self/ns/user"}, Net: {Mode: Join, Path: "/proc/self/ns/net"}}, nil, nil)},
+		{name: "new user joins net", spec: spec(map[Kind]Config{User: {Mode: New}, Net: {Mode: Join, Path: "/proc/self/ns/net"}}, nil, nil), want: ErrInvalid, as: new(*NamespaceError)},
+		{name: "offsets without time ns", spec: &Spec{Time: &TimeOffsets{Monotonic: 1}}, want: ErrInvalid},
+		{name: "maps without user ns", spec: spec(nil, []IDMap{{0, 0, 1}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "gid maps with joined user ns", spec: spec(map[Kind]Config{User: {Mode: Join, Path: "/proc/self/ns/user"}}, nil, []IDMap{{0, 0, 1}}), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "root range", spec: spec(newUser, []IDMap{{0, 100000, 65536}}, []IDMap{{0, 100000, 65536}})},
+		{name: "root multi", spec: spec(newUser, []IDMap{{0, 0, 1}, {1, 100000, 65536}}, nil)},
+		{name: "zero size", spec: spec(newUser, []IDMap{{0, 0, 0}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "container overflow", spec: spec(newUser, []IDMap{{0xFFFFFFF0, 0, 16}}, nil), want: ErrInvalid},
+		{name: "container at limit", spec: spec(newUser, []IDMap{{0xFFFFFFF0, 0, 15}}, nil)},
+		{name: "host overflow", spec: spec(newUser, nil, []IDMap{{0, 0xFFFFFFFF, 1}}), want: ErrInvalid},
+		{name: "inside overlap", spec: spec(newUser, []IDMap{{0, 0, 10}, {9, 1000, 5}}, nil), want: ErrInvalid},
+		{name: "outside overlap", spec: spec(newUser, nil, []IDMap{{0, 1000, 10}, {100, 1005, 1}}), want: ErrInvalid},
+		{name: "adjacent", spec: spec(newUser, []IDMap{{0, 1000, 10}, {10, 1010, 10}}, nil)},
+		{name: "too many", spec: spec(newUser, make([]IDMap, MaxIDMapEntries+1), nil), want: ErrInvalid},
+		{name: "unprivileged own", spec: spec(newUser, []IDMap{{0, 1000, 1}}, []IDMap{{0, 1000, 1}}), uid: 1000, gid: 1000},
+		{name: "unprivileged default", spec: spec(newUser, nil, nil), uid: 1000, gid: 1000},
+		{name: "unprivileged other id", spec: spec(newUser, []IDMap{{0, 0, 1}}, nil), uid: 1000, gid: 1000, want: ErrInvalid, as: new(*IDMapError)},
+		{name: "unprivileged range", spec: spec(newUser, []IDMap{{0, 1000, 1}, {1, 100000, 65536}}, nil), uid: 1000, gid: 1000, want: ErrInvalid},
+	}
+	// The real /etc/subuid may grant ranges; validate against empty files so the
+	// table does not depend on the host.
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v := validator{subuid: empty, subgid: empty}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.spec.validate(c.uid, c.gid, v)
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Validate = %v, want an error matching %v", err, c.want)
+			}
+			switch as := c.as.(type) {
+			case **NamespaceError:
+				if !errors.As(err, as) {
+					t.Fatalf("Validate = %T %v, want *NamespaceError", err, err)
+				}
+			case **IDMapError:
+				if !errors.As(err, as) {
+					t.Fatalf("Validate = %T %v, want *IDMapError", err, err)
+				}
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func TestValidateNamesEntry(t *testing.T) {
+	s := spec(map[Kind]Config{User: {Mode: New}}, nil, []IDMap{{0, 1000, 10}, {20, 2000, 5}, {100, 1005, 1}})
+	err := s.Validate(0, 0)
+	var me *IDMapError
+	if !errors.As(err, &me) {
+		t.Fatalf("Validate = %v, want *IDMapError", err)
+	}
+	if me.Which != "gid" || me.Index != 2 || me.Map != (IDMap{100, 1005, 1}) {
+		t.Fatalf("error names %s entry %d %v, want gid entry 2", me.Which, me.Index, me.Map)
+	}
+}
+
+func TestValidateTime(t *testing.T) {
+	s := &Spec{Time: &TimeOffsets{Monotonic: 1e9, Boottime: -1e9}}
+	s.Set(Time, Config{Mode: New})
+	err := s.Validate(0, 0)
+	if _, statErr := os.Stat("/proc/self/ns/time"); statErr != nil {
+		if !errors.Is(err, ErrNotSupported) || errors.Is(err, ErrInvalid) {
+			t.Fatalf("Validate without time namespaces = %v, want ErrNotSupported only", err)
+		}
+		t.Skipf("kernel lacks time namespaces: %v", statErr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidateSubIDGrants(t *testing.T) {
+	dir := t.TempDir()
+	subuid := filepath.Join(dir, "subuid")
+	subgid := filepath.Join(dir, "subgid")
+	if err := os.WriteFile(subuid, []byte("someone:300000:10\n1000:100000:65536\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(subgid, []byte("1000:200000:65536\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v := validator{subuid: subuid, subgid: subgid}
+	newUser := map[Kind]Config{User: {Mode: New}}
+	ok := spec(newUser, []IDMap{{0, 1000, 1}, {1, 100000, 65536}}, []IDMap{{0, 1000, 1}, {1, 200000, 1000}})
+	if err := ok.validate(1000, 1000, v); err != nil {
+		t.Fatalf("granted ranges: %v", err)
+	}
+	if !UseHelper(1000, 1000, ok.UIDMap, ok.GIDMap) {
+		t.Error("UseHelper = false for granted ranges")
+	}
+	if UseHelper(1000, 1000, nil, []IDMap{{0, 1000, 1}}) || UseHelper(0, 0, ok.UIDMap, ok.GIDMap) {
+		t.Error("UseHelper = true for an own-ID map or a root caller")
+	}
+	for _, bad := range []*Spec{
+		spec(newUser, []IDMap{{0, 300000, 10}}, nil),              // someone else's range
+		spec(newUser, []IDMap{{0, 100000, 65537}}, nil),           // past the end
+		spec(newUser, nil, []IDMap{{0, 1000, 1}, {1, 100000, 1}}), // a uid range used as gid
+	} {
+		err := bad.validate(1000, 1000, v)
+		var me *IDMapError
+		if !errors.As(err, &me) || !errors.Is(err, ErrInvalid) {
+			t.Errorf("%v / %v: Validate = %v, want *IDMapError", bad.UIDMap, bad.GIDMap, err)
+		}
+	}
+}
