@@ -16,9 +16,10 @@ var enabled = sync.OnceValue(goselinux.GetEnabled)
 func Enabled() bool { return enabled() }
 
 // Inspect returns the current label of process pid (the caller when pid is 0), read
-// from /proc/PID/attr/current. Where SELinux is disabled it returns "" and a nil error:
-// an unlabelled process is the normal state of such a host, not a failure (the file
-// exists but the kernel answers EINVAL, as no LSM owns it).
+// from /proc/PID/attr/current. Where SELinux is disabled it returns "" and a nil error,
+// without reading the file: an unlabelled process is the normal state of such a host,
+// not a failure. (The file then answers EINVAL, or holds another LSM's label, such as
+// AppArmor's, which is not an SELinux context.)
 func Inspect(pid int) (string, error) {
 	if !Enabled() {
 		return "", nil
