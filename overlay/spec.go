@@ -1,0 +1,198 @@
+package overlay
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Driver chooses the overlay implementation.
+type Driver string
+
+// The drivers. The zero Driver is Auto.
+const (
+	// Auto uses the kernel driver where it works (see KernelInUserNS) and
+	// fuse-overlayfs otherwise.
+	Auto Driver = "auto"
+	// Kernel uses the kernel's overlayfs.
+	Kernel Driver = "kernel"
+	// Fuse uses fuse-overlayfs.
+	Fuse Driver = "fuse"
+)
+
+// Spec is the root filesystem of a sandbox as an overlay.
+type Spec struct {
+	// Lower lists the read-only layers, highest first and lowest last, as
+	// overlayfs's lowerdir= expects. "/" (the host's root filesystem, without the
+	// mounts on it) is a valid lower layer.
+	Lower []string `json:"lower"`
+	// Upper and Work are the writable layer and overlayfs's scratch directory, both on
+	// the same filesystem. Both empty means ephemeral: they live in a tmpfs inside the
+	// sandbox's mount namespace and vanish with it.
+	Upper string `json:"upper,omitempty"`
+	Work  string `json:"work,omitempty"`
+	// Driver selects the implementation; empty means Auto.
+	Driver Driver `json:"driver,omitempty"`
+	// Size limits the ephemeral tmpfs (tmpfs size= syntax, such as "512m" or "50%").
+	// Empty means the tmpfs default (half of RAM).
+	Size string `json:"size,omitempty"`
+}
+
+// Ephemeral reports whether the upper layer lives in a tmpfs of the sandbox.
+func (s *Spec) Ephemeral() bool { return s.Upper == "" && s.Work == "" }
+
+// Validate checks the spec against the host: lower layers are existing absolute
+// directories; Upper and Work are both set or both empty, absolute, existing
+// directories on one filesystem, distinct and not nested, owned by the caller unless
+// the caller is root. Paths must fit the mount option syntax (see Options).
+func (s *Spec) Validate() error {
+	switch s.Driver {
+	case "", Auto, Kernel, Fuse:
+	default:
+		return fmt.Errorf("%w: unknown driver %q", ErrInvalid, s.Driver)
+	}
+	if len(s.Lower) == 0 {
+		return fmt.Errorf("%w: no lower layer", ErrInvalid)
+	}
+	for _, l := range s.Lower {
+		if _, err := checkDir("lower", l); err != nil {
+			return err
+		}
+	}
+	if s.Size != "" && !validSize(s.Size) {
+		return fmt.Errorf("%w: bad tmpfs size %q", ErrInvalid, s.Size)
+	}
+	if s.Ephemeral() {
+		return nil
+	}
+	if s.Upper == "" || s.Work == "" {
+		return fmt.Errorf("%w: upper %q and work %q must be both set or both empty", ErrInvalid, s.Upper, s.Work)
+	}
+	up, err := checkDir("upper", s.Upper)
+	if err != nil {
+		return err
+	}
+	wk, err := checkDir("work", s.Work)
+	if err != nil {
+		return err
+	}
+	u, w := filepath.Clean(s.Upper), filepath.Clean(s.Work)
+	if u == w || within(u, w) || within(w, u) {
+		return &LayerError{Role: "work", Path: s.Work, Err: fmt.Errorf("must not be, contain or lie inside upper %q", s.Upper)}
+	}
+	if up.Dev != wk.Dev {
+		return &LayerError{Role: "work", Path: s.Work, Err: fmt.Errorf("not on the filesystem of upper %q", s.Upper)}
+	}
+	if euid := uint32(os.Geteuid()); euid != 0 {
+		for _, c := range []struct {
+			role, path string
+			st         *unix.Stat_t
+		}{{"upper", s.Upper, up}, {"work", s.Work, wk}} {
+			if c.st.Uid != euid {
+				return &LayerError{Role: c.role, Path: c.path, Err: fmt.Errorf("owned by uid %d, not by the caller (%d)", c.st.Uid, euid)}
+			}
+		}
+	}
+	_, err = s.Options(false)
+	return err
+}
+
+func checkDir(role, p string) (*unix.Stat_t, error) {
+	if !filepath.IsAbs(p) {
+		return nil, &LayerError{Role: role, Path: p, Err: errors.New("not an absolute path")}
+	}
+	if err := checkOptionPath(p); err != nil {
+		return nil, &LayerError{Role: role, Path: p, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return nil, &LayerError{Role: role, Path: p, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil, &LayerError{Role: role, Path: p, Err: unix.ENOTDIR}
+	}
+	return &st, nil
+}
+
+// within reports whether p lies strictly inside dir.
+func within(p, dir string) bool {
+	if dir == "/" {
+		return p != "/"
+	}
+	return strings.HasPrefix(p, dir+"/")
+}
+
+func validSize(s string) bool {
+	n := strings.TrimRight(s, "kKmMgG%")
+	if len(s)-len(n) > 1 || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// maxData is the size of the page into which mount(2) copies its data argument.
+const maxData = 4095
+
+// checkOptionPath rejects paths that the option string cannot carry: NUL bytes and
+// newlines. Commas, colons and backslashes are escaped by Options.
+func checkOptionPath(p string) error {
+	if strings.ContainsAny(p, "\x00\n") {
+		return errors.New("contains a NUL byte or a newline")
+	}
+	return nil
+}
+
+// escape protects the separators of overlayfs's option parser: "," between options,
+// ":" between lower layers, and the backslash itself.
+func escape(p string) string {
+	if !strings.ContainsAny(p, `,:\`) {
+		return p
+	}
+	var b strings.Builder
+	for _, c := range p {
+		if c == ',' || c == ':' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Options returns the mount data for the kernel driver:
+// lowerdir=L1:L2,upperdir=U,workdir=W[,userxattr], with ",", ":" and "\" in paths
+// escaped by a backslash as the kernel's parser expects. For an ephemeral spec, upper
+// and work are left out (Compile adds them). userxattr is added when inUserNS,
+// because trusted.* attributes are out of reach there. The result must fit in a page.
+func (s *Spec) Options(inUserNS bool) (string, error) {
+	return s.options(s.Upper, s.Work, inUserNS)
+}
+
+func (s *Spec) options(upper, work string, inUserNS bool) (string, error) {
+	var b strings.Builder
+	b.WriteString("lowerdir=")
+	for i, l := range s.Lower {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(escape(l))
+	}
+	if upper != "" {
+		b.WriteString(",upperdir=" + escape(upper) + ",workdir=" + escape(work))
+	}
+	if inUserNS {
+		b.WriteString(",userxattr")
+	}
+	if b.Len() > maxData {
+		return "", fmt.Errorf("%w: overlay options are %d bytes, the kernel takes at most %d", ErrInvalid, b.Len(), maxData)
+	}
+	return b.String(), nil
+}
