@@ -1,0 +1,318 @@
+package overlay
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"golang.org/x/sys/unix"
+)
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a kernel overlay on the host needs root (CAP_SYS_ADMIN)")
+	}
+}
+
+func layers(t *testing.T, names ...string) map[string]string {
+	t.Helper()
+	base := t.TempDir()
+	m := map[string]string{}
+	for _, n := range names {
+		p := filepath.Join(base, n)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		m[n] = p
+	}
+	return m
+}
+
+func TestValidate(t *testing.T) {
+	d := layers(t, "lower", "upper", "work", "upper/nested")
+	file := filepath.Join(d["lower"], "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		spec  Spec
+		bad   string // the path a *LayerError should name, or "" for a plain ErrInvalid
+		valid bool
+	}{
+		{"ephemeral", Spec{Lower: []string{d["lower"], "/"}}, "", true},
+		{"persistent", Spec{Lower: []string{d["lower"]}, Upper: d["upper"], Work: d["work"]}, "", true},
+		{"no lower", Spec{}, "", false},
+		{"relative lower", Spec{Lower: []string{"rootfs"}}, "rootfs", false},
+		{"missing lower", Spec{Lower: []string{"/nonexistent/paddock"}}, "/nonexistent/paddock", false},
+		{"file lower", Spec{Lower: []string{file}}, file, false},
+		{"upper without work", Spec{Lower: []string{"/"}, Upper: d["upper"]}, "", false},
+		{"relative work", Spec{Lower: []string{"/"}, Upper: d["upper"], Work: "work"}, "work", false},
+		{"work inside upper", Spec{Lower: []string{"/"}, Upper: d["upper"], Work: d["upper/nested"]}, d["upper/nested"], false},
+		{"bad driver", Spec{Lower: []string{"/"}, Driver: "zfs"}, "", false},
+		{"bad size", Spec{Lower: []string{"/"}, Size: "12q"}, "", false},
+		{"newline", Spec{Lower: []string{"/tmp/a\nb"}}, "/tmp/a\nb", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.spec.Validate()
+			if tc.valid {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("got %v, want an error matching ErrInvalid", err)
+			}
+			var le *LayerError
+			if tc.bad != "" && (!errors.As(err, &le) || le.Path != tc.bad) {
+				t.Fatalf("got %v, want a *LayerError naming %q", err, tc.bad)
+			}
+		})
+	}
+}
+
+func TestOptions(t *testing.T) {
+	s := Spec{Lower: []string{"/a,b", "/c:d", `/e\f`}, Upper: "/u", Work: "/w"}
+	got, err := s.Options(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `lowerdir=/a\,b:/c\:d:/e\\f,upperdir=/u,workdir=/w,userxattr`
+	if got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	long := Spec{Lower: []string{"/" + strings.Repeat("x", 5000)}}
+	if _, err := long.Options(false); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a 5000-byte option string: got %v, want ErrInvalid", err)
+	}
+}
+
+// TestOptionsEscapedMount checks the escaping against the kernel's parser.
+func TestOptionsEscapedMount(t *testing.T) {
+	requireRoot(t)
+	d := layers(t, "low,er", "low:er2", "upper", "work", "merged")
+	os.WriteFile(filepath.Join(d["low,er"], "a"), []byte("a"), 0o644)
+	os.WriteFile(filepath.Join(d["low:er2"], "b"), []byte("b"), 0o644)
+	s := Spec{Lower: []string{d["low,er"], d["low:er2"]}, Upper: d["upper"], Work: d["work"]}
+	data, err := s.Options(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("overlay", d["merged"], "overlay", 0, data); err != nil {
+		t.Fatalf("mount %q: %v", data, err)
+	}
+	defer unix.Unmount(d["merged"], unix.MNT_DETACH)
+	for _, n := range []string{"a", "b"} {
+		if _, err := os.Stat(filepath.Join(d["merged"], n)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestCompile(t *testing.T) {
+	staging := t.TempDir()
+	lower := t.TempDir()
+	for _, tc := range []struct {
+		name  string
+		spec  Spec
+		env   Env
+		kinds int
+		data  string
+	}{
+		{"ephemeral rootful", Spec{Lower: []string{"/"}}, Env{Staging: staging}, 5,
+			"lowerdir=/,upperdir=" + staging + "/upper,workdir=" + staging + "/work"},
+		{"persistent userns", Spec{Lower: []string{lower}, Upper: "/u", Work: "/w", Driver: Kernel}, Env{Staging: staging, InUserNS: true}, 3,
+			"lowerdir=" + lower + ",upperdir=/u,workdir=/w,userxattr"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p child.Program
+			if err := tc.spec.Compile(&p, tc.env); err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Ops) != tc.kinds {
+				t.Fatalf("%d ops, want %d: %v", len(p.Ops), tc.kinds, p.Steps)
+			}
+			first, last := p.Ops[0], p.Ops[len(p.Ops)-1]
+			if first.Trap != unix.SYS_MOUNT || cstr(first.Args[1]) != staging || cstr(first.Args[2]) != "tmpfs" {
+				t.Errorf("first op: %v, want the staging tmpfs", p.Steps[0])
+			}
+			if last.Trap != unix.SYS_MOUNT || cstr(last.Args[2]) != "overlay" || cstr(last.Args[1]) != NewRoot(staging) || cstr(last.Args[4]) != tc.data {
+				t.Errorf("last op: %v, want overlay on %s with %q", p.Steps[len(p.Steps)-1], NewRoot(staging), tc.data)
+			}
+		})
+	}
+	var p child.Program
+	if err := (Spec{Lower: []string{staging + "/x"}}).Compile(&p, Env{Staging: staging}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a layer under the staging directory: got %v, want ErrInvalid", err)
+	}
+	if err := (Spec{Lower: []string{"/"}, Driver: Fuse}).Compile(&p, Env{Staging: staging}); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("fuse driver: got %v, want ErrNotSupported", err)
+	}
+}
+
+func cstr(p uintptr) string {
+	if p == 0 {
+		return ""
+	}
+	return unix.BytePtrToString((*byte)(unsafePointer(p)))
+}
+
+func TestKernelInUserNS(t *testing.T) {
+	err := KernelInUserNS()
+	if errors.Is(err, ErrNotSupported) {
+		t.Skipf("kernel overlayfs in a user namespace: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err2 := KernelInUserNS(); err2 != nil {
+		t.Fatalf("cached probe changed its answer: %v", err2)
+	}
+}
+
+func TestFuseAvailable(t *testing.T) {
+	if err := FuseAvailable(); err != nil && !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("got %v, want nil or ErrNotSupported", err)
+	}
+}
+
+// populate builds two lower layers:
+//
+//	low1 (higher): keep, edit, gone, dir/{a,b}, dir2/x
+//	low2 (lower):  base, edit
+func populate(t *testing.T, d map[string]string) {
+	t.Helper()
+	for _, f := range []string{"low1/keep", "low1/edit", "low1/gone", "low1/dir/a", "low1/dir/b", "low1/dir2/x", "low2/base", "low2/edit"} {
+		p := filepath.Join(filepath.Dir(d["low1"]), f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// changeScript is what both Diff tests do through the merged view.
+const changeScript = `set -e
+cd "$1"
+echo new > added
+echo more >> edit
+echo more >> base
+rm gone
+rm -r dir
+mkdir dir && echo c > dir/c
+rm dir2/x
+mkdir newdir && echo y > newdir/y
+`
+
+var wantChanges = Changes{
+	Added:    []string{"/added", "/dir/c", "/newdir", "/newdir/y"},
+	Modified: []string{"/base", "/dir", "/edit"},
+	Deleted:  []string{"/dir/a", "/dir/b", "/dir2/x", "/gone"},
+	Opaque:   []string{"/dir"},
+}
+
+func TestDiffKernel(t *testing.T) {
+	requireRoot(t)
+	d := layers(t, "low1", "low2", "upper", "work", "merged")
+	populate(t, d)
+	s := Spec{Lower: []string{d["low1"], d["low2"]}, Upper: d["upper"], Work: d["work"]}
+	data, err := s.Options(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("overlay", d["merged"], "overlay", 0, data); err != nil {
+		t.Skipf("kernel overlayfs: mount: %v", err)
+	}
+	out, err := exec.Command("sh", "-c", changeScript, "sh", d["merged"]).CombinedOutput()
+	if uerr := unix.Unmount(d["merged"], 0); uerr != nil {
+		unix.Unmount(d["merged"], unix.MNT_DETACH)
+		t.Fatal(uerr)
+	}
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	checkDiff(t, d, true)
+}
+
+// TestDiffUserNS mounts the overlay with userxattr inside a new user and mount
+// namespace, where whiteouts and opaque markers use the user.overlay.* attributes.
+func TestDiffUserNS(t *testing.T) {
+	if err := KernelInUserNS(); errors.Is(err, ErrNotSupported) {
+		t.Skipf("kernel overlayfs in a user namespace: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	d := layers(t, "low1", "low2", "upper", "work", "merged")
+	populate(t, d)
+	s := Spec{Lower: []string{d["low1"], d["low2"]}, Upper: d["upper"], Work: d["work"]}
+	data, err := s.Options(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "mount -n -t overlay -o '" + data + "' overlay \"$1\" && " + changeScript
+	cmd := exec.Command("sh", "-c", script, "sh", d["merged"])
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if !hasXattrNS(filepath.Join(d["upper"], "dir"), "user.overlay.opaque") {
+		t.Error("the recreated directory carries no user.overlay.opaque")
+	}
+	checkDiff(t, d, true)
+}
+
+func hasXattrNS(p, name string) bool {
+	_, err := unix.Lgetxattr(p, name, make([]byte, 8))
+	return err == nil
+}
+
+func checkDiff(t *testing.T, d map[string]string, withLowers bool) {
+	t.Helper()
+	c, err := Diff(d["upper"], d["low1"], d["low2"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*c, wantChanges) {
+		t.Errorf("Diff:\n got %+v\nwant %+v", *c, wantChanges)
+	}
+	// Without lowers, nothing is known to be modified.
+	c, err = Diff(d["upper"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Modified) != 0 || !reflect.DeepEqual(c.Opaque, wantChanges.Opaque) {
+		t.Errorf("Diff without lowers: %+v", *c)
+	}
+}
+
+func TestDiffLayerLookup(t *testing.T) {
+	// A whiteout in a higher lower layer hides the entry of the layer under it.
+	d := layers(t, "up", "l1", "l2")
+	os.WriteFile(filepath.Join(d["l2"], "f"), nil, 0o644)
+	os.WriteFile(filepath.Join(d["l1"], ".wh.f"), nil, 0o644)
+	os.WriteFile(filepath.Join(d["up"], "f"), []byte("x"), 0o644)
+	c, err := Diff(d["up"], d["l1"], d["l2"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Added, []string{"/f"}) {
+		t.Errorf("got %+v, want /f added (the lower one is whited out)", *c)
+	}
+	if _, err := Diff("relative"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("relative upper: got %v, want ErrInvalid", err)
+	}
+}
