@@ -1,0 +1,218 @@
+package namespace
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// A waitingChild is a shell started in new namespaces that blocks on stdin until
+// released, then prints its uid and gid as seen inside: the state of a sandbox child
+// whose parent writes its ID maps.
+type waitingChild struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   bytes.Buffer
+	done  bool
+}
+
+func startWaiting(t *testing.T, cloneflags uintptr) *waitingChild {
+	t.Helper()
+	c := &waitingChild{}
+	// No UidMappings/GidMappings: os/exec would write them itself.
+	c.cmd = exec.Command("/bin/sh", "-c", "read x; id -u; id -g")
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneflags}
+	c.cmd.Stdout = &c.out
+	c.cmd.Stderr = &c.out
+	var err error
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) {
+			t.Skipf("kernel refuses clone flags %#x: %v", cloneflags, err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !c.done {
+			c.cmd.Process.Kill()
+			c.cmd.Wait()
+		}
+	})
+	return c
+}
+
+func (c *waitingChild) pid() int { return c.cmd.Process.Pid }
+
+// release lets the child run and returns what it printed.
+func (c *waitingChild) release(t *testing.T) string {
+	t.Helper()
+	if _, err := c.stdin.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	c.stdin.Close()
+	err := c.cmd.Wait()
+	c.done = true
+	if err != nil {
+		t.Fatalf("child: %v: %s", err, c.out.String())
+	}
+	return c.out.String()
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root: the test writes ID maps over host IDs it does not own")
+	}
+}
+
+func TestFormatParseIDMap(t *testing.T) {
+	maps := []IDMap{{0, 1000, 1}, {1, 100000, 65536}, {4294967290, 0, 5}}
+	text := FormatIDMap(maps)
+	if want := "0 1000 1\n1 100000 65536\n4294967290 0 5\n"; string(text) != want {
+		t.Fatalf("FormatIDMap = %q, want %q", text, want)
+	}
+	// The kernel pads its output with spaces.
+	got, err := ParseIDMap([]byte("         0       1000          1\n         1     100000      65536\n4294967290 0 5\n"))
+	if err != nil || !reflect.DeepEqual(got, maps) {
+		t.Fatalf("ParseIDMap = %v, %v, want %v", got, err, maps)
+	}
+	if _, err := ParseIDMap([]byte("0 1\n")); err == nil {
+		t.Fatal("ParseIDMap accepted a line with 2 fields")
+	}
+	if len(FormatIDMap(nil)) != 0 {
+		t.Fatal("FormatIDMap(nil) is not empty")
+	}
+}
+
+func TestSetgroupsFor(t *testing.T) {
+	for _, c := range []struct {
+		uid  int
+		maps []IDMap
+		want string
+	}{
+		{0, nil, SetgroupsAllow},
+		{0, []IDMap{{0, 0, 1}}, SetgroupsAllow},
+		{1000, nil, SetgroupsDeny},
+		{1000, []IDMap{{0, 1000, 1}}, SetgroupsDeny},
+		{1000, []IDMap{{0, 1000, 1}, {1, 100000, 65536}}, SetgroupsAllow},
+	} {
+		if got := SetgroupsFor(c.uid, c.maps...); got != c.want {
+			t.Errorf("SetgroupsFor(%d, %v) = %q, want %q", c.uid, c.maps, got, c.want)
+		}
+	}
+}
+
+func TestWriteIDMapsRoot(t *testing.T) {
+	requireRoot(t)
+	c := startWaiting(t, syscall.CLONE_NEWUSER)
+	uid := []IDMap{{0, 100000, 1000}, {1000, 0, 1}}
+	gid := []IDMap{{0, 100000, 1000}, {2000, 0, 1}}
+	if err := WriteIDMaps(c.pid(), uid, gid, SetgroupsFor(0, gid...)); err != nil {
+		t.Fatal(err)
+	}
+	info, err := Inspect(c.pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(info.UIDMap, uid) || !reflect.DeepEqual(info.GIDMap, gid) || info.Setgroups != SetgroupsAllow {
+		t.Fatalf("child reads uid_map %v gid_map %v setgroups %q", info.UIDMap, info.GIDMap, info.Setgroups)
+	}
+	// A map is written once.
+	err = WriteIDMaps(c.pid(), uid, gid, "")
+	var we *ProcWriteError
+	if !errors.As(err, &we) || !errors.Is(err, syscall.EPERM) {
+		t.Fatalf("second WriteIDMaps = %v, want *ProcWriteError with EPERM", err)
+	}
+	// The child is host root: inside it is the container IDs that map host 0.
+	if out := c.release(t); out != "1000\n2000\n" {
+		t.Fatalf("child printed %q, want uid 1000 and gid 2000", out)
+	}
+}
+
+func TestWriteIDMapsOwn(t *testing.T) {
+	c := startWaiting(t, syscall.CLONE_NEWUSER)
+	if err := WriteIDMaps(c.pid(), nil, nil, SetgroupsFor(os.Getuid())); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.release(t); out != "0\n0\n" {
+		t.Fatalf("child printed %q, want 0 and 0", out)
+	}
+}
+
+func TestWriteIDMapsBadSetgroups(t *testing.T) {
+	err := WriteIDMaps(os.Getpid(), nil, nil, "maybe")
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("WriteIDMaps(setgroups maybe) = %v, want ErrInvalid", err)
+	}
+}
+
+func TestRunNewIDMapOwn(t *testing.T) {
+	requireHelpers(t)
+	c := startWaiting(t, syscall.CLONE_NEWUSER)
+	if err := RunNewIDMap(c.pid(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.release(t); out != "0\n0\n" {
+		t.Fatalf("child printed %q, want 0 and 0", out)
+	}
+}
+
+func TestRunNewIDMapRange(t *testing.T) {
+	requireHelpers(t)
+	name := userName(os.Getuid())
+	uranges, err := SubIDRanges(SubUIDFile, name, os.Getuid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	granges, err := SubIDRanges(SubGIDFile, name, os.Getuid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(uranges) == 0 || len(granges) == 0 {
+		t.Skipf("%s and %s grant no range to %s (uid %d): configure one to test newuidmap with a range", SubUIDFile, SubGIDFile, name, os.Getuid())
+	}
+	uid, gid, err := DefaultRangeMaps(os.Getuid(), os.Getgid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startWaiting(t, syscall.CLONE_NEWUSER)
+	if err := RunNewIDMap(c.pid(), uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.release(t); out != "0\n0\n" {
+		t.Fatalf("child printed %q, want 0 and 0", out)
+	}
+}
+
+func TestRunNewIDMapRefused(t *testing.T) {
+	requireHelpers(t)
+	c := startWaiting(t, syscall.CLONE_NEWUSER)
+	// 4000000000 is beyond what any subuid file here grants.
+	gid := []IDMap{{0, uint32(os.Getgid()), 1}, {1, 4000000000, 10}}
+	err := RunNewIDMap(c.pid(), nil, gid)
+	var he *HelperError
+	if !errors.As(err, &he) {
+		t.Fatalf("RunNewIDMap(ungranted range) = %v, want *HelperError", err)
+	}
+	if he.Helper != "newgidmap" || he.Stderr == "" || !strings.Contains(err.Error(), he.Stderr) {
+		t.Fatalf("HelperError %+v lacks the helper name or its stderr", he)
+	}
+	t.Log(err)
+}
+
+func requireHelpers(t *testing.T) {
+	t.Helper()
+	for _, h := range []string{"newuidmap", "newgidmap"} {
+		if _, err := exec.LookPath(h); err != nil {
+			t.Skipf("%s not installed (Debian package uidmap): %v", h, err)
+		}
+	}
+}
