@@ -1,0 +1,579 @@
+package cgroup
+
+import (
+	"errors"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
+)
+
+// A Cgroup is the cgroup of one sandbox: a directory in each v1 hierarchy it uses
+// and/or one in the unified hierarchy, with descriptors opened for joining it. The
+// methods of a nil *Cgroup (what Create returns when no cgroup is needed) do nothing.
+// A Cgroup is safe for concurrent use.
+type Cgroup struct {
+	name    string
+	version int
+	v1      map[string]string // controller → directory
+	dirs    []string          // distinct directories, v1 first, then v2
+	v2dir   string            // directory in the unified hierarchy, or ""
+
+	mu    sync.Mutex
+	procs []int // O_WRONLY cgroup.procs descriptors, one per directory
+	v2fd  int   // O_PATH directory descriptor of v2dir, or -1
+}
+
+// Create validates spec, plans it for the calling user (see Plan) and creates the
+// cgroup called name below spec's parent, applying the resources and device rules.
+// It returns a nil *Cgroup and no error when no cgroup is needed (an unprivileged
+// caller without a delegated subtree who asked for no limits). On failure, whatever
+// it created is removed.
+func Create(spec *Spec, name string) (*Cgroup, error) {
+	if err := validName(name); err != nil {
+		return nil, err
+	}
+	need, err := Plan(spec, os.Geteuid())
+	if err != nil || need.Version == 0 {
+		return nil, err
+	}
+	l, err := loadLayout()
+	if err != nil {
+		return nil, err
+	}
+	own, err := ReadMembership(0)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cgroup{name: name, version: need.Version, v1: make(map[string]string), v2fd: -1}
+	if err := c.create(spec, need, l, own); err != nil {
+		c.removeDirs(time.Second)
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership) error {
+	r := spec.Resources
+	if r == nil {
+		r = &Resources{}
+	}
+	if need.Version == 1 {
+		for _, ctrl := range need.Controllers {
+			h := l.v1[ctrl]
+			cgpath := path.Join(resolveParent(spec.Parent, own.V1[ctrl]), c.name)
+			dir := h.dir(cgpath)
+			c.v1[ctrl] = dir
+			if slices.Contains(c.dirs, dir) {
+				continue // a hierarchy with several controllers, such as cpu,cpuacct
+			}
+			created, err := makeDirs(h, cgpath, shares(l, h, "cpuset"), nil)
+			if created {
+				c.dirs = append(c.dirs, dir)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := applyV1(c.v1, r, spec.DeviceRules()); err != nil {
+			return err
+		}
+	}
+	if need.Version == 2 || need.Unified {
+		cgpath := path.Join(resolveParent(spec.Parent, own.V2), c.name)
+		var enable []string
+		if need.Version == 2 {
+			enable = need.Controllers
+		}
+		created, err := makeDirs(l.v2, cgpath, false, enable)
+		if created {
+			c.v2dir = l.v2.dir(cgpath)
+			c.dirs = append(c.dirs, c.v2dir)
+		}
+		if err != nil {
+			return err
+		}
+		if need.Version == 2 {
+			if err := applyV2(c.v2dir, r); err != nil {
+				return err
+			}
+		}
+		fd, err := unix.Open(c.v2dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &FileError{Op: "open", Path: c.v2dir, Err: err}
+		}
+		c.v2fd = fd
+	}
+	for _, dir := range c.dirs {
+		p := filepath.Join(dir, "cgroup.procs")
+		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &FileError{Op: "open", Path: p, Err: err}
+		}
+		c.procs = append(c.procs, fd)
+	}
+	return nil
+}
+
+// shares reports whether controller ctrl is mounted in hierarchy h too.
+func shares(l *layout, h *hierarchy, ctrl string) bool { return l.v1[ctrl] == h }
+
+// makeDirs creates the directory of cgroup path cgpath in h and any missing
+// ancestors. The last element must not exist yet. With cpuset, each new directory
+// gets its parent's cpuset.cpus and cpuset.mems (a new v1 cpuset is empty and
+// admits no process). With enable, each level's cgroup.subtree_control enables those
+// v2 controllers for its children.
+func makeDirs(h *hierarchy, cgpath string, cpuset bool, enable []string) (created bool, err error) {
+	target := h.dir(cgpath)
+	rel, err := filepath.Rel(h.mountpoint, target)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return false, &ResourceError{Field: "parent", Value: cgpath, Reason: "outside the hierarchy mounted at " + h.mountpoint}
+	}
+	parent := h.mountpoint
+	elems := strings.Split(rel, "/")
+	for i, el := range elems {
+		dir := filepath.Join(parent, el)
+		if len(enable) > 0 {
+			if err := enableControllers(parent, enable); err != nil {
+				return false, err
+			}
+		}
+		last := i == len(elems)-1
+		err := os.Mkdir(dir, 0o755)
+		switch {
+		case err == nil:
+			created = last
+		case !last && errors.Is(err, os.ErrExist):
+		default:
+			return false, &FileError{Op: "mkdir", Path: dir, Err: unwrapPath(err)}
+		}
+		if cpuset {
+			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+				if cur, _ := os.ReadFile(filepath.Join(dir, f)); len(strings.TrimSpace(string(cur))) > 0 {
+					continue
+				}
+				b, err := os.ReadFile(filepath.Join(parent, f))
+				if err != nil {
+					return created, &FileError{Op: "read", Path: filepath.Join(parent, f), Err: unwrapPath(err)}
+				}
+				if err := writeFile(filepath.Join(dir, f), strings.TrimSpace(string(b))); err != nil {
+					return created, err
+				}
+			}
+		}
+		parent = dir
+	}
+	return created, nil
+}
+
+// enableControllers turns on the v2 controllers in dir's cgroup.subtree_control that
+// are not on yet.
+func enableControllers(dir string, ctrls []string) error {
+	on := readFields(filepath.Join(dir, "cgroup.subtree_control"))
+	var add []string
+	for _, c := range ctrls {
+		if !slices.Contains(on, c) {
+			add = append(add, "+"+c)
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	return writeFile(filepath.Join(dir, "cgroup.subtree_control"), strings.Join(add, " "))
+}
+
+// applyV1 writes the limits and device rules into the v1 directories.
+func applyV1(dirs map[string]string, r *Resources, devices []DeviceRule) error {
+	if d := dirs["memory"]; d != "" && r.Memory > 0 {
+		if err := writeFile(filepath.Join(d, "memory.limit_in_bytes"), strconv.FormatInt(r.Memory, 10)); err != nil {
+			return err
+		}
+		swap := r.MemorySwap
+		if swap == 0 {
+			swap = r.Memory
+		}
+		memsw := filepath.Join(d, "memory.memsw.limit_in_bytes")
+		if _, err := os.Stat(memsw); err == nil {
+			if err := writeFile(memsw, strconv.FormatInt(swap, 10)); err != nil {
+				return err
+			}
+		} else if r.MemorySwap > 0 {
+			return &UnsupportedError{Feature: "memorySwap", Reason: "the kernel does not account swap (no memory.memsw.limit_in_bytes)"}
+		}
+	}
+	if d := dirs["pids"]; d != "" && r.Pids > 0 {
+		if err := writeFile(filepath.Join(d, "pids.max"), strconv.FormatInt(r.Pids, 10)); err != nil {
+			return err
+		}
+	}
+	if d := dirs["cpu"]; d != "" {
+		quota, period := r.cpuMax()
+		if quota > 0 || r.CPUPeriod != 0 {
+			if err := writeFile(filepath.Join(d, "cpu.cfs_period_us"), strconv.FormatUint(period, 10)); err != nil {
+				return err
+			}
+		}
+		if quota > 0 {
+			if err := writeFile(filepath.Join(d, "cpu.cfs_quota_us"), strconv.FormatInt(quota, 10)); err != nil {
+				return err
+			}
+		}
+		shares := r.CPUShares
+		if r.CPUWeight != 0 {
+			shares = weightToShares(r.CPUWeight)
+		}
+		if shares != 0 {
+			if err := writeFile(filepath.Join(d, "cpu.shares"), strconv.FormatUint(shares, 10)); err != nil {
+				return err
+			}
+		}
+	}
+	if d := dirs["cpuset"]; d != "" && r.Cpuset != "" {
+		if err := writeFile(filepath.Join(d, "cpuset.cpus"), r.Cpuset); err != nil {
+			return err
+		}
+	}
+	if d := dirs["blkio"]; d != "" && r.IOWeight != 0 {
+		f := filepath.Join(d, "blkio.weight")
+		if _, err := os.Stat(f); err != nil {
+			f = filepath.Join(d, "blkio.bfq.weight")
+		}
+		if _, err := os.Stat(f); err != nil {
+			return &UnsupportedError{Feature: "ioWeight", Reason: "no blkio.weight or blkio.bfq.weight (no proportional I/O scheduler)"}
+		}
+		if err := writeFile(f, strconv.FormatUint(uint64(r.IOWeight), 10)); err != nil {
+			return err
+		}
+	}
+	if d := dirs["devices"]; d != "" {
+		for _, rule := range devices {
+			f := "devices.deny"
+			if rule.Allow {
+				f = "devices.allow"
+			}
+			if err := writeFile(filepath.Join(d, f), rule.String()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// applyV2 writes the limits into a v2 directory.
+func applyV2(d string, r *Resources) error {
+	var writes [][2]string
+	if r.Memory > 0 {
+		writes = append(writes, [2]string{"memory.max", strconv.FormatInt(r.Memory, 10)})
+		switch {
+		case r.MemorySwap == -1:
+			writes = append(writes, [2]string{"memory.swap.max", "max"})
+		default:
+			swap := int64(0)
+			if r.MemorySwap > 0 {
+				swap = r.MemorySwap - r.Memory
+			}
+			writes = append(writes, [2]string{"memory.swap.max", strconv.FormatInt(swap, 10)})
+		}
+	}
+	if r.Pids > 0 {
+		writes = append(writes, [2]string{"pids.max", strconv.FormatInt(r.Pids, 10)})
+	}
+	if quota, period := r.cpuMax(); quota > 0 {
+		writes = append(writes, [2]string{"cpu.max", strconv.FormatInt(quota, 10) + " " + strconv.FormatUint(period, 10)})
+	}
+	weight := r.CPUWeight
+	if r.CPUShares != 0 {
+		weight = sharesToWeight(r.CPUShares)
+	}
+	if weight != 0 {
+		writes = append(writes, [2]string{"cpu.weight", strconv.FormatUint(weight, 10)})
+	}
+	if r.Cpuset != "" {
+		writes = append(writes, [2]string{"cpuset.cpus", r.Cpuset})
+	}
+	if r.IOWeight != 0 {
+		writes = append(writes, [2]string{"io.weight", "default " + strconv.FormatUint(uint64(r.IOWeight), 10)})
+	}
+	for _, w := range writes {
+		f := filepath.Join(d, w[0])
+		if w[0] == "memory.swap.max" {
+			if _, err := os.Stat(f); err != nil {
+				if r.MemorySwap > 0 {
+					return &UnsupportedError{Feature: "memorySwap", Reason: "no memory.swap.max"}
+				}
+				continue
+			}
+		}
+		if err := writeFile(f, w[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFile writes data to an existing cgroup file in a single write.
+func writeFile(p, data string) error {
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &FileError{Op: "write", Path: p, Data: data, Err: err}
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte(data)); err != nil {
+		return &FileError{Op: "write", Path: p, Data: data, Err: err}
+	}
+	return nil
+}
+
+// unwrapPath strips an *os.PathError, which a FileError restates.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Name returns the name the cgroup was created with.
+func (c *Cgroup) Name() string {
+	if c == nil {
+		return ""
+	}
+	return c.name
+}
+
+// Version returns 1 or 2, like Need.Version (0 for a nil Cgroup).
+func (c *Cgroup) Version() int {
+	if c == nil {
+		return 0
+	}
+	return c.version
+}
+
+// Dirs returns the cgroup's directories: one per v1 hierarchy, then the v2 one.
+func (c *Cgroup) Dirs() []string {
+	if c == nil {
+		return nil
+	}
+	return slices.Clone(c.dirs)
+}
+
+// Dir returns the directory of v1 controller ctrl, or the v2 directory when ctrl is
+// "" (empty when there is none).
+func (c *Cgroup) Dir(ctrl string) string {
+	if c == nil {
+		return ""
+	}
+	if ctrl == "" {
+		return c.v2dir
+	}
+	return c.v1[ctrl]
+}
+
+// Compile appends to p one op per cgroup directory that writes "0" to the
+// directory's cgroup.procs descriptor, which moves the child into the cgroup. They
+// belong first in the child's program, before it unshares a cgroup namespace. With
+// CLONE_INTO_CGROUP the write to the v2 descriptor is a harmless no-op. p keeps c
+// alive; the descriptors must stay open (c not Closed) while p is used.
+func (c *Cgroup) Compile(p *child.Program) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p.Keep(c)
+	for i, fd := range c.procs {
+		ptr, n := p.Bytes([]byte("0"))
+		p.Append(child.Op{Kind: child.KindWriteFD, Args: [6]uintptr{uintptr(fd), ptr, n}},
+			"cgroup", "join cgroup "+c.dirs[i])
+	}
+}
+
+// CloneFD returns a descriptor of the v2 cgroup directory, for clone3's
+// CLONE_INTO_CGROUP (SysProcAttr.CgroupFD), and whether there is one. It stays owned
+// by c.
+func (c *Cgroup) CloneFD() (int, bool) {
+	if c == nil {
+		return -1, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.v2fd, c.v2fd >= 0
+}
+
+// Add moves process pid (all its threads) into every directory of the cgroup, from
+// the host side.
+func (c *Cgroup) Add(pid int) error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.procs) == 0 {
+		return &FileError{Op: "write", Path: c.name, Err: os.ErrClosed}
+	}
+	s := []byte(strconv.Itoa(pid))
+	for i, fd := range c.procs {
+		if _, err := unix.Write(fd, s); err != nil {
+			return &FileError{Op: "write", Path: filepath.Join(c.dirs[i], "cgroup.procs"), Data: string(s), Err: err}
+		}
+	}
+	return nil
+}
+
+// Close closes the descriptors. The cgroup stays; Compile's ops and CloneFD are then
+// unusable.
+func (c *Cgroup) Close() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, fd := range c.procs {
+		unix.Close(fd)
+	}
+	c.procs = nil
+	if c.v2fd >= 0 {
+		unix.Close(c.v2fd)
+		c.v2fd = -1
+	}
+	return nil
+}
+
+// Remove closes the descriptors and removes every directory of the cgroup, retrying
+// for up to ten seconds while its processes exit (call KillAll first). Directories
+// already gone are not an error; parent directories are left in place.
+func (c *Cgroup) Remove() error {
+	if c == nil {
+		return nil
+	}
+	c.Close()
+	return c.removeDirs(10 * time.Second)
+}
+
+func (c *Cgroup) removeDirs(patience time.Duration) error {
+	deadline := time.Now().Add(patience)
+	var first error
+	for _, dir := range c.dirs {
+		delay := time.Millisecond
+		for {
+			err := unix.Rmdir(dir)
+			if err == nil || err == unix.ENOENT {
+				break
+			}
+			if err == unix.EBUSY && time.Now().Before(deadline) {
+				time.Sleep(delay)
+				delay = min(2*delay, 100*time.Millisecond)
+				continue
+			}
+			if first == nil {
+				first = &FileError{Op: "rmdir", Path: dir, Err: err}
+			}
+			break
+		}
+	}
+	return first
+}
+
+// KillAll sends SIGKILL to every process in the cgroup. On v2 it writes
+// cgroup.kill; on v1 it freezes the cgroup (so nothing forks meanwhile), kills every
+// process listed in cgroup.procs and thaws it so the signals are delivered. It does
+// not wait for the processes to exit.
+func (c *Cgroup) KillAll() error {
+	if c == nil {
+		return nil
+	}
+	if c.v2dir != "" {
+		err := writeFile(filepath.Join(c.v2dir, "cgroup.kill"), "1")
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			return err
+		}
+		if err == nil && c.version == 2 {
+			return nil
+		}
+		if c.version == 2 { // before Linux 5.14: no cgroup.kill
+			return killListed(c.v2dir)
+		}
+	}
+	freezer := c.v1["freezer"]
+	if freezer != "" {
+		if err := freeze(freezer, "FROZEN"); err != nil {
+			return err
+		}
+		defer writeFile(filepath.Join(freezer, "freezer.state"), "THAWED")
+	}
+	for _, dir := range c.dirs {
+		if dir == c.v2dir {
+			continue
+		}
+		if err := killListed(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// freeze writes state to freezer.state and waits (up to a second) until the kernel
+// reports it.
+func freeze(dir, state string) error {
+	f := filepath.Join(dir, "freezer.state")
+	for range 1000 {
+		if err := writeFile(f, state); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return &FileError{Op: "read", Path: f, Err: unwrapPath(err)}
+		}
+		if strings.TrimSpace(string(b)) == state {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil // still FREEZING: kill anyway, SIGKILL needs no cooperation
+}
+
+// killListed sends SIGKILL to every pid in dir's cgroup.procs.
+func killListed(dir string) error {
+	pids, err := readPids(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		if err := unix.Kill(pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+			return &FileError{Op: "kill", Path: strconv.Itoa(pid), Err: err}
+		}
+	}
+	return nil
+}
+
+// readPids reads a cgroup.procs file.
+func readPids(p string) ([]int, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, &FileError{Op: "read", Path: p, Err: unwrapPath(err)}
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// Pids returns the processes in the cgroup (from the first directory).
+func (c *Cgroup) Pids() ([]int, error) {
+	if c == nil || len(c.dirs) == 0 {
+		return nil, nil
+	}
+	return readPids(filepath.Join(c.dirs[0], "cgroup.procs"))
+}

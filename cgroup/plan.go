@@ -1,0 +1,155 @@
+package cgroup
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Need is what Create will do for a Spec and a caller, decided before anything is
+// created.
+type Need struct {
+	// Version is 1 when Create uses the v1 hierarchies (root on a V1 or Hybrid host),
+	// 2 when it uses the unified hierarchy (V2 host, as root or in a delegated
+	// subtree), and 0 when it creates no cgroup at all (no limits were asked and the
+	// caller cannot create cgroups).
+	Version int `json:"version"`
+	// Controllers are the controllers the cgroup is created in (v1) or enabled for
+	// (v2).
+	Controllers []string `json:"controllers,omitempty"`
+	// Unified is true when, on a Hybrid host, the sandbox also gets a cgroup in the v2
+	// hierarchy: it groups the processes and kills them with cgroup.kill.
+	Unified bool `json:"unified,omitempty"`
+	// Devices is true when the device rules are enforced (by the v1 devices
+	// controller). Device rules on v2 need an eBPF program, which this package does
+	// not load: the sandbox's /dev is then the only guard.
+	Devices bool `json:"devices,omitempty"`
+	// Reason explains a Version of 0.
+	Reason string `json:"reason,omitempty"`
+}
+
+// wanted returns the controllers that r's limits need, by v1 name.
+func wanted(r *Resources) []string {
+	var c []string
+	if r == nil {
+		return nil
+	}
+	if r.Memory != 0 || r.MemorySwap != 0 {
+		c = append(c, "memory")
+	}
+	if r.Pids != 0 {
+		c = append(c, "pids")
+	}
+	if r.CPUQuota != 0 || r.CPUs != 0 || r.CPUShares != 0 || r.CPUWeight != 0 || r.CPUPeriod != 0 {
+		c = append(c, "cpu")
+	}
+	if r.Cpuset != "" {
+		c = append(c, "cpuset")
+	}
+	if r.IOWeight != 0 {
+		c = append(c, "blkio")
+	}
+	return c
+}
+
+// v2Name returns the v2 name of v1 controller c.
+func v2Name(c string) string {
+	if c == "blkio" {
+		return "io"
+	}
+	return c
+}
+
+// Plan validates spec and decides what Create does for a caller with effective user
+// ID euid. It fails with an error matching ErrNotSupported when spec asks for limits
+// that this host or caller cannot have.
+func Plan(spec *Spec, euid int) (Need, error) {
+	if err := spec.Validate(); err != nil {
+		return Need{}, err
+	}
+	want := wanted(spec.Resources)
+	mode := Detect()
+	l, err := loadLayout()
+	if err != nil {
+		return Need{}, &FileError{Op: "read", Path: "/proc/self/mountinfo", Err: err}
+	}
+	none := func(reason string) (Need, error) {
+		if len(want) > 0 {
+			return Need{}, &UnsupportedError{Feature: "resource limits (" + strings.Join(want, ", ") + ")", Reason: reason}
+		}
+		return Need{Reason: reason}, nil
+	}
+	switch {
+	case mode == Unavailable:
+		return none("no cgroup filesystem is mounted")
+	case (mode == V1 || mode == Hybrid) && euid != 0:
+		return none("cgroup v1 cannot be delegated to an unprivileged user")
+	case mode == V1 || mode == Hybrid:
+		n := Need{Version: 1, Unified: mode == Hybrid && l.v2 != nil}
+		for _, c := range want {
+			if l.v1[c] == nil {
+				return Need{}, &UnsupportedError{Feature: "controller " + c, Reason: "not mounted"}
+			}
+		}
+		// Base controllers: accounting (Stats) and freezing (KillAll) when mounted.
+		for _, c := range []string{"memory", "pids", "cpuacct", "freezer"} {
+			if l.v1[c] != nil && !slices.Contains(want, c) {
+				want = append(want, c)
+			}
+		}
+		if len(spec.DeviceRules()) > 0 {
+			if l.v1["devices"] == nil {
+				return Need{}, &UnsupportedError{Feature: "device rules", Reason: "the devices controller is not mounted"}
+			}
+			want = append(want, "devices")
+			n.Devices = true
+		}
+		n.Controllers = want
+		return n, nil
+	}
+	// V2.
+	if l.v2 == nil {
+		return none("the unified hierarchy is not mounted")
+	}
+	own, err := ReadMembership(0)
+	if err != nil {
+		return Need{}, err
+	}
+	parent := resolveParent(spec.Parent, own.V2)
+	dir := nearestExisting(l.v2.dir(parent))
+	if euid != 0 && unix.Access(dir, unix.W_OK) != nil {
+		return none("no delegated cgroup v2 subtree: " + dir + " is not writable")
+	}
+	avail := readFields(filepath.Join(dir, "cgroup.controllers"))
+	n := Need{Version: 2}
+	for _, c := range want {
+		if !slices.Contains(avail, v2Name(c)) {
+			return Need{}, &UnsupportedError{Feature: "controller " + v2Name(c), Reason: "not available in " + dir}
+		}
+		n.Controllers = append(n.Controllers, v2Name(c))
+	}
+	return n, nil
+}
+
+// nearestExisting returns dir or its closest existing ancestor.
+func nearestExisting(dir string) string {
+	for {
+		if _, err := os.Stat(dir); err == nil || dir == "/" || dir == "." {
+			return dir
+		}
+		dir = path.Dir(dir)
+	}
+}
+
+// readFields returns the space-separated words of a file, nil when it is unreadable.
+func readFields(p string) []string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b))
+}
