@@ -26,9 +26,10 @@ type NSInfo struct {
 	// namespace the process's future children get), when it differs from Inode. A
 	// process that unshared a pid or time namespace shows it here only.
 	ForChildren uint64 `json:"forChildren,omitempty"`
-	// Shared reports that PID 1 is in the same namespace, that is, the process shares
-	// it with the host (when the caller runs in the host's namespaces). It is
-	// meaningful only when SharedKnown is true.
+	// Shared reports that PID 1 (or the reference process of InspectAgainst) is in
+	// the same namespace: the process shares it with the host when PID 1 runs in the
+	// host's namespaces. It is meaningful only when SharedKnown is true, which it is
+	// not when the caller may not read PID 1's namespace files (ptrace access).
 	Shared      bool `json:"shared"`
 	SharedKnown bool `json:"sharedKnown"`
 }
@@ -56,8 +57,8 @@ func (i *Info) Get(k Kind) NSInfo {
 	return NSInfo{Kind: k}
 }
 
-// Isolated returns the kinds in which the process is known not to share PID 1's
-// namespace.
+// Isolated returns the kinds in which the process is known not to share PID 1's (or
+// the reference process's) namespace.
 func (i *Info) Isolated() []Kind {
 	var out []Kind
 	for _, n := range i.NS {
@@ -71,9 +72,15 @@ func (i *Info) Isolated() []Kind {
 // Inspect reports the namespaces of process pid (0 for the caller), compared with
 // PID 1's, and the ID maps and setgroups of its user namespace. Reading another
 // process's namespaces needs ptrace read access to it; a kind that cannot be read is
-// reported with Present false rather than as an error. Inspect fails only when the
-// process does not exist or its maps cannot be read.
-func Inspect(pid int) (*Info, error) {
+// reported with Present false, and one whose PID 1 counterpart cannot be read with
+// SharedKnown false, rather than as errors. Inspect fails only when the process does
+// not exist or its maps cannot be read.
+func Inspect(pid int) (*Info, error) { return InspectAgainst(pid, 1) }
+
+// InspectAgainst is Inspect comparing with process ref (0 for the caller) instead of
+// PID 1: Shared then reports that pid shares ref's namespace. A sandbox's parent can
+// use it to report what a child shares with itself when PID 1 is out of reach.
+func InspectAgainst(pid, ref int) (*Info, error) {
 	dir := "/proc/self/"
 	if pid != 0 {
 		dir = "/proc/" + strconv.Itoa(pid) + "/"
@@ -93,7 +100,7 @@ func Inspect(pid int) (*Info, error) {
 		} else {
 			n.Present, n.Inode, n.Dev = true, st.Ino, st.Dev
 			var host unix.Stat_t
-			if err := unix.Stat(k.Path(1), &host); err == nil {
+			if err := unix.Stat(k.Path(ref), &host); err == nil {
 				n.SharedKnown = true
 				n.Shared = host.Ino == st.Ino && host.Dev == st.Dev
 			}
