@@ -1,0 +1,162 @@
+package child
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Kind says what the child does with an Op.
+type Kind uint8
+
+// The kinds of Op. KindSyscall covers most steps; the others are composite steps
+// that need a little logic in the child.
+const (
+	// KindSyscall performs syscall Trap with Args.
+	KindSyscall Kind = iota + 1
+	// KindWriteFile opens the C string Args[0] write-only, writes Args[2] bytes from
+	// Args[1] and closes it (uid_map, timens_offsets, cgroup files).
+	KindWriteFile
+	// KindWriteFD writes Args[2] bytes from Args[1] to descriptor Args[0].
+	KindWriteFD
+	// KindRemount bind-remounts the C string Args[0] with mount flags Args[1]
+	// (MS_REMOUNT|MS_BIND are added), restating the flags the kernel locked on it
+	// (nosuid, nodev, noexec, ro, atime), read with statfs.
+	KindRemount
+	// KindBindSelf bind-mounts the C string Args[0] onto itself (MS_BIND|MS_REC), the
+	// first half of making a path read-only.
+	KindBindSelf
+	// KindMask hides the C string Args[0]: a directory gets a read-only empty tmpfs,
+	// anything else a bind of the character device at the C string Args[1], which must
+	// be 1:3 (/dev/null) or the step fails with EPERM.
+	KindMask
+	// KindLandlock builds and enforces the Landlock ruleset at Ptr (*LandlockRules).
+	KindLandlock
+	// KindSeccomp loads the filter *unix.SockFprog at Args[0] with seccomp flags Args[1].
+	// With SECCOMP_FILTER_FLAG_NEW_LISTENER the listener descriptor is sent to the
+	// parent over the per-start notify socket.
+	KindSeccomp
+	// KindStdio performs the per-start descriptor work: the fd shuffle, the
+	// close-on-exec sweep above the last target descriptor, setsid and the controlling
+	// terminal.
+	KindStdio
+	// KindWaitParent blocks until the parent releases the child (after it wrote ID
+	// maps or placed it in a cgroup). EOF instead of the release byte means the
+	// parent died; the child exits.
+	KindWaitParent
+	// KindSignalMask sets the child's signal mask to Args[0] (a sigset) just before
+	// exec; the parent blocked all signals around the clone.
+	KindSignalMask
+)
+
+// Op flags.
+const (
+	// IgnoreENOENT makes a step that fails with ENOENT a no-op (an optional mask
+	// target that this kernel lacks).
+	IgnoreENOENT uint8 = 1 << iota
+	// IgnoreEEXIST makes a step that fails with EEXIST a success (mkdir of an
+	// existing directory).
+	IgnoreEEXIST
+	// IgnoreEINVAL makes a step that fails with EINVAL a no-op (a capability number
+	// beyond what the running kernel knows).
+	IgnoreEINVAL
+	// IgnoreAll makes any failure of the step a no-op (best effort).
+	IgnoreAll
+)
+
+// An Op is one step of the child's program. Pointers in Args (C strings, structs)
+// point into memory that the Program keeps alive; the Go heap does not move.
+type Op struct {
+	Kind  Kind
+	Flags uint8
+	Trap  uintptr
+	Args  [6]uintptr
+	// Ptr is the Go object a composite step works on (KindLandlock).
+	Ptr unsafe.Pointer
+}
+
+// A Step describes an Op for errors: which stage it belongs to ("mount",
+// "capabilities", ...) and what it does, in words.
+type Step struct {
+	Stage string
+	What  string
+}
+
+// A Program is the child's op table together with the parent-side description of
+// each op and the memory the ops point into.
+type Program struct {
+	Ops   []Op
+	Steps []Step
+	keep  []any
+}
+
+// Append adds an op and its description.
+func (p *Program) Append(op Op, stage, what string) {
+	p.Ops = append(p.Ops, op)
+	p.Steps = append(p.Steps, Step{Stage: stage, What: what})
+}
+
+// Syscall appends a KindSyscall op.
+func (p *Program) Syscall(stage, what string, flags uint8, trap uintptr, args ...uintptr) {
+	op := Op{Kind: KindSyscall, Flags: flags, Trap: trap}
+	copy(op.Args[:], args)
+	p.Append(op, stage, what)
+}
+
+// Extend appends every op of q, keeping its memory alive.
+func (p *Program) Extend(q *Program) {
+	p.Ops = append(p.Ops, q.Ops...)
+	p.Steps = append(p.Steps, q.Steps...)
+	p.keep = append(p.keep, q.keep...)
+}
+
+// Keep ties v's lifetime to the Program, for memory that ops point into but that
+// CString and Bytes did not allocate.
+func (p *Program) Keep(v any) { p.keep = append(p.keep, v) }
+
+// CString returns a NUL-terminated copy of s that lives as long as p, as an Op argument.
+func (p *Program) CString(s string) uintptr {
+	b := make([]byte, len(s)+1)
+	copy(b, s)
+	p.keep = append(p.keep, b)
+	return uintptr(unsafe.Pointer(&b[0]))
+}
+
+// Bytes returns a copy of b that lives as long as p, as an Op argument, and its length.
+func (p *Program) Bytes(b []byte) (uintptr, uintptr) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	c := append([]byte(nil), b...)
+	p.keep = append(p.keep, c)
+	return uintptr(unsafe.Pointer(&c[0])), uintptr(len(c))
+}
+
+// Ptr keeps v alive with p and returns its address as an Op argument.
+func Ptr[T any](p *Program, v *T) uintptr {
+	p.keep = append(p.keep, v)
+	return uintptr(unsafe.Pointer(v))
+}
+
+// Describe returns the description of op i, or a generic one.
+func (p *Program) Describe(i int) Step {
+	if i >= 0 && i < len(p.Steps) {
+		return p.Steps[i]
+	}
+	return Step{Stage: "setup", What: fmt.Sprintf("op %d", i)}
+}
+
+// LandlockRules is the compiled form of a Landlock ruleset: the ruleset attribute
+// and one rule per path, applied in the child after pivot_root.
+type LandlockRules struct {
+	// Attr is a struct landlock_ruleset_attr, as bytes, ready for the syscall.
+	Attr []byte
+	// Paths are C strings (pointers kept alive by Keep) opened with O_PATH.
+	Paths []uintptr
+	// Access holds the allowed access mask for each path.
+	Access []uint64
+	// FileAccess masks the access of a rule whose path is not a directory: only
+	// the rights that apply to files may be granted on a file.
+	FileAccess uint64
+	// Strict makes a kernel without Landlock an error instead of a no-op.
+	Strict bool
+}

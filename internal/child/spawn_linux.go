@@ -1,0 +1,390 @@
+package child
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The runtime's fork hooks. BeforeFork blocks signals and poisons the stack guard so
+// that any stack-checked call in the child dies loudly; AfterFork undoes both in the
+// parent. The runtime keeps them reachable by linkname on purpose (go.dev/issue/67401).
+
+//go:linkname runtimeBeforeFork syscall.runtime_BeforeFork
+func runtimeBeforeFork()
+
+//go:linkname runtimeAfterFork syscall.runtime_AfterFork
+func runtimeAfterFork()
+
+// CloneArgs is struct clone_args of clone3(2).
+type CloneArgs struct {
+	Flags      uint64
+	PidFD      uint64
+	ChildTID   uint64
+	ParentTID  uint64
+	ExitSignal uint64
+	Stack      uint64
+	StackSize  uint64
+	TLS        uint64
+	SetTID     uint64
+	SetTIDSize uint64
+	Cgroup     uint64
+}
+
+// MaxFDs is how many descriptors a sandboxed process can be given (stdio included).
+const MaxFDs = 64
+
+// Start is the per-start half of the child's input: what differs between two starts
+// of the same Program. The parent fills it before the clone; the child only reads it.
+type Start struct {
+	Clone CloneArgs
+	// SyncFD is the read end of the release pipe (KindWaitParent), or -1.
+	SyncFD int32
+	// ErrFD is the write end of the error pipe; close-on-exec.
+	ErrFD int32
+	// NotifyFD is a unix socket to send a seccomp listener descriptor on, or -1.
+	NotifyFD int32
+	// Ctty is the target descriptor to make the controlling terminal, or -1.
+	Ctty int32
+	// Setsid starts a new session before exec.
+	Setsid bool
+	// Init makes the child fork once more before exec and stay as a minimal init:
+	// PID 1 of the new pid namespace, reaping zombies and forwarding signals.
+	Init bool
+	// NFDs is the number of descriptors the target gets: descriptor i is FDs[i], or
+	// closed when FDs[i] is -1.
+	NFDs int32
+	FDs  [MaxFDs]int32
+	// Paths are the NUL-terminated candidates for the executable, tried in order as
+	// execvp does; Argv and Envp are NULL-terminated arrays of C strings.
+	Paths []*byte
+	Argv  **byte
+	Envp  **byte
+}
+
+// Report is what the child writes on the error pipe when a step fails.
+type Report struct {
+	Op    int32
+	Errno int32
+}
+
+// ExecOp is the op index that a Report names when execve itself failed.
+const ExecOp = -1
+
+// InitOp is the op index that a Report names when the init could not fork the target.
+const InitOp = -2
+
+// Spawn clones the calling process and runs p in the child, which ends in execve of
+// s.Paths or in a Report on s.ErrFD. It returns the child's pid in the parent.
+//
+// Spawn itself runs between BeforeFork and AfterFork in the parent, so it, and
+// everything it calls, must not grow the stack.
+//
+//go:nosplit
+//go:norace
+func Spawn(p *Program, s *Start) (pid int, errno syscall.Errno) {
+	runtimeBeforeFork()
+	r1, _, e := syscall.RawSyscall(unix.SYS_CLONE3, uintptr(unsafe.Pointer(&s.Clone)), unsafe.Sizeof(s.Clone), 0)
+	if e != 0 || r1 != 0 {
+		runtimeAfterFork()
+		return int(r1), e
+	}
+	run(p.Ops, s)
+	return 0, 0 // not reached: run ends in execve or exit
+}
+
+// run executes ops in the child and ends in execve or exit.
+//
+//go:nosplit
+//go:norace
+func run(ops []Op, s *Start) {
+	errfd := uintptr(s.ErrFD)
+	for i := 0; i < len(ops); i++ {
+		op := &ops[i]
+		var e syscall.Errno
+		switch op.Kind {
+		case KindSyscall:
+			_, _, e = syscall.RawSyscall6(op.Trap, op.Args[0], op.Args[1], op.Args[2], op.Args[3], op.Args[4], op.Args[5])
+		case KindWriteFile:
+			e = writeFile(op.Args[0], op.Args[1], op.Args[2])
+		case KindWriteFD:
+			e = writeAll(op.Args[0], op.Args[1], op.Args[2])
+		case KindRemount:
+			e = remount(op.Args[0], op.Args[1])
+		case KindBindSelf:
+			_, _, e = syscall.RawSyscall6(unix.SYS_MOUNT, op.Args[0], op.Args[0], 0, unix.MS_BIND|unix.MS_REC, 0, 0)
+		case KindMask:
+			e = mask(op.Args[0], op.Args[1])
+		case KindLandlock:
+			e = landlock((*LandlockRules)(op.Ptr))
+		case KindSeccomp:
+			e = loadSeccomp(op.Args[0], op.Args[1], s.NotifyFD)
+		case KindStdio:
+			errfd, e = stdio(s, errfd)
+		case KindWaitParent:
+			e = waitParent(s.SyncFD)
+		case KindSignalMask:
+			_, _, e = syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&op.Args[0])), 0, 8, 0, 0)
+		default:
+			e = syscall.EINVAL
+		}
+		if e != 0 && !ignored(op.Flags, e) {
+			fail(errfd, int32(i), e)
+		}
+	}
+	if s.Init {
+		initThenExec(s, errfd)
+	}
+	fail(errfd, ExecOp, execTarget(s))
+}
+
+//go:nosplit
+//go:norace
+func ignored(flags uint8, e syscall.Errno) bool {
+	switch {
+	case flags&IgnoreAll != 0:
+		return true
+	case e == syscall.ENOENT:
+		return flags&IgnoreENOENT != 0
+	case e == syscall.EEXIST:
+		return flags&IgnoreEEXIST != 0
+	case e == syscall.EINVAL:
+		return flags&IgnoreEINVAL != 0
+	}
+	return false
+}
+
+// fail reports op i and errno e to the parent and exits.
+//
+//go:nosplit
+//go:norace
+func fail(errfd uintptr, i int32, e syscall.Errno) {
+	r := Report{Op: i, Errno: int32(e)}
+	for {
+		_, _, we := syscall.RawSyscall(unix.SYS_WRITE, errfd, uintptr(unsafe.Pointer(&r)), unsafe.Sizeof(r))
+		if we != syscall.EINTR {
+			break
+		}
+	}
+	exit(125)
+}
+
+//go:nosplit
+//go:norace
+func exit(code uintptr) {
+	for {
+		syscall.RawSyscall(unix.SYS_EXIT_GROUP, code, 0, 0)
+	}
+}
+
+//go:nosplit
+//go:norace
+func writeAll(fd, buf, n uintptr) syscall.Errno {
+	for n > 0 {
+		w, _, e := syscall.RawSyscall(unix.SYS_WRITE, fd, buf, n)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		if w == 0 {
+			return syscall.EIO
+		}
+		buf += w
+		n -= w
+	}
+	return 0
+}
+
+//go:nosplit
+//go:norace
+func writeFile(path, buf, n uintptr) syscall.Errno {
+	fd, _, e := syscall.RawSyscall6(unix.SYS_OPENAT, atFDCWD, path, unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	e = writeAll(fd, buf, n)
+	syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+	return e
+}
+
+// lockedFlags turns statfs f_flags into the mount flags a remount must restate.
+//
+//go:nosplit
+//go:norace
+func lockedFlags(f int64) uintptr {
+	var m uintptr
+	if f&unix.ST_RDONLY != 0 {
+		m |= unix.MS_RDONLY
+	}
+	if f&unix.ST_NOSUID != 0 {
+		m |= unix.MS_NOSUID
+	}
+	if f&unix.ST_NODEV != 0 {
+		m |= unix.MS_NODEV
+	}
+	if f&unix.ST_NOEXEC != 0 {
+		m |= unix.MS_NOEXEC
+	}
+	if f&unix.ST_NOATIME != 0 {
+		m |= unix.MS_NOATIME
+	}
+	if f&unix.ST_NODIRATIME != 0 {
+		m |= unix.MS_NODIRATIME
+	}
+	if f&unix.ST_RELATIME != 0 {
+		m |= unix.MS_RELATIME
+	}
+	return m
+}
+
+//go:nosplit
+//go:norace
+func remount(path, flags uintptr) syscall.Errno {
+	var st unix.Statfs_t
+	if _, _, e := syscall.RawSyscall(unix.SYS_STATFS, path, uintptr(unsafe.Pointer(&st)), 0); e != 0 {
+		return e
+	}
+	flags |= unix.MS_REMOUNT | unix.MS_BIND | lockedFlags(st.Flags)
+	_, _, e := syscall.RawSyscall6(unix.SYS_MOUNT, 0, path, 0, flags, 0, 0)
+	return e
+}
+
+// atFDCWD is AT_FDCWD (-100) as a syscall argument.
+const atFDCWD = ^uintptr(99)
+
+var tmpfsName = [...]byte{'t', 'm', 'p', 'f', 's', 0}
+
+//go:nosplit
+//go:norace
+func mask(path, devnull uintptr) syscall.Errno {
+	var st unix.Stat_t
+	if _, _, e := syscall.RawSyscall(unix.SYS_STAT, path, uintptr(unsafe.Pointer(&st)), 0); e != 0 {
+		return e
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		name := uintptr(unsafe.Pointer(&tmpfsName[0]))
+		_, _, e := syscall.RawSyscall6(unix.SYS_MOUNT, name, path, name, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, 0, 0)
+		return e
+	}
+	// Bind only the real /dev/null: a file or a device planted at that path would be
+	// exposed in place of the masked one (CVE-2025-31133).
+	if _, _, e := syscall.RawSyscall(unix.SYS_STAT, devnull, uintptr(unsafe.Pointer(&st)), 0); e != 0 {
+		return e
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != 259 /* makedev(1, 3) */ {
+		return syscall.EPERM
+	}
+	_, _, e := syscall.RawSyscall6(unix.SYS_MOUNT, devnull, path, 0, unix.MS_BIND, 0, 0)
+	return e
+}
+
+//go:nosplit
+//go:norace
+func waitParent(fd int32) syscall.Errno {
+	var b [1]byte
+	for {
+		n, _, e := syscall.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), 1)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		if n == 0 {
+			exit(125) // the parent is gone: nobody waits for this sandbox
+		}
+		syscall.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+		return 0
+	}
+}
+
+// stdio moves the target's descriptors into place, marks every other descriptor
+// close-on-exec and sets up the session. It returns where the error pipe now is.
+//
+//go:nosplit
+//go:norace
+func stdio(s *Start, errfd uintptr) (uintptr, syscall.Errno) {
+	n := int(s.NFDs)
+	if n > MaxFDs {
+		return errfd, syscall.EINVAL
+	}
+	var fds [MaxFDs]int32
+	next := uintptr(n)
+	for i := 0; i < n; i++ {
+		fds[i] = s.FDs[i]
+		if uintptr(fds[i]) >= next && fds[i] >= 0 {
+			next = uintptr(fds[i]) + 1
+		}
+	}
+	// Nothing that is still needed may sit in the range about to be overwritten.
+	if errfd < next {
+		r, _, e := syscall.RawSyscall(unix.SYS_FCNTL, errfd, unix.F_DUPFD_CLOEXEC, next)
+		if e != 0 {
+			return errfd, e
+		}
+		errfd = r
+		next = r + 1
+	}
+	for i := 0; i < n; i++ {
+		if fds[i] >= 0 && int(fds[i]) < i {
+			r, _, e := syscall.RawSyscall(unix.SYS_FCNTL, uintptr(fds[i]), unix.F_DUPFD_CLOEXEC, next)
+			if e != 0 {
+				return errfd, e
+			}
+			fds[i] = int32(r)
+			next = r + 1
+		}
+	}
+	for i := 0; i < n; i++ {
+		var e syscall.Errno
+		switch {
+		case fds[i] < 0:
+			syscall.RawSyscall(unix.SYS_CLOSE, uintptr(i), 0, 0)
+		case int(fds[i]) == i:
+			_, _, e = syscall.RawSyscall(unix.SYS_FCNTL, uintptr(i), unix.F_SETFD, 0)
+		default:
+			_, _, e = syscall.RawSyscall(unix.SYS_DUP3, uintptr(fds[i]), uintptr(i), 0)
+		}
+		if e != 0 {
+			return errfd, e
+		}
+	}
+	// Leaked host descriptors are how CVE-2024-21626 escaped: mark all the rest.
+	if _, _, e := syscall.RawSyscall(unix.SYS_CLOSE_RANGE, uintptr(n), ^uintptr(0), unix.CLOSE_RANGE_CLOEXEC); e != 0 {
+		return errfd, e
+	}
+	if s.Setsid {
+		if _, _, e := syscall.RawSyscall(unix.SYS_SETSID, 0, 0, 0); e != 0 {
+			return errfd, e
+		}
+	}
+	if s.Ctty >= 0 {
+		if _, _, e := syscall.RawSyscall(unix.SYS_IOCTL, uintptr(s.Ctty), unix.TIOCSCTTY, 0); e != 0 {
+			return errfd, e
+		}
+	}
+	return errfd, 0
+}
+
+// execTarget tries each candidate path as execvp does and returns the errno that
+// best explains the failure.
+//
+//go:nosplit
+//go:norace
+func execTarget(s *Start) syscall.Errno {
+	best := syscall.ENOENT
+	for i := 0; i < len(s.Paths); i++ {
+		_, _, e := syscall.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(s.Paths[i])), uintptr(unsafe.Pointer(s.Argv)), uintptr(unsafe.Pointer(s.Envp)))
+		switch e {
+		case syscall.ENOENT, syscall.ENOTDIR:
+		case syscall.EACCES, syscall.EPERM:
+			best = e
+		default:
+			return e
+		}
+	}
+	return best
+}
