@@ -1,0 +1,257 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"golang.org/x/sys/unix"
+)
+
+// A Builder collects options into a Spec and builds it into a Template.
+type Builder struct {
+	spec *Spec
+}
+
+// NewBuilder starts from the Spec that fits the caller (DefaultSpec: rootful for
+// root, rootless otherwise) and applies opts in order.
+func NewBuilder(opts ...Option) *Builder {
+	b := &Builder{spec: DefaultSpec()}
+	return b.With(opts...)
+}
+
+// With applies more options.
+func (b *Builder) With(opts ...Option) *Builder {
+	for _, o := range opts {
+		o(b.spec)
+	}
+	return b
+}
+
+// Spec returns a copy of the Spec built so far.
+func (b *Builder) Spec() *Spec { return b.spec.Clone() }
+
+// Build validates the Spec and compiles it, once, into a Template: the child's op
+// table, ID maps, C strings and opened descriptors. Bad input fails here with a typed
+// error matching ErrInvalidSpec or ErrNotSupported; nothing has been cloned yet.
+func (b *Builder) Build() (*Template, error) {
+	s := b.spec.Clone()
+	c := callerIDs()
+	if err := s.validate(c); err != nil {
+		return nil, err
+	}
+	t := &Template{spec: s}
+	if err := t.compile(c); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// compile turns the validated Spec into the child's program, in the order the kernel
+// dictates (see the package documentation).
+func (t *Template) compile(c ids) error {
+	s := t.spec
+	p := &child.Program{}
+	t.prog = p
+	ns := &s.Namespaces
+	userNS := ns.Mode(namespace.User) == namespace.New
+	t.userNS = userNS
+	switch s.Spawn {
+	case SpawnVfork:
+		t.vfork = true
+	case SpawnFork:
+	default:
+		t.vfork = vforkSupported && (!userNS || s.singleOwnMap(c))
+	}
+
+	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {
+		if ns.Mode(k) == namespace.New {
+			t.cloneFlags |= uint64(k.CloneFlag())
+		}
+	}
+
+	sig := s.ParentDeathSignal
+	if sig == 0 {
+		sig = int(unix.SIGKILL)
+	}
+	p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig))
+	if !t.vfork {
+		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
+	}
+
+	// Joined namespaces: the user namespace first, so that the child then holds
+	// capabilities over what it owns.
+	for _, k := range namespace.Kinds {
+		cfg := ns.NS[k]
+		if ns.Mode(k) != namespace.Join {
+			continue
+		}
+		f, err := os.OpenFile(cfg.Path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &SpecError{Field: "namespaces." + string(k), Err: err}
+		}
+		t.files = append(t.files, f)
+		p.Syscall("namespaces", fmt.Sprintf("join the %s namespace %s", k, cfg.Path), 0, unix.SYS_SETNS, f.Fd(), k.CloneFlag())
+	}
+
+	if userNS {
+		if err := t.compileIDMaps(c, p); err != nil {
+			return err
+		}
+	}
+
+	if ns.Mode(namespace.Cgroup) == namespace.New {
+		p.Syscall("namespaces", "create the cgroup namespace", 0, unix.SYS_UNSHARE, unix.CLONE_NEWCGROUP)
+	}
+	if ns.Mode(namespace.Time) == namespace.New {
+		p.Syscall("namespaces", "create the time namespace", 0, unix.SYS_UNSHARE, unix.CLONE_NEWTIME)
+		if o := ns.Time; o != nil && (o.Monotonic != 0 || o.Boottime != 0) {
+			text := fmt.Sprintf("monotonic %d %d\nboottime %d %d\n",
+				o.Monotonic/1e9, o.Monotonic%1e9, o.Boottime/1e9, o.Boottime%1e9)
+			writeFileOp(p, "namespaces", "/proc/self/timens_offsets", text)
+		}
+	}
+	if s.Hostname != "" {
+		ptr, n := p.Bytes([]byte(s.Hostname))
+		p.Syscall("hostname", "set the hostname to "+s.Hostname, 0, unix.SYS_SETHOSTNAME, ptr, n)
+	}
+	if s.Domainname != "" {
+		ptr, n := p.Bytes([]byte(s.Domainname))
+		p.Syscall("hostname", "set the domain name to "+s.Domainname, 0, unix.SYS_SETDOMAINNAME, ptr, n)
+	}
+
+	if err := t.compileRlimits(p); err != nil {
+		return err
+	}
+	if s.Workdir != "" {
+		p.Syscall("workdir", "change directory to "+s.Workdir, 0, unix.SYS_CHDIR, p.CString(s.Workdir))
+	}
+	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
+	if u := s.User; u != nil {
+		t.compileUser(p, u)
+	}
+	var empty child.Op
+	empty.Kind = child.KindSignalMask
+	p.Append(empty, "start", "unblock signals")
+
+	t.env = s.Env
+	t.envp = cArray(s.Env)
+	t.pathDirs = pathDirs(s.Env)
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	t.devNull = null
+	return nil
+}
+
+// compileIDMaps prepares the ID maps of a new user namespace: written by the parent
+// in fork mode, by the child itself in vfork mode, and the child then becomes root
+// of the namespace.
+func (t *Template) compileIDMaps(c ids, p *child.Program) error {
+	ns := &t.spec.Namespaces
+	uidMap, gidMap := ns.UIDMap, ns.GIDMap
+	if len(uidMap) == 0 {
+		uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(c.uid), Size: 1}}
+	}
+	if len(gidMap) == 0 {
+		gidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(c.gid), Size: 1}}
+	}
+	t.uidMap, t.gidMap = uidMap, gidMap
+	t.uidMapText = namespace.FormatIDMap(uidMap)
+	t.gidMapText = namespace.FormatIDMap(gidMap)
+	// A root parent allows setgroups so the child can drop the host's supplementary
+	// groups; an unprivileged parent must deny it to write a gid map at all.
+	t.setgroups = "deny"
+	if c.uid == 0 {
+		t.setgroups = "allow"
+	}
+	t.newIDMap = c.uid != 0 && !t.spec.singleOwnMap(c)
+	if t.vfork {
+		t.setgroups = "deny"
+		writeFileOp(p, "user namespace", "/proc/self/setgroups", "deny")
+		writeFileOp(p, "user namespace", "/proc/self/gid_map", string(t.gidMapText))
+		writeFileOp(p, "user namespace", "/proc/self/uid_map", string(t.uidMapText))
+	}
+	if t.setgroups == "allow" {
+		p.Syscall("user namespace", "drop supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
+	}
+	p.Syscall("user namespace", "become group 0 of the namespace", 0, unix.SYS_SETRESGID, 0, 0, 0)
+	p.Syscall("user namespace", "become user 0 of the namespace", 0, unix.SYS_SETRESUID, 0, 0, 0)
+	return nil
+}
+
+// compileRlimits sets every limit of the Spec, and RLIMIT_NOFILE always: Go raised
+// the soft limit of this process, which a raw child would otherwise inherit.
+func (t *Template) compileRlimits(p *child.Program) error {
+	limits := t.spec.Rlimits
+	hasNofile := false
+	for _, r := range limits {
+		if n, _ := rlimitResource(r.Type); n == unix.RLIMIT_NOFILE {
+			hasNofile = true
+		}
+	}
+	if !hasNofile {
+		var cur unix.Rlimit
+		if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &cur); err != nil {
+			return err
+		}
+		soft := uint64(1024)
+		if cur.Max < soft {
+			soft = cur.Max
+		}
+		limits = append(limits, Rlimit{Type: "RLIMIT_NOFILE", Soft: soft, Hard: cur.Max})
+	}
+	for _, r := range limits {
+		n, _ := rlimitResource(r.Type)
+		lim := &unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		p.Syscall("rlimits", fmt.Sprintf("set %s to %d:%d", strings.ToUpper(r.Type), r.Soft, r.Hard), 0,
+			unix.SYS_PRLIMIT64, 0, uintptr(n), child.Ptr(p, lim), 0)
+	}
+	return nil
+}
+
+// compileUser switches to the target user after the setup that needs root. Keeping
+// capabilities across the uid change lets the capability step decide what remains.
+func (t *Template) compileUser(p *child.Program, u *User) {
+	if len(u.Groups) > 0 {
+		g := append([]uint32(nil), u.Groups...)
+		p.Keep(g)
+		p.Syscall("user", fmt.Sprintf("set supplementary groups %v", u.Groups), 0, unix.SYS_SETGROUPS, uintptr(len(g)), child.Ptr(p, &g[0]))
+	} else if t.setgroups != "deny" {
+		p.Syscall("user", "drop supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
+	}
+	p.Syscall("user", fmt.Sprintf("set gid %d", u.GID), 0, unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID))
+	if u.UID != 0 {
+		p.Syscall("user", "keep capabilities across the uid change", 0, unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1)
+	}
+	p.Syscall("user", fmt.Sprintf("set uid %d", u.UID), 0, unix.SYS_SETRESUID, uintptr(u.UID), uintptr(u.UID), uintptr(u.UID))
+}
+
+func writeFileOp(p *child.Program, stage, path, text string) {
+	ptr, n := p.Bytes([]byte(text))
+	var op child.Op
+	op.Kind = child.KindWriteFile
+	op.Args[0], op.Args[1], op.Args[2] = p.CString(path), ptr, n
+	p.Append(op, stage, fmt.Sprintf("write %q to %s", strings.TrimSpace(text), path))
+}
+
+func pathDirs(env []string) []string {
+	path := defaultPath
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	var dirs []string
+	for _, d := range strings.Split(path, ":") {
+		if d == "" {
+			d = "."
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs
+}

@@ -1,0 +1,81 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
+
+// Sentinel errors. Typed errors returned by this package match one of them with
+// errors.Is.
+var (
+	// ErrInvalidSpec reports a Spec, option or Command that cannot work; Build and
+	// Start return it before anything is cloned.
+	ErrInvalidSpec = errors.New("invalid sandbox spec")
+	// ErrNotSupported reports a feature that this kernel or host lacks.
+	ErrNotSupported = errors.New("not supported on this host")
+	// ErrSetup reports a step that failed inside the child while the sandbox was being
+	// set up, before the target ran.
+	ErrSetup = errors.New("sandbox setup failed")
+	// ErrFinished reports an operation on a process that has been waited for.
+	ErrFinished = errors.New("sandbox process already finished")
+)
+
+// A SpecError names the field of a Spec that is wrong and why.
+type SpecError struct {
+	Field string
+	Err   error
+}
+
+func (e *SpecError) Error() string { return fmt.Sprintf("sandbox spec: %s: %v", e.Field, e.Err) }
+
+// Unwrap returns the cause.
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// Is makes every SpecError match ErrInvalidSpec.
+func (e *SpecError) Is(target error) bool { return target == ErrInvalidSpec }
+
+func specErr(field string, format string, args ...any) error {
+	return &SpecError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// A ChildError reports the step that failed inside the child: the stage it belongs
+// to (namespaces, mount, capabilities, seccomp, exec, ...), what it did, the index of
+// its op in the template's program, and the errno the kernel returned.
+type ChildError struct {
+	Stage string
+	Step  string
+	Op    int
+	Errno syscall.Errno
+	cause error // the parent-side error behind Errno, if any
+}
+
+func (e *ChildError) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("sandbox setup: %s: %s: %v", e.Stage, e.Step, e.cause)
+	}
+	return fmt.Sprintf("sandbox setup: %s: %s: %v", e.Stage, e.Step, e.Errno)
+}
+
+// Unwrap returns the errno, so errors.Is(err, syscall.EPERM) works, and the
+// parent-side error behind it when there is one.
+func (e *ChildError) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Errno, e.cause}
+	}
+	return []error{e.Errno}
+}
+
+// Is makes every ChildError match ErrSetup.
+func (e *ChildError) Is(target error) bool { return target == ErrSetup }
+
+// NotFound reports whether the target executable does not exist (exit code 127 in
+// the shell convention).
+func (e *ChildError) NotFound() bool {
+	return e.Stage == "exec" && (e.Errno == syscall.ENOENT || e.Errno == syscall.ENOTDIR)
+}
+
+// NotExecutable reports whether the target exists but cannot be executed (126).
+func (e *ChildError) NotExecutable() bool {
+	return e.Stage == "exec" && !e.NotFound()
+}

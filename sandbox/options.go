@@ -1,0 +1,117 @@
+package sandbox
+
+import (
+	"github.com/paddock-sandbox/paddock/namespace"
+)
+
+// An Option edits a Spec. Options never validate, probe or allocate kernel objects:
+// Build does that once and says what is wrong.
+type Option func(*Spec)
+
+// WithUserNS gives the sandbox a new user namespace. Without maps, root inside is the
+// caller's own uid and gid outside (the single mapping any user may write). With maps,
+// uid maps come first, then gid maps, split by Which; ranges that a non-root caller
+// does not own are taken from /etc/subuid and /etc/subgid through newuidmap and
+// newgidmap.
+func WithUserNS(uidMap, gidMap []namespace.IDMap) Option {
+	return func(s *Spec) {
+		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.New})
+		s.Namespaces.UIDMap = append([]namespace.IDMap(nil), uidMap...)
+		s.Namespaces.GIDMap = append([]namespace.IDMap(nil), gidMap...)
+	}
+}
+
+// WithoutUserNS keeps the host's user namespace: root inside is root outside.
+func WithoutUserNS() Option {
+	return func(s *Spec) {
+		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.Host})
+		s.Namespaces.UIDMap, s.Namespaces.GIDMap = nil, nil
+	}
+}
+
+// WithNamespaces creates a new namespace of each kind.
+func WithNamespaces(kinds ...namespace.Kind) Option {
+	return func(s *Spec) {
+		for _, k := range kinds {
+			s.Namespaces.Set(k, namespace.Config{Mode: namespace.New})
+		}
+	}
+}
+
+// WithHostNamespaces shares the caller's namespace of each kind (podman's --net host,
+// --pid host, ...).
+func WithHostNamespaces(kinds ...namespace.Kind) Option {
+	return func(s *Spec) {
+		for _, k := range kinds {
+			s.Namespaces.Set(k, namespace.Config{Mode: namespace.Host})
+		}
+	}
+}
+
+// WithJoinNamespace enters an existing namespace, named by a path such as
+// /proc/PID/ns/net or a bind mount of one.
+func WithJoinNamespace(kind namespace.Kind, path string) Option {
+	return func(s *Spec) { s.Namespaces.Set(kind, namespace.Config{Mode: namespace.Join, Path: path}) }
+}
+
+// WithJoinNamespaceOf enters the namespace of kind that process pid is in.
+func WithJoinNamespaceOf(kind namespace.Kind, pid int) Option {
+	return WithJoinNamespace(kind, kind.Path(pid))
+}
+
+// WithTimeOffsets gives the sandbox a new time namespace whose monotonic and boot-time
+// clocks are shifted by the given nanoseconds.
+func WithTimeOffsets(monotonic, boottime int64) Option {
+	return func(s *Spec) {
+		s.Namespaces.Set(namespace.Time, namespace.Config{Mode: namespace.New})
+		s.Namespaces.Time = &namespace.TimeOffsets{Monotonic: monotonic, Boottime: boottime}
+	}
+}
+
+// WithHostname sets the hostname in the sandbox's new UTS namespace.
+func WithHostname(name string) Option { return func(s *Spec) { s.Hostname = name } }
+
+// WithEnv appends KEY=VALUE entries to the target's default environment.
+func WithEnv(env ...string) Option {
+	return func(s *Spec) { s.Env = append(s.Env, env...) }
+}
+
+// WithWorkdir sets the target's working directory inside the sandbox.
+func WithWorkdir(dir string) Option { return func(s *Spec) { s.Workdir = dir } }
+
+// WithUser runs the target as uid and gid (IDs inside the sandbox) with the given
+// supplementary groups.
+func WithUser(uid, gid uint32, groups ...uint32) Option {
+	return func(s *Spec) {
+		s.User = &User{UID: uid, GID: gid, Groups: append([]uint32(nil), groups...)}
+	}
+}
+
+// WithRlimit sets a resource limit ("RLIMIT_NOFILE" or "nofile") in the sandbox.
+func WithRlimit(resource string, soft, hard uint64) Option {
+	return func(s *Spec) {
+		for i := range s.Rlimits {
+			if r, _ := rlimitResource(s.Rlimits[i].Type); rlimitMatch(r, resource) {
+				s.Rlimits[i] = Rlimit{Type: resource, Soft: soft, Hard: hard}
+				return
+			}
+		}
+		s.Rlimits = append(s.Rlimits, Rlimit{Type: resource, Soft: soft, Hard: hard})
+	}
+}
+
+func rlimitMatch(r int, name string) bool {
+	n, ok := rlimitResource(name)
+	return ok && n == r
+}
+
+// WithInit runs a minimal init as PID 1 of the sandbox's pid namespace: it reaps
+// zombies, forwards signals to the target and exits with the target's status. Off by
+// default, as in Podman; without it the target is PID 1 itself.
+func WithInit() Option { return func(s *Spec) { s.Init = true } }
+
+// WithSpawnMode forces fork or vfork mode instead of choosing automatically.
+func WithSpawnMode(m SpawnMode) Option { return func(s *Spec) { s.Spawn = m } }
+
+// WithSpec replaces the whole Spec with a copy of spec, for Specs read from JSON.
+func WithSpec(spec *Spec) Option { return func(s *Spec) { *s = *spec.Clone() } }

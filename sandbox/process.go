@@ -1,0 +1,305 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"golang.org/x/sys/unix"
+)
+
+// A Process is a started sandbox.
+type Process struct {
+	tmpl    *Template
+	start   child.Start
+	pid     int
+	pidfd   int
+	pidfd32 int32
+
+	// Descriptors the parent holds for the target's stdio, to close after the clone,
+	// and the goroutines copying non-file readers and writers.
+	childEnds  []*os.File
+	parentEnds []*os.File
+	copiers    []func() error
+	copyErrs   chan error
+	terminal   *os.File
+
+	stopCtx func() bool
+
+	mu     sync.Mutex
+	done   bool
+	status *ExitStatus
+	werr   error
+}
+
+// ExitStatus is how a sandboxed process ended.
+type ExitStatus struct {
+	// Code is the exit code, or -1 when the process was killed by a signal.
+	Code int
+	// Signal is the signal that killed it, or 0.
+	Signal syscall.Signal
+	// Rusage is the resource usage of the process and the children it waited for.
+	Rusage syscall.Rusage
+}
+
+// Success reports whether the process exited with code 0.
+func (s *ExitStatus) Success() bool { return s.Code == 0 }
+
+// ExitCode returns the code as a shell reports it: the exit code, or 128+N after
+// signal N.
+func (s *ExitStatus) ExitCode() int {
+	if s.Signal != 0 {
+		return 128 + int(s.Signal)
+	}
+	return s.Code
+}
+
+func (s *ExitStatus) String() string {
+	if s.Signal != 0 {
+		return "signal: " + s.Signal.String()
+	}
+	return fmt.Sprintf("exit status %d", s.Code)
+}
+
+// Pid returns the process ID of the sandbox's first process (its init when the
+// Template has one), as seen from the caller.
+func (p *Process) Pid() int { return p.pid }
+
+// PidFD returns a pidfd of the process, valid until Wait returns.
+func (p *Process) PidFD() int { return p.pidfd }
+
+// Terminal returns the master side of the pseudo-terminal of a Command started with
+// Terminal set, or nil.
+func (p *Process) Terminal() *os.File { return p.terminal }
+
+// Resize sets the size of the process's terminal.
+func (p *Process) Resize(ws WindowSize) error {
+	if p.terminal == nil {
+		return errors.New("sandbox: the process has no terminal")
+	}
+	return unix.IoctlSetWinsize(int(p.terminal.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: ws.Rows, Col: ws.Cols})
+}
+
+// Signal sends sig to the process through its pidfd, so it never reaches a recycled pid.
+func (p *Process) Signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return ErrFinished
+	}
+	if err := unix.PidfdSendSignal(p.pidfd, sig, nil, 0); err != nil {
+		if err == unix.ESRCH {
+			return ErrFinished
+		}
+		return fmt.Errorf("sandbox: signal %v: %w", sig, err)
+	}
+	return nil
+}
+
+// Kill sends SIGKILL to the process. With a new pid namespace this ends every
+// process in the sandbox.
+func (p *Process) Kill() error { return p.Signal(syscall.SIGKILL) }
+
+// Wait waits for the process to exit, releases what the start held and returns how
+// it ended. It may be called more than once; later calls return the same result.
+func (p *Process) Wait() (*ExitStatus, error) {
+	p.mu.Lock()
+	if p.done {
+		defer p.mu.Unlock()
+		return p.status, p.werr
+	}
+	p.mu.Unlock()
+
+	st := &ExitStatus{}
+	var ws unix.WaitStatus
+	var ru unix.Rusage
+	var err error
+	for {
+		_, err = unix.Wait4(p.pid, &ws, 0, &ru)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if p.stopCtx != nil {
+		p.stopCtx()
+	}
+	var copyErr error
+	for range p.copiers {
+		if e := <-p.copyErrs; e != nil && copyErr == nil {
+			copyErr = e
+		}
+	}
+	p.closeParentEnds()
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	unix.Close(p.pidfd)
+	p.done = true
+	if err != nil {
+		p.werr = fmt.Errorf("sandbox: wait: %w", err)
+		return nil, p.werr
+	}
+	st.Rusage = *(*syscall.Rusage)(unsafe.Pointer(&ru))
+	if ws.Signaled() {
+		st.Code, st.Signal = -1, ws.Signal()
+	} else {
+		st.Code = ws.ExitStatus()
+	}
+	p.status, p.werr = st, copyErr
+	return st, copyErr
+}
+
+// abort kills and reaps a child whose setup failed, leaving nothing behind.
+func (p *Process) abort() {
+	unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(p.pid, &ws, 0, nil); err != unix.EINTR {
+			break
+		}
+	}
+	unix.Close(p.pidfd)
+	p.closeParentEnds()
+	p.copiers = nil
+}
+
+// setupStdio fills the descriptor table of the child from the Command.
+func (p *Process) setupStdio(cmd *Command) error {
+	s := &p.start
+	nfd := 3 + len(cmd.ExtraFiles)
+	if nfd > child.MaxFDs {
+		return specErr("command", "%d descriptors, more than %d", nfd, child.MaxFDs)
+	}
+	s.NFDs = int32(nfd)
+	if cmd.Terminal {
+		if cmd.Stdin != nil || cmd.Stdout != nil || cmd.Stderr != nil {
+			return specErr("command", "a terminal replaces stdin, stdout and stderr")
+		}
+		master, slave, err := openPTY(cmd.TerminalSize)
+		if err != nil {
+			return err
+		}
+		p.terminal = master
+		p.childEnds = append(p.childEnds, slave)
+		fd := int32(slave.Fd())
+		s.FDs[0], s.FDs[1], s.FDs[2] = fd, fd, fd
+		s.Setsid, s.Ctty = true, 0
+	} else {
+		var err error
+		if s.FDs[0], err = p.input(cmd.Stdin); err != nil {
+			return err
+		}
+		if s.FDs[1], err = p.output(cmd.Stdout); err != nil {
+			return err
+		}
+		if cmd.Stderr != nil && cmd.Stderr == cmd.Stdout {
+			s.FDs[2] = s.FDs[1]
+		} else if s.FDs[2], err = p.output(cmd.Stderr); err != nil {
+			return err
+		}
+	}
+	for i, f := range cmd.ExtraFiles {
+		if f == nil {
+			s.FDs[3+i] = -1
+			continue
+		}
+		s.FDs[3+i] = int32(f.Fd())
+	}
+	if len(p.copiers) > 0 {
+		p.copyErrs = make(chan error, len(p.copiers))
+	}
+	return nil
+}
+
+func (p *Process) input(r io.Reader) (int32, error) {
+	switch r := r.(type) {
+	case nil:
+		return int32(p.tmpl.devNull.Fd()), nil
+	case *os.File:
+		return int32(r.Fd()), nil
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return -1, err
+	}
+	p.childEnds = append(p.childEnds, pr)
+	p.parentEnds = append(p.parentEnds, pw)
+	p.copiers = append(p.copiers, func() error {
+		_, err := io.Copy(pw, r)
+		pw.Close()
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
+			err = nil
+		}
+		return err
+	})
+	return int32(pr.Fd()), nil
+}
+
+func (p *Process) output(w io.Writer) (int32, error) {
+	switch w := w.(type) {
+	case nil:
+		return int32(p.tmpl.devNull.Fd()), nil
+	case *os.File:
+		return int32(w.Fd()), nil
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return -1, err
+	}
+	p.childEnds = append(p.childEnds, pw)
+	p.parentEnds = append(p.parentEnds, pr)
+	p.copiers = append(p.copiers, func() error {
+		_, err := io.Copy(w, pr)
+		return err
+	})
+	return int32(pw.Fd()), nil
+}
+
+func (p *Process) startCopiers() {
+	for _, c := range p.copiers {
+		go func() { p.copyErrs <- c() }()
+	}
+}
+
+func (p *Process) closeChildEnds() {
+	for _, f := range p.childEnds {
+		f.Close()
+	}
+	p.childEnds = nil
+}
+
+func (p *Process) closeParentEnds() {
+	p.closeChildEnds()
+	for _, f := range p.parentEnds {
+		f.Close()
+	}
+	p.parentEnds = nil
+}
+
+// openPTY opens a new pseudo-terminal pair; the slave comes from the master with
+// TIOCGPTPEER so that no path lookup can swap it.
+func openPTY(ws WindowSize) (master, slave *os.File, err error) {
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sandbox: open /dev/ptmx: %w", err)
+	}
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		unix.Close(m)
+		return nil, nil, fmt.Errorf("sandbox: unlock pty: %w", err)
+	}
+	s, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	if e != 0 {
+		err = e
+		unix.Close(m)
+		return nil, nil, fmt.Errorf("sandbox: open pty peer: %w", err)
+	}
+	if ws.Rows != 0 || ws.Cols != 0 {
+		unix.IoctlSetWinsize(m, unix.TIOCSWINSZ, &unix.Winsize{Row: ws.Rows, Col: ws.Cols})
+	}
+	return os.NewFile(uintptr(m), "/dev/ptmx"), os.NewFile(s, "pty"), nil
+}

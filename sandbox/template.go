@@ -1,0 +1,265 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"golang.org/x/sys/unix"
+)
+
+// vforkSupported says whether this architecture has the vfork trampoline.
+var vforkSupported = false
+
+// A Template is a built sandbox: immutable, safe for concurrent use, and able to start
+// any number of processes. Close releases the descriptors it holds.
+type Template struct {
+	spec       *Spec
+	prog       *child.Program
+	cloneFlags uint64
+	userNS     bool
+	vfork      bool
+
+	uidMap, gidMap         []namespace.IDMap
+	uidMapText, gidMapText []byte
+	setgroups              string
+	newIDMap               bool
+
+	env      []string
+	envp     *cArrayBuf
+	pathDirs []string
+	devNull  *os.File
+	files    []*os.File
+
+	closeOnce sync.Once
+}
+
+// Spec returns a copy of the Spec the Template was built from.
+func (t *Template) Spec() *Spec { return t.spec.Clone() }
+
+// Close releases the descriptors the Template holds (joined namespaces, cgroup files,
+// /dev/null). Processes already started are not affected.
+func (t *Template) Close() error {
+	t.closeOnce.Do(func() {
+		for _, f := range t.files {
+			f.Close()
+		}
+		if t.devNull != nil {
+			t.devNull.Close()
+		}
+	})
+	return nil
+}
+
+// Run starts cmd, waits for it and returns its exit status. A non-zero exit is not an
+// error: look at ExitStatus.
+func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
+	p, err := t.Start(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait()
+}
+
+// Start clones the calling process into a new sandbox that runs cmd. It returns once
+// the target has been executed, or with a *ChildError naming the step that failed, in
+// which case nothing of the attempt is left behind. Cancelling ctx kills the sandbox.
+func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
+	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
+		return nil, specErr("command", "no program given")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p := &Process{tmpl: t, pid: -1, pidfd: -1}
+	s := &p.start
+	s.SyncFD, s.NotifyFD, s.Ctty = -1, -1, -1
+	if err := p.setupStdio(&cmd); err != nil {
+		p.closeParentEnds()
+		return nil, err
+	}
+	argv := cArray(cmd.Args)
+	envp := t.envp
+	dirs := t.pathDirs
+	if cmd.Env != nil {
+		envp = cArray(cmd.Env)
+		dirs = pathDirs(cmd.Env)
+	}
+	paths := execCandidates(cmd.Args[0], dirs)
+	s.Argv, s.Envp, s.Paths = argv.ptr(), envp.ptr(), paths.ptrs
+
+	var errPipe, syncPipe [2]int
+	if err := unix.Pipe2(errPipe[:], unix.O_CLOEXEC); err != nil {
+		p.closeParentEnds()
+		return nil, fmt.Errorf("sandbox: error pipe: %w", err)
+	}
+	s.ErrFD = int32(errPipe[1])
+	if !t.vfork {
+		if err := unix.Pipe2(syncPipe[:], unix.O_CLOEXEC); err != nil {
+			unix.Close(errPipe[0])
+			unix.Close(errPipe[1])
+			p.closeParentEnds()
+			return nil, fmt.Errorf("sandbox: sync pipe: %w", err)
+		}
+		s.SyncFD = int32(syncPipe[0])
+	}
+	s.Init = t.spec.Init
+	s.Clone.Flags = t.cloneFlags | unix.CLONE_PIDFD | unix.CLONE_CLEAR_SIGHAND
+	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
+	s.Clone.PidFD = uint64(uintptr(unsafe.Pointer(&p.pidfd32)))
+
+	pid, errno := child.Spawn(t.prog, s)
+	runtime.KeepAlive(argv)
+	runtime.KeepAlive(envp)
+	runtime.KeepAlive(paths)
+	unix.Close(errPipe[1])
+	if !t.vfork {
+		unix.Close(syncPipe[0])
+	}
+	p.closeChildEnds()
+	if errno != 0 {
+		unix.Close(errPipe[0])
+		if !t.vfork {
+			unix.Close(syncPipe[1])
+		}
+		p.closeParentEnds()
+		return nil, &ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno}
+	}
+	p.pid, p.pidfd = pid, int(p.pidfd32)
+
+	// The parent half of the handshake: ID maps, then release.
+	var setupErr error
+	if !t.vfork {
+		if t.userNS {
+			setupErr = t.writeIDMaps(pid)
+		}
+		if setupErr == nil {
+			if _, err := unix.Write(syncPipe[1], []byte{0}); err != nil {
+				setupErr = fmt.Errorf("sandbox: release the child: %w", err)
+			}
+		}
+		unix.Close(syncPipe[1])
+	}
+	if setupErr == nil {
+		setupErr = t.readReport(errPipe[0])
+	}
+	unix.Close(errPipe[0])
+	if setupErr != nil {
+		p.abort()
+		return nil, setupErr
+	}
+	p.startCopiers()
+	if done := ctx.Done(); done != nil {
+		p.stopCtx = context.AfterFunc(ctx, func() { p.Kill() })
+	}
+	return p, nil
+}
+
+// readReport waits for exec (EOF) or the child's failure report.
+func (t *Template) readReport(fd int) error {
+	var r child.Report
+	buf := (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:]
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("sandbox: read the child's report: %w", err)
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	switch {
+	case n == 0:
+		return nil
+	case n < len(buf):
+		return fmt.Errorf("sandbox: short report from the child (%d bytes)", n)
+	}
+	e := &ChildError{Op: int(r.Op), Errno: syscall.Errno(r.Errno)}
+	switch r.Op {
+	case child.ExecOp:
+		e.Stage, e.Step = "exec", "execute the target"
+	case child.InitOp:
+		e.Stage, e.Step = "init", "fork the target from the init"
+	default:
+		st := t.prog.Describe(int(r.Op))
+		e.Stage, e.Step = st.Stage, st.What
+	}
+	return e
+}
+
+// writeIDMaps writes the maps of the child's new user namespace while it waits.
+func (t *Template) writeIDMaps(pid int) error {
+	if t.newIDMap {
+		if err := namespace.RunNewIDMap(pid, t.uidMap, t.gidMap); err != nil {
+			return &ChildError{Stage: "user namespace", Step: "newuidmap/newgidmap", Op: -1, Errno: errnoOf(err), cause: err}
+		}
+		return nil
+	}
+	var path [48]byte
+	for _, w := range []struct {
+		name string
+		data []byte
+	}{{"setgroups", []byte(t.setgroups)}, {"gid_map", t.gidMapText}, {"uid_map", t.uidMapText}} {
+		if err := writeProcFile(path[:0], pid, w.name, w.data); err != nil {
+			return &ChildError{Stage: "user namespace", Step: "write " + w.name + " " + strings.TrimSpace(string(w.data)), Op: -1, Errno: errnoOf(err), cause: err}
+		}
+	}
+	return nil
+}
+
+func writeProcFile(buf []byte, pid int, name string, data []byte) error {
+	buf = append(buf, "/proc/"...)
+	buf = appendInt(buf, pid)
+	buf = append(buf, '/')
+	buf = append(buf, name...)
+	buf = append(buf, 0)
+	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(0xffffffffffffff9c), uintptr(unsafe.Pointer(&buf[0])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	defer unix.Close(int(fd))
+	n, err := unix.Write(int(fd), data)
+	if err != nil {
+		return err
+	}
+	if n != len(data) {
+		return io.ErrShortWrite
+	}
+	return nil
+}
+
+func appendInt(b []byte, n int) []byte {
+	var d [20]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
+}
+
+func errnoOf(err error) syscall.Errno {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return syscall.EIO
+}
