@@ -1,0 +1,132 @@
+package namespace
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// probeEnv makes the re-executed test binary run the unprivileged probe.
+const probeEnv = "PADDOCK_NAMESPACE_PROBE"
+
+// nobody is the unprivileged uid and gid the probe runs as.
+const nobody = 65534
+
+// TestUnprivileged re-executes the test binary as uid and gid 65534 so that
+// Validate, WriteIDMaps and RunNewIDMap take the real rootless paths.
+func TestUnprivileged(t *testing.T) {
+	requireRoot(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The build directory may not be reachable by nobody: copy the binary.
+	dir := t.TempDir()
+	// t.TempDir nests dir in a per-test directory; both must be searchable.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "namespace.test")
+	if err := copyFile(bin, self); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^TestUnprivilegedProbe$", "-test.v", "-test.count=1")
+	cmd.Dir = dir
+	cmd.Env = []string{probeEnv + "=1", "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	t.Logf("probe as uid %d:\n%s", nobody, out)
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestUnprivilegedProbe") {
+		t.Fatal("probe did not pass")
+	}
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// TestUnprivilegedProbe runs only inside TestUnprivileged.
+func TestUnprivilegedProbe(t *testing.T) {
+	if os.Getenv(probeEnv) == "" {
+		t.Skip("runs only when re-executed as an unprivileged uid by TestUnprivileged")
+	}
+	uid, gid := os.Getuid(), os.Getgid()
+	if uid == 0 {
+		t.Fatal("probe runs as root")
+	}
+	newUser := map[Kind]Config{User: {Mode: New}}
+
+	// A range without /etc/subuid entries is refused, naming the entry.
+	if r, _ := SubIDRanges(SubUIDFile, userName(uid), uid); len(r) > 0 {
+		t.Skipf("%s grants ranges to uid %d: the refusal cannot be tested", SubUIDFile, uid)
+	}
+	rangeSpec := spec(newUser, []IDMap{{0, uint32(uid), 1}, {1, 100000, 65536}}, nil)
+	err := rangeSpec.Validate(uid, gid)
+	var me *IDMapError
+	if !errors.As(err, &me) || me.Which != "uid" || me.Index != 1 {
+		t.Fatalf("Validate(range) = %v, want *IDMapError on uid entry 1", err)
+	}
+	t.Log(err)
+	if _, _, err := DefaultRangeMaps(uid, gid); !errors.Is(err, ErrNoSubIDs) {
+		t.Errorf("DefaultRangeMaps = %v, want ErrNoSubIDs", err)
+	}
+
+	// The single own-ID map is accepted and needs no helper.
+	own := spec(newUser, OwnIDMap(uid), OwnIDMap(gid))
+	if err := own.Validate(uid, gid); err != nil {
+		t.Fatalf("Validate(own ID) = %v", err)
+	}
+	if UseHelper(uid, gid, own.UIDMap, own.GIDMap) {
+		t.Error("UseHelper(own ID) = true")
+	}
+
+	// Writing it directly works with setgroups "deny"...
+	c := startWaiting(t, syscall.CLONE_NEWUSER)
+	if err := WriteIDMaps(c.pid(), own.UIDMap, own.GIDMap, SetgroupsFor(uid, own.GIDMap...)); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.release(t); out != "0\n0\n" {
+		t.Fatalf("child printed %q, want 0 and 0", out)
+	}
+
+	// ...and the kernel refuses the GID map with "allow".
+	c = startWaiting(t, syscall.CLONE_NEWUSER)
+	err = WriteIDMaps(c.pid(), own.UIDMap, own.GIDMap, SetgroupsAllow)
+	var we *ProcWriteError
+	if !errors.As(err, &we) || !strings.HasSuffix(we.Path, "/gid_map") || !errors.Is(err, syscall.EPERM) {
+		t.Fatalf("WriteIDMaps(allow) as uid %d = %v, want EPERM on gid_map", uid, err)
+	}
+
+	// newuidmap refuses the range too, and says why.
+	requireHelpers(t)
+	c = startWaiting(t, syscall.CLONE_NEWUSER)
+	err = RunNewIDMap(c.pid(), rangeSpec.UIDMap, nil)
+	var he *HelperError
+	if !errors.As(err, &he) || he.Helper != "newuidmap" || he.Stderr == "" {
+		t.Fatalf("RunNewIDMap(range) = %v, want a newuidmap *HelperError with its stderr", err)
+	}
+	t.Log(err)
+}
