@@ -4,8 +4,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,36 +19,12 @@ const nobody = 65534
 // Validate, WriteIDMaps and RunNewIDMap take the real rootless paths.
 func TestUnprivileged(t *testing.T) {
 	requireRoot(t)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The build directory may not be reachable by nobody: copy the binary.
-	dir := t.TempDir()
-	// t.TempDir nests dir in a per-test directory; both must be searchable.
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := filepath.Join(dir, "namespace.test")
-	if err := copyFile(bin, self); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-test.run=^TestUnprivilegedProbe$", "-test.v", "-test.count=1")
-	cmd.Dir = dir
-	cmd.Env = []string{probeEnv + "=1", "PATH=" + os.Getenv("PATH"), "HOME=" + dir}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	out, err := cmd.CombinedOutput()
-	t.Logf("probe as uid %d:\n%s", nobody, out)
-	if err != nil {
-		t.Fatalf("probe: %v", err)
-	}
-	if !strings.Contains(string(out), "--- PASS: TestUnprivilegedProbe") {
-		t.Fatal("probe did not pass")
-	}
+	reexec(t, "TestUnprivilegedProbe", "unprivileged", &syscall.SysProcAttr{
+		Credential: &syscall.Credential{Uid: nobody, Gid: nobody},
+	})
 }
 
+// copyFile copies src to a new executable file dst.
 func copyFile(dst, src string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -70,7 +44,7 @@ func copyFile(dst, src string) error {
 
 // TestUnprivilegedProbe runs only inside TestUnprivileged.
 func TestUnprivilegedProbe(t *testing.T) {
-	if os.Getenv(probeEnv) == "" {
+	if os.Getenv(probeEnv) != "unprivileged" {
 		t.Skip("runs only when re-executed as an unprivileged uid by TestUnprivileged")
 	}
 	uid, gid := os.Getuid(), os.Getgid()
