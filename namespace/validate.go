@@ -30,8 +30,8 @@ type validator struct {
 //
 //   - *NamespaceError (matching ErrInvalid) for an unknown kind or mode, a Join without
 //     a path or with a path that is not a namespace of that kind, clock offsets without
-//     a new time namespace, or a new user namespace combined with joining another kind
-//     without joining a user namespace too;
+//     a new time namespace or that would make a clock negative, or a new user
+//     namespace combined with joining another kind without joining a user namespace;
 //   - *IDMapError (matching ErrInvalid) for maps without a new user namespace, empty or
 //     overflowing or overlapping ranges, too many entries, or, for a non-root caller,
 //     maps that are neither the caller's own single ID nor granted by /etc/subuid or
@@ -73,6 +73,11 @@ func (s *Spec) validate(callerUID, callerGID int, v validator) error {
 
 	if s.Time != nil && s.Mode(Time) != New {
 		return &NamespaceError{Kind: Time, Err: errors.New("clock offsets need a new time namespace")}
+	}
+	if s.Time != nil {
+		if err := checkTimeOffsets(s.Time); err != nil {
+			return err
+		}
 	}
 
 	if userMode != New {

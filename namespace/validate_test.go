@@ -148,3 +148,27 @@ func TestValidateSubIDGrants(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeOffsets(t *testing.T) {
+	for _, c := range []struct {
+		o    TimeOffsets
+		want string
+	}{
+		{TimeOffsets{}, ""},
+		{TimeOffsets{Monotonic: 2_500_000_000}, "monotonic 2 500000000\n"},
+		{TimeOffsets{Monotonic: -1_500_000_000, Boottime: -3_000_000_000}, "monotonic -2 500000000\nboottime -3 0\n"},
+	} {
+		if got := string(c.o.Format()); got != c.want {
+			t.Errorf("%+v.Format() = %q, want %q", c.o, got, c.want)
+		}
+	}
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skipf("kernel lacks time namespaces: %v", err)
+	}
+	s := &Spec{Time: &TimeOffsets{Boottime: -1 << 62}}
+	s.Set(Time, Config{Mode: New})
+	var ne *NamespaceError
+	if err := s.Validate(0, 0); !errors.As(err, &ne) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Validate(huge negative boottime offset) = %v, want *NamespaceError", err)
+	}
+}
