@@ -64,7 +64,7 @@ func (t *Template) compile(c ids) error {
 		t.vfork = true
 	case SpawnFork:
 	default:
-		t.vfork = vforkSupported && (!userNS || s.singleOwnMap(c))
+		t.vfork = vforkSupported && !s.Init && (!userNS || s.singleOwnMap(c))
 	}
 
 	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {

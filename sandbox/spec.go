@@ -156,6 +156,9 @@ func (s *Spec) validate(c ids) error {
 	switch s.Spawn {
 	case "", SpawnAuto, SpawnFork:
 	case SpawnVfork:
+		if s.Init {
+			return specErr("spawn", "vfork mode cannot have an init: the parent would wait for it to exec")
+		}
 		if s.Namespaces.Mode(namespace.User) == namespace.New && !s.singleOwnMap(c) {
 			return specErr("spawn", "vfork mode cannot have the parent write ID maps: it needs the single mapping of the caller's own IDs")
 		}

@@ -18,7 +18,7 @@ import (
 )
 
 // vforkSupported says whether this architecture has the vfork trampoline.
-var vforkSupported = false
+const vforkSupported = child.VforkSupported
 
 // A Template is a built sandbox: immutable, safe for concurrent use, and able to start
 // any number of processes. Close releases the descriptors it holds.
@@ -117,7 +117,13 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
 	s.Clone.PidFD = uint64(uintptr(unsafe.Pointer(&p.pidfd32)))
 
-	pid, errno := child.Spawn(t.prog, s)
+	var pid int
+	var errno syscall.Errno
+	if t.vfork {
+		pid, errno = child.SpawnVfork(t.prog, s)
+	} else {
+		pid, errno = child.Spawn(t.prog, s)
+	}
 	runtime.KeepAlive(argv)
 	runtime.KeepAlive(envp)
 	runtime.KeepAlive(paths)
