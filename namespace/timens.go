@@ -8,9 +8,15 @@ import (
 )
 
 // Format returns the exact text to write to /proc/PID/timens_offsets of a process
-// that created a time namespace (unshare CLONE_NEWTIME) before any process enters it:
-// one "clock seconds nanoseconds" line per non-zero offset, with nanoseconds in
-// [0, 1e9) as the kernel requires (-1.5 s is "-2 500000000").
+// that created a time namespace (unshare CLONE_NEWTIME): one "clock seconds
+// nanoseconds" line per non-zero offset, with nanoseconds in [0, 1e9) as the kernel
+// requires (-1.5 s is "-2 500000000").
+//
+// The offsets freeze (EACCES) once a process enters the namespace, and execve
+// enters it (the caller moves to its time_for_children), so the child that unshared
+// must write them itself, to /proc/self/timens_offsets, before execve; the file exists
+// only for a thread-group leader, and writing needs CAP_SYS_TIME in the owning user
+// namespace.
 func (o TimeOffsets) Format() []byte {
 	var b []byte
 	line := func(clock string, ns int64) {

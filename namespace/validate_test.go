@@ -3,8 +3,12 @@ package namespace
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func spec(ns map[Kind]Config, uid, gid []IDMap) *Spec {
@@ -171,4 +175,54 @@ func TestTimeOffsets(t *testing.T) {
 	if err := s.Validate(0, 0); !errors.As(err, &ne) || !errors.Is(err, ErrInvalid) {
 		t.Fatalf("Validate(huge negative boottime offset) = %v, want *NamespaceError", err)
 	}
+}
+
+// TestTimeOffsetsKernel writes Format's text to the offsets of a new time namespace
+// and reads them back. Offsets freeze once a process enters the namespace, which
+// execve does (it moves the caller into time_for_children), and the file exists only
+// for the thread-group leader: so a re-executed test binary unshares from its main
+// thread during package init (see the init function below).
+func TestTimeOffsetsKernel(t *testing.T) {
+	requireRoot(t)
+	if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+		t.Skipf("kernel lacks time namespaces: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = []string{probeEnv + "=timens"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("probe: %v: %s", err, out)
+	}
+	got := strings.Join(strings.Fields(string(out)), " ")
+	if want := "monotonic 3 250000000 boottime -2 500000000"; got != want {
+		t.Fatalf("kernel reads back %q, want %q", got, want)
+	}
+}
+
+// This init is the probe of of TestTimeOffsetsKernel: package init
+// runs on the main thread, which /proc/self names.
+func init() {
+	if os.Getenv(probeEnv) != "timens" {
+		return
+	}
+	o := TimeOffsets{Monotonic: 3_250_000_000, Boottime: -1_500_000_000}
+	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
+		os.Stderr.WriteString("unshare: " + err.Error())
+		os.Exit(2)
+	}
+	if err := os.WriteFile("/proc/self/timens_offsets", o.Format(), 0); err != nil {
+		os.Stderr.WriteString(err.Error())
+		os.Exit(2)
+	}
+	b, err := os.ReadFile("/proc/self/timens_offsets")
+	if err != nil {
+		os.Stderr.WriteString(err.Error())
+		os.Exit(2)
+	}
+	os.Stdout.Write(b)
+	os.Exit(0)
 }
