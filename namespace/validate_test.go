@@ -203,7 +203,7 @@ func TestTimeOffsetsKernel(t *testing.T) {
 	}
 }
 
-// This init is the probe of of TestTimeOffsetsKernel: package init
+// This init is the probe of TestTimeOffsetsKernel: package init
 // runs on the main thread, which /proc/self names.
 func init() {
 	if os.Getenv(probeEnv) != "timens" {
