@@ -317,7 +317,7 @@ func TestMemoryLimitOOM(t *testing.T) {
 	}
 }
 
-func TestDeviceRules(t *testing.T) {
+func TestDeviceRulesEnforced(t *testing.T) {
 	requireRootV1(t)
 	exe, err := os.Executable()
 	if err != nil {
@@ -493,6 +493,49 @@ func TestCreateFailureCleansUp(t *testing.T) {
 		if !fileExists(d) {
 			t.Errorf("%s removed by the failed Create", d)
 		}
+	}
+	if err := c.Remove(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKillAllV1Freezer kills a forking shell and its children that are only in the
+// v1 groups (moved back out of the unified one), so the freezer path does the work.
+func TestKillAllV1Freezer(t *testing.T) {
+	requireRootV1(t)
+	c := create(t, testSpec(t, &Resources{Pids: 64}), "freeze")
+	if c.Dir("freezer") == "" {
+		t.Skip("the freezer controller is not mounted")
+	}
+	script := `read x; while :; do /bin/sleep 30 & /bin/sleep 30 & wait -n 2>/dev/null || sleep 0.01; done`
+	cmd, in := startInCgroup(t, c, "/bin/sh", "-c", script)
+	if c.Dir("") != "" {
+		l, _ := loadLayout()
+		own, err := ReadMembership(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeFile(filepath.Join(l.v2.dir(own.V2), "cgroup.procs"), strconv.Itoa(cmd.Process.Pid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	io.WriteString(in, "go\n")
+	for range 1000 {
+		if st, err := c.Stats(); err == nil && st.PidsCurrent >= 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.KillAll(); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Errorf("shell ended with %v, want SIGKILL", err)
+	}
+	if got := readTrim(t, filepath.Join(c.Dir("freezer"), "freezer.state")); got != "THAWED" {
+		t.Errorf("freezer.state = %s after KillAll, want THAWED", got)
 	}
 	if err := c.Remove(); err != nil {
 		t.Fatal(err)
