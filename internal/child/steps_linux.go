@@ -70,32 +70,36 @@ func initLoop(target uintptr, all *uint64) {
 //go:nosplit
 //go:norace
 func landlock(r *LandlockRules) syscall.Errno {
-	if len(r.Attr) == 0 {
+	attr, paths, rights := r.Attr, r.Paths, r.Access
+	if len(attr) == 0 {
 		return syscall.EINVAL
 	}
-	rs, _, e := syscall.RawSyscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&r.Attr[0])), uintptr(len(r.Attr)), 0)
+	rs, _, e := syscall.RawSyscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr[0])), uintptr(len(attr)), 0)
 	if e != 0 {
 		if !r.Strict && (e == syscall.ENOSYS || e == syscall.EOPNOTSUPP) {
 			return 0
 		}
 		return e
 	}
-	for i := 0; i < len(r.Paths) && i < len(r.Access); i++ {
-		fd, _, e := syscall.RawSyscall6(unix.SYS_OPENAT, atFDCWD, r.Paths[i], unix.O_PATH|unix.O_CLOEXEC, 0, 0, 0)
+	for i := range paths {
+		if i >= len(rights) {
+			break
+		}
+		fd, _, e := syscall.RawSyscall6(unix.SYS_OPENAT, atFDCWD, paths[i], unix.O_PATH|unix.O_CLOEXEC, 0, 0, 0)
 		if e != 0 {
 			syscall.RawSyscall(unix.SYS_CLOSE, rs, 0, 0)
 			return e
 		}
-		access := r.Access[i]
+		access := rights[i]
 		var st unix.Stat_t
 		if _, _, e := syscall.RawSyscall(unix.SYS_FSTAT, fd, uintptr(unsafe.Pointer(&st)), 0); e == 0 && st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			access &= r.FileAccess
 		}
 		// struct landlock_path_beneath_attr is packed: u64 allowed_access, s32 parent_fd.
-		var attr [12]byte
-		*(*uint64)(unsafe.Pointer(&attr[0])) = access
-		*(*int32)(unsafe.Pointer(&attr[8])) = int32(fd)
-		_, _, e = syscall.RawSyscall6(unix.SYS_LANDLOCK_ADD_RULE, rs, unix.LANDLOCK_RULE_PATH_BENEATH, uintptr(unsafe.Pointer(&attr[0])), 0, 0, 0)
+		var pb [12]byte
+		*(*uint64)(unsafe.Pointer(&pb[0])) = access
+		*(*int32)(unsafe.Pointer(&pb[8])) = int32(fd)
+		_, _, e = syscall.RawSyscall6(unix.SYS_LANDLOCK_ADD_RULE, rs, unix.LANDLOCK_RULE_PATH_BENEATH, uintptr(unsafe.Pointer(&pb[0])), 0, 0, 0)
 		syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
 		if e != 0 {
 			syscall.RawSyscall(unix.SYS_CLOSE, rs, 0, 0)
