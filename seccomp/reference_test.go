@@ -300,3 +300,24 @@ func TestDefaultVerdicts(t *testing.T) {
 		{Data{Nr: 1000, Arch: uint32(x)}, ActErrno, 38},
 	})
 }
+
+// TestNumberReloadedAfterConditions guards against a failed argument check leaving an
+// argument in the accumulator where later rules expect the syscall number:
+// personality(1) must not match the rule for write (number 1). The elastic assembler's
+// own Policy has this flaw in v1.6.0; Compile reloads the number after each
+// conditional segment.
+func TestNumberReloadedAfterConditions(t *testing.T) {
+	p := Profile{DefaultAction: ActErrno, Syscalls: []Rule{
+		{Names: []string{"personality"}, Action: ActAllow, Args: []Arg{{Index: 0, Op: OpEqualTo, Value: 8}}},
+		{Names: []string{"write"}, Action: ActAllow},
+	}}
+	f, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []uint64{1, unix.SYS_WRITE} {
+		if a, _ := f.Evaluate(Data{Nr: unix.SYS_PERSONALITY, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{v}}); a != ActErrno {
+			t.Errorf("personality(%d): %s, want errno", v, a)
+		}
+	}
+}
