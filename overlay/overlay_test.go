@@ -253,6 +253,11 @@ func TestDiffUserNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := layers(t, "low1", "low2", "upper", "work", "merged")
+	t.Cleanup(func() {
+		if err := RemoveAll(d["work"]); err != nil {
+			t.Error(err)
+		}
+	})
 	populate(t, d)
 	s := Spec{Lower: []string{d["low1"], d["low2"]}, Upper: d["upper"], Work: d["work"]}
 	data, err := s.Options(true)
