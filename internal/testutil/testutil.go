@@ -1,0 +1,147 @@
+// Package testutil runs tests the way Paddock's users run sandboxes: as root, and
+// again as an unprivileged user by re-executing the test binary under another uid,
+// so that the rootless code paths are the real ones and never skipped.
+package testutil
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// EnvMode is set in a re-executed test binary to the mode it runs in.
+const EnvMode = "PADDOCK_TEST_MODE"
+
+// Nobody is the unprivileged uid and gid that rootless tests run as.
+const Nobody = 65534
+
+// Rootless reports whether this process runs a test's rootless half.
+func Rootless() bool { return os.Geteuid() != 0 }
+
+// Modes runs f twice: as root ("rootful") and as uid 65534 ("rootless"), the second
+// in a re-executed copy of the test binary. In the re-executed binary it runs f once.
+// A run that is not root runs only the rootless half, directly.
+func Modes(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	if os.Getenv(EnvMode) != "" {
+		f(t)
+		return
+	}
+	t.Run("rootful", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("rootful sandboxes need root; the rootless half runs instead")
+		}
+		f(t)
+	})
+	t.Run("rootless", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			f(t)
+			return
+		}
+		RunAsNobody(t, "^"+topName(t)+"$")
+	})
+}
+
+// topName is the name of the top-level test that t belongs to.
+func topName(t *testing.T) string {
+	name := t.Name()
+	if i := strings.IndexByte(name, '/'); i >= 0 {
+		name = name[:i]
+	}
+	return name
+}
+
+// RunAsNobody re-executes the test binary as uid and gid 65534, running the tests
+// that match pattern, and fails t with their output if they fail.
+func RunAsNobody(t *testing.T, pattern string, env ...string) {
+	t.Helper()
+	exe := unprivilegedCopy(t)
+	args := []string{"-test.run", pattern, "-test.count=1"}
+	if testing.Verbose() {
+		args = append(args, "-test.v")
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(append(os.Environ(), EnvMode+"=rootless"), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: Nobody, Gid: Nobody}}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	text := out.String()
+	if err != nil {
+		t.Fatalf("as uid %d: %v\n%s", Nobody, err, text)
+	}
+	if strings.Contains(text, "no tests to run") {
+		t.Fatalf("as uid %d: pattern %q ran no test\n%s", Nobody, pattern, text)
+	}
+	if testing.Verbose() {
+		t.Logf("as uid %d:\n%s", Nobody, text)
+	}
+}
+
+// unprivilegedCopy copies the test binary into a directory that uid 65534 can
+// reach: go test builds it in a directory private to root.
+func unprivilegedCopy(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "paddock-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, filepath.Base(self))
+	in, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// OpenFDs returns the number of descriptors this process has open.
+func OpenFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents) - 1 // the directory being read
+}
+
+// NoChildren fails t if this process has an unreaped child.
+func NoChildren(t *testing.T) {
+	t.Helper()
+	var ws syscall.WaitStatus
+	pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG|syscall.WALL, nil)
+	if err == syscall.ECHILD {
+		return
+	}
+	if pid > 0 {
+		t.Errorf("an unreaped child %d was left behind (%v)", pid, ws)
+		return
+	}
+	if err == nil && pid == 0 {
+		t.Errorf("a child process is still running")
+	}
+}
