@@ -1,0 +1,173 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/sandbox"
+)
+
+// startFails builds opts, starts args and checks that the start fails at stage with
+// errno, and that nothing of the attempt remains: no child, no descriptor.
+func startFails(t *testing.T, opts []sandbox.Option, args []string, stage string, errno syscall.Errno) *sandbox.ChildError {
+	t.Helper()
+	tpl, err := sandbox.NewBuilder(opts...).Build()
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	defer tpl.Close()
+	before := testutil.OpenFDs(t)
+	p, err := tpl.Start(context.Background(), sandbox.Command{Args: args})
+	if err == nil {
+		st, _ := p.Wait()
+		t.Fatalf("start succeeded (%v); want a failure at %s", st, stage)
+	}
+	var ce *sandbox.ChildError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a *ChildError, got %T: %v", err, err)
+	}
+	if !errors.Is(err, sandbox.ErrSetup) || !errors.Is(err, errno) {
+		t.Errorf("%v should match ErrSetup and %v", err, errno)
+	}
+	if ce.Stage != stage {
+		t.Errorf("failed at stage %q (%v), want %q", ce.Stage, err, stage)
+	}
+	if after := testutil.OpenFDs(t); after != before {
+		t.Errorf("descriptors: %d before the start, %d after", before, after)
+	}
+	testutil.NoChildren(t)
+	return ce
+}
+
+func TestChildFailures(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		t.Run("exec not found", func(t *testing.T) {
+			ce := startFails(t, nil, []string{"no-such-program"}, "exec", syscall.ENOENT)
+			if !ce.NotFound() || ce.NotExecutable() {
+				t.Errorf("NotFound=%v NotExecutable=%v", ce.NotFound(), ce.NotExecutable())
+			}
+		})
+		t.Run("exec not executable", func(t *testing.T) {
+			ce := startFails(t, nil, []string{"/etc/passwd"}, "exec", syscall.EACCES)
+			if !ce.NotExecutable() {
+				t.Errorf("NotExecutable=false")
+			}
+		})
+		t.Run("workdir", func(t *testing.T) {
+			ce := startFails(t, []sandbox.Option{sandbox.WithWorkdir("/no/such/dir")}, []string{"/bin/true"}, "workdir", syscall.ENOENT)
+			if !strings.Contains(ce.Error(), "/no/such/dir") {
+				t.Errorf("error does not name the directory: %v", ce)
+			}
+		})
+		t.Run("user", func(t *testing.T) {
+			if !testutil.Rootless() {
+				t.Skip("root can switch to any uid; an unmapped uid needs the rootless single mapping")
+			}
+			startFails(t, []sandbox.Option{sandbox.WithUser(1000, 0)}, []string{"/bin/true"}, "user", syscall.EINVAL)
+		})
+		t.Run("rlimits", func(t *testing.T) {
+			var cur syscall.Rlimit
+			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur)
+			if !testutil.Rootless() {
+				// Above the kernel's fs.nr_open nobody may go, not even root.
+				startFails(t, []sandbox.Option{sandbox.WithRlimit("nofile", 1<<30, 1<<30)}, []string{"/bin/true"}, "rlimits", syscall.EPERM)
+				return
+			}
+			startFails(t, []sandbox.Option{sandbox.WithRlimit("nofile", cur.Max+1, cur.Max+1)}, []string{"/bin/true"}, "rlimits", syscall.EPERM)
+		})
+		t.Run("namespaces", func(t *testing.T) {
+			if testutil.Rootless() {
+				t.Skip("joining needs the host's user namespace; a rootless sandbox creates its own (covered as root)")
+			}
+			// The kernel refuses to re-enter the user namespace one is already in
+			// (EINVAL): a namespace step that passes validation and fails in the child.
+			startFails(t, []sandbox.Option{sandbox.WithJoinNamespace(namespace.User, "/proc/self/ns/user")},
+				[]string{"/bin/true"}, "namespaces", syscall.EINVAL)
+		})
+	})
+}
+
+func TestBuildErrors(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		cases := []struct {
+			name string
+			opts []sandbox.Option
+		}{
+			{"unknown namespace", []sandbox.Option{sandbox.WithNamespaces("bogus")}},
+			{"join missing path", []sandbox.Option{sandbox.WithJoinNamespace(namespace.Net, "/no/such/ns")}},
+			{"join wrong kind", []sandbox.Option{sandbox.WithJoinNamespace(namespace.Net, "/proc/self/ns/uts")}},
+			{"overlapping uid ranges", []sandbox.Option{sandbox.WithUserNS(
+				[]namespace.IDMap{{ContainerID: 0, HostID: 100000, Size: 100}, {ContainerID: 50, HostID: 200000, Size: 100}}, nil)}},
+			{"zero-size map", []sandbox.Option{sandbox.WithUserNS([]namespace.IDMap{{ContainerID: 0, HostID: 0, Size: 0}}, nil)}},
+			{"relative workdir", []sandbox.Option{sandbox.WithWorkdir("tmp")}},
+			{"bad env", []sandbox.Option{sandbox.WithEnv("NOEQUALS")}},
+			{"unknown rlimit", []sandbox.Option{sandbox.WithRlimit("RLIMIT_BOGUS", 1, 1)}},
+			{"soft above hard", []sandbox.Option{sandbox.WithRlimit("nofile", 10, 5)}},
+			{"hostname without uts", []sandbox.Option{sandbox.WithHostname("x"), sandbox.WithHostNamespaces(namespace.UTS)}},
+			{"init without pid namespace", []sandbox.Option{sandbox.WithInit(), sandbox.WithHostNamespaces(namespace.PID)}},
+			{"vfork with init", []sandbox.Option{sandbox.WithInit(), sandbox.WithSpawnMode(sandbox.SpawnVfork)}},
+			{"unknown spawn mode", []sandbox.Option{sandbox.WithSpawnMode("clone")}},
+		}
+		if testutil.Rootless() {
+			cases = append(cases, struct {
+				name string
+				opts []sandbox.Option
+			}{"unmappable range", []sandbox.Option{sandbox.WithUserNS([]namespace.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}, nil)}})
+		}
+		// The first descriptor the runtime's poller opens stays open: warm it up.
+		if tpl, err := sandbox.NewBuilder().Build(); err == nil {
+			tpl.Close()
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				before := testutil.OpenFDs(t)
+				_, err := sandbox.NewBuilder(c.opts...).Build()
+				if err == nil {
+					t.Fatal("Build succeeded")
+				}
+				if !errors.Is(err, sandbox.ErrInvalidSpec) {
+					t.Fatalf("%v does not match ErrInvalidSpec", err)
+				}
+				var se *sandbox.SpecError
+				if !errors.As(err, &se) || se.Field == "" {
+					t.Fatalf("%v is not a *SpecError naming a field", err)
+				}
+				if after := testutil.OpenFDs(t); after != before {
+					t.Errorf("Build leaked descriptors: %d -> %d", before, after)
+				}
+			})
+		}
+	})
+}
+
+func TestNewIDMapMissing(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		if !testutil.Rootless() {
+			t.Skip("root writes any map itself; newuidmap is for unprivileged callers")
+		}
+		t.Setenv("PATH", "/nonexistent")
+		maps := []namespace.IDMap{{ContainerID: 0, HostID: testutil.Nobody, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 10}}
+		_, err := sandbox.NewBuilder(sandbox.WithUserNS(maps, maps)).Build()
+		if !errors.Is(err, sandbox.ErrInvalidSpec) {
+			t.Fatalf("range maps without newuidmap: %v", err)
+		}
+	})
+}
+
+func TestEmptyCommand(t *testing.T) {
+	tpl, err := sandbox.NewBuilder().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tpl.Close()
+	if _, err := tpl.Start(context.Background(), sandbox.Command{}); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Fatalf("empty command: %v", err)
+	}
+	_ = os.Stdout
+}
