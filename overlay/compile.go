@@ -3,8 +3,11 @@ package overlay
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"golang.org/x/sys/unix"
 )
@@ -96,6 +99,9 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 		tmpData += ",size=" + s.Size
 	}
 	root := NewRoot(st)
+	if env.InUserNS && len(s.Lower) == 1 && filepath.Clean(s.Lower[0]) == "/" {
+		return s.compileSplitRoot(p, st, root, upper, work, tmpData)
+	}
 	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
 	mkdir(p, root, 0o755)
 	if s.Ephemeral() {
@@ -104,6 +110,87 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 	}
 	mount(p, "overlay", root, "overlay", 0, data)
 	return nil
+}
+
+// compileSplitRoot assembles the host's own "/" as the lower layer inside a user
+// namespace. There every mount inherited from the host is locked, and overlayfs
+// refuses a layer with locked mounts beneath it ("failed to clone lowerpath"):
+// the host's "/" always has /proc, /sys and /dev on it. So the root is a tmpfs of
+// its own, and each top-level directory of the host is an overlay of its own,
+// with its upper and work directories under upper/NAME and work/NAME. Top-level
+// symbolic links are recreated; directories with other mounts beneath them
+// (/proc, /sys, /dev and, on some hosts, /mnt or /media) stay empty: the default
+// mounts fill the first three, and the host's mounts are not to be seen anyway.
+// New top-level entries live in the root tmpfs and vanish with the sandbox even
+// with a persistent upper layer.
+func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData string) error {
+	entries, err := os.ReadDir("/")
+	if err != nil {
+		return &LayerError{Role: "lower", Path: "/", Err: err}
+	}
+	mps, err := mountinfo.GetMounts(nil)
+	if err != nil {
+		return &LayerError{Role: "lower", Path: "/", Err: err}
+	}
+	// A directory cannot be a layer when mounts lie beneath it, or when it is
+	// itself a kernel filesystem (proc, sysfs, devtmpfs ...), which overlayfs does
+	// not take as a layer.
+	unusable := func(dir string) bool {
+		for _, m := range mps {
+			if strings.HasPrefix(m.Mountpoint, dir+"/") || (m.Mountpoint == dir && pseudoFS[m.FSType]) {
+				return true
+			}
+		}
+		return false
+	}
+	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
+	mkdir(p, root, 0o755)
+	// pivot_root needs the new root to be a mount point: give it a tmpfs of its own.
+	mount(p, "paddock-root", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755")
+	if s.Ephemeral() {
+		mkdir(p, upper, 0o755)
+		mkdir(p, work, 0o700)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		src, dst := "/"+name, filepath.Join(root, name)
+		fi, err := os.Lstat(src)
+		if err != nil {
+			continue // gone since ReadDir
+		}
+		switch {
+		case fi.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(src)
+			if err != nil {
+				return &LayerError{Role: "lower", Path: src, Err: err}
+			}
+			p.Syscall(stage, fmt.Sprintf("symlink %s -> %s", dst, target), child.IgnoreEEXIST,
+				unix.SYS_SYMLINKAT, p.CString(target), atFDCWD, p.CString(dst))
+		case fi.IsDir():
+			mkdir(p, dst, uint32(fi.Mode().Perm()))
+			if unusable(src) {
+				continue
+			}
+			u, w := filepath.Join(upper, name), filepath.Join(work, name)
+			mkdir(p, u, 0o755)
+			mkdir(p, w, 0o700)
+			layer := Spec{Lower: []string{src}, Upper: u, Work: w}
+			data, err := layer.options(u, w, true)
+			if err != nil {
+				return err
+			}
+			mount(p, "overlay", dst, "overlay", 0, data)
+		}
+	}
+	return nil
+}
+
+// pseudoFS are kernel filesystems that cannot be overlay layers.
+var pseudoFS = map[string]bool{
+	"proc": true, "sysfs": true, "devtmpfs": true, "devpts": true, "cgroup": true, "cgroup2": true,
+	"securityfs": true, "debugfs": true, "tracefs": true, "configfs": true, "fusectl": true,
+	"mqueue": true, "bpf": true, "pstore": true, "autofs": true, "efivarfs": true,
+	"binfmt_misc": true, "hugetlbfs": true, "nsfs": true, "rpc_pipefs": true,
 }
 
 // atFDCWD is AT_FDCWD (-100) as a syscall argument.
