@@ -5,8 +5,13 @@ import (
 	"os"
 	"strings"
 
+	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/overlay"
+	"github.com/paddock-sandbox/paddock/seccomp"
+	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
 )
 
@@ -123,6 +128,11 @@ func (t *Template) compile(c ids) error {
 		p.Syscall("hostname", "set the domain name to "+s.Domainname, 0, unix.SYS_SETDOMAINNAME, ptr, n)
 	}
 
+	if ns.Mode(namespace.Mount) == namespace.New {
+		if err := t.compileFilesystem(p, c); err != nil {
+			return err
+		}
+	}
 	if err := t.compileRlimits(p); err != nil {
 		return err
 	}
@@ -130,8 +140,8 @@ func (t *Template) compile(c ids) error {
 		p.Syscall("workdir", "change directory to "+s.Workdir, 0, unix.SYS_CHDIR, p.CString(s.Workdir))
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
-	if u := s.User; u != nil {
-		t.compileUser(p, u)
+	if err := t.compilePrivileges(p); err != nil {
+		return err
 	}
 	var empty child.Op
 	empty.Kind = child.KindSignalMask
@@ -146,6 +156,136 @@ func (t *Template) compile(c ids) error {
 	}
 	t.devNull = null
 	return nil
+}
+
+// compileFilesystem cuts the sandbox's mount namespace off from the host, assembles
+// the overlay root, mounts the kernel filesystems, binds and tmpfs in it, pivots
+// into it and applies the masked and read-only paths.
+func (t *Template) compileFilesystem(p *child.Program, c ids) error {
+	s := t.spec
+	ns := &s.Namespaces
+	if err := mounts.CompilePropagation(s.Mounts, p); err != nil {
+		return &SpecError{Field: "mounts", Err: err}
+	}
+	env := mounts.Env{
+		InUserNS:         t.userNS,
+		NewNetNS:         ns.Mode(namespace.Net) == namespace.New,
+		NewPIDNS:         ns.Mode(namespace.PID) == namespace.New,
+		NewIPCNS:         ns.Mode(namespace.IPC) == namespace.New,
+		NewCgroupNS:      ns.Mode(namespace.Cgroup) == namespace.New,
+		CgroupV2:         mounts.HostCgroupV2(),
+		UnmappedTTYGroup: t.userNS && !idMapped(t.gidMap, 5),
+		Privileged:       s.Privileged,
+	}
+	if !s.NoRootfs {
+		staging, err := os.MkdirTemp("", "paddock-root-")
+		if err != nil {
+			return fmt.Errorf("sandbox: staging directory: %w", err)
+		}
+		t.staging = staging
+		r := s.rootfs()
+		if err := r.Compile(p, overlay.Env{Staging: staging, InUserNS: t.userNS, Rootless: c.uid != 0}); err != nil {
+			return &SpecError{Field: "rootfs", Err: err}
+		}
+		env.NewRoot = overlay.NewRoot(staging)
+	}
+	if err := mounts.Compile(s.Mounts, env, p); err != nil {
+		return &SpecError{Field: "mounts", Err: err}
+	}
+	return nil
+}
+
+// compilePrivileges bounds what the target may do: capabilities, the user switch,
+// no_new_privs, the SELinux exec label, Landlock and seccomp. With no_new_privs,
+// seccomp and Landlock come last, after every capability is gone; without it, the
+// kernel wants CAP_SYS_ADMIN to install them, so they come before capset (and the
+// remaining setup calls must pass the filter).
+func (t *Template) compilePrivileges(p *child.Program) error {
+	s := t.spec
+	sets, err := s.Caps.Sets()
+	if err != nil {
+		return &SpecError{Field: "capabilities", Err: err}
+	}
+	if s.Privileged {
+		// "All capabilities" means all that the caller can pass on: its bounding set
+		// (a container host may already lack some, such as CAP_SYS_MODULE).
+		own, err := caps.Inspect(0)
+		if err != nil {
+			return err
+		}
+		b := own.Bounding
+		sets.Bounding &= b
+		sets.Effective &= b
+		sets.Permitted &= b
+		sets.Inheritable &= b
+		sets.Ambient &= b
+	}
+	labels, release, err := s.SELinux().Resolve(s.Privileged, selinux.DefaultAllocator)
+	if err != nil {
+		return &SpecError{Field: "selinux", Err: err}
+	}
+	t.releaseLabel = release
+	var filter *seccomp.Filter
+	if prof, ok, err := s.seccompProfile(sets.Bounding); err != nil {
+		return &SpecError{Field: "seccomp", Err: err}
+	} else if ok {
+		if filter, err = seccomp.Compile(prof); err != nil {
+			return &SpecError{Field: "seccomp", Err: err}
+		}
+		t.filter = filter
+	}
+	confine := func() error {
+		labels.Compile(p)
+		if err := s.Landlock.Compile(p); err != nil {
+			return &SpecError{Field: "landlock", Err: err}
+		}
+		if filter != nil {
+			filter.Append(p)
+		}
+		return nil
+	}
+	sets.CompileBounding(p)
+	if !s.NoNewPrivileges {
+		if err := confine(); err != nil {
+			return err
+		}
+	}
+	if u := s.User; u != nil {
+		t.compileUser(p, u)
+	}
+	sets.CompileCapset(p)
+	if s.NoNewPrivileges {
+		p.Syscall("no_new_privs", "set no_new_privs", 0, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
+		return confine()
+	}
+	return nil
+}
+
+// seccompProfile resolves the Spec's filter against the bounding set; ok is false
+// for an unconfined sandbox.
+func (s *Spec) seccompProfile(bounding caps.Set) (prof seccomp.Profile, ok bool, err error) {
+	names := bounding.Names()
+	switch s.Seccomp.Mode {
+	case SeccompUnconfined:
+		return prof, false, nil
+	case SeccompPodman:
+		return seccomp.PodmanDefault(names), true, nil
+	case SeccompCustom:
+		return *s.Seccomp.Profile, true, nil
+	}
+	if s.Privileged && s.Seccomp.Mode == "" {
+		return prof, false, nil
+	}
+	return seccomp.Default(names), true, nil
+}
+
+func idMapped(m []namespace.IDMap, id uint32) bool {
+	for _, e := range m {
+		if id >= e.ContainerID && id-e.ContainerID < e.Size {
+			return true
+		}
+	}
+	return false
 }
 
 // compileIDMaps prepares the ID maps of a new user namespace: written by the parent

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"golang.org/x/sys/unix"
 )
@@ -17,12 +19,22 @@ const (
 // creates, as Docker and Podman do.
 var containerNamespaces = []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.Cgroup}
 
+// baseSpec is what rootful and rootless containers share, Docker's defaults: new
+// namespaces, an overlay root (the host's "/" read-only when no image is given),
+// the default mounts, masked and read-only paths, the 14 default capabilities,
+// the default seccomp profile and no_new_privs.
 func baseSpec(kind string) *Spec {
 	s := &Spec{Kind: kind}
 	for _, k := range containerNamespaces {
 		s.Namespaces.Set(k, namespace.Config{Mode: namespace.New})
 	}
 	s.Env = []string{"PATH=" + defaultPath}
+	s.Mounts.Defaults = true
+	s.Mounts.Masked = append([]string(nil), mounts.DefaultMasked...)
+	s.Mounts.ReadOnly = append([]string(nil), mounts.DefaultReadOnly...)
+	s.Caps = caps.SpecFromSet(caps.DockerDefault)
+	s.Seccomp = Seccomp{Mode: SeccompDefault}
+	s.NoNewPrivileges = true
 	return s
 }
 
@@ -44,6 +56,49 @@ func Rootless() Option {
 	return func(s *Spec) {
 		*s = *baseSpec(KindRootless)
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.New})
+	}
+}
+
+// Privileged turns the hardening of the current preset off, as podman's
+// --privileged does: every capability, no seccomp filter, no masked or read-only
+// kernel filesystems (/sys and /sys/fs/cgroup writable), no no_new_privs, all
+// devices, an unconfined SELinux label. The namespaces stay new, and a rootless
+// privileged sandbox is still bounded by the caller's user: its capabilities are
+// those of its own user namespace. Combine it after Rootful or Rootless.
+func Privileged() Option {
+	return func(s *Spec) {
+		s.Kind = KindPrivileged
+		s.Privileged = true
+		s.Caps = capSpec([]string{"ALL"})
+		s.Seccomp = Seccomp{Mode: SeccompUnconfined}
+		s.Mounts.Masked, s.Mounts.ReadOnly = nil, nil
+		s.NoNewPrivileges = false
+	}
+}
+
+// SuperPrivileged is the super-privileged container (a "SPC"): privileged, with
+// only a new mount namespace; the host's pid, net, ipc, uts and cgroup namespaces;
+// the host's "/" at /host, and its /run, /var/log and /etc/localtime bound at the
+// same places. A rootless caller still gets a user namespace: it cannot have a
+// mount namespace otherwise.
+func SuperPrivileged() Option {
+	return func(s *Spec) {
+		if unix.Geteuid() == 0 {
+			Rootful()(s)
+		} else {
+			Rootless()(s)
+		}
+		Privileged()(s)
+		s.Kind = KindSuperPrivileged
+		for _, k := range []namespace.Kind{namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.Cgroup} {
+			s.Namespaces.Set(k, namespace.Config{Mode: namespace.Host})
+		}
+		s.Mounts.Binds = append(s.Mounts.Binds,
+			mounts.Bind{Source: "/", Target: "/host", Recursive: true},
+			mounts.Bind{Source: "/run", Target: "/run", Recursive: true},
+			mounts.Bind{Source: "/var/log", Target: "/var/log", Recursive: true},
+			mounts.Bind{Source: "/etc/localtime", Target: "/etc/localtime"},
+		)
 	}
 }
 

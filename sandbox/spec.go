@@ -6,7 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/landlock"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/overlay"
+	"github.com/paddock-sandbox/paddock/seccomp"
+	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,7 +44,54 @@ type Spec struct {
 	// ParentDeathSignal is sent to the sandbox when the thread that started it dies;
 	// 0 means SIGKILL.
 	ParentDeathSignal int `json:"parentDeathSignal,omitempty"`
+
+	// Rootfs is the sandbox's root filesystem, an overlay of read-only layers with
+	// a writable layer on top. No layer means the embedded default: the host's own
+	// "/" as the only, read-only lower layer. Used only with a new mount namespace.
+	Rootfs overlay.Spec `json:"rootfs"`
+	// NoRootfs keeps the host's root (in the sandbox's own mount namespace) instead
+	// of pivoting into an overlay: nothing of the filesystem is isolated.
+	NoRootfs bool `json:"noRootfs,omitempty"`
+	// Mounts are the kernel filesystems, binds, tmpfs, masked and read-only paths.
+	Mounts mounts.Spec `json:"mounts"`
+
+	// Caps are the capability sets of the target.
+	Caps caps.Spec `json:"capabilities"`
+	// Seccomp is the system call filter.
+	Seccomp Seccomp `json:"seccomp"`
+	// NoNewPrivileges sets PR_SET_NO_NEW_PRIVS: execve can never grant privileges
+	// (setuid bits and file capabilities are ignored).
+	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
+	// Landlock confines the target's filesystem access to its rules.
+	Landlock landlock.Spec `json:"landlock"`
+	// Privileged turns the hardening off: all capabilities, no seccomp, no masked or
+	// read-only kernel filesystems, /sys writable, all devices, no no_new_privs,
+	// an unconfined label. The namespaces stay.
+	Privileged bool `json:"privileged,omitempty"`
+	// Label is the SELinux label of the process and its files.
+	Label selinux.Spec `json:"selinux"`
 }
+
+// SELinux returns the SELinux part of the Spec.
+func (s *Spec) SELinux() selinux.Spec { return s.Label }
+
+// Seccomp is the system call filter of a Spec.
+type Seccomp struct {
+	// Mode is "default" (Docker's profile, with its capability-conditional rules
+	// resolved against the sandbox's capabilities), "podman" (the same rules, ENOSYS
+	// for unknown calls), "custom" (Profile) or "unconfined" (no filter).
+	Mode string `json:"mode,omitempty"`
+	// Profile is the filter of the "custom" mode.
+	Profile *seccomp.Profile `json:"profile,omitempty"`
+}
+
+// The seccomp modes.
+const (
+	SeccompDefault    = "default"
+	SeccompPodman     = "podman"
+	SeccompCustom     = "custom"
+	SeccompUnconfined = "unconfined"
+)
 
 // User is a user and its groups inside the sandbox.
 type User struct {
@@ -96,6 +149,26 @@ func (s *Spec) Clone() *Spec {
 		u := *s.User
 		u.Groups = append([]uint32(nil), s.User.Groups...)
 		c.User = &u
+	}
+	// The remaining slices are copied so that options on the copy never write into
+	// the original's arrays.
+	c.Rootfs.Lower = append([]string(nil), s.Rootfs.Lower...)
+	c.Mounts.Mounts = append([]mounts.Mount(nil), s.Mounts.Mounts...)
+	c.Mounts.Binds = append([]mounts.Bind(nil), s.Mounts.Binds...)
+	c.Mounts.Tmpfs = append([]mounts.Tmpfs(nil), s.Mounts.Tmpfs...)
+	c.Mounts.Masked = append([]string(nil), s.Mounts.Masked...)
+	c.Mounts.ReadOnly = append([]string(nil), s.Mounts.ReadOnly...)
+	c.Caps = caps.Spec{
+		Bounding:    append([]string(nil), s.Caps.Bounding...),
+		Effective:   append([]string(nil), s.Caps.Effective...),
+		Permitted:   append([]string(nil), s.Caps.Permitted...),
+		Inheritable: append([]string(nil), s.Caps.Inheritable...),
+		Ambient:     append([]string(nil), s.Caps.Ambient...),
+	}
+	c.Landlock.Rules = append([]landlock.Rule(nil), s.Landlock.Rules...)
+	if s.Seccomp.Profile != nil {
+		pr := *s.Seccomp.Profile
+		c.Seccomp.Profile = &pr
 	}
 	return &c
 }
@@ -168,7 +241,65 @@ func (s *Spec) validate(c ids) error {
 	if s.ParentDeathSignal < 0 || s.ParentDeathSignal > 64 {
 		return specErr("parentDeathSignal", "%d is not a signal", s.ParentDeathSignal)
 	}
+	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
+		if !s.NoRootfs {
+			r := s.rootfs()
+			if err := r.Validate(); err != nil {
+				return &SpecError{Field: "rootfs", Err: err}
+			}
+		}
+		if err := s.Mounts.Validate(); err != nil {
+			return &SpecError{Field: "mounts", Err: err}
+		}
+	} else if s.hasMounts() {
+		return specErr("mounts", "a root filesystem, mounts, masks and read-only paths need a new mount namespace")
+	}
+	if _, err := s.Caps.Sets(); err != nil {
+		return &SpecError{Field: "capabilities", Err: err}
+	}
+	switch s.Seccomp.Mode {
+	case "", SeccompDefault, SeccompPodman, SeccompUnconfined:
+		if s.Seccomp.Profile != nil {
+			return specErr("seccomp", "a profile is given but the mode is %q, not %q", s.Seccomp.Mode, SeccompCustom)
+		}
+	case SeccompCustom:
+		if s.Seccomp.Profile == nil {
+			return specErr("seccomp", "mode custom needs a profile")
+		}
+		if err := s.Seccomp.Profile.Validate(); err != nil {
+			return &SpecError{Field: "seccomp", Err: err}
+		}
+	default:
+		return specErr("seccomp", "unknown mode %q", s.Seccomp.Mode)
+	}
+	if err := s.Label.Validate(); err != nil {
+		return &SpecError{Field: "selinux", Err: err}
+	}
+	if err := s.Label.Check(); err != nil {
+		return &SpecError{Field: "selinux", Err: err}
+	}
+	if err := s.Landlock.Validate(); err != nil {
+		return &SpecError{Field: "landlock", Err: err}
+	}
+	if len(s.Landlock.Rules) > 0 && s.Namespaces.Mode(namespace.Mount) != namespace.New {
+		return specErr("landlock", "Landlock rules name paths inside the sandbox's root: they need a new mount namespace")
+	}
 	return nil
+}
+
+// rootfs returns the overlay of the Spec, with the embedded default (the host's
+// "/" as the only lower layer) when no layer is given.
+func (s *Spec) rootfs() overlay.Spec {
+	r := s.Rootfs
+	if len(r.Lower) == 0 {
+		r.Lower = []string{"/"}
+	}
+	return r
+}
+
+func (s *Spec) hasMounts() bool {
+	m := &s.Mounts
+	return len(s.Rootfs.Lower) > 0 || len(m.Mounts) > 0 || len(m.Binds) > 0 || len(m.Tmpfs) > 0 || m.ReadonlyRoot
 }
 
 // singleOwnMap reports whether the user namespace maps only the caller's own uid and gid

@@ -14,6 +14,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,8 +40,11 @@ type Template struct {
 	pathDirs []string
 	devNull  *os.File
 	files    []*os.File
+	staging  string
+	filter   *seccomp.Filter
 
-	closeOnce sync.Once
+	releaseLabel func()
+	closeOnce    sync.Once
 }
 
 // Spec returns a copy of the Spec the Template was built from.
@@ -55,6 +59,12 @@ func (t *Template) Close() error {
 		}
 		if t.devNull != nil {
 			t.devNull.Close()
+		}
+		if t.staging != "" {
+			os.Remove(t.staging)
+		}
+		if t.releaseLabel != nil {
+			t.releaseLabel()
 		}
 	})
 	return nil

@@ -1,0 +1,124 @@
+package sandbox
+
+import (
+	"github.com/paddock-sandbox/paddock/mounts"
+	"github.com/paddock-sandbox/paddock/overlay"
+)
+
+// WithRootfs uses dir (an unpacked image) as the only lower layer of the root
+// filesystem. Writes go to an ephemeral upper layer that vanishes with the sandbox.
+func WithRootfs(dir string) Option {
+	return func(s *Spec) { s.Rootfs.Lower = []string{dir}; s.NoRootfs = false }
+}
+
+// WithLayers uses image layers as the lower layers of the root filesystem, highest
+// first and lowest last, as overlayfs's lowerdir= expects.
+func WithLayers(lower ...string) Option {
+	return func(s *Spec) { s.Rootfs.Lower = append([]string(nil), lower...); s.NoRootfs = false }
+}
+
+// WithOverlayUpper keeps the writable layer in upper (with overlayfs's work
+// directory work, on the same filesystem) instead of an ephemeral tmpfs: what the
+// sandbox writes survives it, and overlay.Diff(upper) reports it.
+func WithOverlayUpper(upper, work string) Option {
+	return func(s *Spec) { s.Rootfs.Upper, s.Rootfs.Work = upper, work }
+}
+
+// WithOverlayDriver chooses kernel overlayfs or fuse-overlayfs instead of the
+// automatic choice.
+func WithOverlayDriver(d overlay.Driver) Option { return func(s *Spec) { s.Rootfs.Driver = d } }
+
+// WithoutRootfs keeps the host's root filesystem, seen through the sandbox's own
+// mount namespace: no overlay, no pivot_root, no default mounts. Files are not
+// isolated at all; a mount namespace alone only copies the mount table.
+func WithoutRootfs() Option {
+	return func(s *Spec) {
+		s.NoRootfs = true
+		s.Rootfs = overlay.Spec{}
+		s.Mounts.Defaults = false
+		s.Mounts.Masked, s.Mounts.ReadOnly = nil, nil
+	}
+}
+
+// WithReadonlyRootfs makes the root filesystem read-only (podman's --read-only).
+func WithReadonlyRootfs() Option { return func(s *Spec) { s.Mounts.ReadonlyRoot = true } }
+
+// WithBind makes the host path source visible at target in the sandbox,
+// recursively (the mounts under source too), read-only when readOnly is set.
+func WithBind(source, target string, readOnly bool) Option {
+	return func(s *Spec) {
+		s.Mounts.Binds = append(s.Mounts.Binds, mounts.Bind{Source: source, Target: target, ReadOnly: readOnly, Recursive: true})
+	}
+}
+
+// WithTmpfs mounts a fresh tmpfs at target with size (tmpfs syntax, "" for the
+// kernel's default) and mode (0 for 1777).
+func WithTmpfs(target, size string, mode uint32) Option {
+	return func(s *Spec) {
+		s.Mounts.Tmpfs = append(s.Mounts.Tmpfs, mounts.Tmpfs{Target: target, Size: size, Mode: mode})
+	}
+}
+
+// WithMask hides paths from the sandbox: files read as empty, directories as an
+// empty read-only tmpfs. Paths missing on the running kernel are skipped.
+func WithMask(paths ...string) Option {
+	return func(s *Spec) { s.Mounts.Masked = appendNew(s.Mounts.Masked, paths...) }
+}
+
+// WithUnmask removes paths from the masked and read-only lists ("ALL" removes
+// every one), like podman's --security-opt unmask=.
+func WithUnmask(paths ...string) Option {
+	return func(s *Spec) {
+		s.Mounts.Masked = remove(s.Mounts.Masked, paths)
+		s.Mounts.ReadOnly = remove(s.Mounts.ReadOnly, paths)
+	}
+}
+
+// WithReadonlyPaths makes paths read-only in the sandbox. Missing paths are skipped.
+func WithReadonlyPaths(paths ...string) Option {
+	return func(s *Spec) { s.Mounts.ReadOnly = appendNew(s.Mounts.ReadOnly, paths...) }
+}
+
+// WithPodmanPaths uses Podman's masked and read-only lists instead of Docker's:
+// /sys/fs/selinux is masked too, and /proc/asound is read-only rather than masked.
+func WithPodmanPaths() Option {
+	return func(s *Spec) {
+		s.Mounts.Masked = append([]string(nil), mounts.PodmanMasked...)
+		s.Mounts.ReadOnly = append([]string(nil), mounts.PodmanReadOnly...)
+	}
+}
+
+// WithRootPropagation sets how the sandbox's "/" relates to the host's mounts:
+// private (the default), slave or shared.
+func WithRootPropagation(p mounts.Propagation) Option {
+	return func(s *Spec) { s.Mounts.RootPropagation = p }
+}
+
+func appendNew(list []string, add ...string) []string {
+	for _, a := range add {
+		found := false
+		for _, l := range list {
+			found = found || l == a
+		}
+		if !found {
+			list = append(list, a)
+		}
+	}
+	return list
+}
+
+func remove(list []string, drop []string) []string {
+	var out []string
+	for _, l := range list {
+		keep := true
+		for _, d := range drop {
+			if d == l || d == "ALL" {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, l)
+		}
+	}
+	return out
+}
