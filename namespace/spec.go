@@ -100,7 +100,7 @@ type TimeOffsets struct {
 // Spec is the namespace part of a sandbox: how each kind is obtained and, with a new
 // user namespace, the ID maps. Kinds missing from NS are shared with the host.
 type Spec struct {
-	NS map[Kind]Config `json:"namespaces,omitempty"`
+	NS map[Kind]Config `json:"kinds,omitempty"`
 	// UIDMap and GIDMap apply to a new user namespace. Empty means the single mapping
 	// of the caller's own ID to root inside.
 	UIDMap []IDMap `json:"uidMap,omitempty"`

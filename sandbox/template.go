@@ -166,7 +166,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		unix.Close(syncPipe[1])
 	}
 	if setupErr == nil {
-		setupErr = t.readReport(errPipe[0])
+		setupErr = t.readReport(errPipe[0], cmd.Args[0])
 	}
 	unix.Close(errPipe[0])
 	if setupErr != nil {
@@ -181,7 +181,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 }
 
 // readReport waits for exec (EOF) or the child's failure report.
-func (t *Template) readReport(fd int) error {
+func (t *Template) readReport(fd int, program string) error {
 	var r child.Report
 	buf := (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:]
 	n := 0
@@ -207,7 +207,7 @@ func (t *Template) readReport(fd int) error {
 	e := &ChildError{Op: int(r.Op), Errno: syscall.Errno(r.Errno)}
 	switch r.Op {
 	case child.ExecOp:
-		e.Stage, e.Step = "exec", "execute the target"
+		e.Stage, e.Step = "exec", "execute "+program
 	case child.InitOp:
 		e.Stage, e.Step = "init", "fork the target from the init"
 	default:

@@ -1,0 +1,445 @@
+// Command run starts a command in a Paddock sandbox, with the flags of podman run.
+//
+//	go run ./examples/run [flags] -- COMMAND [ARG...]
+//
+// Run as root it builds a rootful sandbox, run by any other user a rootless one.
+// Without --rootfs the sandbox's root is the host's own "/" as a read-only lower
+// layer: writes go to an ephemeral layer that vanishes with the sandbox.
+//
+// Exit codes follow podman: the command's own, 125 when the sandbox could not be
+// set up, 126 when the command cannot be executed, 127 when it does not exist.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/paddock-sandbox/paddock/landlock"
+	"github.com/paddock-sandbox/paddock/mounts"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/overlay"
+	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/seccomp"
+	"golang.org/x/sys/unix"
+)
+
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+type options struct {
+	rootfs, netMode, pidMode, ipcMode, utsMode, userns, hostname, user, workdir string
+	overlayUpper, spawn                                                          string
+	privileged, superPrivileged, init, interactive, tty, readOnly, diff, dryRun bool
+	volumes, tmpfs, capAdd, capDrop, securityOpts, env                          list
+	memory, pidsLimit, cpus, cgroupParent                                       string
+}
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	o, cmdArgs, err := parseFlags(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 125
+	}
+	b, err := builder(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 125
+	}
+	if o.dryRun {
+		out, err := b.Spec().JSON()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "run:", err)
+			return 125
+		}
+		fmt.Println(string(out))
+		return 0
+	}
+	if len(cmdArgs) == 0 {
+		fmt.Fprintln(os.Stderr, "run: no command given (run [flags] -- COMMAND [ARG...])")
+		return 125
+	}
+	tpl, err := b.Build()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 125
+	}
+	defer tpl.Close()
+	code := start(tpl, o, cmdArgs)
+	if o.diff && o.overlayUpper != "" {
+		printDiff(o.overlayUpper, tpl.Spec().Rootfs.Lower)
+	}
+	return code
+}
+
+// expandShort turns "-it" into "-i -t", as podman accepts.
+func expandShort(args []string) []string {
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.Trim(a[1:], "it") == "" {
+			for _, c := range a[1:] {
+				out = append(out, "-"+string(c))
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func parseFlags(args []string) (*options, []string, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&o.rootfs, "rootfs", "", "root filesystem directory (default: the host's / as a read-only lower layer)")
+	fs.BoolVar(&o.privileged, "privileged", false, "turn the hardening off; the namespaces stay")
+	fs.BoolVar(&o.superPrivileged, "super-privileged", false, "only a new mount namespace; host pid, net, ipc; host / at /host")
+	fs.StringVar(&o.netMode, "net", "", "network namespace: none (a new, empty one) or host")
+	fs.StringVar(&o.pidMode, "pid", "", "pid namespace: host to share the host's")
+	fs.StringVar(&o.ipcMode, "ipc", "", "ipc namespace: host to share the host's")
+	fs.StringVar(&o.utsMode, "uts", "", "uts namespace: host to share the host's")
+	fs.StringVar(&o.userns, "userns", "", "user namespace: host (root only) or auto (subordinate ID ranges)")
+	fs.Var(&o.volumes, "v", "bind mount SRC:DST[:ro] (repeatable)")
+	fs.Var(&o.volumes, "volume", "bind mount SRC:DST[:ro] (repeatable)")
+	fs.Var(&o.tmpfs, "tmpfs", "tmpfs mount DST[:size=N,mode=M] (repeatable)")
+	fs.Var(&o.capAdd, "cap-add", "add a capability (repeatable)")
+	fs.Var(&o.capDrop, "cap-drop", "drop a capability, or ALL (repeatable)")
+	fs.Var(&o.securityOpts, "security-opt", "seccomp=unconfined|FILE, no-new-privileges[=false], label=..., mask=P:P, unmask=P|ALL, landlock=ro:P,rw:P (repeatable)")
+	fs.StringVar(&o.memory, "memory", "", "memory limit")
+	fs.StringVar(&o.pidsLimit, "pids-limit", "", "maximum number of processes")
+	fs.StringVar(&o.cpus, "cpus", "", "CPU limit")
+	fs.StringVar(&o.cgroupParent, "cgroup-parent", "", "parent cgroup")
+	fs.StringVar(&o.hostname, "hostname", "", "hostname in the sandbox")
+	fs.StringVar(&o.user, "u", "", "UID[:GID] inside the sandbox")
+	fs.StringVar(&o.user, "user", "", "UID[:GID] inside the sandbox")
+	fs.StringVar(&o.workdir, "w", "", "working directory inside the sandbox")
+	fs.StringVar(&o.workdir, "workdir", "", "working directory inside the sandbox")
+	fs.Var(&o.env, "e", "set KEY=VALUE in the environment (repeatable)")
+	fs.Var(&o.env, "env", "set KEY=VALUE in the environment (repeatable)")
+	fs.BoolVar(&o.init, "init", false, "run a minimal init as PID 1")
+	fs.BoolVar(&o.interactive, "i", false, "keep stdin open")
+	fs.BoolVar(&o.interactive, "interactive", false, "keep stdin open")
+	fs.BoolVar(&o.tty, "t", false, "allocate a pseudo-terminal")
+	fs.BoolVar(&o.tty, "tty", false, "allocate a pseudo-terminal")
+	fs.BoolVar(&o.readOnly, "read-only", false, "make the root filesystem read-only")
+	fs.StringVar(&o.overlayUpper, "overlay-upper", "", "keep the writable layer in DIR (and DIR.work) after exit")
+	fs.BoolVar(&o.diff, "diff", false, "after exit, print what the sandbox changed (needs --overlay-upper)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the sandbox's Spec as JSON and exit")
+	fs.StringVar(&o.spawn, "spawn", "", "fork or vfork (default: chosen automatically)")
+	if err := fs.Parse(expandShort(args)); err != nil {
+		return nil, nil, err
+	}
+	return o, fs.Args(), nil
+}
+
+// notYet rejects a flag whose feature is not built yet.
+func notYet(flag, value string) error {
+	if value == "" {
+		return nil
+	}
+	return fmt.Errorf("%s is not supported yet (resource limits and cgroups come with the cgroup work)", flag)
+}
+
+func builder(o *options) (*sandbox.Builder, error) {
+	for _, c := range [][2]string{{"--memory", o.memory}, {"--pids-limit", o.pidsLimit}, {"--cpus", o.cpus}, {"--cgroup-parent", o.cgroupParent}} {
+		if err := notYet(c[0], c[1]); err != nil {
+			return nil, err
+		}
+	}
+	var opts []sandbox.Option
+	if o.superPrivileged {
+		opts = append(opts, sandbox.SuperPrivileged())
+	} else if o.privileged {
+		opts = append(opts, sandbox.Privileged())
+	}
+	switch o.userns {
+	case "":
+	case "host":
+		opts = append(opts, sandbox.WithoutUserNS())
+	case "auto":
+		u, g, err := namespace.DefaultRangeMaps(os.Geteuid(), os.Getegid())
+		if err != nil {
+			return nil, fmt.Errorf("--userns auto: %w", err)
+		}
+		opts = append(opts, sandbox.WithUserNS(u, g))
+	default:
+		return nil, fmt.Errorf("--userns %q: want host or auto", o.userns)
+	}
+	for _, ns := range []struct {
+		flag, value string
+		kind        namespace.Kind
+	}{{"--net", o.netMode, namespace.Net}, {"--pid", o.pidMode, namespace.PID}, {"--ipc", o.ipcMode, namespace.IPC}, {"--uts", o.utsMode, namespace.UTS}} {
+		switch ns.value {
+		case "":
+		case "host":
+			opts = append(opts, sandbox.WithHostNamespaces(ns.kind))
+		case "none", "private":
+			opts = append(opts, sandbox.WithNamespaces(ns.kind))
+		default:
+			return nil, fmt.Errorf("%s %q: want host or none", ns.flag, ns.value)
+		}
+	}
+	if o.rootfs != "" {
+		opts = append(opts, sandbox.WithRootfs(o.rootfs))
+	}
+	if o.overlayUpper != "" {
+		opts = append(opts, sandbox.WithOverlayUpper(o.overlayUpper, strings.TrimSuffix(o.overlayUpper, "/")+".work"))
+	} else if o.diff {
+		return nil, errors.New("--diff needs --overlay-upper: an ephemeral layer is gone after exit")
+	}
+	if o.readOnly {
+		opts = append(opts, sandbox.WithReadonlyRootfs())
+	}
+	for _, v := range o.volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw") {
+			return nil, fmt.Errorf("-v %q: want SRC:DST[:ro]", v)
+		}
+		opts = append(opts, sandbox.WithBind(parts[0], parts[1], len(parts) == 3 && parts[2] == "ro"))
+	}
+	for _, t := range o.tmpfs {
+		dst, optsText, _ := strings.Cut(t, ":")
+		tm := mounts.Tmpfs{Target: dst}
+		for _, kv := range strings.Split(optsText, ",") {
+			switch k, v, _ := strings.Cut(kv, "="); k {
+			case "":
+			case "size":
+				tm.Size = v
+			case "mode":
+				m, err := strconv.ParseUint(v, 8, 32)
+				if err != nil {
+					return nil, fmt.Errorf("--tmpfs %q: mode: %w", t, err)
+				}
+				tm.Mode = uint32(m)
+			default:
+				tm.Options = append(tm.Options, kv)
+			}
+		}
+		opts = append(opts, func(s *sandbox.Spec) { s.Mounts.Tmpfs = append(s.Mounts.Tmpfs, tm) })
+	}
+	if len(o.capAdd) > 0 {
+		opts = append(opts, sandbox.WithCapAdd(o.capAdd...))
+	}
+	if len(o.capDrop) > 0 {
+		opts = append(opts, sandbox.WithCapDrop(o.capDrop...))
+	}
+	for _, so := range o.securityOpts {
+		opt, err := securityOpt(so)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, opt)
+	}
+	if o.hostname != "" {
+		opts = append(opts, sandbox.WithHostname(o.hostname))
+	}
+	if o.user != "" {
+		uid, gid, err := parseUser(o.user)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, sandbox.WithUser(uid, gid))
+	}
+	if o.workdir != "" {
+		opts = append(opts, sandbox.WithWorkdir(o.workdir))
+	}
+	if len(o.env) > 0 {
+		opts = append(opts, sandbox.WithEnv(o.env...))
+	}
+	if o.tty {
+		opts = append(opts, sandbox.WithEnv("TERM="+termOr("xterm")))
+	}
+	if o.init {
+		opts = append(opts, sandbox.WithInit())
+	}
+	if o.spawn != "" {
+		opts = append(opts, sandbox.WithSpawnMode(sandbox.SpawnMode(o.spawn)))
+	}
+	return sandbox.NewBuilder(opts...), nil
+}
+
+func termOr(def string) string {
+	if t := os.Getenv("TERM"); t != "" {
+		return t
+	}
+	return def
+}
+
+func securityOpt(so string) (sandbox.Option, error) {
+	key, value, _ := strings.Cut(so, "=")
+	switch key {
+	case "seccomp":
+		if value == "unconfined" {
+			return sandbox.WithoutSeccomp(), nil
+		}
+		data, err := os.ReadFile(value)
+		if err != nil {
+			return nil, fmt.Errorf("--security-opt seccomp: %w", err)
+		}
+		prof, err := seccomp.ParseJSON(data, nil)
+		if err != nil {
+			return nil, fmt.Errorf("--security-opt seccomp=%s: %w", value, err)
+		}
+		return sandbox.WithSeccompProfile(prof), nil
+	case "no-new-privileges":
+		on := value == "" || value == "true"
+		if !on && value != "false" {
+			return nil, fmt.Errorf("--security-opt %q: want no-new-privileges[=true|false]", so)
+		}
+		return sandbox.WithNoNewPrivileges(on), nil
+	case "mask":
+		return sandbox.WithMask(strings.Split(value, ":")...), nil
+	case "unmask":
+		return sandbox.WithUnmask(strings.Split(value, ":")...), nil
+	case "landlock":
+		spec, err := landlock.ParseOption(value)
+		if err != nil {
+			return nil, fmt.Errorf("--security-opt landlock: %w", err)
+		}
+		return sandbox.WithLandlock(spec.Strict, spec.Rules...), nil
+	case "label":
+		return labelOpt(value)
+	}
+	return nil, fmt.Errorf("--security-opt %q: unknown option", so)
+}
+
+func parseUser(u string) (uint32, uint32, error) {
+	us, gs, hasGID := strings.Cut(u, ":")
+	uid, err := strconv.ParseUint(us, 10, 32)
+	if err != nil {
+		return 0, 0, fmt.Errorf("-u %q: want a numeric UID[:GID]", u)
+	}
+	gid := uid
+	if hasGID {
+		if gid, err = strconv.ParseUint(gs, 10, 32); err != nil {
+			return 0, 0, fmt.Errorf("-u %q: want a numeric UID[:GID]", u)
+		}
+	}
+	return uint32(uid), uint32(gid), nil
+}
+
+func start(tpl *sandbox.Template, o *options, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background())
+	defer stop()
+	cmd := sandbox.Command{Args: args, Stdout: os.Stdout, Stderr: os.Stderr}
+	if o.interactive && !o.tty {
+		cmd.Stdin = os.Stdin
+	}
+	var restore func()
+	if o.tty {
+		cmd.Stdout, cmd.Stderr = nil, nil
+		cmd.Terminal = true
+		if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
+			cmd.TerminalSize = sandbox.WindowSize{Rows: ws.Row, Cols: ws.Col}
+		}
+	}
+	p, err := tpl.Start(context.Background(), cmd)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		var ce *sandbox.ChildError
+		if errors.As(err, &ce) {
+			switch {
+			case ce.NotFound():
+				return 127
+			case ce.NotExecutable():
+				return 126
+			}
+		}
+		return 125
+	}
+	if o.tty {
+		restore = attachTerminal(p, o.interactive)
+		defer restore()
+	}
+	// Forward signals to the sandbox, as podman run does.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
+	go func() {
+		for s := range sigs {
+			p.Signal(s.(syscall.Signal))
+		}
+	}()
+	_ = ctx
+	st, err := p.Wait()
+	signal.Stop(sigs)
+	if err != nil && st == nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 125
+	}
+	return st.ExitCode()
+}
+
+// attachTerminal puts the caller's terminal in raw mode and copies between it and
+// the sandbox's terminal, resizing it along.
+func attachTerminal(p *sandbox.Process, interactive bool) func() {
+	term := p.Terminal()
+	fd := int(os.Stdin.Fd())
+	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	isTerm := err == nil
+	if isTerm && interactive {
+		raw := *old
+		raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+		raw.Oflag &^= unix.OPOST
+		raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+		raw.Cflag &^= unix.CSIZE | unix.PARENB
+		raw.Cflag |= unix.CS8
+		raw.Cc[unix.VMIN], raw.Cc[unix.VTIME] = 1, 0
+		unix.IoctlSetTermios(fd, unix.TCSETS, &raw)
+	}
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	go func() {
+		for range winch {
+			if ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ); err == nil {
+				p.Resize(sandbox.WindowSize{Rows: ws.Row, Cols: ws.Col})
+			}
+		}
+	}()
+	if interactive {
+		go io.Copy(term, os.Stdin)
+	}
+	done := make(chan struct{})
+	go func() { io.Copy(os.Stdout, term); close(done) }()
+	return func() {
+		signal.Stop(winch)
+		<-done
+		if isTerm && interactive {
+			unix.IoctlSetTermios(fd, unix.TCSETS, old)
+		}
+	}
+}
+
+func printDiff(upper string, lower []string) {
+	if len(lower) == 0 {
+		lower = []string{"/"}
+	}
+	ch, err := overlay.Diff(upper, lower...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run: diff:", err)
+		return
+	}
+	for _, p := range ch.Added {
+		fmt.Println("A", p)
+	}
+	for _, p := range ch.Modified {
+		fmt.Println("C", p)
+	}
+	for _, p := range ch.Deleted {
+		fmt.Println("D", p)
+	}
+	_ = json.Marshal
+}
