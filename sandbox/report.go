@@ -139,7 +139,9 @@ type MountReport struct {
 	// HostRoot lists where the process sees the whole host root filesystem ("/" when
 	// it has no root of its own, "/host" for a super-privileged container).
 	HostRoot []string `json:"hostRoot,omitempty"`
-	// HostVisible counts the process's mounts that show part of a host filesystem.
+	// HostVisible counts the process's mounts that show part of a host filesystem;
+	// -1 when the host's mount table cannot be seen (from inside a sandbox whose
+	// /proc is its own, PID 1 is the sandbox's).
 	HostVisible int    `json:"hostVisible"`
 	Err         string `json:"error,omitempty"`
 }
@@ -356,7 +358,7 @@ func inspect(pid, ref int) (*Report, error) {
 	} else {
 		r.Seccomp = SeccompReport{Mode: seccompMode(s.Mode), Filters: s.Filters}
 	}
-	r.inspectMounts(pid)
+	r.inspectMounts(pid, r.Get(namespace.PID).Initial || len(st.nspid) > 1)
 	r.SELinux.Enabled = selinux.Enabled()
 	if l, err := selinux.Inspect(pid); err != nil {
 		r.SELinux.Err = err.Error()
@@ -421,7 +423,9 @@ func seccompMode(m seccomp.Mode) string {
 	return "unknown"
 }
 
-func (r *Report) inspectMounts(pid int) {
+// inspectMounts reads pid's mounts; hostView says whether PID 1 of the reader's /proc
+// is outside pid's pid namespace, so that its mount table is the host's.
+func (r *Report) inspectMounts(pid int, hostView bool) {
 	mi, err := mounts.Inspect(pid)
 	if err != nil {
 		r.Mounts = MountReport{Masked: []string{}, ReadOnly: []string{}, Err: err.Error()}
@@ -430,6 +434,10 @@ func (r *Report) inspectMounts(pid int) {
 	m := &r.Mounts
 	m.Masked, m.Unmasked = nonNil(mi.Masked), mi.Unmasked
 	m.ReadOnly, m.Writable = nonNil(mi.ReadOnly), mi.Writable
+	if !hostView {
+		m.HostVisible = -1
+		return
+	}
 	m.HostVisible = len(mi.HostVisible)
 	for _, h := range mi.HostVisible {
 		if h.HostMountpoint == "/" && h.Root == "/" {
@@ -576,7 +584,7 @@ func (r *Report) Classify() {
 	case capsFull:
 		reasons = append(reasons, "no capability dropped from the bounding set (compared with "+r.Capabilities.Baseline+")")
 	default:
-		reasons = append(reasons, fmt.Sprintf("%d capabilities dropped from the bounding set (compared with %s)", len(r.Capabilities.Dropped), r.Capabilities.Baseline))
+		reasons = append(reasons, fmt.Sprintf("%s dropped from the bounding set (compared with %s)", plural(len(r.Capabilities.Dropped), "capability"), r.Capabilities.Baseline))
 	}
 	switch {
 	case r.Seccomp.Err != "":
@@ -584,7 +592,7 @@ func (r *Report) Classify() {
 	case noSeccomp:
 		reasons = append(reasons, "no seccomp filter")
 	case r.Seccomp.Mode == "filter":
-		reasons = append(reasons, fmt.Sprintf("seccomp filter mode with %d filters", r.Seccomp.Filters))
+		reasons = append(reasons, "seccomp filter mode with "+plural(r.Seccomp.Filters, "filter"))
 	default:
 		reasons = append(reasons, "seccomp mode "+r.Seccomp.Mode)
 	}
@@ -594,7 +602,7 @@ func (r *Report) Classify() {
 	case noMasks:
 		reasons = append(reasons, "no masked or read-only path in /proc and /sys")
 	default:
-		reasons = append(reasons, fmt.Sprintf("%d paths masked and %d read-only in /proc and /sys", len(r.Mounts.Masked), len(r.Mounts.ReadOnly)))
+		reasons = append(reasons, fmt.Sprintf("%s masked and %d read-only in /proc and /sys", plural(len(r.Mounts.Masked), "path"), len(r.Mounts.ReadOnly)))
 	}
 	if r.NoNewPrivs {
 		reasons = append(reasons, "no_new_privs is set: execve grants no privileges")
@@ -699,13 +707,17 @@ func (r *Report) WriteText(w io.Writer) error {
 		row("Capabilities", "effective %s", capText(c.Effective))
 		row("", "bounding %s", capText(c.Bounding))
 		row("", "permitted %s, inheritable %s, ambient %s", capText(c.Permitted), capText(c.Inheritable), capText(c.Ambient))
-		row("", "dropped %s (from %s)", capText(c.Dropped), c.Baseline)
+		if len(c.Dropped) > 8 {
+			row("", "dropped %d (from %s)", len(c.Dropped), c.Baseline)
+		} else {
+			row("", "dropped %s (from %s)", capText(c.Dropped), c.Baseline)
+		}
 	}
 	s := r.Seccomp
 	if s.Err != "" {
 		row("Seccomp", "unknown: %s", s.Err)
 	} else if s.Mode == "filter" {
-		row("Seccomp", "filter (%d filters)", s.Filters)
+		row("Seccomp", "filter (%s)", plural(s.Filters, "filter"))
 	} else {
 		row("Seccomp", "%s", s.Mode)
 	}
@@ -722,7 +734,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		if len(m.Writable) > 0 {
 			row("", "writable: %s", listText(m.Writable))
 		}
-		row("Host mounts", "%d visible; host / at %s", m.HostVisible, listText(m.HostRoot))
+		if m.HostVisible < 0 {
+			row("Host mounts", "unknown: the host's mount table is out of sight")
+		} else {
+			row("Host mounts", "%d visible; host / at %s", m.HostVisible, listText(m.HostRoot))
+		}
 	}
 	switch {
 	case r.SELinux.Err != "":
@@ -780,7 +796,7 @@ func capText(names []string) string {
 	if set&all == all {
 		return fmt.Sprintf("all %d", all.Len())
 	}
-	if set.Len() > all.Len()/2 {
+	if set.Len() > all.Len()*3/4 {
 		return fmt.Sprintf("all %d but %s", all.Len(), shortCaps((all &^ set).Names()))
 	}
 	return shortCaps(names)
@@ -816,4 +832,15 @@ func cpuText(quota int64, period uint64) string {
 		return limitText(quota)
 	}
 	return fmt.Sprintf("%dµs per %dµs", quota, period)
+}
+
+// plural writes n and noun, in the plural unless n is 1.
+func plural(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return strconv.Itoa(n) + " " + strings.TrimSuffix(noun, "y") + "ies"
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
