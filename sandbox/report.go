@@ -387,7 +387,7 @@ func (r *Report) inspectCaps(pid, ref int, nspid []int) {
 	c := &r.Capabilities
 	c.Bounding, c.Effective, c.Permitted = names(s.Bounding), names(s.Effective), names(s.Permitted)
 	c.Inheritable, c.Ambient = names(s.Inheritable), names(s.Ambient)
-	base, baseline := caps.Full(), "every capability of the kernel"
+	base, baseline := caps.Full(), fullBaseline
 	if ref != 0 {
 		if rs, err := caps.Inspect(ref); err == nil {
 			base, baseline = rs.Bounding, "the bounding set of pid "+strconv.Itoa(ref)
@@ -402,6 +402,9 @@ func (r *Report) inspectCaps(pid, ref int, nspid []int) {
 	c.Baseline = baseline
 	c.Dropped = names(base &^ s.Bounding)
 }
+
+// fullBaseline is the Baseline of a bounding set compared with every capability.
+const fullBaseline = "every capability of the kernel"
 
 func names(s caps.Set) []string {
 	n := s.Names()
@@ -585,6 +588,10 @@ func (r *Report) Classify() {
 		reasons = append(reasons, "no capability dropped from the bounding set (compared with "+r.Capabilities.Baseline+")")
 	default:
 		reasons = append(reasons, fmt.Sprintf("%s dropped from the bounding set (compared with %s)", plural(len(r.Capabilities.Dropped), "capability"), r.Capabilities.Baseline))
+		if r.Capabilities.Baseline == fullBaseline && len(r.Capabilities.Dropped) <= 3 {
+			reasons = append(reasons, "without a process outside to compare with, a capability that the host itself lacks ("+
+				strings.Join(r.Capabilities.Dropped, ", ")+") also counts as dropped")
+		}
 	}
 	switch {
 	case r.Seccomp.Err != "":

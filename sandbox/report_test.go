@@ -251,6 +251,9 @@ func TestClassify(t *testing.T) {
 		{"only caps", container, func(r *sandbox.Report) { r.Capabilities.Dropped = []string{"CAP_SYS_ADMIN"} }, sandbox.KindRootful, false, "1 capability dropped"},
 		{"privileged", container, nil, sandbox.KindPrivileged, false, "all capabilities, no seccomp and no masks"},
 		{"privileged rootless", withUser(container), rootlessMap, sandbox.KindPrivileged, true, "root inside is uid 1000 outside"},
+		{"no baseline", container, func(r *sandbox.Report) {
+			r.Capabilities.Dropped, r.Capabilities.Baseline = []string{"CAP_SYS_RESOURCE"}, "every capability of the kernel"
+		}, sandbox.KindRootful, false, "that the host itself lacks (CAP_SYS_RESOURCE)"},
 		{"mounts unknown", container, func(r *sandbox.Report) { r.Mounts.Err = "permission denied" }, sandbox.KindRootful, false, "mounts unknown"},
 		{"super-privileged", map[namespace.Kind]sandbox.NSState{namespace.Mount: sandbox.NSNew}, func(r *sandbox.Report) {
 			r.Mounts.HostRoot = []string{"/host"}
@@ -292,7 +295,7 @@ func TestClassify(t *testing.T) {
 func TestInspectFromInside(t *testing.T) {
 	const envBin = "PADDOCK_INSPECT_BIN"
 	if os.Getenv(testutil.EnvMode) != "" {
-		inspectInside(t, os.Getenv(envBin))
+		inspectInsideAll(t, os.Getenv(envBin))
 		return
 	}
 	dir, err := os.MkdirTemp("", "paddock-inspect-")
@@ -313,22 +316,28 @@ func TestInspectFromInside(t *testing.T) {
 		if testutil.Rootless() {
 			t.Skip("rootful sandboxes need root; the rootless half runs instead")
 		}
-		inspectInside(t, bin)
+		inspectInsideAll(t, bin)
 	})
 	t.Run("rootless", func(t *testing.T) {
 		if testutil.Rootless() {
-			inspectInside(t, bin)
+			inspectInsideAll(t, bin)
 			return
 		}
 		testutil.RunAsNobody(t, "^TestInspectFromInside$", envBin+"="+bin)
 	})
 }
 
+func inspectInsideAll(t *testing.T, bin string) {
+	t.Run("default", func(t *testing.T) { inspectInside(t, bin) })
+	t.Run("privileged", func(t *testing.T) { inspectInside(t, bin, sandbox.Privileged()) })
+}
+
 // inspectInside runs the inspect binary in a sandbox that keeps it alive on stdin
 // and compares the JSON it prints with InspectAgainst from outside.
-func inspectInside(t *testing.T, bin string) {
+func inspectInside(t *testing.T, bin string, opts ...sandbox.Option) {
 	const target = "/paddock-inspect"
-	tpl, err := sandbox.NewBuilder(sandbox.WithBind(filepath.Dir(bin), target, true)).Build()
+	opts = append(opts, sandbox.WithBind(filepath.Dir(bin), target, true))
+	tpl, err := sandbox.NewBuilder(opts...).Build()
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -385,7 +394,13 @@ func inspectInside(t *testing.T, bin string) {
 	if !slices.Equal(inside.Mounts.Masked, outside.Mounts.Masked) || !slices.Equal(inside.Mounts.ReadOnly, outside.Mounts.ReadOnly) {
 		t.Errorf("masks inside %+v, outside %+v", inside.Mounts, outside.Mounts)
 	}
-	if inside.Kind != outside.Kind || inside.Rootless != outside.Rootless {
+	if inside.Rootless != outside.Rootless {
+		t.Errorf("rootless inside %v, outside %v", inside.Rootless, outside.Rootless)
+	}
+	// From inside, the bounding set can only be compared with every capability of the
+	// kernel: one that the host itself lacks counts as dropped there, and the kinds
+	// may then differ between privileged and rootful. They must agree otherwise.
+	if slices.Equal(ic.Dropped, oc.Dropped) && inside.Kind != outside.Kind {
 		t.Errorf("kind inside %q (rootless %v), outside %q (rootless %v)", inside.Kind, inside.Rootless, outside.Kind, outside.Rootless)
 	}
 }
