@@ -44,6 +44,9 @@ type Verdict struct {
 	// layer removed, the flaw would still be unreachable. A mitigated flaw with no
 	// blocker is stopped only by a combination of layers.
 	Blockers []Layer `json:"blockers,omitempty"`
+	// Combinations lists, when no layer blocks on its own, the pairs of layers
+	// that block the flaw together (every other layer removed).
+	Combinations [][]Layer `json:"combinations,omitempty"`
 	// Steps is the reasoning, one plain sentence per check, in order.
 	Steps []string `json:"steps"`
 }
@@ -54,13 +57,24 @@ func (v Verdict) String() string {
 		return "exposed"
 	}
 	if len(v.Blockers) == 0 {
-		return "mitigated (combined)"
+		if len(v.Combinations) == 0 {
+			return "mitigated (combined)"
+		}
+		c := make([]string, len(v.Combinations))
+		for i, p := range v.Combinations {
+			c[i] = layerList(p, "+")
+		}
+		return "mitigated (" + strings.Join(c, ", ") + ")"
 	}
-	s := make([]string, len(v.Blockers))
-	for i, l := range v.Blockers {
+	return "mitigated (" + layerList(v.Blockers, ", ") + ")"
+}
+
+func layerList(ls []Layer, sep string) string {
+	s := make([]string, len(ls))
+	for i, l := range ls {
 		s[i] = string(l)
 	}
-	return "mitigated (" + strings.Join(s, ", ") + ")"
+	return strings.Join(s, sep)
 }
 
 // Evaluate decides whether flaw f is reachable from inside a sandbox with
@@ -75,16 +89,33 @@ func Evaluate(m Mechanisms, f Flaw) Verdict {
 		v.Steps = append(v.Steps, "Every condition holds: the flaw is reachable from inside the sandbox.")
 		return v
 	}
+	quiet := func(string) {}
 	for _, l := range Layers {
 		r := relaxed(m, l)
-		if !reach(&r, &f, func(string) {}) {
+		if !reach(&r, &f, quiet) {
 			v.Blockers = append(v.Blockers, l)
 		}
 	}
-	if len(v.Blockers) == 0 {
-		v.Steps = append(v.Steps, "No single layer stops the flaw on its own; the combination does.")
+	if len(v.Blockers) > 0 {
+		v.Steps = append(v.Steps, fmt.Sprintf("Layers that stop it even with every other layer removed: %s.", layerList(v.Blockers, ", ")))
+		return v
+	}
+	for i, a := range Layers {
+		for _, b := range Layers[i+1:] {
+			r := relaxed(m, a, b)
+			if !reach(&r, &f, quiet) {
+				v.Combinations = append(v.Combinations, []Layer{a, b})
+			}
+		}
+	}
+	if len(v.Combinations) == 0 {
+		v.Steps = append(v.Steps, "No single layer or pair of layers stops the flaw on its own; only their combination does.")
 	} else {
-		v.Steps = append(v.Steps, fmt.Sprintf("Layers that stop it even with every other layer removed: %s.", strings.Trim(v.String()[len("mitigated "):], "()")))
+		c := make([]string, len(v.Combinations))
+		for i, p := range v.Combinations {
+			c[i] = layerList(p, " with ")
+		}
+		v.Steps = append(v.Steps, "No single layer stops it on its own; these pairs do, with every other layer removed: "+strings.Join(c, "; ")+".")
 	}
 	return v
 }
@@ -103,7 +134,7 @@ func EvaluateAll(m Mechanisms, flaws []Flaw) []Verdict {
 // shared with the host (its / visible, its /dev present), no seccomp filter,
 // masks, read-only paths, device cgroup, SELinux confinement or Landlock rules,
 // no_new_privs off and the kernel assumed affected.
-func relaxed(m Mechanisms, keep Layer) Mechanisms {
+func relaxed(m Mechanisms, keep ...Layer) Mechanisms {
 	full := caps.Full()
 	r := Mechanisms{
 		Name:        m.Name,
@@ -114,7 +145,15 @@ func relaxed(m Mechanisms, keep Layer) Mechanisms {
 		HostPaths:   []HostPath{{Sandbox: "/", Host: "/"}},
 		DeviceNodes: []string{"*"},
 	}
-	switch keep {
+	for _, k := range keep {
+		r.keep(&m, k)
+	}
+	return r
+}
+
+// keep copies layer k of m into r.
+func (r *Mechanisms) keep(m *Mechanisms, k Layer) {
+	switch k {
 	case LayerSeccomp:
 		r.Seccomp = m.Seccomp
 	case LayerCapabilities:
@@ -138,7 +177,6 @@ func relaxed(m Mechanisms, keep Layer) Mechanisms {
 	case LayerKernelVersion:
 		r.Kernel = m.Kernel
 	}
-	return r
 }
 
 // evaluator carries one evaluation.
@@ -151,10 +189,17 @@ type evaluator struct {
 func (e *evaluator) sayf(format string, a ...any) { e.say(fmt.Sprintf(format, a...)) }
 
 // reach runs every check of f against m in order, reporting each in plain words,
-// and returns whether all hold. It stops at the first failing check.
+// and returns whether all hold. It goes on after a failing check, so that the
+// steps name every layer in the way.
 func reach(m *Mechanisms, f *Flaw, say func(string)) bool {
 	e := &evaluator{m: m, f: f, say: say}
-	return e.kernel() && e.privilege() && e.syscalls() && e.host() && e.paths() && e.devices() && e.noNewPrivs() && e.selinux()
+	ok := true
+	for _, check := range []func() bool{e.kernel, e.privilege, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
+		if !check() {
+			ok = false
+		}
+	}
+	return ok
 }
 
 func (e *evaluator) inInitialUserNS() bool { return e.m.UserNS != namespace.New }
