@@ -397,6 +397,17 @@ func (c *Cgroup) Compile(p *child.Program) {
 	}
 }
 
+// ProcsFDs returns the cgroup.procs descriptors, one per directory: writing "0" to
+// each moves the writer into the cgroup. They stay owned by c.
+func (c *Cgroup) ProcsFDs() []int {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.procs...)
+}
+
 // CloneFD returns a descriptor of the v2 cgroup directory, for clone3's
 // CLONE_INTO_CGROUP (SysProcAttr.CgroupFD), and whether there is one. It stays owned
 // by c.

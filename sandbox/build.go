@@ -1,11 +1,13 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -85,6 +87,19 @@ func (t *Template) compile(c ids) error {
 	p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig))
 	if !t.vfork {
 		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
+	}
+	if !s.NoCgroup {
+		need, err := cgroup.Plan(&s.Cgroup, c.uid)
+		if err != nil {
+			if errors.Is(err, cgroup.ErrNotSupported) {
+				return &UnsupportedError{Field: "cgroup", Err: err}
+			}
+			return &SpecError{Field: "cgroup", Err: err}
+		}
+		if need.Version != 0 {
+			t.cgroup = true
+			p.Append(child.Op{Kind: child.KindJoinCgroups}, "cgroup", "join the sandbox's cgroup")
+		}
 	}
 
 	// Joined namespaces: the user namespace first, so that the child then holds

@@ -39,6 +39,23 @@ func specErr(field string, format string, args ...any) error {
 	return &SpecError{Field: field, Err: fmt.Errorf(format, args...)}
 }
 
+// An UnsupportedError reports a part of a Spec that this host or caller cannot
+// have, such as resource limits for an unprivileged caller on cgroup v1.
+type UnsupportedError struct {
+	Field string
+	Err   error
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("sandbox spec: %s: not supported here: %v", e.Field, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *UnsupportedError) Unwrap() error { return e.Err }
+
+// Is makes every UnsupportedError match ErrNotSupported.
+func (e *UnsupportedError) Is(target error) bool { return target == ErrNotSupported }
+
 // A ChildError reports the step that failed inside the child: the stage it belongs
 // to (namespaces, mount, capabilities, seccomp, exec, ...), what it did, the index of
 // its op in the template's program, and the errno the kernel returned.

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/namespace"
 )
 
@@ -115,3 +116,37 @@ func WithSpawnMode(m SpawnMode) Option { return func(s *Spec) { s.Spawn = m } }
 
 // WithSpec replaces the whole Spec with a copy of spec, for Specs read from JSON.
 func WithSpec(spec *Spec) Option { return func(s *Spec) { *s = *spec.Clone() } }
+
+// WithResources sets the sandbox's resource limits (memory, pids, CPU, cpuset, IO
+// weight); each start gets a cgroup of its own with them.
+func WithResources(r cgroup.Resources) Option {
+	return func(s *Spec) { s.Cgroup.Resources = &r; s.NoCgroup = false }
+}
+
+func resources(s *Spec) *cgroup.Resources {
+	if s.Cgroup.Resources == nil {
+		s.Cgroup.Resources = &cgroup.Resources{}
+	}
+	s.NoCgroup = false
+	return s.Cgroup.Resources
+}
+
+// WithMemoryLimit limits the sandbox's memory to bytes, without swap; the OOM
+// killer ends it beyond that, and Wait reports it.
+func WithMemoryLimit(bytes int64) Option { return func(s *Spec) { resources(s).Memory = bytes } }
+
+// WithPidsLimit limits the number of processes and threads in the sandbox.
+func WithPidsLimit(n int64) Option { return func(s *Spec) { resources(s).Pids = n } }
+
+// WithCPUs limits the sandbox to n CPUs' worth of time (podman's --cpus).
+func WithCPUs(n float64) Option { return func(s *Spec) { resources(s).CPUs = n } }
+
+// WithCgroupParent creates the sandboxes' cgroups below path: absolute, the same
+// path in every hierarchy; relative, below the caller's own cgroup.
+func WithCgroupParent(path string) Option {
+	return func(s *Spec) { s.Cgroup.Parent = path; s.NoCgroup = false }
+}
+
+// WithoutCgroup keeps the sandbox in the caller's cgroup: no limits and no device
+// rules, and nothing to create per start.
+func WithoutCgroup() Option { return func(s *Spec) { s.NoCgroup = true } }

@@ -73,6 +73,7 @@ func Privileged() Option {
 		s.Seccomp = Seccomp{Mode: SeccompUnconfined}
 		s.Mounts.Masked, s.Mounts.ReadOnly = nil, nil
 		s.NoNewPrivileges = false
+		s.Cgroup.AllowAllDevices = true
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"golang.org/x/sys/unix"
 )
@@ -30,6 +31,7 @@ type Process struct {
 	terminal   *os.File
 
 	stopCtx func() bool
+	cgroup  *cgroup.Cgroup
 
 	mu     sync.Mutex
 	done   bool
@@ -45,6 +47,11 @@ type ExitStatus struct {
 	Signal syscall.Signal
 	// Rusage is the resource usage of the process and the children it waited for.
 	Rusage syscall.Rusage
+	// OOMKilled reports that the kernel's OOM killer ended a process of the sandbox
+	// because of its memory limit.
+	OOMKilled bool
+	// Cgroup holds the final figures of the sandbox's cgroup, when it had one.
+	Cgroup *cgroup.Stats
 }
 
 // Success reports whether the process exited with code 0.
@@ -128,6 +135,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 	if p.stopCtx != nil {
 		p.stopCtx()
 	}
+	cgErr := p.finishCgroup(st)
 	var copyErr error
 	for range p.copiers {
 		if e := <-p.copyErrs; e != nil && copyErr == nil {
@@ -150,8 +158,67 @@ func (p *Process) Wait() (*ExitStatus, error) {
 	} else {
 		st.Code = ws.ExitStatus()
 	}
+	if copyErr == nil {
+		copyErr = cgErr
+	}
 	p.status, p.werr = st, copyErr
 	return st, copyErr
+}
+
+// finishCgroup reads the final figures of the sandbox's cgroup, kills what is
+// left in it (processes that escaped a shared pid namespace) and removes it.
+func (p *Process) finishCgroup(st *ExitStatus) error {
+	p.mu.Lock()
+	cg := p.cgroup
+	p.cgroup = nil
+	p.mu.Unlock()
+	if cg == nil {
+		return nil
+	}
+	if stats, err := cg.Stats(); err == nil {
+		st.Cgroup = stats
+		st.OOMKilled = stats.OOMKills > 0
+	}
+	if pids, _ := cg.Pids(); len(pids) > 0 {
+		cg.KillAll()
+	}
+	err := cg.Remove()
+	if err != nil {
+		return fmt.Errorf("sandbox: remove cgroup: %w", err)
+	}
+	return nil
+}
+
+// Stats returns the current figures of the sandbox's cgroup: memory, processes,
+// CPU time and OOM kills. It fails with ErrNotSupported when the sandbox has no
+// cgroup.
+func (p *Process) Stats() (*cgroup.Stats, error) {
+	p.mu.Lock()
+	cg, done := p.cgroup, p.done
+	p.mu.Unlock()
+	if done {
+		return nil, ErrFinished
+	}
+	if cg == nil {
+		return nil, &UnsupportedError{Field: "cgroup", Err: errors.New("the sandbox has no cgroup")}
+	}
+	return cg.Stats()
+}
+
+// KillAll kills every process of the sandbox's cgroup (cgroup.kill on v2; freeze,
+// kill and thaw on v1). Without a cgroup it kills the process, which ends the
+// sandbox when it has a pid namespace of its own.
+func (p *Process) KillAll() error {
+	p.mu.Lock()
+	cg, done := p.cgroup, p.done
+	p.mu.Unlock()
+	if done {
+		return ErrFinished
+	}
+	if cg == nil {
+		return p.Kill()
+	}
+	return cg.KillAll()
 }
 
 // abort kills and reaps a child whose setup failed, leaving nothing behind.
@@ -166,6 +233,10 @@ func (p *Process) abort() {
 	unix.Close(p.pidfd)
 	p.closeParentEnds()
 	p.copiers = nil
+	if p.cgroup != nil {
+		p.cgroup.Remove()
+		p.cgroup = nil
+	}
 }
 
 // setupStdio fills the descriptor table of the child from the Command.

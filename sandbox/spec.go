@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -70,6 +71,13 @@ type Spec struct {
 	Privileged bool `json:"privileged,omitempty"`
 	// Label is the SELinux label of the process and its files.
 	Label selinux.Spec `json:"selinux"`
+	// Cgroup holds the resource limits and device rules. Where the caller can have a
+	// cgroup (root, or a delegated cgroup v2 subtree), every start gets a cgroup of
+	// its own below Cgroup.Parent, joined before the target runs and removed when it
+	// is waited for.
+	Cgroup cgroup.Spec `json:"cgroup"`
+	// NoCgroup runs the sandbox in the caller's cgroup: no limits, no device rules.
+	NoCgroup bool `json:"noCgroup,omitempty"`
 }
 
 // SELinux returns the SELinux part of the Spec.
@@ -164,6 +172,14 @@ func (s *Spec) Clone() *Spec {
 		Permitted:   append([]string(nil), s.Caps.Permitted...),
 		Inheritable: append([]string(nil), s.Caps.Inheritable...),
 		Ambient:     append([]string(nil), s.Caps.Ambient...),
+	}
+	if s.Cgroup.Resources != nil {
+		r := *s.Cgroup.Resources
+		c.Cgroup.Resources = &r
+	}
+	c.Cgroup.Devices = append([]cgroup.DeviceRule(nil), s.Cgroup.Devices...)
+	if s.Cgroup.Devices == nil {
+		c.Cgroup.Devices = nil
 	}
 	c.Landlock.Rules = append([]landlock.Rule(nil), s.Landlock.Rules...)
 	if s.Seccomp.Profile != nil {
@@ -277,6 +293,13 @@ func (s *Spec) validate(c ids) error {
 	}
 	if err := s.Label.Check(); err != nil {
 		return &SpecError{Field: "selinux", Err: err}
+	}
+	if s.NoCgroup {
+		if !s.Cgroup.Resources.IsZero() {
+			return specErr("cgroup", "resource limits need a cgroup, but the sandbox has none")
+		}
+	} else if err := s.Cgroup.Validate(); err != nil {
+		return &SpecError{Field: "cgroup", Err: err}
 	}
 	if err := s.Landlock.Validate(); err != nil {
 		return &SpecError{Field: "landlock", Err: err}

@@ -7,11 +7,14 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
+	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/seccomp"
@@ -42,6 +45,7 @@ type Template struct {
 	files    []*os.File
 	staging  string
 	filter   *seccomp.Filter
+	cgroup   bool // each start gets a cgroup
 
 	releaseLabel func()
 	closeOnce    sync.Once
@@ -123,6 +127,19 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		s.SyncFD = int32(syncPipe[0])
 	}
 	s.Init = t.spec.Init
+	if t.cgroup {
+		if err := p.createCgroup(); err != nil {
+			p.cgroup.Remove()
+			unix.Close(errPipe[0])
+			unix.Close(errPipe[1])
+			if !t.vfork {
+				unix.Close(syncPipe[0])
+				unix.Close(syncPipe[1])
+			}
+			p.closeParentEnds()
+			return nil, err
+		}
+	}
 	s.Clone.Flags = t.cloneFlags | unix.CLONE_PIDFD | unix.CLONE_CLEAR_SIGHAND
 	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
 	s.Clone.PidFD = uint64(uintptr(unsafe.Pointer(&p.pidfd32)))
@@ -148,6 +165,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 			unix.Close(syncPipe[1])
 		}
 		p.closeParentEnds()
+		p.cgroup.Remove()
 		return nil, &ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno}
 	}
 	p.pid, p.pidfd = pid, int(p.pidfd32)
@@ -278,4 +296,29 @@ func errnoOf(err error) syscall.Errno {
 		return e
 	}
 	return syscall.EIO
+}
+
+var cgroupSeq atomic.Uint64
+
+// createCgroup creates this start's cgroup and hands its cgroup.procs descriptors
+// to the child, which joins it before anything else.
+func (p *Process) createCgroup() error {
+	name := "sandbox-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
+	cg, err := cgroup.Create(&p.tmpl.spec.Cgroup, name)
+	if err != nil {
+		if errors.Is(err, cgroup.ErrNotSupported) {
+			return &UnsupportedError{Field: "cgroup", Err: err}
+		}
+		return &ChildError{Stage: "cgroup", Step: "create cgroup " + name, Op: -1, Errno: errnoOf(err), cause: err}
+	}
+	p.cgroup = cg
+	fds := cg.ProcsFDs()
+	if len(fds) > child.MaxCgroupFDs {
+		return &ChildError{Stage: "cgroup", Step: "join cgroup " + name, Op: -1, Errno: syscall.E2BIG}
+	}
+	for i, fd := range fds {
+		p.start.CgroupFDs[i] = int32(fd)
+	}
+	p.start.NCgroupFDs = int32(len(fds))
+	return nil
 }

@@ -146,20 +146,56 @@ func parseFlags(args []string) (*options, []string, error) {
 	return o, fs.Args(), nil
 }
 
-// notYet rejects a flag whose feature is not built yet.
-func notYet(flag, value string) error {
-	if value == "" {
-		return nil
+// parseSize reads podman's sizes: a number of bytes with an optional b, k, m or g.
+func parseSize(v string) (int64, error) {
+	mult := int64(1)
+	switch strings.ToLower(v[len(v)-1:]) {
+	case "b":
+		v = v[:len(v)-1]
+	case "k":
+		mult, v = 1<<10, v[:len(v)-1]
+	case "m":
+		mult, v = 1<<20, v[:len(v)-1]
+	case "g":
+		mult, v = 1<<30, v[:len(v)-1]
 	}
-	return fmt.Errorf("%s is not supported yet (resource limits and cgroups come with the cgroup work)", flag)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size", v)
+	}
+	return n * mult, nil
+}
+
+func resourceOpts(o *options) ([]sandbox.Option, error) {
+	var opts []sandbox.Option
+	if o.memory != "" {
+		n, err := parseSize(o.memory)
+		if err != nil {
+			return nil, fmt.Errorf("--memory: %w", err)
+		}
+		opts = append(opts, sandbox.WithMemoryLimit(n))
+	}
+	if o.pidsLimit != "" {
+		n, err := strconv.ParseInt(o.pidsLimit, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--pids-limit %q: %w", o.pidsLimit, err)
+		}
+		opts = append(opts, sandbox.WithPidsLimit(n))
+	}
+	if o.cpus != "" {
+		n, err := strconv.ParseFloat(o.cpus, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--cpus %q: %w", o.cpus, err)
+		}
+		opts = append(opts, sandbox.WithCPUs(n))
+	}
+	if o.cgroupParent != "" {
+		opts = append(opts, sandbox.WithCgroupParent(o.cgroupParent))
+	}
+	return opts, nil
 }
 
 func builder(o *options) (*sandbox.Builder, error) {
-	for _, c := range [][2]string{{"--memory", o.memory}, {"--pids-limit", o.pidsLimit}, {"--cpus", o.cpus}, {"--cgroup-parent", o.cgroupParent}} {
-		if err := notYet(c[0], c[1]); err != nil {
-			return nil, err
-		}
-	}
 	var opts []sandbox.Option
 	if o.superPrivileged {
 		opts = append(opts, sandbox.SuperPrivileged())
@@ -269,6 +305,11 @@ func builder(o *options) (*sandbox.Builder, error) {
 	if o.spawn != "" {
 		opts = append(opts, sandbox.WithSpawnMode(sandbox.SpawnMode(o.spawn)))
 	}
+	res, err := resourceOpts(o)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, res...)
 	return sandbox.NewBuilder(opts...), nil
 }
 
@@ -379,6 +420,12 @@ func start(tpl *sandbox.Template, o *options, args []string) int {
 	if err != nil && st == nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		return 125
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+	}
+	if st.OOMKilled {
+		fmt.Fprintln(os.Stderr, "run: the sandbox ran out of memory: the OOM killer ended a process")
 	}
 	return st.ExitCode()
 }

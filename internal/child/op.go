@@ -43,6 +43,9 @@ const (
 	// maps or placed it in a cgroup). EOF instead of the release byte means the
 	// parent died; the child exits.
 	KindWaitParent
+	// KindJoinCgroups writes "0" to every descriptor of Start.CgroupFDs: the
+	// cgroup.procs files of the sandbox's cgroup, opened by the parent for this start.
+	KindJoinCgroups
 	// KindSignalMask sets the child's signal mask to Args[0] (a sigset) just before
 	// exec; the parent blocked all signals around the clone.
 	KindSignalMask

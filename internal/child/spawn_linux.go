@@ -32,6 +32,10 @@ type CloneArgs struct {
 	Cgroup     uint64
 }
 
+// MaxCgroupFDs is how many cgroup.procs files a start can join (one per v1
+// hierarchy and the unified one).
+const MaxCgroupFDs = 16
+
 // MaxFDs is how many descriptors a sandboxed process can be given (stdio included).
 const MaxFDs = 64
 
@@ -52,6 +56,9 @@ type Start struct {
 	// Init makes the child fork once more before exec and stay as a minimal init:
 	// PID 1 of the new pid namespace, reaping zombies and forwarding signals.
 	Init bool
+	// CgroupFDs are cgroup.procs descriptors for KindJoinCgroups.
+	NCgroupFDs int32
+	CgroupFDs  [MaxCgroupFDs]int32
 	// NFDs is the number of descriptors the target gets: descriptor i is FDs[i], or
 	// closed when FDs[i] is -1.
 	NFDs int32
@@ -122,6 +129,8 @@ func run(ops []Op, s *Start) {
 			e = loadSeccomp(op.Args[0], op.Args[1], s.NotifyFD)
 		case KindStdio:
 			errfd, e = stdio(s, errfd)
+		case KindJoinCgroups:
+			e = joinCgroups(s)
 		case KindWaitParent:
 			e = waitParent(s.SyncFD)
 		case KindSignalMask:
@@ -279,6 +288,19 @@ func mask(path, devnull uintptr) syscall.Errno {
 	}
 	_, _, e := syscall.RawSyscall6(unix.SYS_MOUNT, devnull, path, 0, unix.MS_BIND, 0, 0)
 	return e
+}
+
+var zeroText = [1]byte{'0'}
+
+//go:nosplit
+//go:norace
+func joinCgroups(s *Start) syscall.Errno {
+	for i := 0; i < int(s.NCgroupFDs) && i < MaxCgroupFDs; i++ {
+		if e := writeAll(uintptr(s.CgroupFDs[i]), uintptr(unsafe.Pointer(&zeroText[0])), 1); e != 0 {
+			return e
+		}
+	}
+	return 0
 }
 
 //go:nosplit

@@ -145,3 +145,35 @@ func NoChildren(t *testing.T) {
 		t.Errorf("a child process is still running")
 	}
 }
+
+// RemoveCgroupParents removes the default parent cgroups ("paddock" below this
+// process's own cgroup in each hierarchy) that sandboxes started by the tests
+// created, once they are empty, so that the tests leave the host's cgroups as they
+// found them. Call it from TestMain after the tests ran.
+func RemoveCgroupParents() {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		ctrls := strings.Split(parts[1], ",")
+		for _, c := range ctrls {
+			c = strings.TrimPrefix(c, "name=")
+			dirs := []string{filepath.Join("/sys/fs/cgroup", c, parts[2], "paddock")}
+			if c == "" {
+				dirs = []string{filepath.Join("/sys/fs/cgroup/unified", parts[2], "paddock"), filepath.Join("/sys/fs/cgroup", parts[2], "paddock")}
+			}
+			for _, d := range dirs {
+				if !seen[d] {
+					seen[d] = true
+					syscall.Rmdir(d)
+				}
+			}
+		}
+	}
+}
