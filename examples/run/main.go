@@ -39,7 +39,7 @@ func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
 type options struct {
 	rootfs, netMode, pidMode, ipcMode, utsMode, userns, hostname, user, workdir string
-	overlayUpper, spawn                                                          string
+	overlayUpper, spawn                                                         string
 	privileged, superPrivileged, init, interactive, tty, readOnly, diff, dryRun bool
 	volumes, tmpfs, capAdd, capDrop, securityOpts, env                          list
 	memory, pidsLimit, cpus, cgroupParent                                       string
