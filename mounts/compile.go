@@ -89,7 +89,7 @@ func Compile(s Spec, env Env, p *child.Program) error {
 		}
 		return filepath.Join(root, target)
 	}
-	c := compiler{p: p}
+	c := compiler{p: p, label: env.MountLabel}
 
 	if s.Defaults {
 		for _, m := range DefaultMounts(env) {
@@ -198,7 +198,10 @@ func expand(paths []string) []string {
 	return out
 }
 
-type compiler struct{ p *child.Program }
+type compiler struct {
+	p     *child.Program
+	label string // SELinux context= for tmpfs, or ""
+}
 
 // parents creates the directories between root and target's parent.
 func (c compiler) parents(root, target string) {
@@ -230,6 +233,9 @@ func (c compiler) mountpoint(path string, dir bool) {
 func (c compiler) mount(m Mount, target string) {
 	p := c.p
 	if m.Flags&unix.MS_BIND == 0 {
+		if c.label != "" && m.FSType == "tmpfs" {
+			m.Data = joinData(m.Data, c.label)
+		}
 		var data uintptr
 		if m.Data != "" {
 			data = p.CString(m.Data)
@@ -292,4 +298,12 @@ func (c compiler) device(d Device, path string, userns bool) {
 	p.Syscall(stage, fmt.Sprintf("mknod %s c %d %d", path, d.Major, d.Minor), child.IgnoreEEXIST,
 		unix.SYS_MKNODAT, atFDCWD, cp, uintptr(unix.S_IFCHR|d.Mode), uintptr(unix.Mkdev(d.Major, d.Minor)))
 	p.Syscall(stage, fmt.Sprintf("chmod %s %#o", path, d.Mode), 0, unix.SYS_FCHMODAT, atFDCWD, cp, uintptr(d.Mode))
+}
+
+// joinData appends opt to a mount's comma-separated data.
+func joinData(data, opt string) string {
+	if data == "" {
+		return opt
+	}
+	return data + "," + opt
 }

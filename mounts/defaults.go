@@ -6,6 +6,9 @@ import (
 
 // Env is what Compile and DefaultMounts need to know about the sandbox being built.
 type Env struct {
+	// MountLabel is the SELinux context= option (selinux.MountOption) added to the
+	// tmpfs mounts, or "" where SELinux is off.
+	MountLabel string
 	// NewRoot is where the root filesystem was assembled (overlay.NewRoot). Empty
 	// means no new root: the sandbox keeps the host's root in its own mount
 	// namespace, and Compile does not pivot.

@@ -26,6 +26,9 @@ type Env struct {
 	InUserNS bool
 	// Rootless says the caller is not root on the host.
 	Rootless bool
+	// MountLabel is the SELinux context= option (selinux.MountOption) for the
+	// overlay and its tmpfs, or "" where SELinux is off.
+	MountLabel string
 }
 
 // NewRoot returns where Compile mounts the root filesystem for a staging directory:
@@ -94,13 +97,19 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 	if err != nil {
 		return err
 	}
+	if env.MountLabel != "" {
+		data += "," + env.MountLabel
+	}
 	tmpData := "mode=755"
 	if s.Size != "" {
 		tmpData += ",size=" + s.Size
 	}
+	if env.MountLabel != "" {
+		tmpData += "," + env.MountLabel
+	}
 	root := NewRoot(st)
 	if env.InUserNS && len(s.Lower) == 1 && filepath.Clean(s.Lower[0]) == "/" {
-		return s.compileSplitRoot(p, st, root, upper, work, tmpData)
+		return s.compileSplitRoot(p, st, root, upper, work, tmpData, env.MountLabel)
 	}
 	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
 	mkdir(p, root, 0o755)
@@ -123,7 +132,7 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 // mounts fill the first three, and the host's mounts are not to be seen anyway.
 // New top-level entries live in the root tmpfs and vanish with the sandbox even
 // with a persistent upper layer.
-func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData string) error {
+func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData, label string) error {
 	entries, err := os.ReadDir("/")
 	if err != nil {
 		return &LayerError{Role: "lower", Path: "/", Err: err}
@@ -146,7 +155,11 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData 
 	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
 	mkdir(p, root, 0o755)
 	// pivot_root needs the new root to be a mount point: give it a tmpfs of its own.
-	mount(p, "paddock-root", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755")
+	rootData := "mode=755"
+	if label != "" {
+		rootData += "," + label
+	}
+	mount(p, "paddock-root", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, rootData)
 	if s.Ephemeral() {
 		mkdir(p, upper, 0o755)
 		mkdir(p, work, 0o700)
@@ -178,6 +191,9 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData 
 			data, err := layer.options(u, w, true)
 			if err != nil {
 				return err
+			}
+			if label != "" {
+				data += "," + label
 			}
 			mount(p, "overlay", dst, "overlay", 0, data)
 		}

@@ -143,6 +143,11 @@ func (t *Template) compile(c ids) error {
 		p.Syscall("hostname", "set the domain name to "+s.Domainname, 0, unix.SYS_SETDOMAINNAME, ptr, n)
 	}
 
+	labels, release, err := s.SELinux().Resolve(s.Privileged, selinux.DefaultAllocator)
+	if err != nil {
+		return &SpecError{Field: "selinux", Err: err}
+	}
+	t.labels, t.releaseLabel = labels, release
 	if ns.Mode(namespace.Mount) == namespace.New {
 		if err := t.compileFilesystem(p, c); err != nil {
 			return err
@@ -191,6 +196,7 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		CgroupV2:         mounts.HostCgroupV2(),
 		UnmappedTTYGroup: t.userNS && !idMapped(t.gidMap, 5),
 		Privileged:       s.Privileged,
+		MountLabel:       selinux.MountOption(t.labels.Mount),
 	}
 	if !s.NoRootfs {
 		staging, err := os.MkdirTemp("", "paddock-root-")
@@ -199,7 +205,7 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		}
 		t.staging = staging
 		r := s.rootfs()
-		if err := r.Compile(p, overlay.Env{Staging: staging, InUserNS: t.userNS, Rootless: c.uid != 0}); err != nil {
+		if err := r.Compile(p, overlay.Env{Staging: staging, InUserNS: t.userNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}); err != nil {
 			return &SpecError{Field: "rootfs", Err: err}
 		}
 		env.NewRoot = overlay.NewRoot(staging)
@@ -235,11 +241,7 @@ func (t *Template) compilePrivileges(p *child.Program) error {
 		sets.Inheritable &= b
 		sets.Ambient &= b
 	}
-	labels, release, err := s.SELinux().Resolve(s.Privileged, selinux.DefaultAllocator)
-	if err != nil {
-		return &SpecError{Field: "selinux", Err: err}
-	}
-	t.releaseLabel = release
+	labels := t.labels
 	var filter *seccomp.Filter
 	if prof, ok, err := s.seccompProfile(sets.Bounding); err != nil {
 		return &SpecError{Field: "seccomp", Err: err}

@@ -6,6 +6,7 @@ import (
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/seccomp"
+	"github.com/paddock-sandbox/paddock/selinux"
 )
 
 // WithCaps sets the target's capabilities to exactly names (bounding, effective
@@ -107,3 +108,15 @@ func WithLandlock(strict bool, rules ...landlock.Rule) Option {
 		s.Landlock.Strict = s.Landlock.Strict || strict
 	}
 }
+
+// WithSELinuxLabel sets parts of the sandbox's SELinux label (podman's
+// --security-opt label=type:T,level:L): empty arguments keep the defaults
+// (container_t and a unique pair of MCS categories). On a host without SELinux,
+// Build fails with ErrNotSupported: a label that was asked for is never dropped
+// silently.
+func WithSELinuxLabel(typ, level string) Option {
+	return func(s *Spec) { s.Label.Type, s.Label.Level, s.Label.Disable = typ, level, false }
+}
+
+// WithoutSELinux runs the sandbox without a label of its own (label=disable).
+func WithoutSELinux() Option { return func(s *Spec) { s.Label = selinux.Spec{Disable: true} } }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -292,6 +293,9 @@ func (s *Spec) validate(c ids) error {
 		return &SpecError{Field: "selinux", Err: err}
 	}
 	if err := s.Label.Check(); err != nil {
+		if errors.Is(err, selinux.ErrNotSupported) {
+			return &UnsupportedError{Field: "selinux", Err: err}
+		}
 		return &SpecError{Field: "selinux", Err: err}
 	}
 	if s.NoCgroup {

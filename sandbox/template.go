@@ -18,6 +18,7 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/seccomp"
+	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,6 +48,7 @@ type Template struct {
 	filter   *seccomp.Filter
 	cgroup   bool // each start gets a cgroup
 
+	labels       selinux.Labels
 	releaseLabel func()
 	closeOnce    sync.Once
 }
