@@ -293,6 +293,9 @@ func (e *evaluator) ownRoute(talk bool) bool {
 		switch {
 		case !has:
 			say(fmt.Sprintf("The sandbox %s %s in %s: [%s] stops that route.", how, c, e.userNSName(), LayerCapabilities))
+			if n.Scope == ScopeInitial && !e.inInitialUserNS() {
+				say(fmt.Sprintf("Even held, %s would count only in the sandbox's own user namespace, not in the initial one the kernel checks: [%s] stops that route too.", c, LayerUserNS))
+			}
 			ok = false
 		case n.Scope == ScopeInitial && !e.inInitialUserNS():
 			say(fmt.Sprintf("The sandbox %s %s, but only in its own user namespace; the kernel checks it in the initial one (capable()): [%s] stops that route.", how, c, LayerUserNS))
@@ -561,40 +564,48 @@ func (e *evaluator) canRemount(syscall string, args ...ArgValue) (bool, string) 
 }
 
 func (e *evaluator) paths() bool {
+	ok := true
 	for _, p := range e.f.Paths {
 		target := p.Path
+		reachable := true
 		for _, m := range e.m.Masked {
-			if matchPath(m, target) {
-				if ok, why := e.canRemount("umount2", ArgValue{Index: 1, Value: Value{N: 2, Text: "MNT_DETACH"}}); ok {
-					e.sayf("%s is masked by %s, but the sandbox holds CAP_SYS_ADMIN over its mount namespace and may unmount the mask.", target, m)
-				} else {
-					e.sayf("%s is masked by %s and cannot be unmasked (%s): [%s] stops it.", target, m, why, LayerMaskedPaths)
-					return false
-				}
+			if !matchPath(m, target) {
+				continue
+			}
+			if can, why := e.canRemount("umount2", ArgValue{Index: 1, Value: Value{N: 2, Text: "MNT_DETACH"}}); can {
+				e.sayf("%s is masked by %s, but the sandbox holds CAP_SYS_ADMIN over its mount namespace and may unmount the mask.", target, m)
+			} else {
+				e.sayf("%s is masked by %s and cannot be unmasked (%s): [%s] stops it.", target, m, why, LayerMaskedPaths)
+				reachable = false
 			}
 		}
 		if p.Access == Write {
 			for _, r := range e.m.ReadOnly {
-				if matchPath(r, target) {
-					if ok, why := e.canRemount("mount"); ok {
-						e.sayf("%s is under read-only %s, but the sandbox may remount it read-write (CAP_SYS_ADMIN over its mount namespace).", target, r)
-					} else {
-						e.sayf("%s is under read-only %s and cannot be remounted (%s): [%s] stops it.", target, r, why, LayerReadOnlyPaths)
-						return false
-					}
+				if !matchPath(r, target) {
+					continue
+				}
+				if can, why := e.canRemount("mount"); can {
+					e.sayf("%s is under read-only %s, but the sandbox may remount it read-write (CAP_SYS_ADMIN over its mount namespace).", target, r)
+				} else {
+					e.sayf("%s is under read-only %s and cannot be remounted (%s): [%s] stops it.", target, r, why, LayerReadOnlyPaths)
+					reachable = false
 				}
 			}
 			if p.HostOwned && !e.inInitialUserNS() {
 				e.sayf("%s belongs to root of the initial user namespace; root of the sandbox's user namespace is host uid %d and has no rights on it: [%s] stops it.", target, e.m.RootUID, LayerUserNS)
-				return false
+				reachable = false
 			}
 		}
 		if !e.landlockAllows(target, p.Access) {
-			return false
+			reachable = false
 		}
-		e.sayf("%s can be %s.", target, map[Access]string{Read: "read", Write: "written"}[p.Access])
+		if reachable {
+			e.sayf("%s can be %s.", target, map[Access]string{Read: "read", Write: "written"}[p.Access])
+		} else {
+			ok = false
+		}
 	}
-	return true
+	return ok
 }
 
 func (e *evaluator) landlockAllows(target string, a Access) bool {

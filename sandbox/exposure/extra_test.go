@@ -1,0 +1,13 @@
+package exposure
+
+import (
+	"github.com/paddock-sandbox/paddock/landlock"
+)
+
+func landlockRules(paths ...string) []landlock.Rule {
+	var rs []landlock.Rule
+	for _, p := range paths {
+		rs = append(rs, landlock.Rule{Path: p, Access: landlock.Read | landlock.Write | landlock.Execute})
+	}
+	return rs
+}
