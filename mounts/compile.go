@@ -70,7 +70,7 @@ func FlagStringPropagation(f uintptr) string {
 //  4. masks (a /dev/null bind, verified to be 1:3, or an empty read-only tmpfs) and
 //     read-only paths, both skipped where missing and both left out when
 //     env.Privileged;
-//  5. the read-only remount of "/" with ReadonlyRoot.
+//  5. the read-only remount of "/" and of env.RootMounts with ReadonlyRoot.
 //
 // Bind sources are read on the host now, to pick a directory or file mount point.
 // Mount points are created inside the new root before pivot_root, by path: a
@@ -180,6 +180,11 @@ func Compile(s Spec, env Env, p *child.Program) error {
 	}
 	if s.ReadonlyRoot {
 		c.remount("/", unix.MS_RDONLY, 0)
+		for _, m := range env.RootMounts {
+			if m != "/" {
+				c.remount(m, unix.MS_RDONLY, 0)
+			}
+		}
 	}
 	return nil
 }

@@ -31,6 +31,10 @@ type Env struct {
 	// Privileged mounts /sys and /sys/fs/cgroup read-write and skips the masked and
 	// read-only paths.
 	Privileged bool
+	// RootMounts lists, as the sandbox sees them, the mounts besides "/" that make up
+	// the root filesystem (overlay.Spec.Mountpoints: the per-directory overlays of a
+	// rootless sandbox on the host's "/"). ReadonlyRoot remounts them read-only too.
+	RootMounts []string
 }
 
 // HostCgroupV2 reports whether the host's /sys/fs/cgroup is a cgroup2 filesystem.

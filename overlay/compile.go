@@ -108,7 +108,7 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 		tmpData += "," + env.MountLabel
 	}
 	root := NewRoot(st)
-	if env.InUserNS && len(s.Lower) == 1 && filepath.Clean(s.Lower[0]) == "/" {
+	if s.splitRoot(env) {
 		return s.compileSplitRoot(p, st, root, upper, work, tmpData, env.MountLabel)
 	}
 	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
@@ -137,20 +137,9 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData,
 	if err != nil {
 		return &LayerError{Role: "lower", Path: "/", Err: err}
 	}
-	mps, err := mountinfo.GetMounts(nil)
+	unusable, err := unusableLayers()
 	if err != nil {
-		return &LayerError{Role: "lower", Path: "/", Err: err}
-	}
-	// A directory cannot be a layer when mounts lie beneath it, or when it is
-	// itself a kernel filesystem (proc, sysfs, devtmpfs ...), which overlayfs does
-	// not take as a layer.
-	unusable := func(dir string) bool {
-		for _, m := range mps {
-			if strings.HasPrefix(m.Mountpoint, dir+"/") || (m.Mountpoint == dir && pseudoFS[m.FSType]) {
-				return true
-			}
-		}
-		return false
+		return err
 	}
 	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
 	mkdir(p, root, 0o755)
@@ -199,6 +188,60 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData,
 		}
 	}
 	return nil
+}
+
+// splitRoot reports whether Compile assembles the root per top-level directory
+// (see compileSplitRoot): the host's own "/" as the only lower layer, inside a user
+// namespace.
+func (s Spec) splitRoot(env Env) bool {
+	return env.InUserNS && len(s.Lower) == 1 && filepath.Clean(s.Lower[0]) == "/"
+}
+
+// unusableLayers returns a test for the host's top-level directories that cannot
+// be overlay layers in a user namespace: those with mounts beneath them, and those
+// that are themselves a kernel filesystem (proc, sysfs, devtmpfs ...), which
+// overlayfs does not take as a layer.
+func unusableLayers() (func(dir string) bool, error) {
+	mps, err := mountinfo.GetMounts(nil)
+	if err != nil {
+		return nil, &LayerError{Role: "lower", Path: "/", Err: err}
+	}
+	return func(dir string) bool {
+		for _, m := range mps {
+			if strings.HasPrefix(m.Mountpoint, dir+"/") || (m.Mountpoint == dir && pseudoFS[m.FSType]) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// Mountpoints returns where the sandbox sees, once it has pivoted, the mounts that
+// make up the root filesystem that Compile assembles for s in env: "/" and, where
+// the host's "/" is split per top-level directory (inside a user namespace, see
+// compileSplitRoot), each directory that is an overlay of its own. A read-only root
+// must remount every one of them: a remount of "/" alone would leave /usr, /etc
+// and /tmp writable there.
+func (s Spec) Mountpoints(env Env) ([]string, error) {
+	if !s.splitRoot(env) {
+		return []string{"/"}, nil
+	}
+	entries, err := os.ReadDir("/")
+	if err != nil {
+		return nil, &LayerError{Role: "lower", Path: "/", Err: err}
+	}
+	unusable, err := unusableLayers()
+	if err != nil {
+		return nil, err
+	}
+	mps := []string{"/"}
+	for _, e := range entries {
+		dir := "/" + e.Name()
+		if fi, err := os.Lstat(dir); err == nil && fi.IsDir() && !unusable(dir) {
+			mps = append(mps, dir)
+		}
+	}
+	return mps, nil
 }
 
 // pseudoFS are kernel filesystems that cannot be overlay layers.

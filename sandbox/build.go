@@ -205,10 +205,20 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		}
 		t.staging = staging
 		r := s.rootfs()
-		if err := r.Compile(p, overlay.Env{Staging: staging, InUserNS: t.userNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}); err != nil {
+		oenv := overlay.Env{Staging: staging, InUserNS: t.userNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}
+		if err := r.Compile(p, oenv); err != nil {
 			return &SpecError{Field: "rootfs", Err: err}
 		}
 		env.NewRoot = overlay.NewRoot(staging)
+		if s.Mounts.ReadonlyRoot {
+			// Rootless on the host's "/", the root is one overlay per top-level
+			// directory: each must become read-only, not only "/".
+			mps, err := r.Mountpoints(oenv)
+			if err != nil {
+				return &SpecError{Field: "rootfs", Err: err}
+			}
+			env.RootMounts = mps
+		}
 	}
 	if err := mounts.Compile(s.Mounts, env, p); err != nil {
 		return &SpecError{Field: "mounts", Err: err}
