@@ -207,6 +207,9 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		r := s.rootfs()
 		oenv := overlay.Env{Staging: staging, InUserNS: t.userNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}
 		if err := r.Compile(p, oenv); err != nil {
+			if errors.Is(err, overlay.ErrNotSupported) {
+				return &UnsupportedError{Field: "rootfs", Err: err}
+			}
 			return &SpecError{Field: "rootfs", Err: err}
 		}
 		env.NewRoot = overlay.NewRoot(staging)
@@ -258,6 +261,11 @@ func (t *Template) compilePrivileges(p *child.Program) error {
 	} else if ok {
 		if filter, err = seccomp.Compile(prof); err != nil {
 			return &SpecError{Field: "seccomp", Err: err}
+		}
+		if filter.NeedsListener {
+			// The child would load the filter with a new listener and have no one
+			// to hand it to: refuse here rather than fail at every start.
+			return &UnsupportedError{Field: "seccomp", Err: errors.New("a notify action needs a supervisor reading the listener descriptor, which a sandbox does not expose")}
 		}
 		t.filter = filter
 	}

@@ -457,8 +457,8 @@ func TestFilesystemFailures(t *testing.T) {
 					t.Fatal("Build with the fuse driver succeeded, but fuse-overlayfs is not implemented")
 				}
 				var ue *overlay.UnsupportedError
-				if !errors.As(err, &ue) || !errors.Is(err, overlay.ErrNotSupported) || !errors.Is(err, sandbox.ErrInvalidSpec) {
-					t.Fatalf("want an *overlay.UnsupportedError matching overlay.ErrNotSupported and ErrInvalidSpec, got %T: %v", err, err)
+				if !errors.As(err, &ue) || !errors.Is(err, overlay.ErrNotSupported) || !errors.Is(err, sandbox.ErrNotSupported) {
+					t.Fatalf("want an *overlay.UnsupportedError matching overlay.ErrNotSupported and sandbox.ErrNotSupported, got %T: %v", err, err)
 				}
 				if ue.Driver != overlay.Fuse {
 					t.Errorf("UnsupportedError names driver %q", ue.Driver)
