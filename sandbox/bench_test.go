@@ -2,8 +2,13 @@ package sandbox_test
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
@@ -109,5 +114,67 @@ func TestStartAllocations(t *testing.T) {
 	t.Logf("%.0f allocations per Start+Wait", allocs)
 	if allocs > 10 {
 		t.Errorf("%.0f allocations per Start+Wait, want at most 10", allocs)
+	}
+}
+
+// heap keeps a live heap of the given size reachable while a benchmark runs.
+var heap [][]byte
+
+// BenchmarkHeap starts sandboxes from a process that holds a 1 GiB live heap: fork
+// copies the page tables of that heap on every start, vfork does not.
+func BenchmarkHeap(b *testing.B) {
+	opts := []sandbox.Option{sandbox.Rootless(), sandbox.WithHostNamespaces(namespace.Net), sandbox.WithoutCgroup()}
+	for _, size := range []int{0, 1 << 30} {
+		for _, mode := range []sandbox.SpawnMode{sandbox.SpawnFork, sandbox.SpawnVfork} {
+			b.Run(fmt.Sprintf("heap=%dMiB/%s", size>>20, mode), func(b *testing.B) {
+				heap = nil
+				for n := 0; n < size; n += 64 << 20 {
+					chunk := make([]byte, 64<<20)
+					for i := 0; i < len(chunk); i += 4096 {
+						chunk[i] = 1 // touch every page: a live, resident heap
+					}
+					heap = append(heap, chunk)
+				}
+				defer func() { heap = nil; runtime.GC() }()
+				benchStart(b, append(opts, sandbox.WithSpawnMode(mode))...)
+			})
+		}
+	}
+}
+
+// BenchmarkThroughput starts and reaps default sandboxes from 1, 2 and 8
+// goroutines at once, and reports sandboxes per second.
+func BenchmarkThroughput(b *testing.B) {
+	for _, who := range []struct {
+		name string
+		opts []sandbox.Option
+	}{{"default", nil}, {"rootless-nocgroup", []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}}} {
+		tpl, err := sandbox.NewBuilder(who.opts...).Build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, starters := range []int{1, 2, 8} {
+			b.Run(fmt.Sprintf("%s/starters=%d", who.name, starters), func(b *testing.B) {
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				start := time.Now()
+				for g := 0; g < starters; g++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						cmd := sandbox.Command{Args: []string{"/bin/true"}}
+						for next.Add(1) <= int64(b.N) {
+							if st, err := tpl.Run(context.Background(), cmd); err != nil || !st.Success() {
+								b.Error(st, err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "sandboxes/s")
+			})
+		}
+		tpl.Close()
 	}
 }
