@@ -26,7 +26,7 @@ const envProbe = "PADDOCK_SYSPROBE"
 // sysprobe builds internal/testutil/sysprobe (static, no cgo) into a directory that
 // every user and every sandbox can read, and returns its path. The rootless half of
 // a test reuses the binary its root parent built.
-func sysprobe(t *testing.T) string {
+func sysprobe(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv(envProbe); p != "" {
 		return p
