@@ -30,8 +30,9 @@ type Process struct {
 	copyErrs   chan error
 	terminal   *os.File
 
-	stopCtx func() bool
-	cgroup  *cgroup.Cgroup
+	stopCtx  func() bool
+	cgroup   *cgroup.Cgroup
+	listener *os.File
 
 	mu     sync.Mutex
 	done   bool
@@ -83,6 +84,12 @@ func (p *Process) PidFD() int { return p.pidfd }
 // Terminal returns the master side of the pseudo-terminal of a Command started with
 // Terminal set, or nil.
 func (p *Process) Terminal() *os.File { return p.terminal }
+
+// SeccompListener returns the seccomp user-notification descriptor of a sandbox
+// whose profile has notify rules (seccomp.ActNotify), or nil. The caller answers
+// the notifications (SECCOMP_IOCTL_NOTIF_RECV and _SEND); the sandbox's calls
+// that match those rules wait until it does. Wait closes it.
+func (p *Process) SeccompListener() *os.File { return p.listener }
 
 // Resize sets the size of the process's terminal.
 func (p *Process) Resize(ws WindowSize) error {
@@ -146,6 +153,9 @@ func (p *Process) Wait() (*ExitStatus, error) {
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.listener != nil {
+		p.listener.Close()
+	}
 	unix.Close(p.pidfd)
 	p.done = true
 	if err != nil {
@@ -233,6 +243,10 @@ func (p *Process) abort() {
 	unix.Close(p.pidfd)
 	p.closeParentEnds()
 	p.copiers = nil
+	if p.listener != nil {
+		p.listener.Close()
+		p.listener = nil
+	}
 	if p.cgroup != nil {
 		p.cgroup.Remove()
 		p.cgroup = nil

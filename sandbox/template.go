@@ -129,6 +129,24 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		s.SyncFD = int32(syncPipe[0])
 	}
 	s.Init = t.spec.Init
+	// A filter with user-notify rules hands its listener to the parent over a
+	// socket pair: the child sends it with SCM_RIGHTS right after loading it.
+	notify := [2]int{-1, -1}
+	if t.filter != nil && t.filter.NeedsListener {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			unix.Close(errPipe[0])
+			unix.Close(errPipe[1])
+			if !t.vfork {
+				unix.Close(syncPipe[0])
+				unix.Close(syncPipe[1])
+			}
+			p.closeParentEnds()
+			return nil, fmt.Errorf("sandbox: seccomp listener socket: %w", err)
+		}
+		notify = [2]int{fds[0], fds[1]}
+		s.NotifyFD = int32(fds[1])
+	}
 	if t.cgroup {
 		if err := p.createCgroup(); err != nil {
 			p.cgroup.Remove()
@@ -160,8 +178,14 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if !t.vfork {
 		unix.Close(syncPipe[0])
 	}
+	if notify[1] >= 0 {
+		unix.Close(notify[1])
+	}
 	p.closeChildEnds()
 	if errno != 0 {
+		if notify[0] >= 0 {
+			unix.Close(notify[0])
+		}
 		unix.Close(errPipe[0])
 		if !t.vfork {
 			unix.Close(syncPipe[1])
@@ -189,6 +213,12 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		setupErr = t.readReport(errPipe[0], cmd.Args[0])
 	}
 	unix.Close(errPipe[0])
+	if setupErr == nil && notify[0] >= 0 {
+		p.listener, setupErr = receiveListener(notify[0])
+	}
+	if notify[0] >= 0 {
+		unix.Close(notify[0])
+	}
 	if setupErr != nil {
 		p.abort()
 		return nil, setupErr
@@ -323,4 +353,24 @@ func (p *Process) createCgroup() error {
 	}
 	p.start.NCgroupFDs = int32(len(fds))
 	return nil
+}
+
+// receiveListener takes the seccomp user-notification descriptor that the child
+// sent before it executed the target.
+func receiveListener(sock int) (*os.File, error) {
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: receive the seccomp listener: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("sandbox: receive the seccomp listener: no descriptor (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("sandbox: receive the seccomp listener: %v", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "seccomp-listener"), nil
 }
