@@ -44,6 +44,7 @@ func spawnVfork(p *Program, s *Start) (int, syscall.Errno) {
 
 // vforkChild is where the vfork child starts, on its own stack.
 //
+//lint:ignore U1000 called from clone3Vfork in vfork_amd64.s
 //go:nosplit
 //go:norace
 func vforkChild(p *Program, s *Start) {
