@@ -3,8 +3,12 @@
 // Landlock support and cgroups, and which kind of sandbox that amounts to.
 //
 //	go run ./examples/inspect [--json] [PID]
+//	go run ./examples/inspect [--json] --preset NAME
 //
-// Without a PID it reports on itself, so it can run inside any container.
+// Without a PID it reports on itself, so it can run inside any container. With
+// --preset it describes a sandbox of that preset as this process would start it,
+// before it starts (Spec.Describe): rootful, rootless, privileged (rootful),
+// rootless-privileged or super-privileged.
 package main
 
 import (
@@ -13,31 +17,34 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
 func main() {
 	asJSON := flag.Bool("json", false, "print the report as JSON")
-	preset := flag.String("preset", "", "describe the preset `NAME` before it starts (not available yet)")
+	preset := flag.String("preset", "", "describe a sandbox of preset `NAME` before it starts: "+strings.Join(presetNames, ", "))
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--json] [PID]\n", os.Args[0])
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [--json] [PID | --preset NAME]\n", os.Args[0])
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if *preset != "" {
-		// A Spec that has not started will be described by Spec.Describe.
-		fmt.Fprintf(os.Stderr, "inspect: --preset %s: not available yet\n", *preset)
-		os.Exit(2)
-	}
 	var (
 		r   *sandbox.Report
 		err error
 	)
-	switch flag.NArg() {
-	case 0:
+	switch {
+	case *preset != "":
+		opts, ok := presets[*preset]
+		if !ok || flag.NArg() != 0 {
+			fmt.Fprintf(os.Stderr, "inspect: --preset takes one of %s and no PID\n", strings.Join(presetNames, ", "))
+			os.Exit(2)
+		}
+		r, err = sandbox.NewBuilder(opts...).Spec().Describe()
+	case flag.NArg() == 0:
 		r, err = sandbox.InspectSelf()
-	case 1:
+	case flag.NArg() == 1:
 		pid, perr := strconv.Atoi(flag.Arg(0))
 		if perr != nil || pid <= 0 {
 			fmt.Fprintf(os.Stderr, "inspect: %q is not a pid\n", flag.Arg(0))
@@ -64,3 +71,14 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// presets are the Specs --preset describes, by name.
+var presets = map[string][]sandbox.Option{
+	"rootful":             {sandbox.Rootful()},
+	"rootless":            {sandbox.Rootless()},
+	"privileged":          {sandbox.Rootful(), sandbox.Privileged()},
+	"rootless-privileged": {sandbox.Rootless(), sandbox.Privileged()},
+	"super-privileged":    {sandbox.SuperPrivileged()},
+}
+
+var presetNames = []string{"rootful", "rootless", "privileged", "rootless-privileged", "super-privileged"}
