@@ -33,6 +33,10 @@
 //   - Resources owned by the initial user namespace (host files, global
 //     sysctls, device nodes that are not world-accessible) stay out of reach of
 //     root of any other user namespace: its uid maps to an unprivileged host uid.
+//     A user namespace that maps a uid to host uid 0 (a root caller's own-ID
+//     map, Mechanisms.MapsHostRoot) keeps host root's owner permissions on them
+//     (credentials(7): file access checks use the host's fsuid), though not its
+//     capabilities.
 //   - Seccomp is judged by running the compiled BPF program (seccomp.Filter
 //     Evaluate) on struct seccomp_data for each way an x86_64 process can make
 //     the call: the native table, the i386 table through int 0x80

@@ -159,7 +159,7 @@ func (r *Mechanisms) keep(m *Mechanisms, k Layer) {
 	case LayerCapabilities:
 		r.Bounding, r.Effective, r.Permitted = m.Bounding, m.Effective, m.Permitted
 	case LayerUserNS:
-		r.UserNS, r.RootUID = m.UserNS, m.RootUID
+		r.UserNS, r.RootUID, r.MapsHostRoot = m.UserNS, m.RootUID, m.MapsHostRoot
 	case LayerNamespaces:
 		r.Namespaces, r.HostPaths, r.DeviceNodes = m.Namespaces, m.HostPaths, m.DeviceNodes
 	case LayerMaskedPaths:
@@ -591,7 +591,9 @@ func (e *evaluator) paths() bool {
 					reachable = false
 				}
 			}
-			if p.HostOwned && !e.inInitialUserNS() {
+			if p.HostOwned && !e.inInitialUserNS() && e.m.MapsHostRoot {
+				e.sayf("%s belongs to host root; the sandbox has its own user namespace, but it maps a uid to host uid 0, whose owner permissions still apply to the file.", target)
+			} else if p.HostOwned && !e.inInitialUserNS() {
 				e.sayf("%s belongs to root of the initial user namespace; root of the sandbox's user namespace is host uid %d and has no rights on it: [%s] stops it.", target, e.m.RootUID, LayerUserNS)
 				reachable = false
 			}
@@ -693,7 +695,7 @@ func (e *evaluator) devices() bool {
 			e.sayf("The device cgroup does not allow %s on %s %d:%d (%s): [%s] stops it.", acc, d.Type, d.Major, d.Minor, d.Path, LayerDeviceCgroup)
 			return false
 		}
-		if !d.WorldAccessible && !e.inInitialUserNS() {
+		if !d.WorldAccessible && !e.inInitialUserNS() && !e.m.MapsHostRoot {
 			e.sayf("%s belongs to host root and is not world-accessible; root of the sandbox's user namespace is host uid %d: [%s] stops it.", d.Path, e.m.RootUID, LayerUserNS)
 			return false
 		}

@@ -27,6 +27,12 @@ type Mechanisms struct {
 	// RootUID is the host uid that root inside the sandbox maps to (0 when UserNS
 	// is Host). Informational: reports show it.
 	RootUID int `json:"rootUID"`
+	// MapsHostRoot is set when the user namespace maps some uid inside to host uid
+	// 0, as a root caller's single own-ID map does (0 0 1): the process's file
+	// accesses are then checked as host root's, so files and device nodes owned by
+	// host root stay open to it through their owner permission bits, although its
+	// capabilities still count only in its own user namespace.
+	MapsHostRoot bool `json:"mapsHostRoot,omitempty"`
 	// Namespaces says, for every kind but user, whether the sandbox has a new one
 	// (owned by its user namespace) or shares the host's. A missing kind is Host.
 	Namespaces map[namespace.Kind]namespace.Mode `json:"namespaces"`
