@@ -1,0 +1,550 @@
+package exposure
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/cgroup"
+	"github.com/paddock-sandbox/paddock/landlock"
+	"github.com/paddock-sandbox/paddock/mounts"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/seccomp"
+	"github.com/paddock-sandbox/paddock/selinux"
+	"golang.org/x/sys/unix"
+)
+
+// ErrUnknownMechanism is matched by the error of FromSpec or FromReport when a
+// mechanism of the sandbox cannot be derived (a Spec that Build would refuse, a
+// report whose capabilities or seccomp mode could not be read).
+var ErrUnknownMechanism = errors.New("mechanism cannot be derived")
+
+// A DeriveError reports the mechanism that FromSpec or FromReport could not
+// derive: Field is its name in the Spec or Report ("seccomp", "capabilities").
+type DeriveError struct {
+	Field string
+	Err   error
+}
+
+func (e *DeriveError) Error() string {
+	return fmt.Sprintf("exposure: deriving %s: %v", e.Field, e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *DeriveError) Unwrap() error { return e.Err }
+
+// Is matches ErrUnknownMechanism.
+func (e *DeriveError) Is(target error) bool { return target == ErrUnknownMechanism }
+
+func deriveErr(field string, err error) *DeriveError { return &DeriveError{Field: field, Err: err} }
+
+// FromSpec derives the Mechanisms of a sandbox built from s by the calling
+// process, as sandbox.Builder.Build would apply them on this host:
+//
+//   - the user namespace, the host uid that root inside maps to (the caller's
+//     own uid without a map) and whether any uid inside maps to host uid 0;
+//     a joined namespace counts as the host's when it is the caller's own;
+//   - the capability sets the target holds after its execve: a privileged Spec's
+//     "all" is bounded by the caller's own bounding set, as in Build; root
+//     (uid 0 inside) gets its bounding and inheritable sets as permitted and
+//     effective, limited to the sets before execve with no_new_privs; any other
+//     user keeps only its ambient set (capabilities(7), "Transformation of
+//     capabilities during execve");
+//   - the seccomp filter of the Spec's mode compiled exactly as Build compiles
+//     it (Docker's or Podman's profile resolved against the bounding set, the
+//     custom profile, or none for unconfined and privileged);
+//   - no_new_privs;
+//   - masked paths and read-only paths (the Spec's lists, read-only binds and a
+//     read-only /sys and /sys/fs/cgroup for the default mounts), none for a
+//     privileged Spec or without a new mount namespace; a read-only root
+//     (WithReadonlyRootfs) is not listed, since /proc, /dev and /sys stay
+//     writable mounts of their own;
+//   - host paths: every bind and bind mount, and the host's / at / with
+//     NoRootfs. The default overlay root on the host's "/" is not a host path:
+//     it is read-only underneath and writes go to the sandbox's own layer;
+//   - device rules: those of the Spec's cgroup when cgroup.Plan enforces them
+//     for the caller (root on a v1 or hybrid host), none otherwise (no cgroup,
+//     rootless, or v2, where device control needs an eBPF program);
+//   - device nodes: the default /dev's nodes with the default mounts, the
+//     host's whole /dev without a new root or with /dev bound in;
+//   - the SELinux process type Build would resolve, the Landlock rules when the
+//     kernel has Landlock, and the running kernel's release.
+//
+// The error, matching ErrUnknownMechanism, names a part that Build would also
+// refuse.
+func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
+	if s == nil {
+		return Mechanisms{}, deriveErr("spec", errors.New("nil Spec"))
+	}
+	euid := unix.Geteuid()
+	m := Mechanisms{Name: s.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease()}
+	if m.Name == "" {
+		m.Name = "spec"
+	}
+	ns := &s.Namespaces
+
+	// Namespaces.
+	for _, k := range namespace.Kinds {
+		mode := ns.Mode(k)
+		if mode == namespace.Join {
+			mode = joinedMode(k, ns.NS[k].Path)
+		}
+		if mode != namespace.New {
+			mode = namespace.Host
+		}
+		if k == namespace.User {
+			m.UserNS = mode
+			continue
+		}
+		m.Namespaces[k] = mode
+	}
+	if m.UserNS == namespace.New {
+		switch ns.Mode(namespace.User) {
+		case namespace.New:
+			uidMap := ns.UIDMap
+			if len(uidMap) == 0 {
+				uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(euid), Size: 1}}
+			}
+			if id, ok := outsideID(uidMap, 0); ok {
+				m.RootUID = int(id)
+			} else {
+				m.RootUID = -1
+			}
+			for _, e := range uidMap {
+				if e.HostID == 0 && e.Size > 0 {
+					m.MapsHostRoot = true
+				}
+			}
+		default:
+			// A joined user namespace: its maps are not in the Spec.
+			m.RootUID = -1
+		}
+	}
+
+	// Capabilities, as compilePrivileges resolves them, then through execve.
+	sets, err := s.Caps.Sets()
+	if err != nil {
+		return Mechanisms{}, deriveErr("capabilities", err)
+	}
+	if s.Privileged {
+		own, err := caps.Inspect(0)
+		if err != nil {
+			return Mechanisms{}, deriveErr("capabilities", err)
+		}
+		b := own.Bounding
+		sets.Bounding &= b
+		sets.Effective &= b
+		sets.Permitted &= b
+		sets.Inheritable &= b
+		sets.Ambient &= b
+	}
+	m.Bounding = sets.Bounding
+	if s.User == nil || s.User.UID == 0 {
+		p := sets.Inheritable | sets.Bounding | sets.Ambient
+		if s.NoNewPrivileges {
+			p &= sets.Permitted
+		}
+		m.Permitted, m.Effective = p, p
+	} else {
+		m.Permitted, m.Effective = sets.Ambient, sets.Ambient
+	}
+
+	// Seccomp.
+	if prof, ok, err := seccompProfile(s, sets.Bounding); err != nil {
+		return Mechanisms{}, deriveErr("seccomp", err)
+	} else if ok {
+		f, err := seccomp.Compile(prof)
+		if err != nil {
+			return Mechanisms{}, deriveErr("seccomp", err)
+		}
+		m.Seccomp = f
+	}
+	m.NoNewPrivs = s.NoNewPrivileges
+
+	// Filesystem.
+	newMount := m.Namespaces[namespace.Mount] == namespace.New
+	newRoot := newMount && !s.NoRootfs
+	if newMount && !s.Privileged {
+		m.Masked = append(m.Masked, s.Mounts.Masked...)
+		m.ReadOnly = append(m.ReadOnly, s.Mounts.ReadOnly...)
+	}
+	if newMount {
+		if s.Mounts.Defaults && newRoot && !s.Privileged {
+			m.ReadOnly = append(m.ReadOnly, "/sys", "/sys/fs/cgroup")
+		}
+		for _, b := range s.Mounts.Binds {
+			m.HostPaths = append(m.HostPaths, HostPath{Sandbox: b.Target, Host: b.Source})
+			if b.ReadOnly {
+				m.ReadOnly = append(m.ReadOnly, b.Target)
+			}
+		}
+		for _, mt := range s.Mounts.Mounts {
+			if mt.Flags&unix.MS_BIND != 0 {
+				m.HostPaths = append(m.HostPaths, HostPath{Sandbox: mt.Target, Host: mt.Source})
+				if mt.Flags&unix.MS_RDONLY != 0 {
+					m.ReadOnly = append(m.ReadOnly, mt.Target)
+				}
+			}
+		}
+		if s.NoRootfs {
+			m.HostPaths = append(m.HostPaths, HostPath{Sandbox: "/", Host: "/"})
+		}
+	}
+	m.DeviceNodes = deviceNodes(s, newRoot, m.HostPaths)
+
+	// Device cgroup, as Build plans it for the caller.
+	if !s.NoCgroup {
+		need, err := cgroup.Plan(&s.Cgroup, euid)
+		if err != nil {
+			return Mechanisms{}, deriveErr("cgroup", err)
+		}
+		if need.Devices {
+			m.Devices = append([]cgroup.DeviceRule(nil), s.Cgroup.DeviceRules()...)
+		}
+	}
+
+	// SELinux, resolved as Build does, with a private allocator so that no
+	// category pair stays reserved.
+	if selinux.Enabled() {
+		m.SELinux.Enabled = true
+		labels, release, err := s.Label.Resolve(s.Privileged, selinux.NewAllocator(0))
+		if err != nil {
+			return Mechanisms{}, deriveErr("selinux", err)
+		}
+		release()
+		if labels.Process != "" {
+			if l, err := selinux.ParseLabel(labels.Process); err == nil {
+				m.SELinux.Type = l.Type
+			}
+		}
+	}
+
+	// Landlock: the rules apply only where the kernel has Landlock.
+	if len(s.Landlock.Rules) > 0 {
+		if _, err := landlock.ABI(); err == nil {
+			m.Landlock = append([]landlock.Rule(nil), s.Landlock.Rules...)
+		} else if s.Landlock.Strict {
+			return Mechanisms{}, deriveErr("landlock", err)
+		}
+	}
+	return m, nil
+}
+
+// seccompProfile mirrors the sandbox's own resolution of its filter (Build's
+// seccompProfile): ok is false for an unconfined sandbox.
+func seccompProfile(s *sandbox.Spec, bounding caps.Set) (seccomp.Profile, bool, error) {
+	names := bounding.Names()
+	switch s.Seccomp.Mode {
+	case sandbox.SeccompUnconfined:
+		return seccomp.Profile{}, false, nil
+	case sandbox.SeccompPodman:
+		return seccomp.PodmanDefault(names), true, nil
+	case sandbox.SeccompCustom:
+		if s.Seccomp.Profile == nil {
+			return seccomp.Profile{}, false, errors.New("mode custom needs a profile")
+		}
+		return *s.Seccomp.Profile, true, nil
+	case "", sandbox.SeccompDefault:
+	default:
+		return seccomp.Profile{}, false, fmt.Errorf("unknown mode %q", s.Seccomp.Mode)
+	}
+	if s.Privileged && s.Seccomp.Mode == "" {
+		return seccomp.Profile{}, false, nil
+	}
+	return seccomp.Default(names), true, nil
+}
+
+// deviceNodes lists the nodes of the sandbox's /dev.
+func deviceNodes(s *sandbox.Spec, newRoot bool, hostPaths []HostPath) []string {
+	for _, hp := range hostPaths {
+		if hp.Sandbox == "/" || hp.Sandbox == "/dev" {
+			return []string{"*"}
+		}
+	}
+	if !newRoot {
+		return []string{"*"} // the host's own /dev
+	}
+	var nodes []string
+	if s.Mounts.Defaults {
+		for _, d := range mounts.DefaultDevices {
+			nodes = append(nodes, d.Path)
+		}
+		nodes = append(nodes, "/dev/ptmx", "/dev/pts/*")
+	}
+	for _, hp := range hostPaths {
+		if strings.HasPrefix(path.Clean(hp.Sandbox), "/dev/") {
+			nodes = append(nodes, path.Clean(hp.Sandbox))
+		}
+	}
+	return nodes
+}
+
+// joinedMode says whether the namespace at p is the caller's own of kind k
+// (Host) or another (New).
+func joinedMode(k namespace.Kind, p string) namespace.Mode {
+	var a, b unix.Stat_t
+	if unix.Stat(p, &a) != nil || unix.Stat(k.Path(0), &b) != nil {
+		return namespace.New
+	}
+	if a.Dev == b.Dev && a.Ino == b.Ino {
+		return namespace.Host
+	}
+	return namespace.New
+}
+
+// outsideID returns the outside ID that id inside maps to.
+func outsideID(m []namespace.IDMap, id uint32) (uint32, bool) {
+	for _, e := range m {
+		if id >= e.ContainerID && id-e.ContainerID < e.Size {
+			return e.HostID + (id - e.ContainerID), true
+		}
+	}
+	return 0, false
+}
+
+// kernelRelease returns uname's release, "" when unreadable.
+func kernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+// ReportOptions says what FromReportWith assumes for what a Report cannot show.
+type ReportOptions struct {
+	// Seccomp is the profile taken as loaded when the process is in seccomp's
+	// filter mode, resolved as given (not against the capabilities). Nil means
+	// Docker's default profile resolved against the process's bounding set,
+	// which is what a Paddock sandbox of every non-privileged preset, Docker and
+	// Podman (up to ENOSYS for unknown calls) load.
+	Seccomp *seccomp.Profile
+	// Landlock are the Landlock rules taken as enforced: the kernel does not show
+	// a process's Landlock domain, so none are assumed by default.
+	Landlock []landlock.Rule
+}
+
+// FromReport derives the Mechanisms of a live process from its Report
+// (sandbox.Inspect or InspectAgainst), assuming Docker's default seccomp
+// profile when the process is in filter mode: see FromReportWith.
+func FromReport(r *sandbox.Report) (Mechanisms, error) { return FromReportWith(r, ReportOptions{}) }
+
+// FromReportWith derives the Mechanisms of a live process from its Report:
+//
+//   - namespaces from their states (a namespace that could not be judged
+//     counts as the host's, the less isolated choice), the user namespace and
+//     the host uid of root inside from its uid map;
+//   - the three capability sets and no_new_privs as the report read them;
+//   - seccomp: the kernel shows only the mode and the number of filters, never
+//     the program. Mode "disabled" is no filter; "strict" is read, write, exit
+//     and rt_sigreturn only; "filter" is opts.Seccomp, or by default Docker's
+//     profile resolved against the bounding set. A process under another
+//     filter must be judged with the profile given by the caller;
+//   - masked and read-only paths that the report found in force (it checks the
+//     default lists only), and the host's / wherever the report saw it;
+//   - the device cgroup rules read now from the process's v1 devices cgroup
+//     (devices.list), none when it has none; the device nodes now present in
+//     its /dev (through /proc/PID/root);
+//   - the SELinux type of its label; Landlock from opts (unknowable); the
+//     running kernel's release.
+//
+// The process must still be alive for the device parts. The error, matching
+// ErrUnknownMechanism, names a part the report could not read.
+func FromReportWith(r *sandbox.Report, opts ReportOptions) (Mechanisms, error) {
+	if r == nil {
+		return Mechanisms{}, deriveErr("report", errors.New("nil Report"))
+	}
+	m := Mechanisms{Name: r.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease()}
+	if m.Name == "" {
+		m.Name = fmt.Sprintf("pid %d", r.PID)
+	}
+	for _, n := range r.Namespaces {
+		mode := namespace.Host
+		if n.State == sandbox.NSNew {
+			mode = namespace.New
+		}
+		if n.Kind == namespace.User {
+			m.UserNS = mode
+			continue
+		}
+		m.Namespaces[n.Kind] = mode
+	}
+	if m.UserNS == namespace.New {
+		m.RootUID = -1
+		if id, ok := outsideID(r.UIDMap, 0); ok {
+			m.RootUID = int(id)
+		}
+		for _, e := range r.UIDMap {
+			if e.HostID == 0 && e.Size > 0 {
+				m.MapsHostRoot = true
+			}
+		}
+	}
+
+	c := r.Capabilities
+	if c.Err != "" {
+		return Mechanisms{}, deriveErr("capabilities", errors.New(c.Err))
+	}
+	var err error
+	for _, x := range []struct {
+		names []string
+		dst   *caps.Set
+	}{{c.Bounding, &m.Bounding}, {c.Effective, &m.Effective}, {c.Permitted, &m.Permitted}} {
+		if *x.dst, err = caps.ParseSet(x.names); err != nil {
+			return Mechanisms{}, deriveErr("capabilities", err)
+		}
+	}
+	m.NoNewPrivs = r.NoNewPrivs
+
+	if r.Seccomp.Err != "" {
+		return Mechanisms{}, deriveErr("seccomp", errors.New(r.Seccomp.Err))
+	}
+	var prof *seccomp.Profile
+	switch r.Seccomp.Mode {
+	case "disabled":
+	case "strict":
+		p := strictProfile()
+		prof = &p
+	case "filter":
+		if opts.Seccomp != nil {
+			prof = opts.Seccomp
+		} else {
+			p := seccomp.Default(m.Bounding.Names())
+			prof = &p
+		}
+	default:
+		return Mechanisms{}, deriveErr("seccomp", fmt.Errorf("mode %q", r.Seccomp.Mode))
+	}
+	if prof != nil {
+		if m.Seccomp, err = seccomp.Compile(*prof); err != nil {
+			return Mechanisms{}, deriveErr("seccomp", err)
+		}
+	}
+
+	if r.Mounts.Err != "" {
+		return Mechanisms{}, deriveErr("mounts", errors.New(r.Mounts.Err))
+	}
+	m.Masked = append([]string(nil), r.Mounts.Masked...)
+	m.ReadOnly = append([]string(nil), r.Mounts.ReadOnly...)
+	for _, p := range r.Mounts.HostRoot {
+		m.HostPaths = append(m.HostPaths, HostPath{Sandbox: p, Host: "/"})
+	}
+
+	m.Devices = liveDeviceRules(r.PID)
+	m.DeviceNodes = liveDeviceNodes(r.PID)
+
+	m.SELinux.Enabled = r.SELinux.Enabled
+	if r.SELinux.Label != "" {
+		if l, err := selinux.ParseLabel(r.SELinux.Label); err == nil {
+			m.SELinux.Type = l.Type
+		}
+	}
+	m.Landlock = append([]landlock.Rule(nil), opts.Landlock...)
+	return m, nil
+}
+
+// strictProfile is seccomp's strict mode as a profile: read, write, exit and
+// rt_sigreturn; anything else kills (seccomp(2), SECCOMP_SET_MODE_STRICT).
+func strictProfile() seccomp.Profile {
+	return seccomp.Profile{
+		DefaultAction: seccomp.ActKillProcess,
+		Syscalls:      []seccomp.Rule{{Names: []string{"read", "write", "exit", "rt_sigreturn"}, Action: seccomp.ActAllow}},
+	}
+}
+
+// liveDeviceRules reads the v1 devices cgroup of pid: nil when the process has
+// none or it allows everything; otherwise a deny-all rule followed by the
+// allowed entries of devices.list.
+func liveDeviceRules(pid int) []cgroup.DeviceRule {
+	info, err := cgroup.Inspect(pid)
+	if err != nil {
+		return nil
+	}
+	dir := info.Dirs["devices"]
+	if dir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "devices.list"))
+	if err != nil {
+		return nil
+	}
+	rules := []cgroup.DeviceRule{{Allow: false, Type: "a"}}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		if f[0] == "a" {
+			return nil // the whole device space is allowed
+		}
+		maj, min, ok := strings.Cut(f[1], ":")
+		if !ok {
+			continue
+		}
+		rules = append(rules, cgroup.DeviceRule{Allow: true, Type: f[0], Major: devNumber(maj), Minor: devNumber(min), Access: f[2]})
+	}
+	return rules
+}
+
+func devNumber(s string) int64 {
+	if s == "*" {
+		return cgroup.Wildcard
+	}
+	var n int64
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil {
+		return cgroup.Wildcard
+	}
+	return n
+}
+
+// liveDeviceNodes lists the device nodes in pid's /dev and one level below,
+// following only symbolic links that stay inside /dev (ptmx -> pts/ptmx); a
+// devpts instance counts as "/dev/pts/*". Nil when the /dev cannot be read.
+func liveDeviceNodes(pid int) []string {
+	root := fmt.Sprintf("/proc/%d/root", pid)
+	var nodes []string
+	isDev := func(p string) bool {
+		var st unix.Stat_t
+		if unix.Lstat(p, &st) != nil {
+			return false
+		}
+		t := st.Mode & unix.S_IFMT
+		return t == unix.S_IFCHR || t == unix.S_IFBLK
+	}
+	var walk func(dir string, depth int)
+	walk = func(dir string, depth int) {
+		ents, err := os.ReadDir(filepath.Join(root, dir))
+		if err != nil {
+			return
+		}
+		for _, e := range ents {
+			p := path.Join(dir, e.Name())
+			full := filepath.Join(root, p)
+			switch {
+			case e.Type()&os.ModeSymlink != 0:
+				t, err := os.Readlink(full)
+				if err != nil || path.IsAbs(t) {
+					continue
+				}
+				if target := path.Join(dir, t); strings.HasPrefix(target, "/dev/") && isDev(filepath.Join(root, target)) {
+					nodes = append(nodes, p)
+				}
+			case e.IsDir() && depth == 0:
+				if p == "/dev/pts" && isDev(filepath.Join(full, "ptmx")) {
+					nodes = append(nodes, "/dev/pts/*")
+					continue
+				}
+				walk(p, 1)
+			case isDev(full):
+				nodes = append(nodes, p)
+			}
+		}
+	}
+	walk("/dev", 0)
+	return nodes
+}
