@@ -1,0 +1,408 @@
+// Command report turns the JSON of bench/sidebyside (and optionally the output of
+// `go test -bench` for package sandbox) into BENCHMARKS.md and an SVG bar chart.
+//
+//	report -rootful R.json [-rootless L.json] [-gobench-root G.txt] [-gobench-rootless H.txt] \
+//	    [-probe-rootful P.txt] [-probe-rootless Q.txt] -md BENCHMARKS.md -svg bench/chart.svg
+//
+// It has no dependencies beyond the standard library: the chart is written as
+// plain SVG text.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Result mirrors one entry of the side-by-side JSON.
+type Result struct {
+	Name     string   `json:"name"`
+	Argv     []string `json:"argv"`
+	Runs     int      `json:"runs"`
+	Failures int      `json:"failures"`
+	MedianMS float64  `json:"median_ms"`
+	P10MS    float64  `json:"p10_ms"`
+	P90MS    float64  `json:"p90_ms"`
+	Ratio    float64  `json:"ratio_to_true"`
+}
+
+// Report mirrors the side-by-side JSON document.
+type Report struct {
+	Date      string   `json:"date"`
+	Kernel    string   `json:"kernel"`
+	CPUs      int      `json:"cpus"`
+	GoVersion string   `json:"go_version"`
+	UID       int      `json:"uid"`
+	MountNS   string   `json:"mount_ns"`
+	N         int      `json:"n"`
+	Warmup    int      `json:"warmup"`
+	Baseline  string   `json:"baseline"`
+	Results   []Result `json:"results"`
+}
+
+func (r *Report) get(name string) *Result {
+	for i := range r.Results {
+		if r.Results[i].Name == name {
+			return &r.Results[i]
+		}
+	}
+	return nil
+}
+
+// bench is one line of `go test -bench` output.
+type bench struct {
+	name   string
+	nsOp   float64
+	allocs string
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s(\d+) allocs/op)?`)
+
+func readBench(path string) ([]bench, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []bench
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil || !(m[1] == "BenchmarkExecTrue" || strings.HasPrefix(m[1], "BenchmarkStart/")) {
+			continue
+		}
+		ns, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q: %w", path, sc.Text(), err)
+		}
+		out = append(out, bench{name: m[1], nsOp: ns, allocs: m[3]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no BenchmarkExecTrue or BenchmarkStart lines", path)
+	}
+	return out, nil
+}
+
+func findBench(bs []bench, name string) *bench {
+	for i := range bs {
+		if bs[i].name == name {
+			return &bs[i]
+		}
+	}
+	return nil
+}
+
+func readReport(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{}
+	if err := json.Unmarshal(data, r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.get(r.Baseline) == nil || r.get("paddock") == nil {
+		return nil, fmt.Errorf("%s: needs the %q and \"paddock\" commands", path, r.Baseline)
+	}
+	return r, nil
+}
+
+func main() {
+	rootful := flag.String("rootful", "", "side-by-side JSON of the rootful run")
+	rootless := flag.String("rootless", "", "side-by-side JSON of the rootless run (optional)")
+	gbRoot := flag.String("gobench-root", "", "go test -bench output of package sandbox, run as root (optional)")
+	gbRootless := flag.String("gobench-rootless", "", "go test -bench output of package sandbox, run as uid 65534 (optional)")
+	probeRoot := flag.String("probe-rootful", "", "what each rootful sandbox reported of its status (optional)")
+	probeRootless := flag.String("probe-rootless", "", "what each rootless sandbox reported of its status (optional)")
+	runs := flag.Int("runs", 0, "the -n given to run.sh, to restate the command")
+	mdPath := flag.String("md", "BENCHMARKS.md", "Markdown output")
+	svgPath := flag.String("svg", "bench/chart.svg", "SVG output")
+	flag.Parse()
+	if *rootful == "" {
+		fail(errors.New("-rootful is required"))
+	}
+	var runsets []runset
+	r, err := readReport(*rootful)
+	fail(err)
+	runsets = append(runsets, runset{"rootful (as root)", r, readOpt(*probeRoot)})
+	if *rootless != "" {
+		r, err := readReport(*rootless)
+		fail(err)
+		runsets = append(runsets, runset{fmt.Sprintf("rootless (as uid %d)", r.UID), r, readOpt(*probeRootless)})
+	}
+	var gbs []gorun
+	if *gbRoot != "" {
+		b, err := readBench(*gbRoot)
+		fail(err)
+		gbs = append(gbs, gorun{"as root", b})
+	}
+	if *gbRootless != "" {
+		b, err := readBench(*gbRootless)
+		fail(err)
+		gbs = append(gbs, gorun{"as uid 65534", b})
+	}
+	mdAbs, err := filepath.Abs(*mdPath)
+	fail(err)
+	svgAbs, err := filepath.Abs(*svgPath)
+	fail(err)
+	svgRel, err := filepath.Rel(filepath.Dir(mdAbs), svgAbs)
+	fail(err)
+	md := markdown(runsets, gbs, *runs, filepath.ToSlash(svgRel))
+	fail(os.WriteFile(*mdPath, []byte(md), 0o644))
+	fail(os.WriteFile(*svgPath, []byte(chart(runsets)), 0o644))
+}
+
+type runset struct {
+	title string
+	r     *Report
+	probe string
+}
+
+type gorun struct {
+	title   string
+	benches []bench
+}
+
+func readOpt(path string) string {
+	if path == "" {
+		return ""
+	}
+	data, err := os.ReadFile(path)
+	fail(err)
+	return strings.TrimRight(string(data), "\n")
+}
+
+// peers are the commands compared with paddock, and the issue's target for each.
+var peers = []struct {
+	name   string
+	target float64
+}{{"bwrap", 2}, {"crun", 4}, {"runc", 10}}
+
+// goTargets are the issue's targets on the Go benchmarks. The default spawn mode
+// of a rootless sandbox is vfork.
+var goTargets = []struct {
+	name, desc string
+	limit      float64
+}{
+	{"BenchmarkStart/rootless/nonet/vfork", "default rootless, no new netns: ≤ 2.0× ExecTrue", 2.0},
+	{"BenchmarkStart/rootless/vfork", "default rootless, new netns: ≤ 2.5× ExecTrue", 2.5},
+}
+
+func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
+	var b strings.Builder
+	first := runsets[0].r
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("# Benchmarks\n\n")
+	p("Generated by `bench/run.sh` (rerun it, as root, with `--rootless` for the second half, to\n")
+	p("regenerate this file and `bench/chart.svg`). Wall time of a whole spawn of `/bin/true` in\n")
+	p("each sandbox, from fork to the end of wait, measured side by side: the commands alternate\n")
+	p("run by run (A B C D A B C D …) after %d warm-up runs each, so that the phases of a shared,\n", first.Warmup)
+	p("noisy machine weigh on all of them alike. Compare ratios, not milliseconds.\n\n")
+	p("- Machine: %s, %d CPUs, %s\n", first.Kernel, first.CPUs, first.GoVersion)
+	p("- Date: %s\n", first.Date)
+	p("- Runs: %d per command and mode", first.N)
+	if runs > 0 {
+		p(" (`bench/run.sh -n %d`)", runs)
+	}
+	p("\n- Mount namespace of every command: %s. crun 1.8.1 refuses to\n", first.MountNS)
+	p("  run while the cgroup v2 mount of this hybrid host lists a controller; every command,\n")
+	p("  not only crun, runs in that same namespace.\n\n")
+	p("![median spawn time per sandbox](%s)\n\n", svg)
+
+	p("## Targets of issue 8\n\n")
+	p("| target | where | measured | met |\n|---|---|---:|---|\n")
+	for _, rs := range runsets {
+		pd := rs.r.get("paddock")
+		for _, peer := range peers {
+			pr := rs.r.get(peer.name)
+			if pr == nil || pr.MedianMS == 0 || pd.MedianMS == 0 {
+				continue
+			}
+			x := pr.MedianMS / pd.MedianMS
+			p("| ≥ %g× faster than %s (medians, side by side) | %s | %.2f× | %s |\n", peer.target, peer.name, rs.title, x, yes(x >= peer.target))
+		}
+	}
+	for _, g := range gbs {
+		et := findBench(g.benches, "BenchmarkExecTrue")
+		if et == nil {
+			continue
+		}
+		for _, t := range goTargets {
+			bm := findBench(g.benches, t.name)
+			if bm == nil {
+				continue
+			}
+			x := bm.nsOp / et.nsOp
+			p("| %s (`%s`) | Go benchmark, %s | %.2f× | %s |\n", t.desc, strings.TrimPrefix(t.name, "Benchmark"), g.title, x, yes(x <= t.limit))
+		}
+	}
+	p("\nThe side-by-side targets compare whole processes: `paddock` there is `examples/run`, a Go\n")
+	p("program that starts, builds its Template (seccomp compilation included) and spawns once.\n")
+	p("The Go benchmark targets measure Start+Wait of a prebuilt Template against os/exec of\n")
+	p("`/bin/true` in the same process. The default spawn mode of a rootless sandbox is vfork (a\n")
+	p("user namespace mapping only the caller's own ID, which the child writes itself), hence the\n")
+	p("`/vfork` rows. As root, the `rootless` preset maps root and may create a per-start cgroup,\n")
+	p("which a real rootless caller on cgroup v1 cannot: where both exist, the run as uid 65534 is\n")
+	p("the one that answers the target.\n\n")
+
+	for _, rs := range runsets {
+		r := rs.r
+		pd := r.get("paddock")
+		p("## Side by side, %s\n\n", rs.title)
+		p("| command | median ms | p10 ms | p90 ms | ratio to `%s` | ÷ paddock |\n|---|---:|---:|---:|---:|---:|\n", r.Baseline)
+		for _, res := range r.Results {
+			vs := ""
+			if res.Name != r.Baseline && pd.MedianMS > 0 {
+				vs = fmt.Sprintf("%.2f×", res.MedianMS/pd.MedianMS)
+				if !strings.HasPrefix(res.Name, "paddock") {
+					vs = "**" + vs + "**"
+				}
+			}
+			failed := ""
+			if res.Failures > 0 {
+				failed = fmt.Sprintf(" (%d failed)", res.Failures)
+			}
+			p("| %s%s | %.3f | %.3f | %.3f | %.2f× | %s |\n", res.Name, failed, res.MedianMS, res.P10MS, res.P90MS, res.Ratio, vs)
+		}
+		p("\nExact commands (`{id}` is a number unique to each run; `$TMP` the run's temporary directory):\n\n```\n")
+		for _, res := range r.Results {
+			p("%-18s %s\n", res.Name, tmpName(strings.Join(res.Argv, " ")))
+		}
+		p("```\n\n")
+		if rs.probe != "" {
+			p("What each sandbox reports from `/proc/self/status` inside it (same setup, same rootfs,\n")
+			p("`grep -E '^(CapEff|NoNewPrivs|Seccomp):'` in place of `/bin/true`):\n\n```\n%s\n```\n\n", tmpName(rs.probe))
+		}
+	}
+
+	for _, g := range gbs {
+		et := findBench(g.benches, "BenchmarkExecTrue")
+		p("## Go benchmarks, %s\n\n", g.title)
+		p("`go test -c ./sandbox`, then `sandbox.test -test.run '^$' -test.bench '^Benchmark(ExecTrue|Start)$'\n")
+		p("-test.benchtime %dx`, in the same kind of mount namespace. Start is Start+Wait of a prebuilt\n", max(runs, 1))
+		p("Template: no Build and no Go start-up, unlike `paddock-run` above.\n\n")
+		p("| benchmark | ms/op | ratio to ExecTrue | allocs/op |\n|---|---:|---:|---:|\n")
+		for _, bm := range g.benches {
+			ratio := "—"
+			if et != nil && et.nsOp > 0 {
+				ratio = fmt.Sprintf("%.2f×", bm.nsOp/et.nsOp)
+			}
+			p("| %s | %.3f | %s | %s |\n", strings.TrimPrefix(bm.name, "Benchmark"), bm.nsOp/1e6, ratio, bm.allocs)
+		}
+		p("\n")
+	}
+
+	p("## What each command isolates\n\n")
+	p("All run `/bin/true` (busybox) of the same busybox-static root filesystem, with stdin, stdout\n")
+	p("and stderr on `/dev/null` and no terminal.\n\n")
+	p("- **true**: the host's `/bin/true`, no isolation: the floor.\n")
+	p("- **paddock**: `examples/run` with its default preset: an overlay root (ephemeral upper\n")
+	p("  layer) on the rootfs; new mount, pid, net, ipc, uts and cgroup namespaces (and a user\n")
+	p("  namespace when rootless); Docker's default mounts, masked and read-only paths; Docker's\n")
+	p("  14 capabilities; Docker's seccomp profile; no_new_privs.\n")
+	p("- **paddock-nonet**: the same with `--net host` (no new network namespace).\n")
+	p("- **paddock-noseccomp**: the same with `--security-opt seccomp=unconfined`, as the peers'\n")
+	p("  defaults load no filter.\n")
+	p("- **bwrap**: `--unshare-all` (user, ipc, pid, net, uts, cgroup namespaces), the rootfs bound\n")
+	p("  read-only as `/`, a new `/proc`, a minimal `/dev`, a tmpfs `/tmp`. It lacks seccomp, masked\n")
+	p("  and read-only kernel paths, `/sys`, an overlay (a read-only root instead), cgroups, and a\n")
+	p("  capability bound: as root it keeps the full set of its user namespace, as non-root none.\n")
+	p("- **crun**, **runc**: `run` of a bundle whose config.json is the runtime's own `spec`\n")
+	p("  (`spec --rootless`, generated as the rootless user, for the rootless run) with only\n")
+	p("  `root.path`, `process.args` and `process.terminal=false` changed: new pid, net, ipc, uts\n")
+	p("  and mount namespaces (and user, rootless; no cgroup namespace), the rootfs read-only (no\n")
+	p("  overlay), default mounts, masked and read-only paths, 3 capabilities (AUDIT_WRITE, KILL,\n")
+	p("  NET_BIND_SERVICE), no_new_privs, a device cgroup rule, and **no seccomp**: the generated\n")
+	p("  spec has none. Each run also writes and removes a container state directory (`--root` in\n")
+	p("  the temporary directory) and, as root, creates and removes a cgroup.\n\n")
+	p("Where the comparison is not even: paddock pays for Docker's seccomp filter and 14\n")
+	p("capabilities where the peers' defaults load no filter (compare `paddock-noseccomp`); the\n")
+	p("peers get a read-only root where paddock mounts an overlay; bubblewrap skips masks, `/sys`\n")
+	p("and cgroups; crun and runc keep state on disk, and runc re-executes itself (`runc init`).\n")
+	p("`paddock` is a whole Go program per run, start-up included, where bubblewrap and crun are C.\n")
+	return b.String()
+}
+
+var tmpPath = regexp.MustCompile(`/tmp/paddock-bench\.[A-Za-z0-9]+`)
+
+func tmpName(s string) string { return tmpPath.ReplaceAllString(s, "$$TMP") }
+
+func yes(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+// chart draws horizontal bars of the median per command, one group per mode,
+// with the p10-p90 range as a whisker.
+func chart(runsets []runset) string {
+	const (
+		left, right, barH, gap, top = 160.0, 150.0, 18.0, 6.0, 34.0
+		width                       = 800.0
+	)
+	var maxMS float64
+	rows := 0
+	for _, rs := range runsets {
+		for _, res := range rs.r.Results {
+			maxMS = max(maxMS, res.P90MS)
+			rows++
+		}
+	}
+	if maxMS == 0 {
+		maxMS = 1
+	}
+	plotW := width - left - right
+	height := top + float64(rows)*(barH+gap) + float64(len(runsets))*28 + 16
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
+	p(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
+	p(`<text x="10" y="22" font-size="15" font-weight="bold">Spawn of /bin/true: median wall time in ms (ratio to /bin/true), p10–p90 whiskers</text>` + "\n")
+	y := top
+	for _, rs := range runsets {
+		y += 18
+		p(`<text x="10" y="%.1f" font-weight="bold">%s</text>`+"\n", y, esc(rs.title))
+		y += 10
+		for _, res := range rs.r.Results {
+			w := res.MedianMS / maxMS * plotW
+			color := "#8a8a8a"
+			switch {
+			case strings.HasPrefix(res.Name, "paddock"):
+				color = "#2b7a3d"
+			case res.Name == rs.r.Baseline:
+				color = "#c8c8c8"
+			}
+			p(`<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`+"\n", left-8, y+barH-5, esc(res.Name))
+			p(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`+"\n", left, y, max(w, 1), barH, color)
+			x10, x90 := left+res.P10MS/maxMS*plotW, left+res.P90MS/maxMS*plotW
+			p(`<path d="M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f" stroke="black" fill="none"/>`+"\n",
+				x10, y+barH/2, x90, x10, y+4, y+barH-4, x90, y+4, y+barH-4)
+			p(`<text x="%.1f" y="%.1f">%.2f ms (%.1f×)</text>`+"\n", max(x90, left+w)+6, y+barH-5, res.MedianMS, res.Ratio)
+			y += barH + gap
+		}
+	}
+	p("</svg>\n")
+	return b.String()
+}
+
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func fail(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
