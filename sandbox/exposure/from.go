@@ -346,7 +346,11 @@ func FromReport(r *sandbox.Report) (Mechanisms, error) { return FromReportWith(r
 //     profile resolved against the bounding set. A process under another
 //     filter must be judged with the profile given by the caller;
 //   - masked and read-only paths that the report found in force (it checks the
-//     default lists only), and the host's / wherever the report saw it;
+//     default lists only), and the host's / wherever the report saw it. A path
+//     of the default lists that the kernel lacks (such as
+//     /sys/devices/virtual/powercap without RAPL) counts as masked or
+//     read-only: it cannot be opened either, and the verdicts then match those
+//     of FromSpec, whose lists name it;
 //   - the device cgroup rules read now from the process's v1 devices cgroup
 //     (devices.list), none when it has none; the device nodes now present in
 //     its /dev (through /proc/PID/root);
@@ -430,7 +434,9 @@ func FromReportWith(r *sandbox.Report, opts ReportOptions) (Mechanisms, error) {
 		return Mechanisms{}, deriveErr("mounts", errors.New(r.Mounts.Err))
 	}
 	m.Masked = append([]string(nil), r.Mounts.Masked...)
+	m.Masked = append(m.Masked, missing(mounts.DefaultMasked, r.Mounts.Masked, r.Mounts.Unmasked)...)
 	m.ReadOnly = append([]string(nil), r.Mounts.ReadOnly...)
+	m.ReadOnly = append(m.ReadOnly, missing(mounts.DefaultReadOnly, r.Mounts.ReadOnly, r.Mounts.Writable)...)
 	for _, p := range r.Mounts.HostRoot {
 		m.HostPaths = append(m.HostPaths, HostPath{Sandbox: p, Host: "/"})
 	}
@@ -446,6 +452,25 @@ func FromReportWith(r *sandbox.Report, opts ReportOptions) (Mechanisms, error) {
 	}
 	m.Landlock = append([]landlock.Rule(nil), opts.Landlock...)
 	return m, nil
+}
+
+// missing returns the paths of list that the report found neither in force nor
+// without it: the kernel lacks them.
+func missing(list, in, out []string) []string {
+	var miss []string
+	for _, p := range list {
+		found := false
+		for _, x := range append(in[:len(in):len(in)], out...) {
+			if matchPath(p, x) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			miss = append(miss, p)
+		}
+	}
+	return miss
 }
 
 // strictProfile is seccomp's strict mode as a profile: read, write, exit and
