@@ -160,7 +160,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 			return nil, err
 		}
 	}
-	s.Clone.Flags = t.cloneFlags | unix.CLONE_PIDFD | unix.CLONE_CLEAR_SIGHAND
+	s.Clone.Flags |= t.cloneFlags | unix.CLONE_PIDFD | unix.CLONE_CLEAR_SIGHAND
 	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
 	s.Clone.PidFD = uint64(uintptr(unsafe.Pointer(&p.pidfd32)))
 
@@ -352,6 +352,12 @@ func (p *Process) createCgroup() error {
 		p.start.CgroupFDs[i] = int32(fd)
 	}
 	p.start.NCgroupFDs = int32(len(fds))
+	// With a cgroup v2 directory, clone3 puts the child there from its first
+	// instruction; the v1 hierarchies of a hybrid host are joined by the writes.
+	if fd, ok := cg.CloneFD(); ok {
+		p.start.Clone.Flags |= unix.CLONE_INTO_CGROUP
+		p.start.Clone.Cgroup = uint64(fd)
+	}
 	return nil
 }
 
