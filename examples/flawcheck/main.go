@@ -1,8 +1,21 @@
 // Command flawcheck prints the matrix of known kernel and runtime flaws against
-// the five reference sandbox configurations: each cell is "exposed" or
-// "mitigated (layer, ...)", listing the layers that stop the flaw on their own.
+// sandbox configurations: each cell is "exposed" or "mitigated (layer, ...)",
+// listing the layers that stop the flaw on their own.
+//
+// By default the columns are the five reference configurations of package
+// exposure (Docker's and Podman's defaults, judged for any kernel unless --kernel
+// is given). One of these gives a single column judged on the running kernel:
+//
+//	--preset NAME  Paddock's own preset (rootful, rootless, privileged,
+//	               privileged-rootless, super-privileged), as Build would apply it
+//	               on this host for the calling user
+//	--spec FILE    a sandbox Spec as JSON, as `run --dry-run` prints it
+//	--pid PID      a live process, through sandbox.Inspect; a seccomp filter is
+//	               taken to be Docker's default profile unless --seccomp-profile
+//	               names the one loaded
 //
 //	flawcheck [--markdown | --json] [--flaws FILE] [--kernel RELEASE] [--why ID]
+//	          [--preset NAME | --spec FILE | --pid PID [--seccomp-profile FILE]]
 package main
 
 import (
@@ -13,29 +26,115 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/sandbox/exposure"
+	"github.com/paddock-sandbox/paddock/seccomp"
 )
+
+// presets are Paddock's presets by the names of the reference configurations.
+var presets = map[string][]sandbox.Option{
+	"rootful":             {sandbox.Rootful()},
+	"rootless":            {sandbox.Rootless()},
+	"privileged":          {sandbox.Rootful(), sandbox.Privileged()},
+	"privileged-rootless": {sandbox.Rootless(), sandbox.Privileged()},
+	"super-privileged":    {sandbox.SuperPrivileged()},
+}
+
+func fail(err any) {
+	fmt.Fprintln(os.Stderr, "flawcheck:", err)
+	os.Exit(1)
+}
 
 func main() {
 	markdown := flag.Bool("markdown", false, "print a Markdown table")
 	asJSON := flag.Bool("json", false, "print the verdicts as JSON, with their reasoning")
 	file := flag.String("flaws", "", "JSON file of extra flaws (same form as the built-in catalogue)")
-	kernel := flag.String("kernel", "", "kernel release to judge against (default: unknown, assumed affected)")
+	kernel := flag.String("kernel", "", "kernel release to judge against (default: unknown for the reference matrix, the running kernel otherwise)")
 	why := flag.String("why", "", "print the reasoning for one flaw ID against every configuration")
+	preset := flag.String("preset", "", "judge Paddock's preset `NAME` (rootful, rootless, privileged, privileged-rootless, super-privileged) as built on this host")
+	specFile := flag.String("spec", "", "judge the sandbox Spec in JSON `FILE` (as run --dry-run prints it)")
+	pid := flag.Int("pid", 0, "judge the live process `PID`")
+	profile := flag.String("seccomp-profile", "", "with --pid: the seccomp profile (OCI JSON `FILE`) the process has loaded")
 	flag.Parse()
 
 	flaws := exposure.Catalogue()
 	if *file != "" {
 		extra, err := exposure.LoadFile(*file)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "flawcheck:", err)
-			os.Exit(1)
+			fail(err)
 		}
 		flaws = exposure.Merge(flaws, extra)
 	}
-	presets := exposure.Presets()
-	for i := range presets {
-		presets[i].Kernel = *kernel
+
+	var configs []exposure.Mechanisms
+	chosen := 0
+	for _, set := range []bool{*preset != "", *specFile != "", *pid != 0} {
+		if set {
+			chosen++
+		}
+	}
+	if chosen > 1 {
+		fail("give only one of --preset, --spec and --pid")
+	}
+	if *profile != "" && *pid == 0 {
+		fail("--seccomp-profile goes with --pid")
+	}
+	switch {
+	case *preset != "":
+		opts, ok := presets[*preset]
+		if !ok {
+			fail(fmt.Sprintf("no preset %q (rootful, rootless, privileged, privileged-rootless, super-privileged)", *preset))
+		}
+		m, err := exposure.FromSpec(sandbox.NewBuilder(opts...).Spec())
+		if err != nil {
+			fail(err)
+		}
+		m.Name = *preset
+		configs = append(configs, m)
+	case *specFile != "":
+		data, err := os.ReadFile(*specFile)
+		if err != nil {
+			fail(err)
+		}
+		s, err := sandbox.ParseSpec(data)
+		if err != nil {
+			fail(err)
+		}
+		m, err := exposure.FromSpec(s)
+		if err != nil {
+			fail(err)
+		}
+		configs = append(configs, m)
+	case *pid != 0:
+		r, err := sandbox.Inspect(*pid)
+		if err != nil {
+			fail(err)
+		}
+		var opts exposure.ReportOptions
+		if *profile != "" {
+			data, err := os.ReadFile(*profile)
+			if err != nil {
+				fail(err)
+			}
+			p, err := seccomp.ParseJSON(data, r.Capabilities.Bounding)
+			if err != nil {
+				fail(err)
+			}
+			opts.Seccomp = &p
+		}
+		m, err := exposure.FromReportWith(r, opts)
+		if err != nil {
+			fail(err)
+		}
+		m.Name = fmt.Sprintf("pid %d (%s)", *pid, r.Kind)
+		configs = append(configs, m)
+	default:
+		configs = exposure.Presets()
+	}
+	if *kernel != "" || chosen == 0 {
+		for i := range configs {
+			configs[i].Kernel = *kernel
+		}
 	}
 
 	if *why != "" {
@@ -43,7 +142,7 @@ func main() {
 			if f.ID != *why {
 				continue
 			}
-			for _, m := range presets {
+			for _, m := range configs {
 				v := exposure.Evaluate(m, f)
 				fmt.Printf("== %s on %s: %s\n", f.ID, m.Name, v)
 				for _, s := range v.Steps {
@@ -52,8 +151,7 @@ func main() {
 			}
 			return
 		}
-		fmt.Fprintf(os.Stderr, "flawcheck: no flaw %q\n", *why)
-		os.Exit(1)
+		fail(fmt.Sprintf("no flaw %q", *why))
 	}
 
 	type row struct {
@@ -62,8 +160,8 @@ func main() {
 	}
 	rows := make([]row, len(flaws))
 	for i, f := range flaws {
-		rows[i] = row{ID: f.ID, Name: f.Name, Verdicts: make([]exposure.Verdict, len(presets))}
-		for j, m := range presets {
+		rows[i] = row{ID: f.ID, Name: f.Name, Verdicts: make([]exposure.Verdict, len(configs))}
+		for j, m := range configs {
 			rows[i].Verdicts[j] = exposure.Evaluate(m, f)
 		}
 	}
@@ -83,19 +181,18 @@ func main() {
 		for _, r := range rows {
 			o := out{ID: r.ID, Name: r.Name}
 			for j, v := range r.Verdicts {
-				o.Cells = append(o.Cells, cell{Config: presets[j].Name, Verdict: v})
+				o.Cells = append(o.Cells, cell{Config: configs[j].Name, Verdict: v})
 			}
 			all = append(all, o)
 		}
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(all); err != nil {
-			fmt.Fprintln(os.Stderr, "flawcheck:", err)
-			os.Exit(1)
+			fail(err)
 		}
 	case *markdown:
 		head := []string{"flaw", "name"}
-		for _, m := range presets {
+		for _, m := range configs {
 			head = append(head, m.Name)
 		}
 		fmt.Println("| " + strings.Join(head, " | ") + " |")
@@ -110,7 +207,7 @@ func main() {
 	default:
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 		head := []string{"FLAW"}
-		for _, m := range presets {
+		for _, m := range configs {
 			head = append(head, strings.ToUpper(m.Name))
 		}
 		fmt.Fprintln(w, strings.Join(head, "\t"))

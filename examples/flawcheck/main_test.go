@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/sandbox/exposure"
+)
+
+// build compiles flawcheck into a temporary directory.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "flawcheck")
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("the go command is needed to build flawcheck: %v", err)
+	}
+	cmd := exec.Command(gocmd, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type row struct {
+	ID    string `json:"id"`
+	Cells []struct {
+		Config  string `json:"config"`
+		Exposed bool   `json:"exposed"`
+		Steps   []string
+	} `json:"verdicts"`
+}
+
+func runJSON(t *testing.T, bin string, args ...string) []row {
+	t.Helper()
+	out, err := exec.Command(bin, append([]string{"--json"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("flawcheck %v: %v", args, err)
+	}
+	var rows []row
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("flawcheck %v: output is not JSON: %v", args, err)
+	}
+	if n := len(exposure.Catalogue()); len(rows) != n {
+		t.Fatalf("flawcheck %v: %d rows, want %d", args, len(rows), n)
+	}
+	return rows
+}
+
+func TestFlawcheckJSON(t *testing.T) {
+	bin := build(t)
+
+	rows := runJSON(t, bin) // one row per flaw of the catalogue
+	for _, r := range rows {
+		if len(r.Cells) != 5 {
+			t.Fatalf("%s: %d columns, want 5", r.ID, len(r.Cells))
+		}
+		for j, c := range r.Cells {
+			if want := exposure.Presets()[j].Name; c.Config != want {
+				t.Errorf("%s: column %d is %q, want %q", r.ID, j, c.Config, want)
+			}
+			if len(c.Steps) == 0 {
+				t.Errorf("%s on %s: no reasoning", r.ID, c.Config)
+			}
+		}
+	}
+
+	rows = runJSON(t, bin, "--preset", "rootless")
+	if len(rows[0].Cells) != 1 || rows[0].Cells[0].Config != "rootless" {
+		t.Errorf("--preset rootless: columns %+v", rows[0].Cells)
+	}
+
+	spec, err := sandbox.NewBuilder(sandbox.Rootless()).Spec().JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "spec.json")
+	if err := os.WriteFile(file, spec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromSpec := runJSON(t, bin, "--spec", file)
+	for i := range rows {
+		if len(fromSpec[i].Cells) != 1 || fromSpec[i].Cells[0].Exposed != rows[i].Cells[0].Exposed {
+			t.Errorf("%s: --spec of the rootless Spec differs from --preset rootless", rows[i].ID)
+		}
+	}
+
+	// PID 1 of the test's pid namespace, as a live process.
+	self := runJSON(t, bin, "--pid", "1")
+	if len(self[0].Cells) != 1 {
+		t.Errorf("--pid 1: %d columns", len(self[0].Cells))
+	}
+
+	if err := exec.Command(bin, "--preset", "nope").Run(); err == nil {
+		t.Error("an unknown preset was accepted")
+	}
+}
