@@ -1,0 +1,151 @@
+package sandbox_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/sandbox"
+)
+
+// envParentDeath makes the test binary act as a short-lived parent: it starts a
+// sandbox, prints the sandbox's pid and waits to be killed.
+const envParentDeath = "PADDOCK_TEST_PARENT_DEATH"
+
+func init() {
+	if os.Getenv(envParentDeath) != "1" {
+		return
+	}
+	// Runs before any test, in the re-executed binary only; it never returns.
+	tpl, err := sandbox.NewBuilder().Build()
+	if err != nil {
+		os.Stdout.WriteString("error " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/sleep", "60"}})
+	if err != nil {
+		os.Stdout.WriteString("error " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	os.Stdout.WriteString(strconv.Itoa(p.Pid()) + "\n")
+	time.Sleep(time.Minute)
+	os.Exit(0)
+}
+
+// TestParentDeath kills the process that started a sandbox (with SIGKILL: no Go code
+// of it runs) and checks that the sandbox dies too, although it is PID 1 of its own
+// pid namespace, where a getppid check would be meaningless.
+func TestParentDeath(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), envParentDeath+"=1")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the parent printed nothing: %v", err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(line))
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the parent said %q", line)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+			if err != nil || strings.Contains(string(data), ") Z ") {
+				return // gone, or a zombie waiting for its new parent to reap it
+			}
+			if time.Now().After(deadline) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				t.Fatalf("the sandbox (pid %d) outlived its parent: %s", pid, data)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// TestTimeNamespace shifts the boot-time clock of a new time namespace by a day and
+// reads it back inside through /proc/uptime.
+func TestTimeNamespace(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		if _, err := os.Stat("/proc/self/ns/time"); err != nil {
+			t.Skipf("time namespaces: %v", err)
+		}
+		const day = 86400
+		out, st := run(t, []sandbox.Option{sandbox.WithTimeOffsets(0, day*1e9)}, "/bin/sh", "-c", "cat /proc/uptime; readlink /proc/self/ns/time")
+		if !st.Success() {
+			t.Fatalf("%v: %s", st, out)
+		}
+		f := strings.Fields(out)
+		inside, _ := strconv.ParseFloat(f[0], 64)
+		host, _ := os.ReadFile("/proc/uptime")
+		outside, _ := strconv.ParseFloat(strings.Fields(string(host))[0], 64)
+		if inside < outside+day-60 || inside > outside+day+60 {
+			t.Fatalf("uptime inside %.0f s, outside %.0f s: want a day more", inside, outside)
+		}
+		own, _ := os.Readlink("/proc/self/ns/time")
+		if f[2] == own {
+			t.Fatalf("the time namespace is the host's: %s", f[2])
+		}
+	})
+}
+
+// TestSpecJSONRoundTrip: every preset survives JSON unchanged, and unknown fields
+// are refused.
+func TestSpecJSONRoundTrip(t *testing.T) {
+	for name, opt := range map[string]sandbox.Option{
+		"rootful": sandbox.Rootful(), "rootless": sandbox.Rootless(),
+		"privileged": sandbox.Privileged(), "super-privileged": sandbox.SuperPrivileged(),
+	} {
+		spec := sandbox.NewBuilder(opt, sandbox.WithHostname("h"), sandbox.WithUser(1, 2, 3),
+			sandbox.WithRlimit("nofile", 10, 20), sandbox.WithTimeOffsets(5, 7),
+			sandbox.WithUserNS([]namespace.IDMap{{ContainerID: 0, HostID: 1000, Size: 1}}, nil)).Spec()
+		data, err := spec.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := sandbox.ParseSpec(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		again, err := back.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(again) != string(data) {
+			t.Errorf("%s: the Spec changed through JSON:\n%s\nbecame\n%s", name, data, again)
+		}
+		if back.Hostname != "h" || back.User == nil || back.User.GID != 2 || back.Namespaces.Time == nil || back.Namespaces.Time.Boottime != 7 ||
+			!reflect.DeepEqual(back.Caps, spec.Caps) || back.Seccomp != spec.Seccomp || back.Privileged != spec.Privileged {
+			t.Errorf("%s: fields lost through JSON:\n%s", name, data)
+		}
+	}
+	if _, err := sandbox.ParseSpec([]byte(`{"bogus": 1}`)); err == nil {
+		t.Error("an unknown field was accepted")
+	}
+}
+
