@@ -8,7 +8,8 @@
 // namespaces or mounts it must share, whether it ends by executing a setuid or
 // file-capability program, whether SELinux's container_t policy denies a step,
 // and the affected kernel range, with public sources. Mechanisms is what a
-// sandbox puts in force. Evaluate applies the kernel's rules below and returns a
+// sandbox puts in force: FromSpec derives it from a sandbox.Spec as Build would
+// apply it on this host, FromReport from a live process (sandbox.Inspect). Evaluate applies the kernel's rules below and returns a
 // Verdict with the reasoning in plain words.
 //
 // The rules, and where the kernel documents them:
