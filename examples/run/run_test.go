@@ -1,0 +1,123 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+)
+
+// runBinary is examples/run built once for the tests, in a directory that uid
+// 65534 can reach; envRunBinary hands its path to the rootless half.
+const envRunBinary = "PADDOCK_TEST_RUN_BINARY"
+
+func runBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv(envRunBinary); p != "" {
+		return p
+	}
+	dir, err := os.MkdirTemp("", "paddock-run-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "run")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// modes runs f as root and as uid 65534 with the same built binary.
+func modes(t *testing.T, f func(t *testing.T, bin string)) {
+	if os.Getenv(testutil.EnvMode) != "" {
+		f(t, runBinary(t))
+		return
+	}
+	bin := runBinary(t)
+	t.Run("rootful", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("rootful sandboxes need root")
+		}
+		f(t, bin)
+	})
+	t.Run("rootless", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			f(t, bin)
+			return
+		}
+		testutil.RunAsNobody(t, "^"+strings.SplitN(t.Name(), "/", 2)[0]+"$", envRunBinary+"="+bin)
+	})
+}
+
+func runCmd(t *testing.T, bin string, args ...string) (string, int) {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), code
+}
+
+func TestFirstCommand(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		out, code := runCmd(t, bin, "--", "/bin/sh", "-c", "echo $$; id -u")
+		if code != 0 || out != "1\n0\n" {
+			t.Fatalf("exit %d, output %q; want 1 and 0", code, out)
+		}
+	})
+}
+
+func TestHostNamespaceFlags(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		for _, c := range []struct{ flag, kind string }{{"--uts", "uts"}, {"--pid", "pid"}, {"--net", "net"}, {"--ipc", "ipc"}} {
+			out, code := runCmd(t, bin, c.flag, "host", "--", "/bin/sh", "-c", "for k in uts pid net ipc mnt; do readlink /proc/self/ns/$k; done")
+			if code != 0 {
+				t.Fatalf("%s host: exit %d: %s", c.flag, code, out)
+			}
+			for i, k := range []string{"uts", "pid", "net", "ipc", "mnt"} {
+				own, _ := os.Readlink("/proc/self/ns/" + k)
+				inside := strings.Fields(out)[i]
+				if shared := inside == own; shared != (k == c.kind) {
+					t.Errorf("%s host: %s namespace inside %s, host %s", c.flag, k, inside, own)
+				}
+			}
+		}
+	})
+}
+
+func TestExitCodes(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		for _, c := range []struct {
+			args []string
+			code int
+		}{
+			{[]string{"--", "/bin/sh", "-c", "exit 42"}, 42},
+			{[]string{"--", "no-such-program"}, 127},
+			{[]string{"--", "/etc/passwd"}, 126},
+			{[]string{"--workdir", "relative", "--", "/bin/true"}, 125},
+			{[]string{"--cap-add", "CAP_BOGUS", "--", "/bin/true"}, 125},
+			{[]string{"--", "/bin/sh", "-c", "kill -KILL $$"}, 0}, // PID 1 ignores even its own SIGKILL
+		} {
+			out, code := runCmd(t, bin, c.args...)
+			if code != c.code {
+				t.Errorf("%q: exit %d, want %d: %s", c.args, code, c.code, out)
+			}
+		}
+	})
+}
+
+func TestDryRun(t *testing.T) {
+	bin := runBinary(t)
+	out, code := runCmd(t, bin, "--dry-run", "--privileged", "--net", "host")
+	if code != 0 || !strings.Contains(out, `"privileged": true`) || !strings.Contains(out, `"net": {`) {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+}
