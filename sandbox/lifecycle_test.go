@@ -148,4 +148,3 @@ func TestSpecJSONRoundTrip(t *testing.T) {
 		t.Error("an unknown field was accepted")
 	}
 }
-
