@@ -39,6 +39,9 @@ func init() {
 // "key=nanoseconds" pairs on one line.
 func benchChild(mode string) error {
 	runtime.LockOSThread()
+	if mode == "large" {
+		return loadLarge()
+	}
 	f, err := Compile(Default(dockerCaps))
 	if err != nil {
 		return err
