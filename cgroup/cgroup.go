@@ -36,25 +36,60 @@ type Cgroup struct {
 // cgroup called name below spec's parent, applying the resources and device rules.
 // It returns a nil *Cgroup and no error when no cgroup is needed (an unprivileged
 // caller without a delegated subtree who asked for no limits). On failure, whatever
-// it created is removed.
+// it created is removed. To create many cgroups of one Spec, plan once with
+// NewPlanner.
 func Create(spec *Spec, name string) (*Cgroup, error) {
+	pl, err := NewPlanner(spec)
+	if err != nil {
+		return nil, err
+	}
+	return pl.Create(name)
+}
+
+// A Planner creates the cgroups of one Spec. It does the reading once (the
+// validation, the plan, the host's hierarchies, the caller's own cgroups), so that
+// each Create only works on the cgroup filesystem. A Planner is immutable and safe
+// for concurrent use; it assumes the host's cgroup mounts and the caller's own
+// cgroups do not change while it is used.
+type Planner struct {
+	spec Spec
+	need Need
+	l    *layout
+	own  *Membership
+}
+
+// NewPlanner validates spec and plans it for the calling user.
+func NewPlanner(spec *Spec) (*Planner, error) {
+	need, err := Plan(spec, os.Geteuid())
+	if err != nil {
+		return nil, err
+	}
+	pl := &Planner{spec: *spec, need: need}
+	if need.Version == 0 {
+		return pl, nil
+	}
+	if pl.l, err = loadLayout(); err != nil {
+		return nil, err
+	}
+	if pl.own, err = ReadMembership(0); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+// Need returns the plan: Version 0 means no cgroup is created.
+func (pl *Planner) Need() Need { return pl.need }
+
+// Create creates the cgroup called name, as the package-level Create does.
+func (pl *Planner) Create(name string) (*Cgroup, error) {
 	if err := validName(name); err != nil {
 		return nil, err
 	}
-	need, err := Plan(spec, os.Geteuid())
-	if err != nil || need.Version == 0 {
-		return nil, err
+	if pl.need.Version == 0 {
+		return nil, nil
 	}
-	l, err := loadLayout()
-	if err != nil {
-		return nil, err
-	}
-	own, err := ReadMembership(0)
-	if err != nil {
-		return nil, err
-	}
-	c := &Cgroup{name: name, version: need.Version, v1: make(map[string]string), v2fd: -1}
-	if err := c.create(spec, need, l, own); err != nil {
+	c := &Cgroup{name: name, version: pl.need.Version, v1: make(map[string]string), v2fd: -1}
+	if err := c.create(&pl.spec, pl.need, pl.l, pl.own); err != nil {
 		c.removeDirs(time.Second)
 		c.Close()
 		return nil, err

@@ -89,15 +89,15 @@ func (t *Template) compile(c ids) error {
 		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
 	}
 	if !s.NoCgroup {
-		need, err := cgroup.Plan(&s.Cgroup, c.uid)
+		pl, err := cgroup.NewPlanner(&s.Cgroup)
 		if err != nil {
 			if errors.Is(err, cgroup.ErrNotSupported) {
 				return &UnsupportedError{Field: "cgroup", Err: err}
 			}
 			return &SpecError{Field: "cgroup", Err: err}
 		}
-		if need.Version != 0 {
-			t.cgroup = true
+		if pl.Need().Version != 0 {
+			t.cgroup = pl
 			p.Append(child.Op{Kind: child.KindJoinCgroups}, "cgroup", "join the sandbox's cgroup")
 		}
 	}

@@ -46,7 +46,7 @@ type Template struct {
 	files    []*os.File
 	staging  string
 	filter   *seccomp.Filter
-	cgroup   bool // each start gets a cgroup
+	cgroup   *cgroup.Planner // creates each start's cgroup, or nil
 
 	labels       selinux.Labels
 	releaseLabel func()
@@ -147,7 +147,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		notify = [2]int{fds[0], fds[1]}
 		s.NotifyFD = int32(fds[1])
 	}
-	if t.cgroup {
+	if t.cgroup != nil {
 		if err := p.createCgroup(); err != nil {
 			p.cgroup.Remove()
 			unix.Close(errPipe[0])
@@ -336,7 +336,7 @@ var cgroupSeq atomic.Uint64
 // to the child, which joins it before anything else.
 func (p *Process) createCgroup() error {
 	name := "sandbox-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
-	cg, err := cgroup.Create(&p.tmpl.spec.Cgroup, name)
+	cg, err := p.tmpl.cgroup.Create(name)
 	if err != nil {
 		if errors.Is(err, cgroup.ErrNotSupported) {
 			return &UnsupportedError{Field: "cgroup", Err: err}
