@@ -41,7 +41,8 @@ const (
 	KindStdio
 	// KindWaitParent blocks until the parent releases the child (after it wrote ID
 	// maps or placed it in a cgroup). EOF instead of the release byte means the
-	// parent died; the child exits.
+	// parent died; the child exits. The sync descriptor stays open (it is
+	// close-on-exec) for a later KindCheckpoint.
 	KindWaitParent
 	// KindJoinCgroups writes "0" to every descriptor of Start.CgroupFDs: the
 	// cgroup.procs files of the sandbox's cgroup, opened by the parent for this start.
@@ -49,6 +50,13 @@ const (
 	// KindSignalMask sets the child's signal mask to Args[0] (a sigset) just before
 	// exec; the parent blocked all signals around the clone.
 	KindSignalMask
+	// KindCheckpoint is a second handshake point, for parent work that needs the
+	// child's namespaces as they are at this step (running fuse-overlayfs in its
+	// user and mount namespaces): the child writes a Report naming CheckpointOp
+	// with errno 0 on the error pipe, then blocks until the parent writes one more
+	// byte on the sync pipe. EOF instead of the byte means the parent gave up or
+	// died; the child exits. Fork mode only: a vfork child cannot wait.
+	KindCheckpoint
 )
 
 // Op flags.

@@ -43,7 +43,8 @@ const MaxFDs = 64
 // of the same Program. The parent fills it before the clone; the child only reads it.
 type Start struct {
 	Clone CloneArgs
-	// SyncFD is the read end of the release pipe (KindWaitParent), or -1.
+	// SyncFD is the read end of the release pipe (KindWaitParent, KindCheckpoint),
+	// or -1. It is close-on-exec.
 	SyncFD int32
 	// ErrFD is the write end of the error pipe; close-on-exec.
 	ErrFD int32
@@ -81,6 +82,12 @@ const ExecOp = -1
 
 // InitOp is the op index that a Report names when the init could not fork the target.
 const InitOp = -2
+
+// CheckpointOp is the op index of the marker Report that KindCheckpoint writes
+// (with Errno 0): not a failure, but the child waiting for the parent's work and a
+// byte on the sync pipe. A parent reading the error pipe must tell it apart from a
+// failure and keep reading afterwards.
+const CheckpointOp = -3
 
 // Spawn clones the calling process and runs p in the child, which ends in execve of
 // s.Paths or in a Report on s.ErrFD. It returns the child's pid in the parent.
@@ -133,6 +140,8 @@ func run(ops []Op, s *Start) {
 			e = joinCgroups(s)
 		case KindWaitParent:
 			e = waitParent(s.SyncFD)
+		case KindCheckpoint:
+			e = checkpoint(errfd, s.SyncFD)
 		case KindSignalMask:
 			_, _, e = syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&op.Args[0])), 0, 8, 0, 0)
 		default:
@@ -318,9 +327,24 @@ func waitParent(fd int32) syscall.Errno {
 		if n == 0 {
 			exit(125) // the parent is gone: nobody waits for this sandbox
 		}
-		syscall.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
 		return 0
 	}
+}
+
+// checkpoint tells the parent, with a Report naming CheckpointOp, that the child
+// has reached this step, and waits for the parent to release it again.
+//
+//go:nosplit
+//go:norace
+func checkpoint(errfd uintptr, syncfd int32) syscall.Errno {
+	if syncfd < 0 {
+		return syscall.EBADF
+	}
+	r := Report{Op: CheckpointOp}
+	if e := writeAll(errfd, uintptr(unsafe.Pointer(&r)), unsafe.Sizeof(r)); e != 0 {
+		return e
+	}
+	return waitParent(syncfd)
 }
 
 // stdio moves the target's descriptors into place, marks every other descriptor
