@@ -66,8 +66,15 @@ func (s *Spec) Resolve(env Env) (Driver, error) {
 //	mkdir Staging/root; ephemeral: mkdir Staging/upper, Staging/work
 //	mount overlay on Staging/root
 //
-// The fuse driver is not implemented: it returns an *UnsupportedError. Compile does
-// not call Validate; Build should.
+// With the fuse driver (see Resolve) the child cannot mount the overlay itself:
+// Compile appends the tmpfs and the directories, then a child.KindCheckpoint, at
+// which the parent must run the FuseCommand (Spec.FuseCommand, FuseCommand.StartFuse)
+// in the child's namespaces and release it; the child must run in fork mode.
+//
+//	mount tmpfs on Staging; mkdir Staging/root; ephemeral: Staging/upper, Staging/work
+//	checkpoint: the parent runs fuse-overlayfs -o lowerdir=...,upperdir=...,workdir=... Staging/root
+//
+// Compile does not call Validate; Build should.
 func (s Spec) Compile(p *child.Program, env Env) error {
 	st := env.Staging
 	if !filepath.IsAbs(st) {
@@ -86,9 +93,6 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 	if err != nil {
 		return err
 	}
-	if d == Fuse {
-		return &UnsupportedError{Driver: Fuse, Reason: "running fuse-overlayfs in the sandbox's namespaces is not implemented; use the kernel driver"}
-	}
 	upper, work := s.Upper, s.Work
 	if s.Ephemeral() {
 		upper, work = filepath.Join(st, "upper"), filepath.Join(st, "work")
@@ -106,6 +110,13 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 	}
 	if env.MountLabel != "" {
 		tmpData += "," + env.MountLabel
+	}
+	if d == Fuse {
+		if _, err := s.FuseCommand(env); err != nil {
+			return err
+		}
+		s.compileFuse(p, st, tmpData)
+		return nil
 	}
 	root := NewRoot(st)
 	if s.splitRoot(env) {
@@ -223,6 +234,9 @@ func unusableLayers() (func(dir string) bool, error) {
 // must remount every one of them: a remount of "/" alone would leave /usr, /etc
 // and /tmp writable there.
 func (s Spec) Mountpoints(env Env) ([]string, error) {
+	if d, err := s.Resolve(env); err == nil && d == Fuse {
+		return []string{"/"}, nil
+	}
 	if !s.splitRoot(env) {
 		return []string{"/"}, nil
 	}

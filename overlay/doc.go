@@ -19,7 +19,14 @@
 // own "/" as the lower layer does not recurse into the staging directory.
 //
 // Inside a user namespace the kernel driver needs the userxattr option
-// ([KernelInUserNS] probes for it once); fuse-overlayfs is the usual fallback where
-// it fails, but this package does not run it yet: Compile returns ErrNotSupported for
-// the fuse driver.
+// ([KernelInUserNS] probes for it once); fuse-overlayfs is the fallback where it
+// fails ([Spec.Resolve]). A FUSE filesystem is served by a process, which the child
+// cannot start before it executes its target: the child stops at a checkpoint after
+// mounting its staging tmpfs, and the parent runs fuse-overlayfs in the child's user
+// and mount namespaces with nsenter(1) ([FuseCommand.StartFuse]), waits for the mount
+// to appear, and releases the child. The daemon is then a member of the sandbox's
+// mount namespace and keeps it alive: its owner stops it when the sandbox is gone
+// ([FuseDaemon.Stop]). fuse-overlayfs reads the host's "/" through the mounts on it,
+// so no per-directory split is needed, but the host's submounts are part of the lower
+// layer (the sandbox mounts its own /proc, /dev and /sys over theirs).
 package overlay

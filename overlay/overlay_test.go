@@ -2,10 +2,13 @@ package overlay
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -153,9 +156,128 @@ func TestCompile(t *testing.T) {
 	if err := (Spec{Lower: []string{staging + "/x"}}).Compile(&p, Env{Staging: staging}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a layer under the staging directory: got %v, want ErrInvalid", err)
 	}
-	if err := (Spec{Lower: []string{"/"}, Driver: Fuse}).Compile(&p, Env{Staging: staging}); !errors.Is(err, ErrNotSupported) {
-		t.Errorf("fuse driver: got %v, want ErrNotSupported", err)
+	p = child.Program{}
+	err := (Spec{Lower: []string{"/"}, Driver: Fuse}).Compile(&p, Env{Staging: staging})
+	if ferr := FuseAvailable(); ferr != nil {
+		if !errors.Is(err, ErrNotSupported) {
+			t.Errorf("fuse driver without fuse-overlayfs (%v): got %v, want ErrNotSupported", ferr, err)
+		}
+		return
 	}
+	if err != nil {
+		t.Fatalf("fuse driver: %v", err)
+	}
+	// tmpfs, mkdir root, upper, work, then the checkpoint for the parent.
+	if len(p.Ops) != 5 || p.Ops[4].Kind != child.KindCheckpoint || cstr(p.Ops[0].Args[2]) != "tmpfs" {
+		t.Errorf("fuse driver ops: %v", p.Steps)
+	}
+}
+
+func TestFuseCommand(t *testing.T) {
+	st := "/tmp/st"
+	c, err := (Spec{Lower: []string{"/"}}).FuseCommand(Env{Staging: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"fuse-overlayfs", "-f", "-o", "lowerdir=/,upperdir=/tmp/st/upper,workdir=/tmp/st/work", "/tmp/st/root"}
+	if !slices.Equal(c.Args(), want) {
+		t.Errorf("ephemeral: %q, want %q", c.Args(), want)
+	}
+	c, err = (Spec{Lower: []string{"/a", "/b"}, Upper: "/u", Work: "/w"}).FuseCommand(Env{Staging: st})
+	if err != nil || c.Options != "lowerdir=/a:/b,upperdir=/u,workdir=/w" {
+		t.Errorf("persistent: %+v %v", c, err)
+	}
+	for _, bad := range []string{"/a,b", "/a:b", `/a\b`} {
+		var le *LayerError
+		if _, err := (Spec{Lower: []string{bad}}).FuseCommand(Env{Staging: st}); !errors.As(err, &le) || le.Path != bad {
+			t.Errorf("lower %q: got %v, want a *LayerError naming it", bad, err)
+		}
+	}
+}
+
+// waitingNS starts a shell in a private mount namespace (unshare(1), not this test
+// binary) that mounts a staging tmpfs with root, upper and work in it, as the child
+// does before its checkpoint, and waits on its stdin. It returns the shell's pid.
+func waitingNS(t *testing.T, staging string) int {
+	t.Helper()
+	script := fmt.Sprintf("mount -t tmpfs paddock %[1]s && mkdir %[1]s/root %[1]s/upper %[1]s/work && echo ready && read x", staging)
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("unshare(1): %v", err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	b := make([]byte, 6)
+	if _, err := io.ReadFull(out, b); err != nil || string(b) != "ready\n" {
+		t.Fatalf("the namespace did not get ready: %q %v", b, err)
+	}
+	return cmd.Process.Pid
+}
+
+func fuseProcesses(t *testing.T, pid int) bool {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return err == nil && strings.TrimSpace(string(b)) == "fuse-overlayfs"
+}
+
+func TestStartFuse(t *testing.T) {
+	if err := FuseAvailable(); err != nil {
+		t.Skipf("fuse driver: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("unshare --mount needs root; the sandbox's fuse tests cover the rootless case")
+	}
+	staging := t.TempDir()
+	pid := waitingNS(t, staging)
+	c, err := (Spec{Lower: []string{"/usr"}}).FuseCommand(Env{Staging: staging})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.StartFuse(pid, FuseNamespaces{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dpid := d.Pid()
+	if !fuseProcesses(t, dpid) {
+		t.Errorf("pid %d is not fuse-overlayfs", dpid)
+	}
+	mi, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mi), " "+NewRoot(staging)+" ") || !strings.Contains(string(mi), "fuse.fuse-overlayfs") {
+		t.Errorf("no fuse mount at %s in the namespace:\n%s", NewRoot(staging), mi)
+	}
+	if host, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(host), staging) {
+		t.Errorf("the mount reached the host's namespace")
+	}
+	if err := d.Stop(); err != nil {
+		t.Error(err)
+	}
+	if d.Pid() != -1 || fuseProcesses(t, dpid) {
+		t.Errorf("the daemon %d survived Stop", dpid)
+	}
+
+	// A failing fuse-overlayfs is a *FuseError with its stderr, and leaves nothing.
+	c.Options = "lowerdir=/no/such/dir,upperdir=" + staging + "/upper,workdir=" + staging + "/work"
+	c.Mountpoint = NewRoot(staging) + "2"
+	_, err = c.StartFuse(pid, FuseNamespaces{})
+	var fe *FuseError
+	if !errors.As(err, &fe) || fe.Stderr == "" {
+		t.Fatalf("want a *FuseError with stderr, got %T: %v", err, err)
+	}
+	t.Logf("expected failure: %v", err)
 }
 
 func cstr(p uintptr) string {

@@ -74,12 +74,17 @@ var fuseProbe struct {
 }
 
 // FuseAvailable reports whether the fuse-overlayfs driver could run: the
-// fuse-overlayfs binary is on PATH and /dev/fuse is a character device. The result
+// fuse-overlayfs and nsenter binaries are on PATH and /dev/fuse is a character
+// device that the caller can open for reading and writing. The result
 // is cached; a negative one matches ErrNotSupported.
 func FuseAvailable() error {
 	fuseProbe.once.Do(func() {
 		if _, err := exec.LookPath("fuse-overlayfs"); err != nil {
 			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "fuse-overlayfs not found", Err: err}
+			return
+		}
+		if _, err := exec.LookPath("nsenter"); err != nil {
+			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "nsenter (util-linux) not found", Err: err}
 			return
 		}
 		st, err := os.Stat("/dev/fuse")
@@ -89,7 +94,16 @@ func FuseAvailable() error {
 		}
 		if st.Mode()&os.ModeCharDevice == 0 {
 			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "/dev/fuse is not a character device"}
+			return
 		}
+		// The daemon opens /dev/fuse with the caller's host credentials: a device
+		// only root may open (mode 0600) is out of reach of an unprivileged caller.
+		f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+		if err != nil {
+			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "cannot open /dev/fuse", Err: err}
+			return
+		}
+		f.Close()
 	})
 	return fuseProbe.err
 }

@@ -1,0 +1,251 @@
+package overlay
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/moby/sys/mountinfo"
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"golang.org/x/sys/unix"
+)
+
+// A FuseCommand is the host-side half of the fuse driver: the fuse-overlayfs command
+// that mounts a sandbox's root filesystem, to be run by the parent inside the child's
+// user and mount namespaces while the child waits at its checkpoint (see Compile).
+// Get one from Spec.FuseCommand.
+type FuseCommand struct {
+	// Options is fuse-overlayfs's -o argument:
+	// lowerdir=L1:L2,upperdir=U,workdir=W.
+	Options string
+	// Mountpoint is where the child expects the root: NewRoot(Staging), as a path
+	// in its own mount namespace.
+	Mountpoint string
+}
+
+// Args returns the fuse-overlayfs command line, program name first. The daemon
+// stays in the foreground (-f), so that whoever starts it holds its pid and can
+// stop it: it keeps the sandbox's mount namespace alive and does not exit by itself.
+func (c *FuseCommand) Args() []string {
+	return []string{"fuse-overlayfs", "-f", "-o", c.Options, c.Mountpoint}
+}
+
+// FuseCommand returns the fuse-overlayfs command for s in env: the same layers as
+// Compile uses (for an ephemeral spec, upper and work in the staging tmpfs). The
+// host's "/" is a lower layer as it is: fuse-overlayfs reads it through the mount
+// namespace of the sandbox, so no per-directory split is needed. Paths with ",",
+// ":" or "\" are refused: fuse-overlayfs does not unescape them.
+func (s Spec) FuseCommand(env Env) (*FuseCommand, error) {
+	if !filepath.IsAbs(env.Staging) {
+		return nil, &LayerError{Role: "staging", Path: env.Staging, Err: errors.New("not an absolute path")}
+	}
+	st := filepath.Clean(env.Staging)
+	upper, work := s.Upper, s.Work
+	if s.Ephemeral() {
+		upper, work = filepath.Join(st, "upper"), filepath.Join(st, "work")
+	}
+	var b strings.Builder
+	b.WriteString("lowerdir=")
+	for i, l := range s.Lower {
+		if err := fuseSafe("lower", l); err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(l)
+	}
+	for _, l := range []struct{ role, path string }{{"upper", upper}, {"work", work}, {"staging", st}} {
+		if err := fuseSafe(l.role, l.path); err != nil {
+			return nil, err
+		}
+	}
+	b.WriteString(",upperdir=" + upper + ",workdir=" + work)
+	return &FuseCommand{Options: b.String(), Mountpoint: NewRoot(st)}, nil
+}
+
+func fuseSafe(role, p string) error {
+	if strings.ContainsAny(p, ",:\\\x00\n") {
+		return &LayerError{Role: role, Path: p, Err: errors.New(`contains ",", ":", "\", a NUL byte or a newline, which fuse-overlayfs cannot take`)}
+	}
+	return nil
+}
+
+// compileFuse appends the child's half of the fuse driver: the staging tmpfs, the
+// mount point and the ephemeral upper and work directories, then a checkpoint at
+// which the parent runs the FuseCommand (see FuseDaemon) and releases the child.
+func (s Spec) compileFuse(p *child.Program, st, tmpData string) {
+	root := NewRoot(st)
+	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
+	mkdir(p, root, 0o755)
+	if s.Ephemeral() {
+		mkdir(p, filepath.Join(st, "upper"), 0o755)
+		mkdir(p, filepath.Join(st, "work"), 0o700)
+	}
+	p.Append(child.Op{Kind: child.KindCheckpoint}, stage, "wait for fuse-overlayfs to mount "+root)
+}
+
+// A FuseError reports a fuse-overlayfs that failed to mount a sandbox's root, with
+// what it printed.
+type FuseError struct {
+	// Args is the command line that was run.
+	Args []string
+	// Stderr is what fuse-overlayfs (or nsenter) printed.
+	Stderr string
+	Err    error
+}
+
+func (e *FuseError) Error() string {
+	s := fmt.Sprintf("overlay: %s: %v", strings.Join(e.Args, " "), e.Err)
+	if t := strings.TrimSpace(e.Stderr); t != "" {
+		s += ": " + t
+	}
+	return s
+}
+
+// Unwrap returns the underlying cause.
+func (e *FuseError) Unwrap() error { return e.Err }
+
+// FuseNamespaces says which namespaces of the child the daemon joins, and as whom.
+type FuseNamespaces struct {
+	// User joins the child's user namespace (it has one of its own).
+	User bool
+	// PreserveCredentials keeps the caller's uid and gid in that user namespace
+	// instead of switching to its root: needed where setgroups is denied there
+	// (an unprivileged caller, whose own uid is mapped to root anyway).
+	PreserveCredentials bool
+}
+
+// A FuseDaemon is a running fuse-overlayfs serving one sandbox's root.
+type FuseDaemon struct {
+	cmd    *exec.Cmd
+	stderr bytes.Buffer
+	pidfd  int
+}
+
+// fuseTimeout bounds the wait for fuse-overlayfs to mount.
+const fuseTimeout = 30 * time.Second
+
+// StartFuse runs c with nsenter(1) (util-linux) in the mount namespace, and per ns
+// the user namespace, of the process pid, which must wait (at its checkpoint) until
+// the mount is up. StartFuse returns once the fuse filesystem is mounted at
+// c.Mountpoint in that namespace, or with a *FuseError, in which case no daemon is
+// left running. The daemon lives until Stop: it is a member of the sandbox's mount
+// namespace and keeps it alive.
+func (c *FuseCommand) StartFuse(pid int, ns FuseNamespaces) (*FuseDaemon, error) {
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		return nil, &FuseError{Args: c.Args(), Err: err}
+	}
+	args := []string{"--target", strconv.Itoa(pid), "--mount"}
+	if ns.User {
+		args = append(args, "--user")
+		if ns.PreserveCredentials {
+			args = append(args, "--preserve-credentials")
+		}
+	}
+	args = append(args, c.Args()...)
+	// Mount events of the child's namespace wake the wait below; open the table
+	// before the daemon starts so that no event is missed.
+	mi, err := os.Open("/proc/" + strconv.Itoa(pid) + "/mountinfo")
+	if err != nil {
+		return nil, &FuseError{Args: c.Args(), Err: err}
+	}
+	defer mi.Close()
+	d := &FuseDaemon{pidfd: -1}
+	d.cmd = exec.Command(nsenter, args...)
+	d.cmd.Stderr = &d.stderr
+	d.cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
+	d.cmd.WaitDelay = time.Second
+	if err := d.cmd.Start(); err != nil {
+		return nil, &FuseError{Args: c.Args(), Err: err}
+	}
+	if d.pidfd, err = unix.PidfdOpen(d.cmd.Process.Pid, 0); err != nil {
+		d.Stop()
+		return nil, &FuseError{Args: c.Args(), Err: err}
+	}
+	if err := d.waitMounted(mi, c.Mountpoint); err != nil {
+		d.Stop()
+		return nil, &FuseError{Args: c.Args(), Stderr: d.stderr.String(), Err: err}
+	}
+	return d, nil
+}
+
+// waitMounted waits until the mount table of mi shows a fuse mount at mp, or the
+// daemon exits.
+func (d *FuseDaemon) waitMounted(mi *os.File, mp string) error {
+	deadline := time.Now().Add(fuseTimeout)
+	fds := []unix.PollFd{{Fd: int32(mi.Fd()), Events: unix.POLLPRI}, {Fd: int32(d.pidfd), Events: unix.POLLIN}}
+	for {
+		if _, err := mi.Seek(0, 0); err != nil {
+			return err
+		}
+		ms, err := mountinfo.GetMountsFromReader(mi, mountinfo.SingleEntryFilter(mp))
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if strings.HasPrefix(m.FSType, "fuse") {
+				return nil
+			}
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("not mounted after %v", fuseTimeout)
+		}
+		fds[0].Revents, fds[1].Revents = 0, 0
+		if _, err := unix.Poll(fds, int(left/time.Millisecond)+1); err != nil && err != unix.EINTR {
+			return err
+		}
+		if fds[1].Revents != 0 {
+			// Exited: reap it to get the status and the whole of its stderr.
+			err := d.cmd.Wait()
+			d.cmd = nil
+			if err == nil {
+				err = errors.New("exited before mounting")
+			}
+			return err
+		}
+	}
+}
+
+// Pid returns the daemon's pid (fuse-overlayfs, exec'd by nsenter), or -1 once
+// stopped.
+func (d *FuseDaemon) Pid() int {
+	if d == nil || d.cmd == nil {
+		return -1
+	}
+	return d.cmd.Process.Pid
+}
+
+// Stop kills the daemon and reaps it. Call it once the sandbox is gone: the
+// filesystem it serves fails with ENOTCONN afterwards. fuse-overlayfs writes
+// through to the upper layer, so nothing is lost. Stop is idempotent.
+func (d *FuseDaemon) Stop() error {
+	if d == nil {
+		return nil
+	}
+	var err error
+	if d.cmd != nil {
+		if d.pidfd >= 0 {
+			unix.PidfdSendSignal(d.pidfd, unix.SIGKILL, nil, 0)
+		} else {
+			d.cmd.Process.Kill()
+		}
+		d.cmd.Wait()
+		d.cmd = nil
+	}
+	if d.pidfd >= 0 {
+		err = unix.Close(d.pidfd)
+		d.pidfd = -1
+	}
+	return err
+}
