@@ -259,7 +259,7 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 		r := rs.r
 		pd := r.get("paddock")
 		p("## Side by side, %s\n\n", rs.title)
-		p("| command | median ms | p10 ms | p90 ms | ratio to `%s` | ÷ paddock |\n|---|---:|---:|---:|---:|---:|\n", r.Baseline)
+		p("| command | median ms | p10 ms | p90 ms | ratio to `%s` | its median ÷ paddock's |\n|---|---:|---:|---:|---:|---:|\n", r.Baseline)
 		for _, res := range r.Results {
 			vs := ""
 			if res.Name != r.Baseline && pd.MedianMS > 0 {
@@ -289,8 +289,9 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 		et := findBench(g.benches, "BenchmarkExecTrue")
 		p("## Go benchmarks, %s\n\n", g.title)
 		p("`go test -c ./sandbox`, then `sandbox.test -test.run '^$' -test.bench '^Benchmark(ExecTrue|Start)$'\n")
-		p("-test.benchtime %dx`, in the same kind of mount namespace. Start is Start+Wait of a prebuilt\n", max(runs, 1))
-		p("Template: no Build and no Go start-up, unlike `paddock-run` above.\n\n")
+		p("-test.benchtime %dx` in the same kind of mount namespace (as a user, only the presets a user\n", max(runs, 1))
+		p("can start). Start is Start+Wait of a prebuilt Template: no Build and no Go start-up,\n")
+		p("unlike `paddock-run` above.\n\n")
 		p("| benchmark | ms/op | ratio to ExecTrue | allocs/op |\n|---|---:|---:|---:|\n")
 		for _, bm := range g.benches {
 			ratio := "—"
@@ -313,6 +314,8 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 	p("- **paddock-nonet**: the same with `--net host` (no new network namespace).\n")
 	p("- **paddock-noseccomp**: the same with `--security-opt seccomp=unconfined`, as the peers'\n")
 	p("  defaults load no filter.\n")
+	p("- **paddock-dryrun**: `examples/run --dry-run`: Go start-up, flags, the Spec printed as JSON;\n")
+	p("  no Build, no spawn. Not a sandbox: the share of `paddock` that is the front end's start-up.\n")
 	p("- **bwrap**: `--unshare-all` (user, ipc, pid, net, uts, cgroup namespaces), the rootfs bound\n")
 	p("  read-only as `/`, a new `/proc`, a minimal `/dev`, a tmpfs `/tmp`. It lacks seccomp, masked\n")
 	p("  and read-only kernel paths, `/sys`, an overlay (a read-only root instead), cgroups, and a\n")
@@ -324,7 +327,10 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 	p("  overlay), default mounts, masked and read-only paths, 3 capabilities (AUDIT_WRITE, KILL,\n")
 	p("  NET_BIND_SERVICE), no_new_privs, a device cgroup rule, and **no seccomp**: the generated\n")
 	p("  spec has none. Each run also writes and removes a container state directory (`--root` in\n")
-	p("  the temporary directory) and, as root, creates and removes a cgroup.\n\n")
+	p("  the temporary directory) and, as root, creates and removes a cgroup. Rootless: runc's\n")
+	p("  generated spec has **no network namespace** (compare it with `paddock-nonet`); crun's has\n")
+	p("  no ID maps, so `run.sh` adds the single map `0 → 65534` that runc's spec has (without it\n")
+	p("  crun first tries `newuidmap` for a range uid 65534 does not own, then falls back).\n\n")
 	p("Where the comparison is not even: paddock pays for Docker's seccomp filter and 14\n")
 	p("capabilities where the peers' defaults load no filter (compare `paddock-noseccomp`); the\n")
 	p("peers get a read-only root where paddock mounts an overlay; bubblewrap skips masks, `/sys`\n")
