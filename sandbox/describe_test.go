@@ -1,0 +1,163 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/sandbox"
+)
+
+// TestDescribeMatchesInside runs examples/inspect inside live sandboxes and checks
+// that what it sees of itself is what Spec.Describe said before the start, and what
+// `inspect --preset NAME` prints for the same preset: namespaces' states, maps,
+// capability sets, seccomp mode, no_new_privs, masked and read-only paths, kind.
+func TestDescribeMatchesInside(t *testing.T) {
+	const envBin = "PADDOCK_DESCRIBE_BIN"
+	if os.Getenv(testutil.EnvMode) != "" {
+		describeInsideAll(t, os.Getenv(envBin))
+		return
+	}
+	bin := buildInspect(t)
+	t.Run("rootful", func(t *testing.T) {
+		if testutil.Rootless() {
+			t.Skip("rootful sandboxes need root; the rootless half runs instead")
+		}
+		describeInsideAll(t, bin)
+	})
+	t.Run("rootless", func(t *testing.T) {
+		if testutil.Rootless() {
+			describeInsideAll(t, bin)
+			return
+		}
+		testutil.RunAsNobody(t, "^TestDescribeMatchesInside$", envBin+"="+bin)
+	})
+}
+
+// buildInspect builds examples/inspect into a directory that uid 65534 can reach.
+func buildInspect(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "paddock-describe-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "inspect")
+	build := exec.Command("go", "build", "-o", bin, "../examples/inspect")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func describeInsideAll(t *testing.T, bin string) {
+	// The default preset of the caller: rootful for root, rootless for anyone else.
+	name, priv := "rootful", "privileged"
+	if testutil.Rootless() {
+		name, priv = "rootless", "rootless-privileged"
+	}
+	t.Run(name, func(t *testing.T) { describeInside(t, bin, name) })
+	t.Run(priv, func(t *testing.T) { describeInside(t, bin, priv, sandbox.Privileged()) })
+}
+
+// describeInside compares three reports of one preset: Describe of the Spec, the
+// inspect binary's --preset output, and the binary's report from inside a live
+// sandbox of that Spec.
+func describeInside(t *testing.T, bin, preset string, opts ...sandbox.Option) {
+	const target = "/paddock-inspect"
+	opts = append(opts, sandbox.WithBind(filepath.Dir(bin), target, true))
+	b := sandbox.NewBuilder(opts...)
+	described, err := b.Spec().Describe()
+	if err != nil {
+		t.Fatalf("Describe: %v", err)
+	}
+	tpl, err := b.Build()
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	defer tpl.Close()
+	var out, errOut bytes.Buffer
+	st, err := tpl.Run(context.Background(), sandbox.Command{
+		Args:   []string{target + "/" + filepath.Base(bin), "--json"},
+		Stdout: &out, Stderr: &errOut,
+	})
+	if err != nil || !st.Success() {
+		t.Fatalf("inspect in the sandbox: %v %v\n%s%s", st, err, out.String(), errOut.String())
+	}
+	var inside sandbox.Report
+	if err := json.Unmarshal(out.Bytes(), &inside); err != nil {
+		t.Fatalf("inspect printed %v:\n%s%s", err, out.String(), errOut.String())
+	}
+
+	pout, err := exec.Command(bin, "--json", "--preset", preset).Output()
+	if err != nil {
+		t.Fatalf("inspect --preset %s: %v", preset, err)
+	}
+	var fromTool sandbox.Report
+	if err := json.Unmarshal(pout, &fromTool); err != nil {
+		t.Fatalf("inspect --preset %s printed %v:\n%s", preset, err, pout)
+	}
+	t.Logf("described: %s %q\ninside: %s %q", described.Kind, described.Reasons, inside.Kind, inside.Reasons)
+	sameMechanisms(t, "Describe", described, "inside", &inside)
+	sameMechanisms(t, "inspect --preset "+preset, &fromTool, "inside", &inside)
+}
+
+// sameMechanisms fails t on any mechanism in which reports a and b differ.
+func sameMechanisms(t *testing.T, an string, a *sandbox.Report, bn string, b *sandbox.Report) {
+	t.Helper()
+	for _, k := range namespace.Kinds {
+		if x, y := a.Get(k).State, b.Get(k).State; x != y {
+			t.Errorf("%s namespace: %s %s, %s %s", k, an, x, bn, y)
+		}
+	}
+	if !slices.Equal(a.UIDMap, b.UIDMap) || !slices.Equal(a.GIDMap, b.GIDMap) || a.Setgroups != b.Setgroups {
+		t.Errorf("maps: %s %v %v %s, %s %v %v %s", an, a.UIDMap, a.GIDMap, a.Setgroups, bn, b.UIDMap, b.GIDMap, b.Setgroups)
+	}
+	ac, bc := a.Capabilities, b.Capabilities
+	for _, set := range []struct {
+		name string
+		x, y []string
+	}{
+		{"bounding", ac.Bounding, bc.Bounding}, {"effective", ac.Effective, bc.Effective},
+		{"permitted", ac.Permitted, bc.Permitted}, {"inheritable", ac.Inheritable, bc.Inheritable},
+		{"ambient", ac.Ambient, bc.Ambient},
+	} {
+		if !slices.Equal(set.x, set.y) {
+			t.Errorf("%s capabilities: %s %v, %s %v", set.name, an, set.x, bn, set.y)
+		}
+	}
+	if a.Seccomp.Mode != b.Seccomp.Mode || a.Seccomp.Filters != b.Seccomp.Filters {
+		t.Errorf("seccomp: %s %+v, %s %+v", an, a.Seccomp, bn, b.Seccomp)
+	}
+	if a.NoNewPrivs != b.NoNewPrivs {
+		t.Errorf("no_new_privs: %s %v, %s %v", an, a.NoNewPrivs, bn, b.NoNewPrivs)
+	}
+	if !slices.Equal(a.Mounts.Masked, b.Mounts.Masked) || !slices.Equal(a.Mounts.Unmasked, b.Mounts.Unmasked) {
+		t.Errorf("masked: %s %v (not %v), %s %v (not %v)", an, a.Mounts.Masked, a.Mounts.Unmasked, bn, b.Mounts.Masked, b.Mounts.Unmasked)
+	}
+	if !slices.Equal(a.Mounts.ReadOnly, b.Mounts.ReadOnly) || !slices.Equal(a.Mounts.Writable, b.Mounts.Writable) {
+		t.Errorf("read-only: %s %v (not %v), %s %v (not %v)", an, a.Mounts.ReadOnly, a.Mounts.Writable, bn, b.Mounts.ReadOnly, b.Mounts.Writable)
+	}
+	if a.Rootless != b.Rootless {
+		t.Errorf("rootless: %s %v, %s %v", an, a.Rootless, bn, b.Rootless)
+	}
+	// From inside, the bounding set can only be compared with every capability of
+	// the kernel, so a capability the host itself lacks counts as dropped there and
+	// a privileged sandbox may look rootful or rootless. The kinds must agree
+	// otherwise.
+	explained := a.Kind == sandbox.KindPrivileged && len(bc.Dropped) > len(ac.Dropped) && b.Capabilities.Baseline != ac.Baseline
+	if a.Kind != b.Kind && !explained {
+		t.Errorf("kind: %s %q, %s %q", an, a.Kind, bn, b.Kind)
+	}
+}
