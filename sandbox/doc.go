@@ -24,7 +24,78 @@
 // devices) but keeps the namespaces new; a rootless privileged sandbox is still
 // bounded by the caller's user. Super-privileged keeps only a new mount namespace and
 // shows the host's "/" at /host. Inspect tells which kind a live process amounts
-// to, and why.
+// to, and why; Spec.Describe tells it of a Spec before it starts.
+//
+// Mechanism by mechanism, the presets set the following (TestKindsTable generates
+// this list from the presets, between the kinds-table markers, and keeps README.md's
+// table the same):
+//
+// kinds-table
+//
+//	namespaces
+//	  rootful                new mnt, pid, net, ipc, uts, cgroup; host user, time
+//	  rootless               new user, mnt, pid, net, ipc, uts, cgroup; host time
+//	  privileged (rootful)   new mnt, pid, net, ipc, uts, cgroup; host user, time
+//	  privileged (rootless)  new user, mnt, pid, net, ipc, uts, cgroup; host time
+//	  super-privileged       new mnt; host user, pid, net, ipc, uts, cgroup, time (a rootless caller: new user, mnt; host pid, net, ipc, uts, cgroup, time)
+//
+//	ID maps
+//	  rootful                none: root is root
+//	  rootless               root is the caller's uid and gid (one ID)
+//	  privileged (rootful)   none: root is root
+//	  privileged (rootless)  root is the caller's uid and gid (one ID)
+//	  super-privileged       none: root is root (a rootless caller: root is the caller's uid and gid (one ID))
+//
+//	capabilities
+//	  rootful                Docker's 14
+//	  rootless               Docker's 14, over the user namespace only
+//	  privileged (rootful)   all of the caller's bounding set
+//	  privileged (rootless)  all of the caller's bounding set, over the user namespace only
+//	  super-privileged       all of the caller's bounding set (a rootless caller: all of the caller's bounding set, over the user namespace only)
+//
+//	seccomp
+//	  rootful                Docker's profile (EPERM)
+//	  rootless               Docker's profile (EPERM)
+//	  privileged (rootful)   none
+//	  privileged (rootless)  none
+//	  super-privileged       none
+//
+//	masks
+//	  rootful                Docker's 13 paths of /proc and /sys
+//	  rootless               Docker's 13 paths of /proc and /sys
+//	  privileged (rootful)   none
+//	  privileged (rootless)  none
+//	  super-privileged       none
+//
+//	read-only kernel filesystems
+//	  rootful                Docker's 5 paths of /proc, /sys and /sys/fs/cgroup
+//	  rootless               Docker's 5 paths of /proc, /sys and /sys/fs/cgroup
+//	  privileged (rootful)   none: /sys and /sys/fs/cgroup writable
+//	  privileged (rootless)  none: /sys and /sys/fs/cgroup writable
+//	  super-privileged       none: /sys and /sys/fs/cgroup writable
+//
+//	SELinux label (where enabled)
+//	  rootful                container_t, a unique MCS pair
+//	  rootless               container_t, a unique MCS pair
+//	  privileged (rootful)   spc_t, s0
+//	  privileged (rootless)  spc_t, s0
+//	  super-privileged       spc_t, s0
+//
+//	no_new_privs
+//	  rootful                set
+//	  rootless               set
+//	  privileged (rootful)   not set
+//	  privileged (rootless)  not set
+//	  super-privileged       not set
+//
+//	cgroup
+//	  rootful                one per start; Docker's device rules
+//	  rootless               one per start where delegated (cgroup v2), else the caller's; Docker's device rules
+//	  privileged (rootful)   one per start; all devices
+//	  privileged (rootless)  one per start where delegated (cgroup v2), else the caller's; all devices
+//	  super-privileged       one per start; all devices (a rootless caller: one per start where delegated (cgroup v2), else the caller's; all devices)
+//
+// /kinds-table
 //
 // # Errors
 //
