@@ -509,7 +509,10 @@ func (c *Cgroup) removeDirs(patience time.Duration) error {
 	deadline := time.Now().Add(patience)
 	var first error
 	for _, dir := range c.dirs {
-		delay := time.Millisecond
+		// Right after the last process was reaped, the kernel may still count it
+		// for a few microseconds (its css_set is released after an RCU grace
+		// period): retry quickly first, then back off.
+		delay := 20 * time.Microsecond
 		for {
 			err := unix.Rmdir(dir)
 			if err == nil || err == unix.ENOENT {
@@ -517,7 +520,7 @@ func (c *Cgroup) removeDirs(patience time.Duration) error {
 			}
 			if err == unix.EBUSY && time.Now().Before(deadline) {
 				time.Sleep(delay)
-				delay = min(2*delay, 100*time.Millisecond)
+				delay = min(2*delay, 50*time.Millisecond)
 				continue
 			}
 			if first == nil {
