@@ -75,7 +75,8 @@ const (
 // label assembler) and returning its action, then the first name-only rule's action
 // or the default. The first rule that names a number and whose conditions hold
 // decides it, as the profile says; rules after a name-only rule for the same number
-// are left out.
+// are left out. With NewerErrno set, the numbers above the highest one any rule names
+// form one last interval answering that errno.
 //
 // The kernel emulates a new filter once per syscall number to find those allowed
 // whatever the arguments (see the package documentation); with the search tree each
@@ -125,6 +126,11 @@ func Compile(p Profile) (*Filter, error) {
 	}
 	def, _ := p.DefaultAction.retValue(p.DefaultErrno)
 	ivs := intervals(perNr, def)
+	if p.NewerErrno != 0 {
+		if top, ok := highestNumber(p); ok && top != math.MaxUint32 {
+			ivs = withTail(ivs, top+1, retErrno|uint32(p.NewerErrno))
+		}
+	}
 	// Bodies of the numbers with conditions follow the tree; the tree's leaves jump to them.
 	var bodies []unix.SockFilter
 	for k := range ivs {
@@ -208,6 +214,35 @@ func intervals(perNr map[uint32][]entry, def uint32) []interval {
 		if nr != math.MaxUint32 {
 			add(interval{start: nr + 1, ret: def})
 		}
+	}
+	return ivs
+}
+
+// highestNumber returns the highest native number that a rule of p names, counting
+// every rule (as runc's -ENOSYS stub does), or false if no rule names one.
+func highestNumber(p Profile) (uint32, bool) {
+	var top uint32
+	found := false
+	for _, r := range p.Syscalls {
+		for _, n := range r.Names {
+			if nr, ok := nativeNumber(n); ok && (!found || nr > top) {
+				top, found = nr, true
+			}
+		}
+	}
+	return top, found
+}
+
+// withTail gives the numbers from start up the verdict ret. No rule names a number
+// from start up, so the intervals there are plain default ones.
+func withTail(ivs []interval, start, ret uint32) []interval {
+	last := &ivs[len(ivs)-1]
+	switch {
+	case last.start == start && last.entries == nil:
+		last.ret = ret
+	case last.start < start && last.entries == nil && last.ret == ret:
+	default:
+		ivs = append(ivs, interval{start: start, ret: ret})
 	}
 	return ivs
 }

@@ -18,7 +18,9 @@ var dockerJSON = sync.OnceValues(func() ([]byte, error) {
 // running kernel and the given capabilities ("CAP_SYS_ADMIN" form, the bounding set of
 // the sandbox): the rules Docker gates on a capability, an architecture or a minimum
 // kernel are kept or dropped, and names the native architecture lacks are dropped.
-// Calls no rule matches fail with EPERM.
+// Calls no rule matches fail with EPERM, but for those numbered above every name of
+// the profile, syscalls newer than it, which fail with ENOSYS (NewerErrno), as runc
+// makes them fail, so that libc falls back to an older call.
 //
 // One change to Docker's rules: clone3 always fails with ENOSYS, also with
 // CAP_SYS_ADMIN (where Docker allows it), so that its flags, which BPF cannot read,
@@ -32,6 +34,7 @@ func Default(capabilities []string) Profile {
 	if err != nil {
 		panic("seccomp: Docker's default profile: " + err.Error())
 	}
+	p.NewerErrno = errnoENOSYS
 	return withClone3ENOSYS(p)
 }
 

@@ -33,6 +33,11 @@
 // clone3. The profiles here answer clone3 with ENOSYS, which makes glibc and the Go
 // runtime fall back to clone, where the flags are visible.
 //
+// A syscall newer than Docker's profile (numbered above every name the profile
+// mentions) fails with ENOSYS under Default rather than EPERM, as runc's -ENOSYS stub
+// makes it fail under Docker, so that libc falls back to an older call
+// (Profile.NewerErrno).
+//
 // The profile model is plain data (JSON-serialisable): Default and PodmanDefault
 // resolve the container engines' profiles for the running kernel, amd64 and a set of
 // capabilities; ParseJSON imports OCI and Docker/Podman profile files; Compile

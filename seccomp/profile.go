@@ -130,12 +130,20 @@ func (a Arg) Match(v uint64) bool {
 
 // A Profile is a seccomp policy as plain data: an ordered list of rules and the
 // action for calls that no rule matches. The first rule that matches a call (by
-// name and all of its argument conditions) decides.
+// name and all of its argument conditions) decides; a call numbered above every
+// rule's names gets NewerErrno if set.
 type Profile struct {
 	// DefaultAction applies to calls no rule matches.
 	DefaultAction Action `json:"defaultAction"`
 	// DefaultErrno is the errno of an errno DefaultAction (0 means EPERM).
 	DefaultErrno uint16 `json:"defaultErrno,omitempty"`
+	// NewerErrno, when not 0, is the errno of the native calls numbered above the
+	// highest native number that any rule names (whatever that rule's action or
+	// conditions): syscalls newer than the profile then look unimplemented, so libc
+	// falls back to an older call, instead of getting the default action. runc adds
+	// this to every profile whose default is neither an allow nor ENOSYS (its -ENOSYS
+	// stub); Default sets it to ENOSYS. Without rules it has no effect.
+	NewerErrno uint16 `json:"newerErrno,omitempty"`
 	// Architectures lists the ABIs the profile was written for, in libseccomp
 	// names (SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32, ...). It is
 	// informational: a compiled filter serves the native ABI only and kills calls

@@ -11,11 +11,25 @@ import (
 )
 
 // referenceEval decides a call from the profile's rules directly, without BPF: calls
-// from a foreign ABI are killed; otherwise the first rule naming the call whose
-// conditions all hold decides, else the default.
+// from a foreign ABI are killed; calls numbered above every name of the profile get
+// NewerErrno if set; otherwise the first rule naming the call whose conditions all
+// hold decides, else the default.
 func referenceEval(p Profile, d Data) (Action, uint16) {
 	if d.Arch != unix.AUDIT_ARCH_X86_64 || uint32(d.Nr) >= 0x40000000 {
 		return ActKillProcess, 0
+	}
+	if p.NewerErrno != 0 {
+		top, any := -1, false
+		for _, r := range p.Syscalls {
+			for _, n := range r.Names {
+				if v, ok := arch.X86_64.SyscallNames[n]; ok {
+					top, any = max(top, v), true
+				}
+			}
+		}
+		if any && int64(uint32(d.Nr)) > int64(top) {
+			return ActErrno, p.NewerErrno
+		}
 	}
 	name, known := arch.X86_64.SyscallNumbers[int(d.Nr)]
 	if known {
@@ -289,7 +303,9 @@ func TestDefaultVerdicts(t *testing.T) {
 		{Data{Nr: nr(t, "socket"), Arch: uint32(x), Args: [6]uint64{unix.AF_INET}}, ActAllow, 0},
 		{Data{Nr: nr(t, "socket"), Arch: uint32(x), Args: [6]uint64{unix.AF_VSOCK}}, ActErrno, 1}, // not in Docker's family list,
 		{Data{Nr: nr(t, "chroot"), Arch: uint32(x)}, ActAllow, 0},
-		{Data{Nr: 1000, Arch: uint32(x)}, ActErrno, 1},
+		// Newer than every name of the profile: ENOSYS, as runc's stub answers.
+		{Data{Nr: 1000, Arch: uint32(x)}, ActErrno, 38},
+		{Data{Nr: nr(t, "open_tree_attr"), Arch: uint32(x)}, ActErrno, 38},
 	})
 	check(t, PodmanDefault(nil), []want{
 		{Data{Nr: nr(t, "getpid"), Arch: uint32(x)}, ActAllow, 0},
@@ -319,5 +335,60 @@ func TestNumberReloadedAfterConditions(t *testing.T) {
 		if a, _ := f.Evaluate(Data{Nr: unix.SYS_PERSONALITY, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{v}}); a != ActErrno {
 			t.Errorf("personality(%d): %s, want errno", v, a)
 		}
+	}
+}
+
+// TestNewerErrno checks that NewerErrno answers exactly the numbers above the highest
+// one any rule names, counting rules whose action is the default's and rules that can
+// never match, and leaves holes below it to the default.
+func TestNewerErrno(t *testing.T) {
+	x := uint32(unix.AUDIT_ARCH_X86_64)
+	p := Profile{DefaultAction: ActErrno, NewerErrno: 38, Syscalls: []Rule{
+		{Names: []string{"read", "write"}, Action: ActAllow},
+		{Names: []string{"socket"}, Action: ActAllow, Args: []Arg{{Index: 0, Op: OpEqualTo, Value: 2}}},
+		// Never matches, still counts: runc's stub looks at names only.
+		{Names: []string{"pidfd_open"}, Action: ActAllow, Args: []Arg{{Index: 0, Op: OpMaskedEqual, Value: 1, ValueTwo: 2}}},
+		{Names: []string{"kcmp"}, Action: ActErrno},
+		{Names: []string{"_llseek"}, Action: ActAllow}, // not native: does not count
+	}}
+	f, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := nr(t, "pidfd_open")
+	for _, c := range []struct {
+		nr    int32
+		a     Action
+		errno uint16
+	}{
+		{nr(t, "read"), ActAllow, 0},
+		{nr(t, "getpid"), ActErrno, 1},
+		{nr(t, "kcmp"), ActErrno, 1},
+		{nr(t, "socket"), ActErrno, 1},
+		{top, ActErrno, 1},
+		{top + 1, ActErrno, 38},
+		{top + 100, ActErrno, 38},
+		{0x3fffffff, ActErrno, 38},
+	} {
+		a, e := f.Evaluate(Data{Nr: c.nr, Arch: x})
+		if a != c.a || e != c.errno {
+			t.Errorf("nr %d: %s/%d, want %s/%d", c.nr, a, e, c.a, c.errno)
+		}
+		if ra, re := referenceEval(p, Data{Nr: c.nr, Arch: x}); ra != a || re != e {
+			t.Errorf("nr %d: reference %s/%d, compiled %s/%d", c.nr, ra, re, a, e)
+		}
+	}
+	// The highest rule's own verdict reaches to the end when it equals NewerErrno's.
+	q := Profile{DefaultAction: ActErrno, NewerErrno: 38, Syscalls: []Rule{{Names: []string{"pidfd_open"}, Action: ActErrno, Errno: 38}}}
+	if g, err := Compile(q); err != nil {
+		t.Fatal(err)
+	} else if a, e := g.Evaluate(Data{Nr: top + 5, Arch: x}); a != ActErrno || e != 38 {
+		t.Errorf("after an ENOSYS rule: %s/%d", a, e)
+	}
+	// Without rules NewerErrno does nothing.
+	if g, err := Compile(Profile{DefaultAction: ActErrno, NewerErrno: 38}); err != nil {
+		t.Fatal(err)
+	} else if a, e := g.Evaluate(Data{Nr: 1000, Arch: x}); a != ActErrno || e != 1 {
+		t.Errorf("no rules: %s/%d, want errno/1", a, e)
 	}
 }
