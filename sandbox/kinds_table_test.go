@@ -1,10 +1,8 @@
 package sandbox_test
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -211,42 +209,9 @@ func docKindsTable() string {
 	return b.String()
 }
 
-// kindsTableFiles are the files that hold the table, with its markers and renderer.
-var kindsTableFiles = []struct {
-	path, begin, end string
-	render           func() string
-}{
-	{"../README.md", "<!-- kinds-table -->\n", "<!-- /kinds-table -->\n", markdownKindsTable},
-	{"doc.go", "// kinds-table\n", "// /kinds-table\n", func() string { return "//\n" + docKindsTable() + "//\n" }},
-}
-
 // TestKindsTable fails if README.md or doc.go do not hold the table of the four kinds
 // as the presets generate it; go test -run TestKindsTable -update rewrites them.
 func TestKindsTable(t *testing.T) {
-	for _, f := range kindsTableFiles {
-		data, err := os.ReadFile(f.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := bytes.Index(data, []byte(f.begin))
-		j := bytes.Index(data, []byte(f.end))
-		if i < 0 || j < i {
-			t.Errorf("%s: no %q ... %q markers", f.path, strings.TrimSpace(f.begin), strings.TrimSpace(f.end))
-			continue
-		}
-		want := f.render()
-		got := string(data[i+len(f.begin) : j])
-		if got == want {
-			continue
-		}
-		if !*update {
-			t.Errorf("%s: the kinds table differs from the presets; run go test -run TestKindsTable -update\nwant:\n%s\ngot:\n%s", f.path, want, got)
-			continue
-		}
-		out := append(append(append([]byte{}, data[:i+len(f.begin)]...), want...), data[j:]...)
-		if err := os.WriteFile(f.path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: kinds table rewritten", f.path)
-	}
+	checkGenerated(t, "../README.md", "<!-- kinds-table -->\n", "<!-- /kinds-table -->\n", markdownKindsTable())
+	checkGenerated(t, "doc.go", "// kinds-table\n", "// /kinds-table\n", "//\n"+docKindsTable()+"//\n")
 }
