@@ -25,8 +25,10 @@ func init() {
 	if os.Getenv(envParentDeath) != "1" {
 		return
 	}
-	// Runs before any test, in the re-executed binary only; it never returns.
-	tpl, err := sandbox.NewBuilder().Build()
+	// Runs before any test, in the re-executed binary only; it never returns. No
+	// root filesystem: the process is killed, so its Template never removes the
+	// staging directory an overlay root needs.
+	tpl, err := sandbox.NewBuilder(sandbox.WithoutRootfs()).Build()
 	if err != nil {
 		os.Stdout.WriteString("error " + err.Error() + "\n")
 		os.Exit(1)
