@@ -23,7 +23,7 @@ import (
 // Get one from Spec.FuseCommand.
 type FuseCommand struct {
 	// Options is fuse-overlayfs's -o argument:
-	// lowerdir=L1:L2,upperdir=U,workdir=W.
+	// lowerdir=L1:L2,upperdir=U,workdir=W[,squash_to_root].
 	Options string
 	// Mountpoint is where the child expects the root: NewRoot(Staging), as a path
 	// in its own mount namespace.
@@ -42,6 +42,13 @@ func (c *FuseCommand) Args() []string {
 // host's "/" is a lower layer as it is: fuse-overlayfs reads it through the mount
 // namespace of the sandbox, so no per-directory split is needed. Paths with ",",
 // ":" or "\" are refused: fuse-overlayfs does not unescape them.
+//
+// Inside a user namespace (env.InUserNS) the options add squash_to_root: every
+// file appears owned by the namespace's root. The owners of the host's files are
+// mostly not mapped there, and fuse-overlayfs could not copy up a directory it
+// cannot give its owner back. The daemon still reads and writes the layers with
+// the host credentials of the caller (rootless) or of the namespace's root, so
+// the squash grants nothing that those credentials lack.
 func (s Spec) FuseCommand(env Env) (*FuseCommand, error) {
 	if !filepath.IsAbs(env.Staging) {
 		return nil, &LayerError{Role: "staging", Path: env.Staging, Err: errors.New("not an absolute path")}
@@ -68,6 +75,9 @@ func (s Spec) FuseCommand(env Env) (*FuseCommand, error) {
 		}
 	}
 	b.WriteString(",upperdir=" + upper + ",workdir=" + work)
+	if env.InUserNS {
+		b.WriteString(",squash_to_root")
+	}
 	return &FuseCommand{Options: b.String(), Mountpoint: NewRoot(st)}, nil
 }
 
@@ -78,18 +88,22 @@ func fuseSafe(role, p string) error {
 	return nil
 }
 
-// compileFuse appends the child's half of the fuse driver: the staging tmpfs, the
-// mount point and the ephemeral upper and work directories, then a checkpoint at
-// which the parent runs the FuseCommand (see FuseDaemon) and releases the child.
+// compileFuse appends the child's half of the fuse driver: the staging tmpfs, made
+// shared, the mount point and the ephemeral upper and work directories, then a
+// checkpoint at which the parent runs the FuseCommand (see StartFuse) and releases
+// the child, which then makes the staging tmpfs and the fuse mount private again
+// (pivot_root refuses shared mounts).
 func (s Spec) compileFuse(p *child.Program, st, tmpData string) {
 	root := NewRoot(st)
 	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
+	mount(p, "none", st, "", unix.MS_SHARED, "")
 	mkdir(p, root, 0o755)
 	if s.Ephemeral() {
 		mkdir(p, filepath.Join(st, "upper"), 0o755)
 		mkdir(p, filepath.Join(st, "work"), 0o700)
 	}
 	p.Append(child.Op{Kind: child.KindCheckpoint}, stage, "wait for fuse-overlayfs to mount "+root)
+	mount(p, "none", st, "", unix.MS_REC|unix.MS_PRIVATE, "")
 }
 
 // A FuseError reports a fuse-overlayfs that failed to mount a sandbox's root, with
@@ -133,12 +147,16 @@ type FuseDaemon struct {
 // fuseTimeout bounds the wait for fuse-overlayfs to mount.
 const fuseTimeout = 30 * time.Second
 
-// StartFuse runs c with nsenter(1) (util-linux) in the mount namespace, and per ns
-// the user namespace, of the process pid, which must wait (at its checkpoint) until
-// the mount is up. StartFuse returns once the fuse filesystem is mounted at
-// c.Mountpoint in that namespace, or with a *FuseError, in which case no daemon is
-// left running. The daemon lives until Stop: it is a member of the sandbox's mount
-// namespace and keeps it alive.
+// StartFuse runs c for the process pid, which must wait (at its checkpoint) until
+// the mount is up: nsenter(1) joins pid's user namespace (per ns) and mount
+// namespace, and unshare(1) gives the daemon a mount namespace of its own, a copy
+// of pid's, in which it mounts. The staging tmpfs is shared, so the mount
+// propagates into pid's namespace; the daemon's own namespace is never pivoted,
+// so its view of the lower layers and of /proc (which fuse-overlayfs uses for
+// /proc/self/fd) stays the host's when the sandbox pivots into its root and
+// mounts a /proc of another pid namespace. StartFuse returns once the fuse
+// filesystem is mounted at c.Mountpoint in pid's namespace, or with a *FuseError,
+// in which case no daemon is left running. The daemon lives until Stop.
 func (c *FuseCommand) StartFuse(pid int, ns FuseNamespaces) (*FuseDaemon, error) {
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
@@ -151,6 +169,7 @@ func (c *FuseCommand) StartFuse(pid int, ns FuseNamespaces) (*FuseDaemon, error)
 			args = append(args, "--preserve-credentials")
 		}
 	}
+	args = append(args, "unshare", "--mount", "--propagation", "unchanged")
 	args = append(args, c.Args()...)
 	// Mount events of the child's namespace wake the wait below; open the table
 	// before the daemon starts so that no event is missed.
@@ -184,6 +203,7 @@ func (c *FuseCommand) StartFuse(pid int, ns FuseNamespaces) (*FuseDaemon, error)
 func (d *FuseDaemon) waitMounted(mi *os.File, mp string) error {
 	deadline := time.Now().Add(fuseTimeout)
 	fds := []unix.PollFd{{Fd: int32(mi.Fd()), Events: unix.POLLPRI}, {Fd: int32(d.pidfd), Events: unix.POLLIN}}
+	nap := time.Millisecond
 	for {
 		if _, err := mi.Seek(0, 0); err != nil {
 			return err
@@ -200,6 +220,15 @@ func (d *FuseDaemon) waitMounted(mi *os.File, mp string) error {
 		left := time.Until(deadline)
 		if left <= 0 {
 			return fmt.Errorf("not mounted after %v", fuseTimeout)
+		}
+		// A mount that propagates in from the daemon's namespace does not always wake
+		// a poll of the sandbox's mount table: poll it, but look again at least
+		// every few milliseconds.
+		if left > nap {
+			left = nap
+		}
+		if nap < 16*time.Millisecond {
+			nap *= 2
 		}
 		fds[0].Revents, fds[1].Revents = 0, 0
 		if _, err := unix.Poll(fds, int(left/time.Millisecond)+1); err != nil && err != unix.EINTR {

@@ -167,8 +167,8 @@ func TestCompile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fuse driver: %v", err)
 	}
-	// tmpfs, mkdir root, upper, work, then the checkpoint for the parent.
-	if len(p.Ops) != 5 || p.Ops[4].Kind != child.KindCheckpoint || cstr(p.Ops[0].Args[2]) != "tmpfs" {
+	// tmpfs, shared, mkdir root, upper, work, the checkpoint for the parent, private.
+	if len(p.Ops) != 7 || p.Ops[5].Kind != child.KindCheckpoint || cstr(p.Ops[0].Args[2]) != "tmpfs" || p.Ops[1].Args[3] != unix.MS_SHARED {
 		t.Errorf("fuse driver ops: %v", p.Steps)
 	}
 }
@@ -200,7 +200,7 @@ func TestFuseCommand(t *testing.T) {
 // does before its checkpoint, and waits on its stdin. It returns the shell's pid.
 func waitingNS(t *testing.T, staging string) int {
 	t.Helper()
-	script := fmt.Sprintf("mount -t tmpfs paddock %[1]s && mkdir %[1]s/root %[1]s/upper %[1]s/work && echo ready && read x", staging)
+	script := fmt.Sprintf("mount -t tmpfs paddock %[1]s && mount --make-shared %[1]s && mkdir %[1]s/root %[1]s/upper %[1]s/work && echo ready && read x", staging)
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
 	in, err := cmd.StdinPipe()
 	if err != nil {

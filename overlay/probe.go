@@ -74,7 +74,7 @@ var fuseProbe struct {
 }
 
 // FuseAvailable reports whether the fuse-overlayfs driver could run: the
-// fuse-overlayfs and nsenter binaries are on PATH and /dev/fuse is a character
+// fuse-overlayfs, nsenter and unshare binaries are on PATH and /dev/fuse is a character
 // device that the caller can open for reading and writing. The result
 // is cached; a negative one matches ErrNotSupported.
 func FuseAvailable() error {
@@ -83,9 +83,11 @@ func FuseAvailable() error {
 			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "fuse-overlayfs not found", Err: err}
 			return
 		}
-		if _, err := exec.LookPath("nsenter"); err != nil {
-			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "nsenter (util-linux) not found", Err: err}
-			return
+		for _, tool := range []string{"nsenter", "unshare"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: tool + " (util-linux) not found", Err: err}
+				return
+			}
 		}
 		st, err := os.Stat("/dev/fuse")
 		if err != nil {
