@@ -66,12 +66,16 @@ func (t *Template) compile(c ids) error {
 	ns := &s.Namespaces
 	userNS := ns.Mode(namespace.User) == namespace.New
 	t.userNS = userNS
+	fuse := t.fuseRoot(userNS)
 	switch s.Spawn {
 	case SpawnVfork:
+		if fuse {
+			return &SpecError{Field: "spawn", Err: errFuseVfork}
+		}
 		t.vfork = true
 	case SpawnFork:
 	default:
-		t.vfork = vforkSupported && !s.Init && (!userNS || s.singleOwnMap(c))
+		t.vfork = vforkSupported && !s.Init && !fuse && (!userNS || s.singleOwnMap(c))
 	}
 
 	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {
@@ -211,6 +215,9 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 				return &UnsupportedError{Field: "rootfs", Err: err}
 			}
 			return &SpecError{Field: "rootfs", Err: err}
+		}
+		if err := t.compileFuse(r, oenv); err != nil {
+			return err
 		}
 		env.NewRoot = overlay.NewRoot(staging)
 		if s.Mounts.ReadonlyRoot {

@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -448,21 +449,49 @@ func TestFilesystemFailures(t *testing.T) {
 			})
 		})
 		t.Run("fuse driver", func(t *testing.T) {
-			if _, err := exec.LookPath("fuse-overlayfs"); err != nil {
-				t.Logf("fuse-overlayfs is not installed: the forced driver must fail all the same")
+			if ferr := overlay.FuseAvailable(); ferr != nil {
+				// Without fuse-overlayfs (or access to /dev/fuse) the forced driver fails in Build.
+				leavesNothing(t, func(t *testing.T) {
+					_, err := sandbox.NewBuilder(sandbox.WithOverlayDriver(overlay.Fuse)).Build()
+					var ue *overlay.UnsupportedError
+					if !errors.As(err, &ue) || !errors.Is(err, overlay.ErrNotSupported) || !errors.Is(err, sandbox.ErrNotSupported) {
+						t.Fatalf("want an *overlay.UnsupportedError matching overlay.ErrNotSupported and sandbox.ErrNotSupported, got %T: %v", err, err)
+					}
+					if ue.Driver != overlay.Fuse {
+						t.Errorf("UnsupportedError names driver %q", ue.Driver)
+					}
+				})
+				return
+			}
+			// fuse-overlayfs failing at start (its work directory gone since Build) is
+			// a ChildError of the root filesystem stage with its message, and leaves
+			// no mount, descriptor, child or daemon behind.
+			base := t.TempDir()
+			upper, work := filepath.Join(base, "upper"), filepath.Join(base, "work")
+			for _, d := range []string{upper, work} {
+				if err := os.Mkdir(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tpl, err := sandbox.NewBuilder(sandbox.WithOverlayDriver(overlay.Fuse), sandbox.WithOverlayUpper(upper, work)).Build()
+			if err != nil {
+				t.Fatalf("Build with the fuse driver: %v", err)
+			}
+			defer tpl.Close()
+			if err := os.Remove(work); err != nil {
+				t.Fatal(err)
 			}
 			leavesNothing(t, func(t *testing.T) {
-				_, err := sandbox.NewBuilder(sandbox.WithOverlayDriver(overlay.Fuse)).Build()
-				if err == nil {
-					t.Fatal("Build with the fuse driver succeeded, but fuse-overlayfs is not implemented")
+				_, err := tpl.Run(context.Background(), sandbox.Command{Args: []string{"/bin/true"}})
+				var ce *sandbox.ChildError
+				var fe *overlay.FuseError
+				if !errors.As(err, &ce) || ce.Stage != "root filesystem" || !errors.As(err, &fe) {
+					t.Fatalf("want a *ChildError of the root filesystem with an *overlay.FuseError, got %T: %v", err, err)
 				}
-				var ue *overlay.UnsupportedError
-				if !errors.As(err, &ue) || !errors.Is(err, overlay.ErrNotSupported) || !errors.Is(err, sandbox.ErrNotSupported) {
-					t.Fatalf("want an *overlay.UnsupportedError matching overlay.ErrNotSupported and sandbox.ErrNotSupported, got %T: %v", err, err)
+				if !errors.Is(err, sandbox.ErrSetup) || !strings.Contains(ce.Step, "fuse-overlayfs") {
+					t.Errorf("%v: should match ErrSetup and name fuse-overlayfs", err)
 				}
-				if ue.Driver != overlay.Fuse {
-					t.Errorf("UnsupportedError names driver %q", ue.Driver)
-				}
+				t.Logf("expected failure: %v", err)
 			})
 		})
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/overlay"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,6 +34,7 @@ type Process struct {
 	stopCtx  func() bool
 	cgroup   *cgroup.Cgroup
 	listener *os.File
+	fuse     *overlay.FuseDaemon // serves the root with the fuse driver; stopped by Wait
 
 	mu     sync.Mutex
 	done   bool
@@ -139,6 +141,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 			break
 		}
 	}
+	p.stopFuse()
 	if p.stopCtx != nil {
 		p.stopCtx()
 	}
@@ -240,6 +243,7 @@ func (p *Process) abort() {
 			break
 		}
 	}
+	p.stopFuse()
 	unix.Close(p.pidfd)
 	p.closeParentEnds()
 	p.copiers = nil

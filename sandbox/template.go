@@ -17,6 +17,7 @@ import (
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/seccomp"
 	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
@@ -46,7 +47,8 @@ type Template struct {
 	files    []*os.File
 	staging  string
 	filter   *seccomp.Filter
-	cgroup   *cgroup.Planner // creates each start's cgroup, or nil
+	cgroup   *cgroup.Planner      // creates each start's cgroup, or nil
+	fuse     *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
 
 	labels       selinux.Labels
 	releaseLabel func()
@@ -196,21 +198,26 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	}
 	p.pid, p.pidfd = pid, int(p.pidfd32)
 
-	// The parent half of the handshake: ID maps, then release.
+	// The parent half of the handshake: ID maps, then release; the sync pipe stays
+	// open for the checkpoints that readReports serves (the fuse root).
 	var setupErr error
+	syncFD := -1
 	if !t.vfork {
+		syncFD = syncPipe[1]
 		if t.userNS {
 			setupErr = t.writeIDMaps(pid)
 		}
 		if setupErr == nil {
-			if _, err := unix.Write(syncPipe[1], []byte{0}); err != nil {
+			if _, err := unix.Write(syncFD, []byte{0}); err != nil {
 				setupErr = fmt.Errorf("sandbox: release the child: %w", err)
 			}
 		}
-		unix.Close(syncPipe[1])
 	}
 	if setupErr == nil {
-		setupErr = t.readReport(errPipe[0], cmd.Args[0])
+		setupErr = p.readReports(errPipe[0], syncFD, cmd.Args[0])
+	}
+	if syncFD >= 0 {
+		unix.Close(syncFD)
 	}
 	unix.Close(errPipe[0])
 	if setupErr == nil && notify[0] >= 0 {
@@ -260,6 +267,11 @@ func (t *Template) readReport(fd int, program string) error {
 		e.Stage, e.Step = "exec", "execute "+program
 	case child.InitOp:
 		e.Stage, e.Step = "init", "fork the target from the init"
+	case child.CheckpointOp:
+		if r.Errno == 0 {
+			return errCheckpoint
+		}
+		e.Stage, e.Step = "root filesystem", "checkpoint"
 	default:
 		st := t.prog.Describe(int(r.Op))
 		e.Stage, e.Step = st.Stage, st.What

@@ -1,0 +1,89 @@
+package sandbox
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/overlay"
+	"golang.org/x/sys/unix"
+)
+
+// The fuse overlay driver. The child cannot run fuse-overlayfs itself (it has one
+// execve, for the target), so it stops at a checkpoint once its staging tmpfs is
+// mounted (overlay.Spec.Compile), and the parent runs fuse-overlayfs in the
+// child's user and mount namespaces with nsenter(1) from util-linux, waits until
+// the mount is up, and releases the child. The daemon belongs to the Process: it
+// keeps the sandbox's mount namespace alive, so Wait (or a failed Start) stops it.
+
+var errFuseVfork = errors.New("the fuse overlay driver needs fork mode: the parent runs fuse-overlayfs while the child waits, which a vfork child cannot")
+
+// errCheckpoint is what readReport returns for the child's checkpoint marker.
+var errCheckpoint = errors.New("sandbox: the child waits at its checkpoint")
+
+// fuseRoot reports whether the Spec's root filesystem resolves to the fuse driver.
+func (t *Template) fuseRoot(userNS bool) bool {
+	s := t.spec
+	if s.NoRootfs || s.Namespaces.Mode(namespace.Mount) != namespace.New {
+		return false
+	}
+	r := s.rootfs()
+	d, err := r.Resolve(overlay.Env{InUserNS: userNS})
+	return err == nil && d == overlay.Fuse
+}
+
+// compileFuse keeps the fuse-overlayfs command that Start runs at the child's
+// checkpoint, when the root filesystem r resolves to the fuse driver.
+func (t *Template) compileFuse(r overlay.Spec, env overlay.Env) error {
+	if d, err := r.Resolve(env); err != nil || d != overlay.Fuse {
+		return nil
+	}
+	cmd, err := r.FuseCommand(env)
+	if err != nil {
+		return &SpecError{Field: "rootfs", Err: err}
+	}
+	t.fuse = cmd
+	return nil
+}
+
+// readReports reads the error pipe until exec (EOF) or a failure, doing the
+// parent's work each time the child reports its checkpoint. syncFD is the write
+// end of the sync pipe, or -1 in vfork mode.
+func (p *Process) readReports(errFD, syncFD int, program string) error {
+	for {
+		err := p.tmpl.readReport(errFD, program)
+		if err != errCheckpoint {
+			return err
+		}
+		if err := p.checkpoint(syncFD); err != nil {
+			return err
+		}
+	}
+}
+
+// checkpoint mounts the root with fuse-overlayfs in the waiting child's
+// namespaces and releases the child.
+func (p *Process) checkpoint(syncFD int) error {
+	t := p.tmpl
+	if t.fuse == nil || syncFD < 0 || p.fuse != nil {
+		return &ChildError{Stage: "root filesystem", Step: "unexpected checkpoint", Op: child.CheckpointOp, Errno: unix.EPROTO}
+	}
+	ns := overlay.FuseNamespaces{User: t.userNS, PreserveCredentials: t.setgroups == "deny"}
+	d, err := t.fuse.StartFuse(p.pid, ns)
+	if err != nil {
+		return &ChildError{Stage: "root filesystem", Step: "run " + strings.Join(t.fuse.Args(), " "), Op: child.CheckpointOp, Errno: errnoOf(err), cause: err}
+	}
+	p.fuse = d
+	if _, err := unix.Write(syncFD, []byte{0}); err != nil {
+		return &ChildError{Stage: "root filesystem", Step: "release the child after mounting the root", Op: child.CheckpointOp, Errno: errnoOf(err), cause: err}
+	}
+	return nil
+}
+
+// stopFuse stops the fuse-overlayfs daemon of this sandbox, if it has one.
+func (p *Process) stopFuse() {
+	if p.fuse != nil {
+		p.fuse.Stop()
+	}
+}
