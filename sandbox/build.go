@@ -243,27 +243,13 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 // remaining setup calls must pass the filter).
 func (t *Template) compilePrivileges(p *child.Program) error {
 	s := t.spec
-	sets, err := s.Caps.Sets()
+	sets, err := s.CapabilitySets()
 	if err != nil {
 		return &SpecError{Field: "capabilities", Err: err}
 	}
-	if s.Privileged {
-		// "All capabilities" means all that the caller can pass on: its bounding set
-		// (a container host may already lack some, such as CAP_SYS_MODULE).
-		own, err := caps.Inspect(0)
-		if err != nil {
-			return err
-		}
-		b := own.Bounding
-		sets.Bounding &= b
-		sets.Effective &= b
-		sets.Permitted &= b
-		sets.Inheritable &= b
-		sets.Ambient &= b
-	}
 	labels := t.labels
 	var filter *seccomp.Filter
-	if prof, ok, err := s.seccompProfile(sets.Bounding); err != nil {
+	if prof, ok, err := s.seccompProfileFor(sets.Bounding); err != nil {
 		return &SpecError{Field: "seccomp", Err: err}
 	} else if ok {
 		if filter, err = seccomp.Compile(prof); err != nil {
@@ -298,9 +284,40 @@ func (t *Template) compilePrivileges(p *child.Program) error {
 	return nil
 }
 
-// seccompProfile resolves the Spec's filter against the bounding set; ok is false
-// for an unconfined sandbox.
-func (s *Spec) seccompProfile(bounding caps.Set) (prof seccomp.Profile, ok bool, err error) {
+// CapabilitySets returns the capability sets the Spec gives its target, as Build
+// resolves them. "All capabilities" means all that the caller can pass on: for a
+// privileged Spec every set is cut down to the caller's bounding set (a container
+// host may already lack some, such as CAP_SYS_MODULE).
+func (s *Spec) CapabilitySets() (caps.Sets, error) {
+	sets, err := s.Caps.Sets()
+	if err != nil || !s.Privileged {
+		return sets, err
+	}
+	own, err := caps.Inspect(0)
+	if err != nil {
+		return sets, err
+	}
+	b := own.Bounding
+	sets.Bounding &= b
+	sets.Effective &= b
+	sets.Permitted &= b
+	sets.Inheritable &= b
+	sets.Ambient &= b
+	return sets, nil
+}
+
+// SeccompProfile returns the system call filter the Spec loads, resolved as Build
+// resolves it (Docker's and Podman's defaults against the Spec's bounding set); ok
+// is false for a sandbox without a filter.
+func (s *Spec) SeccompProfile() (prof seccomp.Profile, ok bool, err error) {
+	sets, err := s.CapabilitySets()
+	if err != nil {
+		return prof, false, err
+	}
+	return s.seccompProfileFor(sets.Bounding)
+}
+
+func (s *Spec) seccompProfileFor(bounding caps.Set) (prof seccomp.Profile, ok bool, err error) {
 	names := bounding.Names()
 	switch s.Seccomp.Mode {
 	case SeccompUnconfined:
@@ -308,7 +325,13 @@ func (s *Spec) seccompProfile(bounding caps.Set) (prof seccomp.Profile, ok bool,
 	case SeccompPodman:
 		return seccomp.PodmanDefault(names), true, nil
 	case SeccompCustom:
+		if s.Seccomp.Profile == nil {
+			return prof, false, errors.New("mode custom needs a profile")
+		}
 		return *s.Seccomp.Profile, true, nil
+	case "", SeccompDefault:
+	default:
+		return prof, false, fmt.Errorf("unknown seccomp mode %q", s.Seccomp.Mode)
 	}
 	if s.Privileged && s.Seccomp.Mode == "" {
 		return prof, false, nil

@@ -188,21 +188,13 @@ func outsideID(m []namespace.IDMap, id uint32) int {
 // describeCaps resolves the capability sets as Build does and applies execve's rules
 // (capabilities(7)) for a target without file capabilities.
 func (s *Spec) describeCaps(r *Report, self int) error {
-	sets, err := s.Caps.Sets()
+	sets, err := s.CapabilitySets()
 	if err != nil {
 		return &SpecError{Field: "capabilities", Err: err}
 	}
 	own, err := caps.Inspect(0)
 	if err != nil {
 		return fmt.Errorf("sandbox: describe: %w", err)
-	}
-	if s.Privileged {
-		b := own.Bounding
-		sets.Bounding &= b
-		sets.Effective &= b
-		sets.Permitted &= b
-		sets.Inheritable &= b
-		sets.Ambient &= b
 	}
 	root := s.User == nil || s.User.UID == 0
 	var p caps.Set
@@ -230,12 +222,8 @@ func (s *Spec) describeCaps(r *Report, self int) error {
 // describeSeccomp counts the Spec's filter and the ones the caller already has,
 // which the sandbox inherits; no_new_privs is inherited too.
 func (s *Spec) describeSeccomp(r *Report, self int) error {
-	sets, err := s.Caps.Sets()
-	if err != nil {
-		return &SpecError{Field: "capabilities", Err: err}
-	}
 	n := 0
-	if _, ok, err := s.seccompProfile(sets.Bounding); err != nil {
+	if _, ok, err := s.SeccompProfile(); err != nil {
 		return &SpecError{Field: "seccomp", Err: err}
 	} else if ok {
 		n = 1

@@ -127,21 +127,9 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 	}
 
 	// Capabilities, as compilePrivileges resolves them, then through execve.
-	sets, err := s.Caps.Sets()
+	sets, err := s.CapabilitySets()
 	if err != nil {
 		return Mechanisms{}, deriveErr("capabilities", err)
-	}
-	if s.Privileged {
-		own, err := caps.Inspect(0)
-		if err != nil {
-			return Mechanisms{}, deriveErr("capabilities", err)
-		}
-		b := own.Bounding
-		sets.Bounding &= b
-		sets.Effective &= b
-		sets.Permitted &= b
-		sets.Inheritable &= b
-		sets.Ambient &= b
 	}
 	m.Bounding = sets.Bounding
 	if s.User == nil || s.User.UID == 0 {
@@ -155,7 +143,7 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 	}
 
 	// Seccomp.
-	if prof, ok, err := seccompProfile(s, sets.Bounding); err != nil {
+	if prof, ok, err := s.SeccompProfile(); err != nil {
 		return Mechanisms{}, deriveErr("seccomp", err)
 	} else if ok {
 		f, err := seccomp.Compile(prof)
@@ -233,30 +221,6 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 		}
 	}
 	return m, nil
-}
-
-// seccompProfile mirrors the sandbox's own resolution of its filter (Build's
-// seccompProfile): ok is false for an unconfined sandbox.
-func seccompProfile(s *sandbox.Spec, bounding caps.Set) (seccomp.Profile, bool, error) {
-	names := bounding.Names()
-	switch s.Seccomp.Mode {
-	case sandbox.SeccompUnconfined:
-		return seccomp.Profile{}, false, nil
-	case sandbox.SeccompPodman:
-		return seccomp.PodmanDefault(names), true, nil
-	case sandbox.SeccompCustom:
-		if s.Seccomp.Profile == nil {
-			return seccomp.Profile{}, false, errors.New("mode custom needs a profile")
-		}
-		return *s.Seccomp.Profile, true, nil
-	case "", sandbox.SeccompDefault:
-	default:
-		return seccomp.Profile{}, false, fmt.Errorf("unknown mode %q", s.Seccomp.Mode)
-	}
-	if s.Privileged && s.Seccomp.Mode == "" {
-		return seccomp.Profile{}, false, nil
-	}
-	return seccomp.Default(names), true, nil
 }
 
 // deviceNodes lists the nodes of the sandbox's /dev.
