@@ -66,17 +66,11 @@ func (t *Template) compile(c ids) error {
 	ns := &s.Namespaces
 	userNS := ns.Mode(namespace.User) == namespace.New
 	t.userNS = userNS
-	fuse := t.fuseRoot(userNS)
-	switch s.Spawn {
-	case SpawnVfork:
-		if fuse {
-			return &SpecError{Field: "spawn", Err: errFuseVfork}
-		}
-		t.vfork = true
-	case SpawnFork:
-	default:
-		t.vfork = vforkSupported && !s.Init && !fuse && (!userNS || s.singleOwnMap(c))
+	vfork, err := s.spawnMode(c)
+	if err != nil {
+		return err
 	}
+	t.vfork = vfork
 
 	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {
 		if ns.Mode(k) == namespace.New {
@@ -180,6 +174,24 @@ func (t *Template) compile(c ids) error {
 	}
 	t.devNull = null
 	return nil
+}
+
+// spawnMode reports whether Build chooses vfork mode for caller c: where forced, or
+// where nothing needs the parent between clone and exec (no ID map for the parent
+// to write, no init, no fuse-overlayfs daemon to start).
+func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
+	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
+	fuse := s.fuseRoot(userNS)
+	switch s.Spawn {
+	case SpawnVfork:
+		if fuse {
+			return false, &SpecError{Field: "spawn", Err: errFuseVfork}
+		}
+		return true, nil
+	case SpawnFork:
+		return false, nil
+	}
+	return vforkSupported && !s.Init && !fuse && (!userNS || s.singleOwnMap(c)), nil
 }
 
 // compileFilesystem cuts the sandbox's mount namespace off from the host, assembles

@@ -149,14 +149,8 @@ func (s *Spec) describeIdentity(r *Report, c ids) {
 
 // vfork reports whether Build would choose vfork mode for c.
 func (s *Spec) vfork(c ids) bool {
-	switch s.Spawn {
-	case SpawnVfork:
-		return true
-	case SpawnFork:
-		return false
-	}
-	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
-	return vforkSupported && !s.Init && (!userNS || s.singleOwnMap(c))
+	v, _ := s.spawnMode(c)
+	return v
 }
 
 // readMaps reads the ID maps and setgroups of the process directory dir.

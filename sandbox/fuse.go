@@ -23,8 +23,7 @@ var errFuseVfork = errors.New("the fuse overlay driver needs fork mode: the pare
 var errCheckpoint = errors.New("sandbox: the child waits at its checkpoint")
 
 // fuseRoot reports whether the Spec's root filesystem resolves to the fuse driver.
-func (t *Template) fuseRoot(userNS bool) bool {
-	s := t.spec
+func (s *Spec) fuseRoot(userNS bool) bool {
 	if s.NoRootfs || s.Namespaces.Mode(namespace.Mount) != namespace.New {
 		return false
 	}
