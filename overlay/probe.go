@@ -1,15 +1,17 @@
 package overlay
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
 )
 
 var kernelProbe struct {
@@ -18,27 +20,23 @@ var kernelProbe struct {
 }
 
 // KernelInUserNS reports whether kernel overlayfs can be mounted inside a new user
-// namespace on this host (with userxattr). It tests once, in a subprocess: the
-// mount(8) binary started with os/exec in new user and mount namespaces that map the
-// caller's IDs to root mounts an overlay of temporary directories; the namespaces
-// vanish with it. The result is cached. A refusal matches ErrNotSupported; an error
-// that does not (mount(8) missing, no temporary directory) means the probe could
-// not run.
+// namespace on this host (with userxattr). It tests once, with a raw clone like the
+// sandboxes' own (package internal/child, vfork mode): the child enters new user and
+// mount namespaces, maps the caller's IDs to root and mounts an overlay of temporary
+// directories; the namespaces vanish with it. The result is cached. A refusal matches
+// ErrNotSupported; an error that does not (no temporary directory) means the probe
+// could not run.
 func KernelInUserNS() error {
 	kernelProbe.once.Do(func() { kernelProbe.err = probeKernelInUserNS() })
 	return kernelProbe.err
 }
 
 func probeKernelInUserNS() error {
-	mountBin, err := exec.LookPath("mount")
-	if err != nil {
-		return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: %w", err)
-	}
 	dir, err := os.MkdirTemp("", "paddock-overlay-probe-")
 	if err != nil {
 		return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	defer RemoveAll(dir)
 	var paths []string
 	for _, n := range []string{"lower", "upper", "work", "merged"} {
 		p := filepath.Join(dir, n)
@@ -48,24 +46,50 @@ func probeKernelInUserNS() error {
 		paths = append(paths, escape(p))
 	}
 	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", paths[0], paths[1], paths[2])
-	cmd := exec.Command(mountBin, "-n", "-t", "overlay", "-o", data, "overlay", filepath.Join(dir, "merged"))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
+
+	p := &child.Program{}
+	write := func(path, text string) {
+		ptr, n := p.Bytes([]byte(text))
+		p.Append(child.Op{Kind: child.KindWriteFile, Args: [6]uintptr{p.CString(path), ptr, n}}, stage, "write "+path)
 	}
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			// The clone itself failed: no user namespaces for this caller.
-			return &UnsupportedError{Driver: Kernel, Reason: "cannot create a user namespace", Err: err}
+	write("/proc/self/setgroups", "deny")
+	write("/proc/self/gid_map", fmt.Sprintf("0 %d 1", os.Getegid()))
+	write("/proc/self/uid_map", fmt.Sprintf("0 %d 1", os.Geteuid()))
+	mountOp := len(p.Ops)
+	mount(p, "overlay", filepath.Join(dir, "merged"), "overlay", 0, data)
+
+	var pipe [2]int
+	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+		return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: %w", err)
+	}
+	defer unix.Close(pipe[0])
+	s := &child.Start{SyncFD: -1, ErrFD: int32(pipe[1]), NotifyFD: -1, Ctty: -1}
+	s.Clone.Flags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS
+	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
+	// No executable: after the last op the child reports that exec found nothing
+	// (ENOENT), which here means every op succeeded.
+	pid, errno := child.SpawnVfork(p, s)
+	unix.Close(pipe[1])
+	if errno != 0 {
+		return &UnsupportedError{Driver: Kernel, Reason: "cannot create a user namespace", Err: errno}
+	}
+	var r child.Report
+	n, _ := unix.Read(pipe[0], (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:])
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+			break
 		}
-		return &UnsupportedError{Driver: Kernel, Reason: "mount refused in a user namespace: " + strings.TrimSpace(out.String()), Err: err}
 	}
-	return nil
+	switch {
+	case n == int(unsafe.Sizeof(r)) && r.Op == child.ExecOp:
+		return nil
+	case n == int(unsafe.Sizeof(r)) && int(r.Op) == mountOp:
+		return &UnsupportedError{Driver: Kernel, Reason: "mount refused in a user namespace", Err: syscall.Errno(r.Errno)}
+	case n == int(unsafe.Sizeof(r)):
+		return &UnsupportedError{Driver: Kernel, Reason: "cannot map the caller's IDs in a user namespace", Err: syscall.Errno(r.Errno)}
+	}
+	return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: no report from the probe (%v)", ws)
 }
 
 var fuseProbe struct {
