@@ -100,7 +100,7 @@ func testSpec(t *testing.T, r *Resources) *Spec {
 
 // removeTree kills every process below cgroup path p in every hierarchy and removes
 // the directories, deepest first.
-func removeTree(t *testing.T, p string) {
+func removeTree(t testing.TB, p string) {
 	l, err := loadLayout()
 	if err != nil {
 		t.Error(err)
