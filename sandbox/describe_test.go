@@ -44,21 +44,7 @@ func TestDescribeMatchesInside(t *testing.T) {
 // buildInspect builds examples/inspect into a directory that uid 65534 can reach.
 func buildInspect(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "paddock-describe-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "inspect")
-	build := exec.Command("go", "build", "-o", bin, "../examples/inspect")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return testutil.BuildForNobody(t, "../examples/inspect", "inspect")
 }
 
 func describeInsideAll(t *testing.T, bin string) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -298,20 +297,7 @@ func TestInspectFromInside(t *testing.T) {
 		inspectInsideAll(t, os.Getenv(envBin))
 		return
 	}
-	dir, err := os.MkdirTemp("", "paddock-inspect-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "inspect")
-	build := exec.Command("go", "build", "-o", bin, "../examples/inspect")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildInspect(t)
 	t.Run("rootful", func(t *testing.T) {
 		if testutil.Rootless() {
 			t.Skip("rootful sandboxes need root; the rootless half runs instead")

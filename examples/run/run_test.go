@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,16 +18,7 @@ func runBinary(t *testing.T) string {
 	if p := os.Getenv(envRunBinary); p != "" {
 		return p
 	}
-	dir, err := os.MkdirTemp("", "paddock-run-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	bin := filepath.Join(dir, "run")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testutil.BuildForNobody(t, ".", "run")
 	return bin
 }
 

@@ -177,3 +177,25 @@ func RemoveCgroupParents() {
 		}
 	}
 }
+
+// BuildForNobody builds the Go package pkg (a path as go build takes it) into a
+// directory that uid 65534 can reach, statically linked, and returns the binary's
+// path. The directory is removed when t ends.
+func BuildForNobody(t *testing.T, pkg, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "paddock-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, name)
+	build := exec.Command("go", "build", "-o", bin, pkg)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
