@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"reflect"
+	"slices"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/caps"
@@ -89,6 +91,36 @@ func ociSeccomp(p seccomp.Profile) (*specs.LinuxSeccomp, error) {
 		s.Syscalls = append(s.Syscalls, sc)
 	}
 	return s, nil
+}
+
+// forLibseccomp returns p without what libseccomp (2.5.4, under crun 1.8.1) refuses
+// to load, and the rules it dropped. Exact repeats of an earlier rule go. So do the
+// conditional non-allow rules of a syscall that also has conditional allow rules:
+// libseccomp fails with EEXIST on containers-common's socket rules (EINVAL for
+// socket(AF_NETLINK, *, NETLINK_AUDIT), allowed for any other family or protocol),
+// so that call falls to the default action (ENOSYS) instead. Neither change touches
+// the calls measured here.
+func forLibseccomp(p seccomp.Profile) (seccomp.Profile, []seccomp.Rule) {
+	condAllow := map[string]bool{}
+	for _, r := range p.Syscalls {
+		if r.Action == seccomp.ActAllow && len(r.Args) > 0 {
+			for _, n := range r.Names {
+				condAllow[n] = true
+			}
+		}
+	}
+	var kept, dropped []seccomp.Rule
+	for _, r := range p.Syscalls {
+		conflict := r.Action != seccomp.ActAllow && len(r.Args) > 0 && slices.ContainsFunc(r.Names, func(n string) bool { return condAllow[n] })
+		repeat := slices.ContainsFunc(kept, func(k seccomp.Rule) bool { return reflect.DeepEqual(k, r) })
+		if conflict || repeat {
+			dropped = append(dropped, r)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	p.Syscalls = kept
+	return p, dropped
 }
 
 // errnoRet is e as an OCI errnoRet, EPERM for 0.
