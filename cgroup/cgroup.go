@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
@@ -43,6 +44,7 @@ func Create(spec *Spec, name string) (*Cgroup, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer pl.Close() // an attached device program stays with the cgroup
 	return pl.Create(name)
 }
 
@@ -51,14 +53,23 @@ func Create(spec *Spec, name string) (*Cgroup, error) {
 // each Create only works on the cgroup filesystem. A Planner is immutable and safe
 // for concurrent use; it assumes the host's cgroup mounts and the caller's own
 // cgroups do not change while it is used.
+//
+// When the plan has a device program (Need.DeviceProgram), the Planner compiles
+// and loads it once and each Create only attaches it; Close releases the Planner's
+// descriptor of it.
 type Planner struct {
 	spec Spec
 	need Need
 	l    *layout
 	own  *Membership
+
+	mu   sync.Mutex
+	prog *ebpf.Program // the loaded device program, or nil
 }
 
-// NewPlanner validates spec and plans it for the calling user.
+// NewPlanner validates spec and plans it for the calling user. When the plan has a
+// device program, NewPlanner loads it, and the Planner should be Closed after its
+// last Create.
 func NewPlanner(spec *Spec) (*Planner, error) {
 	need, err := Plan(spec, os.Geteuid())
 	if err != nil {
@@ -74,7 +85,25 @@ func NewPlanner(spec *Spec) (*Planner, error) {
 	if pl.own, err = ReadMembership(0); err != nil {
 		return nil, err
 	}
+	if need.DeviceProgram {
+		if pl.prog, err = loadDeviceProgram(pl.spec.DeviceRules()); err != nil {
+			return nil, err
+		}
+	}
 	return pl, nil
+}
+
+// Close releases the Planner's device program, if any; its Create fails
+// afterwards. Cgroups already created keep the program attached until they are
+// removed: the kernel holds it for them.
+func (pl *Planner) Close() error {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.prog != nil {
+		pl.prog.Close()
+		pl.prog = nil
+	}
+	return nil
 }
 
 // Need returns the plan: Version 0 means no cgroup is created.
@@ -88,8 +117,16 @@ func (pl *Planner) Create(name string) (*Cgroup, error) {
 	if pl.need.Version == 0 {
 		return nil, nil
 	}
+	var prog *ebpf.Program
+	if pl.need.DeviceProgram {
+		pl.mu.Lock()
+		defer pl.mu.Unlock() // the program stays open while it is attached
+		if prog = pl.prog; prog == nil {
+			return nil, &DeviceProgramError{Op: "attach", Err: os.ErrClosed}
+		}
+	}
 	c := &Cgroup{name: name, version: pl.need.Version, v1: make(map[string]string), v2fd: -1}
-	if err := c.create(&pl.spec, pl.need, pl.l, pl.own); err != nil {
+	if err := c.create(&pl.spec, pl.need, pl.l, pl.own, prog); err != nil {
 		c.removeDirs(time.Second)
 		c.Close()
 		return nil, err
@@ -97,7 +134,7 @@ func (pl *Planner) Create(name string) (*Cgroup, error) {
 	return c, nil
 }
 
-func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership) error {
+func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog *ebpf.Program) error {
 	r := spec.Resources
 	if r == nil {
 		r = &Resources{}
@@ -136,6 +173,12 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership) error
 		}
 		if err != nil {
 			return err
+		}
+		// Before any process can join: the program guards the first open.
+		if prog != nil {
+			if err := attachDeviceProgram(prog, c.v2dir); err != nil {
+				return err
+			}
 		}
 		if need.Version == 2 {
 			if err := applyV2(c.v2dir, r); err != nil {

@@ -24,10 +24,16 @@ type Need struct {
 	// Unified is true when, on a Hybrid host, the sandbox also gets a cgroup in the v2
 	// hierarchy: it groups the processes and kills them with cgroup.kill.
 	Unified bool `json:"unified,omitempty"`
-	// Devices is true when the device rules are enforced (by the v1 devices
-	// controller). Device rules on v2 need an eBPF program, which this package does
-	// not load: the sandbox's /dev is then the only guard.
+	// Devices is true when the device rules are enforced, by the v1 devices
+	// controller ("devices" is then among Controllers), by a device program
+	// (DeviceProgram), or both. On a v2 host an unprivileged caller cannot load a
+	// device program: its rules are not enforced, and the sandbox's user namespace
+	// (no mknod, no host device nodes unless bound in) is the guard.
 	Devices bool `json:"devices,omitempty"`
+	// DeviceProgram is true when a BPF_CGROUP_DEVICE program compiled from the
+	// device rules is attached to the sandbox's v2 directory (see
+	// DeviceEnforcement).
+	DeviceProgram bool `json:"deviceProgram,omitempty"`
 	// Reason explains a Version of 0.
 	Reason string `json:"reason,omitempty"`
 }
@@ -102,11 +108,14 @@ func Plan(spec *Spec, euid int) (Need, error) {
 			}
 		}
 		if len(spec.DeviceRules()) > 0 {
-			if l.v1["devices"] == nil {
-				return Need{}, &UnsupportedError{Feature: "device rules", Reason: "the devices controller is not mounted"}
+			ctrl, prog, err := deviceMechanisms(spec.DeviceEnforcement, l.v1["devices"] != nil, n.Unified)
+			if err != nil {
+				return Need{}, err
 			}
-			want = append(want, "devices")
-			n.Devices = true
+			if ctrl {
+				want = append(want, "devices")
+			}
+			n.Devices, n.DeviceProgram = true, prog
 		}
 		n.Controllers = want
 		return n, nil
@@ -132,7 +141,45 @@ func Plan(spec *Spec, euid int) (Need, error) {
 		}
 		n.Controllers = append(n.Controllers, v2Name(c))
 	}
+	if len(spec.DeviceRules()) > 0 {
+		switch {
+		case euid == 0:
+			n.Devices, n.DeviceProgram = true, true
+		case spec.DeviceEnforcement == DevicesProgram:
+			return Need{}, &UnsupportedError{Feature: "device program", Reason: "loading a BPF program needs root"}
+		}
+	}
 	return n, nil
+}
+
+// deviceMechanisms decides, on a v1 or hybrid host, whether the device rules go to
+// the v1 devices controller and whether a device program is attached to the unified
+// directory.
+func deviceMechanisms(e DeviceEnforcement, haveCtrl, haveUnified bool) (ctrl, prog bool, err error) {
+	noCtrl := &UnsupportedError{Feature: "device rules", Reason: "the devices controller is not mounted"}
+	noProg := &UnsupportedError{Feature: "device program", Reason: "no unified hierarchy to attach it to"}
+	switch e {
+	case DevicesProgram:
+		if !haveUnified {
+			return false, false, noProg
+		}
+		return false, true, nil
+	case DevicesBoth:
+		if !haveCtrl {
+			return false, false, noCtrl
+		}
+		if !haveUnified {
+			return false, false, noProg
+		}
+		return true, true, nil
+	}
+	switch {
+	case haveCtrl:
+		return true, false, nil
+	case haveUnified:
+		return false, true, nil
+	}
+	return false, false, &UnsupportedError{Feature: "device rules", Reason: "the devices controller is not mounted and there is no unified hierarchy"}
 }
 
 // nearestExisting returns dir or its closest existing ancestor.

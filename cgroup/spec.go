@@ -145,8 +145,12 @@ type Spec struct {
 	// Devices are the device rules, applied in order. Nil means DefaultDevices.
 	Devices []DeviceRule `json:"devices,omitempty"`
 	// AllowAllDevices leaves device access as the parent cgroup has it (privileged),
-	// ignoring Devices.
+	// ignoring Devices: no devices controller rule is written, no device program is
+	// attached.
 	AllowAllDevices bool `json:"allowAllDevices,omitempty"`
+	// DeviceEnforcement chooses the mechanism that enforces the device rules;
+	// DevicesAuto (empty) picks the cheapest one the host has.
+	DeviceEnforcement DeviceEnforcement `json:"deviceEnforcement,omitempty"`
 }
 
 // DeviceRules returns the device rules that apply: none with AllowAllDevices,
@@ -175,6 +179,9 @@ func (s *Spec) Validate() error {
 	}
 	if err := s.Resources.Validate(); err != nil {
 		return err
+	}
+	if !s.DeviceEnforcement.valid() {
+		return &ResourceError{Field: "deviceEnforcement", Value: strconv.Quote(string(s.DeviceEnforcement)), Reason: "not \"\", \"program\" or \"both\""}
 	}
 	if !s.AllowAllDevices {
 		for i, d := range s.Devices {

@@ -1,0 +1,134 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/containerd/cgroups/v3/cgroup2"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// DeviceEnforcement chooses the kernel mechanism that enforces the device rules.
+//
+// Cgroup v1 has the devices controller (devices.allow, devices.deny). Cgroup v2 has
+// no device files: a BPF_CGROUP_DEVICE program attached to the cgroup decides each
+// mknod and open of a device node. The kernel runs both checks, so on a hybrid host
+// a program attached to the sandbox's directory in the unified hierarchy is
+// enforced beside (or instead of) the v1 controller.
+type DeviceEnforcement string
+
+// The enforcement choices.
+const (
+	// DevicesAuto uses the cheapest mechanism that enforces the rules: the v1
+	// devices controller where it is mounted (v1 and hybrid hosts), otherwise a
+	// device program (v2 hosts, or a hybrid host without the devices controller).
+	DevicesAuto DeviceEnforcement = ""
+	// DevicesProgram enforces the rules with a device program only, also on a
+	// hybrid host, where the v1 devices controller is then left alone. A host
+	// without a unified hierarchy cannot have it.
+	DevicesProgram DeviceEnforcement = "program"
+	// DevicesBoth enforces the rules with the v1 devices controller and a device
+	// program on a hybrid host (defence in depth, at the cost of attaching a
+	// program per cgroup); elsewhere it is DevicesAuto.
+	DevicesBoth DeviceEnforcement = "both"
+)
+
+func (e DeviceEnforcement) valid() bool {
+	return e == DevicesAuto || e == DevicesProgram || e == DevicesBoth
+}
+
+// ociDevices converts rules to the OCI runtime spec's form, which containerd's
+// cgroup2.DeviceFilter compiles. The filter reads Major and Minor through their
+// pointers (-1 is a wildcard), and it matches a rule when the requested access
+// shares a bit with the rule's, so a type "a" rule gets the access "rwm".
+func ociDevices(rules []DeviceRule) []specs.LinuxDeviceCgroup {
+	out := make([]specs.LinuxDeviceCgroup, len(rules))
+	for i, r := range rules {
+		major, minor, access := r.Major, r.Minor, r.Access
+		if r.Type == "a" {
+			major, minor, access = Wildcard, Wildcard, "rwm"
+		}
+		out[i] = specs.LinuxDeviceCgroup{Allow: r.Allow, Type: r.Type, Major: &major, Minor: &minor, Access: access}
+	}
+	return out
+}
+
+// A DeviceProgramError reports a device program that could not be built, loaded or
+// attached. It matches ErrPermission when the kernel refused with EPERM or EACCES
+// (loading needs CAP_BPF and CAP_SYS_ADMIN, or CAP_SYS_ADMIN alone).
+type DeviceProgramError struct {
+	// Op is "build", "load" or "attach".
+	Op string
+	// Path is the cgroup directory, for Op "attach".
+	Path string
+	// Err is the underlying error.
+	Err error
+}
+
+func (e *DeviceProgramError) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("cgroup: %s device program to %s: %v", e.Op, e.Path, e.Err)
+	}
+	return fmt.Sprintf("cgroup: %s device program: %v", e.Op, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *DeviceProgramError) Unwrap() error { return e.Err }
+
+// Is makes a DeviceProgramError caused by EPERM or EACCES match ErrPermission.
+func (e *DeviceProgramError) Is(target error) bool {
+	return target == ErrPermission && (errors.Is(e.Err, unix.EPERM) || errors.Is(e.Err, unix.EACCES))
+}
+
+// loadDeviceProgram compiles rules with containerd's cgroup2.DeviceFilter (the
+// program runc and containerd attach on v2) and loads it into the kernel.
+func loadDeviceProgram(rules []DeviceRule) (*ebpf.Program, error) {
+	insts, license, err := cgroup2.DeviceFilter(ociDevices(rules))
+	if err != nil {
+		return nil, &DeviceProgramError{Op: "build", Err: err}
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.CGroupDevice,
+		Instructions: insts,
+		License:      license,
+	})
+	if err != nil {
+		return nil, &DeviceProgramError{Op: "load", Err: err}
+	}
+	return prog, nil
+}
+
+// attachDeviceProgram attaches prog to the v2 cgroup directory dir. The attachment
+// lives as long as the cgroup: the kernel holds its own reference to the program
+// and drops it when the directory is removed, so nothing is kept here.
+// BPF_F_ALLOW_MULTI lets programs of ancestors run as well; every program must
+// allow an access, so a sandbox's program can only narrow what its parent allows.
+func attachDeviceProgram(prog *ebpf.Program, dir string) error {
+	// BPF_PROG_ATTACH does not accept an O_PATH descriptor.
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &FileError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(fd)
+	err = link.RawAttachProgram(link.RawAttachProgramOptions{
+		Target:  fd,
+		Program: prog,
+		Attach:  ebpf.AttachCGroupDevice,
+		Flags:   unix.BPF_F_ALLOW_MULTI,
+	})
+	if err != nil {
+		return &DeviceProgramError{Op: "attach", Path: dir, Err: err}
+	}
+	return nil
+}
+
+// String returns the enforcement's name, "auto" for DevicesAuto.
+func (e DeviceEnforcement) String() string {
+	if e == DevicesAuto {
+		return "auto"
+	}
+	return string(e)
+}
