@@ -233,7 +233,14 @@ func builder(o *options) (*sandbox.Builder, error) {
 		opts = append(opts, sandbox.WithRootfs(o.rootfs))
 	}
 	if o.overlayUpper != "" {
-		opts = append(opts, sandbox.WithOverlayUpper(o.overlayUpper, strings.TrimSuffix(o.overlayUpper, "/")+".work"))
+		// DIR keeps the writable layer, DIR.work overlayfs's scratch directory.
+		upper := strings.TrimSuffix(o.overlayUpper, "/")
+		for _, d := range []string{upper, upper + ".work"} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, fmt.Errorf("--overlay-upper: %w", err)
+			}
+		}
+		opts = append(opts, sandbox.WithOverlayUpper(upper, upper+".work"))
 	} else if o.diff {
 		return nil, errors.New("--diff needs --overlay-upper: an ephemeral layer is gone after exit")
 	}

@@ -111,3 +111,31 @@ func TestDryRun(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 }
+
+// TestOverlayUpperDiff keeps the writable layer in a directory and prints what the
+// sandbox changed after it exits (--overlay-upper, --diff).
+func TestOverlayUpperDiff(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		dir, err := os.MkdirTemp("", "paddock-upper-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			// overlayfs leaves work/work with mode 0: make it removable first.
+			exec.Command("chmod", "-R", "u+rwx", dir).Run()
+			os.RemoveAll(dir)
+		}()
+		upper := dir + "/upper"
+		out, code := runCmd(t, bin, "--overlay-upper", upper, "--diff", "--",
+			"/bin/sh", "-c", "echo hi > /tmp/paddock-diff-added; rm -f /etc/hostname")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, out)
+		}
+		if !strings.Contains(out, "A /tmp/paddock-diff-added") || !strings.Contains(out, "D /etc/hostname") {
+			t.Fatalf("--diff printed:\n%s", out)
+		}
+		if _, err := os.Stat("/tmp/paddock-diff-added"); err == nil {
+			t.Fatal("the sandbox's file reached the host's /tmp")
+		}
+	})
+}
