@@ -296,7 +296,11 @@ func measure(ctx context.Context, c config) (err error) {
 		}
 	}
 	for _, m := range modes {
-		rep.Commands[m.Name] = strings.Join(r.argv(m, []string{"loop", strconv.Itoa(c.n), "NR/ARG"}), " ")
+		cmd := strings.Join(r.argv(m, []string{"loop", strconv.Itoa(c.n), "NR/ARG"}), " ")
+		if m.Kind == "crun" {
+			cmd = cmd[:strings.LastIndex(cmd, " ")] + " syscalls-PID-N  # process.args /probe loop " + strconv.Itoa(c.n) + " NR/ARG"
+		}
+		rep.Commands[m.Name] = cmd
 	}
 
 	samples := map[string][]float64{}
@@ -603,14 +607,17 @@ each profile, succeeds without). All run in one private mount namespace where
 		b.WriteString("\nThe target is not met in this run: Paddock's filter costs more than crun's for the\n" +
 			"argument-checked call. Compare the spread (min–max) before drawing more from it.\n")
 	}
-	b.WriteString("\nThe commands, as run (`NR/ARG` is `39` for getpid, `135/0xffffffff` for personality):\n\n```\n")
+	b.WriteString("\nRun as (`bench/run.sh` builds the three binaries into its temporary directory):\n\n```\n" +
+		strings.Join(os.Args, " ") + "\n```\n")
+	b.WriteString("\nThe commands it times (`NR/ARG` is `39` for getpid, `135/0xffffffff` for personality):\n\n```\n")
 	for _, m := range modes {
 		fmt.Fprintf(&b, "%-18s %s\n", m.Name, rep.Commands[m.Name])
 	}
 	b.WriteString("```\n")
 	if len(dropped) > 0 {
-		b.WriteString("\nLeft out of the crun bundles because libseccomp 2.5 refuses to load them (EEXIST); none\n" +
-			"concerns the calls measured:\n\n")
+		b.WriteString("\nLeft out of the crun bundles: a conditional errno rule beside conditional allows of the\n" +
+			"same call, which libseccomp 2.5 refuses to load (EEXIST), and exact repeats of an earlier\n" +
+			"rule; none concerns the calls measured:\n\n")
 		for _, d := range dropped {
 			fmt.Fprintf(&b, "- %s\n", d)
 		}
