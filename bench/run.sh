@@ -181,4 +181,5 @@ if [ "$rootless" = 1 ]; then
 fi
 
 "$tmp/report" "${report_args[@]}" -runs "$runs" -md "$repo/BENCHMARKS.md" -svg "$repo/bench/chart.svg"
+CGO_ENABLED=0 go build -o "$tmp/sysprobe" ./internal/testutil/sysprobe && go build -o "$tmp/syscalls" ./bench/syscalls && "$tmp/syscalls" -rootfs "$rootfs" -probe "$tmp/sysprobe" -paddock "$tmp/paddock-run" -md "$repo/BENCHMARKS.md" # per-syscall cost beside crun
 echo "wrote BENCHMARKS.md and bench/chart.svg"
