@@ -277,3 +277,52 @@ func TestPlannerClosed(t *testing.T) {
 		t.Errorf("Create after Close: %v, %v; want a DeviceProgramError matching os.ErrClosed", c, err)
 	}
 }
+
+// TestDeviceProgramPartialAccess: an allow rule granting read only lets a device be
+// opened for reading, not for reading and writing (O_RDWR asks for both at once),
+// as the v1 controller decides.
+func TestDeviceProgramPartialAccess(t *testing.T) {
+	requireDeviceProgram(t)
+	spec := testSpec(t, nil)
+	spec.DeviceEnforcement = DevicesProgram
+	spec.Devices = []DeviceRule{
+		{Type: "a"},
+		{Allow: true, Type: "c", Major: 1, Minor: 3, Access: "r"}, // null
+		{Allow: true, Type: "c", Major: 1, Minor: 5, Access: "w"}, // zero
+	}
+	c := create(t, spec, "partial")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	script := `read x
+try() { if (exec 3<>"$2") 2>&-; then echo "$1 rw=ok"; else echo "$1 rw=denied"; fi
+	if (exec 3<"$2") 2>&-; then echo "$1 r=ok"; else echo "$1 r=denied"; fi
+	if (exec 3>"$2") 2>&-; then echo "$1 w=ok"; else echo "$1 w=denied"; fi; }
+try null /dev/null; try zero /dev/zero`
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Add(cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal(err)
+	}
+	io.WriteString(in, "go\n")
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("shell: %v: %s", err, out.String())
+	}
+	want := "null rw=denied\nnull r=ok\nnull w=denied\nzero rw=denied\nzero r=denied\nzero w=ok"
+	if got := strings.TrimSpace(out.String()); got != want {
+		t.Errorf("opens:\n%s\nwant:\n%s", got, want)
+	}
+	if err := c.Remove(); err != nil {
+		t.Fatal(err)
+	}
+}
