@@ -1,9 +1,14 @@
 package cgroup
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/containerd/cgroups/v3/cgroup2"
+	"golang.org/x/sys/unix"
 )
 
 // BenchmarkCreateRemove measures the cgroup work of one sandbox start and wait:
@@ -21,14 +26,24 @@ func BenchmarkCreateRemove(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		r    *Resources
-	}{{"devices-only", nil}, {"limits", &Resources{Memory: 64 << 20, Pids: 100, CPUs: 1}}} {
+		e    DeviceEnforcement
+	}{
+		{"devices-only", nil, DevicesAuto},
+		{"limits", &Resources{Memory: 64 << 20, Pids: 100, CPUs: 1}, DevicesAuto},
+		{"devices-program", nil, DevicesProgram},
+		{"devices-both", nil, DevicesBoth},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			parent := fmt.Sprintf("/paddock-bench-%d", os.Getpid())
 			defer removeTree(b, parent)
-			pl, err := NewPlanner(&Spec{Parent: parent, Resources: c.r})
+			pl, err := NewPlanner(&Spec{Parent: parent, Resources: c.r, DeviceEnforcement: c.e})
+			if errors.Is(err, ErrNotSupported) {
+				b.Skip(err)
+			}
 			if err != nil {
 				b.Fatal(err)
 			}
+			defer pl.Close()
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -38,6 +53,80 @@ func BenchmarkCreateRemove(b *testing.B) {
 					b.Fatal(err)
 				}
 				if err := cg.Remove(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDeviceProgram measures the device program's parts on an empty v2
+// directory: "mkdir" is the directory alone (the baseline), "attach" adds attaching
+// a program loaded once (what Create does), "load-attach" instead loads and attaches
+// one per directory as containerd's cgroup2.LoadAttachCgroupDeviceFilter does, and
+// "load" is the compilation and verification alone (what NewPlanner does once).
+func BenchmarkDeviceProgram(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("loading a device program needs root")
+	}
+	l, err := loadLayout()
+	if err != nil || l.v2 == nil {
+		b.Skip("no unified hierarchy")
+	}
+	own, err := ReadMembership(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules := DefaultDevices()
+	b.Run("load", func(b *testing.B) {
+		for b.Loop() {
+			prog, err := loadDeviceProgram(rules)
+			if err != nil {
+				b.Fatal(err)
+			}
+			prog.Close()
+		}
+	})
+	prog, err := loadDeviceProgram(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer prog.Close()
+	insts, license, err := cgroup2.DeviceFilter(ociDevices(rules))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"mkdir", "attach", "load-attach"} {
+		b.Run(mode, func(b *testing.B) {
+			parent := fmt.Sprintf("/paddock-bench-%d", os.Getpid())
+			defer removeTree(b, parent)
+			base := l.v2.dir(resolveParent(parent, own.V2))
+			if err := os.MkdirAll(base, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			for b.Loop() {
+				i++
+				dir := filepath.Join(base, fmt.Sprintf("b%d", i))
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					b.Fatal(err)
+				}
+				switch mode {
+				case "attach":
+					if err := attachDeviceProgram(prog, dir); err != nil {
+						b.Fatal(err)
+					}
+				case "load-attach":
+					fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := cgroup2.LoadAttachCgroupDeviceFilter(insts, license, fd); err != nil {
+						b.Fatal(err)
+					}
+					unix.Close(fd)
+				}
+				if err := unix.Rmdir(dir); err != nil {
 					b.Fatal(err)
 				}
 			}
