@@ -160,12 +160,12 @@ if [ "$rootless" = 1 ]; then
 fi
 
 # The Go benchmarks of package sandbox, in the same kind of mount namespace.
-echo "== go test -bench (ExecTrue, Start)"
+echo "== go test -bench (ExecTrue, Start, Heap, Throughput)"
 gobench() { # $1 output, $2 "" or uid
-	local as=() patterns=('^Benchmark(ExecTrue|Start)$')
+	local as=() patterns=('^Benchmark(ExecTrue|Start|Heap|Throughput)$')
 	# As a user, the rootful presets build but cannot start: only the others.
 	[ -n "$2" ] && as=(setpriv --reuid="$2" --regid="$2" --clear-groups) &&
-		patterns=('^BenchmarkExecTrue$' '^BenchmarkStart$/^(rootless|rootless-nocgroup|norootfs|privileged)$')
+		patterns=('^BenchmarkExecTrue$' '^BenchmarkStart$/^(rootless|rootless-nocgroup|norootfs|privileged)$' '^Benchmark(Heap|Throughput)$')
 	: >"$1"
 	for pattern in "${patterns[@]}"; do
 		(cd "$tmp" && unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$@"' sh \

@@ -61,9 +61,13 @@ type bench struct {
 	name   string
 	nsOp   float64
 	allocs string
+	perSec float64 // the sandboxes/s metric of BenchmarkThroughput
 }
 
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s(\d+) allocs/op)?`)
+var (
+	benchLine  = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s(\d+) allocs/op)?`)
+	perSecLine = regexp.MustCompile(`([\d.]+) sandboxes/s`)
+)
 
 func readBench(path string) ([]bench, error) {
 	f, err := os.Open(path)
@@ -75,14 +79,19 @@ func readBench(path string) ([]bench, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		m := benchLine.FindStringSubmatch(sc.Text())
-		if m == nil || !(m[1] == "BenchmarkExecTrue" || strings.HasPrefix(m[1], "BenchmarkStart/")) {
+		if m == nil || !(m[1] == "BenchmarkExecTrue" || strings.HasPrefix(m[1], "BenchmarkStart/") ||
+			strings.HasPrefix(m[1], "BenchmarkHeap/") || strings.HasPrefix(m[1], "BenchmarkThroughput/")) {
 			continue
 		}
 		ns, err := strconv.ParseFloat(m[2], 64)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %q: %w", path, sc.Text(), err)
 		}
-		out = append(out, bench{name: m[1], nsOp: ns, allocs: m[3]})
+		b := bench{name: m[1], nsOp: ns, allocs: m[3]}
+		if ps := perSecLine.FindStringSubmatch(sc.Text()); ps != nil {
+			b.perSec, _ = strconv.ParseFloat(ps[1], 64)
+		}
+		out = append(out, b)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -244,6 +253,18 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 			}
 			x := bm.nsOp / et.nsOp
 			p("| %s (`%s`) | Go benchmark, %s | %.2f× | %s |\n", t.desc, strings.TrimPrefix(t.name, "Benchmark"), g.title, x, yes(x <= t.limit))
+		}
+		empty, full := findBench(g.benches, "BenchmarkHeap/heap=0MiB/vfork"), findBench(g.benches, "BenchmarkHeap/heap=1024MiB/vfork")
+		if empty != nil && full != nil {
+			x := full.nsOp / empty.nsOp
+			p("| vfork with a 1 GiB live heap: ≤ 1.2× its cost with an empty heap (`Heap/heap=1024MiB/vfork`) | Go benchmark, %s | %.2f× | %s |\n", g.title, x, yes(x <= 1.2))
+		}
+		if tp := findBench(g.benches, "BenchmarkThroughput/default/starters=2"); tp != nil && tp.perSec > 0 {
+			p("| ≥ 500 default sandboxes per second, 2 concurrent starters (`Throughput/default/starters=2`) | Go benchmark, %s | %.0f/s | %s |\n", g.title, tp.perSec, yes(tp.perSec >= 500))
+		}
+		if bm := findBench(g.benches, "BenchmarkStart/rootless-nocgroup/nonet/vfork"); bm != nil && bm.allocs != "" {
+			n, _ := strconv.Atoi(bm.allocs)
+			p("| at most 10 allocations per Start+Wait in the parent (`Start/rootless-nocgroup/nonet/vfork`; the child makes none: internal/child's TestChildIsNosplit) | Go benchmark, %s | %d | %s |\n", g.title, n, yes(n <= 10))
 		}
 	}
 	p("\nThe side-by-side targets compare whole processes: `paddock` there is `examples/run`, a Go\n")
