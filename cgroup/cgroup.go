@@ -63,7 +63,7 @@ type Planner struct {
 	l    *layout
 	own  *Membership
 
-	mu   sync.Mutex
+	mu   sync.RWMutex  // held for reading while prog is attached, for writing by Close
 	prog *ebpf.Program // the loaded device program, or nil
 }
 
@@ -119,8 +119,8 @@ func (pl *Planner) Create(name string) (*Cgroup, error) {
 	}
 	var prog *ebpf.Program
 	if pl.need.DeviceProgram {
-		pl.mu.Lock()
-		defer pl.mu.Unlock() // the program stays open while it is attached
+		pl.mu.RLock()
+		defer pl.mu.RUnlock() // the program stays open while it is attached
 		if prog = pl.prog; prog == nil {
 			return nil, &DeviceProgramError{Op: "attach", Err: os.ErrClosed}
 		}
@@ -518,8 +518,8 @@ func (c *Cgroup) Add(pid int) error {
 	return nil
 }
 
-// Close closes the descriptors. The cgroup stays; Compile's ops and CloneFD are then
-// unusable.
+// Close closes the descriptors. The cgroup stays, with its device program attached;
+// Compile's ops and CloneFD are then unusable.
 func (c *Cgroup) Close() error {
 	if c == nil {
 		return nil
@@ -539,7 +539,8 @@ func (c *Cgroup) Close() error {
 
 // Remove closes the descriptors and removes every directory of the cgroup, retrying
 // for up to ten seconds while its processes exit (call KillAll first). Directories
-// already gone are not an error; parent directories are left in place.
+// already gone are not an error; parent directories are left in place. The kernel
+// releases an attached device program with the v2 directory.
 func (c *Cgroup) Remove() error {
 	if c == nil {
 		return nil

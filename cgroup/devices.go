@@ -23,9 +23,14 @@ type DeviceEnforcement string
 
 // The enforcement choices.
 const (
-	// DevicesAuto uses the cheapest mechanism that enforces the rules: the v1
-	// devices controller where it is mounted (v1 and hybrid hosts), otherwise a
-	// device program (v2 hosts, or a hybrid host without the devices controller).
+	// DevicesAuto uses one mechanism: the v1 devices controller where it is
+	// mounted (v1 and hybrid hosts), otherwise a device program (v2 hosts, or a
+	// hybrid host without the devices controller). On a hybrid host the
+	// controller is kept although the program alone creates and removes a cgroup
+	// faster (no devices hierarchy to create, fill and join; see
+	// BenchmarkCreateRemove): devices.list is what Inspect-based checks read, the
+	// program needs a load per Planner, and the controller's semantics are the
+	// reference the program imitates.
 	DevicesAuto DeviceEnforcement = ""
 	// DevicesProgram enforces the rules with a device program only, also on a
 	// hybrid host, where the v1 devices controller is then left alone. A host

@@ -11,6 +11,12 @@
 // that usually carries no controllers: it can still group, kill (cgroup.kill) and
 // remove processes, so this package uses v1 for limits and v2 for grouping there.
 //
+// Device rules ([DefaultDevices] is moby's set) are written to the v1 devices
+// controller, or compiled into a BPF_CGROUP_DEVICE program that is attached to the
+// sandbox's v2 directory. The kernel runs both checks on every mknod and open of a
+// device node, so on a hybrid host a program attached to the unified directory is
+// enforced as well; [DeviceEnforcement] chooses.
+//
 // A child joins its cgroups as its first step, before it creates a cgroup namespace:
 // the namespace's root is the cgroup the process is in when it unshares, so joining
 // later would leave /proc/self/cgroup showing "/../.." paths and the sandbox would see
