@@ -58,8 +58,10 @@ type Template struct {
 // Spec returns a copy of the Spec the Template was built from.
 func (t *Template) Spec() *Spec { return t.spec.Clone() }
 
-// Close releases the descriptors the Template holds (joined namespaces, cgroup files,
-// /dev/null). Processes already started are not affected.
+// Close releases what the Template holds: descriptors (joined namespaces, /dev/null,
+// a loaded cgroup device program), the staging directory of its overlay root and its
+// SELinux categories. Processes already started are not affected, but no more can be
+// started.
 func (t *Template) Close() error {
 	t.closeOnce.Do(func() {
 		for _, f := range t.files {
@@ -73,6 +75,9 @@ func (t *Template) Close() error {
 		}
 		if t.releaseLabel != nil {
 			t.releaseLabel()
+		}
+		if t.cgroup != nil {
+			t.cgroup.Close() // the device program it loaded, if any
 		}
 	})
 	return nil
