@@ -160,6 +160,17 @@ func TestNewIDMapMissing(t *testing.T) {
 	})
 }
 
+func TestStartAfterClose(t *testing.T) {
+	tpl, err := sandbox.NewBuilder().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl.Close()
+	if _, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}}); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("start after Close: %v", err)
+	}
+}
+
 func TestEmptyCommand(t *testing.T) {
 	tpl, err := sandbox.NewBuilder().Build()
 	if err != nil {

@@ -53,6 +53,7 @@ type Template struct {
 	labels       selinux.Labels
 	releaseLabel func()
 	closeOnce    sync.Once
+	closed       atomic.Bool
 }
 
 // Spec returns a copy of the Spec the Template was built from.
@@ -64,6 +65,7 @@ func (t *Template) Spec() *Spec { return t.spec.Clone() }
 // started.
 func (t *Template) Close() error {
 	t.closeOnce.Do(func() {
+		t.closed.Store(true)
 		for _, f := range t.files {
 			f.Close()
 		}
@@ -102,6 +104,9 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if t.closed.Load() {
+		return nil, fmt.Errorf("sandbox: start: the template is closed: %w", os.ErrClosed)
 	}
 	p := &Process{tmpl: t, pid: -1, pidfd: -1}
 	s := &p.start
