@@ -299,7 +299,7 @@ func (t *Template) compilePrivileges(p *child.Program) error {
 // CapabilitySets returns the capability sets the Spec gives its target, as Build
 // resolves them. "All capabilities" means all that the caller can pass on: for a
 // privileged Spec every set is cut down to the caller's bounding set (a container
-// host may already lack some, such as CAP_SYS_MODULE).
+// host may already lack some; this one lacks CAP_SYS_RESOURCE).
 func (s *Spec) CapabilitySets() (caps.Sets, error) {
 	sets, err := s.Caps.Sets()
 	if err != nil || !s.Privileged {
