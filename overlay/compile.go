@@ -3,6 +3,7 @@ package overlay
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,7 +149,7 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData,
 	if err != nil {
 		return &LayerError{Role: "lower", Path: "/", Err: err}
 	}
-	unusable, err := unusableLayers()
+	overlaid, err := s.ownOverlay()
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,7 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData,
 				unix.SYS_SYMLINKAT, p.CString(target), atFDCWD, p.CString(dst))
 		case fi.IsDir():
 			mkdir(p, dst, uint32(fi.Mode().Perm()))
-			if unusable(src) {
+			if !overlaid(src) {
 				continue
 			}
 			u, w := filepath.Join(upper, name), filepath.Join(work, name)
@@ -227,6 +228,17 @@ func unusableLayers() (func(dir string) bool, error) {
 	}, nil
 }
 
+// ownOverlay returns the one test that compileSplitRoot and Mountpoints share:
+// whether a top-level directory of the host gets an overlay of its own in a split
+// root (it can be a layer, and an overlay would add something to a plain directory).
+func (s Spec) ownOverlay() (func(dir string) bool, error) {
+	unusable, err := unusableLayers()
+	if err != nil {
+		return nil, err
+	}
+	return func(dir string) bool { return !unusable(dir) && !ephemeralEmpty(s, dir) }, nil
+}
+
 // Mountpoints returns where the sandbox sees, once it has pivoted, the mounts that
 // make up the root filesystem that Compile assembles for s in env: "/" and, where
 // the host's "/" is split per top-level directory (inside a user namespace, see
@@ -244,18 +256,37 @@ func (s Spec) Mountpoints(env Env) ([]string, error) {
 	if err != nil {
 		return nil, &LayerError{Role: "lower", Path: "/", Err: err}
 	}
-	unusable, err := unusableLayers()
+	overlaid, err := s.ownOverlay()
 	if err != nil {
 		return nil, err
 	}
 	mps := []string{"/"}
 	for _, e := range entries {
 		dir := "/" + e.Name()
-		if fi, err := os.Lstat(dir); err == nil && fi.IsDir() && !unusable(dir) {
+		if fi, err := os.Lstat(dir); err == nil && fi.IsDir() && overlaid(dir) {
 			mps = append(mps, dir)
 		}
 	}
 	return mps, nil
+}
+
+// ephemeralEmpty reports whether an overlay of the host directory dir would add
+// nothing to a plain directory in the root tmpfs: the upper layer is ephemeral and
+// dir is empty now (and readable: an unreadable one keeps its overlay, which answers
+// EACCES as the host does). Each overlay left out saves about a tenth of a
+// millisecond per start. Such a directory starts empty in the sandbox even if the
+// host fills it later.
+func ephemeralEmpty(s Spec, dir string) bool {
+	if !s.Ephemeral() {
+		return false
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	return err == io.EOF && len(names) == 0
 }
 
 // pseudoFS are kernel filesystems that cannot be overlay layers.

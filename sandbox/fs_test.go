@@ -101,7 +101,8 @@ func fsTypeAt(host []*mountinfo.Info, mp string) string {
 
 // splitRootDirs are the host's top-level directories that a rootless sandbox with
 // the host's "/" as lower layer gets as overlays of their own: those without mounts
-// beneath them and that are not kernel filesystems themselves.
+// beneath them, that are not kernel filesystems themselves, and that are not empty
+// (an empty one is a plain directory of the ephemeral root).
 func splitRootDirs(t *testing.T, host []*mountinfo.Info) []string {
 	t.Helper()
 	ents, err := os.ReadDir("/")
@@ -120,11 +121,23 @@ func splitRootDirs(t *testing.T, host []*mountinfo.Info) []string {
 				usable = false
 			}
 		}
+		if names, err := readdirnames(d); err == nil && len(names) == 0 {
+			usable = false
+		}
 		if usable {
 			dirs = append(dirs, d)
 		}
 	}
 	return dirs
+}
+
+func readdirnames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
 }
 
 // expandHost expands globs and keeps the paths that exist on this kernel.
