@@ -125,51 +125,40 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	paths := execCandidates(cmd.Args[0], dirs)
 	s.Argv, s.Envp, s.Paths = argv.ptr(), envp.ptr(), paths.ptrs
 
-	var errPipe, syncPipe [2]int
-	if err := unix.Pipe2(errPipe[:], unix.O_CLOEXEC); err != nil {
+	// The handshake's pipes (and, for a notify filter, the socket pair over which
+	// the child sends its seccomp listener); the deferred close covers every path.
+	fds := startFDs{-1, -1, -1, -1, -1, -1}
+	defer fds.closeAll()
+	abandon := func(err error) (*Process, error) {
 		p.closeParentEnds()
-		return nil, fmt.Errorf("sandbox: error pipe: %w", err)
+		p.cgroup.Remove()
+		return nil, err
 	}
-	s.ErrFD = int32(errPipe[1])
+	var pipe [2]int
+	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+		return abandon(fmt.Errorf("sandbox: error pipe: %w", err))
+	}
+	fds.errR, fds.errW = pipe[0], pipe[1]
+	s.ErrFD = int32(fds.errW)
 	if !t.vfork {
-		if err := unix.Pipe2(syncPipe[:], unix.O_CLOEXEC); err != nil {
-			unix.Close(errPipe[0])
-			unix.Close(errPipe[1])
-			p.closeParentEnds()
-			return nil, fmt.Errorf("sandbox: sync pipe: %w", err)
+		if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+			return abandon(fmt.Errorf("sandbox: sync pipe: %w", err))
 		}
-		s.SyncFD = int32(syncPipe[0])
+		fds.syncR, fds.syncW = pipe[0], pipe[1]
+		s.SyncFD = int32(fds.syncR)
 	}
 	s.Init = t.spec.Init
-	// A filter with user-notify rules hands its listener to the parent over a
-	// socket pair: the child sends it with SCM_RIGHTS right after loading it.
-	notify := [2]int{-1, -1}
 	if t.filter != nil && t.filter.NeedsListener {
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
-			unix.Close(errPipe[0])
-			unix.Close(errPipe[1])
-			if !t.vfork {
-				unix.Close(syncPipe[0])
-				unix.Close(syncPipe[1])
-			}
-			p.closeParentEnds()
-			return nil, fmt.Errorf("sandbox: seccomp listener socket: %w", err)
+			return abandon(fmt.Errorf("sandbox: seccomp listener socket: %w", err))
 		}
-		notify = [2]int{fds[0], fds[1]}
-		s.NotifyFD = int32(fds[1])
+		fds.notifyP, fds.notifyC = sp[0], sp[1]
+		s.NotifyFD = int32(fds.notifyC)
 	}
 	if t.cgroup != nil {
 		if err := p.createCgroup(); err != nil {
-			p.cgroup.Remove()
-			unix.Close(errPipe[0])
-			unix.Close(errPipe[1])
-			if !t.vfork {
-				unix.Close(syncPipe[0])
-				unix.Close(syncPipe[1])
-			}
-			p.closeParentEnds()
-			return nil, err
+			return abandon(err)
 		}
 	}
 	s.Clone.Flags |= t.cloneFlags | unix.CLONE_PIDFD | unix.CLONE_CLEAR_SIGHAND
@@ -186,55 +175,31 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	runtime.KeepAlive(argv)
 	runtime.KeepAlive(envp)
 	runtime.KeepAlive(paths)
-	unix.Close(errPipe[1])
-	if !t.vfork {
-		unix.Close(syncPipe[0])
-	}
-	if notify[1] >= 0 {
-		unix.Close(notify[1])
-	}
+	fds.closeChild()
 	p.closeChildEnds()
 	if errno != 0 {
-		if notify[0] >= 0 {
-			unix.Close(notify[0])
-		}
-		unix.Close(errPipe[0])
-		if !t.vfork {
-			unix.Close(syncPipe[1])
-		}
-		p.closeParentEnds()
-		p.cgroup.Remove()
-		return nil, &ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno}
+		return abandon(&ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno})
 	}
 	p.pid, p.pidfd = pid, int(p.pidfd32)
 
 	// The parent half of the handshake: ID maps, then release; the sync pipe stays
 	// open for the checkpoints that readReports serves (the fuse root).
 	var setupErr error
-	syncFD := -1
 	if !t.vfork {
-		syncFD = syncPipe[1]
 		if t.userNS {
 			setupErr = t.writeIDMaps(pid)
 		}
 		if setupErr == nil {
-			if _, err := unix.Write(syncFD, []byte{0}); err != nil {
+			if _, err := unix.Write(fds.syncW, []byte{0}); err != nil {
 				setupErr = fmt.Errorf("sandbox: release the child: %w", err)
 			}
 		}
 	}
 	if setupErr == nil {
-		setupErr = p.readReports(errPipe[0], syncFD, cmd.Args[0])
+		setupErr = p.readReports(fds.errR, fds.syncW, cmd.Args[0])
 	}
-	if syncFD >= 0 {
-		unix.Close(syncFD)
-	}
-	unix.Close(errPipe[0])
-	if setupErr == nil && notify[0] >= 0 {
-		p.listener, setupErr = receiveListener(notify[0])
-	}
-	if notify[0] >= 0 {
-		unix.Close(notify[0])
+	if setupErr == nil && fds.notifyP >= 0 {
+		p.listener, setupErr = receiveListener(fds.notifyP)
 	}
 	if setupErr != nil {
 		p.abort()
@@ -245,6 +210,31 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		p.stopCtx = context.AfterFunc(ctx, func() { p.Kill() })
 	}
 	return p, nil
+}
+
+// startFDs are the descriptors of one start's handshake, -1 once closed: the error
+// pipe, the sync pipe and the listener's socket pair, each a parent and a child end.
+type startFDs struct{ errR, errW, syncR, syncW, notifyP, notifyC int }
+
+func closeFD(fd *int) {
+	if *fd >= 0 {
+		unix.Close(*fd)
+		*fd = -1
+	}
+}
+
+// closeChild closes the child's ends, which the parent holds only until the clone.
+func (f *startFDs) closeChild() {
+	closeFD(&f.errW)
+	closeFD(&f.syncR)
+	closeFD(&f.notifyC)
+}
+
+func (f *startFDs) closeAll() {
+	f.closeChild()
+	closeFD(&f.errR)
+	closeFD(&f.syncW)
+	closeFD(&f.notifyP)
 }
 
 // readReport waits for exec (EOF) or the child's failure report.
