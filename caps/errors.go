@@ -17,6 +17,7 @@ type UnknownError struct {
 	Name string
 }
 
+// Error implements the error interface.
 func (e *UnknownError) Error() string { return fmt.Sprintf("unknown capability %q", e.Name) }
 
 // Unwrap returns ErrUnknown.
@@ -37,6 +38,7 @@ type SpecError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *SpecError) Error() string {
 	msg := "capabilities: " + e.Set + ": "
 	if e.Reason == "" && e.Err != nil {

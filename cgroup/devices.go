@@ -95,6 +95,7 @@ type DeviceProgramError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *DeviceProgramError) Error() string {
 	if e.Path != "" {
 		return fmt.Sprintf("cgroup: %s device program to %s: %v", e.Op, e.Path, e.Err)

@@ -28,6 +28,7 @@ type ResourceError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *ResourceError) Error() string {
 	return fmt.Sprintf("cgroup: invalid %s %v: %s", e.Field, e.Value, e.Reason)
 }
@@ -43,6 +44,7 @@ type UnsupportedError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("cgroup: %s not supported: %s", e.Feature, e.Reason)
 }
@@ -62,6 +64,7 @@ type FileError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *FileError) Error() string {
 	if e.Op == "write" {
 		return fmt.Sprintf("cgroup: write %q to %s: %v", e.Data, e.Path, e.Err)

@@ -24,6 +24,7 @@ const (
 	V2
 )
 
+// String implements fmt.Stringer.
 func (m Mode) String() string {
 	switch m {
 	case V1:

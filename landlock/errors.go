@@ -24,6 +24,7 @@ type RuleError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *RuleError) Error() string {
 	return fmt.Sprintf("landlock: rule %d %q: %v", e.Index, e.Rule, e.Err)
 }
@@ -38,6 +39,7 @@ type AccessError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *AccessError) Error() string {
 	return fmt.Sprintf("invalid access %q: %s (want ro, rw, x or a combination such as rx, rwx)", e.Access, e.Reason)
 }
@@ -52,6 +54,7 @@ type UnsupportedError struct {
 	Errno syscall.Errno
 }
 
+// Error implements the error interface.
 func (e *UnsupportedError) Error() string {
 	why := "not available"
 	switch e.Errno {

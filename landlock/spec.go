@@ -109,6 +109,7 @@ type Rule struct {
 	Access Access `json:"access"`
 }
 
+// String implements fmt.Stringer.
 func (r Rule) String() string { return r.Access.String() + ":" + r.Path }
 
 // Spec is the Landlock part of a sandbox: the filesystem hierarchies it may use and

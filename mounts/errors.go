@@ -25,6 +25,7 @@ type MountError struct {
 	Invalid bool
 }
 
+// Error implements the error interface.
 func (e *MountError) Error() string {
 	return fmt.Sprintf("mount %s on %s (type %s, flags %#x, data %q): %v", e.Source, e.Target, e.FSType, e.Flags, e.Data, e.Err)
 }
@@ -44,6 +45,7 @@ type PathError struct {
 	Err  error
 }
 
+// Error implements the error interface.
 func (e *PathError) Error() string {
 	return fmt.Sprintf("mounts: %s path %q: %v", e.List, e.Path, e.Err)
 }

@@ -58,6 +58,7 @@ type Mount struct {
 	Data   string  `json:"data,omitempty"`
 }
 
+// String implements fmt.Stringer.
 func (m Mount) String() string {
 	s := fmt.Sprintf("%s on %s type %s (%s", m.Source, m.Target, m.FSType, FlagString(m.Flags))
 	if m.Data != "" {

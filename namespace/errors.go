@@ -35,6 +35,7 @@ type IDMapError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *IDMapError) Error() string {
 	if e.Index < 0 {
 		return fmt.Sprintf("namespace: %s map: %s", e.Which, e.Reason)
@@ -56,6 +57,7 @@ type NamespaceError struct {
 	Err  error
 }
 
+// Error implements the error interface.
 func (e *NamespaceError) Error() string {
 	if e.Path != "" {
 		return fmt.Sprintf("namespace %s (%s): %v", e.Kind, e.Path, e.Err)
@@ -83,6 +85,7 @@ type HelperError struct {
 	Err    error
 }
 
+// Error implements the error interface.
 func (e *HelperError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %v", e.Helper, strings.Join(e.Args, " "), e.Err)
@@ -103,6 +106,7 @@ type ProcWriteError struct {
 	Err  error
 }
 
+// Error implements the error interface.
 func (e *ProcWriteError) Error() string {
 	return fmt.Sprintf("write %q to %s: %v", e.Data, e.Path, e.Err)
 }

@@ -89,6 +89,7 @@ type IDMap struct {
 	Size        uint32 `json:"size"`
 }
 
+// String implements fmt.Stringer.
 func (m IDMap) String() string { return fmt.Sprintf("%d %d %d", m.ContainerID, m.HostID, m.Size) }
 
 // TimeOffsets shift the clocks a time namespace sees, in nanoseconds.

@@ -23,6 +23,7 @@ type LayerError struct {
 	Err  error
 }
 
+// Error implements the error interface.
 func (e *LayerError) Error() string {
 	return fmt.Sprintf("overlay: %s layer %q: %v", e.Role, e.Path, e.Err)
 }
@@ -41,6 +42,7 @@ type UnsupportedError struct {
 	Err    error
 }
 
+// Error implements the error interface.
 func (e *UnsupportedError) Error() string {
 	s := fmt.Sprintf("overlay: driver %q not supported: %s", e.Driver, e.Reason)
 	if e.Err != nil {

@@ -116,6 +116,7 @@ type FuseError struct {
 	Err    error
 }
 
+// Error implements the error interface.
 func (e *FuseError) Error() string {
 	s := fmt.Sprintf("overlay: %s: %v", strings.Join(e.Args, " "), e.Err)
 	if t := strings.TrimSpace(e.Stderr); t != "" {

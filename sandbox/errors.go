@@ -27,6 +27,7 @@ type SpecError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *SpecError) Error() string { return fmt.Sprintf("sandbox spec: %s: %v", e.Field, e.Err) }
 
 // Unwrap returns the cause.
@@ -46,6 +47,7 @@ type UnsupportedError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("sandbox spec: %s: not supported here: %v", e.Field, e.Err)
 }
@@ -67,6 +69,7 @@ type ChildError struct {
 	cause error // the parent-side error behind Errno, if any
 }
 
+// Error implements the error interface.
 func (e *ChildError) Error() string {
 	if e.cause != nil {
 		return fmt.Sprintf("sandbox setup: %s: %s: %v", e.Stage, e.Step, e.cause)

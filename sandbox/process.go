@@ -69,6 +69,7 @@ func (s *ExitStatus) ExitCode() int {
 	return s.Code
 }
 
+// String implements fmt.Stringer.
 func (s *ExitStatus) String() string {
 	if s.Signal != 0 {
 		return "signal: " + s.Signal.String()

@@ -37,6 +37,7 @@ type CompileError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *CompileError) Error() string {
 	return fmt.Sprintf("seccomp: compiling rule %d: %v", e.Index, e.Err)
 }

@@ -21,6 +21,7 @@ type ParseError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *ParseError) Error() string {
 	if e.Index < 0 {
 		if e.Field == "" {

@@ -199,6 +199,7 @@ type RuleError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *RuleError) Error() string {
 	if e.Name != "" {
 		return fmt.Sprintf("seccomp rule %d (%s): %v", e.Index, e.Name, e.Err)
@@ -219,6 +220,7 @@ type ArgError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *ArgError) Error() string {
 	return fmt.Sprintf("argument condition %d (index %d, op %q): %v", e.Index, e.Arg.Index, e.Arg.Op, e.Err)
 }
@@ -236,6 +238,7 @@ type FieldError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *FieldError) Error() string {
 	return fmt.Sprintf("seccomp profile %s %q: %v", e.Field, e.Value, e.Err)
 }

@@ -27,6 +27,7 @@ type InvalidError struct {
 	Reason string
 }
 
+// Error implements the error interface.
 func (e *InvalidError) Error() string {
 	return fmt.Sprintf("selinux: invalid %s %q: %s", e.What, e.Value, e.Reason)
 }
@@ -45,6 +46,7 @@ type UnsupportedError struct {
 	Value string
 }
 
+// Error implements the error interface.
 func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("selinux: label %s %q requested, but SELinux is disabled on this host", e.Field, e.Value)
 }
@@ -61,6 +63,7 @@ type CategoriesError struct {
 	Err        error
 }
 
+// Error implements the error interface.
 func (e *CategoriesError) Error() string {
 	if errors.Is(e.Err, ErrExhausted) {
 		return fmt.Sprintf("selinux: all category pairs of c0..c%d are in use: %v", e.N-1, e.Err)

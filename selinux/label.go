@@ -93,6 +93,7 @@ type CategoryRange struct {
 	From, To uint16
 }
 
+// String implements fmt.Stringer.
 func (r CategoryRange) String() string {
 	if r.From == r.To {
 		return "c" + strconv.Itoa(int(r.From))
@@ -107,6 +108,7 @@ type SensitivityLevel struct {
 	Categories  []CategoryRange
 }
 
+// String implements fmt.Stringer.
 func (s SensitivityLevel) String() string {
 	var b strings.Builder
 	b.WriteString("s")
@@ -129,6 +131,7 @@ type Level struct {
 	High *SensitivityLevel
 }
 
+// String implements fmt.Stringer.
 func (l Level) String() string {
 	if l.High == nil {
 		return l.Low.String()
@@ -238,6 +241,7 @@ func (s SensitivityLevel) covers(o SensitivityLevel) bool {
 
 type parseErr string
 
+// Error implements the error interface.
 func (e parseErr) Error() string { return string(e) }
 
 // parseNumber parses prefix followed by a decimal number no larger than max, without

@@ -1,13 +1,3 @@
-// Command run starts a command in a Paddock sandbox, with the flags of podman run.
-//
-//	go run ./examples/run [flags] -- COMMAND [ARG...]
-//
-// Run as root it builds a rootful sandbox, run by any other user a rootless one.
-// Without --rootfs the sandbox's root is the host's own "/" as a read-only lower
-// layer: writes go to an ephemeral layer that vanishes with the sandbox.
-//
-// Exit codes follow podman: the command's own, 125 when the sandbox could not be
-// set up, 126 when the command cannot be executed, 127 when it does not exist.
 package main
 
 import (
@@ -34,7 +24,10 @@ import (
 
 type list []string
 
-func (l *list) String() string     { return strings.Join(*l, ",") }
+// String implements fmt.Stringer.
+func (l *list) String() string { return strings.Join(*l, ",") }
+
+// Set implements flag.Value.
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
 type options struct {

@@ -256,6 +256,7 @@ type FlawError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *FlawError) Error() string {
 	var who string
 	switch {

@@ -31,6 +31,7 @@ type DeriveError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *DeriveError) Error() string {
 	return fmt.Sprintf("exposure: deriving %s: %v", e.Field, e.Err)
 }
