@@ -51,6 +51,21 @@ cleanup() {
 		done
 	done
 	rm -rf "$tmp"
+	remove_cgroup_parents
+}
+# The default parent cgroups ("paddock" below this script's own cgroups) that the
+# rootful sandboxes created, once empty.
+remove_cgroup_parents() {
+	local ctrls path c
+	while IFS=: read -r _ ctrls path; do
+		if [ -z "$ctrls" ]; then
+			rmdir "/sys/fs/cgroup/unified$path/paddock" "/sys/fs/cgroup$path/paddock" 2>/dev/null || true
+			continue
+		fi
+		for c in ${ctrls//,/ }; do
+			rmdir "/sys/fs/cgroup/${c#name=}$path/paddock" 2>/dev/null || true
+		done
+	done </proc/self/cgroup
 }
 trap cleanup EXIT
 chmod 755 "$tmp"

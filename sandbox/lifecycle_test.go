@@ -26,9 +26,9 @@ func init() {
 		return
 	}
 	// Runs before any test, in the re-executed binary only; it never returns. No
-	// root filesystem: the process is killed, so its Template never removes the
-	// staging directory an overlay root needs.
-	tpl, err := sandbox.NewBuilder(sandbox.WithoutRootfs()).Build()
+	// root filesystem and no cgroup: the process is killed, so it never removes the
+	// staging directory of an overlay root or the cgroup of a start.
+	tpl, err := sandbox.NewBuilder(sandbox.WithoutRootfs(), sandbox.WithoutCgroup()).Build()
 	if err != nil {
 		os.Stdout.WriteString("error " + err.Error() + "\n")
 		os.Exit(1)
