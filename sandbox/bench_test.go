@@ -34,6 +34,8 @@ var presets = []struct {
 	{"rootless", []sandbox.Option{sandbox.Rootless()}},
 	{"rootless-nocgroup", []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}},
 	{"privileged", []sandbox.Option{sandbox.Privileged()}},
+	// One network namespace prepared in Build for every start (root only).
+	{"rootful-sharednet", []sandbox.Option{sandbox.Rootful(), sandbox.WithSharedNetNS()}},
 	{"rootful-nocgroup", []sandbox.Option{sandbox.Rootful(), sandbox.WithoutCgroup()}},
 	{"norootfs", []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup(), sandbox.WithoutRootfs()}},
 	{"super-privileged", []sandbox.Option{sandbox.SuperPrivileged()}},

@@ -73,7 +73,7 @@ func (t *Template) compile(c ids) error {
 	t.vfork = vfork
 
 	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {
-		if ns.Mode(k) == namespace.New {
+		if ns.Mode(k) == namespace.New && !(k == namespace.Net && s.SharedNetNS) {
 			t.cloneFlags |= uint64(k.CloneFlag())
 		}
 	}
@@ -100,6 +100,15 @@ func (t *Template) compile(c ids) error {
 		}
 	}
 
+	// A network namespace prepared once, which every start joins.
+	if s.SharedNetNS {
+		f, err := newNetNS()
+		if err != nil {
+			return &UnsupportedError{Field: "sharedNetNS", Err: err}
+		}
+		t.files = append(t.files, f)
+		p.Syscall("namespaces", "join the template's network namespace", 0, unix.SYS_SETNS, f.Fd(), unix.CLONE_NEWNET)
+	}
 	// Joined namespaces: the user namespace first, so that the child then holds
 	// capabilities over what it owns.
 	for _, k := range namespace.Kinds {
@@ -131,6 +140,9 @@ func (t *Template) compile(c ids) error {
 				o.Monotonic/1e9, o.Monotonic%1e9, o.Boottime/1e9, o.Boottime%1e9)
 			writeFileOp(p, "namespaces", "/proc/self/timens_offsets", text)
 		}
+	}
+	if ns.Mode(namespace.Net) == namespace.New && !s.SharedNetNS {
+		p.Append(child.Op{Kind: child.KindLoopbackUp}, "network", "bring the loopback interface up")
 	}
 	if s.Hostname != "" {
 		ptr, n := p.Bytes([]byte(s.Hostname))

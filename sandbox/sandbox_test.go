@@ -23,6 +23,12 @@ func run(t *testing.T, opts []sandbox.Option, args ...string) (string, *sandbox.
 		t.Fatalf("Build: %v", err)
 	}
 	defer tpl.Close()
+	return runTemplate(t, tpl, args...)
+}
+
+// runTemplate runs args in a sandbox of tpl and returns its output.
+func runTemplate(t *testing.T, tpl *sandbox.Template, args ...string) (string, *sandbox.ExitStatus) {
+	t.Helper()
 	var out bytes.Buffer
 	st, err := tpl.Run(context.Background(), sandbox.Command{Args: args, Stdout: &out, Stderr: &out})
 	if err != nil {

@@ -47,6 +47,15 @@ type Spec struct {
 	// 0 means SIGKILL.
 	ParentDeathSignal int `json:"parentDeathSignal,omitempty"`
 
+	// SharedNetNS gives every start of the Template one network namespace, created
+	// empty (loopback only) in Build, instead of a new one each: a new network
+	// namespace is the dearest to create and destroy. The sandboxes of a Template
+	// then share it: they can reach each other's sockets on 127.0.0.1 and abstract
+	// unix sockets, and bind the same ports in turn; they still see nothing of the
+	// host's network. Root only: the namespace must be owned by a user namespace
+	// that the starts share, and each rootless start has its own.
+	SharedNetNS bool `json:"sharedNetNS,omitempty"`
+
 	// Rootfs is the sandbox's root filesystem, an overlay of read-only layers with
 	// a writable layer on top. No layer means the embedded default: the host's own
 	// "/" as the only, read-only lower layer. Used only with a new mount namespace.
@@ -257,6 +266,14 @@ func (s *Spec) validate(c ids) error {
 	}
 	if s.ParentDeathSignal < 0 || s.ParentDeathSignal > 64 {
 		return specErr("parentDeathSignal", "%d is not a signal", s.ParentDeathSignal)
+	}
+	if s.SharedNetNS {
+		if s.Namespaces.Mode(namespace.Net) != namespace.New {
+			return specErr("sharedNetNS", "a shared network namespace replaces a new one; the Spec has none")
+		}
+		if s.Namespaces.Mode(namespace.User) != namespace.Host || c.uid != 0 {
+			return &UnsupportedError{Field: "sharedNetNS", Err: errors.New("a network namespace shared by every start must be owned by a user namespace they share: only root without a user namespace has one")}
+		}
 	}
 	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
 		if !s.NoRootfs {

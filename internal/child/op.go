@@ -47,6 +47,9 @@ const (
 	// KindJoinCgroups writes "0" to every descriptor of Start.CgroupFDs: the
 	// cgroup.procs files of the sandbox's cgroup, opened by the parent for this start.
 	KindJoinCgroups
+	// KindLoopbackUp brings the loopback interface of the child's new network
+	// namespace up, as container runtimes do ("--net none" still has lo).
+	KindLoopbackUp
 	// KindSignalMask sets the child's signal mask to Args[0] (a sigset) just before
 	// exec; the parent blocked all signals around the clone.
 	KindSignalMask

@@ -136,6 +136,8 @@ func run(ops []Op, s *Start) {
 			e = loadSeccomp(op.Args[0], op.Args[1], s.NotifyFD)
 		case KindStdio:
 			errfd, e = stdio(s, errfd)
+		case KindLoopbackUp:
+			e = loopbackUp()
 		case KindJoinCgroups:
 			e = joinCgroups(s)
 		case KindWaitParent:

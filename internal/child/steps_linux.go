@@ -151,3 +151,23 @@ func sendFD(sock, fd uintptr) syscall.Errno {
 		}
 	}
 }
+
+// loopbackUp sets IFF_UP on "lo" with the SIOCGIFFLAGS and SIOCSIFFLAGS ioctls on
+// a datagram socket; struct ifreq is 40 bytes: the name, then the flags (short).
+//
+//go:nosplit
+//go:norace
+func loopbackUp() syscall.Errno {
+	fd, _, e := syscall.RawSyscall(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return e
+	}
+	var ifr [40]byte
+	ifr[0], ifr[1] = 'l', 'o'
+	if _, _, e = syscall.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCGIFFLAGS, uintptr(unsafe.Pointer(&ifr[0]))); e == 0 {
+		*(*uint16)(unsafe.Pointer(&ifr[16])) |= unix.IFF_UP
+		_, _, e = syscall.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCSIFFLAGS, uintptr(unsafe.Pointer(&ifr[0])))
+	}
+	syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+	return e
+}
