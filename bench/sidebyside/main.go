@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/paddock-sandbox/paddock/bench/internal/privatens"
 	"os"
 	"os/exec"
 	"runtime"
@@ -13,16 +14,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // envStage marks the re-executed harness: "ns" inside the private mount
 // namespace, "run" once the namespace is ready (and the user dropped).
 const envStage = "SIDEBYSIDE_STAGE"
 
-// unifiedMount is the cgroup v2 mount of a hybrid host that crun 1.8.1 trips on.
-const unifiedMount = "/sys/fs/cgroup/unified"
+// privatens.UnifiedMount is the cgroup v2 mount of a hybrid host that crun 1.8.1 trips on.
 
 type cmdList []command
 
@@ -102,17 +100,19 @@ func main() {
 	mountNS := "host"
 	switch stage := os.Getenv(envStage); {
 	case stage == "" && !*noNS && os.Geteuid() == 0:
-		os.Exit(reexecInNewNS())
+		code, err := privatens.Reexec(envStage)
+		fail(err)
+		os.Exit(code)
 	case stage == "ns":
-		if err := detachUnified(); err != nil {
+		if err := privatens.DetachUnified(); err != nil {
 			fail(err)
 		}
 		if *uid >= 0 {
 			fail(dropTo(*uid))
 		}
-		mountNS = "private, " + unifiedMount + " detached"
+		mountNS = "private, " + privatens.UnifiedMount + " detached"
 	case stage == "run":
-		mountNS = "private, " + unifiedMount + " detached"
+		mountNS = "private, " + privatens.UnifiedMount + " detached"
 	case *uid >= 0:
 		fail(errors.New("-uid needs the harness to start as root"))
 	}
@@ -124,7 +124,7 @@ func main() {
 
 	start := time.Now()
 	rep := &Report{
-		Date: start.UTC().Format(time.RFC3339), Kernel: uname(), Machine: runtime.GOARCH, CPUs: runtime.NumCPU(),
+		Date: start.UTC().Format(time.RFC3339), Kernel: privatens.Uname(), Machine: runtime.GOARCH, CPUs: runtime.NumCPU(),
 		GoVersion: runtime.Version(), UID: os.Geteuid(), MountNS: mountNS, N: *n, Warmup: *warmup,
 		Order: "round-robin", Baseline: *baseline,
 	}
@@ -242,42 +242,6 @@ func quantile(s []float64, q float64) float64 {
 	return s[lo]*(1-frac) + s[lo+1]*frac
 }
 
-// reexecInNewNS runs the harness again in a new mount namespace (the Go runtime
-// makes / rprivate in the child before exec) and returns its exit code.
-func reexecInNewNS() int {
-	self, err := os.Executable()
-	if err != nil {
-		fail(err)
-	}
-	cmd := exec.Command(self, os.Args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), envStage+"=ns")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
-	runtime.LockOSThread() // Pdeathsig is tied to the creating thread
-	err = cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		fail(fmt.Errorf("re-executing in a new mount namespace: %w", err))
-	}
-	return 0
-}
-
-// detachUnified makes / rprivate again (it is, but say so) and lazily unmounts
-// the cgroup v2 mount of a hybrid host, in this namespace only.
-func detachUnified() error {
-	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making / rprivate: %w", err)
-	}
-	err := unix.Unmount(unifiedMount, unix.MNT_DETACH)
-	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("detaching %s: %w", unifiedMount, err)
-	}
-	return nil
-}
-
 // dropTo replaces the harness by itself run through setpriv as uid (gid = uid,
 // no supplementary groups), still in this mount namespace. It returns only on error.
 func dropTo(uid int) error {
@@ -302,15 +266,6 @@ func dropTo(uid int) error {
 	argv := append([]string{setpriv, "--reuid=" + u, "--regid=" + u, "--clear-groups", "--", self}, args...)
 	env := []string{envStage + "=run", "PATH=" + os.Getenv("PATH"), "HOME=/nonexistent", "LANG=C"}
 	return syscall.Exec(setpriv, argv, env)
-}
-
-func uname() string {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return "unknown"
-	}
-	return unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:]) + " " +
-		unix.ByteSliceToString(u.Machine[:])
 }
 
 func fail(err error) {

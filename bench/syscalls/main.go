@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/paddock-sandbox/paddock/bench/internal/privatens"
 	"io"
 	"os"
 	"os/exec"
@@ -28,8 +29,7 @@ import (
 // envStage marks the re-executed command, inside its private mount namespace.
 const envStage = "PADDOCK_SYSCALLS_STAGE"
 
-// unifiedMount is the cgroup v2 mount of a hybrid host that crun 1.8.1 trips on.
-const unifiedMount = "/sys/fs/cgroup/unified"
+// privatens.UnifiedMount is the cgroup v2 mount of a hybrid host that crun 1.8.1 trips on.
 
 // probeTarget is where every sandbox sees the probe.
 const probeTarget = "/probe"
@@ -126,9 +126,11 @@ func main() {
 
 	switch os.Getenv(envStage) {
 	case "":
-		os.Exit(reexecInNewNS())
+		code, err := privatens.Reexec(envStage)
+		fail(err)
+		os.Exit(code)
 	case "ns":
-		fail(detachUnified())
+		fail(privatens.DetachUnified())
 	default:
 		fail(fmt.Errorf("%s=%q: unknown stage", envStage, os.Getenv(envStage)))
 	}
@@ -233,9 +235,9 @@ func measure(ctx context.Context, c config) (err error) {
 		}
 	}
 	rep := &Report{
-		Date: start.UTC().Format(time.RFC3339), Kernel: uname(), CPUs: runtime.NumCPU(), Crun: r.version(ctx),
+		Date: start.UTC().Format(time.RFC3339), Kernel: privatens.Uname(), CPUs: runtime.NumCPU(), Crun: r.version(ctx),
 		N: c.n, Rounds: c.rounds, Order: "mode after mode per call, order rotated each round",
-		MountNS: "private, " + unifiedMount + " detached", Checks: map[string]string{},
+		MountNS: "private, " + privatens.UnifiedMount + " detached", Checks: map[string]string{},
 		Commands: map[string]string{}, PodmanSrc: c.podmanPath,
 	}
 
@@ -580,58 +582,6 @@ each profile, succeeds without). All run in one private mount namespace where
 		}
 	}
 	return os.WriteFile(path, []byte(doc+b.String()), 0o644)
-}
-
-// reexecInNewNS runs the command again in a new mount namespace (the Go runtime
-// makes / rprivate in the child before exec), forwards termination signals to it,
-// and returns its exit code. The stage variable keeps the child from doing the same.
-func reexecInNewNS() int {
-	self, err := os.Executable()
-	fail(err)
-	cmd := exec.Command(self, os.Args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), envStage+"=ns")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
-	runtime.LockOSThread() // Pdeathsig is tied to the creating thread
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	if err := cmd.Start(); err != nil {
-		fail(fmt.Errorf("re-executing in a new mount namespace: %w", err))
-	}
-	go func() {
-		for s := range sigs {
-			cmd.Process.Signal(s)
-		}
-	}()
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	fail(err)
-	return 0
-}
-
-// detachUnified makes / rprivate (the runtime did, but say so) and lazily unmounts
-// the cgroup v2 mount of a hybrid host, in this namespace only.
-func detachUnified() error {
-	if err := unix.Mount("none", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("making / rprivate: %w", err)
-	}
-	err := unix.Unmount(unifiedMount, unix.MNT_DETACH)
-	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("detaching %s: %w", unifiedMount, err)
-	}
-	return nil
-}
-
-func uname() string {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return "unknown"
-	}
-	return unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:]) + " " +
-		unix.ByteSliceToString(u.Machine[:])
 }
 
 func fail(err error) {
