@@ -181,6 +181,30 @@ func startInCgroup(t *testing.T, c *Cgroup, args ...string) (*exec.Cmd, io.Write
 	return cmd, in
 }
 
+// runInCgroup starts cmd with a stdin pipe, moves it into c before it does anything
+// (it waits for a line), releases it and returns its output and how it ended.
+func runInCgroup(t *testing.T, c *Cgroup, cmd *exec.Cmd) (string, error) {
+	t.Helper()
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Add(cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal(err)
+	}
+	io.WriteString(in, "go\n")
+	in.Close()
+	err = cmd.Wait()
+	return out.String(), err
+}
+
 func create(t *testing.T, spec *Spec, name string) *Cgroup {
 	t.Helper()
 	c, err := Create(spec, name)
@@ -344,22 +368,10 @@ func TestDeviceRulesEnforced(t *testing.T) {
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), probeEnv+"="+probeDevice, "PROBE_DIR="+dir)
-	in, _ := cmd.StdinPipe()
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Add(cmd.Process.Pid); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatal(err)
-	}
-	io.WriteString(in, "go\n")
-	err = cmd.Wait()
+	out, err := runInCgroup(t, c, cmd)
 	want := fmt.Sprintf("block=%d null=ok", int(unix.EPERM))
-	if err != nil || strings.TrimSpace(out.String()) != want {
-		t.Errorf("probe: %v, output %q, want %q", err, out.String(), want)
+	if err != nil || strings.TrimSpace(out) != want {
+		t.Errorf("probe: %v, output %q, want %q", err, out, want)
 	}
 	if err := c.Remove(); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,26 +128,11 @@ func runDeviceProbe(t *testing.T, c *Cgroup, dir string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), probeEnv+"="+probeDevice, "PROBE_DIR="+dir)
-	in, err := cmd.StdinPipe()
+	out, err := runInCgroup(t, c, cmd)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("probe: %v, output %q", err, out)
 	}
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Add(cmd.Process.Pid); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatal(err)
-	}
-	io.WriteString(in, "go\n")
-	in.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("probe: %v, output %q", err, out.String())
-	}
-	return strings.TrimSpace(out.String())
+	return strings.TrimSpace(out)
 }
 
 // TestDeviceProgramOnly enforces the default rules with the device program alone:
@@ -299,27 +283,12 @@ try() { if (exec 3<>"$2") 2>&-; then echo "$1 rw=ok"; else echo "$1 rw=denied"; 
 	if (exec 3>"$2") 2>&-; then echo "$1 w=ok"; else echo "$1 w=denied"; fi; }
 try null /dev/null; try zero /dev/zero`
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script)
-	in, err := cmd.StdinPipe()
+	out, err := runInCgroup(t, c, cmd)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	cmd.Stdout = &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Add(cmd.Process.Pid); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatal(err)
-	}
-	io.WriteString(in, "go\n")
-	in.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("shell: %v: %s", err, out.String())
+		t.Fatalf("shell: %v: %s", err, out)
 	}
 	want := "null rw=denied\nnull r=ok\nnull w=denied\nzero rw=denied\nzero r=denied\nzero w=ok"
-	if got := strings.TrimSpace(out.String()); got != want {
+	if got := strings.TrimSpace(out); got != want {
 		t.Errorf("opens:\n%s\nwant:\n%s", got, want)
 	}
 	if err := c.Remove(); err != nil {
