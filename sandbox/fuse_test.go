@@ -67,7 +67,32 @@ func writable(t *testing.T) string {
 	return dir
 }
 
+// openFuseForNobody lets the rootless half run where /dev/fuse is closed to other
+// users (mode 0600 here; Debian's default is 0666): as root, it opens the device's
+// mode for the duration of the test and puts back the mode it read.
+func openFuseForNobody(t *testing.T) {
+	t.Helper()
+	if os.Getenv(testutil.EnvMode) != "" || os.Geteuid() != 0 {
+		return
+	}
+	st, err := os.Stat("/dev/fuse")
+	if err != nil || st.Mode().Perm()&0o006 == 0o006 {
+		return
+	}
+	mode := st.Mode().Perm()
+	if err := os.Chmod("/dev/fuse", mode|0o006); err != nil {
+		t.Logf("cannot open /dev/fuse to other users: %v", err)
+		return
+	}
+	t.Cleanup(func() {
+		if err := os.Chmod("/dev/fuse", mode); err != nil {
+			t.Errorf("restoring the mode of /dev/fuse to %v: %v", mode, err)
+		}
+	})
+}
+
 func TestFuseRoot(t *testing.T) {
+	openFuseForNobody(t)
 	testutil.Modes(t, func(t *testing.T) {
 		requireFuse(t)
 		dir := writable(t)
@@ -106,6 +131,7 @@ for p in %[2]s %[3]s; do if echo x > $p 2>/dev/null; then echo "$p ok"; else ech
 }
 
 func TestFusePersistentUpper(t *testing.T) {
+	openFuseForNobody(t)
 	testutil.Modes(t, func(t *testing.T) {
 		requireFuse(t)
 		base := t.TempDir()
@@ -154,6 +180,7 @@ func TestFusePersistentUpper(t *testing.T) {
 }
 
 func TestFuseDaemonLifetime(t *testing.T) {
+	openFuseForNobody(t)
 	testutil.Modes(t, func(t *testing.T) {
 		requireFuse(t)
 		tpl, err := sandbox.NewBuilder(sandbox.WithOverlayDriver(overlay.Fuse)).Build()
