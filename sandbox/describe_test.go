@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -20,25 +19,7 @@ import (
 // `inspect --preset NAME` prints for the same preset: namespaces' states, maps,
 // capability sets, seccomp mode, no_new_privs, masked and read-only paths, kind.
 func TestDescribeMatchesInside(t *testing.T) {
-	const envBin = "PADDOCK_DESCRIBE_BIN"
-	if os.Getenv(testutil.EnvMode) != "" {
-		describeInsideAll(t, os.Getenv(envBin))
-		return
-	}
-	bin := buildInspect(t)
-	t.Run("rootful", func(t *testing.T) {
-		if testutil.Rootless() {
-			t.Skip("rootful sandboxes need root; the rootless half runs instead")
-		}
-		describeInsideAll(t, bin)
-	})
-	t.Run("rootless", func(t *testing.T) {
-		if testutil.Rootless() {
-			describeInsideAll(t, bin)
-			return
-		}
-		testutil.RunAsNobody(t, "^TestDescribeMatchesInside$", envBin+"="+bin)
-	})
+	testutil.ModesWith(t, "PADDOCK_DESCRIBE_BIN", buildInspect, describeInsideAll)
 }
 
 // buildInspect builds examples/inspect into a directory that uid 65534 can reach.

@@ -510,16 +510,24 @@ func TestFilesystemFailures(t *testing.T) {
 	})
 }
 
+// upperDirs makes an upper and a work directory for a persistent overlay layer,
+// removed (whatever overlayfs left in them) when t ends.
+func upperDirs(t *testing.T) (upper, work string) {
+	t.Helper()
+	base := t.TempDir()
+	upper, work = filepath.Join(base, "upper"), filepath.Join(base, "work")
+	for _, d := range []string{upper, work} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { overlay.RemoveAll(base) })
+	return upper, work
+}
+
 func TestPersistentUpper(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		base := t.TempDir()
-		upper, work := filepath.Join(base, "upper"), filepath.Join(base, "work")
-		for _, d := range []string{upper, work} {
-			if err := os.Mkdir(d, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-		t.Cleanup(func() { overlay.RemoveAll(base) })
+		upper, work := upperDirs(t)
 		// A directory of the lower layer (the host's /tmp) with files to change.
 		dir, err := os.MkdirTemp("", "paddock-fs-lower-")
 		if err != nil {

@@ -134,14 +134,7 @@ func TestFusePersistentUpper(t *testing.T) {
 	openFuseForNobody(t)
 	testutil.Modes(t, func(t *testing.T) {
 		requireFuse(t)
-		base := t.TempDir()
-		upper, work := filepath.Join(base, "upper"), filepath.Join(base, "work")
-		for _, d := range []string{upper, work} {
-			if err := os.Mkdir(d, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
-		t.Cleanup(func() { overlay.RemoveAll(base) })
+		upper, work := upperDirs(t)
 		dir := writable(t)
 		top := fmt.Sprintf("/paddock-fuse-%d", os.Getpid())
 		usr := fmt.Sprintf("/usr/paddock-fuse-%d", os.Getpid())

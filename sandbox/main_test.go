@@ -1,14 +1,11 @@
 package sandbox_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testutil.RemoveCgroupParents()
-	os.Exit(code)
-}
+// TestMain removes the default parent cgroups that the sandboxes started by these
+// tests created, so that the tests leave the host's cgroups as they found them.
+func TestMain(m *testing.M) { testutil.Main(m) }

@@ -292,25 +292,7 @@ func TestClassify(t *testing.T) {
 // TestInspectFromInside builds examples/inspect and runs it inside a default sandbox:
 // what it sees of itself must agree with what the parent sees from outside.
 func TestInspectFromInside(t *testing.T) {
-	const envBin = "PADDOCK_INSPECT_BIN"
-	if os.Getenv(testutil.EnvMode) != "" {
-		inspectInsideAll(t, os.Getenv(envBin))
-		return
-	}
-	bin := buildInspect(t)
-	t.Run("rootful", func(t *testing.T) {
-		if testutil.Rootless() {
-			t.Skip("rootful sandboxes need root; the rootless half runs instead")
-		}
-		inspectInsideAll(t, bin)
-	})
-	t.Run("rootless", func(t *testing.T) {
-		if testutil.Rootless() {
-			inspectInsideAll(t, bin)
-			return
-		}
-		testutil.RunAsNobody(t, "^TestInspectFromInside$", envBin+"="+bin)
-	})
+	testutil.ModesWith(t, "PADDOCK_INSPECT_BIN", buildInspect, inspectInsideAll)
 }
 
 func inspectInsideAll(t *testing.T, bin string) {

@@ -18,30 +18,12 @@ func runBinary(t *testing.T) string {
 	if p := os.Getenv(envRunBinary); p != "" {
 		return p
 	}
-	bin := testutil.BuildForNobody(t, ".", "run")
-	return bin
+	return testutil.BuildForNobody(t, ".", "run")
 }
 
 // modes runs f as root and as uid 65534 with the same built binary.
 func modes(t *testing.T, f func(t *testing.T, bin string)) {
-	if os.Getenv(testutil.EnvMode) != "" {
-		f(t, runBinary(t))
-		return
-	}
-	bin := runBinary(t)
-	t.Run("rootful", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			t.Skip("rootful sandboxes need root")
-		}
-		f(t, bin)
-	})
-	t.Run("rootless", func(t *testing.T) {
-		if os.Geteuid() != 0 {
-			f(t, bin)
-			return
-		}
-		testutil.RunAsNobody(t, "^"+strings.SplitN(t.Name(), "/", 2)[0]+"$", envRunBinary+"="+bin)
-	})
+	testutil.ModesWith(t, envRunBinary, runBinary, f)
 }
 
 func runCmd(t *testing.T, bin string, args ...string) (string, int) {

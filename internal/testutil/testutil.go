@@ -44,6 +44,40 @@ func Modes(t *testing.T, f func(t *testing.T)) {
 	})
 }
 
+// ModesWith is Modes for a test that prepares something once, as root, that its
+// rootless half reuses (a binary built for uid 65534): prepare runs only in the
+// first process, and its result reaches the re-executed binary in the environment
+// variable key. f gets it in both halves.
+func ModesWith(t *testing.T, key string, prepare func(t *testing.T) string, f func(t *testing.T, value string)) {
+	t.Helper()
+	if os.Getenv(EnvMode) != "" {
+		f(t, os.Getenv(key))
+		return
+	}
+	value := prepare(t)
+	t.Run("rootful", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("rootful sandboxes need root; the rootless half runs instead")
+		}
+		f(t, value)
+	})
+	t.Run("rootless", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			f(t, value)
+			return
+		}
+		RunAsNobody(t, "^"+topName(t)+"$", key+"="+value)
+	})
+}
+
+// Main runs the tests of a package that starts sandboxes, then removes the default
+// parent cgroups they created (RemoveCgroupParents). Call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	RemoveCgroupParents()
+	os.Exit(code)
+}
+
 // topName is the name of the top-level test that t belongs to.
 func topName(t *testing.T) string {
 	name := t.Name()

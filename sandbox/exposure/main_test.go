@@ -1,7 +1,6 @@
 package exposure
 
 import (
-	"os"
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
@@ -9,8 +8,4 @@ import (
 
 // TestMain removes the default parent cgroups that the sandboxes started by these
 // tests created, so that the tests leave the host's cgroups as they found them.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testutil.RemoveCgroupParents()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m) }
