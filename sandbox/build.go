@@ -54,6 +54,7 @@ func (b *Builder) Build() (*Template, error) {
 		t.Close()
 		return nil, err
 	}
+	t.lateMountNS = t.lateMountNSOK()
 	return t, nil
 }
 

@@ -150,3 +150,82 @@ func TestSpecJSONRoundTrip(t *testing.T) {
 		t.Error("an unknown field was accepted")
 	}
 }
+
+// heldMountNS returns the descriptors of this process that refer to the mount
+// namespace link (such as "mnt:[4026532301]").
+func heldMountNS(t *testing.T, link string) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fds []string
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && l == link {
+			fds = append(fds, e.Name())
+		}
+	}
+	return fds
+}
+
+// TestMountNamespaceReleasedLate checks how a sandbox's mount namespace ends: with an
+// ephemeral root, the parent holds it from the start and drops it after Wait, off
+// Wait's path, and Template.Close waits until it is gone; with a persistent upper
+// layer, which the next sandbox must be able to mount, it ends with the sandbox.
+func TestMountNamespaceReleasedLate(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			opts []sandbox.Option
+			late bool
+		}{
+			{"ephemeral", nil, true},
+			{"norootfs", []sandbox.Option{sandbox.WithoutRootfs()}, true},
+			{"persistent", func() []sandbox.Option { u, w := upperDirs(t); return []sandbox.Option{sandbox.WithOverlayUpper(u, w)} }(), false},
+			{"fork", []sandbox.Option{sandbox.WithSpawnMode(sandbox.SpawnFork)}, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := testutil.OpenFDs(t)
+				tpl, err := sandbox.NewBuilder(append(tc.opts, sandbox.WithoutCgroup())...).Build()
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/sh", "-c", "read x; true"}, Stdin: r})
+				r.Close()
+				if err != nil {
+					w.Close()
+					t.Fatal(err)
+				}
+				link, err := os.Readlink("/proc/" + strconv.Itoa(p.Pid()) + "/ns/mnt")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if self, _ := os.Readlink("/proc/self/ns/mnt"); link == self {
+					t.Fatalf("the sandbox shares the test's mount namespace %s", link)
+				}
+				held := heldMountNS(t, link)
+				if tc.late && len(held) != 1 {
+					t.Errorf("the parent holds %d references to the sandbox's mount namespace %s, want 1", len(held), link)
+				}
+				if !tc.late && len(held) != 0 {
+					t.Errorf("the parent holds the sandbox's mount namespace %s (fds %v); its persistent upper layer would stay in use", link, held)
+				}
+				w.Close()
+				if st, err := p.Wait(); err != nil || !st.Success() {
+					t.Fatal(st, err)
+				}
+				tpl.Close()
+				if held := heldMountNS(t, link); len(held) != 0 {
+					t.Errorf("after Close the parent still holds the mount namespace %s (fds %v)", link, held)
+				}
+				if after := testutil.OpenFDs(t); after != before {
+					t.Errorf("%d descriptors open after Close, %d before", after, before)
+				}
+			})
+		}
+	})
+}

@@ -22,6 +22,7 @@ type Process struct {
 	pid     int
 	pidfd   int
 	pidfd32 int32
+	mountNS int // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
 
 	// Descriptors the parent holds for the target's stdio, to close after the clone,
 	// and the goroutines copying non-file readers and writers.
@@ -124,6 +125,9 @@ func (p *Process) Kill() error { return p.Signal(syscall.SIGKILL) }
 
 // Wait waits for the process to exit, releases what the start held and returns how
 // it ended. It may be called more than once; later calls return the same result.
+// Where the root is ephemeral, the teardown of the sandbox's mount namespace (its
+// unmounts and the freeing of its tmpfs and overlay) goes on in the background after
+// Wait returns; Template.Close waits for it.
 func (p *Process) Wait() (*ExitStatus, error) {
 	p.mu.Lock()
 	if p.done {
@@ -142,6 +146,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 			break
 		}
 	}
+	p.releaseMountNS()
 	p.stopFuse()
 	if p.stopCtx != nil {
 		p.stopCtx()
@@ -243,6 +248,10 @@ func (p *Process) abort() {
 		if _, err := unix.Wait4(p.pid, &ws, 0, nil); err != unix.EINTR {
 			break
 		}
+	}
+	if p.mountNS >= 0 {
+		unix.Close(p.mountNS) // a failed start is torn down before Start returns
+		p.mountNS = -1
 	}
 	p.stopFuse()
 	unix.Close(p.pidfd)

@@ -54,6 +54,13 @@ type Template struct {
 	releaseLabel func()
 	closeOnce    sync.Once
 	closed       atomic.Bool
+
+	// lateMountNS says that Wait leaves the teardown of a finished sandbox's mount
+	// namespace to a goroutine (see releaseMountNS); releases counts those pending,
+	// and relMu orders them against Close.
+	lateMountNS bool
+	relMu       sync.Mutex
+	releases    sync.WaitGroup
 }
 
 // Spec returns a copy of the Spec the Template was built from.
@@ -61,11 +68,15 @@ func (t *Template) Spec() *Spec { return t.spec.Clone() }
 
 // Close releases what the Template holds: descriptors (joined namespaces, /dev/null,
 // a loaded cgroup device program), the staging directory of its overlay root and its
-// SELinux categories. Processes already started are not affected, but no more can be
-// started.
+// SELinux categories. It first waits until the mount namespaces of finished sandboxes,
+// which Wait leaves to a goroutine to tear down, are gone. Processes already started
+// are not affected, but no more can be started.
 func (t *Template) Close() error {
 	t.closeOnce.Do(func() {
+		t.relMu.Lock()
 		t.closed.Store(true)
+		t.relMu.Unlock()
+		t.releases.Wait()
 		for _, f := range t.files {
 			f.Close()
 		}
@@ -108,7 +119,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if t.closed.Load() {
 		return nil, fmt.Errorf("sandbox: start: the template is closed: %w", os.ErrClosed)
 	}
-	p := &Process{tmpl: t, pid: -1, pidfd: -1}
+	p := &Process{tmpl: t, pid: -1, pidfd: -1, mountNS: -1}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.Ctty = -1, -1, -1
 	if err := p.setupStdio(&cmd); err != nil {
@@ -181,6 +192,9 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		return abandon(&ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno})
 	}
 	p.pid, p.pidfd = pid, int(p.pidfd32)
+	if t.lateMountNS {
+		p.holdMountNS()
+	}
 
 	// The parent half of the handshake: ID maps, then release; the sync pipe stays
 	// open for the checkpoints that readReports serves (the fuse root).
