@@ -288,6 +288,21 @@ func cstr(p uintptr) string {
 }
 
 func TestKernelInUserNS(t *testing.T) {
+	// The probe works in a tmpfs of its own mount namespace: nothing it creates may
+	// appear in the host's temporary directory.
+	var existed []string
+	for _, n := range []string{"lower", "upper", "work", "merged"} {
+		if _, err := os.Lstat(filepath.Join(os.TempDir(), n)); err == nil {
+			existed = append(existed, n)
+		}
+	}
+	if err := probeKernelInUserNS(); err == nil {
+		for _, n := range []string{"lower", "upper", "work", "merged"} {
+			if _, err := os.Lstat(filepath.Join(os.TempDir(), n)); err == nil && !slices.Contains(existed, n) {
+				t.Errorf("the probe left %s in %s", n, os.TempDir())
+			}
+		}
+	}
 	err := KernelInUserNS()
 	if errors.Is(err, ErrNotSupported) {
 		t.Skipf("kernel overlayfs in a user namespace: %v", err)
@@ -441,5 +456,14 @@ func TestDiffLayerLookup(t *testing.T) {
 	}
 	if _, err := Diff("relative"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("relative upper: got %v, want ErrInvalid", err)
+	}
+}
+
+// BenchmarkKernelInUserNS measures one uncached probe (KernelInUserNS caches it).
+func BenchmarkKernelInUserNS(b *testing.B) {
+	for b.Loop() {
+		if err := probeKernelInUserNS(); err != nil {
+			b.Skip(err)
+		}
 	}
 }

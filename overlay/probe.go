@@ -22,8 +22,10 @@ var kernelProbe struct {
 // KernelInUserNS reports whether kernel overlayfs can be mounted inside a new user
 // namespace on this host (with userxattr). It tests once, with a raw clone like the
 // sandboxes' own (package internal/child, vfork mode): the child enters new user and
-// mount namespaces, maps the caller's IDs to root and mounts an overlay of temporary
-// directories; the namespaces vanish with it. The result is cached. A refusal matches
+// mount namespaces, maps the caller's IDs to root, mounts a tmpfs on the temporary
+// directory (os.TempDir) of its own mount namespace and an overlay of directories in
+// it, the same kind of upper layer as an ephemeral root's. Nothing is created on the
+// host; the namespaces vanish with the child. The result is cached. A refusal matches
 // ErrNotSupported; an error that does not (no temporary directory) means the probe
 // could not run.
 func KernelInUserNS() error {
@@ -32,21 +34,10 @@ func KernelInUserNS() error {
 }
 
 func probeKernelInUserNS() error {
-	dir, err := os.MkdirTemp("", "paddock-overlay-probe-")
-	if err != nil {
-		return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: %w", err)
+	dir := os.TempDir()
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: no temporary directory %s", dir)
 	}
-	defer RemoveAll(dir)
-	var paths []string
-	for _, n := range []string{"lower", "upper", "work", "merged"} {
-		p := filepath.Join(dir, n)
-		if err := os.Mkdir(p, 0o700); err != nil {
-			return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: %w", err)
-		}
-		paths = append(paths, escape(p))
-	}
-	data := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", paths[0], paths[1], paths[2])
-
 	p := &child.Program{}
 	write := func(path, text string) {
 		ptr, n := p.Bytes([]byte(text))
@@ -55,8 +46,17 @@ func probeKernelInUserNS() error {
 	write("/proc/self/setgroups", "deny")
 	write("/proc/self/gid_map", fmt.Sprintf("0 %d 1", os.Getegid()))
 	write("/proc/self/uid_map", fmt.Sprintf("0 %d 1", os.Geteuid()))
+	mapped := len(p.Ops)
+	mount(p, "tmpfs", dir, "tmpfs", 0, "mode=700")
+	var paths []string
+	for _, n := range []string{"lower", "upper", "work", "merged"} {
+		d := filepath.Join(dir, n)
+		mkdir(p, d, 0o700)
+		paths = append(paths, escape(d))
+	}
 	mountOp := len(p.Ops)
-	mount(p, "overlay", filepath.Join(dir, "merged"), "overlay", 0, data)
+	mount(p, "overlay", filepath.Join(dir, "merged"), "overlay", 0,
+		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", paths[0], paths[1], paths[2]))
 
 	var pipe [2]int
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
@@ -86,8 +86,10 @@ func probeKernelInUserNS() error {
 		return nil
 	case n == int(unsafe.Sizeof(r)) && int(r.Op) == mountOp:
 		return &UnsupportedError{Driver: Kernel, Reason: "mount refused in a user namespace", Err: syscall.Errno(r.Errno)}
-	case n == int(unsafe.Sizeof(r)):
+	case n == int(unsafe.Sizeof(r)) && int(r.Op) < mapped:
 		return &UnsupportedError{Driver: Kernel, Reason: "cannot map the caller's IDs in a user namespace", Err: syscall.Errno(r.Errno)}
+	case n == int(unsafe.Sizeof(r)):
+		return &UnsupportedError{Driver: Kernel, Reason: "cannot mount a tmpfs in a user namespace", Err: syscall.Errno(r.Errno)}
 	}
 	return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: no report from the probe (%v)", ws)
 }
