@@ -374,8 +374,6 @@ func parseUser(u string) (uint32, uint32, error) {
 }
 
 func start(tpl *sandbox.Template, o *options, args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background())
-	defer stop()
 	cmd := sandbox.Command{Args: args, Stdout: os.Stdout, Stderr: os.Stderr}
 	if o.interactive && !o.tty {
 		cmd.Stdin = os.Stdin
@@ -414,9 +412,10 @@ func start(tpl *sandbox.Template, o *options, args []string) int {
 			p.Signal(s.(syscall.Signal))
 		}
 	}()
-	_ = ctx
+	// No signal.Stop: the program exits next, and each signal it would restore
+	// costs a round trip to the runtime's signal thread. Signals that arrive from
+	// here on find the process finished (ErrFinished).
 	st, err := p.Wait()
-	signal.Stop(sigs)
 	if err != nil && st == nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		return 125
