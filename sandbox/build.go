@@ -64,6 +64,11 @@ func (t *Template) compile(c ids) error {
 	s := t.spec
 	p := &child.Program{}
 	t.prog = p
+	// The capability sets and the seccomp filter depend on the Spec alone: compile
+	// them on another core while this one probes the kernel and reads directories.
+	priv := make(chan privileges, 1)
+	// The channel is buffered: an early return leaves the goroutine to finish alone.
+	go func() { priv <- s.resolvePrivileges() }()
 	ns := &s.Namespaces
 	userNS := ns.Mode(namespace.User) == namespace.New
 	t.userNS = userNS
@@ -171,7 +176,7 @@ func (t *Template) compile(c ids) error {
 		p.Syscall("workdir", "change directory to "+s.Workdir, 0, unix.SYS_CHDIR, p.CString(s.Workdir))
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
-	if err := t.compilePrivileges(p); err != nil {
+	if err := t.compilePrivileges(p, <-priv); err != nil {
 		return err
 	}
 	var empty child.Op
@@ -266,22 +271,14 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 // seccomp and Landlock come last, after every capability is gone; without it, the
 // kernel wants CAP_SYS_ADMIN to install them, so they come before capset (and the
 // remaining setup calls must pass the filter).
-func (t *Template) compilePrivileges(p *child.Program) error {
+func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	s := t.spec
-	sets, err := s.CapabilitySets()
-	if err != nil {
-		return &SpecError{Field: "capabilities", Err: err}
+	if priv.err != nil {
+		return priv.err
 	}
+	sets, filter := priv.sets, priv.filter
+	t.filter = filter
 	labels := t.labels
-	var filter *seccomp.Filter
-	if prof, ok, err := s.seccompProfileFor(sets.Bounding); err != nil {
-		return &SpecError{Field: "seccomp", Err: err}
-	} else if ok {
-		if filter, err = seccomp.Compile(prof); err != nil {
-			return &SpecError{Field: "seccomp", Err: err}
-		}
-		t.filter = filter
-	}
 	confine := func() error {
 		labels.Compile(p)
 		if err := s.Landlock.Compile(p); err != nil {
@@ -307,6 +304,33 @@ func (t *Template) compilePrivileges(p *child.Program) error {
 		return confine()
 	}
 	return nil
+}
+
+// privileges are the capability sets and the compiled seccomp filter (nil for none)
+// of a Spec, or the typed error that stops its Build.
+type privileges struct {
+	sets   caps.Sets
+	filter *seccomp.Filter
+	err    error
+}
+
+func (s *Spec) resolvePrivileges() (r privileges) {
+	var err error
+	if r.sets, err = s.CapabilitySets(); err != nil {
+		r.err = &SpecError{Field: "capabilities", Err: err}
+		return r
+	}
+	prof, ok, err := s.seccompProfileFor(r.sets.Bounding)
+	if err != nil {
+		r.err = &SpecError{Field: "seccomp", Err: err}
+		return r
+	}
+	if ok {
+		if r.filter, err = seccomp.Compile(prof); err != nil {
+			r.err = &SpecError{Field: "seccomp", Err: err}
+		}
+	}
+	return r
 }
 
 // CapabilitySets returns the capability sets the Spec gives its target, as Build
