@@ -182,7 +182,7 @@ gobench() { # $1 output, $2 "" or uid
 	local as=() patterns=('^Benchmark(ExecTrue|Start|Heap|Throughput)$')
 	# As a user, the rootful presets build but cannot start: only the others.
 	[ -n "$2" ] && as=(setpriv --reuid="$2" --regid="$2" --clear-groups) &&
-		patterns=('^BenchmarkExecTrue$' '^BenchmarkStart$/^(rootless|rootless-nocgroup|norootfs|privileged)$' '^Benchmark(Heap|Throughput)$')
+		patterns=('^BenchmarkExecTrue$' '^BenchmarkStart$/^(rootless|rootless-nocgroup|rootless-rootfs|norootfs|privileged)$' '^Benchmark(Heap|Throughput)$')
 	: >"$1"
 	for pattern in "${patterns[@]}"; do
 		(cd "$tmp" && unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$@"' sh \

@@ -26,21 +26,39 @@ func BenchmarkExecTrue(b *testing.B) {
 
 // presets are the benchmarked sandboxes. As root, "rootless" is the same Spec a
 // rootless caller gets (a user namespace mapping the caller's own ID), mapping root.
-var presets = []struct {
-	name string
-	opts []sandbox.Option
-}{
-	{"rootful", []sandbox.Option{sandbox.Rootful()}},
-	{"rootless", []sandbox.Option{sandbox.Rootless()}},
-	{"rootless-nocgroup", []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}},
-	{"privileged", []sandbox.Option{sandbox.Privileged()}},
+var presets = []preset{
+	{name: "rootful", opts: []sandbox.Option{sandbox.Rootful()}},
+	{name: "rootless", opts: []sandbox.Option{sandbox.Rootless()}},
+	{name: "rootless-nocgroup", opts: []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}},
+	{name: "privileged", opts: []sandbox.Option{sandbox.Privileged()}},
 	// One network namespace prepared in Build for every start (root only).
-	{"rootful-sharednet", []sandbox.Option{sandbox.Rootful(), sandbox.WithSharedNetNS()}},
-	{"rootful-nocgroup", []sandbox.Option{sandbox.Rootful(), sandbox.WithoutCgroup()}},
-	{"norootfs", []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup(), sandbox.WithoutRootfs()}},
-	{"super-privileged", []sandbox.Option{sandbox.SuperPrivileged()}},
+	{name: "rootful-sharednet", opts: []sandbox.Option{sandbox.Rootful(), sandbox.WithSharedNetNS()}},
+	{name: "rootful-nocgroup", opts: []sandbox.Option{sandbox.Rootful(), sandbox.WithoutCgroup()}},
+	{name: "norootfs", opts: []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup(), sandbox.WithoutRootfs()}},
+	// One lower layer with no mounts beneath it (a static busybox): one overlay,
+	// where the host's "/" takes one per top-level directory when rootless.
+	{name: "rootless-rootfs", opts: []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}, busybox: true},
+	{name: "super-privileged", opts: []sandbox.Option{sandbox.SuperPrivileged()}},
 }
 
+type preset struct {
+	name    string
+	opts    []sandbox.Option
+	busybox bool // on busyboxRootfs, a root filesystem of busybox and its applets
+}
+
+// options returns the preset's options, with its root filesystem made for b.
+func (p preset) options(b *testing.B) []sandbox.Option {
+	opts := append([]sandbox.Option(nil), p.opts...)
+	if p.busybox {
+		opts = append(opts, sandbox.WithRootfs(busyboxRootfs(b)))
+	}
+	return opts
+}
+
+// benchStart measures Start+Wait, and reports the two halves: start-µs/op, from the
+// call to the target's exec (the clone and the child's whole setup), and wait-µs/op,
+// from there to the end of Wait (the target's run, its exit and the reaping).
 func benchStart(b *testing.B, opts ...sandbox.Option) {
 	tpl, err := sandbox.NewBuilder(opts...).Build()
 	if err != nil {
@@ -49,14 +67,25 @@ func benchStart(b *testing.B, opts ...sandbox.Option) {
 	defer tpl.Close()
 	ctx := context.Background()
 	cmd := sandbox.Command{Args: []string{"/bin/true"}}
+	var inStart, inWait time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		st, err := tpl.Run(ctx, cmd)
+		t0 := time.Now()
+		p, err := tpl.Start(ctx, cmd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		st, err := p.Wait()
+		inStart += t1.Sub(t0)
+		inWait += time.Since(t1)
 		if err != nil || !st.Success() {
 			b.Fatal(st, err)
 		}
 	}
+	b.ReportMetric(float64(inStart.Microseconds())/float64(b.N), "start-µs/op")
+	b.ReportMetric(float64(inWait.Microseconds())/float64(b.N), "wait-µs/op")
 }
 
 // BenchmarkStart measures Start+Wait of /bin/true in each preset, with and without
@@ -66,16 +95,19 @@ func BenchmarkStart(b *testing.B) {
 		for _, net := range []bool{true, false} {
 			for _, mode := range []sandbox.SpawnMode{sandbox.SpawnFork, sandbox.SpawnVfork} {
 				name := p.name
-				opts := append([]sandbox.Option(nil), p.opts...)
 				if !net {
 					name += "/nonet"
-					opts = append(opts, sandbox.WithHostNamespaces(namespace.Net))
 				} else if p.name == "super-privileged" {
 					continue // always shares the host's network
 				}
 				name += "/" + string(mode)
-				opts = append(opts, sandbox.WithSpawnMode(mode))
-				b.Run(name, func(b *testing.B) { benchStart(b, opts...) })
+				b.Run(name, func(b *testing.B) {
+					opts := p.options(b)
+					if !net {
+						opts = append(opts, sandbox.WithHostNamespaces(namespace.Net))
+					}
+					benchStart(b, append(opts, sandbox.WithSpawnMode(mode))...)
+				})
 			}
 		}
 	}
@@ -85,9 +117,10 @@ func BenchmarkStart(b *testing.B) {
 func BenchmarkBuild(b *testing.B) {
 	for _, p := range presets {
 		b.Run(p.name, func(b *testing.B) {
+			opts := p.options(b)
 			b.ReportAllocs()
 			for b.Loop() {
-				tpl, err := sandbox.NewBuilder(p.opts...).Build()
+				tpl, err := sandbox.NewBuilder(opts...).Build()
 				if err != nil {
 					b.Fatal(err)
 				}

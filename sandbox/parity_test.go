@@ -288,7 +288,7 @@ func intendedFor(kind, fact string) *intendedDifference {
 // busyboxRootfs builds a minimal root filesystem: busybox and its applets in /bin,
 // empty /proc, /sys, /dev, /etc, /tmp and /run, and /etc/mtab (which Podman would
 // otherwise create, and a rootless Podman cannot in a root it does not own).
-func busyboxRootfs(t *testing.T) string {
+func busyboxRootfs(t testing.TB) string {
 	t.Helper()
 	bb, err := exec.LookPath("busybox")
 	if err != nil {
