@@ -1,18 +1,50 @@
 package seccomp
 
 import (
-	"encoding/json"
 	"slices"
 	"sync"
 
 	moby "github.com/moby/profiles/seccomp"
 )
 
-// dockerJSON is Docker's default profile (github.com/moby/profiles/seccomp) in its
-// file form, marshalled once.
-var dockerJSON = sync.OnceValues(func() ([]byte, error) {
-	return json.Marshal(moby.DefaultProfile())
+// dockerFile is Docker's default profile (github.com/moby/profiles/seccomp) in the
+// form ParseJSON reads, converted from moby's Go values once: the same entries as its
+// JSON file, without encoding and decoding them.
+var dockerFile = sync.OnceValues(func() (fileProfile, []fileSyscall) {
+	m := moby.DefaultProfile()
+	f := fileProfile{DefaultAction: string(m.DefaultAction), DefaultErrnoRet: m.DefaultErrnoRet}
+	for _, a := range m.Architectures {
+		f.Architectures = append(f.Architectures, string(a))
+	}
+	for _, a := range m.ArchMap {
+		fa := fileArch{Arch: string(a.Arch)}
+		for _, sub := range a.SubArches {
+			fa.SubArches = append(fa.SubArches, string(sub))
+		}
+		f.ArchMap = append(f.ArchMap, fa)
+	}
+	entries := make([]fileSyscall, len(m.Syscalls))
+	for i, s := range m.Syscalls {
+		e := &entries[i]
+		e.Name, e.Names, e.Action, e.ErrnoRet = s.Name, s.Names, string(s.Action), s.ErrnoRet
+		for _, a := range s.Args {
+			e.Args = append(e.Args, fileArg{Index: a.Index, Value: a.Value, ValueTwo: a.ValueTwo, Op: string(a.Op)})
+		}
+		e.Includes, e.Excludes = mobyFilter(s.Includes), mobyFilter(s.Excludes)
+	}
+	return f, entries
 })
+
+func mobyFilter(m *moby.Filter) *fileFilter {
+	if m == nil {
+		return nil
+	}
+	f := &fileFilter{Caps: m.Caps, Arches: m.Arches}
+	if m.MinKernel != nil {
+		f.MinKernel = m.MinKernel.String()
+	}
+	return f
+}
 
 // Default returns Docker's default profile resolved for the native architecture, the
 // running kernel and the given capabilities ("CAP_SYS_ADMIN" form, the bounding set of
@@ -26,11 +58,18 @@ var dockerJSON = sync.OnceValues(func() ([]byte, error) {
 // CAP_SYS_ADMIN (where Docker allows it), so that its flags, which BPF cannot read,
 // never bypass the profile's view of clone; a leading rule says so.
 func Default(capabilities []string) Profile {
-	data, err := dockerJSON()
-	if err != nil {
-		panic("seccomp: marshalling Docker's default profile: " + err.Error())
+	f, entries := dockerFile()
+	p, err := f.header()
+	for i := range entries {
+		if err != nil {
+			break
+		}
+		e := entries[i] // resolve rewrites its entry: keep the shared one intact
+		err = p.addEntry(&e, i, capabilities)
 	}
-	p, err := ParseJSON(data, capabilities)
+	if err == nil {
+		err = p.Validate()
+	}
 	if err != nil {
 		panic("seccomp: Docker's default profile: " + err.Error())
 	}
@@ -54,18 +93,7 @@ func Default(capabilities []string) Profile {
 func PodmanDefault(capabilities []string) Profile {
 	p := Default(capabilities)
 	p.DefaultErrno = errnoENOSYS
-	full, err := dockerJSON()
-	if err != nil {
-		panic("seccomp: marshalling Docker's default profile: " + err.Error())
-	}
-	var f struct {
-		Syscalls []struct {
-			Names []string `json:"names"`
-		} `json:"syscalls"`
-	}
-	if err := json.Unmarshal(full, &f); err != nil {
-		panic("seccomp: Docker's default profile: " + err.Error())
-	}
+	_, entries := dockerFile()
 	unconditional := map[string]bool{}
 	for _, r := range p.Syscalls {
 		if len(r.Args) == 0 {
@@ -75,7 +103,7 @@ func PodmanDefault(capabilities []string) Profile {
 		}
 	}
 	var deny []string
-	for _, s := range f.Syscalls {
+	for _, s := range entries {
 		for _, n := range s.Names {
 			if _, ok := nativeNumber(n); ok && !unconditional[n] && !slices.Contains(deny, n) {
 				deny = append(deny, n)

@@ -1,7 +1,9 @@
 package seccomp
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"testing"
@@ -524,5 +526,32 @@ func TestDockerFilterModel(t *testing.T) {
 		if got := arch.X86_64.SyscallNames[name]; got != want {
 			t.Errorf("%s: table %d, x/sys %d", name, got, want)
 		}
+	}
+}
+
+// TestDefaultFromMobyValues checks that Default, which converts moby's Go values
+// directly, resolves to what ParseJSON makes of the same profile marshalled to its
+// JSON file form, for each capability set; and that PodmanDefault keeps agreeing.
+func TestDefaultFromMobyValues(t *testing.T) {
+	data, err := json.Marshal(moby.DefaultProfile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bounding := range dockerCapSets() {
+		t.Run(name, func(t *testing.T) {
+			want, err := ParseJSON(data, bounding)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.NewerErrno = errnoENOSYS
+			want = withClone3ENOSYS(want)
+			if got := Default(bounding); !reflect.DeepEqual(got, want) {
+				t.Errorf("Default(%s) differs from ParseJSON of moby's JSON:\n got %d rules\nwant %d rules", name, len(got.Syscalls), len(want.Syscalls))
+			}
+			// Default must not change the shared conversion: a second call agrees.
+			if !reflect.DeepEqual(Default(bounding), Default(bounding)) {
+				t.Error("two calls of Default differ")
+			}
+		})
 	}
 }

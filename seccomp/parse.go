@@ -108,6 +108,32 @@ func ParseJSON(data []byte, capabilities []string) (Profile, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return Profile{}, &ParseError{Index: -1, Err: err}
 	}
+	p, err := f.header()
+	if err != nil {
+		return Profile{}, err
+	}
+	for i, raw := range f.Syscalls {
+		var s fileSyscall
+		if err := json.Unmarshal(raw, &s); err != nil {
+			field := ""
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				field = te.Field
+			}
+			return Profile{}, &ParseError{Index: i, Field: field, Err: err}
+		}
+		if err := p.addEntry(&s, i, capabilities); err != nil {
+			return Profile{}, err
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+// header turns the top-level fields of a profile file into a Profile without rules.
+func (f *fileProfile) header() (Profile, error) {
 	act, ok := fileActions[f.DefaultAction]
 	if !ok {
 		return Profile{}, &ParseError{Index: -1, Field: "defaultAction", Err: fmt.Errorf("%w %q", ErrUnknownAction, f.DefaultAction)}
@@ -134,27 +160,18 @@ func ParseJSON(data []byte, capabilities []string) (Profile, error) {
 			return Profile{}, &ParseError{Index: -1, Field: "architectures", Err: fmt.Errorf("%w %q", ErrUnknownArch, a)}
 		}
 	}
-	for i, raw := range f.Syscalls {
-		var s fileSyscall
-		if err := json.Unmarshal(raw, &s); err != nil {
-			field := ""
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				field = te.Field
-			}
-			return Profile{}, &ParseError{Index: i, Field: field, Err: err}
-		}
-		rules, err := s.resolve(capabilities)
-		if err != nil {
-			err.Index = i
-			return Profile{}, err
-		}
-		p.Syscalls = append(p.Syscalls, rules...)
-	}
-	if err := p.Validate(); err != nil {
-		return Profile{}, err
-	}
 	return p, nil
+}
+
+// addEntry resolves entry i of a profile file and appends its rules to p.
+func (p *Profile) addEntry(s *fileSyscall, i int, capabilities []string) error {
+	rules, err := s.resolve(capabilities)
+	if err != nil {
+		err.Index = i
+		return err
+	}
+	p.Syscalls = append(p.Syscalls, rules...)
+	return nil
 }
 
 // resolve turns one file entry into rules, or none when its conditions exclude it.
@@ -183,12 +200,11 @@ func (s *fileSyscall) resolve(caps []string) ([]Rule, *ParseError) {
 	seen := map[uint]bool{}
 	repeated := false
 	for j, a := range s.Args {
-		field := fmt.Sprintf("args[%d]", j)
 		if a.Index > 5 {
-			return nil, &ParseError{Field: field + ".index", Err: ErrArgIndex}
+			return nil, &ParseError{Field: fmt.Sprintf("args[%d].index", j), Err: ErrArgIndex}
 		}
 		if !Operator(a.Op).Valid() {
-			return nil, &ParseError{Field: field + ".op", Err: fmt.Errorf("%w %q", ErrUnknownOperator, a.Op)}
+			return nil, &ParseError{Field: fmt.Sprintf("args[%d].op", j), Err: fmt.Errorf("%w %q", ErrUnknownOperator, a.Op)}
 		}
 		repeated = repeated || seen[a.Index]
 		seen[a.Index] = true
