@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
@@ -118,6 +120,34 @@ func TestOverlayUpperDiff(t *testing.T) {
 		}
 		if _, err := os.Stat("/tmp/paddock-diff-added"); err == nil {
 			t.Fatal("the sandbox's file reached the host's /tmp")
+		}
+	})
+}
+
+// TestSignalForwarding sends SIGTERM to run and expects the sandbox's shell, which
+// traps it, to report it through its exit code, as podman run forwards signals.
+func TestSignalForwarding(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		cmd := exec.Command(bin, "--", "/bin/sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil || line != "ready\n" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("read %q, %v", line, err)
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		err = cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 42 {
+			t.Errorf("run exited with %v, want code 42 from the sandbox's trap", err)
 		}
 	})
 }
