@@ -190,6 +190,7 @@ func TestMountNamespaceReleasedLate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				t.Cleanup(func() { tpl.Close() }) // on failure; the test closes it itself
 				r, w, err := os.Pipe()
 				if err != nil {
 					t.Fatal(err)
@@ -200,6 +201,7 @@ func TestMountNamespaceReleasedLate(t *testing.T) {
 					w.Close()
 					t.Fatal(err)
 				}
+				t.Cleanup(func() { w.Close(); p.Wait() }) // before the Template's, on failure
 				link, err := os.Readlink("/proc/" + strconv.Itoa(p.Pid()) + "/ns/mnt")
 				if err != nil {
 					t.Fatal(err)
