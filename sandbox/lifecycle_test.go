@@ -213,6 +213,23 @@ func TestMountNamespaceReleasedLate(t *testing.T) {
 				if tc.late && len(held) != 1 {
 					t.Errorf("the parent holds %d references to the sandbox's mount namespace %s, want 1", len(held), link)
 				}
+				for _, fd := range held {
+					// Close-on-exec, or a process the caller executes meanwhile
+					// would inherit the sandbox's mount namespace.
+					info, err := os.ReadFile("/proc/self/fdinfo/" + fd)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var flags int64
+					for _, l := range strings.Split(string(info), "\n") {
+						if v, ok := strings.CutPrefix(l, "flags:"); ok {
+							flags, _ = strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+						}
+					}
+					if flags&syscall.O_CLOEXEC == 0 {
+						t.Errorf("the reference to the mount namespace (fd %s, flags %o) is not close-on-exec", fd, flags)
+					}
+				}
 				if !tc.late && len(held) != 0 {
 					t.Errorf("the parent holds the sandbox's mount namespace %s (fds %v); its persistent upper layer would stay in use", link, held)
 				}
