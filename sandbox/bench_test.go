@@ -180,36 +180,43 @@ func BenchmarkHeap(b *testing.B) {
 // BenchmarkThroughput starts and reaps default sandboxes from 1, 2 and 8
 // goroutines at once, and reports sandboxes per second.
 func BenchmarkThroughput(b *testing.B) {
-	for _, who := range []struct {
-		name string
-		opts []sandbox.Option
-	}{{"default", nil}, {"rootless-nocgroup", []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}}} {
-		tpl, err := sandbox.NewBuilder(who.opts...).Build()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, starters := range []int{1, 2, 8} {
-			b.Run(fmt.Sprintf("%s/starters=%d", who.name, starters), func(b *testing.B) {
-				var next atomic.Int64
-				var wg sync.WaitGroup
-				start := time.Now()
-				for g := 0; g < starters; g++ {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						cmd := sandbox.Command{Args: []string{"/bin/true"}}
-						for next.Add(1) <= int64(b.N) {
-							if st, err := tpl.Run(context.Background(), cmd); err != nil || !st.Success() {
-								b.Error(st, err)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
-				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "sandboxes/s")
-			})
-		}
-		tpl.Close()
+	for _, who := range []preset{
+		{name: "default"},
+		{name: "rootless-nocgroup", opts: []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}},
+		{name: "rootless-rootfs", opts: []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}, busybox: true},
+	} {
+		b.Run(who.name, func(b *testing.B) {
+			tpl, err := sandbox.NewBuilder(who.options(b)...).Build()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tpl.Close()
+			for _, starters := range []int{1, 2, 8} {
+				b.Run(fmt.Sprintf("starters=%d", starters), func(b *testing.B) { throughput(b, tpl, starters) })
+			}
+		})
 	}
+}
+
+// throughput starts and reaps b.N sandboxes of tpl from the given number of
+// goroutines at once.
+func throughput(b *testing.B, tpl *sandbox.Template, starters int) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < starters; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := sandbox.Command{Args: []string{"/bin/true"}}
+			for next.Add(1) <= int64(b.N) {
+				if st, err := tpl.Run(context.Background(), cmd); err != nil || !st.Success() {
+					b.Error(st, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "sandboxes/s")
 }
