@@ -100,9 +100,10 @@ func fsTypeAt(host []*mountinfo.Info, mp string) string {
 }
 
 // splitRootDirs are the host's top-level directories that a rootless sandbox with
-// the host's "/" as lower layer gets as overlays of their own: those without mounts
+// the host's "/" as lower layer gets as mounts of their own: those without mounts
 // beneath them, that are not kernel filesystems themselves, and that are not empty
-// (an empty one is a plain directory of the ephemeral root).
+// (an empty one is a plain directory of the ephemeral root). Each is an overlay, or
+// a bind where the caller may not search it (splitRootType).
 func splitRootDirs(t *testing.T, host []*mountinfo.Info) []string {
 	t.Helper()
 	ents, err := os.ReadDir("/")
@@ -129,6 +130,16 @@ func splitRootDirs(t *testing.T, host []*mountinfo.Info) []string {
 		}
 	}
 	return dirs
+}
+
+// splitRootType is the filesystem type the sandbox sees at d, one of splitRootDirs:
+// overlay, or, for a directory closed to the caller (no search permission), the
+// host's own, as a bind of it.
+func splitRootType(host []*mountinfo.Info, d string) string {
+	if unix.Access(d, unix.X_OK) != nil {
+		return fsTypeAt(host, "/")
+	}
+	return "overlay"
 }
 
 func readdirnames(dir string) ([]string, error) {
@@ -171,7 +182,7 @@ func expectedTable(t *testing.T, host []*mountinfo.Info, privileged bool, masked
 	if rootless {
 		add("/", "tmpfs", false)
 		for _, d := range splitRootDirs(t, host) {
-			add(d, "overlay", false)
+			add(d, splitRootType(host, d), false)
 		}
 	} else {
 		add("/", "overlay", false)
@@ -257,6 +268,8 @@ func hostInstances(t *testing.T, host, inside []*mountinfo.Info, privileged bool
 		switch {
 		case strings.HasPrefix(m.Mountpoint, "/sys/fs/cgroup") && (readOnly(m) || privileged):
 		case h.Mountpoint == "/dev" && devRoots[m.Root] && testutil.Rootless():
+		case h.Mountpoint == "/" && m.Root == m.Mountpoint && testutil.Rootless() && unix.Access(m.Mountpoint, unix.X_OK) != nil:
+			// A top-level directory closed to the caller, bound as it is (splitRootType).
 		default:
 			t.Errorf("the host's %s (%s %d:%d) is visible at %s (root %s)", h.Mountpoint, h.FSType, h.Major, h.Minor, m.Mountpoint, m.Root)
 		}
@@ -843,6 +856,41 @@ cat /proc/self/mountinfo`, os.Getpid(), marker, marker)
 			if strings.HasPrefix(m.Mountpoint, "/proc/") || m.Mountpoint == "/sys" {
 				if readOnly(m) || m.FSType == "tmpfs" {
 					t.Errorf("a mask or read-only path in a super-privileged sandbox: %s %s %s", m.Mountpoint, m.FSType, m.Options)
+				}
+			}
+		}
+	})
+}
+
+// TestClosedTopLevelDirs checks, as uid 65534 on the host's "/", the top-level
+// directories the caller may not search (/root and /lost+found, 0700 root): bound
+// as they are rather than overlaid, they answer as on the host, with the host's
+// mode, and take no write, also in a read-only root.
+func TestClosedTopLevelDirs(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		if !testutil.Rootless() {
+			return // root may search everything: every directory is an overlay
+		}
+		host := hostMounts(t)
+		var closed []string
+		for _, d := range splitRootDirs(t, host) {
+			if splitRootType(host, d) != "overlay" {
+				closed = append(closed, d)
+			}
+		}
+		if len(closed) == 0 {
+			t.Skip("no top-level directory of this host is closed to uid 65534")
+		}
+		for _, opts := range [][]sandbox.Option{nil, {sandbox.WithReadonlyRootfs()}} {
+			for _, d := range closed {
+				fi, err := os.Stat(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := sh(t, opts, fmt.Sprintf("stat -c %%a %[1]s; ls %[1]s >/dev/null 2>&1 && echo listed; touch %[1]s/paddock-probe 2>/dev/null && echo wrote; echo done", d))
+				want := fmt.Sprintf("%o\ndone\n", fi.Mode().Perm())
+				if out != want {
+					t.Errorf("%s in the sandbox (read-only root %v): got %q, want %q", d, opts != nil, out, want)
 				}
 			}
 		}
