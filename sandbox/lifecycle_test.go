@@ -1,7 +1,6 @@
 package sandbox_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -54,19 +53,7 @@ func TestParentDeath(t *testing.T) {
 		}
 		cmd := exec.Command(exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), envParentDeath+"=1")
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		line, err := bufio.NewReader(out).ReadString('\n')
-		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("the parent printed nothing: %v", err)
-		}
+		line := testutil.StartLine(t, cmd)
 		pid, err := strconv.Atoi(strings.TrimSpace(line))
 		if err != nil {
 			cmd.Process.Kill()

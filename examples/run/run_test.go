@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"strings"
@@ -129,23 +128,15 @@ func TestOverlayUpperDiff(t *testing.T) {
 func TestSignalForwarding(t *testing.T) {
 	modes(t, func(t *testing.T, bin string) {
 		cmd := exec.Command(bin, "--", "/bin/sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done")
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		line, err := bufio.NewReader(out).ReadString('\n')
-		if err != nil || line != "ready\n" {
+		if line := testutil.StartLine(t, cmd); line != "ready\n" {
 			cmd.Process.Kill()
 			cmd.Wait()
-			t.Fatalf("read %q, %v", line, err)
+			t.Fatalf("read %q, want ready", line)
 		}
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		err = cmd.Wait()
+		err := cmd.Wait()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 42 {
 			t.Errorf("run exited with %v, want code 42 from the sandbox's trap", err)
 		}

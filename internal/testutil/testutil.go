@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"os"
@@ -229,4 +230,25 @@ func BuildForNobody(t *testing.T, pkg, name string) string {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin
+}
+
+// StartLine starts cmd and returns the first line it prints on standard output,
+// newline included. If cmd cannot start or ends before printing a line, it is
+// killed and reaped and t fails. The caller owns the running cmd.
+func StartLine(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("%s printed no line: %q, %v", cmd.Path, line, err)
+	}
+	return line
 }
