@@ -26,7 +26,9 @@ var dockerFile = sync.OnceValues(func() (fileProfile, []fileSyscall) {
 	entries := make([]fileSyscall, len(m.Syscalls))
 	for i, s := range m.Syscalls {
 		e := &entries[i]
-		e.Name, e.Names, e.Action, e.ErrnoRet = s.Name, s.Names, string(s.Action), s.ErrnoRet
+		e.Names, e.Action, e.ErrnoRet = s.Names, string(s.Action), s.ErrnoRet
+		//lint:ignore SA1019 the file form still has "name", and this reads what moby's JSON would say
+		e.Name = s.Name
 		for _, a := range s.Args {
 			e.Args = append(e.Args, fileArg{Index: a.Index, Value: a.Value, ValueTwo: a.ValueTwo, Op: string(a.Op)})
 		}
