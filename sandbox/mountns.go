@@ -42,11 +42,13 @@ func (p *Process) holdMountNS() {
 // releaseMountNS drops the reference taken by holdMountNS, in a goroutine unless the
 // Template is closed.
 func (p *Process) releaseMountNS() {
+	p.mu.Lock() // two Waits at once must not close it twice
 	fd := p.mountNS
+	p.mountNS = -1
+	p.mu.Unlock()
 	if fd < 0 {
 		return
 	}
-	p.mountNS = -1
 	t := p.tmpl
 	t.relMu.Lock()
 	if t.closed.Load() {
