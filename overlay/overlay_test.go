@@ -296,14 +296,22 @@ func TestKernelInUserNS(t *testing.T) {
 			existed = append(existed, n)
 		}
 	}
+	before, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := probeKernelInUserNS(); err == nil {
+		// Its tmpfs and overlay are mounts of its own namespace: none reaches the host.
+		if after, _ := os.ReadFile("/proc/self/mountinfo"); string(after) != string(before) {
+			t.Errorf("the host's mount table changed across the probe:\n%s\nthen\n%s", before, after)
+		}
 		for _, n := range []string{"lower", "upper", "work", "merged"} {
 			if _, err := os.Lstat(filepath.Join(os.TempDir(), n)); err == nil && !slices.Contains(existed, n) {
 				t.Errorf("the probe left %s in %s", n, os.TempDir())
 			}
 		}
 	}
-	err := KernelInUserNS()
+	err = KernelInUserNS()
 	if errors.Is(err, ErrNotSupported) {
 		t.Skipf("kernel overlayfs in a user namespace: %v", err)
 	}
