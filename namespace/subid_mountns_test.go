@@ -2,46 +2,33 @@ package namespace
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
-// reexec runs the test binary again (copied where uid nobody can run it) with the
-// probe environment set, running only test run, and fails t if it does not pass.
+// reexec runs test run again in a copy of the test binary that uid nobody can
+// run, with the probe environment set and process attributes attr, and reports its
+// outcome as t's (a skip there is a skip here).
 func reexec(t *testing.T, run, probe string, attr *syscall.SysProcAttr) {
 	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	for _, d := range []string{filepath.Dir(dir), dir} {
 		if err := os.Chmod(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	bin := filepath.Join(dir, "namespace.test")
-	if err := copyFile(bin, self); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-test.run=^"+run+"$", "-test.v", "-test.count=1")
-	cmd.Dir = dir
-	cmd.Env = []string{probeEnv + "=" + probe, "PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir}
-	cmd.SysProcAttr = attr
-	out, err := cmd.CombinedOutput()
-	t.Logf("%s:\n%s", run, out)
-	if err != nil {
-		t.Fatalf("%s: %v", run, err)
-	}
-	if !strings.Contains(string(out), "--- PASS: "+run) {
-		t.Fatalf("%s did not pass", run)
-	}
+	testutil.Rerun{
+		Pattern: "^" + run + "$",
+		Env:     []string{probeEnv + "=" + probe, "PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir},
+		Attr:    attr,
+		Dir:     dir,
+		Label:   run,
+	}.Run(t)
 }
 
 // TestSubIDRanges_MountNS tests newuidmap and newgidmap with real ranges without

@@ -2,7 +2,6 @@ package namespace
 
 import (
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -22,24 +21,6 @@ func TestUnprivileged(t *testing.T) {
 	reexec(t, "TestUnprivilegedProbe", "unprivileged", &syscall.SysProcAttr{
 		Credential: &syscall.Credential{Uid: nobody, Gid: nobody},
 	})
-}
-
-// copyFile copies src to a new executable file dst.
-func copyFile(dst, src string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // TestUnprivilegedProbe runs only inside TestUnprivileged.

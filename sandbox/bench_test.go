@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
@@ -44,14 +45,14 @@ var presets = []preset{
 type preset struct {
 	name    string
 	opts    []sandbox.Option
-	busybox bool // on busyboxRootfs, a root filesystem of busybox and its applets
+	busybox bool // on testutil.BusyboxRoot, a root filesystem of busybox and its applets
 }
 
 // options returns the preset's options, with its root filesystem made for b.
 func (p preset) options(b *testing.B) []sandbox.Option {
 	opts := append([]sandbox.Option(nil), p.opts...)
 	if p.busybox {
-		opts = append(opts, sandbox.WithRootfs(busyboxRootfs(b)))
+		opts = append(opts, sandbox.WithRootfs(testutil.BusyboxRoot(b)))
 	}
 	return opts
 }

@@ -78,10 +78,20 @@ func (t *Template) compile(c ids) error {
 	}
 	t.vfork = vfork
 
+	// A joined user namespace must own the sandbox's new namespaces: they are
+	// unshared after the child entered it. Only the pid namespace, which the
+	// child itself never enters, is made by clone3, in the caller's (validate
+	// checked that the caller may).
+	var unshareFlags uintptr
 	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {
-		if ns.Mode(k) == namespace.New && !(k == namespace.Net && s.SharedNetNS) {
-			t.cloneFlags |= uint64(k.CloneFlag())
+		if ns.Mode(k) != namespace.New || (k == namespace.Net && s.SharedNetNS) {
+			continue
 		}
+		if ns.Mode(namespace.User) == namespace.Join && k != namespace.PID {
+			unshareFlags |= uintptr(k.CloneFlag())
+			continue
+		}
+		t.cloneFlags |= uint64(k.CloneFlag())
 	}
 
 	sig := s.ParentDeathSignal
@@ -130,6 +140,9 @@ func (t *Template) compile(c ids) error {
 		p.Syscall("namespaces", fmt.Sprintf("join the %s namespace %s", k, cfg.Path), 0, unix.SYS_SETNS, f.Fd(), k.CloneFlag())
 	}
 
+	if unshareFlags != 0 {
+		p.Syscall("namespaces", "create the namespaces the joined user namespace owns", 0, unix.SYS_UNSHARE, unshareFlags)
+	}
 	if userNS {
 		if err := t.compileIDMaps(c, p); err != nil {
 			return err
@@ -218,17 +231,20 @@ func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 	s := t.spec
 	ns := &s.Namespaces
+	// A new or a joined user namespace: either way the mounts are made where the
+	// kernel locks what was inherited and wants userxattr for overlayfs.
+	inUserNS := ns.Mode(namespace.User) != namespace.Host
 	if err := mounts.CompilePropagation(s.Mounts, p); err != nil {
 		return &SpecError{Field: "mounts", Err: err}
 	}
 	env := mounts.Env{
-		InUserNS:         t.userNS,
+		InUserNS:         inUserNS,
 		NewNetNS:         ns.Mode(namespace.Net) == namespace.New,
 		NewPIDNS:         ns.Mode(namespace.PID) == namespace.New,
 		NewIPCNS:         ns.Mode(namespace.IPC) == namespace.New,
 		NewCgroupNS:      ns.Mode(namespace.Cgroup) == namespace.New,
 		CgroupV2:         mounts.HostCgroupV2(),
-		UnmappedTTYGroup: t.userNS && !idMapped(t.gidMap, 5),
+		UnmappedTTYGroup: inUserNS && !idMapped(t.gidMap, 5),
 		Privileged:       s.Privileged,
 		MountLabel:       selinux.MountOption(t.labels.Mount),
 	}
@@ -239,7 +255,7 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		}
 		t.staging = staging
 		r := s.rootfs()
-		oenv := overlay.Env{Staging: staging, InUserNS: t.userNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}
+		oenv := overlay.Env{Staging: staging, InUserNS: inUserNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}
 		if err := r.Compile(p, oenv); err != nil {
 			if errors.Is(err, overlay.ErrNotSupported) {
 				return &UnsupportedError{Field: "rootfs", Err: err}

@@ -65,12 +65,12 @@ func TestChildFailures(t *testing.T) {
 				t.Errorf("error does not name the directory: %v", ce)
 			}
 		})
-		t.Run("user", func(t *testing.T) {
-			if !testutil.Rootless() {
-				t.Skip("root can switch to any uid; an unmapped uid needs the rootless single mapping")
-			}
-			startFails(t, []sandbox.Option{sandbox.WithUser(1000, 0)}, []string{"/bin/true"}, "user", syscall.EINVAL)
-		})
+		if testutil.Rootless() {
+			// Root can switch to any uid; the rootless single mapping maps only 0.
+			t.Run("user", func(t *testing.T) {
+				startFails(t, []sandbox.Option{sandbox.WithUser(1000, 0)}, []string{"/bin/true"}, "user", syscall.EINVAL)
+			})
+		}
 		t.Run("rlimits", func(t *testing.T) {
 			var cur syscall.Rlimit
 			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur)
@@ -81,15 +81,15 @@ func TestChildFailures(t *testing.T) {
 			}
 			startFails(t, []sandbox.Option{sandbox.WithRlimit("nofile", cur.Max+1, cur.Max+1)}, []string{"/bin/true"}, "rlimits", syscall.EPERM)
 		})
-		t.Run("namespaces", func(t *testing.T) {
-			if testutil.Rootless() {
-				t.Skip("joining needs the host's user namespace; a rootless sandbox creates its own (covered as root)")
-			}
+		if !testutil.Rootless() {
 			// The kernel refuses to re-enter the user namespace one is already in
-			// (EINVAL): a namespace step that passes validation and fails in the child.
-			startFails(t, []sandbox.Option{sandbox.WithJoinNamespace(namespace.User, "/proc/self/ns/user")},
-				[]string{"/bin/true"}, "namespaces", syscall.EINVAL)
-		})
+			// (EINVAL): a namespace step that passes validation and fails in the
+			// child. (Rootless, Build refuses the Spec first: TestNamespaceOwner.)
+			t.Run("namespaces", func(t *testing.T) {
+				startFails(t, []sandbox.Option{sandbox.WithJoinNamespace(namespace.User, "/proc/self/ns/user")},
+					[]string{"/bin/true"}, "namespaces", syscall.EINVAL)
+			})
+		}
 	})
 }
 
@@ -147,10 +147,7 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestNewIDMapMissing(t *testing.T) {
-	testutil.Modes(t, func(t *testing.T) {
-		if !testutil.Rootless() {
-			t.Skip("root writes any map itself; newuidmap is for unprivileged callers")
-		}
+	testutil.AsNobody(t, func(t *testing.T) {
 		t.Setenv("PATH", "/nonexistent")
 		maps := []namespace.IDMap{{ContainerID: 0, HostID: testutil.Nobody, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 10}}
 		_, err := sandbox.NewBuilder(sandbox.WithUserNS(maps, maps)).Build()
@@ -181,4 +178,35 @@ func TestEmptyCommand(t *testing.T) {
 		t.Fatalf("empty command: %v", err)
 	}
 	_ = os.Stdout
+}
+
+// TestNamespaceOwner checks that Build refuses namespaces the child could not create
+// or enter: a joined pid namespace (setns moves only the joiner's children), and,
+// for a caller without CAP_SYS_ADMIN, new namespaces outside a new or joined user
+// namespace.
+func TestNamespaceOwner(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		type buildCase struct {
+			name, field string
+			opts        []sandbox.Option
+		}
+		// Root may create every namespace; rootless, joining any namespace from a
+		// new user namespace is refused earlier (TestBuildErrors).
+		cases := []buildCase{{"join pid", "namespaces.pid", []sandbox.Option{sandbox.WithJoinNamespace(namespace.PID, "/proc/self/ns/pid")}}}
+		if testutil.Rootless() {
+			cases = []buildCase{
+				{"no user namespace", "namespaces.mnt", []sandbox.Option{sandbox.WithoutUserNS()}},
+				{"new pid outside the joined user namespace", "namespaces.pid", []sandbox.Option{sandbox.WithJoinNamespace(namespace.User, "/proc/self/ns/user")}},
+			}
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				_, err := sandbox.NewBuilder(c.opts...).Build()
+				var ue *sandbox.UnsupportedError
+				if !errors.Is(err, sandbox.ErrNotSupported) || !errors.As(err, &ue) || ue.Field != c.field {
+					t.Fatalf("Build = %v, want an *UnsupportedError naming %s", err, c.field)
+				}
+			})
+		}
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -696,47 +695,9 @@ echo "keys $(wc -c < /proc/keys)"`)
 	})
 }
 
-// busyboxRoot builds a root filesystem of Debian's static busybox and its applets.
-func busyboxRoot(t *testing.T) string {
-	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Skip("busybox (Debian's busybox-static) is not installed")
-	}
-	dir := t.TempDir()
-	for _, d := range []string{"bin", "etc", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := exec.Command(bb, "--install", "-s", filepath.Join(dir, "bin")).CombinedOutput(); err != nil {
-		t.Fatalf("busybox --install: %v\n%s", err, out)
-	}
-	// --install -s links the applets to the host path of the running binary
-	// (/usr/bin/busybox on Debian): the copy in the rootfs goes to the same path.
-	target, err := os.Readlink(filepath.Join(dir, "bin/sh"))
-	if err != nil || !filepath.IsAbs(target) {
-		t.Fatalf("busybox --install linked bin/sh to %q (%v)", target, err)
-	}
-	data, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(target)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, target), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "etc/hostname"), []byte("busybox\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestBusyboxRootfs(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		dir := busyboxRoot(t)
+		dir := testutil.BusyboxRoot(t)
 		host := hostMounts(t)
 		out := sh(t, []sandbox.Option{sandbox.WithRootfs(dir)}, `
 ls -A /
@@ -750,7 +711,7 @@ cat /proc/self/mountinfo`)
 			t.Errorf("host files are visible in the busybox root:\n%s", listing)
 		}
 		got := strings.Fields(listing)
-		for _, w := range []string{"bin", "busybox", "dev", "etc", "new", "proc", "sys", "tmp", "usr"} {
+		for _, w := range []string{"bin", "busybox", "dev", "etc", "new", "proc", "sys", "tmp", "run"} {
 			if !slices.Contains(got, w) {
 				t.Errorf("%q missing from the sandbox's view:\n%s", w, listing)
 			}

@@ -217,7 +217,7 @@ func TestParityWithPodman(t *testing.T) {
 			[]string{"--privileged", "--ipc=host", "--net=host", "--pid=host", "-v", "/:/host"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rootfs := busyboxRootfs(t)
+			rootfs := testutil.BusyboxRoot(t)
 			paddock := paddockProbe(t, rootfs, tc.opts...)
 			pm := newPodman(t, podman)
 			compareParity(t, tc.name, paddock, pm.probe(t, rootfs, tc.podmanArgs...))
@@ -228,7 +228,7 @@ func TestParityWithPodman(t *testing.T) {
 
 // parityRootlessCase runs the rootless comparison as an unprivileged user.
 func parityRootlessCase(t *testing.T, podman string) {
-	rootfs := busyboxRootfs(t)
+	rootfs := testutil.BusyboxRoot(t)
 	paddock := paddockProbe(t, rootfs)
 	pm := newPodman(t, podman)
 	compareParity(t, parityRootless, paddock, pm.probe(t, rootfs, "--network", "none"))
@@ -283,52 +283,6 @@ func intendedFor(kind, fact string) *intendedDifference {
 		}
 	}
 	return nil
-}
-
-// busyboxRootfs builds a minimal root filesystem: busybox and its applets in /bin,
-// empty /proc, /sys, /dev, /etc, /tmp and /run, and /etc/mtab (which Podman would
-// otherwise create, and a rootless Podman cannot in a root it does not own).
-func busyboxRootfs(t testing.TB) string {
-	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Skip("busybox is not installed: no root filesystem for the parity probe")
-	}
-	dir, err := os.MkdirTemp("", "paddock-parity-rootfs-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []string{"bin", "proc", "sys", "dev", "etc", "tmp", "run"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	list, err := exec.Command(bb, "--list").Output()
-	if err != nil {
-		t.Fatalf("busybox --list: %v", err)
-	}
-	for _, name := range strings.Fields(string(list)) {
-		if name != "busybox" {
-			if err := os.Symlink("busybox", filepath.Join(dir, "bin", name)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := os.Symlink("/proc/mounts", filepath.Join(dir, "etc/mtab")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // paddockProbe runs the probe in a Paddock sandbox on rootfs.

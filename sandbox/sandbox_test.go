@@ -109,9 +109,6 @@ func TestHostNamespaces(t *testing.T) {
 
 func TestJoinNamespace(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		if testutil.Rootless() {
-			t.Skip("joining another sandbox's namespaces from a new user namespace needs its user namespace too; covered as root")
-		}
 		// A long-lived sandbox with its own uts namespace; a second one joins it.
 		tpl, err := sandbox.NewBuilder(sandbox.WithHostname("joined")).Build()
 		if err != nil {
@@ -124,7 +121,16 @@ func TestJoinNamespace(t *testing.T) {
 		}
 		defer p.Wait()
 		defer p.Kill()
-		out, _ := run(t, []sandbox.Option{sandbox.WithJoinNamespaceOf(namespace.UTS, p.Pid())}, "/bin/hostname")
+		join := []sandbox.Option{sandbox.WithJoinNamespaceOf(namespace.UTS, p.Pid())}
+		if testutil.Rootless() {
+			// A uts namespace is owned by the first sandbox's user namespace: only
+			// from inside that one may the second join it, and its own new
+			// namespaces are then created in there too. A new pid namespace would
+			// be made before the join, in the caller's user namespace, where uid
+			// 65534 may not: the second sandbox shares the host's.
+			join = append(join, sandbox.WithJoinNamespaceOf(namespace.User, p.Pid()), sandbox.WithHostNamespaces(namespace.PID))
+		}
+		out, _ := run(t, join, "/bin/hostname")
 		if strings.TrimSpace(out) != "joined" {
 			t.Fatalf("hostname in the joined uts namespace: %q", out)
 		}

@@ -225,6 +225,9 @@ func (s *Spec) validate(c ids) error {
 	if err := s.Namespaces.Validate(c.uid, c.gid); err != nil {
 		return &SpecError{Field: "namespaces", Err: err}
 	}
+	if err := s.checkNamespaceOwner(); err != nil {
+		return err
+	}
 	if s.Hostname != "" || s.Domainname != "" {
 		if s.Namespaces.Mode(namespace.UTS) != namespace.New {
 			return specErr("hostname", "a hostname needs a new uts namespace")
@@ -329,6 +332,46 @@ func (s *Spec) validate(c ids) error {
 		return specErr("landlock", "Landlock rules name paths inside the sandbox's root: they need a new mount namespace")
 	}
 	return nil
+}
+
+// checkNamespaceOwner checks that the child can create and enter the Spec's
+// namespaces. setns(2) of a pid namespace moves only the caller's later children,
+// never the caller: a target that joined one would run outside it. Without a new
+// user namespace, new namespaces need CAP_SYS_ADMIN; with a joined one, every new
+// namespace but pid is created inside it, and a new pid namespace, made by
+// clone3 before the join, needs CAP_SYS_ADMIN in the caller's own.
+func (s *Spec) checkNamespaceOwner() error {
+	ns := &s.Namespaces
+	if ns.Mode(namespace.PID) == namespace.Join {
+		return &UnsupportedError{Field: "namespaces.pid", Err: errors.New(
+			"joining a pid namespace moves only the joiner's children into it (setns(2)), so the target would run outside it")}
+	}
+	user := ns.Mode(namespace.User)
+	if user == namespace.New || callerHas(caps.SysAdmin) {
+		return nil
+	}
+	for _, k := range namespace.Kinds {
+		if k == namespace.User || ns.Mode(k) != namespace.New {
+			continue
+		}
+		if user == namespace.Join && k != namespace.PID {
+			continue
+		}
+		why := "without a new user namespace"
+		if user == namespace.Join {
+			why = "outside the joined user namespace"
+		}
+		return &UnsupportedError{Field: "namespaces." + string(k), Err: fmt.Errorf(
+			"a new %s namespace %s needs CAP_SYS_ADMIN, which this caller lacks", k, why)}
+	}
+	return nil
+}
+
+// callerHas reports whether the calling process holds capability c in its
+// effective set.
+func callerHas(c caps.Cap) bool {
+	own, err := caps.Inspect(0)
+	return err == nil && own.Effective.Has(c)
 }
 
 // rootfs returns the overlay of the Spec, with the embedded default (the host's

@@ -2,7 +2,6 @@ package testutil
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"os"
 	"os/exec"
@@ -43,6 +42,18 @@ func Modes(t *testing.T, f func(t *testing.T)) {
 		}
 		RunAsNobody(t, "^"+topName(t)+"$")
 	})
+}
+
+// AsNobody runs f only in the rootless half: as uid 65534 in a re-executed copy of
+// the test binary when this process is root, directly otherwise. It is for tests of
+// what only an unprivileged caller meets.
+func AsNobody(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	if os.Getenv(EnvMode) != "" || os.Geteuid() != 0 {
+		f(t)
+		return
+	}
+	RunAsNobody(t, "^"+topName(t)+"$")
 }
 
 // ModesWith is Modes for a test that prepares something once, as root, that its
@@ -86,33 +97,6 @@ func topName(t *testing.T) string {
 		name = name[:i]
 	}
 	return name
-}
-
-// RunAsNobody re-executes the test binary as uid and gid 65534, running the tests
-// that match pattern, and fails t with their output if they fail.
-func RunAsNobody(t *testing.T, pattern string, env ...string) {
-	t.Helper()
-	exe := unprivilegedCopy(t)
-	args := []string{"-test.run", pattern, "-test.count=1"}
-	if testing.Verbose() {
-		args = append(args, "-test.v")
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(append(os.Environ(), EnvMode+"=rootless"), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: Nobody, Gid: Nobody}}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	text := out.String()
-	if err != nil {
-		t.Fatalf("as uid %d: %v\n%s", Nobody, err, text)
-	}
-	if strings.Contains(text, "no tests to run") {
-		t.Fatalf("as uid %d: pattern %q ran no test\n%s", Nobody, pattern, text)
-	}
-	if testing.Verbose() {
-		t.Logf("as uid %d:\n%s", Nobody, text)
-	}
 }
 
 // unprivilegedCopy copies the test binary into a directory that uid 65534 can
@@ -251,4 +235,17 @@ func StartLine(t *testing.T, cmd *exec.Cmd) string {
 		t.Fatalf("%s printed no line: %q, %v", cmd.Path, line, err)
 	}
 	return line
+}
+
+// Require returns the path of the program name, or skips t with a reason that
+// names the Debian package that provides it. Tests that need a peer or a tool
+// beyond Go call it, so that they skip on a machine without it; .ci/run installs
+// every such package.
+func Require(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s is not installed (Debian package %s): %v", name, pkg, err)
+	}
+	return p
 }
