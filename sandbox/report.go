@@ -125,6 +125,12 @@ type SeccompReport struct {
 	// Filters is the number of attached filters, -1 when the kernel does not say.
 	Filters int    `json:"filters"`
 	Err     string `json:"error,omitempty"`
+	// I386 is the i386 system call gate (int 0x80) as the inspecting process
+	// finds it (seccomp.I386Gate). For the inspecting process itself that
+	// includes its own filter; for another process it is the kernel's answer
+	// ("open": the process's filter decides), or empty when the inspecting
+	// process's own filter hides it.
+	I386 seccomp.I386 `json:"i386,omitempty"`
 }
 
 // MountReport is what the process sees of the kernel filesystems and the host's.
@@ -243,6 +249,21 @@ func InspectAgainst(pid, ref int) (*Report, error) {
 	return inspect(pid, ref)
 }
 
+// i386For returns the i386 gate of process pid as this process can tell it.
+func i386For(pid int) seccomp.I386 {
+	g, err := seccomp.I386Gate()
+	if err != nil {
+		return ""
+	}
+	if self, err := selfPID(); err == nil && self == pid {
+		return g
+	}
+	if g == seccomp.I386Filtered {
+		return "" // this process's filter hides what pid meets
+	}
+	return g
+}
+
 // selfPID returns the caller's pid as /proc numbers it: inside a new pid namespace
 // that still sees the host's /proc, that is the host's pid, not getpid's.
 func selfPID() (int, error) {
@@ -358,6 +379,7 @@ func inspect(pid, ref int) (*Report, error) {
 	} else {
 		r.Seccomp = SeccompReport{Mode: seccompMode(s.Mode), Filters: s.Filters}
 	}
+	r.Seccomp.I386 = i386For(pid)
 	r.inspectMounts(pid, r.Get(namespace.PID).Initial || len(st.nspid) > 1)
 	r.SELinux.Enabled = selinux.Enabled()
 	if l, err := selinux.Inspect(pid); err != nil {
@@ -727,6 +749,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		row("Seccomp", "filter (%s)", plural(s.Filters, "filter"))
 	} else {
 		row("Seccomp", "%s", s.Mode)
+	}
+	if s.I386 != "" {
+		row("", "i386 gate %s", s.I386)
 	}
 	row("NoNewPrivs", "%v", r.NoNewPrivs)
 	m := r.Mounts

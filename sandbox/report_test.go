@@ -14,6 +14,7 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/seccomp"
 )
 
 // containerKinds are the namespaces every default sandbox creates.
@@ -358,6 +359,18 @@ func inspectInside(t *testing.T, bin string, opts ...sandbox.Option) {
 	}
 	if inside.Seccomp.Mode != outside.Seccomp.Mode || inside.NoNewPrivs != outside.NoNewPrivs {
 		t.Errorf("seccomp/no_new_privs inside %+v %v, outside %+v %v", inside.Seccomp, inside.NoNewPrivs, outside.Seccomp, outside.NoNewPrivs)
+	}
+	// Inside, the i386 gate is what the kernel and the sandbox's filter make of it.
+	host, err := seccomp.I386Gate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := host
+	if inside.Seccomp.Mode == "filter" && host == seccomp.I386Open {
+		want = seccomp.I386Filtered
+	}
+	if inside.Seccomp.I386 != want {
+		t.Errorf("i386 gate inside %q, want %q (outside, the kernel's is %q)", inside.Seccomp.I386, want, host)
 	}
 	if !slices.Equal(inside.Mounts.Masked, outside.Mounts.Masked) || !slices.Equal(inside.Mounts.ReadOnly, outside.Mounts.ReadOnly) {
 		t.Errorf("masks inside %+v, outside %+v", inside.Mounts, outside.Mounts)

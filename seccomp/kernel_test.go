@@ -36,6 +36,19 @@ func TestKernelLoad(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "child ok") {
 		t.Fatalf("child failed: %v", err)
 	}
+	// Under the filter an open i386 gate is closed by it (the probe dies of
+	// SIGSYS); a gate the kernel lacks stays what it was.
+	gate, err := I386Gate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gate
+	if gate == I386Open {
+		want = I386Filtered
+	}
+	if !strings.Contains(string(out), "i386 gate: "+string(want)+"\n") {
+		t.Errorf("outside the filter the i386 gate is %q; inside, want %q", gate, want)
+	}
 }
 
 func kernelChild() error {
@@ -97,5 +110,10 @@ func kernelChild() error {
 		return err
 	}
 	fmt.Printf("status %+v, %d instructions\n", st, len(f.Program))
+	gate, err := I386Gate()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("i386 gate: %s\n", gate)
 	return nil
 }

@@ -45,7 +45,10 @@
 //     arguments lie in memory the filter cannot see, so an argument rule on
 //     socket() does not cover it (Documentation/userspace-api/seccomp_filter.rst;
 //     seccomp(2), "Caveats"). Allow and log pass; a user notification is counted
-//     as passing, since a supervisor decides.
+//     as passing, since a supervisor decides. Where the kernel has no IA32
+//     emulation (Mechanisms.I386, probed by seccomp.I386Gate), int 0x80 faults
+//     before any system call is dispatched: no i386 call reaches the kernel,
+//     filter or not, and the kernel-config layer stops a flaw that needs one.
 //   - A masked path cannot be read or written, and a read-only path cannot be
 //     written, unless the sandbox holds CAP_SYS_ADMIN over its own mount
 //     namespace, may call umount2 or mount, and has no Landlock ruleset: then it

@@ -28,11 +28,14 @@ const (
 	LayerLandlock      Layer = "landlock"
 	LayerNoNewPrivs    Layer = "no-new-privs"
 	LayerKernelVersion Layer = "kernel-version"
+	// LayerKernelConfig is a feature the running kernel lacks: without IA32
+	// emulation no i386 system call reaches the kernel.
+	LayerKernelConfig Layer = "kernel-config"
 )
 
 // Layers lists every layer in report order.
 var Layers = []Layer{LayerSeccomp, LayerCapabilities, LayerUserNS, LayerNamespaces, LayerMaskedPaths,
-	LayerReadOnlyPaths, LayerDeviceCgroup, LayerSELinux, LayerLandlock, LayerNoNewPrivs, LayerKernelVersion}
+	LayerReadOnlyPaths, LayerDeviceCgroup, LayerSELinux, LayerLandlock, LayerNoNewPrivs, LayerKernelVersion, LayerKernelConfig}
 
 // A Verdict is the result of evaluating one flaw against one sandbox.
 type Verdict struct {
@@ -176,6 +179,8 @@ func (r *Mechanisms) keep(m *Mechanisms, k Layer) {
 		r.NoNewPrivs = m.NoNewPrivs
 	case LayerKernelVersion:
 		r.Kernel = m.Kernel
+	case LayerKernelConfig:
+		r.I386 = m.I386
 	}
 }
 
@@ -425,8 +430,12 @@ func (e *evaluator) callReachable(c Call) (bool, string) {
 	if !known {
 		return false, "unknown system call"
 	}
-	if e.m.Seccomp == nil {
+	closed := e.m.i386Closed()
+	if e.m.Seccomp == nil && (c.ABI != "i386" || !closed) {
 		return true, "no seccomp filter"
+	}
+	if e.m.Seccomp == nil {
+		return false, fmt.Sprintf("i386: %s [%s]", e.m.I386, LayerKernelConfig)
 	}
 	var args [6]uint64
 	for _, a := range c.Args {
@@ -452,7 +461,9 @@ func (e *evaluator) callReachable(c Call) (bool, string) {
 	if c.ABI != "i386" && try("x86_64", seccomp.Data{Nr: nr.amd64, Arch: AuditArchX8664, Args: args}) {
 		return true, strings.Join(seen, "; ")
 	}
-	if c.ABI != "x86_64" {
+	if c.ABI != "x86_64" && closed {
+		seen = append(seen, fmt.Sprintf("i386: %s [%s]", e.m.I386, LayerKernelConfig))
+	} else if c.ABI != "x86_64" {
 		if try("i386", seccomp.Data{Nr: nr.i386, Arch: AuditArchI386, Args: args}) {
 			return true, strings.Join(seen, "; ")
 		}

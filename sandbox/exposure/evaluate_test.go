@@ -2,6 +2,7 @@ package exposure
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -406,5 +407,36 @@ func TestMaskUndoneWithSysAdmin(t *testing.T) {
 	v := Evaluate(m, flawByID(t, "CVE-2020-8694"))
 	if !v.Exposed || !strings.Contains(strings.Join(v.Steps, "\n"), "may unmount the mask") {
 		t.Errorf("powercap with CAP_SYS_ADMIN: %s\n%s", v, strings.Join(v.Steps, "\n"))
+	}
+}
+
+// TestI386GateClosed checks that a flaw reachable only through the i386 gate is
+// stopped by the kernel itself where the gate is closed: without IA32 emulation no
+// i386 call reaches the kernel, with a seccomp filter or without one.
+func TestI386GateClosed(t *testing.T) {
+	f := flawByID(t, "CVE-2021-22555")
+	for _, c := range []struct {
+		name string
+		m    Mechanisms
+	}{{"privileged", PrivilegedRootful()}, {"rootful", RootfulDefault()}, {"rootless", RootlessDefault()}} {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.m
+			m.Kernel = "5.10.0" // in the flaw's range
+			open := Evaluate(m, f)
+			m.I386 = seccomp.I386NoEmulation
+			closed := Evaluate(m, f)
+			if closed.Exposed {
+				t.Fatalf("exposed with the i386 gate closed: %v", closed.Steps)
+			}
+			if open.Exposed && !slices.Contains(closed.Blockers, LayerKernelConfig) {
+				t.Errorf("exposed with the gate open, but the closed gate is not a blocker: %v %v", closed.Blockers, closed.Steps)
+			}
+			if !strings.Contains(strings.Join(closed.Steps, " "), string(seccomp.I386NoEmulation)) {
+				t.Errorf("the reasons do not say why the gate is closed: %v", closed.Steps)
+			}
+		})
+	}
+	if !Evaluate(PrivilegedRootful(), f).Exposed {
+		t.Error("a privileged sandbox with the gate open and an unknown kernel should be exposed")
 	}
 }

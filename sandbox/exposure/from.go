@@ -83,7 +83,7 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 		return Mechanisms{}, deriveErr("spec", errors.New("nil Spec"))
 	}
 	euid := unix.Geteuid()
-	m := Mechanisms{Name: s.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease()}
+	m := Mechanisms{Name: s.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease(), I386: i386Gate()}
 	if m.Name == "" {
 		m.Name = "spec"
 	}
@@ -273,6 +273,25 @@ func outsideID(m []namespace.IDMap, id uint32) (uint32, bool) {
 }
 
 // kernelRelease returns uname's release, "" when unreadable.
+// i386Gate returns the state of the i386 gate for sandboxes this process starts,
+// or "" (unknown) where the probe fails.
+func i386Gate() seccomp.I386 {
+	g, err := seccomp.I386Gate()
+	if err != nil {
+		return ""
+	}
+	return g
+}
+
+// hostI386Gate is i386Gate for another process: what the kernel decides. A filter
+// that closes the gate to this process says nothing of the other's.
+func hostI386Gate() seccomp.I386 {
+	if g := i386Gate(); g != seccomp.I386Filtered {
+		return g
+	}
+	return ""
+}
+
 func kernelRelease() string {
 	var u unix.Utsname
 	if unix.Uname(&u) != nil {
@@ -328,7 +347,7 @@ func FromReportWith(r *sandbox.Report, opts ReportOptions) (Mechanisms, error) {
 	if r == nil {
 		return Mechanisms{}, deriveErr("report", errors.New("nil Report"))
 	}
-	m := Mechanisms{Name: r.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease()}
+	m := Mechanisms{Name: r.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease(), I386: hostI386Gate()}
 	if m.Name == "" {
 		m.Name = fmt.Sprintf("pid %d", r.PID)
 	}

@@ -64,7 +64,14 @@ type Mechanisms struct {
 	// Kernel is the kernel release ("6.18.3"); empty means unknown, and every
 	// flaw's version range is then assumed to match.
 	Kernel string `json:"kernel,omitempty"`
+	// I386 is the state of the kernel's i386 system call gate (int 0x80) for the
+	// sandbox (seccomp.I386Gate); empty means unknown, taken as open. Where it is
+	// closed, no i386 call reaches the kernel, filter or not.
+	I386 seccomp.I386 `json:"i386,omitempty"`
 }
+
+// i386Closed reports whether the i386 gate is known to be closed.
+func (m *Mechanisms) i386Closed() bool { return m.I386 != "" && m.I386.Closed() }
 
 // A HostPath is a host directory visible at Sandbox inside the sandbox.
 type HostPath struct {
