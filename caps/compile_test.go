@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
 func TestCompileShape(t *testing.T) {
@@ -90,7 +91,7 @@ func TestMain(m *testing.M) {
 		applyAndExec(arg)
 		os.Exit(3) // not reached
 	}
-	os.Exit(m.Run())
+	testutil.Main(m)
 }
 
 // The modes of applyAndExec.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/containerd/cgroups/v3/cgroup2"
+	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkCreateRemove(b *testing.B) {
 		{"devices-both", nil, DevicesBoth},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			parent := fmt.Sprintf("/paddock-bench-%d", os.Getpid())
+			parent := fmt.Sprintf("/paddock-bench-%s", testutil.RunID())
 			defer removeTree(b, parent)
 			pl, err := NewPlanner(&Spec{Parent: parent, Resources: c.r, DeviceEnforcement: c.e})
 			if errors.Is(err, ErrNotSupported) {
@@ -98,7 +99,7 @@ func BenchmarkDeviceProgram(b *testing.B) {
 	}
 	for _, mode := range []string{"mkdir", "attach", "load-attach"} {
 		b.Run(mode, func(b *testing.B) {
-			parent := fmt.Sprintf("/paddock-bench-%d", os.Getpid())
+			parent := fmt.Sprintf("/paddock-bench-%s", testutil.RunID())
 			defer removeTree(b, parent)
 			base := l.v2.dir(resolveParent(parent, own.V2))
 			if err := os.MkdirAll(base, 0o755); err != nil {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
 // Probes run by the re-executed test binary inside a cgroup.
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 	case probeJoin:
 		os.Exit(joinProbe())
 	}
-	os.Exit(m.Run())
+	testutil.Main(m)
 }
 
 // deviceProbe waits for a line on stdin (the parent places it in the cgroup
@@ -93,7 +94,7 @@ var testSeq atomic.Int64
 // everything below it (processes killed) when the test ends.
 func testSpec(t *testing.T, r *Resources) *Spec {
 	t.Helper()
-	parent := fmt.Sprintf("/paddock-test-%d-%d", os.Getpid(), testSeq.Add(1))
+	parent := fmt.Sprintf("/paddock-test-%s-%d", testutil.RunID(), testSeq.Add(1))
 	t.Cleanup(func() { removeTree(t, parent) })
 	return &Spec{Parent: parent, Resources: r}
 }

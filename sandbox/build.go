@@ -49,6 +49,9 @@ func (b *Builder) Build() (*Template, error) {
 	if err := s.validate(c); err != nil {
 		return nil, err
 	}
+	if err := child.Probe(); err != nil {
+		return nil, &UnsupportedError{Field: "kernel", Err: err}
+	}
 	t := &Template{spec: s}
 	if err := t.compile(c); err != nil {
 		t.Close()

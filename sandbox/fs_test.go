@@ -744,7 +744,7 @@ func TestSuperPrivileged(t *testing.T) {
 		var marker string
 		if !testutil.Rootless() {
 			// A file created under /run from outside is visible inside.
-			d, err := os.MkdirTemp("/run", "paddock-fs-")
+			d, err := os.MkdirTemp("/run", "paddock-fs-"+testutil.RunID()+"-")
 			if err != nil {
 				t.Fatal(err)
 			}

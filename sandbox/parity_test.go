@@ -315,7 +315,7 @@ var podmanRunDirs = []string{"/run/containers/networks", "/run/containers", "/ru
 
 func newPodman(t *testing.T, bin string) *podmanRun {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "paddock-parity-podman-")
+	dir, err := os.MkdirTemp("", "pm") // short: Podman takes no run root of over 50 characters
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func newPodman(t *testing.T, bin string) *podmanRun {
 		}
 	}
 	if !testutil.Rootless() {
-		p.cgroupParent = "/" + filepath.Base(dir)
+		p.cgroupParent = "/paddock-parity-" + testutil.RunID() + "-" + strings.TrimPrefix(filepath.Base(dir), "pm")
 	} else {
 		// Rootless Podman needs a home, a runtime directory and a storage of its own.
 		for _, d := range []string{"home", "xdg"} {

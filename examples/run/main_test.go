@@ -6,6 +6,5 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
-// TestMain removes the default parent cgroups that the sandboxes started by these
-// tests created, so that the tests leave the host's cgroups as they found them.
+// TestMain fails the run if the tests leave anything behind on the host.
 func TestMain(m *testing.M) { testutil.Main(m) }

@@ -41,7 +41,13 @@ func (r Rerun) Run(t *testing.T) {
 		exe = unprivilegedCopy(t)
 	}
 	cmd := exec.Command(exe, "-test.run", r.Pattern, "-test.count=1", "-test.v")
-	cmd.Env, cmd.Dir, cmd.SysProcAttr = r.Env, r.Dir, r.Attr
+	env := r.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	// The copy belongs to this run: it leaves the host check to this process.
+	cmd.Env = append(env[:len(env):len(env)], EnvRun+"="+runID)
+	cmd.Dir, cmd.SysProcAttr = r.Dir, r.Attr
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

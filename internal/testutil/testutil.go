@@ -82,14 +82,6 @@ func ModesWith(t *testing.T, key string, prepare func(t *testing.T) string, f fu
 	})
 }
 
-// Main runs the tests of a package that starts sandboxes, then removes the default
-// parent cgroups they created (RemoveCgroupParents). Call it from TestMain.
-func Main(m *testing.M) {
-	code := m.Run()
-	RemoveCgroupParents()
-	os.Exit(code)
-}
-
 // topName is the name of the top-level test that t belongs to.
 func topName(t *testing.T) string {
 	name := t.Name()
