@@ -34,7 +34,11 @@ func sandboxCgroups(t *testing.T) []string {
 	return found
 }
 
-func requireCgroupLimits(t *testing.T) {
+// requireCgroupLimits skips a test of the limits r where this host cannot give a
+// sandbox a cgroup with them: no cgroup filesystem, a caller that may not create
+// cgroups, or a controller that is not available (a cgroup v2 host that does not
+// enable it).
+func requireCgroupLimits(t *testing.T, r *cgroup.Resources) {
 	t.Helper()
 	if testutil.Rootless() {
 		t.Skip("resource limits need root on this host: cgroup v1 cannot be delegated (the rootless half checks the typed error instead)")
@@ -42,10 +46,15 @@ func requireCgroupLimits(t *testing.T) {
 	if cgroup.Detect() == cgroup.Unavailable {
 		t.Skip("no cgroup filesystem is mounted")
 	}
+	if _, err := cgroup.Plan(&cgroup.Spec{Resources: r}, os.Geteuid()); errors.Is(err, cgroup.ErrNotSupported) {
+		t.Skipf("this host cannot enforce the limits: %v", err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestPidsLimit(t *testing.T) {
-	requireCgroupLimits(t)
+	requireCgroupLimits(t, &cgroup.Resources{Pids: 20})
 	tpl, err := sandbox.NewBuilder(sandbox.WithPidsLimit(20)).Build()
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +100,7 @@ func TestPidsLimit(t *testing.T) {
 }
 
 func TestMemoryLimitOOM(t *testing.T) {
-	requireCgroupLimits(t)
+	requireCgroupLimits(t, &cgroup.Resources{Memory: 32 << 20})
 	tpl, err := sandbox.NewBuilder(sandbox.WithMemoryLimit(32 << 20)).Build()
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +123,7 @@ func TestMemoryLimitOOM(t *testing.T) {
 // devices work. A privileged sandbox may open any device: the same node then fails
 // only because no disk 8:0 exists here (ENXIO), not with EPERM.
 func TestDeviceCgroup(t *testing.T) {
-	requireCgroupLimits(t)
+	requireCgroupLimits(t, nil)
 	script := `mknod /tmp/sda b 8 0 || exit 10; exec 3</tmp/sda; echo opened`
 	out, st := run(t, nil, "/bin/sh", "-c", "head -c1 /dev/zero >/dev/null && echo null-ok; "+script)
 	if !strings.Contains(out, "null-ok") || !strings.Contains(out, "Operation not permitted") || strings.Contains(out, "opened") {
