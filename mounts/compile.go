@@ -13,9 +13,6 @@ import (
 
 const stage = "mount"
 
-// atFDCWD is AT_FDCWD (-100) as a syscall argument.
-const atFDCWD = ^uintptr(99)
-
 // remountable are the flags that a bind mount takes only through a remount.
 const remountable = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC |
 	unix.MS_NOATIME | unix.MS_NODIRATIME | unix.MS_RELATIME | unix.MS_STRICTATIME
@@ -62,19 +59,26 @@ func FlagStringPropagation(f uintptr) string {
 // namespace, ran CompilePropagation and has its root assembled at env.NewRoot:
 //
 //  1. the default mounts, devices and /dev symlinks under the new root (Defaults);
-//  2. Mounts, Binds (MS_BIND, MS_REC if recursive, then a remount for read-only and
-//     a recursive mount_setattr for a recursive read-only bind), Tmpfs; missing
-//     mount points are created;
+//  2. Mounts, Binds (a copy of the source tree attached with move_mount, its
+//     flags set on the copy first, recursively for a recursive bind), Tmpfs;
+//     missing mount points are created;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
 //     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
-//  4. masks (a /dev/null bind, verified to be 1:3, or an empty read-only tmpfs) and
-//     read-only paths, both skipped where missing and both left out when
-//     env.Privileged;
-//  5. the read-only remount of "/" and of env.RootMounts with ReadonlyRoot.
+//  4. masks (a bind of /dev/null, checked to be the device 1:3, or an empty
+//     read-only tmpfs) and read-only paths, both skipped where missing and both
+//     left out when env.Privileged;
+//  5. the read-only flag on "/" and on env.RootMounts with ReadonlyRoot.
 //
-// Bind sources are read on the host now, to pick a directory or file mount point.
-// Mount points are created inside the new root before pivot_root, by path: a
-// symbolic link in the root filesystem along a target is followed.
+// The root stays open in the child for later in-root steps (the working
+// directory); the caller ends them with a child.KindCloseRoots step before the
+// child rearranges its descriptors.
+//
+// Every path inside the root is resolved by the child inside the root, from a
+// descriptor of it (child.InRoot): a symbolic link, "..", a file where a directory
+// belongs or a FIFO in a hostile root filesystem can neither move a mount point
+// out of the root nor make the child create anything outside it; such a step
+// fails instead, naming the path. Bind sources are host paths, read on the host
+// now to pick a directory or a file mount point.
 func Compile(s Spec, env Env, p *child.Program) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -83,41 +87,61 @@ func Compile(s Spec, env Env, p *child.Program) error {
 	if root != "" && !filepath.IsAbs(root) {
 		return fmt.Errorf("%w: new root %q is not an absolute path", ErrInvalid, root)
 	}
-	at := func(target string) string {
-		if root == "" {
-			return target
-		}
-		return filepath.Join(root, target)
-	}
 	c := compiler{p: p, label: env.MountLabel}
-
+	c.openRoot(root)
 	if s.Defaults {
-		for _, m := range DefaultMounts(env) {
-			c.mountpoint(at(m.Target), true)
-			c.mount(m, at(m.Target))
-			if m.Target == "/dev" {
-				for _, d := range DefaultDevices {
-					c.device(d, at(d.Path), env.InUserNS)
-				}
-				for _, l := range DefaultSymlinks {
-					p.Syscall(stage, fmt.Sprintf("symlink %s -> %s", at(l.Path), l.Value), child.IgnoreEEXIST,
-						unix.SYS_SYMLINKAT, p.CString(l.Value), atFDCWD, p.CString(at(l.Path)))
-				}
+		c.defaults(env)
+	}
+	if err := c.userMounts(s); err != nil {
+		return err
+	}
+	c.pivot(s, root)
+	if !env.Privileged {
+		c.masks(s)
+	}
+	if s.ReadonlyRoot {
+		c.setAttr("/", unix.MS_RDONLY, 0)
+		for _, m := range env.RootMounts {
+			if m != "/" {
+				c.setAttr(m, unix.MS_RDONLY, 0)
 			}
 		}
 	}
+	return nil
+}
+
+// defaults mounts the kernel filesystems and fills /dev.
+func (c compiler) defaults(env Env) {
+	for _, m := range DefaultMounts(env) {
+		c.mount(m, child.CreateDir)
+		if m.Target != "/dev" {
+			continue
+		}
+		for _, d := range DefaultDevices {
+			c.device(d, env.InUserNS)
+		}
+		for _, l := range DefaultSymlinks {
+			op := child.Op{Kind: child.KindSymlinkIn, Flags: child.IgnoreEEXIST, Ptr: unsafe.Pointer(c.p.InRoot(l.Path, child.CreateParent))}
+			op.Args[0] = c.p.CString(l.Value)
+			c.p.Append(op, stage, fmt.Sprintf("symlink %s -> %s", l.Path, l.Value))
+		}
+	}
+}
+
+// userMounts makes the Spec's own mounts, binds and tmpfs.
+func (c compiler) userMounts(s Spec) error {
 	for _, m := range s.Mounts {
-		dir := true
+		create := child.CreateDir
 		if m.Flags&unix.MS_BIND != 0 {
 			fi, err := os.Stat(m.Source)
 			if err != nil {
 				return &MountError{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags, Data: m.Data, Err: err, Invalid: true}
 			}
-			dir = fi.IsDir()
+			if !fi.IsDir() {
+				create = child.CreateFile
+			}
 		}
-		c.parents(root, m.Target)
-		c.mountpoint(at(m.Target), dir)
-		c.mount(m, at(m.Target))
+		c.mount(m, create)
 	}
 	for _, b := range s.Binds {
 		fi, err := os.Stat(b.Source)
@@ -128,13 +152,13 @@ func Compile(s Spec, env Env, p *child.Program) error {
 		if b.ReadOnly {
 			m.Flags |= unix.MS_RDONLY
 		}
-		c.parents(root, b.Target)
-		c.mountpoint(at(b.Target), fi.IsDir())
-		c.mount(m, at(b.Target))
-		if b.Propagation != "" {
-			t := at(b.Target)
-			f := b.Propagation.Flags()
-			p.Syscall(stage, fmt.Sprintf("make %s %s", t, b.Propagation), 0, unix.SYS_MOUNT, 0, p.CString(t), 0, f, 0)
+		create := child.CreateDir
+		if !fi.IsDir() {
+			create = child.CreateFile
+		}
+		c.mount(m, create)
+		if f := b.Propagation.Flags(); f != 0 {
+			c.propagation(b.Target, f)
 		}
 	}
 	for _, t := range s.Tmpfs {
@@ -142,11 +166,14 @@ func Compile(s Spec, env Env, p *child.Program) error {
 		if err != nil {
 			return &PathError{List: "tmpfs", Path: t.Target, Err: err}
 		}
-		c.parents(root, t.Target)
-		c.mountpoint(at(t.Target), true)
-		c.mount(Mount{Source: "tmpfs", Target: t.Target, FSType: "tmpfs", Flags: flags, Data: data}, at(t.Target))
+		c.mount(Mount{Source: "tmpfs", Target: t.Target, FSType: "tmpfs", Flags: flags, Data: data}, child.CreateDir)
 	}
+	return nil
+}
 
+// pivot makes the new root the sandbox's "/" and opens it for the steps after.
+func (c compiler) pivot(s Spec, root string) {
+	p := c.p
 	if root != "" {
 		r := p.CString(root)
 		dot := p.CString(".")
@@ -159,34 +186,34 @@ func Compile(s Spec, env Env, p *child.Program) error {
 			p.Syscall(stage, "detach the old root", 0, unix.SYS_UMOUNT2, dot, unix.MNT_DETACH)
 		}
 		p.Syscall(stage, "chdir /", 0, unix.SYS_CHDIR, p.CString("/"))
+		c.openRoot("/")
 	}
 	if s.RootPropagation == Shared || s.RootPropagation == RShared {
 		p.Syscall(stage, "make / rshared", 0, unix.SYS_MOUNT, 0, p.CString("/"), 0, unix.MS_REC|unix.MS_SHARED, 0)
 	}
+}
 
-	if !env.Privileged {
-		null := p.CString("/dev/null")
-		for _, m := range expand(s.Masked) {
-			op := child.Op{Kind: child.KindMask, Flags: child.IgnoreENOENT}
-			op.Args[0], op.Args[1] = p.CString(m), null
-			p.Append(op, stage, "mask "+m)
-		}
-		for _, r := range expand(s.ReadOnly) {
-			op := child.Op{Kind: child.KindBindSelf, Flags: child.IgnoreENOENT}
-			op.Args[0] = p.CString(r)
-			p.Append(op, stage, "bind "+r+" onto itself")
-			c.remount(r, unix.MS_RDONLY, child.IgnoreENOENT)
-		}
+// masks hides the masked paths and makes the read-only paths read-only, as the
+// sandbox sees them after the pivot. A mask of anything but a directory binds
+// /dev/null, which the child checks to be the device 1:3 first (CVE-2025-31133).
+func (c compiler) masks(s Spec) {
+	p := c.p
+	masked, readOnly := expand(s.Masked), expand(s.ReadOnly)
+	if len(masked) > 0 {
+		op := child.Op{Kind: child.KindSourceIn, Flags: child.IgnoreENOENT, Ptr: unsafe.Pointer(p.InRoot("/dev/null", child.CreateNone))}
+		op.Args[0] = uintptr(unix.Mkdev(1, 3))
+		p.Append(op, stage, "open /dev/null, the source of masks, checked to be the device 1:3")
 	}
-	if s.ReadonlyRoot {
-		c.remount("/", unix.MS_RDONLY, 0)
-		for _, m := range env.RootMounts {
-			if m != "/" {
-				c.remount(m, unix.MS_RDONLY, 0)
-			}
-		}
+	for _, m := range masked {
+		op := child.Op{Kind: child.KindMaskIn, Flags: child.IgnoreENOENT, Ptr: unsafe.Pointer(p.InRoot(m, child.CreateNone))}
+		p.Append(op, stage, "mask "+m)
 	}
-	return nil
+	for _, r := range readOnly {
+		op := child.Op{Kind: child.KindBindIn, Flags: child.IgnoreENOENT, Ptr: unsafe.Pointer(p.InRoot(r, child.CreateNone))}
+		set, clr := attrs(unix.MS_RDONLY)
+		op.Args = [6]uintptr{child.SourceSelf, unix.AT_RECURSIVE, set, clr, unix.AT_RECURSIVE}
+		p.Append(op, stage, "make "+r+" read-only")
+	}
 }
 
 // expand replaces the paths with a "*" by their matches on the host.
@@ -208,101 +235,97 @@ type compiler struct {
 	label string // SELinux context= for tmpfs, or ""
 }
 
-// parents creates the directories between root and target's parent.
-func (c compiler) parents(root, target string) {
-	parts := strings.Split(strings.Trim(filepath.Dir(target), "/"), "/")
-	cur := root
-	if cur == "" {
-		cur = "/"
+// openRoot makes root ("" for the host's "/") the root that later steps resolve
+// their paths in.
+func (c compiler) openRoot(root string) {
+	if root == "" {
+		root = "/"
 	}
-	for _, part := range parts {
-		if part == "" {
-			continue
-		}
-		cur = filepath.Join(cur, part)
-		c.mountpoint(cur, true)
-	}
+	var op child.Op
+	op.Kind = child.KindOpenRoot
+	op.Args[0] = c.p.CString(root)
+	c.p.Append(op, stage, "open the root "+root)
 }
 
-// mountpoint creates a directory or an empty file, if missing.
-func (c compiler) mountpoint(path string, dir bool) {
-	if dir {
-		c.p.Syscall(stage, "mkdir "+path, child.IgnoreEEXIST, unix.SYS_MKDIRAT, atFDCWD, c.p.CString(path), 0o755)
-		return
-	}
-	c.p.Syscall(stage, "create "+path, child.IgnoreEEXIST, unix.SYS_MKNODAT, atFDCWD, c.p.CString(path), unix.S_IFREG|0o644, 0)
-}
-
-// mount mounts m at target (m.Target below the new root): a bind is followed by a
-// remount for its other flags, and a recursive read-only bind by mount_setattr.
-func (c compiler) mount(m Mount, target string) {
+// mount mounts m at m.Target inside the root, creating the mount point as create
+// says: a new filesystem, or a bind whose flags are set on the copy of the source
+// before it is attached (on every mount of it for a recursive bind).
+func (c compiler) mount(m Mount, create child.Create) {
 	p := c.p
+	target := unsafe.Pointer(p.InRoot(m.Target, create))
 	if m.Flags&unix.MS_BIND == 0 {
 		if c.label != "" && m.FSType == "tmpfs" {
 			m.Data = joinData(m.Data, c.label)
 		}
-		var data uintptr
+		op := child.Op{Kind: child.KindMountIn, Ptr: target}
+		op.Args[0], op.Args[1], op.Args[2] = p.CString(m.Source), p.CString(m.FSType), m.Flags
 		if m.Data != "" {
-			data = p.CString(m.Data)
+			op.Args[3] = p.CString(m.Data)
 		}
-		p.Syscall(stage, "mount "+Mount{m.Source, target, m.FSType, m.Flags, m.Data}.String(), 0,
-			unix.SYS_MOUNT, p.CString(m.Source), p.CString(target), p.CString(m.FSType), m.Flags, data)
+		p.Append(op, stage, "mount "+m.String())
 		return
 	}
-	bind := m.Flags & (unix.MS_BIND | unix.MS_REC)
-	p.Syscall(stage, fmt.Sprintf("bind %s on %s (%s)", m.Source, target, FlagString(bind)), 0,
-		unix.SYS_MOUNT, p.CString(m.Source), p.CString(target), 0, bind, 0)
-	if extra := m.Flags & remountable; extra != 0 {
-		c.remount(target, extra, 0)
-		if m.Flags&unix.MS_REC != 0 {
-			c.setattrRecursive(target, extra)
+	op := child.Op{Kind: child.KindBindIn, Ptr: target}
+	op.Args[0] = p.CString(m.Source)
+	rec := m.Flags&unix.MS_REC != 0
+	if rec {
+		op.Args[1], op.Args[4] = unix.AT_RECURSIVE, unix.AT_RECURSIVE
+	}
+	op.Args[2], op.Args[3] = attrs(m.Flags & remountable)
+	p.Append(op, stage, fmt.Sprintf("bind %s on %s (%s)", m.Source, m.Target, FlagString(m.Flags)))
+}
+
+// propagation sets the propagation type f (mount(2) flags) of the mount at target.
+func (c compiler) propagation(target string, f uintptr) {
+	op := child.Op{Kind: child.KindSetAttrIn, Ptr: unsafe.Pointer(c.p.InRoot(target, child.CreateNone))}
+	op.Args[2] = f &^ unix.MS_REC
+	if f&unix.MS_REC != 0 {
+		op.Args[3] = unix.AT_RECURSIVE
+	}
+	c.p.Append(op, stage, fmt.Sprintf("make %s %s", target, FlagStringPropagation(f)))
+}
+
+// setAttr sets the flags f (mount(2) flags) on the mount at path, inside the root.
+func (c compiler) setAttr(path string, f uintptr, opFlags uint8) {
+	op := child.Op{Kind: child.KindSetAttrIn, Flags: opFlags, Ptr: unsafe.Pointer(c.p.InRoot(path, child.CreateNone))}
+	op.Args[0], op.Args[1] = attrs(f)
+	c.p.Append(op, stage, fmt.Sprintf("set %s on %s", FlagString(f), path))
+}
+
+// attrs turns mount(2) flags into the mount attributes mount_setattr sets and
+// clears. An atime mode replaces the mount's one; the other flags only add.
+func attrs(f uintptr) (set, clr uintptr) {
+	for _, x := range []struct{ ms, attr uintptr }{
+		{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY}, {unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID},
+		{unix.MS_NODEV, unix.MOUNT_ATTR_NODEV}, {unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC},
+		{unix.MS_NODIRATIME, unix.MOUNT_ATTR_NODIRATIME},
+	} {
+		if f&x.ms != 0 {
+			set |= x.attr
 		}
 	}
-}
-
-// remount appends a KindRemount: the child adds MS_REMOUNT|MS_BIND and the locked
-// flags it reads with statfs.
-func (c compiler) remount(path string, flags uintptr, opFlags uint8) {
-	op := child.Op{Kind: child.KindRemount, Flags: opFlags}
-	op.Args[0], op.Args[1] = c.p.CString(path), flags
-	c.p.Append(op, stage, fmt.Sprintf("remount %s (%s)", path, FlagString(flags)))
-}
-
-// setattrRecursive applies the ro, nosuid, nodev and noexec of flags to every mount
-// under path with mount_setattr(AT_RECURSIVE) (Linux 5.12), since a remount changes
-// the top mount only.
-func (c compiler) setattrRecursive(path string, flags uintptr) {
-	var set uint64
-	for _, x := range []struct {
-		f uintptr
-		a uint64
-	}{{unix.MS_RDONLY, unix.MOUNT_ATTR_RDONLY}, {unix.MS_NOSUID, unix.MOUNT_ATTR_NOSUID}, {unix.MS_NODEV, unix.MOUNT_ATTR_NODEV}, {unix.MS_NOEXEC, unix.MOUNT_ATTR_NOEXEC}} {
-		if flags&x.f != 0 {
-			set |= x.a
+	for _, x := range []struct{ ms, attr uintptr }{
+		{unix.MS_NOATIME, unix.MOUNT_ATTR_NOATIME}, {unix.MS_STRICTATIME, unix.MOUNT_ATTR_STRICTATIME},
+		{unix.MS_RELATIME, unix.MOUNT_ATTR_RELATIME},
+	} {
+		if f&x.ms != 0 {
+			set |= x.attr
+			clr |= unix.MOUNT_ATTR__ATIME
 		}
 	}
-	if set == 0 {
-		return
-	}
-	attr := &unix.MountAttr{Attr_set: set}
-	c.p.Syscall(stage, fmt.Sprintf("set %s on every mount under %s", FlagString(flags&(unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC)), path), 0,
-		unix.SYS_MOUNT_SETATTR, atFDCWD, c.p.CString(path), unix.AT_RECURSIVE, child.Ptr(c.p, attr), unsafe.Sizeof(*attr))
+	return set, clr
 }
 
-// device creates a device node: mknod and chmod (past the umask) as root, or an
-// empty file with the host's node bound onto it in a user namespace.
-func (c compiler) device(d Device, path string, userns bool) {
-	p := c.p
+// device creates a device node in /dev: mknod and chmod (past the umask) as root,
+// or an empty file with the host's node bound onto it in a user namespace.
+func (c compiler) device(d Device, userns bool) {
 	if userns {
-		c.mountpoint(path, false)
-		p.Syscall(stage, fmt.Sprintf("bind %s on %s", d.Path, path), 0,
-			unix.SYS_MOUNT, p.CString(d.Path), p.CString(path), 0, unix.MS_BIND, 0)
+		c.mount(Mount{Source: d.Path, Target: d.Path, Flags: unix.MS_BIND}, child.CreateFile)
 		return
 	}
-	cp := p.CString(path)
-	p.Syscall(stage, fmt.Sprintf("mknod %s c %d %d", path, d.Major, d.Minor), child.IgnoreEEXIST,
-		unix.SYS_MKNODAT, atFDCWD, cp, uintptr(unix.S_IFCHR|d.Mode), uintptr(unix.Mkdev(d.Major, d.Minor)))
-	p.Syscall(stage, fmt.Sprintf("chmod %s %#o", path, d.Mode), 0, unix.SYS_FCHMODAT, atFDCWD, cp, uintptr(d.Mode))
+	op := child.Op{Kind: child.KindMknodIn, Ptr: unsafe.Pointer(c.p.InRoot(d.Path, child.CreateParent))}
+	op.Args[0], op.Args[1], op.Args[2] = uintptr(unix.S_IFCHR|d.Mode), uintptr(unix.Mkdev(d.Major, d.Minor)), uintptr(d.Mode)
+	c.p.Append(op, stage, fmt.Sprintf("mknod %s c %d %d (mode %#o)", d.Path, d.Major, d.Minor, d.Mode))
 }
 
 // joinData appends opt to a mount's comma-separated data.

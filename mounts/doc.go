@@ -11,11 +11,17 @@
 // filesystems (a bind of /dev/null over a file, an empty read-only tmpfs over a
 // directory) and makes the rest of /proc's knobs read-only.
 //
+// Every path inside the root is resolved by the child inside the root, from a
+// descriptor of it (openat2 with RESOLVE_IN_ROOT), and the mounts are made on the
+// descriptors it found (open_tree, mount_setattr, move_mount): a root filesystem
+// whose symbolic links, ".." or misplaced files point elsewhere can make a step
+// fail, but never make one reach outside the root.
+//
 // In a mount namespace owned by a user namespace, the kernel locks the flags of
-// mounts inherited from the host: a remount must restate nosuid, nodev, noexec, ro
-// and the atime flags or fail with EPERM (the child reads them with statfs), sysfs
-// can only be mounted by the owner of the network namespace, and device nodes cannot
-// be created: the host's nodes are bound onto empty files instead.
+// mounts inherited from the host (mount_setattr may add flags, never clear a
+// locked one), sysfs can only be mounted by the owner of the network namespace,
+// and device nodes cannot be created: the host's nodes are bound onto empty files
+// instead.
 //
 // [Compile] turns a [Spec] into the child's ops, [Inspect] reads back what a live
 // process sees.

@@ -161,27 +161,29 @@ func cstr(p uintptr) string {
 	return unix.BytePtrToString((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&p))))
 }
 
-// opSummary renders the program's ops as (kind or syscall, first path) pairs.
+// opView is an op as the tests look at it: its kind or system call, its path (the
+// in-root path of an in-root step), its main argument and, for in-root steps, what
+// it creates.
 type opView struct {
-	kind child.Kind
-	trap uintptr
-	path string
-	arg  uintptr
+	kind   child.Kind
+	trap   uintptr
+	path   string
+	arg    uintptr
+	create child.Create
 }
 
 func view(p *child.Program) []opView {
 	var v []opView
-	for _, op := range p.Ops {
+	for i, op := range p.Ops {
 		o := opView{kind: op.Kind, trap: op.Trap}
 		switch {
+		case p.InRootPath(i) != "":
+			r := (*child.InRoot)(op.Ptr)
+			o.path, o.arg, o.create = r.Path, op.Args[0], r.Create
 		case op.Kind != child.KindSyscall:
 			o.path, o.arg = cstr(op.Args[0]), op.Args[1]
 		case op.Trap == unix.SYS_MOUNT:
 			o.path, o.arg = cstr(op.Args[1]), op.Args[3]
-		case op.Trap == unix.SYS_MKDIRAT || op.Trap == unix.SYS_MKNODAT || op.Trap == unix.SYS_FCHMODAT || op.Trap == unix.SYS_MOUNT_SETATTR:
-			o.path, o.arg = cstr(op.Args[1]), op.Args[2]
-		case op.Trap == unix.SYS_SYMLINKAT:
-			o.path = cstr(op.Args[2])
 		default:
 			o.path, o.arg = cstr(op.Args[0]), op.Args[1]
 		}
@@ -199,6 +201,13 @@ func find(v []opView, pred func(opView) bool) int {
 	return -1
 }
 
+func is(kind child.Kind, path string) func(opView) bool {
+	return func(o opView) bool { return o.kind == kind && o.path == path }
+}
+
+// TestCompile checks the steps Compile emits: every mount point is an in-root step
+// that resolves its path from a descriptor of the root, in the order the kernel
+// needs, with the right sources, flags and creation.
 func TestCompile(t *testing.T) {
 	spec := Spec{
 		Defaults: true,
@@ -207,11 +216,6 @@ func TestCompile(t *testing.T) {
 		Masked:   DefaultMasked, ReadOnly: DefaultReadOnly, ReadonlyRoot: true,
 	}
 	const root = "/staging/root"
-	isMount := func(target string) func(opView) bool {
-		return func(o opView) bool {
-			return o.kind == child.KindSyscall && o.trap == unix.SYS_MOUNT && o.path == target
-		}
-	}
 	for _, tc := range []struct {
 		name string
 		env  Env
@@ -231,78 +235,7 @@ func TestCompile(t *testing.T) {
 			if len(p.Ops) != len(p.Steps) {
 				t.Fatalf("%d ops but %d steps", len(p.Ops), len(p.Steps))
 			}
-			v := view(&p)
-			if v[0].path != "/" || v[0].arg != unix.MS_REC|unix.MS_PRIVATE {
-				t.Errorf("first op %v (%v), want / made rprivate", v[0], p.Steps[0])
-			}
-			proc := find(v, isMount(root+"/proc"))
-			dev := find(v, isMount(root+"/dev"))
-			null := find(v, isMount(root+"/dev/null"))
-			mknod := find(v, func(o opView) bool { return o.trap == unix.SYS_MKNODAT && o.path == root+"/dev/null" })
-			hostname := find(v, isMount(root+"/etc/hostname"))
-			pivot := find(v, func(o opView) bool { return o.trap == unix.SYS_PIVOT_ROOT })
-			mask := find(v, func(o opView) bool { return o.kind == child.KindMask })
-			last := v[len(v)-1]
-			if proc < 0 || dev < proc || hostname < dev || pivot < hostname {
-				t.Errorf("order: proc %d, dev %d, bind %d, pivot_root %d", proc, dev, hostname, pivot)
-			}
-			if tc.env.InUserNS {
-				if null < 0 || v[null-1].trap != unix.SYS_MKNODAT || v[null-1].arg != unix.S_IFREG|0o644 {
-					t.Errorf("rootless /dev/null: want an empty file with the host's node bound on it")
-				}
-				// /sys without a new net namespace: recursive bind, then read-only on all of it.
-				sys := find(v, isMount(root+"/sys"))
-				if sys < 0 || v[sys].arg != unix.MS_BIND|unix.MS_REC || v[sys+1].kind != child.KindRemount || v[sys+2].trap != unix.SYS_MOUNT_SETATTR {
-					t.Errorf("rootless /sys: %v %v %v", p.Steps[sys], p.Steps[sys+1], p.Steps[sys+2])
-				}
-			} else if mknod < 0 || v[mknod].arg != unix.S_IFCHR|0o666 || v[mknod+1].trap != unix.SYS_FCHMODAT {
-				t.Errorf("rootful /dev/null: want mknod and chmod")
-			}
-			if v[hostname].arg != unix.MS_BIND || v[hostname+1].kind != child.KindRemount || v[hostname+1].arg != unix.MS_RDONLY {
-				t.Errorf("read-only bind: %v then %v", p.Steps[hostname], p.Steps[hostname+1])
-			}
-			if v[hostname-1].trap != unix.SYS_MKNODAT {
-				t.Errorf("file bind: mount point is %v, want an empty file", p.Steps[hostname-1])
-			}
-			if i := find(v, isMount(root+"/host/usr")); i < 0 || v[i+2].trap != unix.SYS_MOUNT_SETATTR {
-				t.Errorf("recursive read-only bind has no mount_setattr")
-			}
-			want := []uintptr{unix.SYS_CHDIR, unix.SYS_PIVOT_ROOT, unix.SYS_UMOUNT2, unix.SYS_CHDIR}
-			for i, trap := range want {
-				if v[pivot-1+i].trap != trap {
-					t.Errorf("pivot sequence op %d: %v", i, p.Steps[pivot-1+i])
-				}
-			}
-			if v[pivot-1].path != root || v[pivot+2].path != "/" || v[pivot+1].arg != unix.MNT_DETACH {
-				t.Errorf("pivot sequence: %v", p.Steps[pivot-1:pivot+3])
-			}
-			if tc.env.Privileged {
-				if mask >= 0 || find(v, func(o opView) bool { return o.kind == child.KindBindSelf }) >= 0 {
-					t.Error("privileged sandbox has masks or read-only paths")
-				}
-				if sys := find(v, isMount(root+"/sys")); v[sys].arg&unix.MS_RDONLY != 0 {
-					t.Error("privileged /sys is read-only")
-				}
-			} else {
-				if mask < pivot {
-					t.Errorf("masks before pivot_root")
-				}
-				for i, op := range p.Ops {
-					if op.Kind == child.KindMask && op.Flags&child.IgnoreENOENT == 0 {
-						t.Errorf("%v: not IgnoreENOENT", p.Steps[i])
-					}
-				}
-				if cstr(p.Ops[mask].Args[1]) != "/dev/null" {
-					t.Errorf("mask source %q", cstr(p.Ops[mask].Args[1]))
-				}
-				ro := find(v, func(o opView) bool { return o.kind == child.KindBindSelf && o.path == "/proc/sys" })
-				if ro < 0 || v[ro+1].kind != child.KindRemount || v[ro+1].arg != unix.MS_RDONLY || p.Ops[ro+1].Flags&child.IgnoreENOENT == 0 {
-					t.Errorf("read-only /proc/sys: want bind-self then an ENOENT-tolerant remount")
-				}
-			}
-			if last.kind != child.KindRemount || last.path != "/" || last.arg != unix.MS_RDONLY {
-				t.Errorf("last op %v, want the read-only remount of /", p.Steps[len(p.Steps)-1])
-			}
+			checkCompiled(t, &p, tc.env)
 		})
 	}
 
@@ -316,6 +249,94 @@ func TestCompile(t *testing.T) {
 	}
 	if err := Compile(Spec{Binds: []Bind{{Source: "x", Target: "/x"}}}, Env{}, &p); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Compile of an invalid spec: %v", err)
+	}
+}
+
+func checkCompiled(t *testing.T, p *child.Program, env Env) {
+	t.Helper()
+	const root = "/staging/root"
+	v := view(p)
+	if v[0].path != "/" || v[0].arg != unix.MS_REC|unix.MS_PRIVATE {
+		t.Errorf("first op %v (%v), want / made rprivate", v[0], p.Steps[0])
+	}
+	if v[1].kind != child.KindOpenRoot || v[1].path != root {
+		t.Errorf("second op %v, want the root opened", p.Steps[1])
+	}
+	proc := find(v, func(o opView) bool {
+		return (o.kind == child.KindMountIn || o.kind == child.KindBindIn) && o.path == "/proc"
+	})
+	dev := find(v, is(child.KindMountIn, "/dev"))
+	hostname := find(v, is(child.KindBindIn, "/etc/hostname"))
+	pivot := find(v, func(o opView) bool { return o.trap == unix.SYS_PIVOT_ROOT })
+	if proc < 0 || dev < proc || hostname < dev || pivot < hostname {
+		t.Errorf("order: proc %d, dev %d, bind %d, pivot_root %d", proc, dev, hostname, pivot)
+	}
+	for _, o := range v[:pivot] {
+		if o.kind == child.KindMountIn && o.create != child.CreateDir {
+			t.Errorf("mount on %s does not create a directory mount point", o.path)
+		}
+	}
+	if null := find(v, func(o opView) bool { return o.path == "/dev/null" }); env.InUserNS {
+		if null < 0 || v[null].kind != child.KindBindIn || v[null].create != child.CreateFile || cstr(v[null].arg) != "/dev/null" {
+			t.Errorf("rootless /dev/null: want an empty file with the host's node bound on it, got %v", p.Steps[null])
+		}
+		// /sys without a new net namespace: a recursive copy of the host's, read-only throughout.
+		sys := find(v, is(child.KindBindIn, "/sys"))
+		if a := p.Ops[sys].Args; sys < 0 || a[1] != unix.AT_RECURSIVE || a[2]&unix.MOUNT_ATTR_RDONLY == 0 || a[4] != unix.AT_RECURSIVE {
+			t.Errorf("rootless /sys: %v %v", p.Steps[sys], a)
+		}
+	} else if null < 0 || v[null].kind != child.KindMknodIn || v[null].arg != unix.S_IFCHR|0o666 || v[null].create != child.CreateParent {
+		t.Errorf("rootful /dev/null: want mknod in /dev")
+	}
+	if a := p.Ops[hostname].Args; v[hostname].create != child.CreateFile || a[1] != 0 || a[2] != unix.MOUNT_ATTR_RDONLY {
+		t.Errorf("read-only file bind: %v %v, create %v", p.Steps[hostname], a, v[hostname].create)
+	}
+	if i := find(v, is(child.KindBindIn, "/host/usr")); i < 0 || p.Ops[i].Args[1] != unix.AT_RECURSIVE || p.Ops[i].Args[4] != unix.AT_RECURSIVE {
+		t.Errorf("recursive read-only bind is not read-only throughout")
+	}
+	want := []uintptr{unix.SYS_CHDIR, unix.SYS_PIVOT_ROOT, unix.SYS_UMOUNT2, unix.SYS_CHDIR}
+	for i, trap := range want {
+		if v[pivot-1+i].trap != trap {
+			t.Errorf("pivot sequence op %d: %v", i, p.Steps[pivot-1+i])
+		}
+	}
+	if v[pivot-1].path != root || v[pivot+2].path != "/" || v[pivot+1].arg != unix.MNT_DETACH || v[pivot+3].kind != child.KindOpenRoot || v[pivot+3].path != "/" {
+		t.Errorf("pivot sequence: %v", p.Steps[pivot-1:pivot+4])
+	}
+	masks(t, p, v, env, pivot)
+	if last := v[len(v)-1]; last.kind != child.KindSetAttrIn || last.path != "/" || p.Ops[len(v)-1].Args[0] != unix.MOUNT_ATTR_RDONLY {
+		t.Errorf("last op %v, want the read-only flag on /", p.Steps[len(p.Steps)-1])
+	}
+}
+
+func masks(t *testing.T, p *child.Program, v []opView, env Env, pivot int) {
+	t.Helper()
+	mask := find(v, func(o opView) bool { return o.kind == child.KindMaskIn })
+	selfBind := func(o opView) bool { return o.kind == child.KindBindIn && o.arg == child.SourceSelf }
+	if env.Privileged {
+		if mask >= 0 || find(v, selfBind) >= 0 {
+			t.Error("privileged sandbox has masks or read-only paths")
+		}
+		if sys := find(v, is(child.KindMountIn, "/sys")); p.Ops[sys].Args[2]&unix.MS_RDONLY != 0 {
+			t.Error("privileged /sys is read-only")
+		}
+		return
+	}
+	null := find(v, is(child.KindSourceIn, "/dev/null"))
+	if null < pivot || mask < null || p.Ops[null].Args[0] != uintptr(unix.Mkdev(1, 3)) {
+		t.Errorf("masks: the source %d (checked to be 1:3) must follow pivot_root %d and precede the masks %d", null, pivot, mask)
+	}
+	for i, op := range p.Ops {
+		if (op.Kind == child.KindMaskIn || selfBind(v[i])) && op.Flags&child.IgnoreENOENT == 0 {
+			t.Errorf("%v: not IgnoreENOENT", p.Steps[i])
+		}
+		if (op.Kind == child.KindMaskIn || selfBind(v[i])) && v[i].create != child.CreateNone {
+			t.Errorf("%v: creates its path", p.Steps[i])
+		}
+	}
+	ro := find(v, func(o opView) bool { return selfBind(o) && o.path == "/proc/sys" })
+	if ro < 0 || p.Ops[ro].Args[2] != unix.MOUNT_ATTR_RDONLY || p.Ops[ro].Args[4] != unix.AT_RECURSIVE {
+		t.Errorf("read-only /proc/sys: want a read-only copy of itself bound on itself")
 	}
 }
 

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"os/exec"
 	"runtime"
 	"sync"
@@ -142,11 +143,16 @@ func TestStartAllocations(t *testing.T) {
 	defer tpl.Close()
 	ctx := context.Background()
 	cmd := sandbox.Command{Args: []string{"/bin/true"}}
-	allocs := testing.AllocsPerRun(20, func() {
-		if _, err := tpl.Run(ctx, cmd); err != nil {
-			t.Fatal(err)
-		}
-	})
+	// AllocsPerRun counts the allocations of every goroutine: the least of three
+	// runs leaves out those of goroutines that earlier tests left finishing.
+	allocs := math.Inf(1)
+	for range 3 {
+		allocs = min(allocs, testing.AllocsPerRun(20, func() {
+			if _, err := tpl.Run(ctx, cmd); err != nil {
+				t.Fatal(err)
+			}
+		}))
+	}
 	t.Logf("%.0f allocations per Start+Wait", allocs)
 	if allocs > 10 {
 		t.Errorf("%.0f allocations per Start+Wait, want at most 10", allocs)

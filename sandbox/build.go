@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/cgroup"
@@ -188,8 +189,18 @@ func (t *Template) compile(c ids) error {
 	if err := t.compileRlimits(p); err != nil {
 		return err
 	}
-	if s.Workdir != "" {
+	newMountNS := ns.Mode(namespace.Mount) == namespace.New
+	switch {
+	case s.Workdir != "" && newMountNS:
+		// Resolved inside the root, where no magic link can lead out of it
+		// (a working directory of /proc/self/fd/N was CVE-2024-21626).
+		op := child.Op{Kind: child.KindChdirIn, Ptr: unsafe.Pointer(p.InRoot(s.Workdir, child.CreateNone))}
+		p.Append(op, "workdir", "change directory to "+s.Workdir)
+	case s.Workdir != "":
 		p.Syscall("workdir", "change directory to "+s.Workdir, 0, unix.SYS_CHDIR, p.CString(s.Workdir))
+	}
+	if newMountNS {
+		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
 	if err := t.compilePrivileges(p, <-priv); err != nil {

@@ -66,6 +66,11 @@ type ChildError struct {
 	Step  string
 	Op    int
 	Errno syscall.Errno
+	// Path is set when the step failed while resolving its path inside the
+	// sandbox's root: the path, as the sandbox sees it. A root filesystem that has
+	// a symbolic link leading nowhere, a file where a directory belongs or the
+	// reverse along it fails there (ELOOP, ENOTDIR, EISDIR), never outside the root.
+	Path  string
 	cause error // the parent-side error behind Errno, if any
 }
 
@@ -73,6 +78,9 @@ type ChildError struct {
 func (e *ChildError) Error() string {
 	if e.cause != nil {
 		return fmt.Sprintf("sandbox setup: %s: %s: %v", e.Stage, e.Step, e.cause)
+	}
+	if e.Path != "" {
+		return fmt.Sprintf("sandbox setup: %s: %s: resolving %s inside the root: %v", e.Stage, e.Step, e.Path, e.Errno)
 	}
 	return fmt.Sprintf("sandbox setup: %s: %s: %v", e.Stage, e.Step, e.Errno)
 }

@@ -289,6 +289,9 @@ func (t *Template) readReport(fd int, program string) error {
 	default:
 		st := t.prog.Describe(int(r.Op))
 		e.Stage, e.Step = st.Stage, st.What
+		if r.Phase == child.PhaseResolve {
+			e.Path = t.prog.InRootPath(int(r.Op))
+		}
 	}
 	return e
 }

@@ -5,7 +5,8 @@
 // and it must not allocate, take locks or touch the race detector. Everything it needs is
 // therefore computed before the clone by the domain packages and handed to it as a Program, a
 // flat table of Ops: each Op is a raw system call with its arguments already in place, or one of
-// a few composite steps (a remount that restates locked flags, a mask, a Landlock ruleset) that
+// a few composite steps (the in-root steps that resolve a path inside the root by descriptor and
+// work on what they found, a Landlock ruleset) that
 // still need a little logic on the child's side.
 //
 // The child walks the table in order, stops at the first step that fails and reports

@@ -18,17 +18,6 @@ const (
 	KindWriteFile
 	// KindWriteFD writes Args[2] bytes from Args[1] to descriptor Args[0].
 	KindWriteFD
-	// KindRemount bind-remounts the C string Args[0] with mount flags Args[1]
-	// (MS_REMOUNT|MS_BIND are added), restating the flags the kernel locked on it
-	// (nosuid, nodev, noexec, ro, atime), read with statfs.
-	KindRemount
-	// KindBindSelf bind-mounts the C string Args[0] onto itself (MS_BIND|MS_REC), the
-	// first half of making a path read-only.
-	KindBindSelf
-	// KindMask hides the C string Args[0]: a directory gets a read-only empty tmpfs,
-	// anything else a bind of the character device at the C string Args[1], which must
-	// be 1:3 (/dev/null) or the step fails with EPERM.
-	KindMask
 	// KindLandlock builds and enforces the Landlock ruleset at Ptr (*LandlockRules).
 	KindLandlock
 	// KindSeccomp loads the filter *unix.SockFprog at Args[0] with seccomp flags Args[1].
@@ -60,6 +49,39 @@ const (
 	// byte on the sync pipe. EOF instead of the byte means the parent gave up or
 	// died; the child exits. Fork mode only: a vfork child cannot wait.
 	KindCheckpoint
+	// KindOpenRoot opens the directory at the C string Args[0] as the root that the
+	// later in-root steps resolve their paths in (see InRoot).
+	KindOpenRoot
+	// KindCloseRoots closes the root and the kept source of the in-root steps.
+	KindCloseRoots
+	// KindMountIn mounts a new filesystem on the directory Ptr (*InRoot): source
+	// Args[0], type Args[1], flags Args[2] and data Args[3], C strings or 0.
+	KindMountIn
+	// KindBindIn attaches a copy of a mount tree on Ptr (*InRoot): the host path
+	// (C string) Args[0], or SourceKept, or SourceSelf. Args[1] holds open_tree's
+	// AT_RECURSIVE for a recursive bind; Args[2] and Args[3] the mount attributes
+	// (MOUNT_ATTR_*) set and cleared on the copy before it is attached, and Args[4]
+	// AT_RECURSIVE to change them on every mount in it.
+	KindBindIn
+	// KindSetAttrIn changes the mount at Ptr (*InRoot) with mount_setattr:
+	// attributes set Args[0], cleared Args[1], propagation Args[2], flags Args[3]
+	// (AT_RECURSIVE).
+	KindSetAttrIn
+	// KindMaskIn hides Ptr (*InRoot): a directory under an empty read-only tmpfs,
+	// anything else under the source kept by KindSourceIn.
+	KindMaskIn
+	// KindSourceIn keeps Ptr (*InRoot) as the source of later KindBindIn and
+	// KindMaskIn steps; with Args[0] set it must be that character device (a
+	// dev_t), or the step fails with EPERM.
+	KindSourceIn
+	// KindMknodIn makes the device node of mode Args[0] and dev_t Args[1], with
+	// permissions Args[2], as the last component of Ptr (*InRoot, CreateParent).
+	KindMknodIn
+	// KindSymlinkIn makes the last component of Ptr (*InRoot, CreateParent) a
+	// symbolic link to the C string Args[0].
+	KindSymlinkIn
+	// KindChdirIn changes the working directory to Ptr (*InRoot).
+	KindChdirIn
 )
 
 // Op flags.

@@ -40,7 +40,9 @@ const MaxCgroupFDs = 16
 const MaxFDs = 64
 
 // Start is the per-start half of the child's input: what differs between two starts
-// of the same Program. The parent fills it before the clone; the child only reads it.
+// of the same Program. The parent fills it before the clone; the child only reads it,
+// but for its working memory (scratch), which is why a Start serves one start at a
+// time.
 type Start struct {
 	Clone CloneArgs
 	// SyncFD is the read end of the release pipe (KindWaitParent, KindCheckpoint),
@@ -69,12 +71,18 @@ type Start struct {
 	Paths []*byte
 	Argv  **byte
 	Envp  **byte
+
+	// scratch is the only part of a Start that the child writes.
+	scratch scratch
 }
 
 // Report is what the child writes on the error pipe when a step fails.
 type Report struct {
 	Op    int32
 	Errno int32
+	// Phase says where an in-root step failed: PhaseResolve while resolving its
+	// path inside the root, PhaseStep in its own work.
+	Phase int32
 }
 
 // ExecOp is the op index that a Report names when execve itself failed.
@@ -114,9 +122,12 @@ func Spawn(p *Program, s *Start) (pid int, errno syscall.Errno) {
 //go:norace
 func run(ops []Op, s *Start) {
 	errfd := uintptr(s.ErrFD)
+	sc := &s.scratch
+	sc.root, sc.source = -1, -1
 	for i := 0; i < len(ops); i++ {
 		op := &ops[i]
 		var e syscall.Errno
+		phase := PhaseStep
 		switch op.Kind {
 		case KindSyscall:
 			_, _, e = syscall.RawSyscall6(op.Trap, op.Args[0], op.Args[1], op.Args[2], op.Args[3], op.Args[4], op.Args[5])
@@ -124,12 +135,6 @@ func run(ops []Op, s *Start) {
 			e = writeFile(op.Args[0], op.Args[1], op.Args[2])
 		case KindWriteFD:
 			e = writeAll(op.Args[0], op.Args[1], op.Args[2])
-		case KindRemount:
-			e = remount(op.Args[0], op.Args[1])
-		case KindBindSelf:
-			_, _, e = syscall.RawSyscall6(unix.SYS_MOUNT, op.Args[0], op.Args[0], 0, unix.MS_BIND|unix.MS_REC, 0, 0)
-		case KindMask:
-			e = mask(op.Args[0], op.Args[1])
 		case KindLandlock:
 			e = landlock((*LandlockRules)(op.Ptr))
 		case KindSeccomp:
@@ -146,11 +151,17 @@ func run(ops []Op, s *Start) {
 			e = checkpoint(errfd, s.SyncFD)
 		case KindSignalMask:
 			_, _, e = syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&op.Args[0])), 0, 8, 0, 0)
+		case KindOpenRoot:
+			e = openRoot(sc, op.Args[0])
+		case KindCloseRoots:
+			closeRoots(sc)
+		case KindMountIn, KindBindIn, KindSetAttrIn, KindMaskIn, KindSourceIn, KindMknodIn, KindSymlinkIn, KindChdirIn:
+			phase, e = inRoot(op, sc)
 		default:
 			e = syscall.EINVAL
 		}
 		if e != 0 && !ignored(op.Flags, e) {
-			fail(errfd, int32(i), e)
+			failIn(errfd, int32(i), phase, e)
 		}
 	}
 	if s.Init {
@@ -179,8 +190,14 @@ func ignored(flags uint8, e syscall.Errno) bool {
 //
 //go:nosplit
 //go:norace
-func fail(errfd uintptr, i int32, e syscall.Errno) {
-	r := Report{Op: i, Errno: int32(e)}
+func fail(errfd uintptr, i int32, e syscall.Errno) { failIn(errfd, i, PhaseStep, e) }
+
+// failIn is fail for a step that failed in phase.
+//
+//go:nosplit
+//go:norace
+func failIn(errfd uintptr, i int32, phase int32, e syscall.Errno) {
+	r := Report{Op: i, Errno: int32(e), Phase: phase}
 	for {
 		_, _, we := syscall.RawSyscall(unix.SYS_WRITE, errfd, uintptr(unsafe.Pointer(&r)), unsafe.Sizeof(r))
 		if we != syscall.EINTR {
@@ -194,7 +211,7 @@ func fail(errfd uintptr, i int32, e syscall.Errno) {
 //go:norace
 func exit(code uintptr) {
 	for {
-		syscall.RawSyscall(unix.SYS_EXIT_GROUP, code, 0, 0)
+		syscall.RawSyscall6(unix.SYS_EXIT_GROUP, code, 0, 0, 0, 0, 0)
 	}
 }
 
@@ -230,76 +247,10 @@ func writeFile(path, buf, n uintptr) syscall.Errno {
 	return e
 }
 
-// lockedFlags turns statfs f_flags into the mount flags a remount must restate.
-//
-//go:nosplit
-//go:norace
-func lockedFlags(f int64) uintptr {
-	var m uintptr
-	if f&unix.ST_RDONLY != 0 {
-		m |= unix.MS_RDONLY
-	}
-	if f&unix.ST_NOSUID != 0 {
-		m |= unix.MS_NOSUID
-	}
-	if f&unix.ST_NODEV != 0 {
-		m |= unix.MS_NODEV
-	}
-	if f&unix.ST_NOEXEC != 0 {
-		m |= unix.MS_NOEXEC
-	}
-	if f&unix.ST_NOATIME != 0 {
-		m |= unix.MS_NOATIME
-	}
-	if f&unix.ST_NODIRATIME != 0 {
-		m |= unix.MS_NODIRATIME
-	}
-	if f&unix.ST_RELATIME != 0 {
-		m |= unix.MS_RELATIME
-	}
-	return m
-}
-
-//go:nosplit
-//go:norace
-func remount(path, flags uintptr) syscall.Errno {
-	var st unix.Statfs_t
-	if _, _, e := syscall.RawSyscall(unix.SYS_STATFS, path, uintptr(unsafe.Pointer(&st)), 0); e != 0 {
-		return e
-	}
-	flags |= unix.MS_REMOUNT | unix.MS_BIND | lockedFlags(st.Flags)
-	_, _, e := syscall.RawSyscall6(unix.SYS_MOUNT, 0, path, 0, flags, 0, 0)
-	return e
-}
-
 // atFDCWD is AT_FDCWD (-100) as a syscall argument.
 const atFDCWD = ^uintptr(99)
 
 var tmpfsName = [...]byte{'t', 'm', 'p', 'f', 's', 0}
-
-//go:nosplit
-//go:norace
-func mask(path, devnull uintptr) syscall.Errno {
-	var st unix.Stat_t
-	if _, _, e := syscall.RawSyscall(unix.SYS_STAT, path, uintptr(unsafe.Pointer(&st)), 0); e != 0 {
-		return e
-	}
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		name := uintptr(unsafe.Pointer(&tmpfsName[0]))
-		_, _, e := syscall.RawSyscall6(unix.SYS_MOUNT, name, path, name, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, 0, 0)
-		return e
-	}
-	// Bind only the real /dev/null: a file or a device planted at that path would be
-	// exposed in place of the masked one (CVE-2025-31133).
-	if _, _, e := syscall.RawSyscall(unix.SYS_STAT, devnull, uintptr(unsafe.Pointer(&st)), 0); e != 0 {
-		return e
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != 259 /* makedev(1, 3) */ {
-		return syscall.EPERM
-	}
-	_, _, e := syscall.RawSyscall6(unix.SYS_MOUNT, devnull, path, 0, unix.MS_BIND, 0, 0)
-	return e
-}
 
 var zeroText = [1]byte{'0'}
 

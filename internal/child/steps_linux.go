@@ -42,7 +42,7 @@ func initLoop(target uintptr, all *uint64) {
 			continue
 		}
 		if sig != uintptr(unix.SIGCHLD) {
-			syscall.RawSyscall(unix.SYS_KILL, target, sig, 0)
+			syscall.RawSyscall6(unix.SYS_KILL, target, sig, 0, 0, 0, 0)
 			continue
 		}
 		for {
