@@ -44,6 +44,16 @@ func TestValidate(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// An upper layer reached through a link, and a work directory below a linked
+	// parent: the kernel would follow them at every start.
+	linkUpper, linkParent := filepath.Join(d["lower"], "up-link"), filepath.Join(d["lower"], "parent-link")
+	if err := os.Symlink(d["upper"], linkUpper); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Dir(d["work"]), linkParent); err != nil {
+		t.Fatal(err)
+	}
+	linkWork := filepath.Join(linkParent, filepath.Base(d["work"]))
 	for _, tc := range []struct {
 		name  string
 		spec  Spec
@@ -59,6 +69,8 @@ func TestValidate(t *testing.T) {
 		{"upper without work", Spec{Lower: []string{"/"}, Upper: d["upper"]}, "", false},
 		{"relative work", Spec{Lower: []string{"/"}, Upper: d["upper"], Work: "work"}, "work", false},
 		{"work inside upper", Spec{Lower: []string{"/"}, Upper: d["upper"], Work: d["upper/nested"]}, d["upper/nested"], false},
+		{"linked upper", Spec{Lower: []string{"/"}, Upper: linkUpper, Work: d["work"]}, linkUpper, false},
+		{"work below a link", Spec{Lower: []string{"/"}, Upper: d["upper"], Work: linkWork}, linkWork, false},
 		{"bad driver", Spec{Lower: []string{"/"}, Driver: "zfs"}, "", false},
 		{"bad size", Spec{Lower: []string{"/"}, Size: "12q"}, "", false},
 		{"newline", Spec{Lower: []string{"/tmp/a\nb"}}, "/tmp/a\nb", false},

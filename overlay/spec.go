@@ -47,8 +47,9 @@ func (s *Spec) Ephemeral() bool { return s.Upper == "" && s.Work == "" }
 
 // Validate checks the spec against the host: lower layers are existing absolute
 // directories; Upper and Work are both set or both empty, absolute, existing
-// directories on one filesystem, distinct and not nested, owned by the caller unless
-// the caller is root. Paths must fit the mount option syntax (see Options).
+// directories on one filesystem, distinct and not nested, with no symbolic link along
+// them, owned by the caller unless the caller is root. Paths must fit the mount option
+// syntax (see Options).
 func (s *Spec) Validate() error {
 	switch s.Driver {
 	case "", Auto, Kernel, Fuse:
@@ -81,6 +82,13 @@ func (s *Spec) Validate() error {
 		return err
 	}
 	u, w := filepath.Clean(s.Upper), filepath.Clean(s.Work)
+	for _, c := range []struct{ role, path string }{{"upper", u}, {"work", w}} {
+		// The kernel follows links in these paths at every start: none may have one,
+		// so that what Build checked is what the sandboxes write to.
+		if real, err := filepath.EvalSymlinks(c.path); err != nil || real != c.path {
+			return &LayerError{Role: c.role, Path: c.path, Err: fmt.Errorf("has a symbolic link along it (it leads to %q)", real)}
+		}
+	}
 	if u == w || within(u, w) || within(w, u) {
 		return &LayerError{Role: "work", Path: s.Work, Err: fmt.Errorf("must not be, contain or lie inside upper %q", s.Upper)}
 	}
