@@ -105,10 +105,7 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 	if env.MountLabel != "" {
 		data += "," + env.MountLabel
 	}
-	tmpData := "mode=755"
-	if s.Size != "" {
-		tmpData += ",size=" + s.Size
-	}
+	tmpData := "mode=755,size=" + s.size()
 	if env.MountLabel != "" {
 		tmpData += "," + env.MountLabel
 	}
@@ -157,7 +154,8 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData,
 	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
 	mkdir(p, root, 0o755)
 	// pivot_root needs the new root to be a mount point: give it a tmpfs of its own.
-	rootData := "mode=755"
+	// New top-level entries live in this tmpfs: bounded as the upper layer is.
+	rootData := "mode=755,size=" + s.size()
 	if label != "" {
 		rootData += "," + label
 	}

@@ -37,9 +37,25 @@ type Spec struct {
 	Work  string `json:"work,omitempty"`
 	// Driver selects the implementation; empty means Auto.
 	Driver Driver `json:"driver,omitempty"`
-	// Size limits the ephemeral tmpfs (tmpfs size= syntax, such as "512m" or "50%").
-	// Empty means the tmpfs default (half of RAM).
+	// Size bounds the ephemeral tmpfs that holds the upper layer (tmpfs size=
+	// syntax, such as "512m" or "50%"); empty means DefaultSize. A sandbox that
+	// writes more gets ENOSPC ("No space left on device"). Where the root is
+	// assembled per top-level directory (a rootless sandbox on the host's "/"),
+	// new top-level entries live in a second tmpfs of the same size.
 	Size string `json:"size,omitempty"`
+}
+
+// DefaultSize bounds an ephemeral upper layer whose Spec gives no Size: without a
+// bound a tmpfs may take half of the host's memory, which nothing else limits
+// where the sandbox has no memory cgroup (rootless on cgroup v1).
+const DefaultSize = "1g"
+
+// size returns Size, or DefaultSize.
+func (s *Spec) size() string {
+	if s.Size == "" {
+		return DefaultSize
+	}
+	return s.Size
 }
 
 // Ephemeral reports whether the upper layer lives in a tmpfs of the sandbox.
