@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"unsafe"
 
@@ -60,13 +61,15 @@ func FlagStringPropagation(f uintptr) string {
 //
 //  1. the default mounts, devices and /dev symlinks under the new root (Defaults);
 //  2. Mounts, Binds (a copy of the source tree attached with move_mount, its
-//     flags set on the copy first, recursively for a recursive bind), Tmpfs;
+//     flags set on the copy first, recursively for a recursive bind), Tmpfs and
+//     the tmpfs of the Hidden directories, in the order of their targets' depth;
 //     missing mount points are created;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
 //     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
 //  4. masks (a bind of /dev/null, checked to be the device 1:3, or an empty
 //     read-only tmpfs) and read-only paths, both skipped where missing and both
-//     left out when env.Privileged;
+//     left out when env.Privileged; the Hidden files masked and the Hidden
+//     directories made read-only, in every sandbox;
 //  5. the read-only flag on "/" and on env.RootMounts with ReadonlyRoot.
 //
 // The root stays open in the child for later in-root steps (the working
@@ -92,17 +95,19 @@ func Compile(s Spec, env Env, p *child.Program) error {
 	if s.Defaults {
 		c.defaults(env)
 	}
-	if err := c.userMounts(s); err != nil {
+	hidden := s.keepTargets(s.Hidden)
+	if err := c.userMounts(s, hidden); err != nil {
 		return err
 	}
 	c.pivot(s, root)
-	if !env.Privileged {
-		c.masks(s)
-	}
+	c.masks(s, env.Privileged, hidden)
 	if s.ReadonlyRoot {
+		// A mount of the Spec's own at one of them covers it: that one keeps its
+		// own flags, as it does on a root of one piece.
+		own := s.targets()
 		c.setAttr("/", unix.MS_RDONLY, 0)
 		for _, m := range env.RootMounts {
-			if m != "/" {
+			if m != "/" && !own[filepath.Clean(m)] {
 				c.setAttr(m, unix.MS_RDONLY, 0)
 			}
 		}
@@ -128,8 +133,20 @@ func (c compiler) defaults(env Env) {
 	}
 }
 
-// userMounts makes the Spec's own mounts, binds and tmpfs.
-func (c compiler) userMounts(s Spec) error {
+// userMounts makes the Spec's own mounts, binds and tmpfs, and the tmpfs of the
+// hidden directories, in the order of their targets' depth, so that a mount is
+// never made below another one that would then cover it.
+func (c compiler) userMounts(s Spec, hidden []HiddenPath) error {
+	type entry struct {
+		target string
+		emit   func()
+	}
+	var es []entry
+	for _, h := range hidden {
+		if h.Dir {
+			es = append(es, entry{h.Path, func() { c.hideDir(h.Path) }})
+		}
+	}
 	for _, m := range s.Mounts {
 		create := child.CreateDir
 		if m.Flags&unix.MS_BIND != 0 {
@@ -141,7 +158,7 @@ func (c compiler) userMounts(s Spec) error {
 				create = child.CreateFile
 			}
 		}
-		c.mount(m, create)
+		es = append(es, entry{m.Target, func() { c.mount(m, create) }})
 	}
 	for _, b := range s.Binds {
 		fi, err := os.Stat(b.Source)
@@ -156,19 +173,43 @@ func (c compiler) userMounts(s Spec) error {
 		if !fi.IsDir() {
 			create = child.CreateFile
 		}
-		c.mount(m, create)
-		if f := b.Propagation.Flags(); f != 0 {
-			c.propagation(b.Target, f)
-		}
+		es = append(es, entry{b.Target, func() {
+			c.mount(m, create)
+			if f := b.Propagation.Flags(); f != 0 {
+				c.propagation(b.Target, f)
+			}
+		}})
 	}
 	for _, t := range s.Tmpfs {
 		flags, data, err := t.flagsData()
 		if err != nil {
 			return &PathError{List: "tmpfs", Path: t.Target, Err: err}
 		}
-		c.mount(Mount{Source: "tmpfs", Target: t.Target, FSType: "tmpfs", Flags: flags, Data: data}, child.CreateDir)
+		m := Mount{Source: "tmpfs", Target: t.Target, FSType: "tmpfs", Flags: flags, Data: data}
+		es = append(es, entry{t.Target, func() { c.mount(m, child.CreateDir) }})
+	}
+	sort.SliceStable(es, func(i, j int) bool { return depth(es[i].target) < depth(es[j].target) })
+	for _, e := range es {
+		e.emit()
 	}
 	return nil
+}
+
+// depth is the number of components of an absolute path.
+func depth(p string) int { return strings.Count(strings.Trim(filepath.Clean(p), "/"), "/") + 1 }
+
+// hideDir covers the hidden directory p with an empty tmpfs, writable until the
+// sandbox's own mount points below it are made (masks makes it read-only). A
+// directory that the child may not enter (the host's /root for a rootless
+// sandbox: owned by a user its namespace does not map) is hidden already.
+func (c compiler) hideDir(p string) {
+	m := Mount{Source: "tmpfs", Target: p, FSType: "tmpfs", Flags: nosuidNoexecNodev, Data: "mode=755,size=1m"}
+	if c.label != "" {
+		m.Data = joinData(m.Data, c.label)
+	}
+	op := child.Op{Kind: child.KindMountIn, Flags: child.IgnoreENOENT | child.IgnoreEACCES, Ptr: unsafe.Pointer(c.p.InRoot(p, child.CreateNone))}
+	op.Args[0], op.Args[1], op.Args[2], op.Args[3] = c.p.CString(m.Source), c.p.CString(m.FSType), m.Flags, c.p.CString(m.Data)
+	c.p.Append(op, stage, "hide "+p+" under an empty tmpfs")
 }
 
 // pivot makes the new root the sandbox's "/" and opens it for the steps after.
@@ -193,12 +234,21 @@ func (c compiler) pivot(s Spec, root string) {
 	}
 }
 
-// masks hides the masked paths and makes the read-only paths read-only, as the
-// sandbox sees them after the pivot. A mask of anything but a directory binds
-// /dev/null, which the child checks to be the device 1:3 first (CVE-2025-31133).
-func (c compiler) masks(s Spec) {
+// masks hides the masked paths and makes the read-only paths read-only (left out
+// in a privileged sandbox), and finishes hiding the hidden paths, as the sandbox
+// sees them after the pivot. A mask of anything but a directory binds /dev/null,
+// which the child checks to be the device 1:3 first (CVE-2025-31133).
+func (c compiler) masks(s Spec, privileged bool, hidden []HiddenPath) {
 	p := c.p
-	masked, readOnly := expand(s.Masked), expand(s.ReadOnly)
+	var masked, readOnly []string
+	if !privileged {
+		masked, readOnly = expand(s.Masked), expand(s.ReadOnly)
+	}
+	for _, h := range hidden {
+		if !h.Dir {
+			masked = append(masked, h.Path)
+		}
+	}
 	if len(masked) > 0 {
 		op := child.Op{Kind: child.KindSourceIn, Flags: child.IgnoreENOENT, Ptr: unsafe.Pointer(p.InRoot("/dev/null", child.CreateNone))}
 		op.Args[0] = uintptr(unix.Mkdev(1, 3))
@@ -213,6 +263,12 @@ func (c compiler) masks(s Spec) {
 		set, clr := attrs(unix.MS_RDONLY)
 		op.Args = [6]uintptr{child.SourceSelf, unix.AT_RECURSIVE, set, clr, unix.AT_RECURSIVE}
 		p.Append(op, stage, "make "+r+" read-only")
+	}
+	for _, h := range hidden {
+		// EINVAL: no tmpfs of its own, since the child could not enter it (hideDir).
+		if h.Dir {
+			c.setAttr(h.Path, unix.MS_RDONLY, child.IgnoreENOENT|child.IgnoreEINVAL)
+		}
 	}
 }
 

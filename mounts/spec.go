@@ -75,7 +75,7 @@ type Bind struct {
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
 	// Recursive binds the mounts under Source too (MS_REC). Read-only then applies
-	// to the top mount only.
+	// to every one of them.
 	Recursive bool `json:"recursive,omitempty"`
 	// Propagation, if set, is applied to the bind after it is made.
 	Propagation Propagation `json:"propagation,omitempty"`
@@ -100,7 +100,10 @@ type Spec struct {
 	// Defaults adds DefaultMounts: /proc, /dev with its nodes and symlinks, /dev/pts,
 	// /dev/shm, /dev/mqueue, /sys, /sys/fs/cgroup.
 	Defaults bool `json:"defaults,omitempty"`
-	// Mounts are further mounts, made after the defaults, before the binds.
+	// Mounts, Binds and Tmpfs are the sandbox's own mounts, made after the defaults
+	// in the order of their targets' depth (a mount on /a before one on /a/b, as
+	// Docker and Podman sort them), and for the same depth Mounts, then Binds, then
+	// Tmpfs, each in its order.
 	Mounts []Mount `json:"mounts,omitempty"`
 	Binds  []Bind  `json:"binds,omitempty"`
 	Tmpfs  []Tmpfs `json:"tmpfs,omitempty"`
@@ -109,6 +112,12 @@ type Spec struct {
 	Masked []string `json:"masked,omitempty"`
 	// ReadOnly paths are made read-only after pivot_root; missing ones are skipped.
 	ReadOnly []string `json:"readOnly,omitempty"`
+	// Hidden paths of the root filesystem are hidden also in a privileged sandbox
+	// (see HostRoot): a directory gets an empty tmpfs, made read-only after the
+	// Spec's own mounts below it, anything else a bind of /dev/null after
+	// pivot_root. A hidden path that is the target of one of the Spec's mounts is
+	// left to that mount; missing ones are skipped.
+	Hidden []HiddenPath `json:"hidden,omitempty"`
 	// ReadonlyRoot remounts the root filesystem read-only, last.
 	ReadonlyRoot bool `json:"readonlyRoot,omitempty"`
 	// RootPropagation is private (the default), slave or shared: how "/" of the
@@ -213,6 +222,11 @@ func (s *Spec) Validate() error {
 	for _, p := range s.ReadOnly {
 		if err := checkTarget(p); err != nil {
 			return &PathError{List: "readonly", Path: p, Err: err}
+		}
+	}
+	for _, h := range s.Hidden {
+		if err := checkTarget(h.Path); err != nil {
+			return &PathError{List: "hidden", Path: h.Path, Err: err}
 		}
 	}
 	return nil

@@ -290,10 +290,40 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 			env.RootMounts = mps
 		}
 	}
-	if err := mounts.Compile(s.Mounts, env, p); err != nil {
+	ms := s.Mounts
+	if s.onHostRoot() {
+		// The host's secrets, temporary files and run-time state stay out of a
+		// sandbox on the host's own "/" (Spec.HostRoot).
+		h := s.hostRoot()
+		ms.Tmpfs = append(append([]mounts.Tmpfs(nil), h.Empty...), ms.Tmpfs...)
+		ms.Hidden = append(openTo(c, h.Resolve()), ms.Hidden...)
+	}
+	if err := mounts.Compile(ms, env, p); err != nil {
 		return &SpecError{Field: "mounts", Err: err}
 	}
 	return nil
+}
+
+// openTo leaves out of hidden what caller c cannot reach anyway: where the caller
+// is not root, root of the sandbox has the caller's access to the host's files
+// (its capabilities count only for files whose owner its user namespace maps), so
+// a directory the caller may not search or a file it may not read is closed to
+// the sandbox already, and a mount on it would only add work.
+func openTo(c ids, hidden []mounts.HiddenPath) []mounts.HiddenPath {
+	if c.uid == 0 {
+		return hidden
+	}
+	var out []mounts.HiddenPath
+	for _, h := range hidden {
+		mode := uint32(unix.R_OK)
+		if h.Dir {
+			mode = unix.X_OK
+		}
+		if unix.Access(h.Path, mode) == nil {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // compilePrivileges bounds what the target may do: capabilities, the user switch,

@@ -124,7 +124,7 @@ func TestMemoryLimitOOM(t *testing.T) {
 // only because no disk 8:0 exists here (ENXIO), not with EPERM.
 func TestDeviceCgroup(t *testing.T) {
 	requireCgroupLimits(t, nil)
-	script := `mknod /tmp/sda b 8 0 || exit 10; exec 3</tmp/sda; echo opened`
+	script := `mknod /dev/sda b 8 0 || exit 10; exec 3</dev/sda; echo opened`
 	out, st := run(t, nil, "/bin/sh", "-c", "head -c1 /dev/zero >/dev/null && echo null-ok; "+script)
 	if !strings.Contains(out, "null-ok") || !strings.Contains(out, "Operation not permitted") || strings.Contains(out, "opened") {
 		t.Fatalf("default sandbox: %v\n%s", st, out)

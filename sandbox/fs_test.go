@@ -209,6 +209,21 @@ func expectedTable(t *testing.T, host []*mountinfo.Info, privileged bool, masked
 			}
 		}
 	}
+	// The default root's own /tmp, /var/tmp and /run, and what it hides of the
+	// host, privileged or not: what a rootless sandbox cannot reach anyway (a
+	// directory it may not search, a file it may not read) is left as it is.
+	h := mounts.DefaultHostRoot()
+	for _, e := range h.Empty {
+		add(e.Target, "tmpfs", false)
+	}
+	for _, hp := range h.Resolve() {
+		switch {
+		case hp.Dir && (!rootless || unix.Access(hp.Path, unix.X_OK) == nil):
+			add(hp.Path, "tmpfs", true)
+		case !hp.Dir && (!rootless || unix.Access(hp.Path, unix.R_OK) == nil):
+			add(hp.Path, nullType, false)
+		}
+	}
 	if !privileged {
 		dirs, files := expandHost(masked)
 		for _, d := range dirs {
@@ -553,7 +568,8 @@ func TestPersistentUpper(t *testing.T) {
 		}
 		top := fmt.Sprintf("/paddock-top-%d", os.Getpid())
 		defer os.Remove(top) // only if the test fails: it must not reach the host
-		opts := []sandbox.Option{sandbox.WithOverlayUpper(upper, work)}
+		// The lower directory is in the host's /tmp, which the default hides.
+		opts := []sandbox.Option{sandbox.WithOverlayUpper(upper, work), sandbox.WithHostRoot(mounts.HostRoot{})}
 		sh(t, opts, fmt.Sprintf("cd %s && echo added > added && echo more >> change && rm gone && echo top > %s", dir, top))
 
 		if _, err := os.Lstat(filepath.Join(dir, "added")); err == nil {
@@ -670,7 +686,9 @@ for p in /x /tmp/x /usr/x /etc/x /dev/x /dev/shm/x; do
 	if touch $p 2>/dev/null; then echo "$p writable"; else echo "$p $(touch $p 2>&1 | grep -c 'Read-only file system')"; fi
 done
 echo paddock > /proc/self/comm && echo "/proc writable"`)
-		for _, want := range []string{"/x 1", "/tmp/x 1", "/usr/x 1", "/dev/x writable", "/dev/shm/x writable", "/proc writable"} {
+		// /tmp is a tmpfs of its own on the default root, writable as Podman's
+		// --read-only keeps it.
+		for _, want := range []string{"/x 1", "/tmp/x writable", "/usr/x 1", "/dev/x writable", "/dev/shm/x writable", "/proc writable"} {
 			if !strings.Contains(out, want+"\n") {
 				t.Errorf("want %q in:\n%s", want, out)
 			}

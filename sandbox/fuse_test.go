@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
@@ -109,7 +110,8 @@ for p in %[2]s %[3]s; do if echo x > $p 2>/dev/null; then echo "$p ok"; else ech
 `, dir, top, usr)
 		var out string
 		leavesNothing(t, func(t *testing.T) {
-			out = sh(t, []sandbox.Option{sandbox.WithOverlayDriver(overlay.Fuse)}, script)
+			// The host's whole "/", /tmp included, is the lower layer here.
+			out = sh(t, []sandbox.Option{sandbox.WithOverlayDriver(overlay.Fuse), sandbox.WithHostRoot(mounts.HostRoot{})}, script)
 			if pids := fuseChildren(t); len(pids) != 0 {
 				t.Errorf("fuse-overlayfs %v still runs after Wait", pids)
 			}
@@ -140,7 +142,7 @@ func TestFusePersistentUpper(t *testing.T) {
 		usr := fmt.Sprintf("/usr/paddock-fuse-%d", os.Getpid())
 		defer os.Remove(top)
 		defer os.Remove(usr)
-		opts := []sandbox.Option{sandbox.WithOverlayDriver(overlay.Fuse), sandbox.WithOverlayUpper(upper, work)}
+		opts := []sandbox.Option{sandbox.WithOverlayDriver(overlay.Fuse), sandbox.WithOverlayUpper(upper, work), sandbox.WithHostRoot(mounts.HostRoot{})}
 		script := fmt.Sprintf("echo new > %s/new && rm %s/host && echo top > %s && echo usr > %s", dir, dir, top, usr)
 		written := []string{filepath.Join(dir, "new"), top, usr}
 		leavesNothing(t, func(t *testing.T) { sh(t, opts, script) })

@@ -24,6 +24,10 @@ func WithOverlayUpper(upper, work string) Option {
 	return func(s *Spec) { s.Rootfs.Upper, s.Rootfs.Work = upper, work }
 }
 
+// WithOverlaySize bounds the ephemeral writable layer to size (tmpfs syntax: "512m",
+// "2g", "25%") instead of overlay.DefaultSize; writing past it fails with ENOSPC.
+func WithOverlaySize(size string) Option { return func(s *Spec) { s.Rootfs.Size = size } }
+
 // WithOverlayDriver chooses kernel overlayfs or fuse-overlayfs instead of the
 // automatic choice.
 func WithOverlayDriver(d overlay.Driver) Option { return func(s *Spec) { s.Rootfs.Driver = d } }
@@ -38,6 +42,13 @@ func WithoutRootfs() Option {
 		s.Mounts.Defaults = false
 		s.Mounts.Masked, s.Mounts.ReadOnly = nil, nil
 	}
+}
+
+// WithHostRoot says what a sandbox on the embedded default root (the host's "/")
+// does not see of the host, instead of mounts.DefaultHostRoot(): an empty HostRoot
+// shows the host's whole "/", secrets, /tmp and /run included.
+func WithHostRoot(h mounts.HostRoot) Option {
+	return func(s *Spec) { s.HostRoot = &h }
 }
 
 // WithReadonlyRootfs makes the root filesystem read-only (podman's --read-only).

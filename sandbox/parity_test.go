@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
@@ -395,26 +396,55 @@ func (p *podmanRun) probe(t *testing.T, rootfs string, args ...string) map[strin
 }
 
 // removeCgroupTrees removes the cgroup parent that Podman created, with everything
-// below it, in every hierarchy.
+// below it, in every hierarchy. Podman's conmon can still be finishing when
+// podman run --rm returns: what is left in the cgroups is killed, and removal is
+// retried for a while.
 func removeCgroupTrees(t *testing.T, parent string) {
 	roots, _ := filepath.Glob("/sys/fs/cgroup/*" + parent)
 	if own, err := os.Stat("/sys/fs/cgroup" + parent); err == nil && own.IsDir() {
 		roots = append(roots, "/sys/fs/cgroup"+parent)
 	}
-	for _, root := range roots {
-		var dirs []string
-		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		for i := len(dirs) - 1; i >= 0; i-- {
-			if err := syscall.Rmdir(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("removing Podman's cgroup %s: %v", dirs[i], err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var busy []string
+		for _, root := range roots {
+			busy = append(busy, removeTree(root)...)
+		}
+		if len(busy) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("removing Podman's cgroups: %v still busy", busy)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// removeTree removes the cgroup directory root and those below it, deepest first,
+// killing the processes in them, and returns those still busy.
+func removeTree(root string) []string {
+	var dirs []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	var busy []string
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if b, err := os.ReadFile(filepath.Join(dirs[i], "cgroup.procs")); err == nil {
+			for _, f := range strings.Fields(string(b)) {
+				if pid, err := strconv.Atoi(f); err == nil {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
 			}
 		}
+		if err := syscall.Rmdir(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
+			busy = append(busy, dirs[i])
+		}
 	}
+	return busy
 }
 
 // makeWritable gives the owner write access to every directory below dir, so that

@@ -91,6 +91,8 @@ func SuperPrivileged() Option {
 		}
 		Privileged()(s)
 		s.Kind = KindSuperPrivileged
+		// The host's "/" is at /host anyway, and its /run is bound at /run.
+		s.HostRoot = &mounts.HostRoot{}
 		for _, k := range []namespace.Kind{namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.Cgroup} {
 			s.Namespaces.Set(k, namespace.Config{Mode: namespace.Host})
 		}

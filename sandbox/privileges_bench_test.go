@@ -49,7 +49,7 @@ func BenchmarkSyscallOverhead(b *testing.B) {
 						b.Fatalf("%v\n%s", err, out.String())
 					}
 				} else {
-					tpl, err := sandbox.NewBuilder(m.opts...).Build()
+					tpl, err := sandbox.NewBuilder(withProbe(m.opts, probe)...).Build()
 					if err != nil {
 						b.Fatal(err)
 					}

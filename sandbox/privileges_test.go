@@ -56,6 +56,13 @@ func sysprobe(t testing.TB) string {
 	return exe
 }
 
+// withProbe makes the directory of the probe exe visible at the same path in the
+// sandbox: it lies in a temporary directory, which the default root hides.
+func withProbe(opts []sandbox.Option, exe string) []sandbox.Option {
+	dir := filepath.Dir(exe)
+	return append(opts[:len(opts):len(opts)], sandbox.WithBind(dir, dir, true))
+}
+
 // procStatus returns the lines of /proc/self/status as the target sees them,
 // keyed by field name.
 func procStatus(t *testing.T, opts ...sandbox.Option) map[string]string {
@@ -266,7 +273,7 @@ func probeCalls(t *testing.T, probe string, opts []sandbox.Option, cases []sysCa
 	for _, c := range cases {
 		args = append(args, c.arg())
 	}
-	out, st := run(t, opts, args...)
+	out, st := run(t, withProbe(opts, probe), args...)
 	if !st.Success() {
 		t.Fatalf("probe: %v\n%s", st, out)
 	}
@@ -353,14 +360,14 @@ func TestI386Killed(t *testing.T) {
 	}
 	probe := sysprobe(t)
 	testutil.Modes(t, func(t *testing.T) {
-		out, st := run(t, []sandbox.Option{sandbox.WithoutSeccomp()}, probe, "int80", "20")
+		out, st := run(t, withProbe([]sandbox.Option{sandbox.WithoutSeccomp()}, probe), probe, "int80", "20")
 		if !st.Success() {
 			t.Fatalf("int 0x80 without a filter, where the gate is open: %v\n%s", st, out)
 		}
 		if pid, err := strconv.Atoi(strings.TrimSpace(out)); err != nil || pid <= 0 {
 			t.Fatalf("i386 getpid without a filter returned %q, want a pid", out)
 		}
-		out, st = run(t, []sandbox.Option{sandbox.Privileged()}, probe, "int80", "20")
+		out, st = run(t, withProbe([]sandbox.Option{sandbox.Privileged()}, probe), probe, "int80", "20")
 		if !st.Success() {
 			t.Errorf("int 0x80 in a privileged sandbox: %v\n%s", st, out)
 		}
@@ -368,7 +375,7 @@ func TestI386Killed(t *testing.T) {
 			name string
 			opt  sandbox.Option
 		}{{"docker", sandbox.WithDefaultSeccomp()}, {"podman", sandbox.WithPodmanSeccomp()}} {
-			out, st = run(t, []sandbox.Option{o.opt}, probe, "int80", "20")
+			out, st = run(t, withProbe([]sandbox.Option{o.opt}, probe), probe, "int80", "20")
 			if st.Signal != syscall.SIGSYS {
 				t.Errorf("%s: int 0x80 getpid under the filter: %v, output %q; want death by SIGSYS", o.name, st, out)
 			}

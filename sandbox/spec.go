@@ -63,6 +63,11 @@ type Spec struct {
 	// NoRootfs keeps the host's root (in the sandbox's own mount namespace) instead
 	// of pivoting into an overlay: nothing of the filesystem is isolated.
 	NoRootfs bool `json:"noRootfs,omitempty"`
+	// HostRoot says what a sandbox on the embedded default root (the host's "/",
+	// used when Rootfs has no layer) does not see of the host: nil means
+	// mounts.DefaultHostRoot() (the host's secrets hidden, /tmp, /var/tmp and /run
+	// empty); an empty HostRoot hides nothing. Unused with layers of its own.
+	HostRoot *mounts.HostRoot `json:"hostRoot,omitempty"`
 	// Mounts are the kernel filesystems, binds, tmpfs, masked and read-only paths.
 	Mounts mounts.Spec `json:"mounts"`
 
@@ -176,6 +181,14 @@ func (s *Spec) Clone() *Spec {
 	c.Mounts.Tmpfs = append([]mounts.Tmpfs(nil), s.Mounts.Tmpfs...)
 	c.Mounts.Masked = append([]string(nil), s.Mounts.Masked...)
 	c.Mounts.ReadOnly = append([]string(nil), s.Mounts.ReadOnly...)
+	c.Mounts.Hidden = append([]mounts.HiddenPath(nil), s.Mounts.Hidden...)
+	if s.HostRoot != nil {
+		h := *s.HostRoot
+		h.Empty = append([]mounts.Tmpfs(nil), h.Empty...)
+		h.Hidden = append([]string(nil), h.Hidden...)
+		h.RootOnlyIn = append([]string(nil), h.RootOnlyIn...)
+		c.HostRoot = &h
+	}
 	c.Caps = caps.Spec{
 		Bounding:    append([]string(nil), s.Caps.Bounding...),
 		Effective:   append([]string(nil), s.Caps.Effective...),
@@ -372,6 +385,20 @@ func (s *Spec) checkNamespaceOwner() error {
 func callerHas(c caps.Cap) bool {
 	own, err := caps.Inspect(0)
 	return err == nil && own.Effective.Has(c)
+}
+
+// onHostRoot reports whether the sandbox's root is the embedded default: the
+// host's own "/" as the only lower layer.
+func (s *Spec) onHostRoot() bool {
+	return s.Namespaces.Mode(namespace.Mount) == namespace.New && !s.NoRootfs && len(s.Rootfs.Lower) == 0
+}
+
+// hostRoot returns what the Spec hides of the host's "/" where that is its root.
+func (s *Spec) hostRoot() mounts.HostRoot {
+	if s.HostRoot == nil {
+		return mounts.DefaultHostRoot()
+	}
+	return *s.HostRoot
 }
 
 // rootfs returns the overlay of the Spec, with the embedded default (the host's

@@ -32,7 +32,7 @@ func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
 type options struct {
 	rootfs, netMode, pidMode, ipcMode, utsMode, userns, hostname, user, workdir string
-	overlayUpper, spawn                                                         string
+	overlayUpper, overlaySize, spawn                                            string
 	privileged, superPrivileged, init, interactive, tty, readOnly, diff, dryRun bool
 	volumes, tmpfs, capAdd, capDrop, securityOpts, env                          list
 	memory, pidsLimit, cpus, cgroupParent                                       string
@@ -145,6 +145,7 @@ func parseFlags(args []string) (*options, []string, error) {
 	fs.BoolVar(&o.tty, "tty", false, "allocate a pseudo-terminal")
 	fs.BoolVar(&o.readOnly, "read-only", false, "make the root filesystem read-only")
 	fs.StringVar(&o.overlayUpper, "overlay-upper", "", "keep the writable layer in DIR (and DIR.work) after exit")
+	fs.StringVar(&o.overlaySize, "overlay-size", "", "bound the ephemeral writable layer (default 1g; tmpfs sizes: 512m, 2g, 25%)")
 	fs.BoolVar(&o.diff, "diff", false, "after exit, print what the sandbox changed (needs --overlay-upper)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the sandbox's Spec as JSON and exit")
 	fs.StringVar(&o.spawn, "spawn", "", "fork or vfork (default: chosen automatically)")
@@ -251,6 +252,9 @@ func builder(o *options) (*sandbox.Builder, error) {
 		opts = append(opts, sandbox.WithOverlayUpper(upper, upper+".work"))
 	} else if o.diff {
 		return nil, errors.New("--diff needs --overlay-upper: an ephemeral layer is gone after exit")
+	}
+	if o.overlaySize != "" {
+		opts = append(opts, sandbox.WithOverlaySize(o.overlaySize))
 	}
 	if o.readOnly {
 		opts = append(opts, sandbox.WithReadonlyRootfs())

@@ -110,15 +110,16 @@ func TestOverlayUpperDiff(t *testing.T) {
 		}()
 		upper := dir + "/upper"
 		out, code := runCmd(t, bin, "--overlay-upper", upper, "--diff", "--",
-			"/bin/sh", "-c", "echo hi > /tmp/paddock-diff-added; rm -f /etc/hostname")
+			"/bin/sh", "-c", "echo hi > /etc/paddock-diff-added; rm -f /etc/hostname")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, out)
 		}
-		if !strings.Contains(out, "A /tmp/paddock-diff-added") || !strings.Contains(out, "D /etc/hostname") {
+		if !strings.Contains(out, "A /etc/paddock-diff-added") || !strings.Contains(out, "D /etc/hostname") {
 			t.Fatalf("--diff printed:\n%s", out)
 		}
-		if _, err := os.Stat("/tmp/paddock-diff-added"); err == nil {
-			t.Fatal("the sandbox's file reached the host's /tmp")
+		if _, err := os.Stat("/etc/paddock-diff-added"); err == nil {
+			os.Remove("/etc/paddock-diff-added")
+			t.Fatal("the sandbox's file reached the host's /etc")
 		}
 	})
 }
@@ -139,6 +140,22 @@ func TestSignalForwarding(t *testing.T) {
 		err := cmd.Wait()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 42 {
 			t.Errorf("run exited with %v, want code 42 from the sandbox's trap", err)
+		}
+	})
+}
+
+// TestOverlaySizeFlag bounds the writable layer from the command line: a write
+// past --overlay-size fails with "No space left on device", and nothing of it
+// reaches the host's memory beyond the bound.
+func TestOverlaySizeFlag(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		out, code := runCmd(t, bin, "--overlay-size", "4m", "--", "/bin/sh", "-c",
+			"dd if=/dev/zero of=/usr/paddock-big bs=1M count=8; wc -c < /usr/paddock-big")
+		if code != 0 || !strings.Contains(out, "No space left on device") || !strings.HasSuffix(out, "4194304\n") {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		if out, code := runCmd(t, bin, "--overlay-size", "lots", "--", "/bin/true"); code != 125 || !strings.Contains(out, "size") {
+			t.Errorf("a bad size: exit %d:\n%s", code, out)
 		}
 	})
 }

@@ -97,6 +97,9 @@ const (
 	IgnoreEINVAL
 	// IgnoreAll makes any failure of the step a no-op (best effort).
 	IgnoreAll
+	// IgnoreEACCES makes a step that fails with EACCES a no-op (hiding a directory
+	// that the sandbox cannot enter anyway).
+	IgnoreEACCES
 )
 
 // An Op is one step of the child's program. Pointers in Args (C strings, structs)

@@ -182,6 +182,8 @@ func ignored(flags uint8, e syscall.Errno) bool {
 		return flags&IgnoreEEXIST != 0
 	case e == syscall.EINVAL:
 		return flags&IgnoreEINVAL != 0
+	case e == syscall.EACCES:
+		return flags&IgnoreEACCES != 0
 	}
 	return false
 }
