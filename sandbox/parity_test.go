@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -408,7 +407,7 @@ func removeCgroupTrees(t *testing.T, parent string) {
 	for {
 		var busy []string
 		for _, root := range roots {
-			busy = append(busy, removeTree(root)...)
+			busy = append(busy, testutil.RemoveCgroupTree(root)...)
 		}
 		if len(busy) == 0 {
 			return
@@ -419,32 +418,6 @@ func removeCgroupTrees(t *testing.T, parent string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// removeTree removes the cgroup directory root and those below it, deepest first,
-// killing the processes in them, and returns those still busy.
-func removeTree(root string) []string {
-	var dirs []string
-	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			dirs = append(dirs, p)
-		}
-		return nil
-	})
-	var busy []string
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if b, err := os.ReadFile(filepath.Join(dirs[i], "cgroup.procs")); err == nil {
-			for _, f := range strings.Fields(string(b)) {
-				if pid, err := strconv.Atoi(f); err == nil {
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-		}
-		if err := syscall.Rmdir(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
-			busy = append(busy, dirs[i])
-		}
-	}
-	return busy
 }
 
 // makeWritable gives the owner write access to every directory below dir, so that

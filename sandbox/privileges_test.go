@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -34,24 +33,7 @@ func sysprobe(t testing.TB) string {
 	if p := os.Getenv(envProbe); p != "" {
 		return p
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("building the probe needs the go command: %v", err)
-	}
-	dir, err := os.MkdirTemp("", "paddock-sysprobe-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	exe := filepath.Join(dir, "sysprobe")
-	cmd := exec.Command(goTool, "build", "-o", exe, "github.com/paddock-sandbox/paddock/internal/testutil/sysprobe")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build sysprobe: %v\n%s", err, out)
-	}
+	exe := testutil.BuildForNobody(t, "github.com/paddock-sandbox/paddock/internal/testutil/sysprobe", "sysprobe")
 	t.Setenv(envProbe, exe)
 	return exe
 }

@@ -16,14 +16,7 @@ import (
 func BusyboxRoot(t testing.TB) string {
 	t.Helper()
 	bb := Require(t, "busybox", "busybox-static")
-	dir, err := os.MkdirTemp("", "paddock-busybox-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := SharedTempDir(t, "paddock-busybox-")
 	for _, d := range []string{"bin", "proc", "sys", "dev", "etc", "tmp", "run"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)

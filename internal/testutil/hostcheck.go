@@ -123,7 +123,7 @@ func (h *hostCheck) finish() {
 		unix.Unmount(m, unix.MNT_DETACH)
 	}
 	for _, c := range cgroupsWithRunID() {
-		removeTree(c)
+		RemoveCgroupTree(c)
 	}
 	for _, r := range runWithRunID() {
 		os.RemoveAll(r)
@@ -253,18 +253,31 @@ func cgroupsWithRunID() []string {
 
 func cgroupsLeft() []string { return prefixed("cgroup ", cgroupsWithRunID()) }
 
-// removeTree removes a cgroup directory and the cgroups below it, deepest first.
-func removeTree(dir string) {
+// RemoveCgroupTree removes the cgroup directory root and those below it,
+// deepest first, killing the processes in them first, and returns those that
+// are still busy (a process that has not finished dying).
+func RemoveCgroupTree(root string) []string {
 	var dirs []string
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() {
 			dirs = append(dirs, p)
 		}
 		return nil
 	})
+	var busy []string
 	for i := len(dirs) - 1; i >= 0; i-- {
-		syscall.Rmdir(dirs[i])
+		if b, err := os.ReadFile(filepath.Join(dirs[i], "cgroup.procs")); err == nil {
+			for _, f := range strings.Fields(string(b)) {
+				if pid, err := strconv.Atoi(f); err == nil {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		}
+		if err := syscall.Rmdir(dirs[i]); err != nil && !os.IsNotExist(err) {
+			busy = append(busy, dirs[i])
+		}
 	}
+	return busy
 }
 
 // runWithRunID returns the entries of /run and /run/paddock whose name carries

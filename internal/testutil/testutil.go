@@ -99,14 +99,7 @@ func unprivilegedCopy(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "paddock-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := SharedTempDir(t, "paddock-test-")
 	dst := filepath.Join(dir, filepath.Base(self))
 	in, err := os.Open(self)
 	if err != nil {
@@ -186,12 +179,11 @@ func RemoveCgroupParents() {
 	}
 }
 
-// BuildForNobody builds the Go package pkg (a path as go build takes it) into a
-// directory that uid 65534 can reach, statically linked, and returns the binary's
-// path. The directory is removed when t ends.
-func BuildForNobody(t *testing.T, pkg, name string) string {
+// SharedTempDir makes a temporary directory that every user can read and search
+// (uid 65534 runs the rootless halves), removed with what it holds when t ends.
+func SharedTempDir(t testing.TB, prefix string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "paddock-bin-")
+	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +191,15 @@ func BuildForNobody(t *testing.T, pkg, name string) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, name)
+	return dir
+}
+
+// BuildForNobody builds the Go package pkg (a path as go build takes it) into a
+// directory that uid 65534 can reach, statically linked, and returns the binary's
+// path. The directory is removed when t ends.
+func BuildForNobody(t testing.TB, pkg, name string) string {
+	t.Helper()
+	bin := filepath.Join(SharedTempDir(t, "paddock-bin-"), name)
 	build := exec.Command("go", "build", "-o", bin, pkg)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -98,11 +98,7 @@ func (c *corpus) layer(sp setupPath, sh shape) string {
 func makeCorpus(t *testing.T) string {
 	t.Helper()
 	probe := testutil.BuildForNobody(t, "github.com/paddock-sandbox/paddock/internal/testutil/sysprobe", "probe")
-	dir, err := os.MkdirTemp("", "paddock-adversarial-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := testutil.SharedTempDir(t, "paddock-adversarial-")
 	c := &corpus{dir: dir, base: filepath.Join(dir, "base"), canary: filepath.Join(dir, "canary"),
 		srcDir: filepath.Join(dir, "src"), srcFile: filepath.Join(dir, "src-file")}
 	for _, d := range []string{"base/bin", "base/proc", "base/sys", "base/dev", "base/tmp", "base/etc", "canary/inside", "src", "cases"} {
