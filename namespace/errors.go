@@ -24,7 +24,7 @@ var (
 // An IDMapError reports a UID or GID map entry that cannot be used: its Reason says
 // why. It matches ErrInvalid.
 type IDMapError struct {
-	// Which is "uid" or "gid".
+	// Which is "uid" or "gid", or "" for a map of either kind (ParseIDMap).
 	Which string
 	// Index is the position of Map in its list, or -1 when the error concerns the
 	// list as a whole.
@@ -37,10 +37,14 @@ type IDMapError struct {
 
 // Error implements the error interface.
 func (e *IDMapError) Error() string {
-	if e.Index < 0 {
-		return fmt.Sprintf("namespace: %s map: %s", e.Which, e.Reason)
+	which := e.Which
+	if which == "" {
+		which = "ID"
 	}
-	return fmt.Sprintf("namespace: %s map entry %d (%s): %s", e.Which, e.Index, e.Map, e.Reason)
+	if e.Index < 0 {
+		return fmt.Sprintf("namespace: %s map: %s", which, e.Reason)
+	}
+	return fmt.Sprintf("namespace: %s map entry %d (%s): %s", which, e.Index, e.Map, e.Reason)
 }
 
 // Is reports whether target is ErrInvalid.

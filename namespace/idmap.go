@@ -36,7 +36,10 @@ func FormatIDMap(maps []IDMap) []byte {
 }
 
 // ParseIDMap parses the text of a uid_map or gid_map file (FormatIDMap's format, with
-// any amount of blank space between fields).
+// any amount of blank space between fields). It reads what the kernel reports, so it
+// takes any 32-bit numbers: the initial user namespace's map is "0 0 4294967295".
+// What a map given to a sandbox may hold is Spec.Validate's to check. A malformed
+// line is an *IDMapError (Index -1, matching ErrInvalid).
 func ParseIDMap(text []byte) ([]IDMap, error) {
 	var out []IDMap
 	for n, line := range strings.Split(string(text), "\n") {
@@ -45,13 +48,13 @@ func ParseIDMap(text []byte) ([]IDMap, error) {
 			continue
 		}
 		if len(f) != 3 {
-			return nil, fmt.Errorf("id map line %d %q: want 3 fields", n+1, line)
+			return nil, &IDMapError{Index: -1, Reason: fmt.Sprintf("line %d %q: want 3 fields", n+1, line)}
 		}
 		var v [3]uint32
 		for i := range f {
 			x, err := strconv.ParseUint(f[i], 10, 32)
 			if err != nil {
-				return nil, fmt.Errorf("id map line %d %q: %w", n+1, line, err)
+				return nil, &IDMapError{Index: -1, Reason: fmt.Sprintf("line %d %q: %v", n+1, line, err)}
 			}
 			v[i] = uint32(x)
 		}

@@ -84,8 +84,14 @@ func TestFormatParseIDMap(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, maps) {
 		t.Fatalf("ParseIDMap = %v, %v, want %v", got, err, maps)
 	}
-	if _, err := ParseIDMap([]byte("0 1\n")); err == nil {
-		t.Fatal("ParseIDMap accepted a line with 2 fields")
+	for _, bad := range []string{"0 1\n", "0 0 4294967296\n", "0 -1 1\n", "0 0 1 1\n", "a b c\n"} {
+		if _, err := ParseIDMap([]byte(bad)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseIDMap(%q) = %v, want an error matching ErrInvalid", bad, err)
+		}
+	}
+	// The initial user namespace's own map parses as it is.
+	if got, err := ParseIDMap([]byte("         0          0 4294967295\n")); err != nil || len(got) != 1 || got[0] != (IDMap{0, 0, 4294967295}) {
+		t.Errorf("ParseIDMap(initial map) = %v, %v", got, err)
 	}
 	if len(FormatIDMap(nil)) != 0 {
 		t.Fatal("FormatIDMap(nil) is not empty")

@@ -81,6 +81,14 @@ type Config struct {
 	Path string `json:"path,omitempty"`
 }
 
+// MaxID is the largest user or group ID a Spec may name, 2^31-1, as Podman and
+// bubblewrap allow. The kernel's uid_t is 32 bits, but 4294967295 is (uid_t)-1, which
+// setresuid, setresgid and chown read as "leave unchanged" (a switch to it keeps
+// root), and IDs from 2^31 up turn negative wherever they pass through an int, as in
+// most tools and file formats. Every ID of a Spec, in a User and at either end of an
+// IDMap, lies in 0..MaxID.
+const MaxID = 1<<31 - 1
+
 // IDMap maps Size consecutive IDs starting at ContainerID inside a user namespace to
 // IDs starting at HostID outside, as a line of /proc/PID/uid_map does.
 type IDMap struct {

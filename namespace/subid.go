@@ -118,11 +118,12 @@ func rangeMaps(file, name string, uid int, own uint32) ([]IDMap, error) {
 	maps := []IDMap{{ContainerID: 0, HostID: own, Size: 1}}
 	next := uint64(1)
 	for _, r := range ranges {
-		size := uint64(r.Count)
-		// Container IDs stop below 2^32-1, which the kernel never maps.
-		if room := uint64(math.MaxUint32) - next; size > room {
-			size = room
+		// IDs on both sides stop at MaxID: a granted range that reaches above it
+		// is cut short, one that starts above it is left out.
+		if uint64(r.Start) > MaxID {
+			continue
 		}
+		size := min(uint64(r.Count), MaxID+1-uint64(r.Start), MaxID+1-next)
 		if size == 0 {
 			break
 		}

@@ -63,6 +63,19 @@ func TestRangeMaps(t *testing.T) {
 	if err := s.validate(0, 0, validator{}); err != nil {
 		t.Fatalf("default range maps do not validate: %v", err)
 	}
+	// Grants that reach above MaxID are cut at it, or left out.
+	if err := os.WriteFile(file, []byte("alice:2147483000:1000\nalice:3000000000:10\nalice:100000:65536\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err = rangeMaps(file, "alice", 1000, 1000)
+	want = []IDMap{{0, 1000, 1}, {1, 2147483000, 648}, {649, 100000, 65536}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("rangeMaps above MaxID = %v, %v, want %v", got, err, want)
+	}
+	s.UIDMap = got
+	if err := s.validate(0, 0, validator{}); err != nil {
+		t.Fatalf("range maps cut at MaxID do not validate: %v", err)
+	}
 	if _, err := rangeMaps(file, "bob", 2000, 2000); !errors.Is(err, ErrNoSubIDs) {
 		t.Fatalf("rangeMaps(bob) = %v, want ErrNoSubIDs", err)
 	}

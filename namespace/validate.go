@@ -32,8 +32,9 @@ type validator struct {
 //     a path or with a path that is not a namespace of that kind, clock offsets without
 //     a new time namespace or that would make a clock negative, or a new user
 //     namespace combined with joining another kind without joining a user namespace;
-//   - *IDMapError (matching ErrInvalid) for maps without a new user namespace, empty or
-//     overflowing or overlapping ranges, too many entries, or, for a non-root caller,
+//   - *IDMapError (matching ErrInvalid) for maps without a new user namespace, empty
+//     ranges, ranges with an ID above MaxID at either end, overlapping ranges, too
+//     many entries, or, for a non-root caller,
 //     maps that are neither the caller's own single ID nor granted by /etc/subuid or
 //     /etc/subgid;
 //   - *HelperError (matching ErrNoHelper) when such granted maps need newuidmap or
@@ -194,7 +195,7 @@ func fdKind(fd int) (Kind, error) {
 	return "", fmt.Errorf("unknown namespace type %#x", t)
 }
 
-// checkMaps checks the shape of one map list: sizes, overflow, overlap, count.
+// checkMaps checks the shape of one map list: sizes, bounds, overlap, count.
 func checkMaps(which string, maps []IDMap) error {
 	if len(maps) > MaxIDMapEntries {
 		return &IDMapError{Which: which, Index: -1, Reason: fmt.Sprintf("%d entries, the kernel accepts at most %d", len(maps), MaxIDMapEntries)}
@@ -203,13 +204,11 @@ func checkMaps(which string, maps []IDMap) error {
 		if m.Size == 0 {
 			return &IDMapError{Which: which, Index: i, Map: m, Reason: "size is zero"}
 		}
-		// The kernel never maps 2^32-1 (it is the invalid ID (uid_t)-1): a range may
-		// end at 2^32-2 at most.
-		if uint64(m.ContainerID)+uint64(m.Size) > 0xFFFFFFFF {
-			return &IDMapError{Which: which, Index: i, Map: m, Reason: "container range overflows uint32"}
+		if r := beyondMaxID("container", m.ContainerID, m.Size); r != "" {
+			return &IDMapError{Which: which, Index: i, Map: m, Reason: r}
 		}
-		if uint64(m.HostID)+uint64(m.Size) > 0xFFFFFFFF {
-			return &IDMapError{Which: which, Index: i, Map: m, Reason: "host range overflows uint32"}
+		if r := beyondMaxID("host", m.HostID, m.Size); r != "" {
+			return &IDMapError{Which: which, Index: i, Map: m, Reason: r}
 		}
 		for j := 0; j < i; j++ {
 			o := maps[j]
@@ -225,6 +224,22 @@ func checkMaps(which string, maps []IDMap) error {
 		return &IDMapError{Which: which, Index: -1, Reason: fmt.Sprintf("map text is %d bytes, the kernel accepts less than %d", n, maxIDMapText)}
 	}
 	return nil
+}
+
+// beyondMaxID says, in words, how the size IDs from first reach above MaxID, or
+// returns "" when they do not. The sum is taken in 64 bits: it cannot wrap.
+func beyondMaxID(side string, first, size uint32) string {
+	last := uint64(first) + uint64(size)
+	if size > 0 {
+		last--
+	}
+	switch {
+	case last <= MaxID:
+		return ""
+	case first > MaxID:
+		return fmt.Sprintf("%s ID %d is above %d (IDs are 0..%d)", side, first, MaxID, MaxID)
+	}
+	return fmt.Sprintf("%s range %d..%d reaches above %d (IDs are 0..%d)", side, first, last, MaxID, MaxID)
 }
 
 func overlap(a, an, b, bn uint32) bool {

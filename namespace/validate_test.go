@@ -45,8 +45,16 @@ func TestValidate(t *testing.T) {
 		{name: "root multi", spec: spec(newUser, []IDMap{{0, 0, 1}, {1, 100000, 65536}}, nil)},
 		{name: "zero size", spec: spec(newUser, []IDMap{{0, 0, 0}}, nil), want: ErrInvalid, as: new(*IDMapError)},
 		{name: "container overflow", spec: spec(newUser, []IDMap{{0xFFFFFFF0, 0, 16}}, nil), want: ErrInvalid},
-		{name: "container at limit", spec: spec(newUser, []IDMap{{0xFFFFFFF0, 0, 15}}, nil)},
+		{name: "container wraps", spec: spec(newUser, []IDMap{{0xFFFFFFF0, 0, 0x20}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "container at limit", spec: spec(newUser, []IDMap{{MaxID - 14, 0, 15}}, nil)},
+		{name: "container past limit", spec: spec(newUser, []IDMap{{MaxID - 14, 0, 16}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "container ID -1", spec: spec(newUser, []IDMap{{0xFFFFFFFF, 0, 1}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "container ID 2^31", spec: spec(newUser, []IDMap{{MaxID + 1, 0, 1}}, nil), want: ErrInvalid, as: new(*IDMapError)},
 		{name: "host overflow", spec: spec(newUser, nil, []IDMap{{0, 0xFFFFFFFF, 1}}), want: ErrInvalid},
+		{name: "host at limit", spec: spec(newUser, nil, []IDMap{{0, MaxID, 1}})},
+		{name: "host past limit", spec: spec(newUser, nil, []IDMap{{0, MaxID, 2}}), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "host's whole map", spec: spec(newUser, []IDMap{{0, 0, 0xFFFFFFFF}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "all IDs", spec: spec(newUser, []IDMap{{0, 0, MaxID + 1}}, nil)},
 		{name: "inside overlap", spec: spec(newUser, []IDMap{{0, 0, 10}, {9, 1000, 5}}, nil), want: ErrInvalid},
 		{name: "outside overlap", spec: spec(newUser, nil, []IDMap{{0, 1000, 10}, {100, 1005, 1}}), want: ErrInvalid},
 		{name: "adjacent", spec: spec(newUser, []IDMap{{0, 1000, 10}, {10, 1010, 10}}, nil)},
@@ -100,6 +108,27 @@ func TestValidateNamesEntry(t *testing.T) {
 	}
 	if me.Which != "gid" || me.Index != 2 || me.Map != (IDMap{100, 1005, 1}) {
 		t.Fatalf("error names %s entry %d %v, want gid entry 2", me.Which, me.Index, me.Map)
+	}
+}
+
+// TestValidateNamesBound: an ID map reaching above MaxID is refused with the range
+// and the bound in words.
+func TestValidateNamesBound(t *testing.T) {
+	for _, c := range []struct {
+		m    IDMap
+		want string
+	}{
+		{IDMap{4294967295, 0, 1}, "container ID 4294967295 is above 2147483647"},
+		{IDMap{0, 2147483648, 1}, "host ID 2147483648 is above 2147483647"},
+		{IDMap{2147483000, 0, 1000}, "container range 2147483000..2147483999 reaches above 2147483647"},
+		{IDMap{0, 4294967290, 10}, "host ID 4294967290 is above 2147483647"},
+	} {
+		s := spec(map[Kind]Config{User: {Mode: New}}, []IDMap{c.m}, nil)
+		err := s.Validate(0, 0)
+		var me *IDMapError
+		if !errors.As(err, &me) || me.Which != "uid" || me.Index != 0 || me.Map != c.m || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Validate(%v) = %v, want an *IDMapError for uid entry 0 saying %q", c.m, err, c.want)
+		}
 	}
 }
 
