@@ -223,7 +223,9 @@ func (t *Template) compile(c ids) error {
 
 // spawnMode reports whether Build chooses vfork mode for caller c: where forced, or
 // where nothing needs the parent between clone and exec (no ID map for the parent
-// to write, no init, no fuse-overlayfs daemon to start).
+// to write, no init, no fuse-overlayfs daemon to start) and the child need not set
+// supplementary groups in a user namespace (it denies setgroups when it writes its
+// own map).
 func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
 	fuse := s.fuseRoot(userNS)
@@ -236,7 +238,7 @@ func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 	case SpawnFork:
 		return false, nil
 	}
-	return vforkSupported && !s.Init && !fuse && (!userNS || s.singleOwnMap(c)), nil
+	return vforkSupported && !s.Init && !fuse && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
 }
 
 // compileFilesystem cuts the sandbox's mount namespace off from the host, assembles

@@ -65,12 +65,6 @@ func TestChildFailures(t *testing.T) {
 				t.Errorf("error does not name the directory: %v", ce)
 			}
 		})
-		if testutil.Rootless() {
-			// Root can switch to any uid; the rootless single mapping maps only 0.
-			t.Run("user", func(t *testing.T) {
-				startFails(t, []sandbox.Option{sandbox.WithUser(1000, 0)}, []string{"/bin/true"}, "user", syscall.EINVAL)
-			})
-		}
 		t.Run("rlimits", func(t *testing.T) {
 			var cur syscall.Rlimit
 			syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur)

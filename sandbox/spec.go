@@ -116,7 +116,12 @@ const (
 	SeccompUnconfined = "unconfined"
 )
 
-// User is a user and its groups inside the sandbox.
+// MaxGroups is the most supplementary groups a User may have: the kernel's
+// NGROUPS_MAX, above which setgroups(2) fails.
+const MaxGroups = 65536
+
+// User is a user and its groups inside the sandbox. Every ID lies in
+// 0..namespace.MaxID and, in a new user namespace, is mapped by its ID maps.
 type User struct {
 	UID    uint32   `json:"uid"`
 	GID    uint32   `json:"gid"`
@@ -241,6 +246,9 @@ func (s *Spec) validate(c ids) error {
 	if err := s.checkNamespaceOwner(); err != nil {
 		return err
 	}
+	if err := s.validateIDs(c); err != nil {
+		return err
+	}
 	if s.Hostname != "" || s.Domainname != "" {
 		if s.Namespaces.Mode(namespace.UTS) != namespace.New {
 			return specErr("hostname", "a hostname needs a new uts namespace")
@@ -276,6 +284,9 @@ func (s *Spec) validate(c ids) error {
 		}
 		if s.Namespaces.Mode(namespace.User) == namespace.New && !s.singleOwnMap(c) {
 			return specErr("spawn", "vfork mode cannot have the parent write ID maps: it needs the single mapping of the caller's own IDs")
+		}
+		if s.Namespaces.Mode(namespace.User) == namespace.New && s.hasGroups() {
+			return specErr("spawn", "vfork mode denies setgroups(2) in the user namespace, whose map the child writes itself: supplementary groups need fork mode")
 		}
 	default:
 		return specErr("spawn", "unknown mode %q", s.Spawn)

@@ -1,0 +1,98 @@
+package sandbox
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/paddock-sandbox/paddock/namespace"
+)
+
+// validateIDs checks the IDs the target runs with, before anything is cloned: each
+// within 0..namespace.MaxID (the kernel's set*id calls read 4294967295 as -1, "leave
+// unchanged", so a switch to it would keep root), at most MaxGroups supplementary
+// groups, and, in a new user namespace, each ID mapped by the namespace's maps, as
+// is 0, which the child becomes first to set the sandbox up.
+func (s *Spec) validateIDs(c ids) error {
+	u := s.User
+	if u == nil {
+		u = &User{}
+	}
+	if err := checkID("user.uid", u.UID); err != nil {
+		return err
+	}
+	if err := checkID("user.gid", u.GID); err != nil {
+		return err
+	}
+	if len(u.Groups) > MaxGroups {
+		return specErr("user.groups", "%d groups, the kernel takes at most %d (NGROUPS_MAX)", len(u.Groups), MaxGroups)
+	}
+	for i, g := range u.Groups {
+		if err := checkID(fmt.Sprintf("user.groups[%d]", i), g); err != nil {
+			return err
+		}
+	}
+	if s.Namespaces.Mode(namespace.User) != namespace.New {
+		return nil
+	}
+	return s.checkMapped(u, c)
+}
+
+// checkID refuses an ID above namespace.MaxID, naming field and value.
+func checkID(field string, id uint32) error {
+	if id <= namespace.MaxID {
+		return nil
+	}
+	return specErr(field, "%d is outside 0..%d: IDs from 2^31 up read as negative, and 4294967295 is (uid_t)-1, "+
+		"which set*id calls take as \"leave unchanged\"", id, namespace.MaxID)
+}
+
+// checkMapped checks that the new user namespace's maps (given, or the single map of
+// the caller's own IDs to 0) hold 0 and every ID of u, and that supplementary groups
+// can be set at all.
+func (s *Spec) checkMapped(u *User, c ids) error {
+	uidMap, uidDesc := s.effectiveMap(s.Namespaces.UIDMap, c.uid, "uid")
+	gidMap, gidDesc := s.effectiveMap(s.Namespaces.GIDMap, c.gid, "gid")
+	for _, m := range []struct {
+		maps []namespace.IDMap
+		desc string
+	}{{uidMap, uidDesc}, {gidMap, gidDesc}} {
+		if !idMapped(m.maps, 0) {
+			return specErr("namespaces", "the %s does not map 0, which the child becomes first to set the sandbox up", m.desc)
+		}
+	}
+	if !idMapped(uidMap, u.UID) {
+		return specErr("user.uid", "%d is not mapped in the sandbox's user namespace (%s)", u.UID, uidDesc)
+	}
+	if !idMapped(gidMap, u.GID) {
+		return specErr("user.gid", "%d is not mapped in the sandbox's user namespace (%s)", u.GID, gidDesc)
+	}
+	for i, g := range u.Groups {
+		if !idMapped(gidMap, g) {
+			return specErr(fmt.Sprintf("user.groups[%d]", i), "%d is not mapped in the sandbox's user namespace (%s)", g, gidDesc)
+		}
+	}
+	if len(u.Groups) > 0 && c.uid != 0 && s.singleOwnMap(c) {
+		return specErr("user.groups", "an unprivileged caller that maps only its own IDs must deny setgroups(2) in the "+
+			"user namespace (see namespace.SetgroupsFor): supplementary groups need subordinate ranges "+
+			"(namespace.DefaultRangeMaps) or a root caller")
+	}
+	return nil
+}
+
+// effectiveMap returns the map a new user namespace gets for which ("uid" or "gid"),
+// the caller's own id mapped to 0 when m is empty, and says it in words for errors.
+func (s *Spec) effectiveMap(m []namespace.IDMap, own int, which string) ([]namespace.IDMap, string) {
+	if len(m) == 0 {
+		m = namespace.OwnIDMap(own)
+		return m, fmt.Sprintf("%s map %q: the caller's own %s as 0, nothing else", which, idMapLines(m), which)
+	}
+	return m, fmt.Sprintf("%s map %q", which, idMapLines(m))
+}
+
+// idMapLines is a map as one line: its entries separated by commas.
+func idMapLines(m []namespace.IDMap) string {
+	return strings.ReplaceAll(strings.TrimSuffix(string(namespace.FormatIDMap(m)), "\n"), "\n", ", ")
+}
+
+// hasGroups reports whether the target gets supplementary groups.
+func (s *Spec) hasGroups() bool { return s.User != nil && len(s.User.Groups) > 0 }
