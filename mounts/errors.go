@@ -55,3 +55,16 @@ func (e *PathError) Unwrap() error { return e.Err }
 
 // Is reports ErrInvalid.
 func (e *PathError) Is(target error) bool { return target == ErrInvalid }
+
+// A SizeError reports a tmpfs size that is malformed, or that the kernel would not
+// read as written (see CheckTmpfsSize). It matches ErrInvalid.
+type SizeError struct {
+	Size   string
+	Reason string
+}
+
+// Error implements the error interface.
+func (e *SizeError) Error() string { return fmt.Sprintf("tmpfs size %q: %s", e.Size, e.Reason) }
+
+// Is reports ErrInvalid.
+func (e *SizeError) Is(target error) bool { return target == ErrInvalid }

@@ -3,9 +3,11 @@ package mounts
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -327,8 +329,8 @@ func (t Tmpfs) flagsData() (uintptr, string, error) {
 	}
 	data = append(data, fmt.Sprintf("mode=%#o", perm))
 	if t.Size != "" {
-		if !validSize(t.Size) {
-			return 0, "", fmt.Errorf("bad size %q: want a number with an optional k, m, g or %% suffix", t.Size)
+		if err := CheckTmpfsSize(t.Size); err != nil {
+			return 0, "", err
 		}
 		data = append(data, "size="+t.Size)
 	}
@@ -352,15 +354,51 @@ func (t Tmpfs) flagsData() (uintptr, string, error) {
 	return flags, strings.Join(data, ","), nil
 }
 
-func validSize(s string) bool {
-	n := strings.TrimRight(s, "kKmMgG%")
-	if len(s)-len(n) > 1 || n == "" {
-		return false
-	}
-	for _, c := range n {
-		if c < '0' || c > '9' {
-			return false
+// MaxTmpfsPercent is the largest share of the RAM, in percent, a tmpfs Size may ask
+// for: the kernel multiplies the number by the RAM's size in 64 bits, which a larger
+// one could wrap on a large host. A larger tmpfs can be given in bytes.
+const MaxTmpfsPercent = 100
+
+// CheckTmpfsSize checks a tmpfs size= value: a whole number with an optional k, m
+// or g (binary multiples, in either case) or % suffix, that the kernel reads as
+// written. The kernel's memparse wraps silently past 2^64, reads a leading 0 as
+// octal and 0 as "no limit at all"; CheckTmpfsSize refuses all three, as well as
+// sizes above 2^63-1 bytes and above MaxTmpfsPercent. Errors are *SizeError.
+func CheckTmpfsSize(s string) error {
+	_, _, err := parseTmpfsSize(s)
+	return err
+}
+
+// parseTmpfsSize reads a tmpfs size= value as bytes, or as a percentage of the RAM
+// when percent is true.
+func parseTmpfsSize(s string) (n uint64, percent bool, err error) {
+	num, shift := s, 0
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'k', 'K':
+			num, shift = s[:len(s)-1], 10
+		case 'm', 'M':
+			num, shift = s[:len(s)-1], 20
+		case 'g', 'G':
+			num, shift = s[:len(s)-1], 30
+		case '%':
+			num, percent = s[:len(s)-1], true
 		}
 	}
-	return true
+	if num == "" || strings.Trim(num, "0123456789") != "" {
+		return 0, false, &SizeError{Size: s, Reason: "want a whole number with an optional k, m, g or % suffix"}
+	}
+	if len(num) > 1 && num[0] == '0' {
+		return 0, false, &SizeError{Size: s, Reason: "a leading 0 makes the kernel read the number as octal"}
+	}
+	v, err := strconv.ParseUint(num, 10, 64)
+	switch {
+	case percent && (err != nil || v > MaxTmpfsPercent):
+		return 0, false, &SizeError{Size: s, Reason: fmt.Sprintf("more than %d%% of the RAM; give a larger size in bytes", MaxTmpfsPercent)}
+	case err != nil || v > math.MaxInt64>>shift:
+		return 0, false, &SizeError{Size: s, Reason: fmt.Sprintf("more than %d bytes", int64(math.MaxInt64))}
+	case v == 0:
+		return 0, false, &SizeError{Size: s, Reason: "the kernel reads 0 as no limit at all; leave the size empty for the default (half of the RAM)"}
+	}
+	return v << shift, percent, nil
 }

@@ -73,6 +73,9 @@ func TestValidate(t *testing.T) {
 		{"work below a link", Spec{Lower: []string{"/"}, Upper: d["upper"], Work: linkWork}, linkWork, false},
 		{"bad driver", Spec{Lower: []string{"/"}, Driver: "zfs"}, "", false},
 		{"bad size", Spec{Lower: []string{"/"}, Size: "12q"}, "", false},
+		{"size that wraps", Spec{Lower: []string{"/"}, Size: "17179869185g"}, "", false},
+		{"octal size", Spec{Lower: []string{"/"}, Size: "010m"}, "", false},
+		{"zero size", Spec{Lower: []string{"/"}, Size: "0"}, "", false},
 		{"newline", Spec{Lower: []string{"/tmp/a\nb"}}, "/tmp/a\nb", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

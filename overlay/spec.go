@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/paddock-sandbox/paddock/mounts"
 	"golang.org/x/sys/unix"
 )
 
@@ -80,8 +81,10 @@ func (s *Spec) Validate() error {
 			return err
 		}
 	}
-	if s.Size != "" && !validSize(s.Size) {
-		return fmt.Errorf("%w: bad tmpfs size %q", ErrInvalid, s.Size)
+	if s.Size != "" {
+		if err := mounts.CheckTmpfsSize(s.Size); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 	}
 	if s.Ephemeral() {
 		return nil
@@ -148,19 +151,6 @@ func within(p, dir string) bool {
 		return p != "/"
 	}
 	return strings.HasPrefix(p, dir+"/")
-}
-
-func validSize(s string) bool {
-	n := strings.TrimRight(s, "kKmMgG%")
-	if len(s)-len(n) > 1 || n == "" {
-		return false
-	}
-	for _, c := range n {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // maxData is the size of the page into which mount(2) copies its data argument.
