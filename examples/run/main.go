@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,18 +37,35 @@ type options struct {
 	privileged, superPrivileged, init, interactive, tty, readOnly, diff, dryRun bool
 	volumes, tmpfs, capAdd, capDrop, securityOpts, env                          list
 	memory, pidsLimit, cpus, cgroupParent                                       string
+	// given holds the names of the flags on the command line, so that a flag given
+	// as "" is an error rather than its default.
+	given map[string]bool
+}
+
+// has reports whether any of the flags names was given.
+func (o *options) has(names ...string) bool {
+	for _, n := range names {
+		if o.given[n] {
+			return true
+		}
+	}
+	return false
 }
 
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
-	o, cmdArgs, err := parseFlags(args)
+	o, cmdArgs, err := parseFlags(args, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		return 125
 	}
 	b, err := builder(o)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 125
+	}
+	if err := makeOverlayUpper(o); err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		return 125
 	}
@@ -110,9 +128,12 @@ func expandShort(args []string) []string {
 	return out
 }
 
-func parseFlags(args []string) (*options, []string, error) {
-	o := &options{}
+// parseFlags reads run's flags from args, printing usage and flag errors to
+// output, and returns the options and the command.
+func parseFlags(args []string, output io.Writer) (*options, []string, error) {
+	o := &options{given: map[string]bool{}}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(output)
 	fs.StringVar(&o.rootfs, "rootfs", "", "root filesystem directory (default: the host's / as a read-only lower layer)")
 	fs.BoolVar(&o.privileged, "privileged", false, "turn the hardening off; the namespaces stay")
 	fs.BoolVar(&o.superPrivileged, "super-privileged", false, "only a new mount namespace; host pid, net, ipc; host / at /host")
@@ -152,46 +173,54 @@ func parseFlags(args []string) (*options, []string, error) {
 	if err := fs.Parse(expandShort(args)); err != nil {
 		return nil, nil, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
 	return o, fs.Args(), nil
 }
 
-// parseSize reads podman's sizes: a number of bytes with an optional b, k, m or g.
+// parseSize reads podman's sizes: a whole number of bytes with an optional b, k, m
+// or g (in either case). A size whose bytes do not fit in an int64 is an error, never
+// a wrapped number.
 func parseSize(v string) (int64, error) {
-	mult := int64(1)
-	switch strings.ToLower(v[len(v)-1:]) {
-	case "b":
-		v = v[:len(v)-1]
-	case "k":
-		mult, v = 1<<10, v[:len(v)-1]
-	case "m":
-		mult, v = 1<<20, v[:len(v)-1]
-	case "g":
-		mult, v = 1<<30, v[:len(v)-1]
+	num, shift := v, 0
+	if v != "" {
+		switch v[len(v)-1] {
+		case 'b', 'B':
+			num = v[:len(v)-1]
+		case 'k', 'K':
+			num, shift = v[:len(v)-1], 10
+		case 'm', 'M':
+			num, shift = v[:len(v)-1], 20
+		case 'g', 'G':
+			num, shift = v[:len(v)-1], 30
+		}
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
+	n, err := strconv.ParseInt(num, 10, 64)
+	if errors.Is(err, strconv.ErrRange) || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("%q is too large: a size is at most %d bytes", v, int64(math.MaxInt64))
+	}
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a size", v)
+		return 0, fmt.Errorf("%q is not a size: want a whole number of bytes with an optional b, k, m or g", v)
 	}
-	return n * mult, nil
+	return n << shift, nil
 }
 
 func resourceOpts(o *options) ([]sandbox.Option, error) {
 	var opts []sandbox.Option
-	if o.memory != "" {
+	if o.has("memory") {
 		n, err := parseSize(o.memory)
 		if err != nil {
 			return nil, fmt.Errorf("--memory: %w", err)
 		}
 		opts = append(opts, sandbox.WithMemoryLimit(n))
 	}
-	if o.pidsLimit != "" {
+	if o.has("pids-limit") {
 		n, err := strconv.ParseInt(o.pidsLimit, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("--pids-limit %q: %w", o.pidsLimit, err)
 		}
 		opts = append(opts, sandbox.WithPidsLimit(n))
 	}
-	if o.cpus != "" {
+	if o.has("cpus") {
 		n, err := strconv.ParseFloat(o.cpus, 64)
 		if err != nil {
 			return nil, fmt.Errorf("--cpus %q: %w", o.cpus, err)
@@ -242,14 +271,8 @@ func builder(o *options) (*sandbox.Builder, error) {
 		opts = append(opts, sandbox.WithRootfs(o.rootfs))
 	}
 	if o.overlayUpper != "" {
-		// DIR keeps the writable layer, DIR.work overlayfs's scratch directory.
-		upper := strings.TrimSuffix(o.overlayUpper, "/")
-		for _, d := range []string{upper, upper + ".work"} {
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return nil, fmt.Errorf("--overlay-upper: %w", err)
-			}
-		}
-		opts = append(opts, sandbox.WithOverlayUpper(upper, upper+".work"))
+		upper, work := upperDirs(o)
+		opts = append(opts, sandbox.WithOverlayUpper(upper, work))
 	} else if o.diff {
 		return nil, errors.New("--diff needs --overlay-upper: an ephemeral layer is gone after exit")
 	}
@@ -302,7 +325,7 @@ func builder(o *options) (*sandbox.Builder, error) {
 	if o.hostname != "" {
 		opts = append(opts, sandbox.WithHostname(o.hostname))
 	}
-	if o.user != "" {
+	if o.has("u", "user") {
 		uid, gid, err := parseUser(o.user)
 		if err != nil {
 			return nil, err
@@ -332,6 +355,28 @@ func builder(o *options) (*sandbox.Builder, error) {
 	return sandbox.NewBuilder(opts...), nil
 }
 
+// upperDirs returns the directories of --overlay-upper DIR: DIR keeps the writable
+// layer, DIR.work is overlayfs's scratch directory.
+func upperDirs(o *options) (upper, work string) {
+	upper = strings.TrimSuffix(o.overlayUpper, "/")
+	return upper, upper + ".work"
+}
+
+// makeOverlayUpper creates the directories of --overlay-upper, if given. It is
+// apart from builder, which only reads, so that parsing never writes to the host.
+func makeOverlayUpper(o *options) error {
+	if o.overlayUpper == "" {
+		return nil
+	}
+	upper, work := upperDirs(o)
+	for _, d := range []string{upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("--overlay-upper: %w", err)
+		}
+	}
+	return nil
+}
+
 func termOr(def string) string {
 	if t := os.Getenv("TERM"); t != "" {
 		return t
@@ -346,7 +391,7 @@ func securityOpt(so string) (sandbox.Option, error) {
 		if value == "unconfined" {
 			return sandbox.WithoutSeccomp(), nil
 		}
-		data, err := os.ReadFile(value)
+		data, err := readProfile(value)
 		if err != nil {
 			return nil, fmt.Errorf("--security-opt seccomp: %w", err)
 		}
@@ -377,19 +422,64 @@ func securityOpt(so string) (sandbox.Option, error) {
 	return nil, fmt.Errorf("--security-opt %q: unknown option", so)
 }
 
+// maxProfileSize bounds a seccomp profile file; Docker's default is about 20 KiB.
+const maxProfileSize = 16 << 20
+
+// readProfile reads a seccomp profile file: a regular file of at most
+// maxProfileSize bytes, so that a FIFO, a device or /dev/zero cannot hang or exhaust
+// run.
+func readProfile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxProfileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxProfileSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxProfileSize)
+	}
+	return data, nil
+}
+
+// parseUser reads -u UID[:GID]: numbers in 0..namespace.MaxID. Above it, IDs read as
+// negative, and 4294967295 is (uid_t)-1, which the kernel's set*id calls take as
+// "leave unchanged": the command would keep running as root.
 func parseUser(u string) (uint32, uint32, error) {
 	us, gs, hasGID := strings.Cut(u, ":")
-	uid, err := strconv.ParseUint(us, 10, 32)
+	uid, err := parseID("UID", us)
 	if err != nil {
-		return 0, 0, fmt.Errorf("-u %q: want a numeric UID[:GID]", u)
+		return 0, 0, fmt.Errorf("-u %q: %w", u, err)
 	}
 	gid := uid
 	if hasGID {
-		if gid, err = strconv.ParseUint(gs, 10, 32); err != nil {
-			return 0, 0, fmt.Errorf("-u %q: want a numeric UID[:GID]", u)
+		if gid, err = parseID("GID", gs); err != nil {
+			return 0, 0, fmt.Errorf("-u %q: %w", u, err)
 		}
 	}
-	return uint32(uid), uint32(gid), nil
+	return uid, gid, nil
+}
+
+// parseID reads one numeric ID in 0..namespace.MaxID; what names it in errors.
+func parseID(what, s string) (uint32, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if strings.HasPrefix(s, "+") || err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%s %q is not a number in 0..%d: want a numeric UID[:GID]", what, s, namespace.MaxID)
+	}
+	if err != nil || n < 0 || n > namespace.MaxID {
+		return 0, fmt.Errorf("%s %s is outside 0..%d (IDs from 2^31 up read as negative; 4294967295 is (uid_t)-1, "+
+			"which set*id calls take as \"leave unchanged\")", what, s, namespace.MaxID)
+	}
+	return uint32(n), nil
 }
 
 func start(tpl *sandbox.Template, o *options, args []string, caught <-chan chan os.Signal) int {
