@@ -161,9 +161,10 @@ func checkUserNSEnabled() error {
 }
 
 // CheckPath opens path and checks with the NS_GET_NSTYPE ioctl that it is a namespace
-// of kind k. It returns a *NamespaceError otherwise.
+// of kind k. It returns a *NamespaceError otherwise. The open does not block, so
+// that a FIFO given as a path is refused instead of waiting for a writer.
 func CheckPath(k Kind, path string) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return &NamespaceError{Kind: k, Path: path, Err: err}
 	}

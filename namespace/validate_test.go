@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -261,4 +262,24 @@ func init() {
 	}
 	os.Stdout.Write(b)
 	os.Exit(0)
+}
+
+// TestCheckPathFIFO: a FIFO given as a namespace path is refused at once; a blocking
+// open would wait for a writer forever.
+func TestCheckPathFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- CheckPath(Net, fifo) }()
+	select {
+	case err := <-done:
+		var ne *NamespaceError
+		if !errors.As(err, &ne) || !errors.Is(err, ErrInvalid) {
+			t.Fatalf("CheckPath(FIFO) = %v, want a *NamespaceError", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("CheckPath blocked on a FIFO")
+	}
 }
