@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -220,13 +222,18 @@ func (s *Spec) Clone() *Spec {
 // JSON returns s as indented JSON.
 func (s *Spec) JSON() ([]byte, error) { return json.MarshalIndent(s, "", "  ") }
 
-// ParseSpec reads a Spec from JSON. It does not validate it; Build does.
+// ParseSpec reads a Spec from JSON: one object, with no unknown field and nothing
+// after it. It does not validate it; Build does.
 func ParseSpec(data []byte) (*Spec, error) {
 	var s Spec
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return nil, &SpecError{Field: "json", Err: err}
+	}
+	// A second value would be ignored silently: refuse it, and any other trailing text.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, specErr("json", "trailing data after the Spec at offset %d", dec.InputOffset())
 	}
 	return &s, nil
 }
@@ -255,6 +262,9 @@ func (s *Spec) validate(c ids) error {
 		}
 		if len(s.Hostname) > 64 || len(s.Domainname) > 64 {
 			return specErr("hostname", "longer than 64 bytes")
+		}
+		if strings.IndexByte(s.Hostname, 0) >= 0 || strings.IndexByte(s.Domainname, 0) >= 0 {
+			return specErr("hostname", "%q (domain name %q) holds a NUL byte", s.Hostname, s.Domainname)
 		}
 	}
 	for i, e := range s.Env {
