@@ -13,7 +13,8 @@ type Option func(*Spec)
 // caller's own uid and gid outside (the single mapping any user may write). With maps,
 // uid maps come first, then gid maps, split by Which; ranges that a non-root caller
 // does not own are taken from /etc/subuid and /etc/subgid through newuidmap and
-// newgidmap.
+// newgidmap. Build refuses a map with an ID above namespace.MaxID at either end, or
+// one that does not map 0, which the child becomes first.
 func WithUserNS(uidMap, gidMap []namespace.IDMap) Option {
 	return func(s *Spec) {
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.New})
@@ -81,7 +82,9 @@ func WithEnv(env ...string) Option {
 func WithWorkdir(dir string) Option { return func(s *Spec) { s.Workdir = dir } }
 
 // WithUser runs the target as uid and gid (IDs inside the sandbox) with the given
-// supplementary groups.
+// supplementary groups. Build refuses IDs above namespace.MaxID (4294967295 would
+// read as -1, "leave unchanged", and keep the target root), more than MaxGroups
+// groups, and, with a new user namespace, IDs its maps do not hold.
 func WithUser(uid, gid uint32, groups ...uint32) Option {
 	return func(s *Spec) {
 		s.User = &User{UID: uid, GID: gid, Groups: append([]uint32(nil), groups...)}
