@@ -54,9 +54,6 @@ type Start struct {
 	Ctty int32
 	// Setsid starts a new session before exec.
 	Setsid bool
-	// Init makes the child fork once more before exec and stay as a minimal init:
-	// PID 1 of the new pid namespace, reaping zombies and forwarding signals.
-	Init bool
 	// CgroupFDs are cgroup.procs descriptors for KindJoinCgroups.
 	NCgroupFDs int32
 	CgroupFDs  [MaxCgroupFDs]int32
@@ -80,8 +77,13 @@ type Report struct {
 // ExecOp is the op index that a Report names when execve itself failed.
 const ExecOp = -1
 
-// InitOp is the op index that a Report names when the init could not fork the target.
+// InitOp is the op index that a Report names when the init could not fork the
+// target (KindInit): a pipe or fork that failed.
 const InitOp = -2
+
+// InitExecOp is the op index that a Report names when PID 1 could not execute the
+// init (execveat of its memfd, or the close-on-exec sweep before it).
+const InitExecOp = -4
 
 // CheckpointOp is the op index of the marker Report that KindCheckpoint writes
 // (with Errno 0): not a failure, but the child waiting for the parent's work and a
@@ -146,15 +148,14 @@ func run(ops []Op, s *Start) {
 			e = checkpoint(errfd, s.SyncFD)
 		case KindSignalMask:
 			_, _, e = syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&op.Args[0])), 0, 8, 0, 0)
+		case KindInit:
+			startInit(ops, i, errfd)
 		default:
 			e = syscall.EINVAL
 		}
 		if e != 0 && !ignored(op.Flags, e) {
 			fail(errfd, int32(i), e)
 		}
-	}
-	if s.Init {
-		initThenExec(s, errfd)
 	}
 	fail(errfd, ExecOp, execTarget(s))
 }
