@@ -242,7 +242,8 @@ func forwarded(t *testing.T, tpl *sandbox.Template) {
 
 // TestInitWithManyDescriptors gives the target every descriptor a sandbox can
 // have: the child's shuffle overwrites 0..63, and the init's memfd, which lives
-// above them, must survive it and stay out of the target's hands.
+// above them, must survive it and stay out of the target's hands; and a sandbox
+// whose descriptor limit lies below the memfd's number still starts its init.
 func TestInitWithManyDescriptors(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		tpl, err := sandbox.NewBuilder(sandbox.WithInit()).Build()
@@ -271,6 +272,16 @@ func TestInitWithManyDescriptors(t *testing.T) {
 		// ls sees the 64 descriptors and the one it reads the directory with.
 		if f := strings.Fields(out.String()); !st.Success() || len(f) != 2 || f[0] != "0" || f[1] != "65" {
 			t.Fatalf("%v: memfd descriptors, descriptors: %q; want 0 and 65", st, out.String())
+		}
+		// A descriptor limit below the memfd's number does not stop its exec: the
+		// limit bounds new descriptors only.
+		low, err := sandbox.NewBuilder(sandbox.WithInit(), sandbox.WithRlimit("RLIMIT_NOFILE", 8, 8)).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer low.Close()
+		if out, st := runTemplate(t, low, "/bin/sh", "-c", "ulimit -n; exit 4"); st.Code != 4 || strings.TrimSpace(out) != "8" {
+			t.Errorf("under RLIMIT_NOFILE 8: %v %q", st, out)
 		}
 	})
 }

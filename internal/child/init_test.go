@@ -105,8 +105,8 @@ func TestInitExec(t *testing.T) {
 	if r.Op != InitExecOp || syscall.Errno(r.Errno) != syscall.EACCES {
 		t.Errorf("report %+v, want op %d (InitExecOp) with EACCES", r, InitExecOp)
 	}
-	if initCode != 125 || targetCode != 125 {
-		t.Errorf("init exit %d, target exit %d; want 125 for both", initCode, targetCode)
+	if initCode != 125 || targetCode != 128+9 {
+		t.Errorf("init exit %d, target exit %d; want 125, and the target killed", initCode, targetCode)
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the target ran although the init could not start")

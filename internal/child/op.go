@@ -66,7 +66,7 @@ const (
 	// KindLandlock and KindSignalMask, marks every descriptor close-on-exec and
 	// executes the sealed memfd Args[0] (see package initelf) with argv {Ptr (a C
 	// string), the target's pid} and an empty environment; the target waits until
-	// that exec has happened. Fork mode only.
+	// the init runs (it sends the target SIGCONT). Fork mode only.
 	KindInit
 )
 

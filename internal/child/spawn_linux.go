@@ -78,7 +78,7 @@ type Report struct {
 const ExecOp = -1
 
 // InitOp is the op index that a Report names when the init could not fork the
-// target (KindInit): a pipe or fork that failed.
+// target (KindInit).
 const InitOp = -2
 
 // InitExecOp is the op index that a Report names when PID 1 could not execute the

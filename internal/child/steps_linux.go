@@ -8,13 +8,13 @@ import (
 )
 
 // startInit is KindInit, op i of ops: it forks the target and turns the calling
-// child into the sandbox's init. It returns only in the target, once PID 1 has
-// executed the init; PID 1 never returns, and a failure on either side ends in a
-// Report and exit.
+// child into the sandbox's init. It returns only in the target, once the init
+// runs; PID 1 never returns, and a failure on either side ends in a Report and
+// exit.
 //
 // All signals stay blocked in PID 1 from before the fork on, so that none sent to
 // the sandbox is lost before the init waits for them; the target gets the mask of
-// the moment back.
+// the moment back once released.
 //
 //go:nosplit
 //go:norace
@@ -22,45 +22,34 @@ func startInit(ops []Op, i int, errfd uintptr) {
 	all := ^uint64(0)
 	var old uint64
 	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
-	// The target waits on this pipe for PID 1's exec: both ends are close-on-exec.
-	var p [2]int32
-	if _, _, e := syscall.RawSyscall(unix.SYS_PIPE2, uintptr(unsafe.Pointer(&p[0])), unix.O_CLOEXEC, 0); e != 0 {
-		fail(errfd, InitOp, e)
-	}
 	pid, _, e := syscall.RawSyscall6(unix.SYS_CLONE, uintptr(unix.SIGCHLD), 0, 0, 0, 0, 0)
 	if e != 0 {
 		fail(errfd, InitOp, e)
 	}
 	if pid == 0 {
-		syscall.RawSyscall(unix.SYS_CLOSE, uintptr(p[1]), 0, 0)
-		awaitInit(uintptr(p[0]))
+		awaitInit()
 		syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
 		return
 	}
-	syscall.RawSyscall(unix.SYS_CLOSE, uintptr(p[0]), 0, 0)
-	becomeInit(ops, i, pid, errfd, uintptr(p[1]))
+	becomeInit(ops, i, pid, errfd)
 }
 
-// awaitInit holds the target back until PID 1 has executed the init, so that a
-// sandbox whose init cannot start never runs its target. The write end is
-// close-on-exec in PID 1: EOF means the exec went through (or PID 1 died, which
-// takes the whole pid namespace down); a byte means PID 1 failed and reported it.
+// awaitInit holds the target back until the init runs, so that a sandbox whose
+// init cannot start never runs its target: the init's first act is to send the
+// target SIGCONT, which waits here, blocked, to be taken; a PID 1 that fails kills
+// the target instead. Waiting takes no descriptor, which a low RLIMIT_NOFILE could
+// refuse.
 //
 //go:nosplit
 //go:norace
-func awaitInit(fd uintptr) {
-	var b [1]byte
+func awaitInit() {
+	set := uint64(1) << (unix.SIGCONT - 1)
 	for {
-		n, _, e := syscall.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), 1)
-		if e == syscall.EINTR {
-			continue
+		_, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&set)), 0, 0, 8, 0, 0)
+		if e != syscall.EINTR {
+			return
 		}
-		if n != 0 || e != 0 {
-			exit(125)
-		}
-		break
 	}
-	syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
 }
 
 // becomeInit is PID 1's half of KindInit, op i of ops: it gives itself what the
@@ -77,20 +66,20 @@ func awaitInit(fd uintptr) {
 //
 //go:nosplit
 //go:norace
-func becomeInit(ops []Op, i int, target, errfd, w uintptr) {
+func becomeInit(ops []Op, i int, target, errfd uintptr) {
 	if i < 0 || i >= len(ops) {
-		initFail(errfd, w, InitOp, syscall.EINVAL) // not reached: i is the KindInit op
+		initFail(errfd, target, InitOp, syscall.EINVAL) // not reached: i is the KindInit op
 		return
 	}
 	if _, _, e := syscall.RawSyscall(unix.SYS_CLOSE_RANGE, 0, ^uintptr(0), unix.CLOSE_RANGE_CLOEXEC); e != 0 {
-		initFail(errfd, w, InitExecOp, e)
+		initFail(errfd, target, InitExecOp, e)
 	}
 	for j := i + 1; j < len(ops); j++ {
 		if e := initStep(&ops[j]); e != 0 && !ignored(ops[j].Flags, e) {
-			initFail(errfd, w, int32(j), e)
+			initFail(errfd, target, int32(j), e)
 		}
 	}
-	initFail(errfd, w, InitExecOp, execInit(&ops[i], target))
+	initFail(errfd, target, InitExecOp, execInit(&ops[i], target))
 }
 
 // initStep applies one op that follows KindInit to PID 1, as the target applies
@@ -141,14 +130,13 @@ func execInit(op *Op, target uintptr) syscall.Errno {
 	return e
 }
 
-// initFail is fail for PID 1 once the target has been forked: a byte on the pipe
-// first tells the waiting target to leave without running.
+// initFail is fail for PID 1 once the target has been forked: it kills the
+// target first, which has not run yet (see awaitInit).
 //
 //go:nosplit
 //go:norace
-func initFail(errfd, w uintptr, i int32, e syscall.Errno) {
-	b := [1]byte{1}
-	syscall.RawSyscall(unix.SYS_WRITE, w, uintptr(unsafe.Pointer(&b[0])), 1)
+func initFail(errfd, target uintptr, i int32, e syscall.Errno) {
+	syscall.RawSyscall(unix.SYS_KILL, target, uintptr(unix.SIGKILL), 0)
 	fail(errfd, i, e)
 }
 

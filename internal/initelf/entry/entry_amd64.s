@@ -6,7 +6,8 @@
 //	paddock-init TARGET-PID
 //
 // with an empty environment and every descriptor closed on exec. It makes itself
-// non-dumpable, holds no descriptor, blocks every signal and then waits for them:
+// non-dumpable, holds no descriptor, blocks every signal, sends SIGCONT to the
+// target (which waits for it before it executes) and then waits for signals:
 // SIGCHLD reaps every child that has ended, any other signal is forwarded to the
 // target, and when the target ends the init exits with its status (128+N when a
 // signal N killed it). A bad argument makes it exit 125.
@@ -30,6 +31,7 @@
 #define PR_SET_DUMPABLE	4
 #define SIG_SETMASK	2
 #define SIGCHLD		17
+#define SIGCONT		18
 #define WNOHANG		1
 #define EINTR		4
 #define PID_MAX_LIMIT	4194304
@@ -84,6 +86,12 @@ parsed:
 	MOVQ	SP, SI
 	XORL	DX, DX
 	MOVL	$8, R10
+	SYSCALL
+	// Release the target, which waits for SIGCONT before it executes: it runs
+	// only once the init runs, non-dumpable and holding no descriptor.
+	MOVL	$SYS_kill, AX
+	MOVQ	R12, DI
+	MOVL	$SIGCONT, SI
 	SYSCALL
 
 wait:
