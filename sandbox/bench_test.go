@@ -115,6 +115,26 @@ func BenchmarkStart(b *testing.B) {
 	}
 }
 
+// BenchmarkStartInit measures Start+Wait of /bin/true with and without an init as
+// PID 1 (fork mode: an init rules vfork out), rootful and rootless, without a
+// cgroup so that the v1 migration's grace period does not drown the difference.
+func BenchmarkStartInit(b *testing.B) {
+	for _, p := range []preset{
+		{name: "rootful", opts: []sandbox.Option{sandbox.Rootful(), sandbox.WithoutCgroup()}},
+		{name: "rootless", opts: []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}},
+	} {
+		for _, init := range []bool{false, true} {
+			name := p.name + "/noinit"
+			opts := append(p.options(b), sandbox.WithSpawnMode(sandbox.SpawnFork))
+			if init {
+				name = p.name + "/init"
+				opts = append(opts, sandbox.WithInit())
+			}
+			b.Run(name, func(b *testing.B) { benchStart(b, opts...) })
+		}
+	}
+}
+
 // BenchmarkBuild measures the one-time compilation of each preset.
 func BenchmarkBuild(b *testing.B) {
 	for _, p := range presets {

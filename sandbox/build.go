@@ -343,6 +343,14 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	labels := t.labels
 	confine := func() error {
 		labels.Compile(p)
+		// The init is forked here: PID 1 applies the ops that follow to itself
+		// too (seccomp, and without no_new_privs the user and capabilities), all
+		// but Landlock, which would forbid executing the init (see compileInit).
+		if s.Init {
+			if err := t.compileInit(p, filter); err != nil {
+				return err
+			}
+		}
 		if err := s.Landlock.Compile(p); err != nil {
 			return &SpecError{Field: "landlock", Err: err}
 		}

@@ -97,6 +97,28 @@
 //
 // /kinds-table
 //
+// # The init
+//
+// A sandbox with a new pid namespace runs its target as PID 1, which the kernel
+// spares from every signal it has no handler for and to which it re-parents every
+// orphan. WithInit puts an init there instead, as podman run --init does: PID 1
+// forks the target, then executes an init of Paddock's own (package
+// internal/initelf: a few hundred bytes of x86-64 machine code, no libc, no Go
+// runtime) from a sealed memfd that Build made, with an empty environment and no
+// descriptor. The init makes itself non-dumpable, reaps every child, forwards
+// every signal but SIGCHLD to the target and exits with the target's status, 128+N
+// when signal N killed it. Before that exec PID 1 holds the target's user,
+// capabilities, no_new_privs, SELinux label and seccomp filter; after it, it holds
+// nothing of the caller: no memory, environment or descriptor. Without
+// CAP_SYS_PTRACE (which only the privileged kinds have) the target can neither read
+// /proc/1/environ, maps or mem nor trace PID 1. PID 1 does not take the target's
+// Landlock ruleset, which would forbid executing a memfd; the target, inside its
+// Landlock domain, can then neither trace PID 1 nor read its memory.
+//
+// Build refuses an init, with an *UnsupportedError, where it cannot run: on an
+// architecture other than amd64, where vm.memfd_noexec forbids executable memfds,
+// and under a seccomp filter that refuses or kills one of the init's system calls.
+//
 // # Errors
 //
 // Build fails before anything is cloned, with a *SpecError (matching

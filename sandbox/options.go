@@ -110,8 +110,11 @@ func rlimitMatch(r int, name string) bool {
 }
 
 // WithInit runs a minimal init as PID 1 of the sandbox's pid namespace: it reaps
-// zombies, forwards signals to the target and exits with the target's status. Off by
-// default, as in Podman; without it the target is PID 1 itself.
+// zombies, forwards signals to the target and exits with the target's status (128+N
+// when signal N killed it). Off by default, as in Podman; without it the target is
+// PID 1 itself. The init is Paddock's own, executed from a sealed memfd with an empty
+// environment and no descriptor: it holds nothing of the caller (see the package
+// documentation, "The init"). Fork mode only; amd64 only for now.
 func WithInit() Option { return func(s *Spec) { s.Init = true } }
 
 // WithSpawnMode forces fork or vfork mode instead of choosing automatically.

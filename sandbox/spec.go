@@ -41,7 +41,11 @@ type Spec struct {
 	// Rlimits are set in the child. RLIMIT_NOFILE is always set: to the value given
 	// here, or to a soft limit of 1024 (Go raises the soft limit of its own process).
 	Rlimits []Rlimit `json:"rlimits,omitempty"`
-	// Init runs a minimal init as PID 1 of a new pid namespace.
+	// Init runs a minimal init as PID 1 of a new pid namespace: Paddock's own,
+	// executed from a sealed memfd with an empty environment, holding nothing of the
+	// caller; it reaps zombies, forwards signals and exits with the target's status.
+	// Build refuses it where it cannot run (not amd64, vm.memfd_noexec = 2, a seccomp
+	// filter that refuses one of its system calls). See WithInit.
 	Init bool `json:"init,omitempty"`
 	// Spawn chooses how the child is created: "" or "auto", "fork" or "vfork".
 	Spawn SpawnMode `json:"spawn,omitempty"`

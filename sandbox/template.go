@@ -158,7 +158,6 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		fds.syncR, fds.syncW = pipe[0], pipe[1]
 		s.SyncFD = int32(fds.syncR)
 	}
-	s.Init = t.spec.Init
 	if t.filter != nil && t.filter.NeedsListener {
 		sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -281,6 +280,8 @@ func (t *Template) readReport(fd int, program string) error {
 		e.Stage, e.Step = "exec", "execute "+program
 	case child.InitOp:
 		e.Stage, e.Step = "init", "fork the target from the init"
+	case child.InitExecOp:
+		e.Stage, e.Step = "init", "execute the init in PID 1 (execveat of its sealed memfd)"
 	case child.CheckpointOp:
 		if r.Errno == 0 {
 			return errCheckpoint

@@ -159,3 +159,49 @@ func TestOverlaySizeFlag(t *testing.T) {
 		}
 	})
 }
+
+// TestInit runs the same checks with --init: exit codes pass through the init
+// (and a target that kills itself is no longer PID 1, so it dies: 128+9), signals
+// sent to run reach the target, and PID 1 shows nothing of run's environment, as
+// podman run --init's catatonit shows nothing of podman's.
+func TestInit(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		for _, c := range []struct {
+			args []string
+			code int
+		}{
+			{[]string{"--init", "--", "/bin/sh", "-c", "exit 42"}, 42},
+			{[]string{"--init", "--", "no-such-program"}, 127},
+			{[]string{"--init", "--", "/etc/passwd"}, 126},
+			{[]string{"--init", "--", "/bin/sh", "-c", "kill -KILL $$"}, 128 + 9},
+			{[]string{"--init", "--privileged", "--", "/bin/sh", "-c", "exit 3"}, 3},
+		} {
+			out, code := runCmd(t, bin, c.args...)
+			if code != c.code {
+				t.Errorf("%q: exit %d, want %d: %s", c.args, code, c.code, out)
+			}
+		}
+
+		cmd := exec.Command(bin, "--init", "--", "/bin/sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done")
+		if line := testutil.StartLine(t, cmd); line != "ready\n" {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("read %q, want ready", line)
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err == nil || err.(*exec.ExitError).ExitCode() != 42 {
+			t.Errorf("run --init exited with %v, want code 42 from the sandbox's trap", err)
+		}
+
+		for _, priv := range []string{"--privileged=false", "--privileged"} {
+			cmd := exec.Command(bin, "--init", priv, "--", "/bin/sh", "-c", `{ tr '\0' '\n' </proc/1/environ; } 2>/dev/null | grep -c SECRET_TOKEN`)
+			cmd.Env = append(os.Environ(), "SECRET_TOKEN=s3cr3t")
+			out, err := cmd.CombinedOutput()
+			if strings.TrimSpace(string(out)) != "0" {
+				t.Errorf("run --init %s: PID 1's environment: %v\n%s", priv, err, out)
+			}
+		}
+	})
+}

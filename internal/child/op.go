@@ -82,6 +82,14 @@ const (
 	KindSymlinkIn
 	// KindChdirIn changes the working directory to Ptr (*InRoot).
 	KindChdirIn
+	// KindInit splits the child in two: it forks the target, which carries on with
+	// the ops that follow, and becomes the sandbox's init (PID 1 of its pid
+	// namespace). The init applies the remaining ops to itself as well, but for
+	// KindLandlock and KindSignalMask, marks every descriptor close-on-exec and
+	// executes the sealed memfd Args[0] (see package initelf) with argv {Ptr (a C
+	// string), the target's pid} and an empty environment; the target waits until
+	// the init runs (it sends the target SIGCONT). Fork mode only.
+	KindInit
 )
 
 // Op flags.
@@ -109,7 +117,7 @@ type Op struct {
 	Flags uint8
 	Trap  uintptr
 	Args  [6]uintptr
-	// Ptr is the Go object a composite step works on (KindLandlock).
+	// Ptr is the Go object a composite step works on (KindLandlock, KindInit).
 	Ptr unsafe.Pointer
 }
 

@@ -56,9 +56,6 @@ type Start struct {
 	Ctty int32
 	// Setsid starts a new session before exec.
 	Setsid bool
-	// Init makes the child fork once more before exec and stay as a minimal init:
-	// PID 1 of the new pid namespace, reaping zombies and forwarding signals.
-	Init bool
 	// CgroupFDs are cgroup.procs descriptors for KindJoinCgroups.
 	NCgroupFDs int32
 	CgroupFDs  [MaxCgroupFDs]int32
@@ -88,8 +85,13 @@ type Report struct {
 // ExecOp is the op index that a Report names when execve itself failed.
 const ExecOp = -1
 
-// InitOp is the op index that a Report names when the init could not fork the target.
+// InitOp is the op index that a Report names when the init could not fork the
+// target (KindInit).
 const InitOp = -2
+
+// InitExecOp is the op index that a Report names when PID 1 could not execute the
+// init (execveat of its memfd, or the close-on-exec sweep before it).
+const InitExecOp = -4
 
 // CheckpointOp is the op index of the marker Report that KindCheckpoint writes
 // (with Errno 0): not a failure, but the child waiting for the parent's work and a
@@ -157,15 +159,14 @@ func run(ops []Op, s *Start) {
 			closeRoots(sc)
 		case KindMountIn, KindBindIn, KindSetAttrIn, KindMaskIn, KindSourceIn, KindMknodIn, KindSymlinkIn, KindChdirIn:
 			phase, e = inRoot(op, sc)
+		case KindInit:
+			startInit(ops, i, errfd)
 		default:
 			e = syscall.EINVAL
 		}
 		if e != 0 && !ignored(op.Flags, e) {
 			failIn(errfd, int32(i), phase, e)
 		}
-	}
-	if s.Init {
-		initThenExec(s, errfd)
 	}
 	fail(errfd, ExecOp, execTarget(s))
 }

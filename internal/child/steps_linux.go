@@ -7,15 +7,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initThenExec forks the target and turns the calling child into its init: PID 1 of
-// the sandbox's pid namespace, which reaps every process re-parented to it, forwards
-// every signal it receives to the target and exits with the target's status
-// (128+N when the target was killed by signal N, as tini and catatonit do). It
-// returns only in the forked target.
+// startInit is KindInit, op i of ops: it forks the target and turns the calling
+// child into the sandbox's init. It returns only in the target, once the init
+// runs; PID 1 never returns, and a failure on either side ends in a Report and
+// exit.
+//
+// All signals stay blocked in PID 1 from before the fork on, so that none sent to
+// the sandbox is lost before the init waits for them; the target gets the mask of
+// the moment back once released.
 //
 //go:nosplit
 //go:norace
-func initThenExec(s *Start, errfd uintptr) {
+func startInit(ops []Op, i int, errfd uintptr) {
 	all := ^uint64(0)
 	var old uint64
 	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
@@ -24,44 +27,117 @@ func initThenExec(s *Start, errfd uintptr) {
 		fail(errfd, InitOp, e)
 	}
 	if pid == 0 {
+		awaitInit()
 		syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
 		return
 	}
-	// The init holds nothing: the caller's pipes see EOF when the target closes them.
-	syscall.RawSyscall(unix.SYS_CLOSE_RANGE, 0, ^uintptr(0), 0)
-	initLoop(pid, &all)
+	becomeInit(ops, i, pid, errfd)
 }
 
+// awaitInit holds the target back until the init runs, so that a sandbox whose
+// init cannot start never runs its target: the init's first act is to send the
+// target SIGCONT, which waits here, blocked, to be taken; a PID 1 that fails kills
+// the target instead. Waiting takes no descriptor, which a low RLIMIT_NOFILE could
+// refuse.
+//
 //go:nosplit
 //go:norace
-func initLoop(target uintptr, all *uint64) {
-	var info [128]byte
+func awaitInit() {
+	set := uint64(1) << (unix.SIGCONT - 1)
 	for {
-		sig, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(all)), uintptr(unsafe.Pointer(&info[0])), 0, 8, 0, 0)
-		if e != 0 {
-			continue
-		}
-		if sig != uintptr(unix.SIGCHLD) {
-			syscall.RawSyscall6(unix.SYS_KILL, target, sig, 0, 0, 0, 0)
-			continue
-		}
-		for {
-			var status uint32
-			r, _, e := syscall.RawSyscall6(unix.SYS_WAIT4, ^uintptr(0), uintptr(unsafe.Pointer(&status)), unix.WNOHANG, 0, 0, 0)
-			if e == syscall.EINTR {
-				continue
-			}
-			if e != 0 || r == 0 {
-				break
-			}
-			if r == target {
-				if status&0x7f == 0 {
-					exit(uintptr(status>>8) & 0xff)
-				}
-				exit(128 + uintptr(status&0x7f))
-			}
+		_, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&set)), 0, 0, 8, 0, 0)
+		if e != syscall.EINTR {
+			return
 		}
 	}
+}
+
+// becomeInit is PID 1's half of KindInit, op i of ops: it gives itself what the
+// target still gets after the fork (its seccomp filter, and without no_new_privs
+// its user and capabilities), lets every descriptor close on exec, and executes
+// the init from its sealed memfd with an empty environment. Nothing of the
+// caller's memory, environment or descriptors survives that exec.
+//
+// Landlock is the one restriction PID 1 does not take: a memfd lies beneath no
+// Landlock rule, so a ruleset that handles execution (every one does) would
+// forbid the exec. That leaves the target no way in: a process in a Landlock
+// domain can neither trace nor open the memory of one outside it, whatever its
+// capabilities, and PID 1 is outside the target's.
+//
+//go:nosplit
+//go:norace
+func becomeInit(ops []Op, i int, target, errfd uintptr) {
+	if i < 0 || i >= len(ops) {
+		initFail(errfd, target, InitOp, syscall.EINVAL) // not reached: i is the KindInit op
+		return
+	}
+	if _, _, e := syscall.RawSyscall(unix.SYS_CLOSE_RANGE, 0, ^uintptr(0), unix.CLOSE_RANGE_CLOEXEC); e != 0 {
+		initFail(errfd, target, InitExecOp, e)
+	}
+	for j := i + 1; j < len(ops); j++ {
+		if e := initStep(&ops[j]); e != 0 && !ignored(ops[j].Flags, e) {
+			initFail(errfd, target, int32(j), e)
+		}
+	}
+	initFail(errfd, target, InitExecOp, execInit(&ops[i], target))
+}
+
+// initStep applies one op that follows KindInit to PID 1, as the target applies
+// it to itself; see becomeInit.
+//
+//go:nosplit
+//go:norace
+func initStep(op *Op) syscall.Errno {
+	switch op.Kind {
+	case KindSyscall:
+		_, _, e := syscall.RawSyscall6(op.Trap, op.Args[0], op.Args[1], op.Args[2], op.Args[3], op.Args[4], op.Args[5])
+		return e
+	case KindSeccomp:
+		// The target's filter, without a listener: the supervisor gets the
+		// target's alone. A notifying rule answers the init with ENOSYS.
+		_, _, e := syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, op.Args[1]&^unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, op.Args[0])
+		return e
+	case KindLandlock, KindSignalMask:
+		return 0 // see becomeInit; the init keeps every signal blocked
+	}
+	return syscall.EINVAL
+}
+
+// execInit executes the init of op (KindInit) as "paddock-init TARGET" with an
+// empty environment, and returns only if that failed. The pid is formatted into
+// a buffer on the stack: at most 10 digits and the NUL.
+//
+//go:nosplit
+//go:norace
+func execInit(op *Op, target uintptr) syscall.Errno {
+	var num [12]byte
+	k := len(num) - 2 // num[11] stays NUL
+	for ; k > 0; k-- {
+		num[k] = byte('0' + target%10)
+		target /= 10
+		if target == 0 {
+			break
+		}
+	}
+	if k < 0 || k >= len(num) {
+		return syscall.EINVAL // not reached; lets the compiler drop the bounds check
+	}
+	argv := [3]*byte{(*byte)(op.Ptr), &num[k], nil}
+	envp := [1]*byte{nil}
+	var empty [1]byte
+	_, _, e := syscall.RawSyscall6(unix.SYS_EXECVEAT, op.Args[0], uintptr(unsafe.Pointer(&empty[0])),
+		uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envp[0])), unix.AT_EMPTY_PATH, 0)
+	return e
+}
+
+// initFail is fail for PID 1 once the target has been forked: it kills the
+// target first, which has not run yet (see awaitInit).
+//
+//go:nosplit
+//go:norace
+func initFail(errfd, target uintptr, i int32, e syscall.Errno) {
+	syscall.RawSyscall(unix.SYS_KILL, target, uintptr(unix.SIGKILL), 0)
+	fail(errfd, i, e)
 }
 
 // landlock builds the ruleset of r on the paths as the child now sees them (after

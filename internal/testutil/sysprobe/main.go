@@ -47,6 +47,8 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Println(r)
+	case "pid1":
+		pid1(os.Args[2:])
 	default:
 		usage()
 	}
@@ -78,6 +80,6 @@ func parseNum(s string) uintptr {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sysprobe call NR[/ARG...]... | loop N NR[/ARG...] | int80 NR")
+	fmt.Fprintln(os.Stderr, "usage: sysprobe call NR[/ARG...]... | loop N NR[/ARG...] | int80 NR | pid1 [SECRET...]")
 	os.Exit(2)
 }
