@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -22,21 +21,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// envProbe passes the path of the built sysprobe to the rootless half of a test.
-const envProbe = "PADDOCK_SYSPROBE"
-
-// sysprobe builds internal/testutil/sysprobe (static, no cgo) into a directory that
-// every user and every sandbox can read, and returns its path. The rootless half of
-// a test reuses the binary its root parent built.
-func sysprobe(t testing.TB) string {
-	t.Helper()
-	if p := os.Getenv(envProbe); p != "" {
-		return p
-	}
-	exe := testutil.BuildForNobody(t, "github.com/paddock-sandbox/paddock/internal/testutil/sysprobe", "sysprobe")
-	t.Setenv(envProbe, exe)
-	return exe
-}
+// sysprobe returns internal/testutil/sysprobe built for uid 65534.
+func sysprobe(t testing.TB) string { return testutil.Sysprobe(t) }
 
 // withProbe makes the directory of the probe exe visible at the same path in the
 // sandbox: it lies in a temporary directory, which the default root hides.

@@ -241,3 +241,20 @@ func Require(t testing.TB, name, pkg string) string {
 	}
 	return p
 }
+
+// EnvSysprobe passes the path of the built syscall probe to the rootless half of a
+// test.
+const EnvSysprobe = "PADDOCK_SYSPROBE"
+
+// Sysprobe builds internal/testutil/sysprobe (static, no cgo) into a directory
+// that every user can read, once per run of the test binary, and returns its path:
+// the rootless half of a test reuses the binary its root parent built.
+func Sysprobe(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv(EnvSysprobe); p != "" {
+		return p
+	}
+	exe := BuildForNobody(t, "github.com/paddock-sandbox/paddock/internal/testutil/sysprobe", "sysprobe")
+	t.Setenv(EnvSysprobe, exe)
+	return exe
+}

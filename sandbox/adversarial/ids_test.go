@@ -199,9 +199,9 @@ func runCmd(t *testing.T, bin string, args ...string) (string, int) {
 	return string(out), code
 }
 
-// refused runs bin with args, a command that would print COMMAND-RAN, and checks that it
+// cliRefused runs bin with args, a command that would print COMMAND-RAN, and checks that it
 // exits 125 with every one of want in its message, without running the command.
-func refused(t *testing.T, bin string, args []string, want ...string) {
+func cliRefused(t *testing.T, bin string, args []string, want ...string) {
 	t.Helper()
 	args = append(args, "--", "/bin/sh", "-c", "echo COMMAND-RAN; id")
 	out, code := runCmd(t, bin, args...)
@@ -223,10 +223,10 @@ func TestHostileUser(t *testing.T) {
 	cli(t, func(t *testing.T, bin string) {
 		for _, u := range []string{"4294967295", "4294967295:4294967295", "0:4294967295", "-1", "2147483648",
 			"1000:2147483648", "99999999999999999999", "-99999999999999999999"} {
-			refused(t, bin, []string{"--user", u}, `-u "`+u+`"`, "outside 0..2147483647")
+			cliRefused(t, bin, []string{"--user", u}, `-u "`+u+`"`, "outside 0..2147483647")
 		}
 		for _, u := range []string{"", "1:", ":1", ":", "0:-", "+1", "abc", "1 ", "0x10", "1:2:3", "٣"} {
-			refused(t, bin, []string{"-u", u}, `-u "`+u+`"`, "not a number in 0..2147483647")
+			cliRefused(t, bin, []string{"-u", u}, `-u "`+u+`"`, "not a number in 0..2147483647")
 		}
 	})
 }
@@ -254,7 +254,7 @@ func TestHostileNumbers(t *testing.T) {
 			{[]string{"--tmpfs", "/mnt:size=0100m"}, "octal"},
 			{[]string{"--security-opt", "seccomp=/dev/zero"}, "not a regular file"},
 		} {
-			refused(t, bin, c.args, c.want)
+			cliRefused(t, bin, c.args, c.want)
 		}
 	})
 }
