@@ -90,12 +90,13 @@ func Compile(s Spec, env Env, p *child.Program) error {
 	if root != "" && !filepath.IsAbs(root) {
 		return fmt.Errorf("%w: new root %q is not an absolute path", ErrInvalid, root)
 	}
-	c := compiler{p: p, label: env.MountLabel}
+	c := compiler{p: p, label: env.MountLabel, targets: s.targets()}
 	c.openRoot(root)
 	if s.Defaults {
 		c.defaults(env)
 	}
 	hidden := s.keepTargets(s.Hidden)
+	c.emptyMount(s, env, hidden)
 	if err := c.userMounts(s, hidden); err != nil {
 		return err
 	}
@@ -198,11 +199,19 @@ func (c compiler) userMounts(s Spec, hidden []HiddenPath) error {
 // depth is the number of components of an absolute path.
 func depth(p string) int { return strings.Count(strings.Trim(filepath.Clean(p), "/"), "/") + 1 }
 
-// hideDir covers the hidden directory p with an empty tmpfs, writable until the
-// sandbox's own mount points below it are made (masks makes it read-only). A
-// directory that the child may not enter (the host's /root for a rootless
-// sandbox: owned by a user its namespace does not map) is hidden already.
+// hideDir covers the hidden directory p with an empty tmpfs: a copy of the empty
+// read-only one, or, where the sandbox's own mounts lie below p or the tmpfs needs
+// a label, a tmpfs of its own, writable until their mount points are made (masks
+// makes it read-only). A directory that the child may not enter (the host's /root
+// for a rootless sandbox: owned by a user its namespace does not map) is hidden
+// already.
 func (c compiler) hideDir(p string) {
+	if c.empty && !c.below(p) {
+		op := child.Op{Kind: child.KindBindIn, Flags: child.IgnoreENOENT, Ptr: unsafe.Pointer(c.p.InRoot(p, child.CreateNone))}
+		op.Args[0] = child.SourceEmpty
+		c.p.Append(op, stage, "hide "+p+" under the empty tmpfs")
+		return
+	}
 	m := Mount{Source: "tmpfs", Target: p, FSType: "tmpfs", Flags: nosuidNoexecNodev, Data: "mode=755,size=1m"}
 	if c.label != "" {
 		m.Data = joinData(m.Data, c.label)
@@ -266,7 +275,7 @@ func (c compiler) masks(s Spec, privileged bool, hidden []HiddenPath) {
 	}
 	for _, h := range hidden {
 		// EINVAL: no tmpfs of its own, since the child could not enter it (hideDir).
-		if h.Dir {
+		if h.Dir && (!c.empty || c.below(h.Path)) {
 			c.setAttr(h.Path, unix.MS_RDONLY, child.IgnoreENOENT|child.IgnoreEINVAL)
 		}
 	}
@@ -287,8 +296,38 @@ func expand(paths []string) []string {
 }
 
 type compiler struct {
-	p     *child.Program
-	label string // SELinux context= for tmpfs, or ""
+	p       *child.Program
+	label   string          // SELinux context= for tmpfs, or ""
+	targets map[string]bool // the targets of the Spec's own mounts
+	// empty says that the child made the empty read-only tmpfs that masked and
+	// hidden directories get copies of (child.KindEmptyMount).
+	empty bool
+}
+
+// emptyMount has the child make one empty read-only tmpfs, detached, where
+// directories will be masked or hidden: each gets a copy of it, so that a start
+// makes and ends one superblock for all of them. With an SELinux label each gets a
+// labelled tmpfs of its own instead.
+func (c *compiler) emptyMount(s Spec, env Env, hidden []HiddenPath) {
+	need := !env.Privileged && len(s.Masked) > 0
+	for _, h := range hidden {
+		need = need || h.Dir
+	}
+	if !need || c.label != "" {
+		return
+	}
+	c.p.Append(child.Op{Kind: child.KindEmptyMount}, stage, "make the empty read-only tmpfs that masked and hidden directories get")
+	c.empty = true
+}
+
+// below reports whether one of the Spec's own mounts lies below directory p.
+func (c compiler) below(p string) bool {
+	for t := range c.targets {
+		if strings.HasPrefix(t, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // openRoot makes root ("" for the host's "/") the root that later steps resolve

@@ -84,21 +84,24 @@ func (pr *Program) InRootPath(i int) string {
 
 // Sources of a KindBindIn step other than a host path in Args[0].
 const (
-	// SourceKept binds the source that the last KindSourceIn step kept.
-	SourceKept = ^uintptr(0)
+	// SourceNull binds the /dev/null that the last KindSourceIn step kept.
+	SourceNull = ^uintptr(0)
 	// SourceSelf binds the step's own target onto itself (a read-only path).
 	SourceSelf = ^uintptr(1)
+	// SourceEmpty binds the empty read-only tmpfs that KindEmptyMount made.
+	SourceEmpty = ^uintptr(2)
 )
 
 // scratch is the child's working memory for the in-root steps, kept in the Start
 // rather than on the child's stack, which //go:nosplit bounds to a few hundred
-// bytes: the descriptors the steps share (the root they resolve in, the source a
-// KindSourceIn step kept; -1 when unset) and the structs the system calls fill.
+// bytes: the descriptors the steps share (the root they resolve in, the /dev/null
+// a KindSourceIn step kept, the empty tmpfs of KindEmptyMount; -1 when unset) and
+// the structs the system calls fill.
 type scratch struct {
-	root, source int32
-	st           unix.Stat_t
-	how          unix.OpenHow
-	attr         unix.MountAttr
+	root, null, empty int32
+	st                unix.Stat_t
+	how               unix.OpenHow
+	attr              unix.MountAttr
 }
 
 // Report phases: where a failing step failed.
@@ -298,8 +301,9 @@ func mountHere(fd, src, fstype, flags, data uintptr) syscall.Errno {
 
 var emptyName = [1]byte{0}
 
-// bindHere attaches a copy of the source tree onto fd: the host path src, or the
-// kept source (SourceKept), or fd itself (SourceSelf); treeFlags are open_tree's
+// bindHere attaches a copy of the source tree onto fd: the host path src, the kept
+// /dev/null (SourceNull), the empty tmpfs (SourceEmpty) or fd itself (SourceSelf);
+// treeFlags are open_tree's
 // (AT_RECURSIVE for a recursive bind); attrSet and attrClr are set on the copy, and
 // on every mount in it with setFlags AT_RECURSIVE, before it is attached.
 //
@@ -309,11 +313,15 @@ func bindHere(sc *scratch, fd, src, treeFlags, attrSet, attrClr, setFlags uintpt
 	empty := uintptr(unsafe.Pointer(&emptyName[0]))
 	dir, p := uintptr(atFDCWD), src
 	switch src {
-	case SourceKept:
-		if sc.source < 0 {
+	case SourceNull, SourceEmpty:
+		kept := sc.null
+		if src == SourceEmpty {
+			kept = sc.empty
+		}
+		if kept < 0 {
 			return syscall.EBADF
 		}
-		dir, p, treeFlags = uintptr(sc.source), empty, treeFlags|unix.AT_EMPTY_PATH
+		dir, p, treeFlags = uintptr(kept), empty, treeFlags|unix.AT_EMPTY_PATH
 	case SourceSelf:
 		dir, p, treeFlags = fd, empty, treeFlags|unix.AT_EMPTY_PATH
 	}
@@ -344,8 +352,9 @@ func setAttr(sc *scratch, fd, set, clr, propagation, flags uintptr) syscall.Errn
 	return e
 }
 
-// maskHere hides what fd is: a directory under an empty read-only tmpfs, anything
-// else under the kept source, which KindSourceIn checked to be /dev/null.
+// maskHere hides what fd is: a directory under an empty read-only tmpfs (a copy
+// of the one KindEmptyMount made, or a new one), anything else under the kept
+// /dev/null, which KindSourceIn checked.
 //
 //go:nosplit
 //go:norace
@@ -353,14 +362,54 @@ func maskHere(sc *scratch, fd uintptr) syscall.Errno {
 	if _, _, e := syscall.RawSyscall6(unix.SYS_FSTAT, fd, uintptr(unsafe.Pointer(&sc.st)), 0, 0, 0, 0); e != 0 {
 		return e
 	}
-	if sc.st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		name := uintptr(unsafe.Pointer(&tmpfsName[0]))
-		return mountHere(fd, name, name, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, 0)
+	switch {
+	case sc.st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return bindHere(sc, fd, SourceNull, 0, 0, 0, 0)
+	case sc.empty >= 0:
+		return bindHere(sc, fd, SourceEmpty, 0, 0, 0, 0)
 	}
-	return bindHere(sc, fd, SourceKept, 0, 0, 0, 0)
+	name := uintptr(unsafe.Pointer(&tmpfsName[0]))
+	return mountHere(fd, name, name, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, 0)
 }
 
-// keepSource keeps fd as the source of later binds. With rdev set, fd must be that
+var (
+	modeKey   = [...]byte{'m', 'o', 'd', 'e', 0}
+	modeValue = [...]byte{'7', '5', '5', 0}
+)
+
+// emptyMount makes a detached, empty, read-only tmpfs (fsopen, fsmount: no path,
+// no mount point) and keeps it as the source that masks and hidden directories
+// bind copies of: one superblock for all of them instead of one each, which a
+// start would pay to create and its end to destroy.
+//
+//go:nosplit
+//go:norace
+func emptyMount(sc *scratch) syscall.Errno {
+	name := uintptr(unsafe.Pointer(&tmpfsName[0]))
+	fs, _, e := syscall.RawSyscall6(unix.SYS_FSOPEN, name, unix.FSOPEN_CLOEXEC, 0, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	_, _, e = syscall.RawSyscall6(unix.SYS_FSCONFIG, fs, unix.FSCONFIG_SET_STRING,
+		uintptr(unsafe.Pointer(&modeKey[0])), uintptr(unsafe.Pointer(&modeValue[0])), 0, 0)
+	if e == 0 {
+		_, _, e = syscall.RawSyscall6(unix.SYS_FSCONFIG, fs, unix.FSCONFIG_CMD_CREATE, 0, 0, 0, 0)
+	}
+	var mnt uintptr
+	if e == 0 {
+		mnt, _, e = syscall.RawSyscall6(unix.SYS_FSMOUNT, fs, unix.FSMOUNT_CLOEXEC,
+			unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC, 0, 0, 0)
+	}
+	syscall.RawSyscall6(unix.SYS_CLOSE, fs, 0, 0, 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	closeFD(sc.empty)
+	sc.empty = int32(mnt)
+	return 0
+}
+
+// keepSource keeps fd as the /dev/null of later binds. With rdev set, fd must be that
 // character device (1:3 for /dev/null), or the step fails with EPERM: a file or a
 // device planted at that path must never be bound in its place (CVE-2025-31133).
 //
@@ -379,8 +428,8 @@ func keepSource(sc *scratch, fd, rdev uintptr) syscall.Errno {
 	if e != 0 {
 		return e
 	}
-	closeFD(sc.source)
-	sc.source = int32(kept)
+	closeFD(sc.null)
+	sc.null = int32(kept)
 	return 0
 }
 
@@ -448,6 +497,7 @@ func openRoot(sc *scratch, p uintptr) syscall.Errno {
 //go:norace
 func closeRoots(sc *scratch) {
 	closeFD(sc.root)
-	closeFD(sc.source)
-	sc.root, sc.source = -1, -1
+	closeFD(sc.null)
+	closeFD(sc.empty)
+	sc.root, sc.null, sc.empty = -1, -1, -1
 }

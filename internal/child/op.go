@@ -52,13 +52,16 @@ const (
 	// KindOpenRoot opens the directory at the C string Args[0] as the root that the
 	// later in-root steps resolve their paths in (see InRoot).
 	KindOpenRoot
-	// KindCloseRoots closes the root and the kept source of the in-root steps.
+	// KindCloseRoots closes the root and the kept sources of the in-root steps.
 	KindCloseRoots
+	// KindEmptyMount makes a detached, empty, read-only tmpfs that masks and
+	// hidden directories bind copies of (SourceEmpty).
+	KindEmptyMount
 	// KindMountIn mounts a new filesystem on the directory Ptr (*InRoot): source
 	// Args[0], type Args[1], flags Args[2] and data Args[3], C strings or 0.
 	KindMountIn
 	// KindBindIn attaches a copy of a mount tree on Ptr (*InRoot): the host path
-	// (C string) Args[0], or SourceKept, or SourceSelf. Args[1] holds open_tree's
+	// (C string) Args[0], or SourceNull, SourceEmpty or SourceSelf. Args[1] holds open_tree's
 	// AT_RECURSIVE for a recursive bind; Args[2] and Args[3] the mount attributes
 	// (MOUNT_ATTR_*) set and cleared on the copy before it is attached, and Args[4]
 	// AT_RECURSIVE to change them on every mount in it.
@@ -67,10 +70,11 @@ const (
 	// attributes set Args[0], cleared Args[1], propagation Args[2], flags Args[3]
 	// (AT_RECURSIVE).
 	KindSetAttrIn
-	// KindMaskIn hides Ptr (*InRoot): a directory under an empty read-only tmpfs,
-	// anything else under the source kept by KindSourceIn.
+	// KindMaskIn hides Ptr (*InRoot): a directory under an empty read-only tmpfs
+	// (a copy of KindEmptyMount's where it ran), anything else under the /dev/null
+	// kept by KindSourceIn.
 	KindMaskIn
-	// KindSourceIn keeps Ptr (*InRoot) as the source of later KindBindIn and
+	// KindSourceIn keeps Ptr (*InRoot) as the /dev/null of later KindBindIn and
 	// KindMaskIn steps; with Args[0] set it must be that character device (a
 	// dev_t), or the step fails with EPERM.
 	KindSourceIn

@@ -125,7 +125,7 @@ func Spawn(p *Program, s *Start) (pid int, errno syscall.Errno) {
 func run(ops []Op, s *Start) {
 	errfd := uintptr(s.ErrFD)
 	sc := &s.scratch
-	sc.root, sc.source = -1, -1
+	sc.root, sc.null, sc.empty = -1, -1, -1
 	for i := 0; i < len(ops); i++ {
 		op := &ops[i]
 		var e syscall.Errno
@@ -157,6 +157,8 @@ func run(ops []Op, s *Start) {
 			e = openRoot(sc, op.Args[0])
 		case KindCloseRoots:
 			closeRoots(sc)
+		case KindEmptyMount:
+			e = emptyMount(sc)
 		case KindMountIn, KindBindIn, KindSetAttrIn, KindMaskIn, KindSourceIn, KindMknodIn, KindSymlinkIn, KindChdirIn:
 			phase, e = inRoot(op, sc)
 		case KindInit:
