@@ -59,6 +59,7 @@ func (b *Builder) Build() (*Template, error) {
 		return nil, err
 	}
 	t.lateMountNS = t.lateMountNSOK()
+	reclaimSoon(t.cgroup)
 	return t, nil
 }
 
@@ -265,7 +266,10 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		MountLabel:       selinux.MountOption(t.labels.Mount),
 	}
 	if !s.NoRootfs {
-		staging, err := os.MkdirTemp("", "paddock-root-")
+		// Named after this process's owner ID, so that the next Build of another
+		// process can reclaim it if this one is killed (see Reclaim).
+		t.owner = true
+		staging, err := os.MkdirTemp("", stagingPrefix+holdOwner()+"-")
 		if err != nil {
 			return fmt.Errorf("sandbox: staging directory: %w", err)
 		}

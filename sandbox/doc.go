@@ -126,4 +126,12 @@
 // field, wrapping the domain package's typed error. A step that fails inside the
 // child comes back from Start as a *ChildError naming its stage, what it did and
 // the errno; the child is reaped and its cgroup removed, so nothing is left behind.
+//
+// # What a killed caller leaves
+//
+// Staging directories and cgroups carry the caller's owner ID (16 random hex
+// digits), whose liveness lock the process holds while anything of it lives. A
+// caller killed with SIGKILL runs no cleanup; Reclaim, which Build also runs in
+// the background now and then, removes the empty cgroups and staging directories
+// of every owner whose lock it can take, and only those.
 package sandbox

@@ -201,11 +201,24 @@ func (p *Process) finishCgroup(st *ExitStatus) error {
 	if pids, _ := cg.Pids(); len(pids) > 0 {
 		cg.KillAll()
 	}
-	err := cg.Remove()
-	if err != nil {
+	if err := removeCgroup(cg); err != nil {
 		return fmt.Errorf("sandbox: remove cgroup: %w", err)
 	}
 	return nil
+}
+
+// removeCgroup removes a start's cgroup, and then drops the hold on the owner ID
+// that its name carries (holdOwner in createCgroup). A cgroup that could not be
+// removed keeps the hold: if this process dies, another one reclaims it.
+func removeCgroup(cg *cgroup.Cgroup) error {
+	if cg == nil {
+		return nil
+	}
+	err := cg.Remove()
+	if err == nil {
+		dropOwner()
+	}
+	return err
 }
 
 // Stats returns the current figures of the sandbox's cgroup: memory, processes,
@@ -261,10 +274,8 @@ func (p *Process) abort() {
 		p.listener.Close()
 		p.listener = nil
 	}
-	if p.cgroup != nil {
-		p.cgroup.Remove()
-		p.cgroup = nil
-	}
+	removeCgroup(p.cgroup)
+	p.cgroup = nil
 }
 
 // setupStdio fills the descriptor table of the child from the Command.

@@ -46,6 +46,7 @@ type Template struct {
 	devNull  *os.File
 	files    []*os.File
 	staging  string
+	owner    bool // the Template holds the owner ID (holdOwner) until Close
 	filter   *seccomp.Filter
 	cgroup   *cgroup.Planner      // creates each start's cgroup, or nil
 	fuse     *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
@@ -85,6 +86,9 @@ func (t *Template) Close() error {
 		}
 		if t.staging != "" {
 			os.Remove(t.staging)
+		}
+		if t.owner {
+			dropOwner()
 		}
 		if t.releaseLabel != nil {
 			t.releaseLabel()
@@ -142,7 +146,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	defer fds.closeAll()
 	abandon := func(err error) (*Process, error) {
 		p.closeParentEnds()
-		p.cgroup.Remove()
+		removeCgroup(p.cgroup)
 		return nil, err
 	}
 	var pipe [2]int
@@ -365,9 +369,12 @@ var cgroupSeq atomic.Uint64
 // createCgroup creates this start's cgroup and hands its cgroup.procs descriptors
 // to the child, which joins it before anything else.
 func (p *Process) createCgroup() error {
-	name := "sandbox-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
+	// The owner ID makes the name unique across pid namespaces and reboots (a pid is
+	// neither), and lets another process reclaim it if this one dies.
+	name := cgroupPrefix + holdOwner() + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
 	cg, err := p.tmpl.cgroup.Create(name)
 	if err != nil {
+		dropOwner()
 		if errors.Is(err, cgroup.ErrNotSupported) {
 			return &UnsupportedError{Field: "cgroup", Err: err}
 		}

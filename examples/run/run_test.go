@@ -205,3 +205,44 @@ func TestInit(t *testing.T) {
 		}
 	})
 }
+
+// TestCallersInPIDNamespaces is the reproduction of the collision of cgroup
+// names: callers in pid namespaces of their own all have pid 1 there. A caller
+// killed while its sandbox runs must not make the next one fail, and two callers
+// run side by side.
+func TestCallersInPIDNamespaces(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("unshare --pid needs root here; a rootless caller creates no cgroup on cgroup v1")
+	}
+	unshare := testutil.Require(t, "unshare", "util-linux")
+	bin := runBinary(t)
+	inPIDNS := func(args ...string) *exec.Cmd {
+		return exec.Command(unshare, append([]string{"--pid", "--fork", "--kill-child", bin}, args...)...)
+	}
+	killed := inPIDNS("--", "/bin/sh", "-c", "echo ready; sleep 30")
+	if line := testutil.StartLine(t, killed); line != "ready\n" {
+		killed.Process.Kill()
+		killed.Wait()
+		t.Fatalf("read %q", line)
+	}
+	// SIGKILL to unshare takes run with it (--kill-child), and run's sandbox with
+	// run (its parent-death signal): nothing of run's own cleanup runs.
+	killed.Process.Kill()
+	killed.Wait()
+	beside := inPIDNS("--", "/bin/sh", "-c", "echo ready; read x")
+	stdin, err := beside.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if line := testutil.StartLine(t, beside); line != "ready\n" {
+		beside.Process.Kill()
+		beside.Wait()
+		t.Fatalf("read %q", line)
+	}
+	out, err := inPIDNS("--", "/bin/echo", "ok").CombinedOutput()
+	stdin.Close()
+	beside.Wait()
+	if err != nil || string(out) != "ok\n" {
+		t.Fatalf("a caller after a killed one, beside a live one: %v: %s", err, out)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/internal/owner"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,14 +51,20 @@ func RunID() string { return runID }
 //   - mounts in this mount namespace below the private temporary directory;
 //   - cgroup directories, in any hierarchy, whose name carries RunID, or that the
 //     library created for this process (the owner ID in their names);
-//   - entries below /run whose name carries RunID.
+//   - entries below /run whose name carries RunID, and the lock file of this
+//     process's owner ID (a Template not closed).
 //
 // It also removes the default parent cgroups that sandboxes created once they are
 // empty (RemoveCgroupParents). Call it from TestMain; re-executed copies of the
 // test binary (EnvRun set) only run their tests.
 func Main(m *testing.M) {
 	if os.Getenv(EnvRun) != "" {
-		os.Exit(m.Run())
+		code := m.Run()
+		if left := ownerLeft(); len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: the tests left the host changed:\n  %s\n", strings.Join(left, "\n  "))
+			code = 1
+		}
+		os.Exit(code)
 	}
 	h, err := startHostCheck()
 	if err != nil {
@@ -87,7 +94,7 @@ func startHostCheck() (*hostCheck, error) {
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(tmp, 0o1777); err != nil {
+	if err := os.Chmod(tmp, 0o777|os.ModeSticky); err != nil {
 		os.Remove(tmp)
 		return nil, err
 	}
@@ -112,7 +119,20 @@ func (h *hostCheck) leftovers() []string {
 	left = append(left, h.mountsLeft()...)
 	left = append(left, cgroupsLeft()...)
 	left = append(left, runLeft()...)
+	left = append(left, ownerLeft()...)
 	return left
+}
+
+// ownerLeft reports a liveness lock that this process still holds (package
+// internal/owner): a Template not closed, or a sandbox with a cgroup not waited
+// for, whose lock file would outlive the tests. It releases the lock.
+func ownerLeft() []string {
+	id, held := owner.Held()
+	if !held {
+		return nil
+	}
+	owner.Release()
+	return []string{"the owner lock " + id + " is still held: a Template was not closed or a sandbox with a cgroup not waited for"}
 }
 
 // finish removes what the tests left, as far as it can: mounts below the private

@@ -1,0 +1,72 @@
+package owner_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/internal/owner"
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+)
+
+// TestMain fails the run if the tests leave anything behind on the host.
+func TestMain(m *testing.M) {
+	if os.Getenv("PADDOCK_OWNER_HOLD") == "1" {
+		o, err := owner.Self()
+		if err != nil {
+			os.Stdout.WriteString("error " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Stdout.WriteString(o.ID + "\n")
+		select {}
+	}
+	testutil.Main(m)
+}
+
+// TestLiveness: an owner that lives is never dead, one that was killed is, once,
+// and releasing it removes its lock file; this process's own owner is never dead.
+func TestLiveness(t *testing.T) {
+	o, err := owner.Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Release()
+	if owner.IfDead(o.ID) != nil {
+		t.Fatal("this process's own owner counts as dead")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "PADDOCK_OWNER_HOLD=1")
+	id := strings.TrimSpace(testutil.StartLine(t, cmd))
+	if !owner.ValidID(id) || id == o.ID {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the other process's owner is %q", id)
+	}
+	if d := owner.IfDead(id); d != nil {
+		d.Keep()
+		t.Error("a live owner counts as dead")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	d := owner.IfDead(id)
+	if d == nil {
+		t.Fatal("a killed owner does not count as dead")
+	}
+	if owner.IfDead(id) != nil {
+		t.Error("a dead owner being reclaimed counts as dead twice")
+	}
+	d.Release()
+	dir, _ := owner.Dir()
+	if _, err := os.Stat(filepath.Join(dir, id+".lock")); err == nil {
+		t.Error("the dead owner's lock file is still there")
+	}
+	if owner.IfDead(id) != nil {
+		t.Error("an owner whose lock file is gone counts as dead")
+	}
+}
