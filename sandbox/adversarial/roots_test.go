@@ -34,6 +34,14 @@ var shapes = []shape{
 		return os.Symlink(strings.Repeat("../", 16)+strings.TrimPrefix(canary, "/"), p)
 	}, false},
 	{"symlink loop", func(p, _, rel string) error { return os.Symlink(rel, p) }, false},
+	{"relative symlink loop", func(p, _, _ string) error {
+		// p -> p.b -> p: two links that lead to each other by relative names.
+		b := p + ".b"
+		if err := os.Symlink(filepath.Base(b), p); err != nil {
+			return err
+		}
+		return os.Symlink(filepath.Base(p), b)
+	}, false},
 	{"dangling symlink", func(p, _, _ string) error { return os.Symlink("/nonexistent-paddock/deeper", p) }, false},
 	{"magic link", func(p, canary, _ string) error { return os.Symlink("/proc/self/root"+canary, p) }, false},
 	{"file", func(p, _, _ string) error { return os.WriteFile(p, []byte("a file\n"), 0o644) }, false},
@@ -297,6 +305,21 @@ func TestBaseRuns(t *testing.T) {
 	testutil.ModesWith(t, envCorpus, makeCorpus, func(t *testing.T, dir string) {
 		if err := attack(t, []sandbox.Option{sandbox.WithRootfs(filepath.Join(dir, "base")), sandbox.WithoutCgroup()}); err != nil {
 			t.Fatalf("the base layer alone: %v", err)
+		}
+	})
+}
+
+// TestDevNullReplaced: a file bound over the sandbox's /dev/null, the source of
+// every mask of a file, would put its content over /proc's files
+// (CVE-2025-31133). The step that opens the source checks that it is the device
+// 1:3 and fails, and the target never runs.
+func TestDevNullReplaced(t *testing.T) {
+	testutil.ModesWith(t, envCorpus, makeCorpus, func(t *testing.T, dir string) {
+		err := attack(t, []sandbox.Option{sandbox.WithRootfs(filepath.Join(dir, "base")), sandbox.WithoutCgroup(),
+			sandbox.WithBind(filepath.Join(dir, "src-file"), "/dev/null", true)})
+		var ce *sandbox.ChildError
+		if !errors.As(err, &ce) || !errors.Is(err, unix.EPERM) || !strings.Contains(ce.Step, "/dev/null") {
+			t.Fatalf("want a *ChildError with EPERM naming /dev/null, got %v", err)
 		}
 	})
 }
