@@ -9,13 +9,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/seccomp"
-	"golang.org/x/sys/unix"
 )
 
 // initPresets are the presets in which an init applies, each for root and, through
@@ -199,43 +197,7 @@ func TestInitSeccomp(t *testing.T) {
 func TestInitWithSeccompListener(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		prof := withRule(seccomp.Rule{Names: []string{"mkdir", "mkdirat"}, Action: seccomp.ActNotify})
-		tpl, err := sandbox.NewBuilder(sandbox.WithSeccompProfile(prof), sandbox.WithInit()).Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tpl.Close()
-		var out bytes.Buffer
-		p, err := tpl.Start(t.Context(), sandbox.Command{
-			Args:   []string{"/bin/sh", "-c", "mkdir /tmp/notified; echo rc=$?"},
-			Stdout: &out, Stderr: &out,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l := p.SeccompListener()
-		if l == nil {
-			p.Kill()
-			p.Wait()
-			t.Fatal("no listener")
-		}
-		// struct seccomp_notif (80 bytes) in, struct seccomp_notif_resp (24) out:
-		// refuse with EROFS, as TestSeccompNotify does.
-		var req [80]byte
-		if _, _, e := unix.Syscall(unix.SYS_IOCTL, l.Fd(), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req[0]))); e != 0 {
-			t.Fatalf("NOTIF_RECV: %v", e)
-		}
-		var resp [24]byte
-		copy(resp[:8], req[:8])
-		*(*int32)(unsafe.Pointer(&resp[16])) = -int32(unix.EROFS)
-		if _, _, e := unix.Syscall(unix.SYS_IOCTL, l.Fd(), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp[0]))); e != 0 {
-			t.Fatalf("NOTIF_SEND: %v", e)
-		}
-		if _, err := p.Wait(); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(out.String(), "Read-only file system") {
-			t.Fatalf("the supervisor's answer did not reach the target: %q", out.String())
-		}
+		superviseMkdir(t, sandbox.WithSeccompProfile(prof), sandbox.WithInit())
 	})
 }
 

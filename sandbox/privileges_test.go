@@ -580,58 +580,61 @@ echo x 2>&1 >/usr/local/landlock; echo "usr write=$?"`
 	})
 }
 
-// TestSeccompNotify documents user notification: a profile whose rule notifies
-// needs someone to read the listener descriptor, and the sandbox does not expose
-// it (Process has no method for it), so Build must refuse such a profile with a
-// clear error instead of failing inside the child.
-// TestSeccompNotify: a notify rule hands the call to a supervisor in the parent,
+// TestSeccompNotify hands mkdir to a user-space supervisor (SECCOMP_RET_USER_NOTIF),
 // which answers it through Process.SeccompListener.
 func TestSeccompNotify(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		prof := seccomp.Default(caps.DockerDefault.Names())
 		prof.Syscalls = append([]seccomp.Rule{{Names: []string{"mkdir", "mkdirat"}, Action: seccomp.ActNotify}}, prof.Syscalls...)
-		tpl, err := sandbox.NewBuilder(sandbox.WithSeccompProfile(prof)).Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tpl.Close()
-		var out bytes.Buffer
-		p, err := tpl.Start(context.Background(), sandbox.Command{
-			Args:   []string{"/bin/sh", "-c", "mkdir /tmp/notified; echo rc=$?"},
-			Stdout: &out, Stderr: &out,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l := p.SeccompListener()
-		if l == nil {
-			p.Kill()
-			p.Wait()
-			t.Fatal("no listener for a profile with a notify rule")
-		}
-		// struct seccomp_notif is 80 bytes: id u64, pid u32, flags u32, then
-		// seccomp_data (nr i32, arch u32, ip u64, args [6]u64).
-		var req [80]byte
-		if _, _, e := unix.Syscall(unix.SYS_IOCTL, l.Fd(), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req[0]))); e != 0 {
-			t.Fatalf("NOTIF_RECV: %v", e)
-		}
-		nr := *(*int32)(unsafe.Pointer(&req[16]))
-		if nr != unix.SYS_MKDIR && nr != unix.SYS_MKDIRAT {
-			t.Errorf("notified of syscall %d, want mkdir", nr)
-		}
-		// struct seccomp_notif_resp: id u64, val i64, error i32, flags u32. Refuse
-		// with EROFS, an answer the kernel would not give here by itself.
-		var resp [24]byte
-		copy(resp[:8], req[:8])
-		*(*int32)(unsafe.Pointer(&resp[16])) = -int32(unix.EROFS)
-		if _, _, e := unix.Syscall(unix.SYS_IOCTL, l.Fd(), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp[0]))); e != 0 {
-			t.Fatalf("NOTIF_SEND: %v", e)
-		}
-		if _, err := p.Wait(); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(out.String(), "Read-only file system") || !strings.Contains(out.String(), "rc=1") {
-			t.Fatalf("the supervisor's answer did not reach the sandbox: %q", out.String())
-		}
+		superviseMkdir(t, sandbox.WithSeccompProfile(prof))
 	})
+}
+
+// superviseMkdir starts a sandbox built from opts, whose filter hands mkdir to a
+// supervisor, that runs mkdir; it takes the notification from the Process's
+// listener, checks that it is mkdir, refuses it with EROFS (an answer the kernel
+// would not give here by itself), and checks that the answer reached the target.
+func superviseMkdir(t *testing.T, opts ...sandbox.Option) {
+	t.Helper()
+	tpl, err := sandbox.NewBuilder(opts...).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tpl.Close()
+	var out bytes.Buffer
+	p, err := tpl.Start(context.Background(), sandbox.Command{
+		Args:   []string{"/bin/sh", "-c", "mkdir /tmp/notified; echo rc=$?"},
+		Stdout: &out, Stderr: &out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := p.SeccompListener()
+	if l == nil {
+		p.Kill()
+		p.Wait()
+		t.Fatal("no listener for a profile with a notify rule")
+	}
+	// struct seccomp_notif is 80 bytes: id u64, pid u32, flags u32, then
+	// seccomp_data (nr i32, arch u32, ip u64, args [6]u64).
+	var req [80]byte
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, l.Fd(), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req[0]))); e != 0 {
+		t.Fatalf("NOTIF_RECV: %v", e)
+	}
+	if nr := *(*int32)(unsafe.Pointer(&req[16])); nr != unix.SYS_MKDIR && nr != unix.SYS_MKDIRAT {
+		t.Errorf("notified of syscall %d, want mkdir", nr)
+	}
+	// struct seccomp_notif_resp: id u64, val i64, error i32, flags u32.
+	var resp [24]byte
+	copy(resp[:8], req[:8])
+	*(*int32)(unsafe.Pointer(&resp[16])) = -int32(unix.EROFS)
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, l.Fd(), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp[0]))); e != 0 {
+		t.Fatalf("NOTIF_SEND: %v", e)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Read-only file system") || !strings.Contains(out.String(), "rc=1") {
+		t.Fatalf("the supervisor's answer did not reach the sandbox: %q", out.String())
+	}
 }
