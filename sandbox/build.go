@@ -391,7 +391,11 @@ type privileges struct {
 func (s *Spec) resolvePrivileges() (r privileges) {
 	var err error
 	if r.sets, err = s.CapabilitySets(); err != nil {
-		r.err = &SpecError{Field: "capabilities", Err: err}
+		var ue *UnsupportedError
+		if !errors.As(err, &ue) {
+			err = &SpecError{Field: "capabilities", Err: err}
+		}
+		r.err = err
 		return r
 	}
 	prof, ok, err := s.seccompProfileFor(r.sets.Bounding)
@@ -408,12 +412,14 @@ func (s *Spec) resolvePrivileges() (r privileges) {
 }
 
 // CapabilitySets returns the capability sets the Spec gives its target, as Build
-// resolves them. "All capabilities" means all that the caller can pass on: for a
-// privileged Spec every set is cut down to the caller's bounding set (a container
-// host may already lack some; this one lacks CAP_SYS_RESOURCE).
+// resolves them. "All capabilities" ("ALL" in a set, or a privileged Spec) means all
+// that the caller can pass on: such sets are cut down to the caller's bounding set
+// (a container host may already lack some; this one lacks CAP_SYS_RESOURCE), as
+// podman's --cap-add ALL is. A capability named on its own that the caller's
+// bounding set lacks is an error: the child could not grant it.
 func (s *Spec) CapabilitySets() (caps.Sets, error) {
 	sets, err := s.Caps.Sets()
-	if err != nil || !s.Privileged {
+	if err != nil {
 		return sets, err
 	}
 	own, err := caps.Inspect(0)
@@ -421,12 +427,31 @@ func (s *Spec) CapabilitySets() (caps.Sets, error) {
 		return sets, err
 	}
 	b := own.Bounding
-	sets.Bounding &= b
-	sets.Effective &= b
-	sets.Permitted &= b
-	sets.Inheritable &= b
-	sets.Ambient &= b
+	for _, f := range []struct {
+		names []string
+		set   *caps.Set
+	}{{s.Caps.Bounding, &sets.Bounding}, {s.Caps.Effective, &sets.Effective}, {s.Caps.Permitted, &sets.Permitted},
+		{s.Caps.Inheritable, &sets.Inheritable}, {s.Caps.Ambient, &sets.Ambient}} {
+		if s.Privileged || hasAll(f.names) {
+			*f.set &= b
+		}
+	}
+	if lack := (sets.Bounding | sets.Permitted | sets.Inheritable | sets.Ambient) &^ b; lack != 0 {
+		return sets, &UnsupportedError{Field: "capabilities", Err: fmt.Errorf(
+			"the caller's own bounding set lacks %s: the sandbox cannot be given it (\"ALL\" means all the caller has)",
+			strings.Join(lack.Names(), ", "))}
+	}
 	return sets, nil
+}
+
+// hasAll reports whether names holds "ALL".
+func hasAll(names []string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, "ALL") {
+			return true
+		}
+	}
+	return false
 }
 
 // SeccompProfile returns the system call filter the Spec loads, resolved as Build

@@ -175,8 +175,14 @@ func TestResourceErrors(t *testing.T) {
 			}
 		})
 	}
-	_, err := sandbox.NewBuilder(sandbox.WithPidsLimit(10), sandbox.WithoutCgroup()).Build()
-	if !errors.Is(err, sandbox.ErrInvalidSpec) {
+	// Options let the later one win (WithoutCgroup drops the limits before it); a
+	// Spec that asks for both is refused.
+	s := sandbox.NewBuilder(sandbox.WithPidsLimit(10)).Spec()
+	s.NoCgroup = true
+	if tpl, err := sandbox.NewBuilder(sandbox.WithSpec(s)).Build(); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		if tpl != nil {
+			tpl.Close()
+		}
 		t.Fatalf("limits without a cgroup: %v", err)
 	}
 }

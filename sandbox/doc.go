@@ -131,7 +131,7 @@
 //
 // Staging directories and cgroups carry the caller's owner ID (16 random hex
 // digits), whose liveness lock the process holds while anything of it lives. A
-// caller killed with SIGKILL runs no cleanup; Reclaim, which Build also runs in
-// the background now and then, removes the empty cgroups and staging directories
-// of every owner whose lock it can take, and only those.
+// caller killed with SIGKILL runs no cleanup; Reclaim, which Build also runs at
+// most once every ten seconds per process, removes the empty cgroups and staging
+// directories of every owner whose lock it can take, and only those.
 package sandbox

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"syscall"
 )
 
@@ -19,7 +21,18 @@ var (
 	ErrSetup = errors.New("sandbox setup failed")
 	// ErrFinished reports an operation on a process that has been waited for.
 	ErrFinished = errors.New("sandbox process already finished")
+	// ErrClosed reports a Start on a Template that was closed. It matches
+	// os.ErrClosed too.
+	ErrClosed error = closedError{}
 )
+
+type closedError struct{}
+
+// Error implements the error interface.
+func (closedError) Error() string { return "sandbox: the template is closed" }
+
+// Is makes ErrClosed match os.ErrClosed.
+func (closedError) Is(target error) bool { return target == os.ErrClosed }
 
 // A SpecError names the field of a Spec that is wrong and why.
 type SpecError struct {
@@ -28,7 +41,17 @@ type SpecError struct {
 }
 
 // Error implements the error interface.
-func (e *SpecError) Error() string { return fmt.Sprintf("sandbox spec: %s: %v", e.Field, e.Err) }
+func (e *SpecError) Error() string { return "sandbox spec: " + fieldMessage(e.Field, e.Err) }
+
+// fieldMessage is "field: err", without saying field twice where err begins with
+// it already (the domain packages' errors name their package: "cgroup: ...").
+func fieldMessage(field string, err error) string {
+	msg := fmt.Sprint(err)
+	if strings.HasPrefix(msg, field+": ") {
+		return msg
+	}
+	return field + ": " + msg
+}
 
 // Unwrap returns the cause.
 func (e *SpecError) Unwrap() error { return e.Err }
@@ -49,7 +72,9 @@ type UnsupportedError struct {
 
 // Error implements the error interface.
 func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("sandbox spec: %s: not supported here: %v", e.Field, e.Err)
+	msg := fieldMessage(e.Field, e.Err)
+	field, rest, _ := strings.Cut(msg, ": ")
+	return "sandbox spec: " + field + ": not supported here: " + rest
 }
 
 // Unwrap returns the cause.
@@ -70,8 +95,12 @@ type ChildError struct {
 	// sandbox's root: the path, as the sandbox sees it. A root filesystem that has
 	// a symbolic link leading nowhere, a file where a directory belongs or the
 	// reverse along it fails there (ELOOP, ENOTDIR, EISDIR), never outside the root.
-	Path  string
-	cause error // the parent-side error behind Errno, if any
+	Path string
+	// Detail is what the parent found out about the failure, where it could tell
+	// more than the errno ("execve is denied by the seccomp filter", the target of
+	// a symbolic link that leads nowhere).
+	Detail string
+	cause  error // the parent-side error behind Errno, if any
 }
 
 // Error implements the error interface.
@@ -79,10 +108,14 @@ func (e *ChildError) Error() string {
 	if e.cause != nil {
 		return fmt.Sprintf("sandbox setup: %s: %s: %v", e.Stage, e.Step, e.cause)
 	}
+	msg := fmt.Sprintf("sandbox setup: %s: %s: %v", e.Stage, e.Step, e.Errno)
 	if e.Path != "" {
-		return fmt.Sprintf("sandbox setup: %s: %s: resolving %s inside the root: %v", e.Stage, e.Step, e.Path, e.Errno)
+		msg = fmt.Sprintf("sandbox setup: %s: %s: resolving %s inside the root: %v", e.Stage, e.Step, e.Path, e.Errno)
 	}
-	return fmt.Sprintf("sandbox setup: %s: %s: %v", e.Stage, e.Step, e.Errno)
+	if e.Detail != "" {
+		msg += " (" + e.Detail + ")"
+	}
+	return msg
 }
 
 // Unwrap returns the errno, so errors.Is(err, syscall.EPERM) works, and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,7 +158,7 @@ func TestStartAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	tpl.Close()
-	if _, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}}); !errors.Is(err, os.ErrClosed) {
+	if _, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}}); !errors.Is(err, sandbox.ErrClosed) || !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("start after Close: %v", err)
 	}
 }
@@ -201,6 +202,83 @@ func TestNamespaceOwner(t *testing.T) {
 					t.Fatalf("Build = %v, want an *UnsupportedError naming %s", err, c.field)
 				}
 			})
+		}
+	})
+}
+
+// TestOptionsLastWins: where two options say opposite things, the later one wins,
+// in either order; neither order is an error.
+func TestOptionsLastWins(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		opts  []sandbox.Option
+		check func(s *sandbox.Spec) bool
+	}{
+		{"cgroup, then none", []sandbox.Option{sandbox.WithMemoryLimit(64 << 20), sandbox.WithoutCgroup()},
+			func(s *sandbox.Spec) bool { return s.NoCgroup && s.Cgroup.Resources.IsZero() }},
+		{"none, then cgroup", []sandbox.Option{sandbox.WithoutCgroup(), sandbox.WithMemoryLimit(64 << 20)},
+			func(s *sandbox.Spec) bool { return !s.NoCgroup && s.Cgroup.Resources.Memory == 64<<20 }},
+		{"rootfs, then none", []sandbox.Option{sandbox.WithRootfs("/"), sandbox.WithoutRootfs()},
+			func(s *sandbox.Spec) bool { return s.NoRootfs && len(s.Rootfs.Lower) == 0 }},
+		{"none, then rootfs", []sandbox.Option{sandbox.WithoutRootfs(), sandbox.WithRootfs("/")},
+			func(s *sandbox.Spec) bool { return !s.NoRootfs && len(s.Rootfs.Lower) == 1 }},
+		{"shared net, then host", []sandbox.Option{sandbox.WithSharedNetNS(), sandbox.WithHostNamespaces(namespace.Net)},
+			func(s *sandbox.Spec) bool {
+				return !s.SharedNetNS && s.Namespaces.Mode(namespace.Net) == namespace.Host
+			}},
+		{"host net, then shared", []sandbox.Option{sandbox.WithHostNamespaces(namespace.Net), sandbox.WithSharedNetNS()},
+			func(s *sandbox.Spec) bool { return s.SharedNetNS && s.Namespaces.Mode(namespace.Net) == namespace.New }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := sandbox.NewBuilder(c.opts...)
+			if s := b.Spec(); !c.check(s) {
+				t.Errorf("the later option did not win: %+v", s)
+			}
+			if err := b.Spec().Validate(); err != nil && !errors.Is(err, sandbox.ErrNotSupported) {
+				t.Errorf("Validate: %v", err)
+			}
+		})
+	}
+}
+
+// TestErrorsSayFieldOnce: a Build error names its field once, although the domain
+// package's own error names its package too.
+func TestErrorsSayFieldOnce(t *testing.T) {
+	for _, opts := range [][]sandbox.Option{
+		{sandbox.WithCaps("CAP_BOGUS")},
+		{sandbox.WithCPUs(-1)},
+		{sandbox.WithCapDrop("BOGUS")},
+	} {
+		_, err := sandbox.NewBuilder(opts...).Build()
+		if err == nil {
+			t.Fatal("Build succeeded")
+		}
+		msg := err.Error()
+		for _, twice := range []string{"capabilities: capabilities:", "cgroup: cgroup:"} {
+			if strings.Contains(msg, twice) {
+				t.Errorf("%q says %q", msg, twice)
+			}
+		}
+	}
+}
+
+// TestDanglingCommand: a command that is a symbolic link leading nowhere in the
+// sandbox's root (a root whose /bin/sh links to a busybox it lacks) fails with an
+// error that names the link and its target, not only "no such file".
+func TestDanglingCommand(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		root := testutil.SharedTempDir(t, "paddock-dangling-")
+		for _, d := range []string{"bin", "proc", "dev", "sys", "tmp"} {
+			if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink("/bin/busybox", filepath.Join(root, "bin/sh")); err != nil {
+			t.Fatal(err)
+		}
+		ce := startFails(t, []sandbox.Option{sandbox.WithRootfs(root), sandbox.WithoutCgroup()}, []string{"/bin/sh"}, "exec", syscall.ENOENT)
+		if !strings.Contains(ce.Error(), "/bin/sh is a symbolic link to /bin/busybox") || !ce.NotFound() {
+			t.Errorf("%v: does not name the link and its target", ce)
 		}
 	})
 }

@@ -7,6 +7,12 @@ import (
 
 // An Option edits a Spec. Options never validate, probe or allocate kernel objects:
 // Build does that once and says what is wrong.
+//
+// Options apply in order, and where two say opposite things the later one wins:
+// WithoutCgroup drops the limits given before it and a limit given after it brings
+// the cgroup back; WithoutRootfs and WithRootfs undo each other; WithHostNamespaces
+// of the network undoes an earlier WithSharedNetNS and the reverse. A preset
+// (Rootful, Rootless, SuperPrivileged) replaces the whole Spec: give it first.
 type Option func(*Spec)
 
 // WithUserNS gives the sandbox a new user namespace. Without maps, root inside is the
@@ -46,6 +52,9 @@ func WithHostNamespaces(kinds ...namespace.Kind) Option {
 	return func(s *Spec) {
 		for _, k := range kinds {
 			s.Namespaces.Set(k, namespace.Config{Mode: namespace.Host})
+			if k == namespace.Net {
+				s.SharedNetNS = false
+			}
 		}
 	}
 }
@@ -153,9 +162,11 @@ func WithCgroupParent(path string) Option {
 	return func(s *Spec) { s.Cgroup.Parent = path; s.NoCgroup = false }
 }
 
-// WithoutCgroup keeps the sandbox in the caller's cgroup: no limits and no device
-// rules, and nothing to create per start.
-func WithoutCgroup() Option { return func(s *Spec) { s.NoCgroup = true } }
+// WithoutCgroup keeps the sandbox in the caller's cgroup: no limits (those given
+// before are dropped) and no device rules, and nothing to create per start.
+func WithoutCgroup() Option {
+	return func(s *Spec) { s.NoCgroup, s.Cgroup.Resources = true, nil }
+}
 
 // WithSharedNetNS gives every start of the Template one network namespace, created
 // empty (loopback only) in Build, instead of a new one per start: faster, but the

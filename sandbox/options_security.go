@@ -26,9 +26,15 @@ func WithCapAdd(names ...string) Option {
 	}
 }
 
-// WithCapDrop removes capabilities from every set ("ALL" drops them all).
+// WithCapDrop removes capabilities from every set ("ALL" drops them all). A name
+// that is no capability makes Build fail, as it does for WithCapAdd.
 func WithCapDrop(names ...string) Option {
 	return func(s *Spec) {
+		for _, n := range names {
+			if _, err := caps.Parse(n); err != nil && !strings.EqualFold(n, "ALL") {
+				s.optErrs = append(s.optErrs, specErr("capabilities", "drop %q: %v", n, err))
+			}
+		}
 		for _, set := range []*[]string{&s.Caps.Bounding, &s.Caps.Effective, &s.Caps.Permitted, &s.Caps.Inheritable, &s.Caps.Ambient} {
 			*set = dropCaps(*set, names)
 		}

@@ -76,8 +76,8 @@ func ownerOf(name, prefix string) (string, bool) {
 // (the default parent without options). Only what carries the owner ID of a
 // process whose liveness lock can be taken is removed, and of that only empty
 // directories: a live sandbox's cgroup or staging directory is never touched. Build
-// runs it in the background, at most one pass at a time and one every few seconds;
-// Reclaim runs a pass now.
+// runs a pass itself, at most one at a time and one every ten seconds per process;
+// Reclaim runs one now, for a long-lived process that builds rarely.
 func Reclaim(opts ...Option) error {
 	s := NewBuilder(opts...).Spec()
 	var pl *cgroup.Planner
@@ -159,7 +159,7 @@ func reclaimOwner(id string, staging []string, pl *cgroup.Planner) {
 	}
 }
 
-// reclaimEvery is the least time between two background passes of a process.
+// reclaimEvery is the least time between two passes that Builds of a process run.
 const reclaimEvery = 10 * time.Second
 
 var (
@@ -167,17 +167,17 @@ var (
 	lastReclaim atomic.Int64 // unix nanoseconds of the last pass's start
 )
 
-// reclaimSoon starts a background pass over what dead callers left, unless one runs
-// or ran less than reclaimEvery ago. pl is the cgroup planner of the Template being
-// built, or nil.
+// reclaimSoon runs a pass over what dead callers left, in the calling Build, unless
+// another Build runs one or one ran less than reclaimEvery ago: a process's first
+// Build pays for it, and one in every ten seconds after. pl is the cgroup planner
+// of the Template being built, or nil. (In the background, a pass would hold
+// descriptors and touch the host at times the caller cannot see.)
 func reclaimSoon(pl *cgroup.Planner) {
 	now := time.Now().UnixNano()
 	if now-lastReclaim.Load() < int64(reclaimEvery) || !reclaiming.CompareAndSwap(false, true) {
 		return
 	}
+	defer reclaiming.Store(false)
 	lastReclaim.Store(now)
-	go func() {
-		defer reclaiming.Store(false)
-		reclaim(pl)
-	}()
+	reclaim(pl)
 }

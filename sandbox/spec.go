@@ -99,6 +99,10 @@ type Spec struct {
 	Cgroup cgroup.Spec `json:"cgroup"`
 	// NoCgroup runs the sandbox in the caller's cgroup: no limits, no device rules.
 	NoCgroup bool `json:"noCgroup,omitempty"`
+
+	// optErrs are what options could not put in the Spec (a capability to drop
+	// that does not exist); Validate reports the first.
+	optErrs []error
 }
 
 // SELinux returns the SELinux part of the Spec.
@@ -178,6 +182,7 @@ func (s *Spec) Clone() *Spec {
 	c := *s
 	c.Namespaces = s.Namespaces.Clone()
 	c.Env = append([]string(nil), s.Env...)
+	c.optErrs = append([]error(nil), s.optErrs...)
 	c.Rlimits = append([]Rlimit(nil), s.Rlimits...)
 	if s.User != nil {
 		u := *s.User
@@ -272,9 +277,12 @@ func (s *Spec) validate(c ids) error {
 		}
 	}
 	for i, e := range s.Env {
-		if !strings.Contains(e, "=") || strings.IndexByte(e, 0) >= 0 {
-			return specErr(fmt.Sprintf("env[%d]", i), "%q is not KEY=VALUE", e)
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" || strings.IndexByte(e, 0) >= 0 {
+			return specErr(fmt.Sprintf("env[%d]", i), "%q is not KEY=VALUE with a KEY", e)
 		}
+	}
+	if len(s.optErrs) > 0 {
+		return s.optErrs[0]
 	}
 	if s.Workdir != "" && !filepath.IsAbs(s.Workdir) {
 		return specErr("workdir", "%q is not absolute", s.Workdir)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -121,7 +122,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		return nil, err
 	}
 	if t.closed.Load() {
-		return nil, fmt.Errorf("sandbox: start: the template is closed: %w", os.ErrClosed)
+		return nil, ErrClosed
 	}
 	p := &Process{tmpl: t, pid: -1, pidfd: -1, mountNS: -1}
 	s := &p.start
@@ -282,6 +283,7 @@ func (t *Template) readReport(fd int, program string) error {
 	switch r.Op {
 	case child.ExecOp:
 		e.Stage, e.Step = "exec", "execute "+program
+		e.Detail = t.explainExec(program, e.Errno)
 	case child.InitOp:
 		e.Stage, e.Step = "init", "fork the target from the init"
 	case child.InitExecOp:
@@ -416,4 +418,31 @@ func receiveListener(sock int) (*os.File, error) {
 		return nil, fmt.Errorf("sandbox: receive the seccomp listener: %v", err)
 	}
 	return os.NewFile(uintptr(fds[0]), "seccomp-listener"), nil
+}
+
+// explainExec says, where it can tell, why the target could not be executed: a
+// filter that refuses execve, or a program that is a symbolic link leading nowhere
+// in the sandbox's root (a root filesystem whose /bin/sh links to a busybox it lacks).
+func (t *Template) explainExec(program string, errno syscall.Errno) string {
+	switch errno {
+	case syscall.EPERM, syscall.EACCES:
+		if f := t.filter; f != nil {
+			if act, _ := f.Evaluate(seccomp.Data{Nr: unix.SYS_EXECVE, Arch: unix.AUDIT_ARCH_X86_64}); act != seccomp.ActAllow && act != seccomp.ActLog {
+				return "execve is denied by the seccomp filter"
+			}
+		}
+	case syscall.ENOENT:
+		if !strings.HasPrefix(program, "/") || t.spec.Namespaces.Mode(namespace.Mount) != namespace.New || t.spec.NoRootfs {
+			return ""
+		}
+		for _, layer := range append([]string{t.spec.Rootfs.Upper}, t.spec.rootfs().Lower...) {
+			if layer == "" {
+				continue
+			}
+			if target, err := os.Readlink(filepath.Join(layer, program)); err == nil {
+				return fmt.Sprintf("%s is a symbolic link to %s, which does not exist in the sandbox", program, target)
+			}
+		}
+	}
+	return ""
 }

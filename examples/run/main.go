@@ -56,6 +56,9 @@ func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
 	o, cmdArgs, err := parseFlags(args, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // the usage is printed; podman run -h exits 0 too
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 		return 125
@@ -388,8 +391,11 @@ func securityOpt(so string) (sandbox.Option, error) {
 	key, value, _ := strings.Cut(so, "=")
 	switch key {
 	case "seccomp":
-		if value == "unconfined" {
+		switch value {
+		case "unconfined":
 			return sandbox.WithoutSeccomp(), nil
+		case "":
+			return nil, errors.New("--security-opt seccomp= names no profile: give unconfined or a file")
 		}
 		data, err := readProfile(value)
 		if err != nil {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
@@ -245,4 +247,47 @@ func TestCallersInPIDNamespaces(t *testing.T) {
 	if err != nil || string(out) != "ok\n" {
 		t.Fatalf("a caller after a killed one, beside a live one: %v: %s", err, out)
 	}
+}
+
+// TestFlagInputs: what podman takes, run takes the same way; what it refuses, run
+// refuses with 125 before anything starts.
+func TestFlagInputs(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		if out, code := runCmd(t, bin, "-h"); code != 0 || !strings.Contains(out, "-rootfs") {
+			t.Errorf("-h: exit %d, want 0 and the usage:\n%s", code, out)
+		}
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--cap-drop", "BOGUS"}, `drop "BOGUS"`},
+			{[]string{"-e", "=x"}, "KEY=VALUE"},
+			{[]string{"--security-opt", "seccomp="}, "names no profile"},
+		} {
+			out, code := runCmd(t, bin, append(c.args, "--", "/bin/sh", "-c", "echo COMMAND-RAN")...)
+			if code != 125 || strings.Contains(out, "COMMAND-RAN") || !strings.Contains(out, c.want) {
+				t.Errorf("%q: exit %d, want 125 saying %q:\n%s", c.args, code, c.want, out)
+			}
+		}
+		// ALL means every capability the caller has, as podman's --cap-add ALL does
+		// (this host's root lacks CAP_SYS_RESOURCE, so "every capability of the
+		// kernel" would fail).
+		own, err := caps.Inspect(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, code := runCmd(t, bin, "--cap-add", "ALL", "--", "/bin/sh", "-c", "grep CapBnd /proc/self/status")
+		if want := fmt.Sprintf("CapBnd:\t%016x\n", uint64(own.Bounding)); code != 0 || out != want {
+			t.Errorf("--cap-add ALL: exit %d, %q; want %q", code, out, want)
+		}
+		// A read-only root leaves the sandbox's own tmpfs and read-write volumes
+		// writable, rootless too (its root is a mount per top-level directory).
+		dir := testutil.SharedTempDir(t, "paddock-volume-")
+		os.Chmod(dir, 0o777)
+		out, code = runCmd(t, bin, "--read-only", "--tmpfs", "/tmp", "-v", dir+":/opt", "--", "/bin/sh", "-c",
+			"touch /tmp/x && touch /opt/x && echo writable; touch /usr/x 2>&1 | grep -c 'Read-only'")
+		if code != 0 || out != "writable\n1\n" {
+			t.Errorf("--read-only with a tmpfs and a volume: exit %d:\n%s", code, out)
+		}
+	})
 }
