@@ -28,6 +28,11 @@ type Cgroup struct {
 	dirs    []string          // distinct directories, v1 first, then v2
 	v2dir   string            // directory in the unified hierarchy, or ""
 
+	// ancestors are the directories of a Parent given in the Spec that creating
+	// this cgroup made, outermost first: its removal removes them too, when empty.
+	// The default parent stays, as Docker's /docker does.
+	ancestors []string
+
 	mu    sync.Mutex
 	procs []int // O_WRONLY cgroup.procs descriptors, one per directory
 	v2fd  int   // O_PATH directory descriptor of v2dir, or -1
@@ -148,7 +153,8 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog 
 			if slices.Contains(c.dirs, dir) {
 				continue // a hierarchy with several controllers, such as cpu,cpuacct
 			}
-			created, err := makeDirs(h, cgpath, shares(l, h, "cpuset"), nil)
+			created, ancestors, err := makeDirs(h, cgpath, shares(l, h, "cpuset"), nil)
+			c.keepAncestors(spec, ancestors)
 			if created {
 				c.dirs = append(c.dirs, dir)
 			}
@@ -166,7 +172,8 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog 
 		if need.Version == 2 {
 			enable = need.Controllers
 		}
-		created, err := makeDirs(l.v2, cgpath, false, enable)
+		created, ancestors, err := makeDirs(l.v2, cgpath, false, enable)
+		c.keepAncestors(spec, ancestors)
 		if created {
 			c.v2dir = l.v2.dir(cgpath)
 			c.dirs = append(c.dirs, c.v2dir)
@@ -206,15 +213,28 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog 
 func shares(l *layout, h *hierarchy, ctrl string) bool { return l.v1[ctrl] == h }
 
 // makeDirs creates the directory of cgroup path cgpath in h and any missing
-// ancestors. The last element must not exist yet. With cpuset, each new directory
-// gets its parent's cpuset.cpus and cpuset.mems (a new v1 cpuset is empty and
-// admits no process). With enable, each level's cgroup.subtree_control enables those
-// v2 controllers for its children.
-func makeDirs(h *hierarchy, cgpath string, cpuset bool, enable []string) (created bool, err error) {
+// ancestors, and returns the ancestors it created, outermost first. The last element
+// must not exist yet. With cpuset, each new directory gets its parent's cpuset.cpus
+// and cpuset.mems (a new v1 cpuset is empty and admits no process). With enable,
+// each level's cgroup.subtree_control enables those v2 controllers for its
+// children. An ancestor that another sandbox's end removed between two steps
+// (ENOENT) is made again.
+func makeDirs(h *hierarchy, cgpath string, cpuset bool, enable []string) (created bool, ancestors []string, err error) {
+	for try := 0; ; try++ {
+		created, ancestors, err = makeDirsOnce(h, cgpath, cpuset, enable)
+		var fe *FileError
+		if try < 5 && errors.As(err, &fe) && errors.Is(fe.Err, unix.ENOENT) {
+			continue
+		}
+		return created, ancestors, err
+	}
+}
+
+func makeDirsOnce(h *hierarchy, cgpath string, cpuset bool, enable []string) (created bool, ancestors []string, err error) {
 	target := h.dir(cgpath)
 	rel, err := filepath.Rel(h.mountpoint, target)
 	if err != nil || strings.HasPrefix(rel, "..") {
-		return false, &ResourceError{Field: "parent", Value: cgpath, Reason: "outside the hierarchy mounted at " + h.mountpoint}
+		return false, nil, &ResourceError{Field: "parent", Value: cgpath, Reason: "outside the hierarchy mounted at " + h.mountpoint}
 	}
 	parent := h.mountpoint
 	elems := strings.Split(rel, "/")
@@ -222,35 +242,46 @@ func makeDirs(h *hierarchy, cgpath string, cpuset bool, enable []string) (create
 		dir := filepath.Join(parent, el)
 		if len(enable) > 0 {
 			if err := enableControllers(parent, enable); err != nil {
-				return false, err
+				return false, ancestors, err
 			}
 		}
 		last := i == len(elems)-1
 		err := os.Mkdir(dir, 0o755)
 		switch {
+		case err == nil && last:
+			created = true
 		case err == nil:
-			created = last
+			ancestors = append(ancestors, dir)
 		case !last && errors.Is(err, os.ErrExist):
 		default:
-			return false, &FileError{Op: "mkdir", Path: dir, Err: unwrapPath(err)}
+			return false, ancestors, &FileError{Op: "mkdir", Path: dir, Err: unwrapPath(err)}
 		}
 		if cpuset {
-			for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-				if cur, _ := os.ReadFile(filepath.Join(dir, f)); len(strings.TrimSpace(string(cur))) > 0 {
-					continue
-				}
-				b, err := os.ReadFile(filepath.Join(parent, f))
-				if err != nil {
-					return created, &FileError{Op: "read", Path: filepath.Join(parent, f), Err: unwrapPath(err)}
-				}
-				if err := writeFile(filepath.Join(dir, f), strings.TrimSpace(string(b))); err != nil {
-					return created, err
-				}
+			if err := inheritCpuset(parent, dir); err != nil {
+				return created, ancestors, err
 			}
 		}
 		parent = dir
 	}
-	return created, nil
+	return created, ancestors, nil
+}
+
+// inheritCpuset gives the v1 cpuset dir its parent's cpus and mems where it has
+// none.
+func inheritCpuset(parent, dir string) error {
+	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+		if cur, _ := os.ReadFile(filepath.Join(dir, f)); len(strings.TrimSpace(string(cur))) > 0 {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(parent, f))
+		if err != nil {
+			return &FileError{Op: "read", Path: filepath.Join(parent, f), Err: unwrapPath(err)}
+		}
+		if err := writeFile(filepath.Join(dir, f), strings.TrimSpace(string(b))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // enableControllers turns on the v2 controllers in dir's cgroup.subtree_control that
@@ -549,6 +580,21 @@ func (c *Cgroup) Remove() error {
 	return c.removeDirs(10 * time.Second)
 }
 
+// keepAncestors notes the ancestors made for a Parent given in spec.
+func (c *Cgroup) keepAncestors(spec *Spec, ancestors []string) {
+	if spec.Parent != "" {
+		c.ancestors = append(c.ancestors, ancestors...)
+	}
+}
+
+// removeAncestors removes the ancestors this cgroup's creation made, innermost
+// first, those that are empty: another sandbox's cgroup in one keeps it.
+func (c *Cgroup) removeAncestors() {
+	for i := len(c.ancestors) - 1; i >= 0; i-- {
+		unix.Rmdir(c.ancestors[i])
+	}
+}
+
 func (c *Cgroup) removeDirs(patience time.Duration) error {
 	deadline := time.Now().Add(patience)
 	var first error
@@ -572,6 +618,9 @@ func (c *Cgroup) removeDirs(patience time.Duration) error {
 			}
 			break
 		}
+	}
+	if first == nil {
+		c.removeAncestors()
 	}
 	return first
 }

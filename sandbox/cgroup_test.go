@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -184,5 +185,29 @@ func TestResourceErrors(t *testing.T) {
 			tpl.Close()
 		}
 		t.Fatalf("limits without a cgroup: %v", err)
+	}
+}
+
+// TestCgroupParentRemoved: a parent cgroup given to the sandbox that did not exist
+// is made for it and removed with it, absolute or relative, in every hierarchy;
+// the default parent stays, as Docker's /docker does.
+func TestCgroupParentRemoved(t *testing.T) {
+	requireCgroupLimits(t, nil)
+	for _, parent := range []string{"/paddock-parent-" + testutil.RunID() + "/deep", "paddock-parent-" + testutil.RunID() + "/deep"} {
+		out, st := run(t, []sandbox.Option{sandbox.WithCgroupParent(parent)}, "/bin/sh", "-c", "cat /proc/self/cgroup")
+		if !st.Success() {
+			t.Fatalf("%s: %v\n%s", parent, st, out)
+		}
+		var left []string
+		filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() && strings.Contains(d.Name(), testutil.RunID()) {
+				left = append(left, p)
+				return filepath.SkipDir
+			}
+			return nil
+		})
+		if len(left) > 0 {
+			t.Errorf("parent %s: left %v", parent, left)
+		}
 	}
 }
