@@ -168,9 +168,14 @@ func (t *Template) compile(c ids) error {
 	if ns.Mode(namespace.Net) == namespace.New && !s.SharedNetNS {
 		p.Append(child.Op{Kind: child.KindLoopbackUp}, "network", "bring the loopback interface up")
 	}
-	if s.Hostname != "" {
+	switch {
+	case s.Hostname != "":
 		ptr, n := p.Bytes([]byte(s.Hostname))
 		p.Syscall("hostname", "set the hostname to "+s.Hostname, 0, unix.SYS_SETHOSTNAME, ptr, n)
+	case ns.Mode(namespace.UTS) == namespace.New:
+		// As podman names a container's host after its ID: each start's own.
+		p.Append(child.Op{Kind: child.KindStartHostname}, "hostname", "set the hostname to the sandbox's own")
+		t.ownHostname = true
 	}
 	if s.Domainname != "" {
 		ptr, n := p.Bytes([]byte(s.Domainname))

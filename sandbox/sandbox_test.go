@@ -360,3 +360,43 @@ func TestSpawnModes(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnHostname: where the uts namespace is new and the Spec names no host, each
+// start gets a hostname of its own (12 hexadecimal digits, as podman names a
+// container's host after its short ID), which Process.Hostname reports; where the
+// Spec names one, that one; where the uts namespace is the host's, the host's.
+func TestOwnHostname(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		host, err := os.Hostname()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tpl, err := sandbox.NewBuilder().Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tpl.Close()
+		seen := map[string]bool{}
+		for range 2 {
+			var out bytes.Buffer
+			p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/hostname"}, Stdout: &out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, err := p.Wait(); err != nil || !st.Success() {
+				t.Fatal(st, err)
+			}
+			name := strings.TrimSpace(out.String())
+			if len(name) != 12 || strings.Trim(name, "0123456789abcdef") != "" || name == host || seen[name] || p.Hostname() != name {
+				t.Errorf("hostname %q (Process says %q; host %q, seen %v)", name, p.Hostname(), host, seen)
+			}
+			seen[name] = true
+		}
+		if out, _ := run(t, []sandbox.Option{sandbox.WithHostname("box")}, "/bin/hostname"); out != "box\n" {
+			t.Errorf("WithHostname: %q", out)
+		}
+		if out, _ := run(t, []sandbox.Option{sandbox.WithHostNamespaces(namespace.UTS)}, "/bin/hostname"); strings.TrimSpace(out) != host {
+			t.Errorf("the host's uts namespace: %q, want %q", out, host)
+		}
+	})
+}

@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -47,10 +49,12 @@ type Template struct {
 	devNull  *os.File
 	files    []*os.File
 	staging  string
-	owner    bool // the Template holds the owner ID (holdOwner) until Close
-	filter   *seccomp.Filter
-	cgroup   *cgroup.Planner      // creates each start's cgroup, or nil
-	fuse     *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
+	// ownHostname says that each start gets a hostname of its own (Start.Hostname).
+	ownHostname bool
+	owner       bool // the Template holds the owner ID (holdOwner) until Close
+	filter      *seccomp.Filter
+	cgroup      *cgroup.Planner      // creates each start's cgroup, or nil
+	fuse        *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
 
 	labels       selinux.Labels
 	releaseLabel func()
@@ -170,6 +174,9 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		}
 		fds.notifyP, fds.notifyC = sp[0], sp[1]
 		s.NotifyFD = int32(fds.notifyC)
+	}
+	if t.ownHostname {
+		p.newHostname()
 	}
 	if t.cgroup != nil {
 		if err := p.createCgroup(); err != nil {
@@ -445,4 +452,23 @@ func (t *Template) explainExec(program string, errno syscall.Errno) string {
 		}
 	}
 	return ""
+}
+
+// newHostname gives the start a hostname of its own: 12 random hexadecimal
+// digits, as podman names a container's host after its short ID.
+func (p *Process) newHostname() {
+	var b [6]byte
+	rand.Read(b[:])
+	s := &p.start
+	s.HostnameLen = int32(hex.Encode(s.Hostname[:], b[:]))
+}
+
+// Hostname returns the hostname the sandbox was given: the Spec's, one of the
+// start's own where the Spec gives none and the uts namespace is new, or "" where
+// it shares the host's or joins one.
+func (p *Process) Hostname() string {
+	if h := p.tmpl.spec.Hostname; h != "" {
+		return h
+	}
+	return string(p.start.Hostname[:p.start.HostnameLen])
 }

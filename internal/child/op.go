@@ -94,6 +94,9 @@ const (
 	// string), the target's pid} and an empty environment; the target waits until
 	// the init runs (it sends the target SIGCONT). Fork mode only.
 	KindInit
+	// KindStartHostname sets the hostname to Start.Hostname, a name of each start's
+	// own.
+	KindStartHostname
 )
 
 // Op flags.

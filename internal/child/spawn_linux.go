@@ -59,6 +59,10 @@ type Start struct {
 	// CgroupFDs are cgroup.procs descriptors for KindJoinCgroups.
 	NCgroupFDs int32
 	CgroupFDs  [MaxCgroupFDs]int32
+	// Hostname holds the first HostnameLen bytes of the hostname that a
+	// KindStartHostname step sets.
+	HostnameLen int32
+	Hostname    [64]byte
 	// NFDs is the number of descriptors the target gets: descriptor i is FDs[i], or
 	// closed when FDs[i] is -1.
 	NFDs int32
@@ -161,6 +165,8 @@ func run(ops []Op, s *Start) {
 			e = emptyMount(sc)
 		case KindMountIn, KindBindIn, KindSetAttrIn, KindMaskIn, KindSourceIn, KindMknodIn, KindSymlinkIn, KindChdirIn:
 			phase, e = inRoot(op, sc)
+		case KindStartHostname:
+			e = startHostname(s)
 		case KindInit:
 			startInit(ops, i, errfd)
 		default:
@@ -391,4 +397,17 @@ func execTarget(s *Start) syscall.Errno {
 		}
 	}
 	return best
+}
+
+// startHostname sets the hostname of this start (Start.Hostname).
+//
+//go:nosplit
+//go:norace
+func startHostname(s *Start) syscall.Errno {
+	n := uintptr(s.HostnameLen)
+	if n > uintptr(len(s.Hostname)) {
+		return syscall.EINVAL
+	}
+	_, _, e := syscall.RawSyscall6(unix.SYS_SETHOSTNAME, uintptr(unsafe.Pointer(&s.Hostname[0])), n, 0, 0, 0, 0)
+	return e
 }
