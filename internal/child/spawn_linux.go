@@ -69,6 +69,9 @@ type Start struct {
 	Argv  **byte
 	Envp  **byte
 
+	// deadline, when set (SetDeadline), bounds the child's life before exec.
+	deadline deadline
+
 	// scratch is the only part of a Start that the child writes.
 	scratch scratch
 }
@@ -92,6 +95,10 @@ const InitOp = -2
 // InitExecOp is the op index that a Report names when PID 1 could not execute the
 // init (execveat of its memfd, or the close-on-exec sweep before it).
 const InitExecOp = -4
+
+// DeadlineOp is the op index that a Report names when the child could not arm
+// the timer of its deadline (see SetDeadline).
+const DeadlineOp = -5
 
 // CheckpointOp is the op index of the marker Report that KindCheckpoint writes
 // (with Errno 0): not a failure, but the child waiting for the parent's work and a

@@ -44,7 +44,7 @@ func runtimeExitsyscall()
 
 // spawnVfork clones in vfork mode. The calling thread sleeps in clone3 until the
 // child has executed the target or died, for as long as the child's steps take
-// (a child that a seccomp notification holds, until someone kills it): it does so
+// (and a child that a seccomp notification holds, until its deadline): it does so
 // in a system call, as the runtime sees it, so that its processor goes to other
 // goroutines and a stop-the-world (a garbage collection) need not wait for it.
 // Nothing of the runtime's that the child touches can change meanwhile: the child
@@ -69,5 +69,8 @@ func spawnVfork(p *Program, s *Start) (int, syscall.Errno) {
 //go:nosplit
 //go:norace
 func vforkChild(p *Program, s *Start) {
+	if s.deadline.set {
+		startDeadline(s)
+	}
 	run(p.Ops, s)
 }
