@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/cgroup"
@@ -32,7 +33,10 @@ type Process struct {
 	copyErrs   chan error
 	terminal   *os.File
 
-	stopCtx  func() bool
+	stopCtx  func() bool // ends the watch of the start's context (watchContext)
+	deadline time.Time   // the context's deadline, or zero
+	ctxErr   error       // the context's error, once its end killed the sandbox
+	inClone  bool        // the clone is under way (see killForContext)
 	cgroup   *cgroup.Cgroup
 	listener *os.File
 	fuse     *overlay.FuseDaemon // serves the root with the fuse driver; stopped by Wait
@@ -255,6 +259,7 @@ func (p *Process) KillAll() error {
 
 // abort kills and reaps a child whose setup failed, leaving nothing behind.
 func (p *Process) abort() {
+	p.stopWatch()
 	unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)
 	var ws unix.WaitStatus
 	for {
