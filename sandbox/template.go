@@ -101,7 +101,8 @@ func (t *Template) Close() error {
 }
 
 // Run starts cmd, waits for it and returns its exit status. A non-zero exit is not an
-// error: look at ExitStatus.
+// error: look at ExitStatus. As with Wait, a sandbox that the end of ctx killed
+// returns ctx's error along with its status.
 func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 	p, err := t.Start(ctx, cmd)
 	if err != nil {
@@ -115,7 +116,7 @@ func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 // which case nothing of the attempt is left behind. The end of ctx kills the sandbox:
 // before the target runs, Start then fails with an error that matches ctx's
 // (errors.Is(err, context.DeadlineExceeded)), within its deadline even in vfork
-// mode; after, it kills the running sandbox.
+// mode; after, Wait returns ctx's error.
 func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
@@ -126,7 +127,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if t.closed.Load() {
 		return nil, fmt.Errorf("sandbox: start: the template is closed: %w", os.ErrClosed)
 	}
-	p := &Process{tmpl: t, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1}
+	p := &Process{tmpl: t, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1, waitDelay: cmd.WaitDelay}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.Ctty = -1, -1, -1
 	if err := p.setupStdio(&cmd); err != nil {
