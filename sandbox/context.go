@@ -218,9 +218,12 @@ func contextErrno(cause error) syscall.Errno {
 	return syscall.ECANCELED
 }
 
-// neverExecuted reports whether process pid (a zombie not yet reaped) never
-// called execve: PF_FORKNOEXEC is still set in the flags of /proc/PID/stat (the
-// ninth field). Unreadable, it says no.
+// neverExecuted reports whether our child pid (alive, dying or a zombie not yet
+// reaped) never called execve: PF_FORKNOEXEC is still set in the flags of
+// /proc/PID/stat. The same line must name this process as the parent: a /proc
+// of another pid namespace than the caller's (a caller in a pid namespace of its
+// own, under the host's /proc) shows another process under that number. Where it
+// cannot tell, it says no.
 func neverExecuted(pid int) bool {
 	var path [32]byte
 	b := append(path[:0], "/proc/"...)
@@ -254,9 +257,14 @@ func neverExecuted(pid int) bool {
 		if start < 0 {
 			continue
 		}
-		if field == 6 {
-			flags, ok := decimal(text[start:j])
-			return ok && flags&pfForkNoExec != 0
+		v, ok := decimal(text[start:j])
+		switch field {
+		case 1:
+			if !ok || v != uint64(unix.Getpid()) {
+				return false
+			}
+		case 6:
+			return ok && v&pfForkNoExec != 0
 		}
 		field, start = field+1, -1
 	}
