@@ -174,6 +174,12 @@ func TestStartAllocations(t *testing.T) {
 		}))
 	}
 	t.Logf("%.0f allocations per Start+Wait", allocs)
+	// Under the race detector sync.Pool drops what is put back at random (the
+	// vfork stacks, the Process pool), so the count says nothing there.
+	if raceEnabled {
+		t.Logf("race detector: the bound of 10 is checked without it")
+		return
+	}
 	if allocs > 10 {
 		t.Errorf("%.0f allocations per Start+Wait, want at most 10", allocs)
 	}

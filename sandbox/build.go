@@ -215,6 +215,9 @@ func (t *Template) compile(c ids) error {
 	var empty child.Op
 	empty.Kind = child.KindSignalMask
 	p.Append(empty, "start", "unblock signals")
+	if err := t.checkFilterCalls(); err != nil {
+		return err
+	}
 
 	t.env = s.Env
 	t.envp = cArray(s.Env)

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"io"
 	"os"
+	"time"
 )
 
 // A Command is what one start of a Template runs.
@@ -15,9 +16,22 @@ type Command struct {
 	// Stdin, Stdout and Stderr are the target's standard streams. An *os.File is
 	// handed over as is; any other reader or writer is connected through a pipe
 	// copied by a goroutine until Wait; nil is /dev/null.
+	//
+	// If Stdout and Stderr are the same writer (compared with ==, where their
+	// type allows), the target gets one pipe as both descriptors 1 and 2 and one
+	// goroutine writes to it: at most one Write at a time, in the order the
+	// target wrote. Two different writers get a goroutine each, so writers that
+	// share something (two wrappers of one buffer) must bear concurrent Writes.
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// WaitDelay bounds how long Wait waits for those goroutines once the process
+	// has exited, as os/exec's Cmd.WaitDelay: a process that leaves a descendant
+	// holding its output open (one outside its pid namespace and cgroup, which
+	// Wait does not kill) would keep Wait waiting as long as that one lives. When
+	// the delay expires Wait closes the pipes and returns ErrWaitDelay. Zero waits
+	// as long as it takes.
+	WaitDelay time.Duration
 	// ExtraFiles become descriptors 3, 4, ... of the target.
 	ExtraFiles []*os.File
 	// Terminal gives the target a new pseudo-terminal as its standard streams and

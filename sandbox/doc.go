@@ -126,6 +126,44 @@
 // field, wrapping the domain package's typed error. A step that fails inside the
 // child comes back from Start as a *ChildError naming its stage, what it did and
 // the errno; the child is reaped and its cgroup removed, so nothing is left behind.
+// A child that dies before it executes the target without saying why (killed, or
+// a seccomp filter refused its report) fails the start as well.
+//
+// A seccomp filter is loaded before the child's last steps: Build runs it, with
+// the interpreter of package seccomp, on every system call the child makes from
+// there to execve (the signal mask, execve, the report and exit_group of a failed
+// step, and without no_new_privs the user switch and capset), and refuses with a
+// *SpecError naming them a filter that refuses one the child needs, kills or traps
+// one, or holds one for a notification, which nobody can answer before Start
+// returns. The calls are checked with the arguments the child passes, its
+// descriptors and per-start pointers as 0; a filter that decides on those escapes
+// the check, and the start's context bounds what follows.
+//
+// # Contexts
+//
+// The end of the context given to Start kills the sandbox. Before the target
+// runs, Start then returns, within the context's deadline in either spawn mode,
+// an error that matches the context's (errors.Is(err, context.DeadlineExceeded)
+// or context.Canceled): a *ChildError once the child was cloned, the context's
+// own error before. After, Wait and Run return the context's error along with
+// the status of the killed process, as os/exec's Cmd.Wait does. In vfork mode the
+// cloning thread sleeps in clone3 until the child has executed the target or
+// died; it does so as in a system call, so the Go runtime's other goroutines, and
+// its garbage collector, go on. The child carries the deadline itself, a timer
+// that execve deletes; a context without a deadline reaches a vfork child through
+// the pidfd that clone3 made.
+//
+// # Standard streams
+//
+// An *os.File in a Command is the target's descriptor itself; any other reader
+// or writer is served through a pipe by a goroutine until Wait. One writer given
+// as both Stdout and Stderr (the same value under ==) gets one pipe and one
+// goroutine: it sees one Write at a time, in the order the target wrote. Two
+// different writers get one goroutine each and may see concurrent Writes.
+// Command.WaitDelay bounds how long Wait waits for these goroutines once the
+// process has exited (a descendant that outlived it may hold a pipe open); then
+// Wait closes the pipes and returns ErrWaitDelay. Template.Output and
+// CombinedOutput run a Command and collect what it writes.
 //
 // # What a killed caller leaves
 //

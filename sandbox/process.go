@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/cgroup"
@@ -28,14 +29,18 @@ type Process struct {
 	// and the goroutines copying non-file readers and writers.
 	childEnds  []*os.File
 	parentEnds []*os.File
-	copiers    []func() error
-	copyErrs   chan error
+	copiers    []copier
+	copyErrs   chan copyResult
 	terminal   *os.File
 
-	stopCtx  func() bool
-	cgroup   *cgroup.Cgroup
-	listener *os.File
-	fuse     *overlay.FuseDaemon // serves the root with the fuse driver; stopped by Wait
+	stopCtx   func() bool   // ends the watch of the start's context (watchContext)
+	deadline  time.Time     // the context's deadline, or zero
+	ctxErr    error         // the context's error, once its end killed the sandbox
+	inClone   bool          // the clone is under way (see killForContext)
+	waitDelay time.Duration // Command.WaitDelay
+	cgroup    *cgroup.Cgroup
+	listener  *os.File
+	fuse      *overlay.FuseDaemon // serves the root with the fuse driver; stopped by Wait
 
 	mu     sync.Mutex
 	done   bool
@@ -125,6 +130,10 @@ func (p *Process) Kill() error { return p.Signal(syscall.SIGKILL) }
 
 // Wait waits for the process to exit, releases what the start held and returns how
 // it ended. It may be called more than once; later calls return the same result.
+// If the end of the start's context killed the process, the error is the
+// context's (errors.Is(err, context.DeadlineExceeded) or context.Canceled), as
+// os/exec's Cmd.Wait reports it; if the Command's WaitDelay expired before the
+// copies of its streams were done, it is ErrWaitDelay.
 // Where the root is ephemeral, the teardown of the sandbox's mount namespace (its
 // unmounts and the freeing of its tmpfs and overlay) goes on in the background after
 // Wait returns; Template.Close waits for it.
@@ -152,12 +161,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 		p.stopCtx()
 	}
 	cgErr := p.finishCgroup(st)
-	var copyErr error
-	for range p.copiers {
-		if e := <-p.copyErrs; e != nil && copyErr == nil {
-			copyErr = e
-		}
-	}
+	copyErr := p.awaitCopiers()
 	p.closeParentEnds()
 
 	p.mu.Lock()
@@ -176,6 +180,9 @@ func (p *Process) Wait() (*ExitStatus, error) {
 		st.Code, st.Signal = -1, ws.Signal()
 	} else {
 		st.Code = ws.ExitStatus()
+	}
+	if p.ctxErr != nil && !st.Success() {
+		copyErr = p.ctxErr // killed because its context ended, as os/exec reports it
 	}
 	if copyErr == nil {
 		copyErr = cgErr
@@ -255,6 +262,7 @@ func (p *Process) KillAll() error {
 
 // abort kills and reaps a child whose setup failed, leaving nothing behind.
 func (p *Process) abort() {
+	p.stopWatch()
 	unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)
 	var ws unix.WaitStatus
 	for {
@@ -307,7 +315,7 @@ func (p *Process) setupStdio(cmd *Command) error {
 		if s.FDs[1], err = p.output(cmd.Stdout); err != nil {
 			return err
 		}
-		if cmd.Stderr != nil && cmd.Stderr == cmd.Stdout {
+		if cmd.Stderr != nil && sameWriter(cmd.Stderr, cmd.Stdout) {
 			s.FDs[2] = s.FDs[1]
 		} else if s.FDs[2], err = p.output(cmd.Stderr); err != nil {
 			return err
@@ -321,7 +329,7 @@ func (p *Process) setupStdio(cmd *Command) error {
 		s.FDs[3+i] = int32(f.Fd())
 	}
 	if len(p.copiers) > 0 {
-		p.copyErrs = make(chan error, len(p.copiers))
+		p.copyErrs = make(chan copyResult, len(p.copiers))
 	}
 	return nil
 }
@@ -339,14 +347,14 @@ func (p *Process) input(r io.Reader) (int32, error) {
 	}
 	p.childEnds = append(p.childEnds, pr)
 	p.parentEnds = append(p.parentEnds, pw)
-	p.copiers = append(p.copiers, func() error {
+	p.copiers = append(p.copiers, copier{input: true, run: func() error {
 		_, err := io.Copy(pw, r)
 		pw.Close()
 		if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
 			err = nil
 		}
 		return err
-	})
+	}})
 	return int32(pr.Fd()), nil
 }
 
@@ -363,16 +371,16 @@ func (p *Process) output(w io.Writer) (int32, error) {
 	}
 	p.childEnds = append(p.childEnds, pw)
 	p.parentEnds = append(p.parentEnds, pr)
-	p.copiers = append(p.copiers, func() error {
+	p.copiers = append(p.copiers, copier{run: func() error {
 		_, err := io.Copy(w, pr)
 		return err
-	})
+	}})
 	return int32(pw.Fd()), nil
 }
 
 func (p *Process) startCopiers() {
 	for _, c := range p.copiers {
-		go func() { p.copyErrs <- c() }()
+		go func() { p.copyErrs <- copyResult{c.run(), c.input} }()
 	}
 }
 

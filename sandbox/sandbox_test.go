@@ -296,8 +296,8 @@ func TestContextCancelKills(t *testing.T) {
 		}
 		cancel()
 		st, err := p.Wait()
-		if err != nil {
-			t.Fatal(err)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait after cancel: %v, want context.Canceled", err)
 		}
 		if st.Signal != syscall.SIGKILL {
 			t.Fatalf("after cancel: %v", st)

@@ -106,7 +106,8 @@ func (t *Template) Close() error {
 }
 
 // Run starts cmd, waits for it and returns its exit status. A non-zero exit is not an
-// error: look at ExitStatus.
+// error: look at ExitStatus. As with Wait, a sandbox that the end of ctx killed
+// returns ctx's error along with its status.
 func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 	p, err := t.Start(ctx, cmd)
 	if err != nil {
@@ -117,7 +118,10 @@ func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 
 // Start clones the calling process into a new sandbox that runs cmd. It returns once
 // the target has been executed, or with a *ChildError naming the step that failed, in
-// which case nothing of the attempt is left behind. Cancelling ctx kills the sandbox.
+// which case nothing of the attempt is left behind. The end of ctx kills the sandbox:
+// before the target runs, Start then fails with an error that matches ctx's
+// (errors.Is(err, context.DeadlineExceeded)), within its deadline even in vfork
+// mode; after, Wait returns ctx's error.
 func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
@@ -128,7 +132,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if t.closed.Load() {
 		return nil, ErrClosed
 	}
-	p := &Process{tmpl: t, pid: -1, pidfd: -1, mountNS: -1}
+	p := &Process{tmpl: t, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1, waitDelay: cmd.WaitDelay}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.Ctty = -1, -1, -1
 	if err := p.setupStdio(&cmd); err != nil {
@@ -150,6 +154,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	fds := startFDs{-1, -1, -1, -1, -1, -1}
 	defer fds.closeAll()
 	abandon := func(err error) (*Process, error) {
+		p.stopWatch()
 		p.closeParentEnds()
 		removeCgroup(p.cgroup)
 		return nil, err
@@ -183,12 +188,16 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 			return abandon(err)
 		}
 	}
+	if err := p.watchContext(ctx); err != nil {
+		return abandon(err)
+	}
 	s.Clone.Flags |= t.cloneFlags | unix.CLONE_PIDFD | unix.CLONE_CLEAR_SIGHAND
 	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
 	s.Clone.PidFD = uint64(uintptr(unsafe.Pointer(&p.pidfd32)))
 
 	var pid int
 	var errno syscall.Errno
+	p.cloning()
 	if t.vfork {
 		pid, errno = child.SpawnVfork(t.prog, s)
 	} else {
@@ -200,9 +209,10 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	fds.closeChild()
 	p.closeChildEnds()
 	if errno != 0 {
+		p.cloned(-1)
 		return abandon(&ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno})
 	}
-	p.pid, p.pidfd = pid, int(p.pidfd32)
+	p.cloned(pid)
 	if t.lateMountNS {
 		p.holdMountNS()
 	}
@@ -223,6 +233,12 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if setupErr == nil {
 		setupErr = p.readReports(fds.errR, fds.syncW, cmd.Args[0])
 	}
+	if setupErr == nil {
+		setupErr = p.checkExec(ctx, cmd.Args[0])
+	}
+	if cause := p.contextErr(); cause != nil {
+		setupErr = contextStartErr(cause, cmd.Args[0]) // whatever failed, the context's end did it
+	}
 	if setupErr == nil && fds.notifyP >= 0 {
 		p.listener, setupErr = receiveListener(fds.notifyP)
 	}
@@ -231,9 +247,6 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		return nil, setupErr
 	}
 	p.startCopiers()
-	if done := ctx.Done(); done != nil {
-		p.stopCtx = context.AfterFunc(ctx, func() { p.Kill() })
-	}
 	return p, nil
 }
 

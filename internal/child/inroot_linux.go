@@ -96,9 +96,10 @@ const (
 // rather than on the child's stack, which //go:nosplit bounds to a few hundred
 // bytes: the descriptors the steps share (the root they resolve in, the /dev/null
 // a KindSourceIn step kept, the empty tmpfs of KindEmptyMount; -1 when unset) and
-// the structs the system calls fill.
+// the structs the system calls fill; and the deadline's timer (armDeadline).
 type scratch struct {
 	root, null, empty int32
+	timer             int32
 	st                unix.Stat_t
 	how               unix.OpenHow
 	attr              unix.MountAttr

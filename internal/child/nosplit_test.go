@@ -47,9 +47,13 @@ func TestChildIsNosplit(t *testing.T) {
 		"github.com/paddock-sandbox/paddock/internal/child.spawnVfork",
 		"github.com/paddock-sandbox/paddock/internal/child.clone3Vfork.abi0",
 	}
-	// The runtime's fork hooks run in the parent, around the clone; the runtime
-	// itself keeps them safe there (they are what package syscall uses).
-	seen := map[string]bool{"syscall.runtime_BeforeFork": true, "syscall.runtime_AfterFork": true}
+	// The runtime's fork and system call hooks run in the parent, around the
+	// clone; the runtime itself keeps them safe there (they are what package
+	// syscall uses).
+	seen := map[string]bool{
+		"syscall.runtime_BeforeFork": true, "syscall.runtime_AfterFork": true,
+		"runtime.entersyscall": true, "runtime.exitsyscall": true,
+	}
 	var walk func(name, from string)
 	walk = func(name, from string) {
 		if seen[name] {

@@ -73,6 +73,9 @@ type Start struct {
 	Argv  **byte
 	Envp  **byte
 
+	// deadline, when set (SetDeadline), bounds the child's life before exec.
+	deadline deadline
+
 	// scratch is the only part of a Start that the child writes.
 	scratch scratch
 }
@@ -96,6 +99,10 @@ const InitOp = -2
 // InitExecOp is the op index that a Report names when PID 1 could not execute the
 // init (execveat of its memfd, or the close-on-exec sweep before it).
 const InitExecOp = -4
+
+// DeadlineOp is the op index that a Report names when the child could not arm
+// the timer of its deadline (see SetDeadline).
+const DeadlineOp = -5
 
 // CheckpointOp is the op index of the marker Report that KindCheckpoint writes
 // (with Errno 0): not a failure, but the child waiting for the parent's work and a
@@ -209,7 +216,7 @@ func fail(errfd uintptr, i int32, e syscall.Errno) { failIn(errfd, i, PhaseStep,
 //go:norace
 func failIn(errfd uintptr, i int32, phase int32, e syscall.Errno) {
 	r := Report{Op: i, Errno: int32(e), Phase: phase}
-	for {
+	for try := 0; try < maxEINTR; try++ {
 		_, _, we := syscall.RawSyscall(unix.SYS_WRITE, errfd, uintptr(unsafe.Pointer(&r)), unsafe.Sizeof(r))
 		if we != syscall.EINTR {
 			break
@@ -218,20 +225,36 @@ func failIn(errfd uintptr, i int32, phase int32, e syscall.Errno) {
 	exit(125)
 }
 
+// maxEINTR bounds the retries of a call that failed with EINTR. With every
+// signal blocked the kernel hardly interrupts the child; a seccomp filter that
+// answers a call with EINTR would, on every try.
+const maxEINTR = 64
+
+// exit ends the child. A seccomp filter may refuse exit_group (Build refuses the
+// filters it can see doing that): then exit, and failing that a fault, whose
+// SIGSEGV the kernel delivers past every mask and even to the init of a pid
+// namespace, which it spares from every other signal without a handler.
+//
 //go:nosplit
 //go:norace
 func exit(code uintptr) {
 	for {
 		syscall.RawSyscall6(unix.SYS_EXIT_GROUP, code, 0, 0, 0, 0, 0)
+		syscall.RawSyscall6(unix.SYS_EXIT, code, 0, 0, 0, 0, 0)
+		*faultAt = 0
 	}
 }
+
+// faultAt is nil: storing through it faults.
+var faultAt *uintptr
 
 //go:nosplit
 //go:norace
 func writeAll(fd, buf, n uintptr) syscall.Errno {
-	for n > 0 {
+	for try := 0; n > 0; {
 		w, _, e := syscall.RawSyscall(unix.SYS_WRITE, fd, buf, n)
-		if e == syscall.EINTR {
+		if e == syscall.EINTR && try < maxEINTR {
+			try++
 			continue
 		}
 		if e != 0 {

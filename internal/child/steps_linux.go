@@ -220,9 +220,9 @@ func sendFD(sock, fd uintptr) syscall.Errno {
 	*(*int32)(unsafe.Pointer(&cmsg[12])) = unix.SCM_RIGHTS
 	*(*int32)(unsafe.Pointer(&cmsg[16])) = int32(fd)
 	msg := unix.Msghdr{Iov: &iov, Iovlen: 1, Control: &cmsg[0], Controllen: 24}
-	for {
+	for try := 0; ; try++ {
 		_, _, e := syscall.RawSyscall(unix.SYS_SENDMSG, sock, uintptr(unsafe.Pointer(&msg)), 0)
-		if e != syscall.EINTR {
+		if e != syscall.EINTR || try == maxEINTR {
 			return e
 		}
 	}

@@ -33,12 +33,33 @@ func SpawnVfork(p *Program, s *Start) (pid int, errno syscall.Errno) {
 	return pid, errno
 }
 
+// The runtime's system call hooks, which package syscall uses around every
+// blocking call; the runtime keeps them reachable by linkname (go.dev/issue/67401).
+
+//go:linkname runtimeEntersyscall runtime.entersyscall
+func runtimeEntersyscall()
+
+//go:linkname runtimeExitsyscall runtime.exitsyscall
+func runtimeExitsyscall()
+
+// spawnVfork clones in vfork mode. The calling thread sleeps in clone3 until the
+// child has executed the target or died, for as long as the child's steps take
+// (and a child that a seccomp notification holds, until its deadline): it does so
+// in a system call, as the runtime sees it, so that its processor goes to other
+// goroutines and a stop-the-world (a garbage collection) need not wait for it.
+// Nothing of the runtime's that the child touches can change meanwhile: the child
+// runs on its own stack, reads the Program and the Start, which this frame keeps
+// alive and the collector does not move, and writes only the Start's scratch and
+// its stack, neither of which holds a pointer.
+//
 //go:nosplit
 //go:norace
 func spawnVfork(p *Program, s *Start) (int, syscall.Errno) {
+	runtimeEntersyscall()
 	runtimeBeforeFork()
 	pid, e := clone3Vfork(&s.Clone, unsafe.Sizeof(s.Clone), p, s)
 	runtimeAfterFork()
+	runtimeExitsyscall()
 	return int(pid), e
 }
 
@@ -48,5 +69,8 @@ func spawnVfork(p *Program, s *Start) (int, syscall.Errno) {
 //go:nosplit
 //go:norace
 func vforkChild(p *Program, s *Start) {
+	if s.deadline.set {
+		startDeadline(s)
+	}
 	run(p.Ops, s)
 }
