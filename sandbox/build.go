@@ -486,20 +486,17 @@ func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	t.uidMap, t.gidMap = uidMap, gidMap
 	t.uidMapText = namespace.FormatIDMap(uidMap)
 	t.gidMapText = namespace.FormatIDMap(gidMap)
-	// A root parent allows setgroups so the child can drop the host's supplementary
-	// groups; an unprivileged parent must deny it to write a gid map at all.
-	t.setgroups = "deny"
-	if c.uid == 0 {
-		t.setgroups = "allow"
-	}
+	// Where setgroups is allowed (a root parent, or newgidmap with a subordinate
+	// range), the child drops the caller's supplementary groups; an unprivileged
+	// parent must deny it to write its own gid map at all.
+	t.setgroups = t.spec.setgroupsPolicy(c, t.vfork)
 	t.newIDMap = c.uid != 0 && !t.spec.singleOwnMap(c)
 	if t.vfork {
-		t.setgroups = "deny"
-		writeFileOp(p, "user namespace", "/proc/self/setgroups", "deny")
+		writeFileOp(p, "user namespace", "/proc/self/setgroups", namespace.SetgroupsDeny)
 		writeFileOp(p, "user namespace", "/proc/self/gid_map", string(t.gidMapText))
 		writeFileOp(p, "user namespace", "/proc/self/uid_map", string(t.uidMapText))
 	}
-	if t.setgroups == "allow" {
+	if t.setgroups == namespace.SetgroupsAllow {
 		p.Syscall("user namespace", "drop supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
 	}
 	p.Syscall("user namespace", "become group 0 of the namespace", 0, unix.SYS_SETRESGID, 0, 0, 0)
@@ -544,7 +541,7 @@ func (t *Template) compileUser(p *child.Program, u *User) {
 		g := append([]uint32(nil), u.Groups...)
 		p.Keep(g)
 		p.Syscall("user", fmt.Sprintf("set supplementary groups %v", u.Groups), 0, unix.SYS_SETGROUPS, uintptr(len(g)), child.Ptr(p, &g[0]))
-	} else if t.setgroups != "deny" {
+	} else if t.setgroups != namespace.SetgroupsDeny {
 		p.Syscall("user", "drop supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
 	}
 	p.Syscall("user", fmt.Sprintf("set gid %d", u.GID), 0, unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID))

@@ -127,11 +127,8 @@ func (s *Spec) describeIdentity(r *Report, c ids) {
 		if len(r.GIDMap) == 0 {
 			r.GIDMap = namespace.OwnIDMap(c.gid)
 		}
-		// As compileIDMaps decides: only a root parent in fork mode allows setgroups.
-		r.Setgroups = "deny"
-		if c.uid == 0 && !s.vfork(c) {
-			r.Setgroups = "allow"
-		}
+		// As compileIDMaps decides.
+		r.Setgroups = s.setgroupsPolicy(c, s.vfork(c))
 	case namespace.Host:
 		r.UIDMap, r.GIDMap, r.Setgroups = readMaps("/proc/self")
 	case namespace.Join:

@@ -82,9 +82,12 @@ func WithEnv(env ...string) Option {
 func WithWorkdir(dir string) Option { return func(s *Spec) { s.Workdir = dir } }
 
 // WithUser runs the target as uid and gid (IDs inside the sandbox) with the given
-// supplementary groups. Build refuses IDs above namespace.MaxID (4294967295 would
-// read as -1, "leave unchanged", and keep the target root), more than MaxGroups
-// groups, and, with a new user namespace, IDs its maps do not hold.
+// supplementary groups, and with no other: the caller's are dropped wherever the
+// kernel allows setgroups(2) (root, or subordinate ranges), and kept where it does
+// not (the single map of an unprivileged caller's own IDs; see User). Build refuses
+// IDs above namespace.MaxID (4294967295 would read as -1, "leave unchanged", and
+// keep the target root), more than MaxGroups groups, groups where setgroups(2) is
+// denied, and, with a new user namespace, IDs its maps do not hold.
 func WithUser(uid, gid uint32, groups ...uint32) Option {
 	return func(s *Spec) {
 		s.User = &User{UID: uid, GID: gid, Groups: append([]uint32(nil), groups...)}

@@ -128,6 +128,15 @@ const MaxGroups = 65536
 
 // User is a user and its groups inside the sandbox. Every ID lies in
 // 0..namespace.MaxID and, in a new user namespace, is mapped by its ID maps.
+//
+// The target has exactly the supplementary groups in Groups (none when it is
+// empty), never the caller's, wherever setgroups(2) is allowed: without a user
+// namespace, in one whose maps root writes, and with subordinate ranges that
+// newgidmap maps. With the single map of an unprivileged caller's own IDs (the
+// rootless default), the kernel denies setgroups(2) in the namespace for good: the
+// target keeps the caller's own supplementary groups, which it cannot drop. They
+// read as the overflow gid (65534, "nogroup") inside and still grant what they
+// grant on the host's files; Groups must then be empty.
 type User struct {
 	UID    uint32   `json:"uid"`
 	GID    uint32   `json:"gid"`
