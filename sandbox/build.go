@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/caps"
-	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -107,18 +106,8 @@ func (t *Template) compile(c ids) error {
 	if !t.vfork {
 		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
 	}
-	if !s.NoCgroup {
-		pl, err := cgroup.NewPlanner(&s.Cgroup)
-		if err != nil {
-			if errors.Is(err, cgroup.ErrNotSupported) {
-				return &UnsupportedError{Field: "cgroup", Err: err}
-			}
-			return &SpecError{Field: "cgroup", Err: err}
-		}
-		if pl.Need().Version != 0 {
-			t.cgroup = pl
-			p.Append(child.Op{Kind: child.KindJoinCgroups}, "cgroup", "join the sandbox's cgroup")
-		}
+	if err := t.compileCgroup(p, c); err != nil {
+		return err
 	}
 
 	// A network namespace prepared once, which every start joins.
@@ -187,7 +176,7 @@ func (t *Template) compile(c ids) error {
 			return err
 		}
 	}
-	if err := t.compileRlimits(p); err != nil {
+	if err := t.compileRlimits(p, t.limitRlimits); err != nil {
 		return err
 	}
 	newMountNS := ns.Mode(namespace.Mount) == namespace.New
@@ -504,10 +493,11 @@ func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	return nil
 }
 
-// compileRlimits sets every limit of the Spec, and RLIMIT_NOFILE always: Go raised
-// the soft limit of this process, which a raw child would otherwise inherit.
-func (t *Template) compileRlimits(p *child.Program) error {
-	limits := t.spec.Rlimits
+// compileRlimits sets every limit of the Spec and the extra ones of its limit plan,
+// and RLIMIT_NOFILE always: Go raised the soft limit of this process, which a raw
+// child would otherwise inherit.
+func (t *Template) compileRlimits(p *child.Program, extra []Rlimit) error {
+	limits := append(append([]Rlimit(nil), t.spec.Rlimits...), extra...)
 	hasNofile := false
 	for _, r := range limits {
 		if n, _ := rlimitResource(r.Type); n == unix.RLIMIT_NOFILE {

@@ -175,7 +175,7 @@ func TestResourceErrors(t *testing.T) {
 			}
 		})
 	}
-	_, err := sandbox.NewBuilder(sandbox.WithPidsLimit(10), sandbox.WithoutCgroup()).Build()
+	_, err := sandbox.NewBuilder(sandbox.WithMemoryLimit(64<<20), sandbox.WithoutCgroup()).Build()
 	if !errors.Is(err, sandbox.ErrInvalidSpec) {
 		t.Fatalf("limits without a cgroup: %v", err)
 	}

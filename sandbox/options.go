@@ -127,7 +127,8 @@ func WithSpawnMode(m SpawnMode) Option { return func(s *Spec) { s.Spawn = m } }
 func WithSpec(spec *Spec) Option { return func(s *Spec) { *s = *spec.Clone() } }
 
 // WithResources sets the sandbox's resource limits (memory, pids, CPU, cpuset, IO
-// weight); each start gets a cgroup of its own with them.
+// weight); each start gets a cgroup of its own with them. It replaces every limit,
+// the presets' DefaultPidsLimit included.
 func WithResources(r cgroup.Resources) Option {
 	return func(s *Spec) { s.Cgroup.Resources = &r; s.NoCgroup = false }
 }
@@ -141,10 +142,15 @@ func resources(s *Spec) *cgroup.Resources {
 }
 
 // WithMemoryLimit limits the sandbox's memory to bytes, without swap; the OOM
-// killer ends it beyond that, and Wait reports it.
+// killer ends it beyond that, and Wait reports it (ExitStatus.OOMKilled, Limit).
+// Where no cgroup can enforce it, Build fails with ErrNotSupported unless
+// WithRlimitFallback lists LimitMemory.
 func WithMemoryLimit(bytes int64) Option { return func(s *Spec) { resources(s).Memory = bytes } }
 
-// WithPidsLimit limits the number of processes and threads in the sandbox.
+// WithPidsLimit limits the number of processes and threads in the sandbox, in
+// place of the presets' DefaultPidsLimit; -1 (or 0) removes the limit, as podman's
+// --pids-limit -1 does. Where no cgroup can enforce it, RLIMIT_NPROC does when
+// Spec.RlimitFallback lists LimitPids (the presets do).
 func WithPidsLimit(n int64) Option { return func(s *Spec) { resources(s).Pids = n } }
 
 // WithCPUs limits the sandbox to n CPUs' worth of time (podman's --cpus).
@@ -156,8 +162,10 @@ func WithCgroupParent(path string) Option {
 	return func(s *Spec) { s.Cgroup.Parent = path; s.NoCgroup = false }
 }
 
-// WithoutCgroup keeps the sandbox in the caller's cgroup: no limits and no device
-// rules, and nothing to create per start.
+// WithoutCgroup keeps the sandbox in the caller's cgroup: no cgroup limits and no
+// device rules, and nothing to create per start. A limit listed in
+// Spec.RlimitFallback (the presets' pids limit) becomes an rlimit; Build refuses
+// any other.
 func WithoutCgroup() Option { return func(s *Spec) { s.NoCgroup = true } }
 
 // WithSharedNetNS gives every start of the Template one network namespace, created

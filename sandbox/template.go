@@ -48,8 +48,10 @@ type Template struct {
 	staging  string
 	owner    bool // the Template holds the owner ID (holdOwner) until Close
 	filter   *seccomp.Filter
-	cgroup   *cgroup.Planner      // creates each start's cgroup, or nil
-	fuse     *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
+	cgroup   *cgroup.Planner // creates each start's cgroup, or nil
+	// limitRlimits are the rlimits of the Spec's limit plan (see LimitPlan.Rlimits).
+	limitRlimits []Rlimit
+	fuse         *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
 
 	labels       selinux.Labels
 	releaseLabel func()
@@ -223,6 +225,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		return nil, setupErr
 	}
 	p.startCopiers()
+	p.armLimits()
 	if done := ctx.Done(); done != nil {
 		p.stopCtx = context.AfterFunc(ctx, func() { p.Kill() })
 	}
