@@ -281,14 +281,16 @@ func (s *Spec) cgroupError(euid int, err error) error {
 	if !errors.Is(err, cgroup.ErrNotSupported) {
 		return &SpecError{Field: "cgroup", Err: err}
 	}
-	var could []string
+	var limits, resources []string
 	for _, f := range fallbackRlimits {
 		if !s.fallsBack(f.limit) && cgroupLimit(s.Cgroup.Resources, f.limit) > 0 && !s.enforceable(euid, f.limit) {
-			could = append(could, fmt.Sprintf("sandbox.%s (%s)", limitConstName(f.limit), f.resource))
+			limits = append(limits, "sandbox."+limitConstName(f.limit))
+			resources = append(resources, f.resource)
 		}
 	}
-	if len(could) > 0 {
-		err = fmt.Errorf("%w; sandbox.WithRlimitFallback(%s) sets a resource limit of each process instead", err, strings.Join(could, ", "))
+	if len(limits) > 0 {
+		err = fmt.Errorf("%w; sandbox.WithRlimitFallback(%s) enforces it with %s of each process instead",
+			err, strings.Join(limits, ", "), strings.Join(resources, " and "))
 	}
 	return &UnsupportedError{Field: "cgroup", Err: err}
 }
