@@ -208,7 +208,7 @@ func testCPUTime(t *testing.T) {
 			out, st := run(t, c.opts, c.args...)
 			took := time.Since(start)
 			cpu := time.Duration(st.Rusage.Utime.Nano() + st.Rusage.Stime.Nano())
-			t.Logf("%v after %v, %v of CPU time", st, took.Round(time.Millisecond), cpu.Round(time.Millisecond))
+			t.Logf("%v after %v, %v of CPU time; cgroup %+v", st, took.Round(time.Millisecond), cpu.Round(time.Millisecond), st.Cgroup)
 			if st.Limit != sandbox.LimitCPUTime || took > 10*time.Second {
 				t.Fatalf("a busy loop under a 1 s CPU limit: %v after %v, limit %q: %s", st, took, st.Limit, out)
 			}

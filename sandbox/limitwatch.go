@@ -110,10 +110,11 @@ func (p *Process) finishLimits(st *ExitStatus) {
 }
 
 // endedBy says which limit ended the sandbox: the one Paddock killed it for, if
-// SIGKILL ended it; the CPU time where the kernel's RLIMIT_CPU did (SIGXCPU), or
-// where a run that failed had used its CPU time (SIGKILL at the hard limit, a
-// shell that reports its child's SIGXCPU); else, for a run that failed, the
-// memory limit after an OOM kill or the pids limit after a refused fork.
+// SIGKILL ended it; the CPU time where the kernel's RLIMIT_CPU did (SIGXCPU, or
+// 128+SIGXCPU from an init or a shell that reports its child's death), or where a
+// run that failed had used its CPU time (SIGKILL at the hard limit); else, for a
+// run that failed, the memory limit after an OOM kill or the pids limit after a
+// refused fork.
 func (p *Process) endedBy(st *ExitStatus, killedBy Limit) Limit {
 	sig := st.Signal
 	if sig == 0 && p.tmpl.spec.Init && st.Code > 128 && st.Code < 128+65 {
@@ -123,6 +124,10 @@ func (p *Process) endedBy(st *ExitStatus, killedBy Limit) Limit {
 	case killedBy != "" && sig == syscall.SIGKILL:
 		return killedBy
 	case sig == syscall.SIGXCPU:
+		return LimitCPUTime
+	case st.Code == 128+int(syscall.SIGXCPU) && p.tmpl.spec.cpuRlimit() > 0:
+		// The kernel checks RLIMIT_CPU against a sample of the process's time
+		// that the rusage of its parent can read a few milliseconds short.
 		return LimitCPUTime
 	case st.Success():
 		return ""

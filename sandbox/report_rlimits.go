@@ -17,7 +17,7 @@ type RlimitReport struct {
 	// AddressSpace is RLIMIT_AS, in bytes.
 	AddressSpace int64 `json:"addressSpace"`
 	// CPUTime is RLIMIT_CPU, in seconds of one process.
-	CPUTime int64 `json:"cpuTime"`
+	CPUTime int64  `json:"cpuTime"`
 	Err     string `json:"error,omitempty"`
 }
 
