@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
@@ -151,6 +152,16 @@ func TestGroupsRangeMapsRootless(t *testing.T) {
 				t.Errorf("%s: id -G: %v %q, want %q", c.name, st, out, c.want)
 			}
 		}
+		// With fuse-overlayfs, whose daemon becomes root of the namespace
+		// (setgroups is allowed there) instead of keeping the caller's IDs.
+		t.Run("fuse", func(t *testing.T) {
+			requireFuse(t)
+			out, st := run(t, []sandbox.Option{ranges, sandbox.WithUser(1000, 1000), sandbox.WithOverlayDriver(overlay.Fuse)},
+				"/bin/sh", "-c", "id -G; echo x > /tmp/f && stat -c %u /tmp/f")
+			if !st.Success() || out != "1000\n1000\n" {
+				t.Errorf("range maps with fuse-overlayfs: %v %q", st, out)
+			}
+		})
 		_, err = sandbox.NewBuilder(sandbox.WithUserNS(uids, nil), sandbox.WithUser(0, 0, 0)).Build()
 		var se *sandbox.SpecError
 		if !errors.As(err, &se) || se.Field != "user.groups" {
