@@ -256,8 +256,11 @@ func TestCreateLimitsStatsKillRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.PidsCurrent != 1 || st.MemoryPeak < st.MemoryCurrent || st.OOMKills != 0 {
+	if st.PidsCurrent != 1 || st.MemoryPeak < st.MemoryCurrent || st.OOMKills != 0 || st.PidsLimited != 0 {
 		t.Errorf("Stats = %+v", st)
+	}
+	if u, err := c.CPUUsage(); err != nil || u < st.CPUUsage {
+		t.Errorf("CPUUsage = %d, %v; Stats.CPUUsage %d", u, err, st.CPUUsage)
 	}
 	if pids, err := c.Pids(); err != nil || len(pids) != 1 || pids[0] != pid {
 		t.Errorf("Pids = %v, %v; want [%d]", pids, err, pid)
@@ -282,6 +285,37 @@ func TestCreateLimitsStatsKillRemove(t *testing.T) {
 	}
 	if _, ok := c.CloneFD(); ok {
 		t.Error("CloneFD still available after Remove")
+	}
+}
+
+// TestCPUUsage: a busy loop in the cgroup shows in CPUUsage, as in Stats.
+func TestCPUUsage(t *testing.T) {
+	requireRootV1(t)
+	c := create(t, testSpec(t, nil), "cpu")
+	before, err := c.CPUUsage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop := `read x; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done`
+	if out, err := runInCgroup(t, c, exec.Command("/bin/sh", "-c", loop)); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	after, err := c.CPUUsage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before || after < 10*1e6 || st.CPUUsage != after {
+		t.Errorf("CPUUsage %d before, %d after a busy loop (want at least 10 ms more); Stats.CPUUsage %d", before, after, st.CPUUsage)
+	}
+	if err := c.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CPUUsage(); err == nil {
+		t.Error("CPUUsage of a removed cgroup: no error")
 	}
 }
 
@@ -310,6 +344,9 @@ func TestPidsLimitEnforced(t *testing.T) {
 	}
 	if st.PidsCurrent > 10 {
 		t.Errorf("PidsCurrent = %d above the limit 10", st.PidsCurrent)
+	}
+	if st.PidsLimited == 0 {
+		t.Errorf("Stats.PidsLimited = 0 after pids.events said %q", events)
 	}
 	if err := c.KillAll(); err != nil {
 		t.Fatal(err)

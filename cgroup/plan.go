@@ -47,7 +47,7 @@ func wanted(r *Resources) []string {
 	if r.Memory != 0 || r.MemorySwap != 0 {
 		c = append(c, "memory")
 	}
-	if r.Pids != 0 {
+	if r.Pids > 0 {
 		c = append(c, "pids")
 	}
 	if r.CPUQuota != 0 || r.CPUs != 0 || r.CPUShares != 0 || r.CPUWeight != 0 || r.CPUPeriod != 0 {

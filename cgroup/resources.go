@@ -36,7 +36,9 @@ type Resources struct {
 	// --memory-swap: -1 is unlimited swap, 0 means the same as Memory (no swap), and
 	// a positive value must be at least Memory.
 	MemorySwap int64 `json:"memorySwap,omitempty"`
-	// Pids is the maximum number of processes and threads.
+	// Pids is the maximum number of processes and threads; -1, like 0, is
+	// unlimited (podman's --pids-limit -1), and lets a caller say so over a
+	// default.
 	Pids int64 `json:"pids,omitempty"`
 	// CPUQuota is the CPU time in microseconds the group may use per CPUPeriod.
 	CPUQuota int64 `json:"cpuQuota,omitempty"`
@@ -59,8 +61,20 @@ type Resources struct {
 	IOWeight uint16 `json:"ioWeight,omitempty"`
 }
 
+// Unlimited is the value of Pids that says "no limit" explicitly.
+const Unlimited = -1
+
 // IsZero reports whether r limits nothing.
-func (r *Resources) IsZero() bool { return r == nil || *r == Resources{} }
+func (r *Resources) IsZero() bool {
+	if r == nil {
+		return true
+	}
+	c := *r
+	if c.Pids == Unlimited {
+		c.Pids = 0
+	}
+	return c == Resources{}
+}
 
 // Validate checks every field against the kernel's rules and this host's CPUs. It
 // returns a *ResourceError naming the first offending field.
@@ -82,8 +96,8 @@ func (r *Resources) Validate() error {
 		return bad("memorySwap", r.MemorySwap, "set without memory")
 	case r.MemorySwap > 0 && r.MemorySwap < r.Memory:
 		return bad("memorySwap", r.MemorySwap, "below memory %d (it counts memory plus swap)", r.Memory)
-	case r.Pids < 0:
-		return bad("pids", r.Pids, "negative")
+	case r.Pids < Unlimited:
+		return bad("pids", r.Pids, "negative (use -1 or 0 for unlimited)")
 	case r.Pids > MaxPids:
 		return bad("pids", r.Pids, "above the kernel's maximum %d", MaxPids)
 	case r.CPUQuota < 0:

@@ -29,6 +29,7 @@ func TestResourcesValidate(t *testing.T) {
 		{"swap below -1", Resources{Memory: 64 << 20, MemorySwap: -2}, "memorySwap"},
 		{"swap without memory", Resources{MemorySwap: 64 << 20}, "memorySwap"},
 		{"swap below memory", Resources{Memory: 64 << 20, MemorySwap: 32 << 20}, "memorySwap"},
+		{"unlimited pids", Resources{Pids: Unlimited}, ""},
 		{"negative pids", Resources{Pids: -5}, "pids"},
 		{"pids above kernel max", Resources{Pids: MaxPids + 1}, "pids"},
 		{"negative quota", Resources{CPUQuota: -1}, "cpuQuota"},
@@ -226,7 +227,7 @@ func TestPlan(t *testing.T) {
 			t.Errorf("AllowAllDevices still plans the devices controller: %+v", n)
 		}
 	}
-	if _, err := Plan(&Spec{Resources: &Resources{Pids: -1}}, 0); !errors.Is(err, ErrInvalid) {
+	if _, err := Plan(&Spec{Resources: &Resources{Pids: -2}}, 0); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Plan of an invalid spec = %v", err)
 	}
 }

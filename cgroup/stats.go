@@ -23,6 +23,9 @@ type Stats struct {
 	// OOMKills counts the processes the OOM killer killed because of the memory
 	// limit.
 	OOMKills uint64 `json:"oomKills"`
+	// PidsLimited counts the forks and clones that the pids limit refused (the
+	// "max" line of pids.events).
+	PidsLimited uint64 `json:"pidsLimited"`
 }
 
 // Stats reads the cgroup's accounting files.
@@ -48,6 +51,8 @@ func (c *Cgroup) Stats() (*Stats, error) {
 			if s.PidsCurrent, err = readUint(filepath.Join(d, "pids.current")); err != nil {
 				return nil, err
 			}
+			// Older kernels have no pids.events in v1: 0 then.
+			s.PidsLimited, _ = readKey(filepath.Join(d, "pids.events"), "max")
 		}
 		if d := c.v1["cpuacct"]; d != "" {
 			if s.CPUUsage, err = readUint(filepath.Join(d, "cpuacct.usage")); err != nil {
@@ -66,8 +71,31 @@ func readV2(d string, s *Stats) {
 	s.MemoryPeak, _ = readUint(filepath.Join(d, "memory.peak"))
 	s.OOMKills, _ = readKey(filepath.Join(d, "memory.events"), "oom_kill")
 	s.PidsCurrent, _ = readUint(filepath.Join(d, "pids.current"))
+	s.PidsLimited, _ = readKey(filepath.Join(d, "pids.events"), "max")
 	usec, _ := readKey(filepath.Join(d, "cpu.stat"), "usage_usec")
 	s.CPUUsage = usec * 1000
+}
+
+// CPUUsage returns the CPU time the cgroup's processes have used, in nanoseconds:
+// cpuacct.usage on v1, usage_usec of cpu.stat on v2 (which every v2 cgroup has).
+// It reads one file, for a caller that watches a CPU budget. It fails with a
+// *FileError where neither is available, and once the cgroup is removed.
+func (c *Cgroup) CPUUsage() (uint64, error) {
+	if c == nil {
+		return 0, &FileError{Op: "read", Path: "cpu usage", Err: os.ErrNotExist}
+	}
+	if d := c.v1["cpuacct"]; d != "" {
+		return readUint(filepath.Join(d, "cpuacct.usage"))
+	}
+	if c.v2dir == "" {
+		return 0, &FileError{Op: "read", Path: c.name + ": cpu usage", Err: os.ErrNotExist}
+	}
+	p := filepath.Join(c.v2dir, "cpu.stat")
+	if _, err := os.Stat(p); err != nil {
+		return 0, &FileError{Op: "read", Path: p, Err: unwrapPath(err)}
+	}
+	usec, err := readKey(p, "usage_usec")
+	return usec * 1000, err
 }
 
 // readUint reads a file holding one unsigned number.

@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/caps"
-	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -107,18 +106,8 @@ func (t *Template) compile(c ids) error {
 	if !t.vfork {
 		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
 	}
-	if !s.NoCgroup {
-		pl, err := cgroup.NewPlanner(&s.Cgroup)
-		if err != nil {
-			if errors.Is(err, cgroup.ErrNotSupported) {
-				return &UnsupportedError{Field: "cgroup", Err: err}
-			}
-			return &SpecError{Field: "cgroup", Err: err}
-		}
-		if pl.Need().Version != 0 {
-			t.cgroup = pl
-			p.Append(child.Op{Kind: child.KindJoinCgroups}, "cgroup", "join the sandbox's cgroup")
-		}
+	if err := t.compileCgroup(p, c); err != nil {
+		return err
 	}
 
 	// A network namespace prepared once, which every start joins.
@@ -192,7 +181,7 @@ func (t *Template) compile(c ids) error {
 			return err
 		}
 	}
-	if err := t.compileRlimits(p); err != nil {
+	if err := t.compileRlimits(p, t.limitRlimits); err != nil {
 		return err
 	}
 	newMountNS := ns.Mode(namespace.Mount) == namespace.New
@@ -519,20 +508,17 @@ func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	t.uidMap, t.gidMap = uidMap, gidMap
 	t.uidMapText = namespace.FormatIDMap(uidMap)
 	t.gidMapText = namespace.FormatIDMap(gidMap)
-	// A root parent allows setgroups so the child can drop the host's supplementary
-	// groups; an unprivileged parent must deny it to write a gid map at all.
-	t.setgroups = "deny"
-	if c.uid == 0 {
-		t.setgroups = "allow"
-	}
+	// Where setgroups is allowed (a root parent, or newgidmap with a subordinate
+	// range), the child drops the caller's supplementary groups; an unprivileged
+	// parent must deny it to write its own gid map at all.
+	t.setgroups = t.spec.setgroupsPolicy(c, t.vfork)
 	t.newIDMap = c.uid != 0 && !t.spec.singleOwnMap(c)
 	if t.vfork {
-		t.setgroups = "deny"
-		writeFileOp(p, "user namespace", "/proc/self/setgroups", "deny")
+		writeFileOp(p, "user namespace", "/proc/self/setgroups", namespace.SetgroupsDeny)
 		writeFileOp(p, "user namespace", "/proc/self/gid_map", string(t.gidMapText))
 		writeFileOp(p, "user namespace", "/proc/self/uid_map", string(t.uidMapText))
 	}
-	if t.setgroups == "allow" {
+	if t.setgroups == namespace.SetgroupsAllow {
 		p.Syscall("user namespace", "drop supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
 	}
 	p.Syscall("user namespace", "become group 0 of the namespace", 0, unix.SYS_SETRESGID, 0, 0, 0)
@@ -540,10 +526,11 @@ func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	return nil
 }
 
-// compileRlimits sets every limit of the Spec, and RLIMIT_NOFILE always: Go raised
-// the soft limit of this process, which a raw child would otherwise inherit.
-func (t *Template) compileRlimits(p *child.Program) error {
-	limits := t.spec.Rlimits
+// compileRlimits sets every limit of the Spec and the extra ones of its limit plan,
+// and RLIMIT_NOFILE always: Go raised the soft limit of this process, which a raw
+// child would otherwise inherit.
+func (t *Template) compileRlimits(p *child.Program, extra []Rlimit) error {
+	limits := append(append([]Rlimit(nil), t.spec.Rlimits...), extra...)
 	hasNofile := false
 	for _, r := range limits {
 		if n, _ := rlimitResource(r.Type); n == unix.RLIMIT_NOFILE {
@@ -577,7 +564,7 @@ func (t *Template) compileUser(p *child.Program, u *User) {
 		g := append([]uint32(nil), u.Groups...)
 		p.Keep(g)
 		p.Syscall("user", fmt.Sprintf("set supplementary groups %v", u.Groups), 0, unix.SYS_SETGROUPS, uintptr(len(g)), child.Ptr(p, &g[0]))
-	} else if t.setgroups != "deny" {
+	} else if t.setgroups != namespace.SetgroupsDeny {
 		p.Syscall("user", "drop supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
 	}
 	p.Syscall("user", fmt.Sprintf("set gid %d", u.GID), 0, unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID))

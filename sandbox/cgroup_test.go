@@ -176,9 +176,10 @@ func TestResourceErrors(t *testing.T) {
 			}
 		})
 	}
-	// Options let the later one win (WithoutCgroup drops the limits before it); a
-	// Spec that asks for both is refused.
-	s := sandbox.NewBuilder(sandbox.WithPidsLimit(10)).Spec()
+	// Options let the later one win (WithoutCgroup drops the limits before it that
+	// have no rlimit fallback); a Spec that asks for a memory limit without a
+	// cgroup or a fallback is refused.
+	s := sandbox.NewBuilder(sandbox.WithMemoryLimit(64 << 20)).Spec()
 	s.NoCgroup = true
 	if tpl, err := sandbox.NewBuilder(sandbox.WithSpec(s)).Build(); !errors.Is(err, sandbox.ErrInvalidSpec) {
 		if tpl != nil {

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -46,6 +45,8 @@ import (
 //     and the kernel supports Landlock.
 //   - Cgroup paths end in "<start>" (each start gets its own cgroup) and the limits
 //     are the Spec's; a sandbox without a cgroup of its own reports the caller's.
+//     Rlimits are the caller's, which the child inherits, with those of the Spec
+//     and its limit plan (PlanLimits) in their place.
 //
 // Reference is the caller (RefPID its pid) and PID is 0. Describe validates s first
 // and fails as Build would on a bad Spec.
@@ -127,11 +128,8 @@ func (s *Spec) describeIdentity(r *Report, c ids) {
 		if len(r.GIDMap) == 0 {
 			r.GIDMap = namespace.OwnIDMap(c.gid)
 		}
-		// As compileIDMaps decides: only a root parent in fork mode allows setgroups.
-		r.Setgroups = "deny"
-		if c.uid == 0 && !s.vfork(c) {
-			r.Setgroups = "allow"
-		}
+		// As compileIDMaps decides.
+		r.Setgroups = s.setgroupsPolicy(c, s.vfork(c))
 	case namespace.Host:
 		r.UIDMap, r.GIDMap, r.Setgroups = readMaps("/proc/self")
 	case namespace.Join:
@@ -334,16 +332,12 @@ func (s *Spec) describeLandlock(r *Report) {
 // describeCgroup reports the cgroup each start gets, with the Spec's limits, or the
 // caller's cgroup when the sandbox gets none.
 func (s *Spec) describeCgroup(r *Report, c ids) error {
-	var need cgroup.Need
-	if !s.NoCgroup {
-		var err error
-		if need, err = cgroup.Plan(&s.Cgroup, c.uid); err != nil {
-			if errors.Is(err, cgroup.ErrNotSupported) {
-				return &UnsupportedError{Field: "cgroup", Err: err}
-			}
-			return &SpecError{Field: "cgroup", Err: err}
-		}
+	lp, err := s.planLimits(c.uid, func(cs *cgroup.Spec) (cgroup.Need, error) { return cgroup.Plan(cs, c.uid) })
+	if err != nil {
+		return err
 	}
+	r.Rlimits = s.describeRlimits(lp)
+	need := lp.Need
 	if need.Version == 0 {
 		// The sandbox stays in the caller's cgroup, under its limits.
 		ci, err := cgroup.Inspect(0)
@@ -385,7 +379,7 @@ func (s *Spec) describeCgroup(r *Report, c ids) error {
 	if need.Version == 2 || need.Unified {
 		r.Cgroup.Paths["unified"] = at(own.V2)
 	}
-	res := s.Cgroup.Resources
+	res := lp.Cgroup.Resources
 	if res == nil {
 		res = &cgroup.Resources{}
 	}

@@ -116,6 +116,9 @@ func sameMechanisms(t *testing.T, an string, a *sandbox.Report, bn string, b *sa
 	if !slices.Equal(a.Mounts.ReadOnly, b.Mounts.ReadOnly) || !slices.Equal(a.Mounts.Writable, b.Mounts.Writable) {
 		t.Errorf("read-only: %s %v (not %v), %s %v (not %v)", an, a.Mounts.ReadOnly, a.Mounts.Writable, bn, b.Mounts.ReadOnly, b.Mounts.Writable)
 	}
+	if x, y := a.Rlimits, b.Rlimits; x != y {
+		t.Errorf("rlimits: %s %+v, %s %+v", an, x, bn, y)
+	}
 	if a.Rootless != b.Rootless {
 		t.Errorf("rootless: %s %v, %s %v", an, a.Rootless, bn, b.Rootless)
 	}

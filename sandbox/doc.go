@@ -95,6 +95,13 @@
 //	  privileged (rootless)  one per start where delegated (cgroup v2), else the caller's; all devices
 //	  super-privileged       one per start; all devices (a rootless caller: one per start where delegated (cgroup v2), else the caller's; all devices)
 //
+//	processes
+//	  rootful                at most 2048 (pids cgroup)
+//	  rootless               at most 2048 (pids cgroup where delegated, else RLIMIT_NPROC in the user namespace)
+//	  privileged (rootful)   at most 2048 (pids cgroup)
+//	  privileged (rootless)  at most 2048 (pids cgroup where delegated, else RLIMIT_NPROC in the user namespace)
+//	  super-privileged       at most 2048 (pids cgroup) (a rootless caller: at most 2048 (pids cgroup where delegated, else RLIMIT_NPROC in the user namespace))
+//
 // /kinds-table
 //
 // # The init
@@ -118,6 +125,23 @@
 // Build refuses an init, with an *UnsupportedError, where it cannot run: on an
 // architecture other than amd64, where vm.memfd_noexec forbids executable memfds,
 // and under a seccomp filter that refuses or kills one of the init's system calls.
+//
+// # Limits and how a run ended
+//
+// The presets bound a sandbox's processes and threads to DefaultPidsLimit (2048,
+// Podman's default): the pids controller of its cgroup where it has one, else
+// RLIMIT_NPROC (Spec.RlimitFallback). WithMemoryLimit, WithPidsLimit and WithCPUs
+// set cgroup limits; Build refuses them with ErrNotSupported where no cgroup can
+// enforce them (an unprivileged caller on cgroup v1), unless WithRlimitFallback
+// lets RLIMIT_AS and RLIMIT_NPROC stand in, as nsjail's rlimits do. Limits bound
+// one run: WithTimeLimit (wall time), WithCPUTimeLimit (RLIMIT_CPU, and the
+// cgroup's CPU time where there is one) and WithOutputLimit (the bytes the
+// copiers pass to Stdout and Stderr). ExitStatus.Limit names the limit that ended
+// a run, as the verdicts of a code runner do: LimitWallTime, LimitCPUTime,
+// LimitMemory (an OOM kill), LimitPids (a refused fork, then a failure) or
+// LimitOutput; ExitStatus.PidsLimitHit says whether the pids limit refused a fork
+// at all. Rlimits other than RLIMIT_CPU make a call fail rather than kill: nothing
+// tells from outside that they ended a run.
 //
 // # Errors
 //

@@ -215,7 +215,12 @@ func TestOptionsLastWins(t *testing.T) {
 		check func(s *sandbox.Spec) bool
 	}{
 		{"cgroup, then none", []sandbox.Option{sandbox.WithMemoryLimit(64 << 20), sandbox.WithoutCgroup()},
-			func(s *sandbox.Spec) bool { return s.NoCgroup && s.Cgroup.Resources.IsZero() }},
+			// The memory limit has no rlimit fallback here and goes; the presets'
+			// pids limit has one and stays, as RLIMIT_NPROC.
+			func(s *sandbox.Spec) bool {
+				r := s.Cgroup.Resources
+				return s.NoCgroup && r != nil && r.Memory == 0 && r.Pids == sandbox.DefaultPidsLimit
+			}},
 		{"none, then cgroup", []sandbox.Option{sandbox.WithoutCgroup(), sandbox.WithMemoryLimit(64 << 20)},
 			func(s *sandbox.Spec) bool { return !s.NoCgroup && s.Cgroup.Resources.Memory == 64<<20 }},
 		{"rootfs, then none", []sandbox.Option{sandbox.WithRootfs("/"), sandbox.WithoutRootfs()},

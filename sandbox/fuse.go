@@ -68,7 +68,7 @@ func (p *Process) checkpoint(syncFD int) error {
 	if t.fuse == nil || syncFD < 0 || p.fuse != nil {
 		return &ChildError{Stage: "root filesystem", Step: "unexpected checkpoint", Op: child.CheckpointOp, Errno: unix.EPROTO}
 	}
-	ns := overlay.FuseNamespaces{User: t.userNS, PreserveCredentials: t.setgroups == "deny"}
+	ns := overlay.FuseNamespaces{User: t.userNS, PreserveCredentials: t.setgroups == namespace.SetgroupsDeny}
 	d, err := t.fuse.StartFuse(p.pid, ns)
 	if err != nil {
 		return &ChildError{Stage: "root filesystem", Step: "run " + strings.Join(t.fuse.Args(), " "), Op: child.CheckpointOp, Errno: errnoOf(err), cause: err}

@@ -71,12 +71,34 @@ func (s *Spec) checkMapped(u *User, c ids) error {
 			return specErr(fmt.Sprintf("user.groups[%d]", i), "%d is not mapped in the sandbox's user namespace (%s)", g, gidDesc)
 		}
 	}
-	if len(u.Groups) > 0 && c.uid != 0 && s.singleOwnMap(c) {
-		return specErr("user.groups", "an unprivileged caller that maps only its own IDs must deny setgroups(2) in the "+
+	if len(u.Groups) > 0 && c.uid != 0 && s.setgroupsPolicy(c, false) == namespace.SetgroupsDeny {
+		return specErr("user.groups", "an unprivileged caller whose gid map is its own gid alone must deny setgroups(2) in the "+
 			"user namespace (see namespace.SetgroupsFor): supplementary groups need subordinate ranges "+
 			"(namespace.DefaultRangeMaps) or a root caller")
 	}
 	return nil
+}
+
+// setgroupsPolicy returns what /proc/PID/setgroups of the sandbox's new user
+// namespace holds for caller c, and so whether the child can set its supplementary
+// groups: "allow" where root writes the maps, or where newgidmap maps a subordinate
+// range (it leaves setgroups allowed); "deny" where the gid map is the caller's own
+// gid alone, written by the unprivileged caller, by newgidmap (which denies
+// setgroups for such a map) or by the child itself in vfork mode. Where it is
+// "allow", the child drops the caller's supplementary groups; where it is "deny",
+// the kernel keeps them (see User).
+func (s *Spec) setgroupsPolicy(c ids, vfork bool) string {
+	if vfork {
+		return namespace.SetgroupsDeny
+	}
+	if c.uid == 0 {
+		return namespace.SetgroupsAllow
+	}
+	g := s.Namespaces.GIDMap
+	if len(g) == 0 || len(g) == 1 && g[0].Size == 1 && int(g[0].HostID) == c.gid {
+		return namespace.SetgroupsDeny
+	}
+	return namespace.SetgroupsAllow
 }
 
 // effectiveMap returns the map a new user namespace gets for which ("uid" or "gid"),

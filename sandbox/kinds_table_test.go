@@ -149,6 +149,23 @@ var kindRows = []struct {
 		}
 		return "one per start; " + devices
 	}},
+	{"processes", func(s *sandbox.Spec) string {
+		r := s.Cgroup.Resources
+		if r == nil || r.Pids <= 0 {
+			return "unbounded"
+		}
+		fallback := slices.Contains(s.RlimitFallback, sandbox.LimitPids)
+		bound := fmt.Sprintf("at most %d", r.Pids)
+		switch {
+		case s.NoCgroup && fallback:
+			return bound + " (RLIMIT_NPROC)"
+		case s.Namespaces.Mode(namespace.User) == namespace.New && fallback:
+			return bound + " (pids cgroup where delegated, else RLIMIT_NPROC in the user namespace)"
+		case s.Namespaces.Mode(namespace.User) == namespace.New:
+			return bound + " (pids cgroup where delegated)"
+		}
+		return bound + " (pids cgroup)"
+	}},
 }
 
 // kindCells returns the table as rows of cells, the header first.

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"slices"
+
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/namespace"
 )
@@ -91,9 +93,12 @@ func WithEnv(env ...string) Option {
 func WithWorkdir(dir string) Option { return func(s *Spec) { s.Workdir = dir } }
 
 // WithUser runs the target as uid and gid (IDs inside the sandbox) with the given
-// supplementary groups. Build refuses IDs above namespace.MaxID (4294967295 would
-// read as -1, "leave unchanged", and keep the target root), more than MaxGroups
-// groups, and, with a new user namespace, IDs its maps do not hold.
+// supplementary groups, and with no other: the caller's are dropped wherever the
+// kernel allows setgroups(2) (root, or subordinate ranges), and kept where it does
+// not (the single map of an unprivileged caller's own IDs; see User). Build refuses
+// IDs above namespace.MaxID (4294967295 would read as -1, "leave unchanged", and
+// keep the target root), more than MaxGroups groups, groups where setgroups(2) is
+// denied, and, with a new user namespace, IDs its maps do not hold.
 func WithUser(uid, gid uint32, groups ...uint32) Option {
 	return func(s *Spec) {
 		s.User = &User{UID: uid, GID: gid, Groups: append([]uint32(nil), groups...)}
@@ -133,7 +138,8 @@ func WithSpawnMode(m SpawnMode) Option { return func(s *Spec) { s.Spawn = m } }
 func WithSpec(spec *Spec) Option { return func(s *Spec) { *s = *spec.Clone() } }
 
 // WithResources sets the sandbox's resource limits (memory, pids, CPU, cpuset, IO
-// weight); each start gets a cgroup of its own with them.
+// weight); each start gets a cgroup of its own with them. It replaces every limit,
+// the presets' DefaultPidsLimit included.
 func WithResources(r cgroup.Resources) Option {
 	return func(s *Spec) { s.Cgroup.Resources = &r; s.NoCgroup = false }
 }
@@ -147,10 +153,15 @@ func resources(s *Spec) *cgroup.Resources {
 }
 
 // WithMemoryLimit limits the sandbox's memory to bytes, without swap; the OOM
-// killer ends it beyond that, and Wait reports it.
+// killer ends it beyond that, and Wait reports it (ExitStatus.OOMKilled, Limit).
+// Where no cgroup can enforce it, Build fails with ErrNotSupported unless
+// WithRlimitFallback lists LimitMemory.
 func WithMemoryLimit(bytes int64) Option { return func(s *Spec) { resources(s).Memory = bytes } }
 
-// WithPidsLimit limits the number of processes and threads in the sandbox.
+// WithPidsLimit limits the number of processes and threads in the sandbox, in
+// place of the presets' DefaultPidsLimit; -1 (or 0) removes the limit, as podman's
+// --pids-limit -1 does. Where no cgroup can enforce it, RLIMIT_NPROC does when
+// Spec.RlimitFallback lists LimitPids (the presets do).
 func WithPidsLimit(n int64) Option { return func(s *Spec) { resources(s).Pids = n } }
 
 // WithCPUs limits the sandbox to n CPUs' worth of time (podman's --cpus).
@@ -162,10 +173,27 @@ func WithCgroupParent(path string) Option {
 	return func(s *Spec) { s.Cgroup.Parent = path; s.NoCgroup = false }
 }
 
-// WithoutCgroup keeps the sandbox in the caller's cgroup: no limits (those given
-// before are dropped) and no device rules, and nothing to create per start.
+// WithoutCgroup keeps the sandbox in the caller's cgroup: no cgroup limits and no
+// device rules, and nothing to create per start. A limit given before it that
+// Spec.RlimitFallback lists (the presets' pids limit) stays, as an rlimit; the
+// others are dropped (a later option wins).
 func WithoutCgroup() Option {
-	return func(s *Spec) { s.NoCgroup, s.Cgroup.Resources = true, nil }
+	return func(s *Spec) {
+		s.NoCgroup = true
+		if r := s.Cgroup.Resources; r != nil {
+			kept := cgroup.Resources{}
+			if slices.Contains(s.RlimitFallback, LimitMemory) {
+				kept.Memory = r.Memory
+			}
+			if slices.Contains(s.RlimitFallback, LimitPids) {
+				kept.Pids = r.Pids
+			}
+			s.Cgroup.Resources = &kept
+			if kept.IsZero() {
+				s.Cgroup.Resources = nil
+			}
+		}
+	}
 }
 
 // WithSharedNetNS gives every start of the Template one network namespace, created

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"golang.org/x/sys/unix"
@@ -22,7 +23,7 @@ var containerNamespaces = []namespace.Kind{namespace.Mount, namespace.PID, names
 // baseSpec is what rootful and rootless containers share, Docker's defaults: new
 // namespaces, an overlay root (the host's "/" read-only when no image is given),
 // the default mounts, masked and read-only paths, the 14 default capabilities,
-// the default seccomp profile and no_new_privs.
+// the default seccomp profile and no_new_privs; and Podman's default pids limit.
 func baseSpec(kind string) *Spec {
 	s := &Spec{Kind: kind}
 	for _, k := range containerNamespaces {
@@ -35,6 +36,10 @@ func baseSpec(kind string) *Spec {
 	s.Caps = caps.SpecFromSet(caps.DockerDefault)
 	s.Seccomp = Seccomp{Mode: SeccompDefault}
 	s.NoNewPrivileges = true
+	// Podman's default bound on processes: the pids cgroup where the sandbox has
+	// one, RLIMIT_NPROC where it has none.
+	s.Cgroup.Resources = &cgroup.Resources{Pids: DefaultPidsLimit}
+	s.RlimitFallback = []Limit{LimitPids}
 	return s
 }
 

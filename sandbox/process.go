@@ -46,6 +46,8 @@ type Process struct {
 	done   bool
 	status *ExitStatus
 	werr   error
+
+	limits limitWatch // the run-time limits (see Limits)
 }
 
 // ExitStatus is how a sandboxed process ended.
@@ -61,6 +63,17 @@ type ExitStatus struct {
 	OOMKilled bool
 	// Cgroup holds the final figures of the sandbox's cgroup, when it had one.
 	Cgroup *cgroup.Stats
+	// Limit names the limit that ended the sandbox, "" when none did: the wall or
+	// CPU time, or the output, of Spec.Limits, which kill it; the memory limit,
+	// after the OOM killer ended a process and the run failed; the pids limit,
+	// after it refused a fork and the run failed. Limits enforced by rlimits
+	// other than RLIMIT_CPU (RLIMIT_AS and RLIMIT_NPROC of Spec.RlimitFallback)
+	// make a system call fail rather than kill, and the target handles that its
+	// own way: they are not reported.
+	Limit Limit
+	// PidsLimitHit reports that the pids limit of the sandbox's cgroup refused at
+	// least one fork or clone (pids.events), whether or not the run failed.
+	PidsLimitHit bool
 }
 
 // Success reports whether the process exited with code 0.
@@ -181,6 +194,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 	} else {
 		st.Code = ws.ExitStatus()
 	}
+	p.finishLimits(st)
 	if p.ctxErr != nil && !st.Success() {
 		copyErr = p.ctxErr // killed because its context ended, as os/exec reports it
 	}
@@ -298,6 +312,9 @@ func (p *Process) setupStdio(cmd *Command) error {
 		if cmd.Stdin != nil || cmd.Stdout != nil || cmd.Stderr != nil {
 			return specErr("command", "a terminal replaces stdin, stdout and stderr")
 		}
+		if p.tmpl.spec.Limits.Output > 0 {
+			return specErr("command", "an output limit counts what the target writes to Stdout and Stderr; a terminal's output goes to its master, which nothing counts")
+		}
 		master, slave, err := openPTY(cmd.TerminalSize)
 		if err != nil {
 			return err
@@ -359,11 +376,14 @@ func (p *Process) input(r io.Reader) (int32, error) {
 }
 
 func (p *Process) output(w io.Writer) (int32, error) {
-	switch w := w.(type) {
+	switch f := w.(type) {
 	case nil:
 		return int32(p.tmpl.devNull.Fd()), nil
 	case *os.File:
-		return int32(w.Fd()), nil
+		if p.tmpl.spec.Limits.Output <= 0 {
+			return int32(f.Fd()), nil
+		}
+		// An output limit counts the file's bytes too: through a copier.
 	}
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -371,6 +391,7 @@ func (p *Process) output(w io.Writer) (int32, error) {
 	}
 	p.childEnds = append(p.childEnds, pw)
 	p.parentEnds = append(p.parentEnds, pr)
+	w = p.outputWriter(w)
 	p.copiers = append(p.copiers, copier{run: func() error {
 		_, err := io.Copy(w, pr)
 		return err

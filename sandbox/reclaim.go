@@ -82,8 +82,13 @@ func Reclaim(opts ...Option) error {
 	s := NewBuilder(opts...).Spec()
 	var pl *cgroup.Planner
 	if !s.NoCgroup {
+		// Without the limits that may fall back to rlimits (memory and pids,
+		// whose hierarchies are planned anyway): the presets' pids limit, which
+		// an unprivileged caller's cgroup cannot enforce, must not stop the pass.
+		cs := s.Cgroup
+		cs.Resources = s.cgroupOnly()
 		var err error
-		if pl, err = cgroup.NewPlanner(&s.Cgroup); err != nil && !errors.Is(err, cgroup.ErrNotSupported) {
+		if pl, err = cgroup.NewPlanner(&cs); err != nil && !errors.Is(err, cgroup.ErrNotSupported) {
 			return err
 		}
 		if pl != nil {

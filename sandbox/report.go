@@ -84,6 +84,9 @@ type Report struct {
 	SELinux    SELinuxReport  `json:"selinux"`
 	Landlock   LandlockReport `json:"landlock"`
 	Cgroup     CgroupReport   `json:"cgroup"`
+	// Rlimits are the resource limits that bound the processes, memory and CPU
+	// time of each process where no cgroup does.
+	Rlimits RlimitReport `json:"rlimits"`
 }
 
 // A NamespaceReport is a process's namespace of one kind.
@@ -393,6 +396,7 @@ func inspect(pid, ref int) (*Report, error) {
 		r.Landlock.ABI = abi
 	}
 	r.inspectCgroup(pid)
+	r.Rlimits = readRlimits(pid)
 	r.Classify()
 	if ref == 0 {
 		r.Reasons = append(r.Reasons, "no other process's namespaces could be read: namespaces were judged by the fixed inode numbers of the kernel's initial namespaces")
@@ -802,6 +806,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		row("Limits", "memory %s, pids %s, cpu %s", limitText(r.Cgroup.Memory), limitText(r.Cgroup.Pids), cpuText(r.Cgroup.CPUQuota, r.Cgroup.CPUPeriod))
 	}
+	row("Rlimits", "%s", rlimitsText(r.Rlimits))
 	return tw.Flush()
 }
 

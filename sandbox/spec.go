@@ -97,8 +97,25 @@ type Spec struct {
 	// its own below Cgroup.Parent, joined before the target runs and removed when it
 	// is waited for.
 	Cgroup cgroup.Spec `json:"cgroup"`
-	// NoCgroup runs the sandbox in the caller's cgroup: no limits, no device rules.
+	// NoCgroup runs the sandbox in the caller's cgroup: no cgroup limits (those
+	// listed in RlimitFallback become rlimits), no device rules.
 	NoCgroup bool `json:"noCgroup,omitempty"`
+	// RlimitFallback lists the cgroup limits, LimitMemory and LimitPids, that
+	// become resource limits of each process wherever no cgroup can enforce them
+	// (an unprivileged caller on cgroup v1 or without a delegated v2 subtree, a
+	// missing controller, NoCgroup), as nsjail's rlimits do, instead of failing
+	// Build with ErrNotSupported. They are weaker: LimitMemory becomes RLIMIT_AS,
+	// which bounds each process's address space (not its memory in use: runtimes
+	// that reserve much, such as Go's and the JVM's, need far more than they use)
+	// and makes an allocation fail rather than kill; LimitPids becomes
+	// RLIMIT_NPROC, which makes a fork fail and counts per user. Since Linux 5.14
+	// it counts, in a new user namespace, only that namespace's processes of each
+	// uid; without one (or before 5.14) it counts every process of the real uid
+	// on the host, the caller's own included, and it never binds host root. The
+	// presets list LimitPids, for their DefaultPidsLimit.
+	RlimitFallback []Limit `json:"rlimitFallback,omitempty"`
+	// Limits bound each run: wall time, CPU time, output (see Limits).
+	Limits Limits `json:"limits,omitzero"`
 
 	// optErrs are what options could not put in the Spec (a capability to drop
 	// that does not exist); Validate reports the first.
@@ -132,6 +149,15 @@ const MaxGroups = 65536
 
 // User is a user and its groups inside the sandbox. Every ID lies in
 // 0..namespace.MaxID and, in a new user namespace, is mapped by its ID maps.
+//
+// The target has exactly the supplementary groups in Groups (none when it is
+// empty), never the caller's, wherever setgroups(2) is allowed: without a user
+// namespace, in one whose maps root writes, and with subordinate ranges that
+// newgidmap maps. With the single map of an unprivileged caller's own IDs (the
+// rootless default), the kernel denies setgroups(2) in the namespace for good: the
+// target keeps the caller's own supplementary groups, which it cannot drop. They
+// read as the overflow gid (65534, "nogroup") inside and still grant what they
+// grant on the host's files; Groups must then be empty.
 type User struct {
 	UID    uint32   `json:"uid"`
 	GID    uint32   `json:"gid"`
@@ -184,6 +210,7 @@ func (s *Spec) Clone() *Spec {
 	c.Env = append([]string(nil), s.Env...)
 	c.optErrs = append([]error(nil), s.optErrs...)
 	c.Rlimits = append([]Rlimit(nil), s.Rlimits...)
+	c.RlimitFallback = append([]Limit(nil), s.RlimitFallback...)
 	if s.User != nil {
 		u := *s.User
 		u.Groups = append([]uint32(nil), s.User.Groups...)
@@ -364,9 +391,12 @@ func (s *Spec) validate(c ids) error {
 		}
 		return &SpecError{Field: "selinux", Err: err}
 	}
+	if err := s.validateLimits(); err != nil {
+		return err
+	}
 	if s.NoCgroup {
-		if !s.Cgroup.Resources.IsZero() {
-			return specErr("cgroup", "resource limits need a cgroup, but the sandbox has none")
+		if err := s.noCgroupError(); err != nil {
+			return err
 		}
 	} else if err := s.Cgroup.Validate(); err != nil {
 		return &SpecError{Field: "cgroup", Err: err}

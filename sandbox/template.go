@@ -53,8 +53,10 @@ type Template struct {
 	ownHostname bool
 	owner       bool // the Template holds the owner ID (holdOwner) until Close
 	filter      *seccomp.Filter
-	cgroup      *cgroup.Planner      // creates each start's cgroup, or nil
-	fuse        *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
+	cgroup      *cgroup.Planner // creates each start's cgroup, or nil
+	// limitRlimits are the rlimits of the Spec's limit plan (see LimitPlan.Rlimits).
+	limitRlimits []Rlimit
+	fuse         *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
 
 	labels       selinux.Labels
 	releaseLabel func()
@@ -247,6 +249,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 		return nil, setupErr
 	}
 	p.startCopiers()
+	p.armLimits()
 	return p, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/mounts"
@@ -36,7 +37,7 @@ type options struct {
 	overlayUpper, overlaySize, spawn                                            string
 	privileged, superPrivileged, init, interactive, tty, readOnly, diff, dryRun bool
 	volumes, tmpfs, capAdd, capDrop, securityOpts, env                          list
-	memory, pidsLimit, cpus, cgroupParent                                       string
+	memory, pidsLimit, cpus, cgroupParent, timeout                              string
 	// given holds the names of the flags on the command line, so that a flag given
 	// as "" is an error rather than its default.
 	given map[string]bool
@@ -152,9 +153,10 @@ func parseFlags(args []string, output io.Writer) (*options, []string, error) {
 	fs.Var(&o.capDrop, "cap-drop", "drop a capability, or ALL (repeatable)")
 	fs.Var(&o.securityOpts, "security-opt", "seccomp=unconfined|FILE, no-new-privileges[=false], label=..., mask=P:P, unmask=P|ALL, landlock=ro:P,rw:P (repeatable)")
 	fs.StringVar(&o.memory, "memory", "", "memory limit")
-	fs.StringVar(&o.pidsLimit, "pids-limit", "", "maximum number of processes")
+	fs.StringVar(&o.pidsLimit, "pids-limit", "", "maximum number of processes (default 2048; -1 for unlimited)")
 	fs.StringVar(&o.cpus, "cpus", "", "CPU limit")
 	fs.StringVar(&o.cgroupParent, "cgroup-parent", "", "parent cgroup")
+	fs.StringVar(&o.timeout, "timeout", "", "kill the sandbox after this many seconds (or a duration such as 500ms)")
 	fs.StringVar(&o.hostname, "hostname", "", "hostname in the sandbox")
 	fs.StringVar(&o.user, "u", "", "UID[:GID] inside the sandbox, numbers in 0..2147483647")
 	fs.StringVar(&o.user, "user", "", "UID[:GID] inside the sandbox, numbers in 0..2147483647")
@@ -233,7 +235,27 @@ func resourceOpts(o *options) ([]sandbox.Option, error) {
 	if o.cgroupParent != "" {
 		opts = append(opts, sandbox.WithCgroupParent(o.cgroupParent))
 	}
+	if o.has("timeout") {
+		d, err := parseTimeout(o.timeout)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, sandbox.WithTimeLimit(d))
+	}
 	return opts, nil
+}
+
+// parseTimeout reads --timeout: whole seconds, as podman's, or a Go duration
+// ("500ms", "1m30s"); 0 means none.
+func parseTimeout(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if n, nerr := strconv.ParseUint(v, 10, 32); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--timeout %q: want whole seconds or a duration such as 500ms", v)
+	}
+	return d, nil
 }
 
 func builder(o *options) (*sandbox.Builder, error) {
@@ -537,8 +559,13 @@ func start(tpl *sandbox.Template, o *options, args []string, caught <-chan chan 
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
 	}
-	if st.OOMKilled {
+	switch {
+	case st.Limit == sandbox.LimitWallTime:
+		fmt.Fprintf(os.Stderr, "run: the sandbox ran for its --timeout of %v and was killed\n", tpl.Spec().Limits.WallTime)
+	case st.OOMKilled:
 		fmt.Fprintln(os.Stderr, "run: the sandbox ran out of memory: the OOM killer ended a process")
+	case st.Limit == sandbox.LimitPids:
+		fmt.Fprintln(os.Stderr, "run: the sandbox reached its --pids-limit: a fork failed")
 	}
 	return st.ExitCode()
 }

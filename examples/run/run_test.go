@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
@@ -288,6 +289,31 @@ func TestFlagInputs(t *testing.T) {
 			"touch /tmp/x && touch /opt/x && echo writable; touch /usr/x 2>&1 | grep -c 'Read-only'")
 		if code != 0 || out != "writable\n1\n" {
 			t.Errorf("--read-only with a tmpfs and a volume: exit %d:\n%s", code, out)
+		}
+	})
+}
+
+// TestLimitFlags: --pids-limit -1 removes the default bound, as podman's does;
+// --timeout kills the sandbox and says so.
+func TestLimitFlags(t *testing.T) {
+	modes(t, func(t *testing.T, bin string) {
+		nproc := []string{"--", "/bin/sed", "-n", `s/^Max processes  *\([0-9a-z]*\) .*/\1/p`, "/proc/self/limits"}
+		out, code := runCmd(t, bin, append([]string{"--pids-limit", "-1"}, nproc...)...)
+		if code != 0 || strings.TrimSpace(out) == "2048" {
+			t.Errorf("--pids-limit -1: exit %d, RLIMIT_NPROC %q", code, out)
+		}
+		start := time.Now()
+		out, code = runCmd(t, bin, "--timeout", "300ms", "--", "/bin/sleep", "10")
+		if code != 137 || time.Since(start) > 5*time.Second || !strings.Contains(out, "--timeout") {
+			t.Errorf("--timeout 300ms of sleep 10: exit %d after %v: %s", code, time.Since(start), out)
+		}
+		for _, bad := range []string{"abc", "-1", "-5s", ""} {
+			if out, code := runCmd(t, bin, "--timeout", bad, "--", "/bin/true"); code != 125 {
+				t.Errorf("--timeout %q: exit %d, want 125: %s", bad, code, out)
+			}
+		}
+		if out, code := runCmd(t, bin, "--pids-limit", "-2", "--", "/bin/true"); code != 125 {
+			t.Errorf("--pids-limit -2: exit %d, want 125: %s", code, out)
 		}
 	})
 }

@@ -188,11 +188,11 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 
 	// Device cgroup, as Build plans it for the caller.
 	if !s.NoCgroup {
-		need, err := cgroup.Plan(&s.Cgroup, euid)
+		lp, err := s.PlanLimits()
 		if err != nil {
 			return Mechanisms{}, deriveErr("cgroup", err)
 		}
-		if need.Devices {
+		if lp.Need.Devices {
 			m.Devices = append([]cgroup.DeviceRule(nil), s.Cgroup.DeviceRules()...)
 		}
 	}
