@@ -28,10 +28,11 @@ type Cgroup struct {
 	dirs    []string          // distinct directories, v1 first, then v2
 	v2dir   string            // directory in the unified hierarchy, or ""
 
-	// ancestors are the directories of a Parent given in the Spec that creating
-	// this cgroup made, outermost first: its removal removes them too, when empty.
-	// The default parent stays, as Docker's /docker does.
-	ancestors []string
+	// made holds the directories of a Parent given in the Spec that the cgroups
+	// of its Planner made: the removal of each removes those that are empty, so
+	// the last to go leaves none, whichever it is. The default parent stays, as
+	// Docker's /docker does.
+	made *madeDirs
 
 	mu    sync.Mutex
 	procs []int // O_WRONLY cgroup.procs descriptors, one per directory
@@ -70,6 +71,7 @@ type Planner struct {
 
 	mu   sync.RWMutex  // held for reading while prog is attached, for writing by Close
 	prog *ebpf.Program // the loaded device program, or nil
+	made madeDirs      // the directories of spec.Parent its cgroups made
 }
 
 // NewPlanner validates spec and plans it for the calling user. When the plan has a
@@ -130,7 +132,7 @@ func (pl *Planner) Create(name string) (*Cgroup, error) {
 			return nil, &DeviceProgramError{Op: "attach", Err: os.ErrClosed}
 		}
 	}
-	c := &Cgroup{name: name, version: pl.need.Version, v1: make(map[string]string), v2fd: -1}
+	c := &Cgroup{name: name, version: pl.need.Version, v1: make(map[string]string), v2fd: -1, made: &pl.made}
 	if err := c.create(&pl.spec, pl.need, pl.l, pl.own, prog); err != nil {
 		c.removeDirs(time.Second)
 		c.Close()
@@ -583,16 +585,46 @@ func (c *Cgroup) Remove() error {
 // keepAncestors notes the ancestors made for a Parent given in spec.
 func (c *Cgroup) keepAncestors(spec *Spec, ancestors []string) {
 	if spec.Parent != "" {
-		c.ancestors = append(c.ancestors, ancestors...)
+		c.made.add(ancestors)
 	}
 }
 
-// removeAncestors removes the ancestors this cgroup's creation made, innermost
-// first, those that are empty: another sandbox's cgroup in one keeps it.
-func (c *Cgroup) removeAncestors() {
-	for i := len(c.ancestors) - 1; i >= 0; i-- {
-		unix.Rmdir(c.ancestors[i])
+// removeAncestors removes the directories of the Parent that the Planner's
+// cgroups made, those that are empty: another sandbox's cgroup in one keeps it,
+// and the removal of that cgroup tries again.
+func (c *Cgroup) removeAncestors() { c.made.removeEmpty() }
+
+// madeDirs are directories that a Planner's cgroups created as ancestors of their
+// own. A Cgroup made by Create is the only user of its Planner's.
+type madeDirs struct {
+	mu   sync.Mutex
+	dirs []string
+}
+
+func (m *madeDirs) add(dirs []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range dirs {
+		if !slices.Contains(m.dirs, d) {
+			m.dirs = append(m.dirs, d)
+		}
 	}
+}
+
+// removeEmpty removes the directories that are empty, innermost first, and
+// forgets those that are gone.
+func (m *madeDirs) removeEmpty() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// Longest first: a directory comes before its ancestors.
+	slices.SortFunc(m.dirs, func(a, b string) int { return len(b) - len(a) })
+	kept := m.dirs[:0]
+	for _, d := range m.dirs {
+		if err := unix.Rmdir(d); err != nil && err != unix.ENOENT {
+			kept = append(kept, d)
+		}
+	}
+	m.dirs = kept
 }
 
 func (c *Cgroup) removeDirs(patience time.Duration) error {

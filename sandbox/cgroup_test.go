@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,5 +211,43 @@ func TestCgroupParentRemoved(t *testing.T) {
 		if len(left) > 0 {
 			t.Errorf("parent %s: left %v", parent, left)
 		}
+	}
+}
+
+// TestCgroupParentRemovedOverlapping: the parent made for a Template's sandboxes
+// goes with the last of them, whichever made it: here the first, which ends while
+// the second still runs in it.
+func TestCgroupParentRemovedOverlapping(t *testing.T) {
+	requireCgroupLimits(t, nil)
+	parent := "/paddock-parent-" + testutil.RunID() + "/deep"
+	tpl, err := sandbox.NewBuilder(sandbox.WithCgroupParent(parent)).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tpl.Close()
+	var ps []*sandbox.Process
+	for range 2 {
+		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "60"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		p.Signal(syscall.SIGKILL)
+		if _, err := p.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var left []string
+	filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && strings.Contains(d.Name(), testutil.RunID()) {
+			left = append(left, p)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("left %v", left)
 	}
 }
