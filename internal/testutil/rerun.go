@@ -27,6 +27,11 @@ type Rerun struct {
 	Exe string
 	// Label names the other process in messages ("as uid 65534").
 	Label string
+	// ExtraFiles are passed to the new process as descriptors 3 and up.
+	ExtraFiles []*os.File
+	// Started, if set, is called with the new process's pid once it runs; the
+	// process's outcome is read only after Started returns.
+	Started func(pid int)
 }
 
 // Run runs the tests and reports their outcome as t's own: a failure fails t with
@@ -47,10 +52,16 @@ func (r Rerun) Run(t *testing.T) {
 	}
 	// The copy belongs to this run: it leaves the host check to this process.
 	cmd.Env = append(env[:len(env):len(env)], EnvRun+"="+runID)
-	cmd.Dir, cmd.SysProcAttr = r.Dir, r.Attr
+	cmd.Dir, cmd.SysProcAttr, cmd.ExtraFiles = r.Dir, r.Attr, r.ExtraFiles
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if r.Started != nil {
+			r.Started(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+	}
 	text := out.String()
 	label := r.Label
 	if label == "" {
