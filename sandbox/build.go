@@ -52,7 +52,7 @@ func (b *Builder) Build() (*Template, error) {
 	if err := child.Probe(); err != nil {
 		return nil, &UnsupportedError{Field: "kernel", Err: err}
 	}
-	t := &Template{spec: s}
+	t := &Template{spec: s, caller: c}
 	if err := t.compile(c); err != nil {
 		t.Close()
 		return nil, err
@@ -177,8 +177,16 @@ func (t *Template) compile(c ids) error {
 	}
 	t.labels, t.releaseLabel = labels, release
 	if ns.Mode(namespace.Mount) == namespace.New {
+		// The table as it is before the plan reads it (see mountWatch).
+		w, from := newMountWatch(), len(p.Ops)
 		if err := t.compileFilesystem(p, c); err != nil {
 			return err
+		}
+		if t.fuse == nil {
+			// fuse-overlayfs reads the host's "/" when each start mounts it.
+			t.watchMounts(w, from, len(p.Ops))
+		} else if w != nil && w.file != nil {
+			w.file.Close()
 		}
 	}
 	if err := t.compileRlimits(p, t.limitRlimits); err != nil {
@@ -263,14 +271,10 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		MountLabel:       selinux.MountOption(t.labels.Mount),
 	}
 	if !s.NoRootfs {
-		// Named after this process's owner ID, so that the next Build of another
-		// process can reclaim it if this one is killed (see Reclaim).
-		t.owner = true
-		staging, err := os.MkdirTemp("", stagingPrefix+holdOwner()+"-")
-		if err != nil {
-			return fmt.Errorf("sandbox: staging directory: %w", err)
+		if err := t.makeStaging(); err != nil {
+			return err
 		}
-		t.staging = staging
+		staging := t.staging
 		r := s.rootfs()
 		oenv := overlay.Env{Staging: staging, InUserNS: inUserNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}
 		if err := r.Compile(p, oenv); err != nil {
@@ -304,6 +308,23 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 	if err := mounts.Compile(ms, env, p); err != nil {
 		return &SpecError{Field: "mounts", Err: err}
 	}
+	return nil
+}
+
+// makeStaging makes the Template's staging directory, once: a plan made again
+// (see mountWatch) uses the same.
+func (t *Template) makeStaging() error {
+	if t.staging != "" {
+		return nil
+	}
+	// Named after this process's owner ID, so that the next Build of another
+	// process can reclaim it if this one is killed (see Reclaim).
+	t.owner = true
+	staging, err := os.MkdirTemp("", stagingPrefix+holdOwner()+"-")
+	if err != nil {
+		return fmt.Errorf("sandbox: staging directory: %w", err)
+	}
+	t.staging = staging
 	return nil
 }
 

@@ -163,6 +163,12 @@
 // descriptors and per-start pointers as 0; a filter that decides on those escapes
 // the check, and the start's context bounds what follows.
 //
+// A Template follows the host's mount table, which its plan of the root filesystem
+// was read from: Start plans that filesystem again where the table changed since
+// (see Template.Start), and returns a *StaleError (matching ErrStale) where the new
+// plan fails; the Template then no longer fits the host, and a new one must be
+// built.
+//
 // # Contexts
 //
 // The end of the context given to Start kills the sandbox. Before the target

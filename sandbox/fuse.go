@@ -51,7 +51,7 @@ func (t *Template) compileFuse(r overlay.Spec, env overlay.Env) error {
 // end of the sync pipe, or -1 in vfork mode.
 func (p *Process) readReports(errFD, syncFD int, program string) error {
 	for {
-		err := p.tmpl.readReport(errFD, program)
+		err := p.tmpl.readReport(p.prog, errFD, program)
 		if err != errCheckpoint {
 			return err
 		}

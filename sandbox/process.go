@@ -19,6 +19,7 @@ import (
 // A Process is a started sandbox.
 type Process struct {
 	tmpl    *Template
+	prog    *child.Program // the program this start ran (see mountWatch)
 	start   child.Start
 	pid     int
 	pidfd   int

@@ -49,6 +49,8 @@ type Template struct {
 	devNull  *os.File
 	files    []*os.File
 	staging  string
+	caller   ids         // who built the Template, for a new plan of its filesystem
+	mounts   *mountWatch // follows the host's mount table, or nil
 	// ownHostname says that each start gets a hostname of its own (Start.Hostname).
 	ownHostname bool
 	owner       bool // the Template holds the owner ID (holdOwner) until Close
@@ -124,17 +126,40 @@ func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 // before the target runs, Start then fails with an error that matches ctx's
 // (errors.Is(err, context.DeadlineExceeded)), within its deadline even in vfork
 // mode; after, Wait returns ctx's error.
+//
+// A Template follows the host's mount table: where it changed since Build (a mount
+// under /tmp, say), Start first plans the sandbox's filesystem again, and a start
+// that a change made at the same moment defeated is tried again, up to five times
+// in all. Where the new plan fails, Start returns a *StaleError (ErrStale).
 func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if t.closed.Load() {
+			return nil, ErrClosed
+		}
+		prog, err := t.program()
+		if err != nil {
+			return nil, err
+		}
+		p, err := t.start(ctx, cmd, prog)
+		if err == nil || attempt == maxAttempts || !t.replanAfter(err, prog) {
+			return p, err
+		}
 	}
-	if t.closed.Load() {
-		return nil, ErrClosed
-	}
-	p := &Process{tmpl: t, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1, waitDelay: cmd.WaitDelay}
+}
+
+// maxAttempts bounds the starts that Start tries while the host's mount table
+// keeps changing under them (see mountWatch).
+const maxAttempts = 5
+
+// start is one attempt of Start with the child's program prog.
+func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) (*Process, error) {
+	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1, waitDelay: cmd.WaitDelay}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.Ctty = -1, -1, -1
 	if err := p.setupStdio(&cmd); err != nil {
@@ -201,9 +226,9 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	var errno syscall.Errno
 	p.cloning()
 	if t.vfork {
-		pid, errno = child.SpawnVfork(t.prog, s)
+		pid, errno = child.SpawnVfork(prog, s)
 	} else {
-		pid, errno = child.Spawn(t.prog, s)
+		pid, errno = child.Spawn(prog, s)
 	}
 	runtime.KeepAlive(argv)
 	runtime.KeepAlive(envp)
@@ -279,7 +304,7 @@ func (f *startFDs) closeAll() {
 }
 
 // readReport waits for exec (EOF) or the child's failure report.
-func (t *Template) readReport(fd int, program string) error {
+func (t *Template) readReport(prog *child.Program, fd int, program string) error {
 	var r child.Report
 	buf := (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:]
 	n := 0
@@ -317,10 +342,10 @@ func (t *Template) readReport(fd int, program string) error {
 		}
 		e.Stage, e.Step = "root filesystem", "checkpoint"
 	default:
-		st := t.prog.Describe(int(r.Op))
+		st := prog.Describe(int(r.Op))
 		e.Stage, e.Step = st.Stage, st.What
 		if r.Phase == child.PhaseResolve {
-			e.Path = t.prog.InRootPath(int(r.Op))
+			e.Path = prog.InRootPath(int(r.Op))
 		}
 	}
 	return e

@@ -214,3 +214,14 @@ type LandlockRules struct {
 	// Strict makes a kernel without Landlock an error instead of a no-op.
 	Strict bool
 }
+
+// Splice returns a new Program whose ops [from, to) are replaced by those of q;
+// p is left as it was, so that a child already running it is not disturbed. The
+// new Program keeps alive the memory of both.
+func (p *Program) Splice(from, to int, q *Program) *Program {
+	n := &Program{}
+	n.Ops = append(append(append(n.Ops, p.Ops[:from]...), q.Ops...), p.Ops[to:]...)
+	n.Steps = append(append(append(n.Steps, p.Steps[:from]...), q.Steps...), p.Steps[to:]...)
+	n.keep = append(append(n.keep, p.keep...), q.keep...)
+	return n
+}
