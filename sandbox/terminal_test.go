@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -188,7 +191,7 @@ func TestTerminalFailures(t *testing.T) {
 					t.Fatalf("Build: %v", err)
 				}
 				defer tpl.Close()
-				before := testutil.OpenFDs(t)
+				before, kids := testutil.OpenFDs(t), childPIDs()
 				p, err := tpl.Start(context.Background(), sandbox.Command{Args: c.args, Terminal: true})
 				if err == nil {
 					p.Terminal().Close()
@@ -205,8 +208,32 @@ func TestTerminalFailures(t *testing.T) {
 				if after := testutil.OpenFDs(t); after != before {
 					t.Errorf("descriptors: %d before the start, %d after", before, after)
 				}
-				testutil.NoChildren(t)
+				for pid := range childPIDs() {
+					if !kids[pid] {
+						t.Errorf("a child was left behind: %s", pid)
+					}
+				}
 			})
 		}
 	})
+}
+
+// childPIDs returns the pids of this process's children, zombies included. (A
+// test that ran before may have left zombies that the subreaper adopted, which
+// testutil.NoChildren would take for this test's.)
+func childPIDs() map[string]bool {
+	self := strconv.Itoa(os.Getpid())
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	kids := map[string]bool{}
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 1 && f[1] == self {
+			kids[strings.Split(p, "/")[2]] = true
+		}
+	}
+	return kids
 }
