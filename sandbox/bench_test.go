@@ -62,13 +62,17 @@ func (p preset) options(b *testing.B) []sandbox.Option {
 // call to the target's exec (the clone and the child's whole setup), and wait-µs/op,
 // from there to the end of Wait (the target's run, its exit and the reaping).
 func benchStart(b *testing.B, opts ...sandbox.Option) {
+	benchStartCmd(b, sandbox.Command{Args: []string{"/bin/true"}}, opts...)
+}
+
+// benchStartCmd is benchStart of cmd; a terminal's master is closed after Wait.
+func benchStartCmd(b *testing.B, cmd sandbox.Command, opts ...sandbox.Option) {
 	tpl, err := sandbox.NewBuilder(opts...).Build()
 	if err != nil {
 		b.Skip(err)
 	}
 	defer tpl.Close()
 	ctx := context.Background()
-	cmd := sandbox.Command{Args: []string{"/bin/true"}}
 	var inStart, inWait time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -82,6 +86,9 @@ func benchStart(b *testing.B, opts ...sandbox.Option) {
 		st, err := p.Wait()
 		inStart += t1.Sub(t0)
 		inWait += time.Since(t1)
+		if f := p.Terminal(); f != nil {
+			f.Close()
+		}
 		if err != nil || !st.Success() {
 			b.Fatal(st, err)
 		}
@@ -131,6 +138,26 @@ func BenchmarkStartInit(b *testing.B) {
 				opts = append(opts, sandbox.WithInit())
 			}
 			b.Run(name, func(b *testing.B) { benchStart(b, opts...) })
+		}
+	}
+}
+
+// BenchmarkStartTerminal measures Start+Wait of /bin/true with and without a
+// terminal (opened in the sandbox's own /dev/pts), rootful and rootless, without a
+// cgroup so that the v1 migration's grace period does not drown the difference.
+func BenchmarkStartTerminal(b *testing.B) {
+	for _, p := range []preset{
+		{name: "rootful", opts: []sandbox.Option{sandbox.Rootful(), sandbox.WithoutCgroup()}},
+		{name: "rootless", opts: []sandbox.Option{sandbox.Rootless(), sandbox.WithoutCgroup()}},
+	} {
+		for _, tty := range []bool{false, true} {
+			name := p.name + "/notty"
+			if tty {
+				name = p.name + "/tty"
+			}
+			b.Run(name, func(b *testing.B) {
+				benchStartCmd(b, sandbox.Command{Args: []string{"/bin/true"}, Terminal: tty}, p.options(b)...)
+			})
 		}
 	}
 }

@@ -188,6 +188,9 @@ func (t *Template) compile(c ids) error {
 		} else if w != nil && w.file != nil {
 			w.file.Close()
 		}
+		if s.Mounts.Defaults {
+			t.compileTerminal(p)
+		}
 	}
 	if err := t.compileRlimits(p, t.limitRlimits); err != nil {
 		return err
@@ -326,6 +329,21 @@ func (t *Template) makeStaging() error {
 	}
 	t.staging = staging
 	return nil
+}
+
+// compileTerminal has a start with a terminal open it in the sandbox's own
+// /dev/pts, the devpts of the default mounts (or one of the Spec's own mounts
+// over it), after its root and mounts are in place and while the child is still
+// root of the sandbox: the peer then is a /dev/pts/N that the sandbox sees, and
+// the child can give it to the target's user.
+func (t *Template) compileTerminal(p *child.Program) {
+	op := child.Op{Kind: child.KindTerminalIn, Ptr: unsafe.Pointer(p.InRoot("/dev/pts", child.CreateNone))}
+	op.Args[0] = child.NoChown
+	if u := t.spec.User; u != nil && u.UID != 0 {
+		op.Args[0] = uintptr(u.UID)
+	}
+	p.Append(op, "terminal", "open a pseudo-terminal in the sandbox's /dev/pts (a devpts)")
+	t.ownTerminal = true
 }
 
 // openTo leaves out of hidden what caller c cannot reach anyway: where the caller

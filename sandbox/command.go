@@ -35,8 +35,18 @@ type Command struct {
 	// ExtraFiles become descriptors 3, 4, ... of the target.
 	ExtraFiles []*os.File
 	// Terminal gives the target a new pseudo-terminal as its standard streams and
-	// controlling terminal; the caller reads and writes the master through
-	// Process.Terminal. Stdin, Stdout and Stderr must be nil.
+	// controlling terminal, in a session of its own; the caller reads and writes
+	// the master through Process.Terminal. Stdin, Stdout and Stderr must be nil.
+	//
+	// Where the sandbox mounts a /dev/pts of its own (the default mounts, with a
+	// new mount namespace), the sandbox opens the terminal there itself, as runc
+	// and crun do, and hands the master out: the target's terminal is a
+	// /dev/pts/N of its own /dev, which tty(1), ttyname(3) and /proc/self/fd/0
+	// name and which it can open again by name, owned by the target's user.
+	// Elsewhere (WithoutRootfs, or a Spec without the default mounts) the caller
+	// opens it on the host's /dev/ptmx, and the target sees its name only where it
+	// sees the host's /dev/pts. A terminal that cannot be opened in the sandbox
+	// fails the start with a *ChildError of stage "terminal".
 	Terminal bool
 	// TerminalSize is the initial size of that terminal (rows, columns); zero keeps
 	// the kernel's default.

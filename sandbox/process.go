@@ -105,7 +105,10 @@ func (p *Process) Pid() int { return p.pid }
 func (p *Process) PidFD() int { return p.pidfd }
 
 // Terminal returns the master side of the pseudo-terminal of a Command started with
-// Terminal set, or nil.
+// Terminal set, or nil. What the target writes is read from it, what it reads is
+// written to it. Reads fail with EIO once every process of the sandbox has closed
+// the terminal. The caller closes it: Wait does not, so that what the target
+// wrote last can still be read afterwards.
 func (p *Process) Terminal() *os.File { return p.terminal }
 
 // SeccompListener returns the seccomp user-notification descriptor of a sandbox
@@ -292,6 +295,7 @@ func (p *Process) abort() {
 	p.stopFuse()
 	unix.Close(p.pidfd)
 	p.closeParentEnds()
+	p.closeTerminal()
 	p.copiers = nil
 	if p.listener != nil {
 		p.listener.Close()
@@ -316,15 +320,9 @@ func (p *Process) setupStdio(cmd *Command) error {
 		if p.tmpl.spec.Limits.Output > 0 {
 			return specErr("command", "an output limit counts what the target writes to Stdout and Stderr; a terminal's output goes to its master, which nothing counts")
 		}
-		master, slave, err := openPTY(cmd.TerminalSize)
-		if err != nil {
+		if err := p.setupTerminal(cmd.TerminalSize); err != nil {
 			return err
 		}
-		p.terminal = master
-		p.childEnds = append(p.childEnds, slave)
-		fd := int32(slave.Fd())
-		s.FDs[0], s.FDs[1], s.FDs[2] = fd, fd, fd
-		s.Setsid, s.Ctty = true, 0
 	} else {
 		var err error
 		if s.FDs[0], err = p.input(cmd.Stdin); err != nil {
@@ -350,6 +348,37 @@ func (p *Process) setupStdio(cmd *Command) error {
 		p.copyErrs = make(chan copyResult, len(p.copiers))
 	}
 	return nil
+}
+
+// setupTerminal makes a terminal of size ws the target's standard streams and
+// controlling terminal (in a session of its own): one that the child opens in the
+// sandbox's own /dev/pts and sends back (see Start), or, where the sandbox has
+// none and sees the host's /dev, one that the parent opens on the host.
+func (p *Process) setupTerminal(ws WindowSize) error {
+	s := &p.start
+	s.Setsid, s.Ctty = true, 0
+	if p.tmpl.ownTerminal {
+		s.FDs[0], s.FDs[1], s.FDs[2] = child.TerminalPeer, child.TerminalPeer, child.TerminalPeer
+		s.TerminalSize = unix.Winsize{Row: ws.Rows, Col: ws.Cols}
+		return nil
+	}
+	master, slave, err := openPTY(ws)
+	if err != nil {
+		return err
+	}
+	p.terminal = master
+	p.childEnds = append(p.childEnds, slave)
+	fd := int32(slave.Fd())
+	s.FDs[0], s.FDs[1], s.FDs[2] = fd, fd, fd
+	return nil
+}
+
+// closeTerminal closes the master of the terminal of a start that failed.
+func (p *Process) closeTerminal() {
+	if p.terminal != nil {
+		p.terminal.Close()
+		p.terminal = nil
+	}
 }
 
 func (p *Process) input(r io.Reader) (int32, error) {

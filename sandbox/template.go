@@ -53,6 +53,9 @@ type Template struct {
 	mounts   *mountWatch // follows the host's mount table, or nil
 	// ownHostname says that each start gets a hostname of its own (Start.Hostname).
 	ownHostname bool
+	// ownTerminal says that the child opens a Command's terminal in the sandbox's
+	// own /dev/pts (child.KindTerminalIn) rather than the parent on the host's.
+	ownTerminal bool
 	owner       bool // the Template holds the owner ID (holdOwner) until Close
 	filter      *seccomp.Filter
 	cgroup      *cgroup.Planner // creates each start's cgroup, or nil
@@ -161,9 +164,10 @@ const maxAttempts = 5
 func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) (*Process, error) {
 	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1, waitDelay: cmd.WaitDelay}
 	s := &p.start
-	s.SyncFD, s.NotifyFD, s.Ctty = -1, -1, -1
+	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty = -1, -1, -1, -1
 	if err := p.setupStdio(&cmd); err != nil {
 		p.closeParentEnds()
+		p.closeTerminal()
 		return nil, err
 	}
 	argv := cArray(cmd.Args)
@@ -176,13 +180,15 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	paths := execCandidates(cmd.Args[0], dirs)
 	s.Argv, s.Envp, s.Paths = argv.ptr(), envp.ptr(), paths.ptrs
 
-	// The handshake's pipes (and, for a notify filter, the socket pair over which
-	// the child sends its seccomp listener); the deferred close covers every path.
-	fds := startFDs{-1, -1, -1, -1, -1, -1}
+	// The handshake's pipes (and the socket pairs over which the child sends the
+	// master of its terminal and its seccomp listener); the deferred close covers
+	// every path.
+	fds := startFDs{-1, -1, -1, -1, -1, -1, -1, -1}
 	defer fds.closeAll()
 	abandon := func(err error) (*Process, error) {
 		p.stopWatch()
 		p.closeParentEnds()
+		p.closeTerminal()
 		removeCgroup(p.cgroup)
 		return nil, err
 	}
@@ -206,6 +212,14 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 		}
 		fds.notifyP, fds.notifyC = sp[0], sp[1]
 		s.NotifyFD = int32(fds.notifyC)
+	}
+	if cmd.Terminal && t.ownTerminal {
+		sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return abandon(fmt.Errorf("sandbox: terminal socket: %w", err))
+		}
+		fds.termP, fds.termC = sp[0], sp[1]
+		s.TerminalFD = int32(fds.termC)
 	}
 	if t.ownHostname {
 		p.newHostname()
@@ -266,8 +280,13 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	if cause := p.contextErr(); cause != nil {
 		setupErr = contextStartErr(cause, cmd.Args[0]) // whatever failed, the context's end did it
 	}
+	// The child sent these before it executed the target: they wait in the
+	// sockets, and a child that failed took them with it.
+	if setupErr == nil && fds.termP >= 0 {
+		p.terminal, setupErr = receiveFD(fds.termP, "terminal")
+	}
 	if setupErr == nil && fds.notifyP >= 0 {
-		p.listener, setupErr = receiveListener(fds.notifyP)
+		p.listener, setupErr = receiveFD(fds.notifyP, "seccomp-listener")
 	}
 	if setupErr != nil {
 		p.abort()
@@ -279,8 +298,9 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 }
 
 // startFDs are the descriptors of one start's handshake, -1 once closed: the error
-// pipe, the sync pipe and the listener's socket pair, each a parent and a child end.
-type startFDs struct{ errR, errW, syncR, syncW, notifyP, notifyC int }
+// pipe, the sync pipe and the socket pairs of the listener and of the terminal,
+// each a parent and a child end.
+type startFDs struct{ errR, errW, syncR, syncW, notifyP, notifyC, termP, termC int }
 
 func closeFD(fd *int) {
 	if *fd >= 0 {
@@ -294,6 +314,7 @@ func (f *startFDs) closeChild() {
 	closeFD(&f.errW)
 	closeFD(&f.syncR)
 	closeFD(&f.notifyC)
+	closeFD(&f.termC)
 }
 
 func (f *startFDs) closeAll() {
@@ -301,6 +322,7 @@ func (f *startFDs) closeAll() {
 	closeFD(&f.errR)
 	closeFD(&f.syncW)
 	closeFD(&f.notifyP)
+	closeFD(&f.termP)
 }
 
 // readReport waits for exec (EOF) or the child's failure report.
@@ -448,24 +470,29 @@ func (p *Process) createCgroup() error {
 	return nil
 }
 
-// receiveListener takes the seccomp user-notification descriptor that the child
-// sent before it executed the target.
-func receiveListener(sock int) (*os.File, error) {
+// receiveFD takes the descriptor that the child sent on sock before it executed
+// the target (the master of the terminal, the seccomp user-notification
+// listener) as a file called name. It does not wait: by then the descriptor is
+// there, or never will be.
+func receiveFD(sock int, name string) (*os.File, error) {
 	buf := make([]byte, 1)
 	oob := make([]byte, unix.CmsgSpace(4))
 	_, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: receive the seccomp listener: %w", err)
+		return nil, fmt.Errorf("sandbox: receive the %s: %w", name, err)
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("sandbox: receive the seccomp listener: no descriptor (%v)", err)
+		return nil, fmt.Errorf("sandbox: receive the %s: no descriptor (%v)", name, err)
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("sandbox: receive the seccomp listener: %v", err)
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("sandbox: receive the %s: %v", name, err)
 	}
-	return os.NewFile(uintptr(fds[0]), "seccomp-listener"), nil
+	return os.NewFile(uintptr(fds[0]), name), nil
 }
 
 // explainExec says, where it can tell, why the target could not be executed: a

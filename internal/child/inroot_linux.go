@@ -74,7 +74,7 @@ func (pr *Program) InRootPath(i int) string {
 		return ""
 	}
 	switch pr.Ops[i].Kind {
-	case KindMountIn, KindBindIn, KindSetAttrIn, KindMaskIn, KindSourceIn, KindMknodIn, KindSymlinkIn, KindChdirIn:
+	case KindMountIn, KindBindIn, KindSetAttrIn, KindMaskIn, KindSourceIn, KindMknodIn, KindSymlinkIn, KindChdirIn, KindTerminalIn:
 		if r := (*InRoot)(pr.Ops[i].Ptr); r != nil {
 			return r.Path
 		}
@@ -95,12 +95,15 @@ const (
 // scratch is the child's working memory for the in-root steps, kept in the Start
 // rather than on the child's stack, which //go:nosplit bounds to a few hundred
 // bytes: the descriptors the steps share (the root they resolve in, the /dev/null
-// a KindSourceIn step kept, the empty tmpfs of KindEmptyMount; -1 when unset) and
-// the structs the system calls fill; and the deadline's timer (armDeadline).
+// a KindSourceIn step kept, the empty tmpfs of KindEmptyMount, the terminal's peer
+// that KindTerminalIn opened; -1 when unset) and the structs the system calls
+// fill; and the deadline's timer (armDeadline).
 type scratch struct {
 	root, null, empty int32
+	tty               int32
 	timer             int32
 	st                unix.Stat_t
+	fs                unix.Statfs_t
 	how               unix.OpenHow
 	attr              unix.MountAttr
 }

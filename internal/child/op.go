@@ -97,7 +97,19 @@ const (
 	// KindStartHostname sets the hostname to Start.Hostname, a name of each start's
 	// own.
 	KindStartHostname
+	// KindTerminalIn gives a start with a Start.TerminalFD a pseudo-terminal of the
+	// sandbox's own, as runc and crun do: in the directory Ptr (*InRoot), which
+	// must be a devpts (else ENOTTY), it opens "ptmx", unlocks it, sets its size to
+	// Start.TerminalSize and opens its peer (TIOCGPTPEER), which KindStdio puts
+	// wherever Start.FDs holds TerminalPeer; it gives the peer to the user Args[0]
+	// unless that is NoChown, and sends the master to the parent over
+	// Start.TerminalFD. Other starts skip it.
+	KindTerminalIn
 )
+
+// NoChown, as Args[0] of KindTerminalIn, leaves the terminal to the user who
+// opened it (root of the sandbox).
+const NoChown = ^uintptr(0)
 
 // Op flags.
 const (

@@ -52,6 +52,11 @@ type Start struct {
 	ErrFD int32
 	// NotifyFD is a unix socket to send a seccomp listener descriptor on, or -1.
 	NotifyFD int32
+	// TerminalFD is a unix socket to send the master of the terminal that
+	// KindTerminalIn opens on, or -1 for a start without a terminal of the
+	// sandbox's own. TerminalSize is that terminal's size; zero keeps the kernel's.
+	TerminalFD   int32
+	TerminalSize unix.Winsize
 	// Ctty is the target descriptor to make the controlling terminal, or -1.
 	Ctty int32
 	// Setsid starts a new session before exec.
@@ -63,8 +68,9 @@ type Start struct {
 	// KindStartHostname step sets.
 	HostnameLen int32
 	Hostname    [64]byte
-	// NFDs is the number of descriptors the target gets: descriptor i is FDs[i], or
-	// closed when FDs[i] is -1.
+	// NFDs is the number of descriptors the target gets: descriptor i is FDs[i],
+	// closed when FDs[i] is -1, the peer of the sandbox's terminal when it is
+	// TerminalPeer.
 	NFDs int32
 	FDs  [MaxFDs]int32
 	// Paths are the NUL-terminated candidates for the executable, tried in order as
@@ -136,7 +142,7 @@ func Spawn(p *Program, s *Start) (pid int, errno syscall.Errno) {
 func run(ops []Op, s *Start) {
 	errfd := uintptr(s.ErrFD)
 	sc := &s.scratch
-	sc.root, sc.null, sc.empty = -1, -1, -1
+	sc.root, sc.null, sc.empty, sc.tty = -1, -1, -1, -1
 	for i := 0; i < len(ops); i++ {
 		op := &ops[i]
 		var e syscall.Errno
@@ -174,6 +180,8 @@ func run(ops []Op, s *Start) {
 			phase, e = inRoot(op, sc)
 		case KindStartHostname:
 			e = startHostname(s)
+		case KindTerminalIn:
+			phase, e = terminalIn(op, s)
 		case KindInit:
 			startInit(ops, i, errfd)
 		default:
@@ -348,6 +356,11 @@ func stdio(s *Start, errfd uintptr) (uintptr, syscall.Errno) {
 	next := uintptr(n)
 	for i := 0; i < n; i++ {
 		fds[i] = s.FDs[i]
+		if fds[i] == TerminalPeer {
+			if fds[i] = s.scratch.tty; fds[i] < 0 {
+				return errfd, syscall.EBADF
+			}
+		}
 		if uintptr(fds[i]) >= next && fds[i] >= 0 {
 			next = uintptr(fds[i]) + 1
 		}
