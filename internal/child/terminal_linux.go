@@ -63,11 +63,8 @@ func terminalIn(op *Op, s *Start) (int32, syscall.Errno) {
 //go:nosplit
 //go:norace
 func openPTMX(sc *scratch, dir uintptr) (uintptr, syscall.Errno) {
-	if _, _, e := syscall.RawSyscall6(unix.SYS_FSTATFS, dir, uintptr(unsafe.Pointer(&sc.fs)), 0, 0, 0, 0); e != 0 {
+	if e := onDevpts(sc, dir); e != 0 {
 		return 0, e
-	}
-	if sc.fs.Type != unix.DEVPTS_SUPER_MAGIC {
-		return 0, syscall.ENOTTY
 	}
 	m, _, e := syscall.RawSyscall6(unix.SYS_OPENAT, dir, uintptr(unsafe.Pointer(&ptmxName[0])),
 		unix.O_RDWR|unix.O_NOCTTY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0, 0, 0)
@@ -78,10 +75,29 @@ func openPTMX(sc *scratch, dir uintptr) (uintptr, syscall.Errno) {
 	if e == 0 && (sc.st.Mode&unix.S_IFMT != unix.S_IFCHR || sc.st.Rdev != ptmxDev) {
 		e = syscall.ENOTTY
 	}
+	if e == 0 {
+		e = onDevpts(sc, m)
+	}
 	if e != 0 {
 		syscall.RawSyscall6(unix.SYS_CLOSE, m, 0, 0, 0, 0, 0)
 	}
 	return m, e
+}
+
+// onDevpts checks that the descriptor fd is a file of a devpts: a mount on
+// dir/ptmx (a bind of the host's /dev/ptmx, also 5:2, on devtmpfs) would open a
+// terminal of the host's instance.
+//
+//go:nosplit
+//go:norace
+func onDevpts(sc *scratch, fd uintptr) syscall.Errno {
+	if _, _, e := syscall.RawSyscall6(unix.SYS_FSTATFS, fd, uintptr(unsafe.Pointer(&sc.fs)), 0, 0, 0, 0); e != 0 {
+		return e
+	}
+	if sc.fs.Type != unix.DEVPTS_SUPER_MAGIC {
+		return syscall.ENOTTY
+	}
+	return 0
 }
 
 // ptmxDev is the device number of the ptmx of every devpts instance (5:2).
