@@ -2,6 +2,7 @@ package child
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"syscall"
 
@@ -112,10 +113,12 @@ func errnoOf(err error) syscall.Errno {
 	return syscall.EIO
 }
 
-// NewUserNS returns a descriptor of a new user namespace without maps, made by a
-// child that exits at once. Root can idmap mounts with it (mount_setattr with
-// MOUNT_ATTR_IDMAP; the initial user namespace cannot serve), for example to probe
-// whether a filesystem supports idmapped mounts.
+// NewUserNS returns a descriptor of a new user namespace that maps 0 inside to
+// 65534 (nobody) outside, made by a child that is killed once it is open. Root
+// can idmap mounts with it (mount_setattr with MOUNT_ATTR_IDMAP), for example to
+// probe whether a filesystem supports idmapped mounts: neither the initial user
+// namespace (EPERM) nor one without maps (EINVAL, measured on Linux 6.18) can
+// serve.
 func NewUserNS() (int, error) {
 	var pipe [2]int
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
@@ -132,8 +135,20 @@ func NewUserNS() (int, error) {
 		unix.Close(pipe[1])
 		return -1, fmt.Errorf("clone a child in a new user namespace: %w", errno)
 	}
-	// The child waits on the pipe until it is closed, then exits.
-	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/user", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	// The child waits on the pipe, whose write end it holds too (a fork copies
+	// the descriptor table), so it would never see the end of it: it is killed
+	// once its namespace is open.
+	var err error
+	for _, f := range []string{"uid_map", "gid_map"} {
+		if err == nil {
+			err = os.WriteFile("/proc/"+strconv.Itoa(pid)+"/"+f, []byte("0 65534 1\n"), 0)
+		}
+	}
+	fd := -1
+	if err == nil {
+		fd, err = unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/user", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	unix.Kill(pid, unix.SIGKILL)
 	unix.Close(pipe[1])
 	var ws unix.WaitStatus
 	for {
