@@ -3,7 +3,6 @@ package sandbox_test
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -200,15 +199,7 @@ func TestCgroupParentRemoved(t *testing.T) {
 		if !st.Success() {
 			t.Fatalf("%s: %v\n%s", parent, st, out)
 		}
-		var left []string
-		filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() && strings.Contains(d.Name(), testutil.RunID()) {
-				left = append(left, p)
-				return filepath.SkipDir
-			}
-			return nil
-		})
-		if len(left) > 0 {
+		if left := testutil.CgroupsWithRunID(); len(left) > 0 {
 			t.Errorf("parent %s: left %v", parent, left)
 		}
 	}
@@ -239,15 +230,7 @@ func TestCgroupParentRemovedOverlapping(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var left []string
-	filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && strings.Contains(d.Name(), testutil.RunID()) {
-			left = append(left, p)
-			return filepath.SkipDir
-		}
-		return nil
-	})
-	if len(left) > 0 {
+	if left := testutil.CgroupsWithRunID(); len(left) > 0 {
 		t.Errorf("left %v", left)
 	}
 }

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/internal/sandboxtest"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
@@ -19,7 +20,7 @@ func TestParseSpecTrailingData(t *testing.T) {
 	}
 	for _, tail := range []string{`{"privileged": true}`, `}`, `x`, `null`, "\x00"} {
 		_, err := sandbox.ParseSpec(append(append([]byte(nil), data...), tail...))
-		specErrorFor(t, err, "json", "trailing data")
+		sandboxtest.SpecErrorFor(t, err, "json", "trailing data")
 	}
 }
 
@@ -27,5 +28,5 @@ func TestParseSpecTrailingData(t *testing.T) {
 // everything reading it stops at the NUL.
 func TestHostnameNUL(t *testing.T) {
 	_, err := sandbox.NewBuilder(sandbox.WithHostname("box\x00evil")).Build()
-	specErrorFor(t, err, "hostname", "NUL")
+	sandboxtest.SpecErrorFor(t, err, "hostname", "NUL")
 }

@@ -26,7 +26,7 @@ type StaleError struct {
 
 // Error implements the error interface.
 func (e *StaleError) Error() string {
-	return fmt.Sprintf("sandbox: the host's mount table changed since Build and the root cannot be planned again (build a new Template): %v", e.Err)
+	return fmt.Sprintf("sandbox: the host's mount table changed since Build and the root cannot be planned again (until it changes again, or build a new Template): %v", e.Err)
 }
 
 // Unwrap returns the cause.
@@ -62,7 +62,8 @@ type mountWatch struct {
 	base, prog   *child.Program
 	from, baseTo int
 	to           int
-	replans      int // how many times the plan was made again, for tests
+	replans      int   // how many times the plan was made again, for tests
+	err          error // why the last new plan failed, until the table changes again
 }
 
 // newMountWatch returns a watch of the caller's mount table as it is now, or nil
@@ -196,9 +197,10 @@ func (t *Template) program() (*child.Program, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stale() {
-		if err := t.replan(); err != nil {
-			return nil, err
-		}
+		t.replan()
+	}
+	if w.err != nil {
+		return nil, w.err
 	}
 	return w.prog, nil
 }
@@ -229,15 +231,18 @@ func (t *Template) replanAfter(err error, prog *child.Program) bool {
 
 // replan compiles the filesystem segment again and splices it into a copy of the
 // program made at Build (so that plans do not pile up); starts under way keep the
-// program they began with. The caller holds t.mounts.mu.
+// program they began with. Where the new plan fails, every start fails with that
+// StaleError until the table changes again and a plan succeeds. The caller holds
+// t.mounts.mu.
 func (t *Template) replan() error {
 	w := t.mounts
 	w.mark() // before reading the table: a change while planning shows next time
 	seg := &child.Program{}
 	if err := t.compileFilesystem(seg, t.caller); err != nil {
-		return &StaleError{Err: err}
+		w.err = &StaleError{Err: err}
+		return w.err
 	}
-	w.prog, w.to = w.base.Splice(w.from, w.baseTo, seg), w.from+len(seg.Ops)
+	w.prog, w.to, w.err = w.base.Splice(w.from, w.baseTo, seg), w.from+len(seg.Ops), nil
 	w.replans++
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -92,7 +91,7 @@ func soak(t *testing.T, m *testutil.Mounter, d time.Duration) {
 	for _, tpl := range tpls {
 		tpl.Close()
 	}
-	soakLeftovers(t, fds, goroutines, mounts, parent)
+	soakLeftovers(t, fds, goroutines, mounts)
 }
 
 func soakTemplate(t *testing.T, opts ...Option) *Template {
@@ -180,7 +179,7 @@ func soakStart(tpl *Template, r *rand.Rand, c *soakCounts) error {
 }
 
 // soakLeftovers fails t where the soak left something behind.
-func soakLeftovers(t *testing.T, fds map[string]string, goroutines, mounts int, parent string) {
+func soakLeftovers(t *testing.T, fds map[string]string, goroutines, mounts int) {
 	testutil.NoNewFDs(t, fds)
 	for end := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > goroutines; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(end) {
@@ -196,13 +195,9 @@ func soakLeftovers(t *testing.T, fds map[string]string, goroutines, mounts int, 
 	if len(staging) > 0 {
 		t.Errorf("staging directories left: %v", staging)
 	}
-	filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && strings.Contains(p, parent) {
-			t.Errorf("cgroup left: %s", p)
-			return filepath.SkipDir
-		}
-		return nil
-	})
+	for _, c := range testutil.CgroupsWithRunID() {
+		t.Errorf("cgroup left: %s", c)
+	}
 }
 
 func mountCount(t *testing.T) int {

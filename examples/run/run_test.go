@@ -30,21 +30,9 @@ func modes(t *testing.T, f func(t *testing.T, bin string)) {
 	testutil.ModesWith(t, envRunBinary, runBinary, f)
 }
 
-func runCmd(t *testing.T, bin string, args ...string) (string, int) {
-	t.Helper()
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), code
-}
-
 func TestFirstCommand(t *testing.T) {
 	modes(t, func(t *testing.T, bin string) {
-		out, code := runCmd(t, bin, "--", "/bin/sh", "-c", "echo $$; id -u")
+		out, code := testutil.RunCLI(t, bin, "--", "/bin/sh", "-c", "echo $$; id -u")
 		if code != 0 || out != "1\n0\n" {
 			t.Fatalf("exit %d, output %q; want 1 and 0", code, out)
 		}
@@ -54,7 +42,7 @@ func TestFirstCommand(t *testing.T) {
 func TestHostNamespaceFlags(t *testing.T) {
 	modes(t, func(t *testing.T, bin string) {
 		for _, c := range []struct{ flag, kind string }{{"--uts", "uts"}, {"--pid", "pid"}, {"--net", "net"}, {"--ipc", "ipc"}} {
-			out, code := runCmd(t, bin, c.flag, "host", "--", "/bin/sh", "-c", "for k in uts pid net ipc mnt; do readlink /proc/self/ns/$k; done")
+			out, code := testutil.RunCLI(t, bin, c.flag, "host", "--", "/bin/sh", "-c", "for k in uts pid net ipc mnt; do readlink /proc/self/ns/$k; done")
 			if code != 0 {
 				t.Fatalf("%s host: exit %d: %s", c.flag, code, out)
 			}
@@ -82,7 +70,7 @@ func TestExitCodes(t *testing.T) {
 			{[]string{"--cap-add", "CAP_BOGUS", "--", "/bin/true"}, 125},
 			{[]string{"--", "/bin/sh", "-c", "kill -KILL $$"}, 0}, // PID 1 ignores even its own SIGKILL
 		} {
-			out, code := runCmd(t, bin, c.args...)
+			out, code := testutil.RunCLI(t, bin, c.args...)
 			if code != c.code {
 				t.Errorf("%q: exit %d, want %d: %s", c.args, code, c.code, out)
 			}
@@ -92,7 +80,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestDryRun(t *testing.T) {
 	bin := runBinary(t)
-	out, code := runCmd(t, bin, "--dry-run", "--privileged", "--net", "host")
+	out, code := testutil.RunCLI(t, bin, "--dry-run", "--privileged", "--net", "host")
 	if code != 0 || !strings.Contains(out, `"privileged": true`) || !strings.Contains(out, `"net": {`) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
@@ -112,7 +100,7 @@ func TestOverlayUpperDiff(t *testing.T) {
 			os.RemoveAll(dir)
 		}()
 		upper := dir + "/upper"
-		out, code := runCmd(t, bin, "--overlay-upper", upper, "--diff", "--",
+		out, code := testutil.RunCLI(t, bin, "--overlay-upper", upper, "--diff", "--",
 			"/bin/sh", "-c", "echo hi > /etc/paddock-diff-added; rm -f /etc/hostname")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, out)
@@ -152,12 +140,12 @@ func TestSignalForwarding(t *testing.T) {
 // reaches the host's memory beyond the bound.
 func TestOverlaySizeFlag(t *testing.T) {
 	modes(t, func(t *testing.T, bin string) {
-		out, code := runCmd(t, bin, "--overlay-size", "4m", "--", "/bin/sh", "-c",
+		out, code := testutil.RunCLI(t, bin, "--overlay-size", "4m", "--", "/bin/sh", "-c",
 			"dd if=/dev/zero of=/usr/paddock-big bs=1M count=8; wc -c < /usr/paddock-big")
 		if code != 0 || !strings.Contains(out, "No space left on device") || !strings.HasSuffix(out, "4194304\n") {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
-		if out, code := runCmd(t, bin, "--overlay-size", "lots", "--", "/bin/true"); code != 125 || !strings.Contains(out, "size") {
+		if out, code := testutil.RunCLI(t, bin, "--overlay-size", "lots", "--", "/bin/true"); code != 125 || !strings.Contains(out, "size") {
 			t.Errorf("a bad size: exit %d:\n%s", code, out)
 		}
 	})
@@ -179,7 +167,7 @@ func TestInit(t *testing.T) {
 			{[]string{"--init", "--", "/bin/sh", "-c", "kill -KILL $$"}, 128 + 9},
 			{[]string{"--init", "--privileged", "--", "/bin/sh", "-c", "exit 3"}, 3},
 		} {
-			out, code := runCmd(t, bin, c.args...)
+			out, code := testutil.RunCLI(t, bin, c.args...)
 			if code != c.code {
 				t.Errorf("%q: exit %d, want %d: %s", c.args, code, c.code, out)
 			}
@@ -254,7 +242,7 @@ func TestCallersInPIDNamespaces(t *testing.T) {
 // refuses with 125 before anything starts.
 func TestFlagInputs(t *testing.T) {
 	modes(t, func(t *testing.T, bin string) {
-		if out, code := runCmd(t, bin, "-h"); code != 0 || !strings.Contains(out, "-rootfs") {
+		if out, code := testutil.RunCLI(t, bin, "-h"); code != 0 || !strings.Contains(out, "-rootfs") {
 			t.Errorf("-h: exit %d, want 0 and the usage:\n%s", code, out)
 		}
 		for _, c := range []struct {
@@ -265,7 +253,7 @@ func TestFlagInputs(t *testing.T) {
 			{[]string{"-e", "=x"}, "KEY=VALUE"},
 			{[]string{"--security-opt", "seccomp="}, "names no profile"},
 		} {
-			out, code := runCmd(t, bin, append(c.args, "--", "/bin/sh", "-c", "echo COMMAND-RAN")...)
+			out, code := testutil.RunCLI(t, bin, append(c.args, "--", "/bin/sh", "-c", "echo COMMAND-RAN")...)
 			if code != 125 || strings.Contains(out, "COMMAND-RAN") || !strings.Contains(out, c.want) {
 				t.Errorf("%q: exit %d, want 125 saying %q:\n%s", c.args, code, c.want, out)
 			}
@@ -277,7 +265,7 @@ func TestFlagInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, code := runCmd(t, bin, "--cap-add", "ALL", "--", "/bin/sh", "-c", "grep CapBnd /proc/self/status")
+		out, code := testutil.RunCLI(t, bin, "--cap-add", "ALL", "--", "/bin/sh", "-c", "grep CapBnd /proc/self/status")
 		if want := fmt.Sprintf("CapBnd:\t%016x\n", uint64(own.Bounding)); code != 0 || out != want {
 			t.Errorf("--cap-add ALL: exit %d, %q; want %q", code, out, want)
 		}
@@ -285,7 +273,7 @@ func TestFlagInputs(t *testing.T) {
 		// writable, rootless too (its root is a mount per top-level directory).
 		dir := testutil.SharedTempDir(t, "paddock-volume-")
 		os.Chmod(dir, 0o777)
-		out, code = runCmd(t, bin, "--read-only", "--tmpfs", "/tmp", "-v", dir+":/opt", "--", "/bin/sh", "-c",
+		out, code = testutil.RunCLI(t, bin, "--read-only", "--tmpfs", "/tmp", "-v", dir+":/opt", "--", "/bin/sh", "-c",
 			"touch /tmp/x && touch /opt/x && echo writable; touch /usr/x 2>&1 | grep -c 'Read-only'")
 		if code != 0 || out != "writable\n1\n" {
 			t.Errorf("--read-only with a tmpfs and a volume: exit %d:\n%s", code, out)
@@ -298,21 +286,21 @@ func TestFlagInputs(t *testing.T) {
 func TestLimitFlags(t *testing.T) {
 	modes(t, func(t *testing.T, bin string) {
 		nproc := []string{"--", "/bin/sed", "-n", `s/^Max processes  *\([0-9a-z]*\) .*/\1/p`, "/proc/self/limits"}
-		out, code := runCmd(t, bin, append([]string{"--pids-limit", "-1"}, nproc...)...)
+		out, code := testutil.RunCLI(t, bin, append([]string{"--pids-limit", "-1"}, nproc...)...)
 		if code != 0 || strings.TrimSpace(out) == "2048" {
 			t.Errorf("--pids-limit -1: exit %d, RLIMIT_NPROC %q", code, out)
 		}
 		start := time.Now()
-		out, code = runCmd(t, bin, "--timeout", "300ms", "--", "/bin/sleep", "10")
+		out, code = testutil.RunCLI(t, bin, "--timeout", "300ms", "--", "/bin/sleep", "10")
 		if code != 137 || time.Since(start) > 5*time.Second || !strings.Contains(out, "--timeout") {
 			t.Errorf("--timeout 300ms of sleep 10: exit %d after %v: %s", code, time.Since(start), out)
 		}
 		for _, bad := range []string{"abc", "-1", "-5s", ""} {
-			if out, code := runCmd(t, bin, "--timeout", bad, "--", "/bin/true"); code != 125 {
+			if out, code := testutil.RunCLI(t, bin, "--timeout", bad, "--", "/bin/true"); code != 125 {
 				t.Errorf("--timeout %q: exit %d, want 125: %s", bad, code, out)
 			}
 		}
-		if out, code := runCmd(t, bin, "--pids-limit", "-2", "--", "/bin/true"); code != 125 {
+		if out, code := testutil.RunCLI(t, bin, "--pids-limit", "-2", "--", "/bin/true"); code != 125 {
 			t.Errorf("--pids-limit -2: exit %d, want 125: %s", code, out)
 		}
 	})

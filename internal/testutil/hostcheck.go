@@ -142,7 +142,7 @@ func (h *hostCheck) finish() {
 	for _, m := range h.mounts() {
 		unix.Unmount(m, unix.MNT_DETACH)
 	}
-	for _, c := range cgroupsWithRunID() {
+	for _, c := range CgroupsWithRunID() {
 		RemoveCgroupTree(c)
 	}
 	for _, r := range runWithRunID() {
@@ -255,7 +255,9 @@ func (h *hostCheck) mountsLeft() []string { return prefixed("mount on ", h.mount
 
 // cgroupsWithRunID returns the cgroup directories, in every hierarchy, whose name
 // carries the run ID.
-func cgroupsWithRunID() []string {
+// CgroupsWithRunID lists the cgroup directories, in every hierarchy, whose name
+// holds this run's ID (RunID): what a test's cgroups left behind.
+func CgroupsWithRunID() []string {
 	var dirs []string
 	filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
@@ -271,7 +273,7 @@ func cgroupsWithRunID() []string {
 	return dirs
 }
 
-func cgroupsLeft() []string { return prefixed("cgroup ", cgroupsWithRunID()) }
+func cgroupsLeft() []string { return prefixed("cgroup ", CgroupsWithRunID()) }
 
 // RemoveCgroupTree removes the cgroup directory root and those below it,
 // deepest first, killing the processes in them first, and returns those that

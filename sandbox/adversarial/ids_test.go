@@ -1,52 +1,15 @@
 package adversarial_test
 
 import (
-	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/internal/sandboxtest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
-
-// buildFails builds opts and checks that Build refuses them with a *SpecError for
-// field whose message holds every one of want, and leaves no descriptor or child.
-func buildFails(t *testing.T, opts []sandbox.Option, field string, want ...string) {
-	t.Helper()
-	before := testutil.OpenFDs(t)
-	tpl, err := sandbox.NewBuilder(opts...).Build()
-	if err == nil {
-		tpl.Close()
-		t.Fatalf("Build succeeded; want a *SpecError for %s", field)
-	}
-	specErrorFor(t, err, field, want...)
-	if after := testutil.OpenFDs(t); after != before {
-		t.Errorf("Build leaked descriptors: %d -> %d", before, after)
-	}
-	testutil.NoChildren(t)
-}
-
-// specErrorFor checks that err is a *SpecError for field, matching ErrInvalidSpec,
-// whose message holds every one of want.
-func specErrorFor(t *testing.T, err error, field string, want ...string) {
-	t.Helper()
-	var se *sandbox.SpecError
-	if !errors.As(err, &se) || !errors.Is(err, sandbox.ErrInvalidSpec) {
-		t.Fatalf("%T %v: want a *SpecError matching ErrInvalidSpec", err, err)
-	}
-	if se.Field != field {
-		t.Errorf("%v: names field %q, want %q", err, se.Field, field)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("%v: does not say %q", err, w)
-		}
-	}
-	t.Log(err)
-}
 
 // TestHostileUserIDs: IDs the kernel's set*id calls cannot take as asked ((uid_t)-1
 // means "leave unchanged", so the target would stay root) are refused by Build,
@@ -67,7 +30,7 @@ func TestHostileUserIDs(t *testing.T) {
 			{"group -1", []sandbox.Option{sandbox.WithUser(0, 0, 0, 4294967295)}, "user.groups[1]", []string{"4294967295"}},
 			{"too many groups", []sandbox.Option{sandbox.WithUser(0, 0, make([]uint32, sandbox.MaxGroups+1)...)}, "user.groups", []string{"65537", "65536"}},
 		} {
-			t.Run(c.name, func(t *testing.T) { buildFails(t, c.opts, c.field, c.want...) })
+			t.Run(c.name, func(t *testing.T) { sandboxtest.BuildFails(t, c.opts, c.field, c.want...) })
 		}
 	})
 }
@@ -88,7 +51,7 @@ func TestHostileIDMaps(t *testing.T) {
 			{"container range past MaxID", []namespace.IDMap{{ContainerID: 2147483000, HostID: 100000, Size: 1000}}, []string{"2147483000..2147483999"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				buildFails(t, []sandbox.Option{sandbox.WithUserNS(c.uid, nil)}, "namespaces", c.want...)
+				sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithUserNS(c.uid, nil)}, "namespaces", c.want...)
 			})
 		}
 	})
@@ -105,15 +68,15 @@ func TestUnmappedUser(t *testing.T) {
 			own = `map "0 0 1": the caller's own`
 		}
 		userNS := sandbox.WithUserNS(nil, nil)
-		buildFails(t, []sandbox.Option{userNS, sandbox.WithUser(1000, 0)}, "user.uid", "1000 is not mapped", "uid "+own)
-		buildFails(t, []sandbox.Option{userNS, sandbox.WithUser(0, 1000)}, "user.gid", "1000 is not mapped", "gid "+own)
-		buildFails(t, []sandbox.Option{userNS, sandbox.WithUser(0, 0, 0, 5)}, "user.groups[1]", "5 is not mapped")
+		sandboxtest.BuildFails(t, []sandbox.Option{userNS, sandbox.WithUser(1000, 0)}, "user.uid", "1000 is not mapped", "uid "+own)
+		sandboxtest.BuildFails(t, []sandbox.Option{userNS, sandbox.WithUser(0, 1000)}, "user.gid", "1000 is not mapped", "gid "+own)
+		sandboxtest.BuildFails(t, []sandbox.Option{userNS, sandbox.WithUser(0, 0, 0, 5)}, "user.groups[1]", "5 is not mapped")
 		// The child becomes 0 first: a map without 0 cannot work.
 		if !testutil.Rootless() {
 			noRoot := []namespace.IDMap{{ContainerID: 1, HostID: 100000, Size: 10}}
-			buildFails(t, []sandbox.Option{sandbox.WithUserNS(noRoot, nil)}, "namespaces", `uid map "1 100000 10" does not map 0`)
+			sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithUserNS(noRoot, nil)}, "namespaces", `uid map "1 100000 10" does not map 0`)
 			maps := []namespace.IDMap{{ContainerID: 0, HostID: 100000, Size: 1000}}
-			buildFails(t, []sandbox.Option{sandbox.WithUserNS(maps, maps), sandbox.WithUser(999, 1000)}, "user.gid", `1000 is not mapped`, `gid map "0 100000 1000"`)
+			sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithUserNS(maps, maps), sandbox.WithUser(999, 1000)}, "user.gid", `1000 is not mapped`, `gid map "0 100000 1000"`)
 		}
 	})
 }
@@ -149,13 +112,13 @@ func TestHostileIDsFromJSON(t *testing.T) {
 				if err := s.Validate(); err == nil {
 					t.Fatal("Validate accepted the Spec")
 				}
-				buildFails(t, []sandbox.Option{sandbox.WithSpec(s)}, c.field, c.want)
+				sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithSpec(s)}, c.field, c.want)
 			})
 		}
 		// JSON numbers that are not uint32 never become IDs.
 		for _, v := range []string{`{"uid": -1, "gid": 0}`, `{"uid": 4294967296, "gid": 0}`, `{"uid": 1e3, "gid": 0}`, `{"uid": 0, "gid": 0, "groups": [-1]}`} {
 			_, err := sandbox.ParseSpec(edit(t, "user", v))
-			specErrorFor(t, err, "json")
+			sandboxtest.SpecErrorFor(t, err, "json")
 		}
 		// An overflowing ID map in the JSON.
 		s, err := sandbox.ParseSpec(base)
@@ -171,7 +134,7 @@ func TestHostileIDsFromJSON(t *testing.T) {
 		if s, err = sandbox.ParseSpec([]byte(text)); err != nil {
 			t.Fatalf("ParseSpec: %v", err)
 		}
-		buildFails(t, []sandbox.Option{sandbox.WithSpec(s)}, "namespaces", "container ID 4294967295")
+		sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithSpec(s)}, "namespaces", "container ID 4294967295")
 	})
 }
 
@@ -186,36 +149,6 @@ func cli(t *testing.T, f func(t *testing.T, bin string)) {
 	}, f)
 }
 
-func runCmd(t *testing.T, bin string, args ...string) (string, int) {
-	t.Helper()
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(out), code
-}
-
-// cliRefused runs bin with args, a command that would print COMMAND-RAN, and checks that it
-// exits 125 with every one of want in its message, without running the command.
-func cliRefused(t *testing.T, bin string, args []string, want ...string) {
-	t.Helper()
-	args = append(args, "--", "/bin/sh", "-c", "echo COMMAND-RAN; id")
-	out, code := runCmd(t, bin, args...)
-	if code != 125 || strings.Contains(out, "COMMAND-RAN") {
-		t.Errorf("%q: exit %d, output %q; want 125 and the command not run", args, code, out)
-		return
-	}
-	for _, w := range want {
-		if !strings.Contains(out, w) {
-			t.Errorf("%q: %q does not say %q", args, out, w)
-		}
-	}
-}
-
 // TestHostileUser: -u refuses every ID outside 0..2147483647, and malformed values,
 // as root and rootless: 4294967295 is (uid_t)-1, which setresuid takes as "leave
 // unchanged", so the command used to run as root with every capability.
@@ -223,10 +156,10 @@ func TestHostileUser(t *testing.T) {
 	cli(t, func(t *testing.T, bin string) {
 		for _, u := range []string{"4294967295", "4294967295:4294967295", "0:4294967295", "-1", "2147483648",
 			"1000:2147483648", "99999999999999999999", "-99999999999999999999"} {
-			cliRefused(t, bin, []string{"--user", u}, `-u "`+u+`"`, "outside 0..2147483647")
+			testutil.CLIRefused(t, bin, []string{"--user", u}, `-u "`+u+`"`, "outside 0..2147483647")
 		}
 		for _, u := range []string{"", "1:", ":1", ":", "0:-", "+1", "abc", "1 ", "0x10", "1:2:3", "٣"} {
-			cliRefused(t, bin, []string{"-u", u}, `-u "`+u+`"`, "not a number in 0..2147483647")
+			testutil.CLIRefused(t, bin, []string{"-u", u}, `-u "`+u+`"`, "not a number in 0..2147483647")
 		}
 	})
 }
@@ -254,7 +187,7 @@ func TestHostileNumbers(t *testing.T) {
 			{[]string{"--tmpfs", "/mnt:size=0100m"}, "octal"},
 			{[]string{"--security-opt", "seccomp=/dev/zero"}, "not a regular file"},
 		} {
-			cliRefused(t, bin, c.args, c.want)
+			testutil.CLIRefused(t, bin, c.args, c.want)
 		}
 	})
 }

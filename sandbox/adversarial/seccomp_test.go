@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/internal/sandboxtest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/seccomp"
@@ -48,7 +49,7 @@ func TestHostileSeccompProfiles(t *testing.T) {
 				{"execve trapped", dockerWith(seccomp.Rule{Names: []string{"execve"}, Action: seccomp.ActTrap}), []string{"execve (trap)"}},
 			} {
 				t.Run(prof.name, func(t *testing.T) {
-					buildFails(t, []sandbox.Option{sandbox.WithSeccompProfile(prof.prof)}, "seccomp", prof.want...)
+					sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithSeccompProfile(prof.prof)}, "seccomp", prof.want...)
 				})
 			}
 		})
