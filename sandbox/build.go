@@ -235,6 +235,11 @@ func (t *Template) compile(c ids) error {
 // to write, no init, no fuse-overlayfs daemon to start) and the child need not set
 // supplementary groups in a user namespace (it denies setgroups when it writes its
 // own map).
+// errParentVfork refuses vfork mode where the parent acts between the clone and
+// the child's release.
+var errParentVfork = errors.New("an automatic ID range and idmapped mounts need fork mode: the parent writes the maps " +
+	"and idmaps the mounts with the child's user namespace while the child waits, which a vfork child cannot")
+
 func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
 	fuse := s.fuseRoot(userNS)
@@ -243,11 +248,14 @@ func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 		if fuse {
 			return false, &SpecError{Field: "spawn", Err: errFuseVfork}
 		}
+		if s.Namespaces.Auto != nil || s.detachedMounts() {
+			return false, &SpecError{Field: "spawn", Err: errParentVfork}
+		}
 		return true, nil
 	case SpawnFork:
 		return false, nil
 	}
-	return vforkSupported && !s.Init && !fuse && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
+	return vforkSupported && !s.Init && !fuse && !s.detachedMounts() && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
 }
 
 // compileFilesystem cuts the sandbox's mount namespace off from the host, assembles
@@ -538,6 +546,12 @@ func idMapped(m []namespace.IDMap, id uint32) bool {
 func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	ns := &t.spec.Namespaces
 	uidMap, gidMap := ns.UIDMap, ns.GIDMap
+	if ns.Auto != nil {
+		// Each start allocates its own block and writes its maps (Start); these
+		// stand for them until then.
+		t.auto = ns.Auto
+		uidMap, gidMap = autoMap(ns.Auto, "uid"), autoMap(ns.Auto, "gid")
+	}
 	if len(uidMap) == 0 {
 		uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(c.uid), Size: 1}}
 	}

@@ -1,0 +1,120 @@
+package testutil
+
+import (
+	"bytes"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// AutoRangeLine is the line that GrantAutoRange adds to /etc/subuid and
+// /etc/subgid: the range that namespace.NoRangeError suggests to
+// namespace.AutoUser (spelled out here, since the namespace package's tests use
+// this one; a test checks that they agree).
+const AutoRangeLine = autoUser + ":1879048192:134217728"
+
+const autoUser = "containers"
+
+// subIDFiles are namespace.SubUIDFile and namespace.SubGIDFile.
+var subIDFiles = []string{"/etc/subuid", "/etc/subgid"}
+
+// GrantAutoRange makes /etc/subuid and /etc/subgid grant namespace.AutoUser a
+// range for as long as the test binary runs, so that a root caller's rootless
+// sandboxes (namespace.AutoRange's defaults) can start, and returns the function
+// that takes it back. Where a file grants the user a range of the host's own, it
+// is left alone; otherwise AutoRangeLine is put first, one copy for each test
+// binary that runs at once (go test runs packages in parallel), and the undo
+// removes one copy (and a file it created, left empty): the files end as they
+// began. Both steps hold an flock on the
+// file, which the test binaries share. Root only; for others it does nothing.
+func GrantAutoRange() (undo func(), err error) {
+	if os.Geteuid() != 0 {
+		return func() {}, nil
+	}
+	var undos []func()
+	undo = func() {
+		for _, u := range undos {
+			u()
+		}
+	}
+	for _, file := range subIDFiles {
+		u, err := grantIn(file)
+		if err != nil {
+			undo()
+			return nil, err
+		}
+		undos = append(undos, u)
+	}
+	return undo, nil
+}
+
+// grantIn puts AutoRangeLine first in file unless it holds another line of the
+// user's, and returns the undo.
+func grantIn(file string) (func(), error) {
+	added, created := false, false
+	if _, err := os.Stat(file); os.IsNotExist(err) {
+		created = true
+	}
+	err := editLocked(file, func(data []byte) []byte {
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, autoUser+":") && l != AutoRangeLine {
+				return data // a range of the host's own
+			}
+		}
+		added = true
+		// First, so that a last line without its newline stays as it is.
+		return append([]byte(AutoRangeLine+"\n"), data...)
+	})
+	if err != nil || !added {
+		return func() {}, err
+	}
+	return func() {
+		editLocked(file, func(data []byte) []byte {
+			line := []byte(AutoRangeLine + "\n")
+			for i := 0; i+len(line) <= len(data); {
+				if bytes.HasPrefix(data[i:], line) {
+					return append(data[:i:i], data[i+len(line):]...)
+				}
+				j := bytes.IndexByte(data[i:], '\n')
+				if j < 0 {
+					break
+				}
+				i += j + 1
+			}
+			return data
+		})
+		if st, err := os.Stat(file); created && err == nil && st.Size() == 0 {
+			os.Remove(file)
+		}
+	}, nil
+}
+
+// editLocked rewrites file in place with edit's result, holding an exclusive
+// flock on it, and leaves it untouched where edit changes nothing.
+func editLocked(file string, edit func([]byte) []byte) error {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	data := make([]byte, st.Size)
+	if _, err := f.ReadAt(data, 0); err != nil && st.Size > 0 {
+		return err
+	}
+	out := edit(append([]byte(nil), data...))
+	if bytes.Equal(out, data) {
+		return nil
+	}
+	if _, err := f.WriteAt(out, 0); err != nil {
+		return err
+	}
+	return f.Truncate(int64(len(out)))
+}
