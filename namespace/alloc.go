@@ -56,11 +56,16 @@ type Allocation struct {
 	locks          []*os.File
 }
 
-// Release frees the blocks.
+// Release frees the blocks, and removes the lock directory once it is empty, so
+// that nothing is left on the host when no sandbox runs (an Allocate at the same
+// time makes it again).
 func (a *Allocation) Release() {
 	for _, f := range a.locks {
 		os.Remove(f.Name())
 		f.Close()
+	}
+	if len(a.locks) > 0 {
+		os.Remove(filepath.Dir(a.locks[0].Name())) // fails while others hold blocks
 	}
 	a.locks = nil
 }
@@ -206,6 +211,10 @@ func takeBlock(ranges []SubIDRange, size uint32, dir, which string) (uint32, *os
 // lockBlock takes the lock file p, creating it, unless another holder has it.
 func lockBlock(p string) (*os.File, bool) {
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if errors.Is(err, os.ErrNotExist) && os.MkdirAll(filepath.Dir(p), 0o700) == nil {
+		// The last holder removed the directory (Release) since Allocate made it.
+		f, err = os.OpenFile(p, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	}
 	if err != nil {
 		return nil, false
 	}

@@ -103,7 +103,6 @@ const (
 // that KindTerminalIn opened; -1 when unset) and the structs the system calls
 // fill; and the deadline's timer (armDeadline).
 type scratch struct {
-	start             *Start // the Start this scratch belongs to
 	root, null, empty int32
 	tty               int32
 	timer             int32
@@ -276,7 +275,7 @@ func inRootStep(op *Op, fd uintptr, r *InRoot, sc *scratch) syscall.Errno {
 		return mountHere(fd, a[0], a[1], a[2], a[3])
 	case KindBindIn:
 		if a[0] == SourceDetached {
-			return attachHere(sc.start, a[5], fd, 0)
+			return attachHere(startOf(sc), a[5], fd, 0)
 		}
 		return bindHere(sc, fd, a[0], a[1], a[2], a[3], a[4])
 	case KindSetAttrIn:
@@ -349,6 +348,16 @@ func bindHere(sc *scratch, fd, src, treeFlags, attrSet, attrClr, setFlags uintpt
 	}
 	syscall.RawSyscall6(unix.SYS_CLOSE, tree, 0, 0, 0, 0, 0)
 	return e
+}
+
+// startOf returns the Start whose working memory sc is. The child may not store
+// the pointer instead: a pointer written to the heap passes through the garbage
+// collector's write barrier, which a raw clone must never run.
+//
+//go:nosplit
+//go:norace
+func startOf(sc *scratch) *Start {
+	return (*Start)(unsafe.Pointer(uintptr(unsafe.Pointer(sc)) - unsafe.Offsetof(Start{}.scratch)))
 }
 
 // attachAt attaches the detached mount Start.Detached[i] on the directory at the C

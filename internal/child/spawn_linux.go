@@ -154,7 +154,6 @@ func run(ops []Op, s *Start) {
 	errfd := uintptr(s.ErrFD)
 	sc := &s.scratch
 	sc.root, sc.null, sc.empty, sc.tty = -1, -1, -1, -1
-	sc.start = s
 	for i := 0; i < len(ops); i++ {
 		op := &ops[i]
 		var e syscall.Errno
