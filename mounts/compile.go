@@ -180,8 +180,8 @@ func (c compiler) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 			}
 		}
 		es = append(es, entry{b.Target, func() {
-			if b.IDMap {
-				c.idmapped(m, create)
+			if b.IDMap || env.DetachBinds {
+				c.detached(m, create, b.IDMap)
 			} else {
 				c.mount(m, create)
 			}
@@ -379,15 +379,18 @@ func (c compiler) mount(m Mount, create child.Create) {
 	p.Append(op, stage, fmt.Sprintf("bind %s on %s (%s)", m.Source, m.Target, FlagString(m.Flags)))
 }
 
-// idmapped attaches at m.Target an idmapped copy of the bind source m.Source
-// (Bind.IDMap), which the parent makes for each start with m's flags set (see
-// child.Detached).
-func (c compiler) idmapped(m Mount, create child.Create) {
+// detached attaches at m.Target a copy of the bind source m.Source, idmapped
+// where idmap is set (Bind.IDMap), which the parent makes for each start with m's
+// flags set (see child.Detached and Env.DetachBinds).
+func (c compiler) detached(m Mount, create child.Create, idmap bool) {
 	p := c.p
 	set, clr := attrs(m.Flags & remountable)
 	rec := m.Flags&unix.MS_REC != 0
-	what := fmt.Sprintf("bind %s on %s (%s, idmapped)", m.Source, m.Target, FlagString(m.Flags))
-	idx := p.Detach(child.Detached{Path: m.Source, Recursive: rec, AttrSet: uint64(set), AttrClr: uint64(clr), IDMap: true, What: what})
+	what := fmt.Sprintf("bind %s on %s (%s)", m.Source, m.Target, FlagString(m.Flags))
+	if idmap {
+		what = fmt.Sprintf("bind %s on %s (%s, idmapped)", m.Source, m.Target, FlagString(m.Flags))
+	}
+	idx := p.Detach(child.Detached{Path: m.Source, Recursive: rec, AttrSet: uint64(set), AttrClr: uint64(clr), IDMap: idmap, What: what})
 	op := child.Op{Kind: child.KindBindIn, Ptr: unsafe.Pointer(p.InRoot(m.Target, create))}
 	op.Args[0], op.Args[5] = child.SourceDetached, uintptr(idx)
 	p.Append(op, stage, what)

@@ -83,6 +83,9 @@ func probeIDMap(path string, recursive bool) error {
 	fail := func(reason string, err error) error {
 		return &IDMapError{Path: path, FSType: fsTypeOf(path), Reason: reason, Err: err}
 	}
+	if unix.Geteuid() != 0 {
+		return fail("only root may idmap a mount (CAP_SYS_ADMIN over the user namespace of its filesystem)", unix.EPERM)
+	}
 	userns, err := child.NewUserNS()
 	if err != nil {
 		return fail("no user namespace to idmap with", err)

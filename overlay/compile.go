@@ -30,6 +30,12 @@ type Env struct {
 	// MountLabel is the SELinux context= option (selinux.MountOption) for the
 	// overlay and its tmpfs, or "" where SELinux is off.
 	MountLabel string
+	// DetachLayers has the parent copy each lower layer for each start (as it
+	// copies an idmapped one, see Spec.IDMap) instead of the child mounting it by
+	// path: the child of an automatic ID range is an unprivileged user of the host
+	// from its first step, and could not reach a layer below a directory that only
+	// root may search. Not for the host's "/".
+	DetachLayers bool
 }
 
 // NewRoot returns where Compile mounts the root filesystem for a staging directory:
@@ -131,8 +137,8 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 		mkdir(p, upper, 0o755)
 		mkdir(p, work, 0o700)
 	}
-	if s.IDMap {
-		if data, err = s.attachIDMapped(p, st, upper, work, env); err != nil {
+	if s.IDMap || env.DetachLayers {
+		if data, err = s.attachLayers(p, st, upper, work, env); err != nil {
 			return err
 		}
 	}
@@ -164,19 +170,24 @@ func (s Spec) checkIDMap(env Env, d Driver) error {
 	return nil
 }
 
-// attachIDMapped has the child attach an idmapped copy of each lower layer (a
-// child.Detached, which the parent makes for each start) on a directory of the
-// staging tmpfs, layer0, layer1, ..., and returns the overlay's options with those
-// as lowerdir. The copies lie in the staging tmpfs, which the sandbox leaves behind
-// with the host's root when it pivots; they are read-only anyway.
-func (s Spec) attachIDMapped(p *child.Program, st, upper, work string, env Env) (string, error) {
+// attachLayers has the child attach a copy of each lower layer (a
+// child.Detached, which the parent makes for each start), idmapped where s.IDMap
+// says so, on a directory of the staging tmpfs, layer0, layer1, ..., and returns
+// the overlay's options with those as lowerdir. The copies lie in the staging
+// tmpfs, which the sandbox leaves behind with the host's root when it pivots; they
+// are read-only anyway.
+func (s Spec) attachLayers(p *child.Program, st, upper, work string, env Env) (string, error) {
 	mapped := Spec{Lower: make([]string, len(s.Lower))}
+	what := "lower layer"
+	if s.IDMap {
+		what = "idmapped lower layer"
+	}
 	for i, l := range s.Lower {
 		dir := filepath.Join(st, fmt.Sprintf("layer%d", i))
 		mkdir(p, dir, 0o700)
-		idx := p.Detach(child.Detached{Path: l, AttrSet: unix.MOUNT_ATTR_RDONLY, IDMap: true, What: "lower layer " + l})
+		idx := p.Detach(child.Detached{Path: l, AttrSet: unix.MOUNT_ATTR_RDONLY, IDMap: s.IDMap, What: what + " " + l})
 		p.Append(child.Op{Kind: child.KindAttach, Args: [6]uintptr{uintptr(idx), p.CString(dir)}}, stage,
-			fmt.Sprintf("attach the idmapped lower layer %s on %s", l, dir))
+			fmt.Sprintf("attach the %s %s on %s", what, l, dir))
 		mapped.Lower[i] = dir
 	}
 	data, err := mapped.options(upper, work, env.InUserNS)

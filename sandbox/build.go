@@ -280,6 +280,7 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		UnmappedTTYGroup: inUserNS && !idMapped(t.gidMap, 5),
 		Privileged:       s.Privileged,
 		MountLabel:       selinux.MountOption(t.labels.Mount),
+		DetachBinds:      ns.Auto != nil,
 	}
 	if !s.NoRootfs {
 		if err := t.makeStaging(); err != nil {
@@ -287,7 +288,8 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		}
 		staging := t.staging
 		r := s.rootfs()
-		oenv := overlay.Env{Staging: staging, InUserNS: inUserNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}
+		oenv := overlay.Env{Staging: staging, InUserNS: inUserNS, Rootless: c.uid != 0, MountLabel: env.MountLabel,
+			DetachLayers: ns.Auto != nil && len(s.Rootfs.Lower) > 0}
 		if err := r.Compile(p, oenv); err != nil {
 			if errors.Is(err, overlay.ErrNotSupported) {
 				return &UnsupportedError{Field: "rootfs", Err: err}
@@ -317,6 +319,9 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		ms.Hidden = append(openTo(c, h.Resolve()), ms.Hidden...)
 	}
 	if err := mounts.Compile(ms, env, p); err != nil {
+		if errors.Is(err, mounts.ErrNotSupported) {
+			return &UnsupportedError{Field: "mounts", Err: err}
+		}
 		return &SpecError{Field: "mounts", Err: err}
 	}
 	return nil
@@ -576,6 +581,15 @@ func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	}
 	p.Syscall("user namespace", "become group 0 of the namespace", 0, unix.SYS_SETRESGID, 0, 0, 0)
 	p.Syscall("user namespace", "become user 0 of the namespace", 0, unix.SYS_SETRESUID, 0, 0, 0)
+	if ns.Auto != nil || !t.spec.singleOwnMap(c) {
+		// Root inside is another user outside than the caller: the change of
+		// credentials cleared the parent-death signal, which is set again.
+		sig := t.spec.ParentDeathSignal
+		if sig == 0 {
+			sig = int(unix.SIGKILL)
+		}
+		p.Syscall("user namespace", "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig))
+	}
 	return nil
 }
 

@@ -26,7 +26,7 @@ import (
 //   - Namespaces are new, shared (the caller's) or joined, as the Spec says; only
 //     shared and joined ones have an inode.
 //   - The ID maps are the Spec's, or the single map of the caller's own IDs; under
-//     an automatic range (AutoRangeFor), the first block the range holds stands for
+//     an automatic range (WithAutoUserNS), the first block the range holds stands for
 //     the block that each start allocates.
 //   - The capability sets are those the target holds after execve: "ALL" is the
 //     caller's bounding set (as Build resolves it for a privileged sandbox), and

@@ -75,7 +75,7 @@ type Spec struct {
 	// empty); an empty HostRoot hides nothing. Unused with layers of its own.
 	HostRoot *mounts.HostRoot `json:"hostRoot,omitempty"`
 	// UnmappedLayers keeps the root filesystem's layers as they are under an
-	// automatic ID range (see AutoRangeFor), where they are otherwise idmapped
+	// automatic ID range (WithAutoUserNS, a root caller's Rootless), where they are otherwise idmapped
 	// (overlay.Spec.IDMap): files owned by host IDs outside the range then appear
 	// as owned by 65534 and grant the sandbox's root only what they grant others.
 	UnmappedLayers bool `json:"unmappedLayers,omitempty"`
@@ -286,27 +286,6 @@ func (s *Spec) Validate() error {
 	return c.validate(callerIDs())
 }
 
-// AutoRangeFor returns the automatic ID range (Podman's --userns=auto) from which
-// the starts of s by the user callerUID draw their user namespace's maps, or nil
-// when they draw none: the Spec's own Namespaces.Auto, or for a root caller whose
-// Spec asks for a new user namespace without maps of its own (Rootless,
-// WithUserNS(nil, nil)), the default AutoRange, the subordinate IDs of
-// namespace.AutoUser. Root inside is then never root outside: a root caller gets
-// what a rootless one gets. Maps given in the Spec (WithUserNS) are written as
-// they are.
-func (s *Spec) AutoRangeFor(callerUID int) *namespace.AutoRange {
-	ns := &s.Namespaces
-	switch {
-	case ns.Mode(namespace.User) != namespace.New:
-		return ns.Auto
-	case ns.Auto != nil:
-		return ns.Auto
-	case callerUID == 0 && len(ns.UIDMap) == 0 && len(ns.GIDMap) == 0:
-		return &namespace.AutoRange{}
-	}
-	return nil
-}
-
 // autoMap is the map that represents an automatic range before a start allocates
 // one: its size from the first block the range holds.
 func autoMap(r *namespace.AutoRange, which string) []namespace.IDMap {
@@ -329,7 +308,6 @@ func autoMap(r *namespace.AutoRange, which string) []namespace.IDMap {
 type ids struct{ uid, gid int }
 
 func (s *Spec) validate(c ids) error {
-	s.Namespaces.Auto = s.AutoRangeFor(c.uid)
 	if err := s.Namespaces.Validate(c.uid, c.gid); err != nil {
 		return &SpecError{Field: "namespaces", Err: err}
 	}

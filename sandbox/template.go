@@ -43,9 +43,9 @@ type Template struct {
 	// auto, when set, is the resolved range from which each start allocates its
 	// own block of IDs (namespace.Allocate); uidMap and its kin then only stand
 	// for those maps.
-	auto *namespace.AutoRange
-	setgroups              string
-	newIDMap               bool
+	auto      *namespace.AutoRange
+	setgroups string
+	newIDMap  bool
 
 	env      []string
 	envp     *cArrayBuf

@@ -108,7 +108,7 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 		switch ns.Mode(namespace.User) {
 		case namespace.New:
 			uidMap := ns.UIDMap
-			if a := s.AutoRangeFor(euid); a != nil {
+			if a := ns.Auto; a != nil {
 				// A block of an automatic range: never host root (namespace.Allocate).
 				uidMap = []namespace.IDMap{{ContainerID: 0, HostID: namespace.SuggestedAutoStart, Size: 1}}
 				if r, err := a.Resolve(); err == nil && len(r.UID) > 0 {
