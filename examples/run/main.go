@@ -146,8 +146,8 @@ func parseFlags(args []string, output io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.ipcMode, "ipc", "", "ipc namespace: host to share the host's")
 	fs.StringVar(&o.utsMode, "uts", "", "uts namespace: host to share the host's")
 	fs.StringVar(&o.userns, "userns", "", "user namespace: host (root only), auto[:size=N] (root: a block of the subordinate IDs of \"containers\" per sandbox; others: their own subordinate ranges) or keep-id (not root: your own uid and gid inside too)")
-	fs.Var(&o.volumes, "v", "bind mount SRC:DST[:ro] (repeatable)")
-	fs.Var(&o.volumes, "volume", "bind mount SRC:DST[:ro] (repeatable)")
+	fs.Var(&o.volumes, "v", "bind mount SRC:DST[:OPTS], OPTS ro, rw, idmap (comma-separated; repeatable)")
+	fs.Var(&o.volumes, "volume", "bind mount SRC:DST[:OPTS], OPTS ro, rw, idmap (comma-separated; repeatable)")
 	fs.Var(&o.tmpfs, "tmpfs", "tmpfs mount DST[:size=N,mode=M] (repeatable)")
 	fs.Var(&o.capAdd, "cap-add", "add a capability (repeatable)")
 	fs.Var(&o.capDrop, "cap-drop", "drop a capability, or ALL (repeatable)")
@@ -270,11 +270,11 @@ func builder(o *options) (*sandbox.Builder, error) {
 	case "host":
 		opts = append(opts, sandbox.WithoutUserNS())
 	default:
-		opt, err := usernsOption(o.userns)
+		uopts, err := usernsOption(o.userns)
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, opt)
+		opts = append(opts, uopts...)
 	}
 	for _, ns := range []struct {
 		flag, value string

@@ -10,11 +10,12 @@ import (
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
-// usernsOption turns --userns auto[:size=N] or keep-id into an option, as Podman
+// usernsOption turns --userns auto[:size=N] or keep-id into options, as Podman
 // reads them: for root, auto draws a block of the subordinate IDs of
 // namespace.AutoUser for each sandbox; for anyone else it maps the caller's own
-// subordinate ranges, and keep-id keeps the caller's own uid and gid inside.
-func usernsOption(v string) (sandbox.Option, error) {
+// subordinate ranges, and keep-id keeps the caller's own uid and gid inside and
+// runs the command as them.
+func usernsOption(v string) ([]sandbox.Option, error) {
 	mode, args, _ := strings.Cut(v, ":")
 	uid, gid := os.Geteuid(), os.Getegid()
 	switch mode {
@@ -24,7 +25,7 @@ func usernsOption(v string) (sandbox.Option, error) {
 			return nil, fmt.Errorf("--userns %q: %w", v, err)
 		}
 		if uid == 0 {
-			return sandbox.WithAutoUserNS(namespace.AutoRange{Size: size}), nil
+			return []sandbox.Option{sandbox.WithAutoUserNS(namespace.AutoRange{Size: size})}, nil
 		}
 		if size != 0 {
 			return nil, fmt.Errorf("--userns %q: size is for a root caller, whose blocks it sizes; yours are your subordinate ranges", v)
@@ -33,7 +34,7 @@ func usernsOption(v string) (sandbox.Option, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--userns auto: %w", err)
 		}
-		return sandbox.WithUserNS(u, g), nil
+		return []sandbox.Option{sandbox.WithUserNS(u, g)}, nil
 	case "keep-id":
 		if args != "" {
 			return nil, fmt.Errorf("--userns %q: keep-id takes no options", v)
@@ -42,7 +43,9 @@ func usernsOption(v string) (sandbox.Option, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--userns keep-id: %w", err)
 		}
-		return sandbox.WithUserNS(u, g), nil
+		// As Podman: the command runs as the caller's own IDs unless --user says
+		// otherwise (it comes later, and wins).
+		return []sandbox.Option{sandbox.WithUserNS(u, g), sandbox.WithUser(uint32(uid), uint32(gid))}, nil
 	}
 	return nil, fmt.Errorf("--userns %q: want host, auto[:size=N] or keep-id", v)
 }

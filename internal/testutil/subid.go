@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strings"
+	"testing"
 
 	"golang.org/x/sys/unix"
 )
@@ -39,7 +40,7 @@ func GrantAutoRange() (undo func(), err error) {
 		}
 	}
 	for _, file := range subIDFiles {
-		u, err := grantIn(file)
+		u, err := grantIn(file, AutoRangeLine)
 		if err != nil {
 			undo()
 			return nil, err
@@ -49,32 +50,51 @@ func GrantAutoRange() (undo func(), err error) {
 	return undo, nil
 }
 
-// grantIn puts AutoRangeLine first in file unless it holds another line of the
+// GrantSubIDs grants the subordinate range line ("user:start:count") in
+// /etc/subuid and /etc/subgid until t ends, as GrantAutoRange does: unless a file
+// holds a range of the user's own, the line is put first and taken back after. It
+// skips t for a caller other than root.
+func GrantSubIDs(t testing.TB, line string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("granting subordinate IDs needs root")
+	}
+	for _, file := range subIDFiles {
+		undo, err := grantIn(file, line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(undo)
+	}
+}
+
+// grantIn puts line first in file unless it holds another line of the same
 // user's, and returns the undo.
-func grantIn(file string) (func(), error) {
+func grantIn(file, line string) (func(), error) {
+	user, _, _ := strings.Cut(line, ":")
 	added, created := false, false
 	if _, err := os.Stat(file); os.IsNotExist(err) {
 		created = true
 	}
 	err := editLocked(file, func(data []byte) []byte {
 		for _, l := range strings.Split(string(data), "\n") {
-			if strings.HasPrefix(l, autoUser+":") && l != AutoRangeLine {
+			if strings.HasPrefix(l, user+":") && l != line {
 				return data // a range of the host's own
 			}
 		}
 		added = true
 		// First, so that a last line without its newline stays as it is.
-		return append([]byte(AutoRangeLine+"\n"), data...)
+		return append([]byte(line+"\n"), data...)
 	})
 	if err != nil || !added {
 		return func() {}, err
 	}
 	return func() {
 		editLocked(file, func(data []byte) []byte {
-			line := []byte(AutoRangeLine + "\n")
-			for i := 0; i+len(line) <= len(data); {
-				if bytes.HasPrefix(data[i:], line) {
-					return append(data[:i:i], data[i+len(line):]...)
+			ours := []byte(line + "\n")
+			for i := 0; i+len(ours) <= len(data); {
+				if bytes.HasPrefix(data[i:], ours) {
+					return append(data[:i:i], data[i+len(ours):]...)
 				}
 				j := bytes.IndexByte(data[i:], '\n')
 				if j < 0 {

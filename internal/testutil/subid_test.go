@@ -34,8 +34,8 @@ func TestGrantIn(t *testing.T) {
 		if err := os.WriteFile(file, []byte(c.before), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		undo1, err1 := grantIn(file)
-		undo2, err2 := grantIn(file)
+		undo1, err1 := grantIn(file, AutoRangeLine)
+		undo2, err2 := grantIn(file, AutoRangeLine)
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -49,7 +49,7 @@ func TestGrantIn(t *testing.T) {
 		}
 	}
 	file := filepath.Join(dir, "absent")
-	undo, err := grantIn(file)
+	undo, err := grantIn(file, AutoRangeLine)
 	if err != nil {
 		t.Fatal(err)
 	}
