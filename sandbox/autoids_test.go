@@ -78,8 +78,10 @@ func TestAutoUserNS(t *testing.T) {
 	if !st.Success() || len(f) < 5 || f[0] != "0" || f[1] != "300000" || f[2] != "65536" || f[3] != "0" || f[4] != "refused" {
 		t.Fatalf("%v: %q; want the map 0 300000 65536, uid 0 and the secret refused", st, out)
 	}
-	if _, err := os.Stat(r.LockDir); !os.IsNotExist(err) {
-		t.Errorf("the allocation's lock directory is left after Wait: %v", err)
+	if a, err := namespace.Allocate(r); err != nil || a.UIDMap[0].HostID != 300000 {
+		t.Errorf("after Wait: %v %v, want the block free again", a, err)
+	} else {
+		a.Release()
 	}
 
 	if err := mounts.IDMapSupported(dir, true); errors.Is(err, mounts.ErrNotSupported) {
@@ -94,7 +96,7 @@ func TestAutoUserNS(t *testing.T) {
 
 // TestAutoUserNSDisjoint: sandboxes running at once hold blocks that do not
 // overlap; a third finds every block held and says so; once they end, the
-// blocks are free again and nothing is left in the lock directory.
+// blocks are free again.
 func TestAutoUserNSDisjoint(t *testing.T) {
 	requireRootCaller(t)
 	r := testRange(t)
@@ -131,9 +133,6 @@ func TestAutoUserNSDisjoint(t *testing.T) {
 		t.Fatalf("after both ended: %v %v, want the first block free", a, err)
 	}
 	a.Release()
-	if _, err := os.Stat(r.LockDir); !os.IsNotExist(err) {
-		t.Errorf("the lock directory is left: %v", err)
-	}
 }
 
 // TestAutoUserNSCallerKilled: a caller killed while its sandbox runs holds its

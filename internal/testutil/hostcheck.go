@@ -73,6 +73,7 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "testutil: %v\n", err)
 		os.Exit(1)
 	}
+	_, idsErr := os.Stat(autoLockDir)
 	undo, err := GrantAutoRange()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "testutil: grant %s a subordinate range: %v\n", autoUser, err)
@@ -80,6 +81,9 @@ func Main(m *testing.M) {
 	}
 	code := m.Run()
 	undo()
+	if os.IsNotExist(idsErr) {
+		removeIdleLockDir() // made by the tests' rootless sandboxes
+	}
 	RemoveCgroupParents()
 	if left := h.leftovers(); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: the tests left the host changed:\n  %s\n", strings.Join(left, "\n  "))

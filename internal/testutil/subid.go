@@ -138,3 +138,28 @@ func editLocked(file string, edit func([]byte) []byte) error {
 	}
 	return f.Truncate(int64(len(out)))
 }
+
+// autoLockDir is namespace.AutoLockDir, whose lock file (namespace.LockFileName)
+// a root caller's rootless sandboxes create.
+const autoLockDir = "/run/paddock/ids"
+
+// removeIdleLockDir removes the lock file of automatic allocations and its
+// directory when no process holds a block: it takes a write lock on the whole
+// file first (fcntl(F_OFD_SETLK), as the blocks' locks are), so that a holder
+// makes it fail, and unlinks the file while it holds it; a process that still
+// has the file open makes it anew (namespace's lockFile.open).
+func removeIdleLockDir() {
+	file := autoLockDir + "/blocks.lock"
+	f, err := os.OpenFile(file, os.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0, Start: 0, Len: 0}
+	if unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk) != nil {
+		return // a block is held
+	}
+	os.Remove(file)
+	os.Remove(autoLockDir)
+	os.Remove("/run/paddock") // only if empty, as internal/owner leaves it
+}
