@@ -52,7 +52,7 @@ type AutoRange struct {
 // user namespace until Release. Each block is held as a write lock on one byte of
 // the lock directory's lock file (LockFileName), at the block's first ID (group
 // IDs from 2^31 on), taken with fcntl(F_OFD_SETLK) on a descriptor this process
-// keeps open: the kernel drops it when the holder dies, however it dies, so a
+// keeps open while it holds blocks: the kernel drops it when the holder dies, however it dies, so a
 // block is never given twice at once and never lost.
 type Allocation struct {
 	// UIDMap and GIDMap map 0..Size-1 inside to the blocks.
@@ -78,9 +78,9 @@ const LockFileName = "blocks.lock"
 // ID (MaxID).
 const gidOffset = int64(MaxID) + 1
 
-// lockFile is this process's open lock file of one lock directory. The locks of
-// one open file description do not conflict with each other, so it also notes
-// which blocks this process holds.
+// lockFile is this process's lock file of one lock directory, open while the
+// process holds blocks. The locks of one open file description do not conflict
+// with each other, so it also notes which blocks this process holds.
 type lockFile struct {
 	mu   sync.Mutex
 	path string
@@ -96,9 +96,9 @@ func lockFileIn(dir string) *lockFile {
 	return l.(*lockFile)
 }
 
-// open opens the lock file unless it is open and still linked: a file removed
-// (by hand, or by a test's clean-up) is one that others no longer lock, and is
-// opened again, which makes it anew.
+// open opens the lock file unless it is open (this process holds blocks) and
+// still linked: a file removed (by hand, or by a test's clean-up) is one that
+// others no longer lock, and is opened again, which makes it anew.
 func (l *lockFile) open() error {
 	if l.f != nil {
 		var st unix.Stat_t
@@ -142,7 +142,8 @@ func (l *lockFile) drop(off int64) {
 	l.release(off)
 }
 
-// release releases the byte at off; l.mu is held.
+// release releases the byte at off, and closes the file once this process holds
+// no block: an idle process keeps no descriptor of it. l.mu is held.
 func (l *lockFile) release(off int64) {
 	if !l.held[off] {
 		return
@@ -150,6 +151,10 @@ func (l *lockFile) release(off int64) {
 	lk := unix.Flock_t{Type: unix.F_UNLCK, Whence: io.SeekStart, Start: off, Len: 1}
 	unix.FcntlFlock(l.f.Fd(), unix.F_OFD_SETLK, &lk)
 	delete(l.held, off)
+	if len(l.held) == 0 {
+		l.f.Close()
+		l.f = nil
+	}
 }
 
 // A NoRangeError says that no automatic allocation can be made: the files grant
@@ -236,8 +241,9 @@ func blocks(ranges []SubIDRange, size uint32) int {
 // Allocate takes a free block of Size user IDs and one of Size group IDs from r's
 // ranges, in blocks aligned on Size from each range's start so that two holders
 // never overlap, and holds them until Release. A range may not include host ID 0
-// nor reach above MaxID. It resolves r first (see Resolve); a resolved r costs a
-// lock (fcntl) per block tried, the lock file being open already.
+// nor reach above MaxID. It resolves r first (see Resolve); a resolved r costs an
+// open of the lock file where this process holds no block yet, and a lock (fcntl)
+// per block tried.
 func Allocate(r AutoRange) (*Allocation, error) {
 	r, err := r.Resolve()
 	if err != nil {
@@ -250,6 +256,12 @@ func Allocate(r AutoRange) (*Allocation, error) {
 		return nil, err
 	}
 	a := &Allocation{file: l}
+	defer func() {
+		if len(l.held) == 0 && l.f != nil {
+			l.f.Close() // nothing taken
+			l.f = nil
+		}
+	}()
 	for _, w := range []struct {
 		file   string
 		ranges []SubIDRange

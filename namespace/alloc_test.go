@@ -89,6 +89,9 @@ func TestAllocate(t *testing.T) {
 	}
 	d.Release()
 	e.Release()
+	if links := openLockFiles(t); len(links) > 0 {
+		t.Errorf("the lock file is still open with no block held: %v", links)
+	}
 
 	_, err = Allocate(AutoRange{User: "paddock-no-such-user", LockDir: dir})
 	var ne *NoRangeError
@@ -201,4 +204,19 @@ func BenchmarkAllocate(b *testing.B) {
 		}
 		a.Release()
 	}
+}
+
+// openLockFiles lists this process's descriptors of lock files of allocations.
+func openLockFiles(t *testing.T) []string {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasSuffix(l, "/"+LockFileName) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
