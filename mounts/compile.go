@@ -97,7 +97,7 @@ func Compile(s Spec, env Env, p *child.Program) error {
 	}
 	hidden := s.keepTargets(s.Hidden)
 	c.emptyMount(s, env, hidden)
-	if err := c.userMounts(s, hidden); err != nil {
+	if err := c.userMounts(s, env, hidden); err != nil {
 		return err
 	}
 	c.pivot(s, root)
@@ -137,7 +137,7 @@ func (c compiler) defaults(env Env) {
 // userMounts makes the Spec's own mounts, binds and tmpfs, and the tmpfs of the
 // hidden directories, in the order of their targets' depth, so that a mount is
 // never made below another one that would then cover it.
-func (c compiler) userMounts(s Spec, hidden []HiddenPath) error {
+func (c compiler) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 	type entry struct {
 		target string
 		emit   func()
@@ -174,8 +174,17 @@ func (c compiler) userMounts(s Spec, hidden []HiddenPath) error {
 		if !fi.IsDir() {
 			create = child.CreateFile
 		}
+		if b.IDMap {
+			if err := c.checkIDMap(b, env); err != nil {
+				return err
+			}
+		}
 		es = append(es, entry{b.Target, func() {
-			c.mount(m, create)
+			if b.IDMap || env.DetachBinds {
+				c.detached(m, create, b.IDMap)
+			} else {
+				c.mount(m, create)
+			}
 			if f := b.Propagation.Flags(); f != 0 {
 				c.propagation(b.Target, f)
 			}
@@ -368,6 +377,34 @@ func (c compiler) mount(m Mount, create child.Create) {
 	}
 	op.Args[2], op.Args[3] = attrs(m.Flags & remountable)
 	p.Append(op, stage, fmt.Sprintf("bind %s on %s (%s)", m.Source, m.Target, FlagString(m.Flags)))
+}
+
+// detached attaches at m.Target a copy of the bind source m.Source, idmapped
+// where idmap is set (Bind.IDMap), which the parent makes for each start with m's
+// flags set (see child.Detached and Env.DetachBinds).
+func (c compiler) detached(m Mount, create child.Create, idmap bool) {
+	p := c.p
+	set, clr := attrs(m.Flags & remountable)
+	rec := m.Flags&unix.MS_REC != 0
+	what := fmt.Sprintf("bind %s on %s (%s)", m.Source, m.Target, FlagString(m.Flags))
+	if idmap {
+		what = fmt.Sprintf("bind %s on %s (%s, idmapped)", m.Source, m.Target, FlagString(m.Flags))
+	}
+	idx := p.Detach(child.Detached{Path: m.Source, Recursive: rec, AttrSet: uint64(set), AttrClr: uint64(clr), IDMap: idmap, What: what})
+	op := child.Op{Kind: child.KindBindIn, Ptr: unsafe.Pointer(p.InRoot(m.Target, create))}
+	op.Args[0], op.Args[5] = child.SourceDetached, uintptr(idx)
+	p.Append(op, stage, what)
+}
+
+// checkIDMap checks that the bind b can be idmapped in env: a new user namespace,
+// whose maps the idmapping takes, and a source whose filesystem supports it
+// (IDMapSupported; recursively, every filesystem beneath it).
+func (c compiler) checkIDMap(b Bind, env Env) error {
+	if !env.InUserNS {
+		return &MountError{Source: b.Source, Target: b.Target, FSType: "bind", Flags: b.flags(), Invalid: true,
+			Err: fmt.Errorf("%w: an idmapped bind needs a new user namespace, whose maps it takes", ErrInvalid)}
+	}
+	return IDMapSupported(b.Source, b.Recursive)
 }
 
 // propagation sets the propagation type f (mount(2) flags) of the mount at target.

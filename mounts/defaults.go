@@ -35,6 +35,12 @@ type Env struct {
 	// the root filesystem (overlay.Spec.Mountpoints: the per-directory overlays of a
 	// rootless sandbox on the host's "/"). ReadonlyRoot remounts them read-only too.
 	RootMounts []string
+	// DetachBinds has the parent copy every bind's source for each start (as it
+	// copies an idmapped one, see Bind.IDMap) instead of the child binding it by
+	// path: the child of an automatic ID range is an unprivileged user of the host
+	// from its first step, and could not reach a source below a directory that
+	// only root may search.
+	DetachBinds bool
 }
 
 // HostCgroupV2 reports whether the host's /sys/fs/cgroup is a cgroup2 filesystem.

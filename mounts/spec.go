@@ -81,6 +81,14 @@ type Bind struct {
 	Recursive bool `json:"recursive,omitempty"`
 	// Propagation, if set, is applied to the bind after it is made.
 	Propagation Propagation `json:"propagation,omitempty"`
+	// IDMap makes the bind an idmapped mount with the sandbox's user namespace
+	// (Podman's -v SRC:DST:idmap): a file owned by ID n on the host appears owned
+	// by ID n inside, and the sandbox's root writes files as host root. Without
+	// it, files owned by IDs the namespace does not map appear as the overflow ID
+	// (65534) and grant the sandbox only what they grant others. It needs a new
+	// user namespace whose maps root writes and a filesystem that supports
+	// idmapped mounts (see IDMapSupported).
+	IDMap bool `json:"idmap,omitempty"`
 }
 
 // A Tmpfs is a fresh tmpfs in the sandbox.

@@ -3,8 +3,10 @@ package namespace
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,8 +19,20 @@ const AutoUser = "containers"
 // distribution's range of users and groups.
 const AutoSize = 65536
 
-// AutoLockDir holds the lock files of automatic allocations.
+// AutoLockDir holds the lock file of automatic allocations (LockFileName).
 const AutoLockDir = "/run/paddock/ids"
+
+// SuggestedAutoStart and SuggestedAutoCount are the range that a NoRangeError
+// suggests granting to AutoUser ("containers:1879048192:134217728" in /etc/subuid
+// and /etc/subgid): 0x70000000 and 2^27 IDs, 2048 blocks of AutoSize. It lies
+// above the ranges that useradd hands out (SUB_UID_MAX 600100000) and those that
+// systemd gives containers (524288..1879048191), below systemd's foreign range
+// (from 0x7FFE0000) and below 2^31, above which IDs read as negative (MaxID).
+// Podman's documentation suggests 2147483647 and up, which MaxID refuses.
+const (
+	SuggestedAutoStart = 1879048192
+	SuggestedAutoCount = 134217728
+)
 
 // An AutoRange says where automatic allocations of ID ranges come from, for a root
 // caller that wants a sandbox whose root inside is an unprivileged user outside.
@@ -35,22 +49,112 @@ type AutoRange struct {
 }
 
 // An Allocation is a block of host user IDs and one of group IDs, held for one
-// user namespace until Release. Each block is guarded by an exclusive flock(2) on
-// a lock file named after its first ID: the kernel drops it when the holder dies,
-// however it dies, so a block is never given twice at once and never lost.
+// user namespace until Release. Each block is held as a write lock on one byte of
+// the lock directory's lock file (LockFileName), at the block's first ID (group
+// IDs from 2^31 on), taken with fcntl(F_OFD_SETLK) on a descriptor this process
+// keeps open while it holds blocks: the kernel drops it when the holder dies, however it dies, so a
+// block is never given twice at once and never lost.
 type Allocation struct {
 	// UIDMap and GIDMap map 0..Size-1 inside to the blocks.
 	UIDMap, GIDMap []IDMap
-	locks          []*os.File
+	file           *lockFile
+	offsets        []int64
 }
 
 // Release frees the blocks.
 func (a *Allocation) Release() {
-	for _, f := range a.locks {
-		os.Remove(f.Name())
-		f.Close()
+	for _, off := range a.offsets {
+		a.file.drop(off)
 	}
-	a.locks = nil
+	a.offsets = nil
+}
+
+// LockFileName is the lock file of automatic allocations in their lock
+// directory: an empty file that stays, whose byte-range locks are the blocks
+// held.
+const LockFileName = "blocks.lock"
+
+// gidOffset is where the group IDs' blocks lie in the lock file, past every user
+// ID (MaxID).
+const gidOffset = int64(MaxID) + 1
+
+// lockFile is this process's lock file of one lock directory, open while the
+// process holds blocks. The locks of one open file description do not conflict
+// with each other, so it also notes which blocks this process holds.
+type lockFile struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+	held map[int64]bool
+}
+
+// lockFiles holds the lock file of each lock directory this process used.
+var lockFiles sync.Map // directory -> *lockFile
+
+func lockFileIn(dir string) *lockFile {
+	l, _ := lockFiles.LoadOrStore(dir, &lockFile{path: filepath.Join(dir, LockFileName), held: map[int64]bool{}})
+	return l.(*lockFile)
+}
+
+// open opens the lock file unless it is open (this process holds blocks) and
+// still linked: a file removed (by hand, or by a test's clean-up) is one that
+// others no longer lock, and is opened again, which makes it anew.
+func (l *lockFile) open() error {
+	if l.f != nil {
+		var st unix.Stat_t
+		if unix.Fstat(int(l.f.Fd()), &st) == nil && st.Nlink > 0 {
+			return nil
+		}
+		if len(l.held) > 0 {
+			return fmt.Errorf("namespace: the lock file %s was removed while this process holds blocks", l.path)
+		}
+		l.f.Close()
+		l.f = nil
+	}
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
+		return fmt.Errorf("namespace: allocation lock directory: %w", err)
+	}
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("namespace: allocation lock file: %w", err)
+	}
+	l.f = f
+	return nil
+}
+
+// take holds the byte at off unless this process or another holds it.
+func (l *lockFile) take(off int64) bool {
+	if l.held[off] {
+		return false
+	}
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart, Start: off, Len: 1}
+	if unix.FcntlFlock(l.f.Fd(), unix.F_OFD_SETLK, &lk) != nil {
+		return false
+	}
+	l.held[off] = true
+	return true
+}
+
+// drop releases the byte at off.
+func (l *lockFile) drop(off int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.release(off)
+}
+
+// release releases the byte at off, and closes the file once this process holds
+// no block: an idle process keeps no descriptor of it. l.mu is held.
+func (l *lockFile) release(off int64) {
+	if !l.held[off] {
+		return
+	}
+	lk := unix.Flock_t{Type: unix.F_UNLCK, Whence: io.SeekStart, Start: off, Len: 1}
+	unix.FcntlFlock(l.f.Fd(), unix.F_OFD_SETLK, &lk)
+	delete(l.held, off)
+	if len(l.held) == 0 {
+		l.f.Close()
+		l.f = nil
+	}
 }
 
 // A NoRangeError says that no automatic allocation can be made: the files grant
@@ -63,65 +167,127 @@ type NoRangeError struct {
 
 // Error implements the error interface.
 func (e *NoRangeError) Error() string {
-	return fmt.Sprintf("no ID range for an automatic user namespace: %s: %s; add a line such as %q to %s (and to /etc/subgid), or give the ranges through the API",
-		e.File, e.Reason, e.User+":1000000000:1000000000", e.File)
+	return fmt.Sprintf("no ID range for an automatic user namespace: %s: %s; add the line %q to %s and to %s, or give the ranges through the API",
+		e.File, e.Reason, e.Line(), SubUIDFile, SubGIDFile)
+}
+
+// Line is the line that would grant the user a range: the suggested one
+// (SuggestedAutoStart, SuggestedAutoCount), or a range of Size IDs where Size is
+// larger.
+func (e *NoRangeError) Line() string {
+	count := uint32(SuggestedAutoCount)
+	if e.Size > count {
+		count = e.Size
+	}
+	return fmt.Sprintf("%s:%d:%d", e.User, SuggestedAutoStart, count)
 }
 
 // Is makes a NoRangeError match ErrNoSubIDs.
 func (e *NoRangeError) Is(target error) bool { return target == ErrNoSubIDs }
 
+// Resolve returns r with its defaults filled in (User, Size, LockDir) and, where
+// UID or GID is nil, the ranges that /etc/subuid or /etc/subgid grants to User, as
+// they are now: an Allocate of the result reads no file. It fails with a
+// *NoRangeError (matching ErrNoSubIDs) where the ranges hold no usable block of
+// Size IDs (see Allocate), and with an error matching ErrInvalid for a relative
+// LockDir or a Size above MaxID+1.
+func (r AutoRange) Resolve() (AutoRange, error) {
+	if r.Size == 0 {
+		r.Size = AutoSize
+	}
+	if r.User == "" {
+		r.User = AutoUser
+	}
+	if r.LockDir == "" {
+		r.LockDir = AutoLockDir
+	}
+	if !filepath.IsAbs(r.LockDir) {
+		return r, fmt.Errorf("%w: automatic ID range: lock directory %q is not absolute", ErrInvalid, r.LockDir)
+	}
+	if uint64(r.Size) > MaxID+1 {
+		return r, fmt.Errorf("%w: automatic ID range: size %d is above %d", ErrInvalid, r.Size, uint64(MaxID)+1)
+	}
+	for _, w := range []struct {
+		file   string
+		ranges *[]SubIDRange
+	}{{SubUIDFile, &r.UID}, {SubGIDFile, &r.GID}} {
+		if *w.ranges == nil {
+			got, err := SubIDRanges(w.file, r.User, -1)
+			if err != nil {
+				return r, err
+			}
+			*w.ranges = append([]SubIDRange{}, got...) // non-nil: resolved
+		}
+		if blocks(*w.ranges, r.Size) == 0 {
+			return r, &NoRangeError{File: w.file, User: r.User, Size: r.Size,
+				Reason: fmt.Sprintf("grants %s no range of %d IDs within 1..%d", r.User, r.Size, MaxID)}
+		}
+	}
+	return r, nil
+}
+
+// blocks counts the usable blocks of size IDs in ranges (see Allocate).
+func blocks(ranges []SubIDRange, size uint32) int {
+	n := 0
+	for _, rg := range ranges {
+		if rg.Start == 0 || uint64(rg.Start)+uint64(rg.Count)-1 > MaxID || size == 0 {
+			continue
+		}
+		n += int(uint64(rg.Count) / uint64(size))
+	}
+	return n
+}
+
 // Allocate takes a free block of Size user IDs and one of Size group IDs from r's
 // ranges, in blocks aligned on Size from each range's start so that two holders
 // never overlap, and holds them until Release. A range may not include host ID 0
-// nor reach above MaxID.
+// nor reach above MaxID. It resolves r first (see Resolve); a resolved r costs an
+// open of the lock file where this process holds no block yet, and a lock (fcntl)
+// per block tried.
 func Allocate(r AutoRange) (*Allocation, error) {
-	size := r.Size
-	if size == 0 {
-		size = AutoSize
+	r, err := r.Resolve()
+	if err != nil {
+		return nil, err
 	}
-	user := r.User
-	if user == "" {
-		user = AutoUser
+	l := lockFileIn(r.LockDir)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.open(); err != nil {
+		return nil, err
 	}
-	dir := r.LockDir
-	if dir == "" {
-		dir = AutoLockDir
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("namespace: allocation lock directory: %w", err)
-	}
-	a := &Allocation{}
-	for _, w := range []struct {
-		which, file string
-		given       []SubIDRange
-		dst         *[]IDMap
-	}{{"uid", SubUIDFile, r.UID, &a.UIDMap}, {"gid", SubGIDFile, r.GID, &a.GIDMap}} {
-		ranges := w.given
-		if ranges == nil {
-			var err error
-			if ranges, err = SubIDRanges(w.file, user, -1); err != nil {
-				a.Release()
-				return nil, err
-			}
+	a := &Allocation{file: l}
+	defer func() {
+		if len(l.held) == 0 && l.f != nil {
+			l.f.Close() // nothing taken
+			l.f = nil
 		}
-		start, f, err := takeBlock(ranges, size, dir, w.which)
+	}()
+	for _, w := range []struct {
+		file   string
+		ranges []SubIDRange
+		base   int64
+		dst    *[]IDMap
+	}{{SubUIDFile, r.UID, 0, &a.UIDMap}, {SubGIDFile, r.GID, gidOffset, &a.GIDMap}} {
+		start, err := l.takeBlock(w.ranges, r.Size, w.base)
 		if err != nil {
-			a.Release()
+			for _, off := range a.offsets {
+				l.release(off)
+			}
 			var ne *NoRangeError
 			if errors.As(err, &ne) {
-				ne.File, ne.User = w.file, user
+				ne.File, ne.User = w.file, r.User
 			}
 			return nil, err
 		}
-		a.locks = append(a.locks, f)
-		*w.dst = []IDMap{{ContainerID: 0, HostID: start, Size: size}}
+		a.offsets = append(a.offsets, w.base+int64(start))
+		*w.dst = []IDMap{{ContainerID: 0, HostID: start, Size: r.Size}}
 	}
 	return a, nil
 }
 
-// takeBlock holds the first free block of size IDs in ranges and returns its first
-// ID with its held lock file.
-func takeBlock(ranges []SubIDRange, size uint32, dir, which string) (uint32, *os.File, error) {
+// takeBlock holds the first free block of size IDs in ranges, whose locks lie
+// from base on, and returns its first ID.
+func (l *lockFile) takeBlock(ranges []SubIDRange, size uint32, base int64) (uint32, error) {
 	usable := 0
 	for _, rg := range ranges {
 		if rg.Start == 0 || uint64(rg.Start)+uint64(rg.Count)-1 > MaxID {
@@ -130,35 +296,14 @@ func takeBlock(ranges []SubIDRange, size uint32, dir, which string) (uint32, *os
 		for off := uint64(0); off+uint64(size) <= uint64(rg.Count); off += uint64(size) {
 			usable++
 			start := rg.Start + uint32(off)
-			if f, ok := lockBlock(filepath.Join(dir, fmt.Sprintf("%s-%d.lock", which, start))); ok {
-				return start, f, nil
+			if l.take(base + int64(start)) {
+				return start, nil
 			}
 		}
 	}
-	reason := fmt.Sprintf("grants no range of %d IDs within 1..%d", size, MaxID)
+	reason := fmt.Sprintf("no range of %d IDs within 1..%d", size, MaxID)
 	if usable > 0 {
 		reason = fmt.Sprintf("all %d blocks of %d IDs are held", usable, size)
 	}
-	return 0, nil, &NoRangeError{Size: size, Reason: reason}
-}
-
-// lockBlock takes the lock file p, creating it, unless another holder has it.
-func lockBlock(p string) (*os.File, bool) {
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return nil, false
-	}
-	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-		f.Close()
-		return nil, false
-	}
-	// A holder that released between our open and flock unlinked this file: the
-	// lock we hold is on a name nobody else can find. Take the block only if the
-	// file is still the one at p.
-	var a, b unix.Stat_t
-	if unix.Fstat(int(f.Fd()), &a) != nil || unix.Stat(p, &b) != nil || a.Ino != b.Ino || a.Dev != b.Dev {
-		f.Close()
-		return nil, false
-	}
-	return f, true
+	return 0, &NoRangeError{Size: size, Reason: reason}
 }

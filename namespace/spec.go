@@ -114,6 +114,13 @@ type Spec struct {
 	// of the caller's own ID to root inside.
 	UIDMap []IDMap `json:"uidMap,omitempty"`
 	GIDMap []IDMap `json:"gidMap,omitempty"`
+	// Auto maps a new user namespace to blocks of host IDs allocated for each
+	// start from the ranges it names (see Allocate), instead of UIDMap and GIDMap,
+	// which stay empty: root inside is the first ID of the block outside, never
+	// host root, and sandboxes running at the same time get blocks that do not
+	// overlap. It is Podman's --userns=auto for a root caller, who alone may write
+	// such maps.
+	Auto *AutoRange `json:"auto,omitempty"`
 	// Time holds the clock offsets of a new time namespace.
 	Time *TimeOffsets `json:"time,omitempty"`
 }
@@ -145,6 +152,16 @@ func (s Spec) Clone() Spec {
 	}
 	c.UIDMap = append([]IDMap(nil), s.UIDMap...)
 	c.GIDMap = append([]IDMap(nil), s.GIDMap...)
+	if s.Auto != nil {
+		a := *s.Auto
+		if a.UID != nil {
+			a.UID = append([]SubIDRange{}, a.UID...)
+		}
+		if a.GID != nil {
+			a.GID = append([]SubIDRange{}, a.GID...)
+		}
+		c.Auto = &a
+	}
 	if s.Time != nil {
 		t := *s.Time
 		c.Time = &t

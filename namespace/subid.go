@@ -132,3 +132,62 @@ func rangeMaps(file, name string, uid int, own uint32) ([]IDMap, error) {
 	}
 	return maps, nil
 }
+
+// KeepIDMaps builds the maps of Podman's --userns=keep-id for an unprivileged
+// caller: uid (gid) is the same ID inside, so that files the caller owns are its
+// own in the sandbox too, and the subordinate ranges that /etc/subuid (/etc/subgid)
+// grants to the user uid fill the other IDs from 0 up, in file order, skipping that
+// one: root inside is the first subordinate ID. The IDs inside stop at MaxID.
+// It fails with an error matching ErrNoSubIDs when either file grants nothing, and
+// for uid 0, whose own ID is host root. The maps need newuidmap and newgidmap
+// (RunNewIDMap).
+func KeepIDMaps(uid, gid int) (uidMap, gidMap []IDMap, err error) {
+	if uid == 0 {
+		return nil, nil, fmt.Errorf("%w: keep-id maps the caller's own ID inside, and root's is host root: "+
+			"a root caller wants an automatic range (AutoRange)", ErrInvalid)
+	}
+	name := userName(uid)
+	uidMap, err = keepMaps(SubUIDFile, name, uid, uint32(uid))
+	if err != nil {
+		return nil, nil, err
+	}
+	gidMap, err = keepMaps(SubGIDFile, name, uid, uint32(gid))
+	if err != nil {
+		return nil, nil, err
+	}
+	return uidMap, gidMap, nil
+}
+
+// keepMaps maps own to itself and the ranges that file grants to the user around it.
+func keepMaps(file, name string, uid int, own uint32) ([]IDMap, error) {
+	ranges, err := rangeMaps(file, name, uid, own)
+	if err != nil {
+		return nil, err
+	}
+	var maps []IDMap
+	next := uint64(0)
+	add := func(host, size uint64) {
+		maps = append(maps, IDMap{ContainerID: uint32(next), HostID: uint32(host), Size: uint32(size)})
+		next += size
+	}
+	for _, r := range ranges[1:] { // rangeMaps put own first, then the ranges
+		host, left := uint64(r.HostID), uint64(r.Size)
+		for left > 0 && next <= MaxID {
+			if next == uint64(own) {
+				add(uint64(own), 1)
+				continue
+			}
+			n := min(left, MaxID+1-next)
+			if next < uint64(own) {
+				n = min(n, uint64(own)-next)
+			}
+			add(host, n)
+			host, left = host+n, left-n
+		}
+	}
+	if next <= uint64(own) {
+		// The ranges end below own: it is mapped on its own, past a gap.
+		maps = append(maps, IDMap{ContainerID: own, HostID: own, Size: 1})
+	}
+	return maps, nil
+}

@@ -39,6 +39,10 @@ type validator struct {
 //     /etc/subgid;
 //   - *HelperError (matching ErrNoHelper) when such granted maps need newuidmap or
 //     newgidmap and they are not on PATH;
+//   - for an automatic range (Auto): an *IDMapError beside maps of the Spec's
+//     own, a *NamespaceError matching ErrNotSupported for a caller other than
+//     root, and a *NoRangeError (matching ErrNoSubIDs) where its ranges hold no
+//     block (see AutoRange.Resolve);
 //   - *NamespaceError matching ErrNotSupported when the kernel lacks a requested kind.
 func (s *Spec) Validate(callerUID, callerGID int) error {
 	return s.validate(callerUID, callerGID, validator{subuid: SubUIDFile, subgid: SubGIDFile})
@@ -82,6 +86,9 @@ func (s *Spec) validate(callerUID, callerGID int, v validator) error {
 	}
 
 	if userMode != New {
+		if s.Auto != nil {
+			return &NamespaceError{Kind: User, Err: errors.New("an automatic ID range needs a new user namespace")}
+		}
 		if len(s.UIDMap) > 0 {
 			return &IDMapError{Which: "uid", Index: 0, Map: s.UIDMap[0], Reason: "ID maps need a new user namespace"}
 		}
@@ -99,6 +106,9 @@ func (s *Spec) validate(callerUID, callerGID int, v validator) error {
 	if err := checkMaps("gid", s.GIDMap); err != nil {
 		return err
 	}
+	if s.Auto != nil {
+		return checkAuto(s, callerUID)
+	}
 	if callerUID == 0 {
 		return nil
 	}
@@ -107,6 +117,21 @@ func (s *Spec) validate(callerUID, callerGID int, v validator) error {
 		return err
 	}
 	return checkGranted("gid", s.GIDMap, uint32(callerGID), v.subgid, name, callerUID, "newgidmap")
+}
+
+// checkAuto checks an automatic range: no maps of the Spec's own beside it, a root
+// caller, and ranges that hold a block (AutoRange.Resolve, which reads
+// /etc/subuid and /etc/subgid where the ranges are not given).
+func checkAuto(s *Spec, callerUID int) error {
+	if len(s.UIDMap) > 0 || len(s.GIDMap) > 0 {
+		return &IDMapError{Index: -1, Reason: "an automatic range replaces the maps: give one or the other"}
+	}
+	if callerUID != 0 {
+		return &NamespaceError{Kind: User, Err: fmt.Errorf("%w: an automatic ID range needs a root caller, who alone may map IDs "+
+			"it does not own; an unprivileged caller maps its subordinate IDs (DefaultRangeMaps, KeepIDMaps)", ErrNotSupported)}
+	}
+	_, err := s.Auto.Resolve()
+	return err
 }
 
 // checkKind checks one entry of Spec.NS.

@@ -30,6 +30,12 @@ type Env struct {
 	// MountLabel is the SELinux context= option (selinux.MountOption) for the
 	// overlay and its tmpfs, or "" where SELinux is off.
 	MountLabel string
+	// DetachLayers has the parent copy each lower layer for each start (as it
+	// copies an idmapped one, see Spec.IDMap) instead of the child mounting it by
+	// path: the child of an automatic ID range is an unprivileged user of the host
+	// from its first step, and could not reach a layer below a directory that only
+	// root may search. Not for the host's "/".
+	DetachLayers bool
 }
 
 // NewRoot returns where Compile mounts the root filesystem for a staging directory:
@@ -94,6 +100,11 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 	if err != nil {
 		return err
 	}
+	if s.IDMap {
+		if err := s.checkIDMap(env, d); err != nil {
+			return err
+		}
+	}
 	upper, work := s.Upper, s.Work
 	if s.Ephemeral() {
 		upper, work = filepath.Join(st, "upper"), filepath.Join(st, "work")
@@ -126,8 +137,64 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 		mkdir(p, upper, 0o755)
 		mkdir(p, work, 0o700)
 	}
+	if s.IDMap || env.DetachLayers {
+		if data, err = s.attachLayers(p, st, upper, work, env); err != nil {
+			return err
+		}
+	}
 	mount(p, "overlay", root, "overlay", 0, data)
 	return nil
+}
+
+// checkIDMap checks that the lower layers can be idmapped (Spec.IDMap) in env
+// with driver d: a new user namespace, the kernel driver, a caller who may idmap
+// (root) and, for each layer, a filesystem and kernel that take an idmapped lower
+// layer (IDMappedLayers, a probe cached per filesystem).
+func (s Spec) checkIDMap(env Env, d Driver) error {
+	switch {
+	case !env.InUserNS:
+		return fmt.Errorf("%w: idmapped lower layers need a new user namespace, whose maps they take", ErrInvalid)
+	case d != Kernel:
+		return fmt.Errorf("%w: idmapped lower layers need the kernel driver, not %s", ErrInvalid, d)
+	case env.Rootless:
+		return &UnsupportedError{Driver: Kernel, Reason: "idmapped lower layers need CAP_SYS_ADMIN over the layers' filesystems (root)"}
+	}
+	for _, l := range s.Lower {
+		if filepath.Clean(l) == "/" {
+			return &LayerError{Role: "lower", Path: l, Err: errors.New("the host's / is never idmapped: its files would be the sandbox root's")}
+		}
+		if err := IDMappedLayers(l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attachLayers has the child attach a copy of each lower layer (a
+// child.Detached, which the parent makes for each start), idmapped where s.IDMap
+// says so, on a directory of the staging tmpfs, layer0, layer1, ..., and returns
+// the overlay's options with those as lowerdir. The copies lie in the staging
+// tmpfs, which the sandbox leaves behind with the host's root when it pivots; they
+// are read-only anyway.
+func (s Spec) attachLayers(p *child.Program, st, upper, work string, env Env) (string, error) {
+	mapped := Spec{Lower: make([]string, len(s.Lower))}
+	what := "lower layer"
+	if s.IDMap {
+		what = "idmapped lower layer"
+	}
+	for i, l := range s.Lower {
+		dir := filepath.Join(st, fmt.Sprintf("layer%d", i))
+		mkdir(p, dir, 0o700)
+		idx := p.Detach(child.Detached{Path: l, AttrSet: unix.MOUNT_ATTR_RDONLY, IDMap: s.IDMap, What: what + " " + l})
+		p.Append(child.Op{Kind: child.KindAttach, Args: [6]uintptr{uintptr(idx), p.CString(dir)}}, stage,
+			fmt.Sprintf("attach the %s %s on %s", what, l, dir))
+		mapped.Lower[i] = dir
+	}
+	data, err := mapped.options(upper, work, env.InUserNS)
+	if err == nil && env.MountLabel != "" {
+		data += "," + env.MountLabel
+	}
+	return data, err
 }
 
 // compileSplitRoot assembles the host's own "/" as the lower layer inside a user

@@ -490,3 +490,53 @@ func BenchmarkKernelInUserNS(b *testing.B) {
 		}
 	}
 }
+
+// TestIDMappedLayers: the probe of idmapped lower layers answers for the
+// temporary directory's filesystem without touching the host's mount table, says
+// no for a filesystem without idmapped mounts (sysfs), and Compile attaches one
+// idmapped copy per lower layer and makes them the overlay's lowerdir.
+func TestIDMappedLayers(t *testing.T) {
+	requireRoot(t)
+	before, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower := t.TempDir()
+	err = probeIDMappedLayer(lower)
+	if after, _ := os.ReadFile("/proc/self/mountinfo"); string(after) != string(before) {
+		t.Errorf("the host's mount table changed across the probe:\n%s\nthen\n%s", before, after)
+	}
+	if errors.Is(err, ErrNotSupported) {
+		t.Skipf("idmapped lower layers on %s: %v", lower, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := IDMappedLayers("/sys/kernel"); !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "does not support idmapped mounts") {
+		t.Errorf("sysfs: %v, want ErrNotSupported", err)
+	}
+
+	staging := t.TempDir()
+	var p child.Program
+	if err := (Spec{Lower: []string{lower, lower}, IDMap: true}).Compile(&p, Env{Staging: staging, InUserNS: true}); err != nil {
+		t.Fatal(err)
+	}
+	last := p.Ops[len(p.Ops)-1]
+	want := fmt.Sprintf("lowerdir=%s/layer0:%s/layer1,upperdir=%s/upper,workdir=%s/work,userxattr", staging, staging, staging, staging)
+	if len(p.Detached) != 2 || !p.Detached[1].IDMap || p.Detached[1].Path != lower || cstr(last.Args[4]) != want {
+		t.Errorf("detached %v, overlay %q; want two idmapped layers and %q", p.Detached, cstr(last.Args[4]), want)
+	}
+	for _, c := range []struct {
+		name string
+		spec Spec
+		env  Env
+	}{
+		{"the host's /", Spec{Lower: []string{"/"}, IDMap: true}, Env{Staging: staging, InUserNS: true}},
+		{"no user namespace", Spec{Lower: []string{lower}, IDMap: true}, Env{Staging: staging}},
+		{"rootless", Spec{Lower: []string{lower}, IDMap: true}, Env{Staging: staging, InUserNS: true, Rootless: true}},
+	} {
+		if err := c.spec.Compile(&child.Program{}, c.env); err == nil {
+			t.Errorf("%s: idmapped layers compiled", c.name)
+		}
+	}
+}

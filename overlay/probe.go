@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -134,4 +135,150 @@ func FuseAvailable() error {
 		f.Close()
 	})
 	return fuseProbe.err
+}
+
+// idmapProbes caches IDMappedLayers per filesystem (device number).
+var idmapProbes sync.Map // uint64 -> error (nil stored as errNone)
+
+var errNone = errors.New("")
+
+// IDMappedLayers reports whether dir can be a lower layer idmapped with a
+// sandbox's user namespace (Spec.IDMap) on this host: the kernel has idmapped
+// mounts (mount_setattr, Linux 5.12), dir's filesystem supports them, and
+// overlayfs takes an idmapped lower layer (Linux 5.19). It tests the whole chain
+// once per filesystem, as root, with a raw clone like the sandboxes' own (package
+// internal/child, fork mode): a copy of dir, idmapped with the child's new user
+// namespace, attached on a tmpfs of the child's own mount namespace as the lower
+// layer of an overlay. Nothing is created on the host. A refusal matches
+// ErrNotSupported and says which link failed.
+func IDMappedLayers(dir string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return &LayerError{Role: "lower", Path: dir, Err: err}
+	}
+	if v, ok := idmapProbes.Load(st.Dev); ok {
+		return unwrapNone(v.(error))
+	}
+	err := probeIDMappedLayer(dir)
+	var ue *UnsupportedError
+	if err == nil || errors.As(err, &ue) {
+		stored := err
+		if stored == nil {
+			stored = errNone
+		}
+		idmapProbes.Store(st.Dev, stored)
+	}
+	return err
+}
+
+func unwrapNone(err error) error {
+	if err == errNone {
+		return nil
+	}
+	return err
+}
+
+func probeIDMappedLayer(dir string) error {
+	tmp := os.TempDir()
+	unsupported := func(reason string, err error) error {
+		var sfs unix.Statfs_t
+		fs := ""
+		if unix.Statfs(dir, &sfs) == nil {
+			fs = fmt.Sprintf(" (filesystem type %#x)", sfs.Type)
+		}
+		return &UnsupportedError{Driver: Kernel, Reason: "idmapped lower layer " + dir + fs + ": " + reason, Err: err}
+	}
+	p := &child.Program{}
+	p.Append(child.Op{Kind: child.KindWaitParent}, stage, "wait for the parent")
+	mount(p, "tmpfs", tmp, "tmpfs", 0, "mode=700")
+	var paths []string
+	for _, n := range []string{"lower", "upper", "work", "merged"} {
+		d := filepath.Join(tmp, n)
+		mkdir(p, d, 0o700)
+		paths = append(paths, escape(d))
+	}
+	idx := p.Detach(child.Detached{Path: dir, AttrSet: unix.MOUNT_ATTR_RDONLY, IDMap: true, What: "lower layer"})
+	attachOp := len(p.Ops)
+	p.Append(child.Op{Kind: child.KindAttach, Args: [6]uintptr{uintptr(idx), p.CString(filepath.Join(tmp, "lower"))}}, stage, "attach the idmapped layer")
+	mountOp := len(p.Ops)
+	mount(p, "overlay", filepath.Join(tmp, "merged"), "overlay", 0,
+		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", paths[0], paths[1], paths[2]))
+
+	r, err := runProbe(p)
+	var de *child.DetachedError
+	switch {
+	case errors.As(err, &de) && de.Call == "mount_setattr" && de.Err == unix.ENOSYS:
+		return unsupported("the kernel lacks idmapped mounts (mount_setattr, Linux 5.12)", err)
+	case errors.As(err, &de) && de.Call == "mount_setattr":
+		return unsupported("the filesystem does not support idmapped mounts", err)
+	case err != nil:
+		return fmt.Errorf("overlay: probing idmapped lower layers: %w", err)
+	case r.Op == child.ExecOp:
+		return nil
+	case int(r.Op) == attachOp:
+		return unsupported("a sandbox cannot attach an idmapped copy of it", syscall.Errno(r.Errno))
+	case int(r.Op) == mountOp:
+		return unsupported("overlayfs refuses idmapped lower layers (Linux 5.19)", syscall.Errno(r.Errno))
+	}
+	return fmt.Errorf("overlay: probing idmapped lower layers: %s failed: %w", p.Describe(int(r.Op)).What, syscall.Errno(r.Errno))
+}
+
+// runProbe runs p in a fork-mode child in new user and mount namespaces, whose
+// root is host root (the maps "0 0 1"), with p's detached mounts set up as a start
+// sets them up, and returns the child's report.
+func runProbe(p *child.Program) (child.Report, error) {
+	var r child.Report
+	var errPipe, syncPipe [2]int
+	if err := unix.Pipe2(errPipe[:], unix.O_CLOEXEC); err != nil {
+		return r, err
+	}
+	defer unix.Close(errPipe[0])
+	if err := unix.Pipe2(syncPipe[:], unix.O_CLOEXEC); err != nil {
+		unix.Close(errPipe[1])
+		return r, err
+	}
+	defer unix.Close(syncPipe[1])
+	s := &child.Start{SyncFD: int32(syncPipe[0]), ErrFD: int32(errPipe[1]), NotifyFD: -1, TerminalFD: -1, Ctty: -1}
+	s.Clone.Flags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS
+	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
+	err := child.OpenDetached(p, s)
+	if err != nil {
+		unix.Close(errPipe[1])
+		unix.Close(syncPipe[0])
+		return r, err
+	}
+	pid, errno := child.Spawn(p, s)
+	unix.Close(errPipe[1])
+	unix.Close(syncPipe[0])
+	if errno != 0 {
+		child.CloseDetached(s)
+		return r, fmt.Errorf("clone: %w", errno)
+	}
+	for _, f := range []string{"gid_map", "uid_map"} {
+		if err == nil {
+			err = os.WriteFile(fmt.Sprintf("/proc/%d/%s", pid, f), []byte("0 0 1\n"), 0)
+		}
+	}
+	if err == nil {
+		err = child.SetDetached(p, s, pid)
+	}
+	child.CloseDetached(s)
+	if err == nil {
+		_, err = unix.Write(syncPipe[1], []byte{0})
+	}
+	n := 0
+	if err == nil {
+		n, _ = unix.Read(errPipe[0], (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:])
+	}
+	unix.Kill(pid, unix.SIGKILL)
+	var ws unix.WaitStatus
+	for {
+		if _, werr := unix.Wait4(pid, &ws, 0, nil); werr != unix.EINTR {
+			break
+		}
+	}
+	if err == nil && n != int(unsafe.Sizeof(r)) {
+		err = fmt.Errorf("no report from the probe (%v)", ws)
+	}
+	return r, err
 }

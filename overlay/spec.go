@@ -44,6 +44,17 @@ type Spec struct {
 	// assembled per top-level directory (a rootless sandbox on the host's "/"),
 	// new top-level entries live in a second tmpfs of the same size.
 	Size string `json:"size,omitempty"`
+	// IDMap mounts each lower layer idmapped with the sandbox's user namespace
+	// (mount_setattr with MOUNT_ATTR_IDMAP): a file owned by ID n on the layer's
+	// filesystem appears owned by ID n inside, as it would to a sandbox without a
+	// user namespace, whatever host IDs the namespace maps to. An image owned by
+	// host root is thus owned by the sandbox's root, without a chown. The layers
+	// stay read-only; what the sandbox writes goes to the upper layer under its
+	// own IDs. It needs a new user namespace whose maps root writes, the kernel
+	// driver and a filesystem that supports idmapped mounts (see IDMappedLayers);
+	// the host's "/" is never idmapped: that would hand its files to the
+	// sandbox's root.
+	IDMap bool `json:"idmap,omitempty"`
 }
 
 // DefaultSize bounds an ephemeral upper layer whose Spec gives no Size: without a
@@ -79,6 +90,16 @@ func (s *Spec) Validate() error {
 	for _, l := range s.Lower {
 		if _, err := checkDir("lower", l); err != nil {
 			return err
+		}
+	}
+	if s.IDMap {
+		if s.Driver == Fuse {
+			return fmt.Errorf("%w: idmapped lower layers need the kernel driver, not fuse-overlayfs", ErrInvalid)
+		}
+		for _, l := range s.Lower {
+			if filepath.Clean(l) == "/" {
+				return &LayerError{Role: "lower", Path: l, Err: errors.New("the host's / is never idmapped: its files would be the sandbox root's")}
+			}
 		}
 	}
 	if s.Size != "" {

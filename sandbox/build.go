@@ -235,6 +235,11 @@ func (t *Template) compile(c ids) error {
 // to write, no init, no fuse-overlayfs daemon to start) and the child need not set
 // supplementary groups in a user namespace (it denies setgroups when it writes its
 // own map).
+// errParentVfork refuses vfork mode where the parent acts between the clone and
+// the child's release.
+var errParentVfork = errors.New("an automatic ID range and idmapped mounts need fork mode: the parent writes the maps " +
+	"and idmaps the mounts with the child's user namespace while the child waits, which a vfork child cannot")
+
 func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
 	fuse := s.fuseRoot(userNS)
@@ -243,11 +248,14 @@ func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 		if fuse {
 			return false, &SpecError{Field: "spawn", Err: errFuseVfork}
 		}
+		if s.Namespaces.Auto != nil || s.detachedMounts() {
+			return false, &SpecError{Field: "spawn", Err: errParentVfork}
+		}
 		return true, nil
 	case SpawnFork:
 		return false, nil
 	}
-	return vforkSupported && !s.Init && !fuse && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
+	return vforkSupported && !s.Init && !fuse && !s.detachedMounts() && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
 }
 
 // compileFilesystem cuts the sandbox's mount namespace off from the host, assembles
@@ -272,6 +280,7 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		UnmappedTTYGroup: inUserNS && !idMapped(t.gidMap, 5),
 		Privileged:       s.Privileged,
 		MountLabel:       selinux.MountOption(t.labels.Mount),
+		DetachBinds:      ns.Auto != nil,
 	}
 	if !s.NoRootfs {
 		if err := t.makeStaging(); err != nil {
@@ -279,7 +288,8 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		}
 		staging := t.staging
 		r := s.rootfs()
-		oenv := overlay.Env{Staging: staging, InUserNS: inUserNS, Rootless: c.uid != 0, MountLabel: env.MountLabel}
+		oenv := overlay.Env{Staging: staging, InUserNS: inUserNS, Rootless: c.uid != 0, MountLabel: env.MountLabel,
+			DetachLayers: ns.Auto != nil && len(s.Rootfs.Lower) > 0}
 		if err := r.Compile(p, oenv); err != nil {
 			if errors.Is(err, overlay.ErrNotSupported) {
 				return &UnsupportedError{Field: "rootfs", Err: err}
@@ -309,6 +319,9 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		ms.Hidden = append(openTo(c, h.Resolve()), ms.Hidden...)
 	}
 	if err := mounts.Compile(ms, env, p); err != nil {
+		if errors.Is(err, mounts.ErrNotSupported) {
+			return &UnsupportedError{Field: "mounts", Err: err}
+		}
 		return &SpecError{Field: "mounts", Err: err}
 	}
 	return nil
@@ -538,6 +551,12 @@ func idMapped(m []namespace.IDMap, id uint32) bool {
 func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	ns := &t.spec.Namespaces
 	uidMap, gidMap := ns.UIDMap, ns.GIDMap
+	if ns.Auto != nil {
+		// Each start allocates its own block and writes its maps (Start); these
+		// stand for them until then.
+		t.auto = ns.Auto
+		uidMap, gidMap = autoMap(ns.Auto, "uid"), autoMap(ns.Auto, "gid")
+	}
 	if len(uidMap) == 0 {
 		uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(c.uid), Size: 1}}
 	}
@@ -562,6 +581,15 @@ func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	}
 	p.Syscall("user namespace", "become group 0 of the namespace", 0, unix.SYS_SETRESGID, 0, 0, 0)
 	p.Syscall("user namespace", "become user 0 of the namespace", 0, unix.SYS_SETRESUID, 0, 0, 0)
+	if ns.Auto != nil || !t.spec.singleOwnMap(c) {
+		// Root inside is another user outside than the caller: the change of
+		// credentials cleared the parent-death signal, which is set again.
+		sig := t.spec.ParentDeathSignal
+		if sig == 0 {
+			sig = int(unix.SIGKILL)
+		}
+		p.Syscall("user namespace", "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig))
+	}
 	return nil
 }
 

@@ -25,7 +25,9 @@ import (
 //
 //   - Namespaces are new, shared (the caller's) or joined, as the Spec says; only
 //     shared and joined ones have an inode.
-//   - The ID maps are the Spec's, or the single map of the caller's own IDs.
+//   - The ID maps are the Spec's, or the single map of the caller's own IDs; under
+//     an automatic range (WithAutoUserNS), the first block the range holds stands for
+//     the block that each start allocates.
 //   - The capability sets are those the target holds after execve: "ALL" is the
 //     caller's bounding set (as Build resolves it for a privileged sandbox), and
 //     execve's rules apply (root gets its bounding set, a non-root user only its
@@ -52,6 +54,7 @@ import (
 // and fails as Build would on a bad Spec.
 func (s *Spec) Describe() (*Report, error) {
 	c := callerIDs()
+	s = s.Clone() // validate fills in what the caller left to defaults
 	if err := s.validate(c); err != nil {
 		return nil, err
 	}
@@ -122,6 +125,10 @@ func (s *Spec) describeIdentity(r *Report, c ids) {
 	switch ns.Mode(namespace.User) {
 	case namespace.New:
 		r.UIDMap, r.GIDMap = ns.UIDMap, ns.GIDMap
+		if ns.Auto != nil {
+			// Each start allocates its own block; the first one stands for them.
+			r.UIDMap, r.GIDMap = autoMap(ns.Auto, "uid"), autoMap(ns.Auto, "gid")
+		}
 		if len(r.UIDMap) == 0 {
 			r.UIDMap = namespace.OwnIDMap(c.uid)
 		}

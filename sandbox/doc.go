@@ -19,7 +19,9 @@
 // held in by new namespaces, 14 capabilities, Docker's seccomp profile,
 // no_new_privs, masked and read-only kernel filesystems and a device cgroup. A
 // rootless sandbox adds a user namespace in which root is the caller's own user
-// outside: whatever it does, it can do no more than the caller. Privileged removes
+// outside: whatever it does, it can do no more than the caller. Started by root,
+// a rootless sandbox is root of a block of unprivileged host IDs instead, drawn
+// for each start from an automatic range (WithAutoUserNS). Privileged removes
 // the hardening (all capabilities, no seccomp, no masks, /sys writable, all
 // devices) but keeps the namespaces new; a rootless privileged sandbox is still
 // bounded by the caller's user. Super-privileged keeps only a new mount namespace and

@@ -104,6 +104,10 @@ func (s *Spec) setgroupsPolicy(c ids, vfork bool) string {
 // effectiveMap returns the map a new user namespace gets for which ("uid" or "gid"),
 // the caller's own id mapped to 0 when m is empty, and says it in words for errors.
 func (s *Spec) effectiveMap(m []namespace.IDMap, own int, which string) ([]namespace.IDMap, string) {
+	if a := s.Namespaces.Auto; a != nil {
+		m = autoMap(a, which)
+		return m, fmt.Sprintf("automatic %s range: blocks of %d IDs, 0 inside the first of each", which, m[0].Size)
+	}
 	if len(m) == 0 {
 		m = namespace.OwnIDMap(own)
 		return m, fmt.Sprintf("%s map %q: the caller's own %s as 0, nothing else", which, idMapLines(m), which)

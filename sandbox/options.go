@@ -28,6 +28,30 @@ func WithUserNS(uidMap, gidMap []namespace.IDMap) Option {
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.New})
 		s.Namespaces.UIDMap = append([]namespace.IDMap(nil), uidMap...)
 		s.Namespaces.GIDMap = append([]namespace.IDMap(nil), gidMap...)
+		s.Namespaces.Auto = nil
+	}
+}
+
+// WithAutoUserNS gives the sandbox a new user namespace whose maps each start
+// draws from r (Podman's --userns=auto, for a root caller): a block of r.Size host
+// IDs (namespace.AutoSize by default) of the subordinate ranges that
+// /etc/subuid and /etc/subgid grant to r.User (namespace.AutoUser, "containers",
+// by default), or of r's own ranges, that no other sandbox holds while this one
+// runs, released when Wait has reaped it or when the start fails. Root inside is
+// the block's first ID outside, never host root. Build refuses it for a caller
+// other than root, and with a *namespace.NoRangeError (matching
+// namespace.ErrNoSubIDs) naming the file and the line to add where the ranges
+// hold no block. A root caller's Rootless() gets the default range this way.
+//
+// The root filesystem's layers are idmapped (see WithoutIDMappedLayers), so that
+// an image owned by host root is owned by the sandbox's root; the host's "/", the
+// embedded default root, is not: its files keep their owners, unmapped inside.
+func WithAutoUserNS(r namespace.AutoRange) Option {
+	return func(s *Spec) {
+		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.New})
+		s.Namespaces.UIDMap, s.Namespaces.GIDMap = nil, nil
+		s.Namespaces.Auto = &r
+		s.Namespaces = s.Namespaces.Clone() // r's ranges stay the caller's
 	}
 }
 
@@ -35,7 +59,7 @@ func WithUserNS(uidMap, gidMap []namespace.IDMap) Option {
 func WithoutUserNS() Option {
 	return func(s *Spec) {
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.Host})
-		s.Namespaces.UIDMap, s.Namespaces.GIDMap = nil, nil
+		s.Namespaces.UIDMap, s.Namespaces.GIDMap, s.Namespaces.Auto = nil, nil, nil
 	}
 }
 

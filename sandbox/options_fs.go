@@ -62,6 +62,35 @@ func WithBind(source, target string, readOnly bool) Option {
 	}
 }
 
+// WithIDMappedBind is WithBind with the bind idmapped with the sandbox's user
+// namespace (Podman's -v SRC:DST:idmap): a file owned by host ID n appears owned
+// by ID n inside, so that the sandbox's root owns what host root owns there, and
+// writes files as host root. It needs a new user namespace whose maps root writes
+// (WithAutoUserNS, or a root caller's Rootless or WithUserNS) and a filesystem
+// that supports idmapped mounts (Linux 5.12; Build refuses others with
+// ErrNotSupported, see mounts.IDMapSupported). Use it only where the sandbox may
+// act as host root on those files.
+func WithIDMappedBind(source, target string, readOnly bool) Option {
+	return func(s *Spec) {
+		s.Mounts.Binds = append(s.Mounts.Binds, mounts.Bind{Source: source, Target: target, ReadOnly: readOnly, Recursive: true, IDMap: true})
+	}
+}
+
+// WithIDMappedLayers idmaps the root filesystem's layers with the sandbox's user
+// namespace (overlay.Spec.IDMap), as an automatic range does by default: files
+// owned by ID n on a layer appear owned by ID n inside. Root caller, new user
+// namespace, kernel overlayfs, Linux 5.19 and a filesystem that supports idmapped
+// mounts; Build refuses the host's "/".
+func WithIDMappedLayers() Option {
+	return func(s *Spec) { s.Rootfs.IDMap, s.UnmappedLayers = true, false }
+}
+
+// WithoutIDMappedLayers keeps the layers as they are under an automatic range:
+// files owned by host IDs outside the sandbox's block appear as 65534 inside.
+func WithoutIDMappedLayers() Option {
+	return func(s *Spec) { s.Rootfs.IDMap, s.UnmappedLayers = false, true }
+}
+
 // WithTmpfs mounts a fresh tmpfs at target with size (tmpfs syntax, "" for the
 // kernel's default) and mode (0 for 1777).
 func WithTmpfs(target, size string, mode uint32) Option {

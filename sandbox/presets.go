@@ -56,11 +56,19 @@ func Rootful() Option {
 }
 
 // Rootless is the container started by an unprivileged user: a new user namespace in
-// which root is the caller's own uid and gid outside.
+// which root is the caller's own uid and gid outside. Used by root, whose own uid
+// would make it a rootful sandbox with extra steps, it is Podman's --userns=auto
+// instead (WithAutoUserNS with the default namespace.AutoRange): root inside is
+// the first ID of a block of the subordinate IDs of namespace.AutoUser that no
+// other sandbox holds, never host root. Build names the line to add to
+// /etc/subuid and /etc/subgid where they grant that user no range.
 func Rootless() Option {
 	return func(s *Spec) {
 		*s = *baseSpec(KindRootless)
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.New})
+		if unix.Geteuid() == 0 {
+			s.Namespaces.Auto = &namespace.AutoRange{}
+		}
 	}
 }
 

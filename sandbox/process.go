@@ -40,6 +40,7 @@ type Process struct {
 	inClone   bool          // the clone is under way (see killForContext)
 	waitDelay time.Duration // Command.WaitDelay
 	cgroup    *cgroup.Cgroup
+	ids       *startIDs // the block of IDs this start holds, or nil
 	listener  *os.File
 	fuse      *overlay.FuseDaemon // serves the root with the fuse driver; stopped by Wait
 
@@ -178,6 +179,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 		p.stopCtx()
 	}
 	cgErr := p.finishCgroup(st)
+	p.releaseIDs()
 	copyErr := p.awaitCopiers()
 	p.closeParentEnds()
 
@@ -303,6 +305,7 @@ func (p *Process) abort() {
 	}
 	removeCgroup(p.cgroup)
 	p.cgroup = nil
+	p.releaseIDs()
 }
 
 // setupStdio fills the descriptor table of the child from the Command.

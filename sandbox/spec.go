@@ -74,6 +74,11 @@ type Spec struct {
 	// mounts.DefaultHostRoot() (the host's secrets hidden, /tmp, /var/tmp and /run
 	// empty); an empty HostRoot hides nothing. Unused with layers of its own.
 	HostRoot *mounts.HostRoot `json:"hostRoot,omitempty"`
+	// UnmappedLayers keeps the root filesystem's layers as they are under an
+	// automatic ID range (WithAutoUserNS, a root caller's Rootless), where they are otherwise idmapped
+	// (overlay.Spec.IDMap): files owned by host IDs outside the range then appear
+	// as owned by 65534 and grant the sandbox's root only what they grant others.
+	UnmappedLayers bool `json:"unmappedLayers,omitempty"`
 	// Mounts are the kernel filesystems, binds, tmpfs, masked and read-only paths.
 	Mounts mounts.Spec `json:"mounts"`
 
@@ -277,7 +282,27 @@ func ParseSpec(data []byte) (*Spec, error) {
 // Validate checks s without touching the kernel beyond reading files (ID ranges,
 // namespace paths). It is what Build runs first.
 func (s *Spec) Validate() error {
-	return s.validate(callerIDs())
+	c := s.Clone()
+	return c.validate(callerIDs())
+}
+
+// autoMap is the map that represents an automatic range before a start allocates
+// one: its size from the first block the range holds.
+func autoMap(r *namespace.AutoRange, which string) []namespace.IDMap {
+	ranges := r.UID
+	if which == "gid" {
+		ranges = r.GID
+	}
+	size := r.Size
+	if size == 0 {
+		size = namespace.AutoSize
+	}
+	for _, rg := range ranges {
+		if rg.Start != 0 && rg.Count >= size {
+			return []namespace.IDMap{{ContainerID: 0, HostID: rg.Start, Size: size}}
+		}
+	}
+	return []namespace.IDMap{{ContainerID: 0, HostID: namespace.SuggestedAutoStart, Size: size}}
 }
 
 type ids struct{ uid, gid int }
@@ -285,6 +310,14 @@ type ids struct{ uid, gid int }
 func (s *Spec) validate(c ids) error {
 	if err := s.Namespaces.Validate(c.uid, c.gid); err != nil {
 		return &SpecError{Field: "namespaces", Err: err}
+	}
+	if a := s.Namespaces.Auto; a != nil {
+		// Resolved once: a start allocates from it without reading a file.
+		r, err := a.Resolve()
+		if err != nil {
+			return &SpecError{Field: "namespaces", Err: err}
+		}
+		s.Namespaces.Auto = &r
 	}
 	if err := s.checkNamespaceOwner(); err != nil {
 		return err
@@ -470,8 +503,27 @@ func (s *Spec) rootfs() overlay.Spec {
 	r := s.Rootfs
 	if len(r.Lower) == 0 {
 		r.Lower = []string{"/"}
+		return r
+	}
+	if s.Namespaces.Auto != nil && !s.UnmappedLayers && r.Driver != overlay.Fuse {
+		r.IDMap = true
 	}
 	return r
+}
+
+// detachedMounts reports whether a start copies host mounts for the child
+// (idmapped layers or binds), which the parent must change between the clone and
+// the child's release: fork mode only.
+func (s *Spec) detachedMounts() bool {
+	if len(s.Rootfs.Lower) > 0 && s.rootfs().IDMap {
+		return true
+	}
+	for _, b := range s.Mounts.Binds {
+		if b.IDMap {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Spec) hasMounts() bool {
@@ -485,7 +537,7 @@ func (s *Spec) singleOwnMap(c ids) bool {
 	ok := func(m []namespace.IDMap, id int) bool {
 		return len(m) == 0 || (len(m) == 1 && m[0].ContainerID == 0 && int(m[0].HostID) == id && m[0].Size == 1)
 	}
-	return ok(s.Namespaces.UIDMap, c.uid) && ok(s.Namespaces.GIDMap, c.gid)
+	return s.Namespaces.Auto == nil && ok(s.Namespaces.UIDMap, c.uid) && ok(s.Namespaces.GIDMap, c.gid)
 }
 
 func callerIDs() ids { return ids{unix.Geteuid(), unix.Getegid()} }

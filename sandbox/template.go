@@ -40,8 +40,12 @@ type Template struct {
 
 	uidMap, gidMap         []namespace.IDMap
 	uidMapText, gidMapText []byte
-	setgroups              string
-	newIDMap               bool
+	// auto, when set, is the resolved range from which each start allocates its
+	// own block of IDs (namespace.Allocate); uidMap and its kin then only stand
+	// for those maps.
+	auto      *namespace.AutoRange
+	setgroups string
+	newIDMap  bool
 
 	env      []string
 	envp     *cArrayBuf
@@ -190,6 +194,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 		p.closeParentEnds()
 		p.closeTerminal()
 		removeCgroup(p.cgroup)
+		p.releaseIDs()
 		return nil, err
 	}
 	var pipe [2]int
@@ -229,6 +234,9 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 			return abandon(err)
 		}
 	}
+	if err := p.prepareIDs(prog); err != nil {
+		return abandon(err)
+	}
 	if err := p.watchContext(ctx); err != nil {
 		return abandon(err)
 	}
@@ -250,6 +258,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	fds.closeChild()
 	p.closeChildEnds()
 	if errno != 0 {
+		child.CloseDetached(s)
 		p.cloned(-1)
 		return abandon(&ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno})
 	}
@@ -263,8 +272,12 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	var setupErr error
 	if !t.vfork {
 		if t.userNS {
-			setupErr = t.writeIDMaps(pid)
+			setupErr = p.writeIDMaps(pid)
 		}
+		if setupErr == nil && s.NDetached > 0 {
+			setupErr = p.setDetached(pid)
+		}
+		child.CloseDetached(s)
 		if setupErr == nil {
 			if _, err := unix.Write(fds.syncW, []byte{0}); err != nil {
 				setupErr = fmt.Errorf("sandbox: release the child: %w", err)
@@ -373,8 +386,14 @@ func (t *Template) readReport(prog *child.Program, fd int, program string) error
 	return e
 }
 
-// writeIDMaps writes the maps of the child's new user namespace while it waits.
-func (t *Template) writeIDMaps(pid int) error {
+// writeIDMaps writes the maps of the child's new user namespace while it waits:
+// the Template's, or those of the block this start allocated.
+func (p *Process) writeIDMaps(pid int) error {
+	t := p.tmpl
+	uidText, gidText := t.uidMapText, t.gidMapText
+	if p.ids != nil {
+		uidText, gidText = p.ids.uidText, p.ids.gidText
+	}
 	if t.newIDMap {
 		if err := namespace.RunNewIDMap(pid, t.uidMap, t.gidMap); err != nil {
 			return &ChildError{Stage: "user namespace", Step: "newuidmap/newgidmap", Op: -1, Errno: errnoOf(err), cause: err}
@@ -385,7 +404,7 @@ func (t *Template) writeIDMaps(pid int) error {
 	for _, w := range []struct {
 		name string
 		data []byte
-	}{{"setgroups", []byte(t.setgroups)}, {"gid_map", t.gidMapText}, {"uid_map", t.uidMapText}} {
+	}{{"setgroups", []byte(t.setgroups)}, {"gid_map", gidText}, {"uid_map", uidText}} {
 		if err := writeProcFile(path[:0], pid, w.name, w.data); err != nil {
 			return &ChildError{Stage: "user namespace", Step: "write " + w.name + " " + strings.TrimSpace(string(w.data)), Op: -1, Errno: errnoOf(err), cause: err}
 		}

@@ -145,9 +145,9 @@ func parseFlags(args []string, output io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.pidMode, "pid", "", "pid namespace: host to share the host's")
 	fs.StringVar(&o.ipcMode, "ipc", "", "ipc namespace: host to share the host's")
 	fs.StringVar(&o.utsMode, "uts", "", "uts namespace: host to share the host's")
-	fs.StringVar(&o.userns, "userns", "", "user namespace: host (root only) or auto (subordinate ID ranges)")
-	fs.Var(&o.volumes, "v", "bind mount SRC:DST[:ro] (repeatable)")
-	fs.Var(&o.volumes, "volume", "bind mount SRC:DST[:ro] (repeatable)")
+	fs.StringVar(&o.userns, "userns", "", "user namespace: host (root only), auto[:size=N] (root: a block of the subordinate IDs of \"containers\" per sandbox; others: their own subordinate ranges) or keep-id (not root: your own uid and gid inside too)")
+	fs.Var(&o.volumes, "v", "bind mount SRC:DST[:OPTS], OPTS ro, rw, idmap (comma-separated; repeatable)")
+	fs.Var(&o.volumes, "volume", "bind mount SRC:DST[:OPTS], OPTS ro, rw, idmap (comma-separated; repeatable)")
 	fs.Var(&o.tmpfs, "tmpfs", "tmpfs mount DST[:size=N,mode=M] (repeatable)")
 	fs.Var(&o.capAdd, "cap-add", "add a capability (repeatable)")
 	fs.Var(&o.capDrop, "cap-drop", "drop a capability, or ALL (repeatable)")
@@ -269,14 +269,12 @@ func builder(o *options) (*sandbox.Builder, error) {
 	case "":
 	case "host":
 		opts = append(opts, sandbox.WithoutUserNS())
-	case "auto":
-		u, g, err := namespace.DefaultRangeMaps(os.Geteuid(), os.Getegid())
-		if err != nil {
-			return nil, fmt.Errorf("--userns auto: %w", err)
-		}
-		opts = append(opts, sandbox.WithUserNS(u, g))
 	default:
-		return nil, fmt.Errorf("--userns %q: want host or auto", o.userns)
+		uopts, err := usernsOption(o.userns)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, uopts...)
 	}
 	for _, ns := range []struct {
 		flag, value string
@@ -308,11 +306,11 @@ func builder(o *options) (*sandbox.Builder, error) {
 		opts = append(opts, sandbox.WithReadonlyRootfs())
 	}
 	for _, v := range o.volumes {
-		parts := strings.Split(v, ":")
-		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw") {
-			return nil, fmt.Errorf("-v %q: want SRC:DST[:ro]", v)
+		opt, err := volumeOption(v)
+		if err != nil {
+			return nil, err
 		}
-		opts = append(opts, sandbox.WithBind(parts[0], parts[1], len(parts) == 3 && parts[2] == "ro"))
+		opts = append(opts, opt)
 	}
 	for _, t := range o.tmpfs {
 		dst, optsText, _ := strings.Cut(t, ":")

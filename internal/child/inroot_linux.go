@@ -90,6 +90,10 @@ const (
 	SourceSelf = ^uintptr(1)
 	// SourceEmpty binds the empty read-only tmpfs that KindEmptyMount made.
 	SourceEmpty = ^uintptr(2)
+	// SourceDetached attaches the detached mount Start.Detached[Args[5]], which
+	// the parent copied and changed (see Detached): the step neither copies it
+	// again nor sets attributes on it.
+	SourceDetached = ^uintptr(3)
 )
 
 // scratch is the child's working memory for the in-root steps, kept in the Start
@@ -270,6 +274,9 @@ func inRootStep(op *Op, fd uintptr, r *InRoot, sc *scratch) syscall.Errno {
 	case KindMountIn:
 		return mountHere(fd, a[0], a[1], a[2], a[3])
 	case KindBindIn:
+		if a[0] == SourceDetached {
+			return attachHere(startOf(sc), a[5], fd, 0)
+		}
 		return bindHere(sc, fd, a[0], a[1], a[2], a[3], a[4])
 	case KindSetAttrIn:
 		return setAttr(sc, fd, a[0], a[1], a[2], a[3])
@@ -340,6 +347,48 @@ func bindHere(sc *scratch, fd, src, treeFlags, attrSet, attrClr, setFlags uintpt
 		_, _, e = syscall.RawSyscall6(unix.SYS_MOVE_MOUNT, tree, empty, fd, empty, unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH, 0)
 	}
 	syscall.RawSyscall6(unix.SYS_CLOSE, tree, 0, 0, 0, 0, 0)
+	return e
+}
+
+// startOf returns the Start whose working memory sc is. The child may not store
+// the pointer instead: a pointer written to the heap passes through the garbage
+// collector's write barrier, which a raw clone must never run.
+//
+//go:nosplit
+//go:norace
+func startOf(sc *scratch) *Start {
+	return (*Start)(unsafe.Pointer(uintptr(unsafe.Pointer(sc)) - unsafe.Offsetof(Start{}.scratch)))
+}
+
+// attachAt attaches the detached mount Start.Detached[i] on the directory at the C
+// string path (KindAttach).
+//
+//go:nosplit
+//go:norace
+func attachAt(s *Start, i, path uintptr) syscall.Errno {
+	return attachHere(s, i, atFDCWD, path)
+}
+
+// attachHere attaches the detached mount Start.Detached[i] on path (a C string)
+// relative to dir, or on dir itself where path is 0, and closes the child's
+// descriptor of it: attached, the mount lives on without it.
+//
+//go:nosplit
+//go:norace
+func attachHere(s *Start, i, dir, path uintptr) syscall.Errno {
+	if s == nil || i >= uintptr(s.NDetached) || i >= uintptr(len(s.Detached)) {
+		return syscall.EBADF
+	}
+	tree := s.Detached[i]
+	if tree < 0 {
+		return syscall.EBADF
+	}
+	flags := uintptr(unix.MOVE_MOUNT_F_EMPTY_PATH)
+	if path == 0 {
+		path, flags = uintptr(unsafe.Pointer(&emptyName[0])), flags|unix.MOVE_MOUNT_T_EMPTY_PATH
+	}
+	_, _, e := syscall.RawSyscall6(unix.SYS_MOVE_MOUNT, uintptr(tree), uintptr(unsafe.Pointer(&emptyName[0])), dir, path, flags, 0)
+	syscall.RawSyscall6(unix.SYS_CLOSE, uintptr(tree), 0, 0, 0, 0, 0)
 	return e
 }
 

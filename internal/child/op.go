@@ -105,6 +105,10 @@ const (
 	// unless that is NoChown, and sends the master to the parent over
 	// Start.TerminalFD. Other starts skip it.
 	KindTerminalIn
+	// KindAttach attaches the detached mount Start.Detached[Args[0]] on the
+	// directory at the C string Args[1], a path of the child's own (a directory of
+	// the staging tmpfs), with move_mount, and closes the child's descriptor of it.
+	KindAttach
 )
 
 // NoChown, as Args[0] of KindTerminalIn, leaves the terminal to the user who
@@ -152,7 +156,37 @@ type Step struct {
 type Program struct {
 	Ops   []Op
 	Steps []Step
-	keep  []any
+	// Detached are the host mounts that the parent copies for each start, for
+	// the ops that attach them (see Detach).
+	Detached []Detached
+	keep     []any
+}
+
+// A Detached is a host mount that the parent copies for each start as a detached
+// mount (open_tree with OPEN_TREE_CLONE) before the clone, so that the child has
+// the descriptor too, then changes with mount_setattr once the child's user
+// namespace has its maps: an idmapped mount needs CAP_SYS_ADMIN over the
+// filesystem, which the child, in its own user namespace, lacks. The child attaches
+// it where a KindAttach or a KindBindIn from SourceDetached says.
+type Detached struct {
+	// Path is the host path to copy; Recursive copies the mounts beneath it too.
+	Path      string
+	Recursive bool
+	// AttrSet and AttrClr are the mount attributes (MOUNT_ATTR_*) set and
+	// cleared, on every mount of a recursive copy; IDMap adds MOUNT_ATTR_IDMAP
+	// with the child's user namespace: files owned by ID n on the filesystem
+	// appear as owned by ID n of the sandbox.
+	AttrSet, AttrClr uint64
+	IDMap            bool
+	// What names the mount for errors ("lower layer /srv/image").
+	What string
+}
+
+// Detach records d and returns its index in Start.Detached. A Program whose
+// segment is replaced (Splice) must record its detached mounts there only.
+func (p *Program) Detach(d Detached) int {
+	p.Detached = append(p.Detached, d)
+	return len(p.Detached) - 1
 }
 
 // Append adds an op and its description.
@@ -229,9 +263,10 @@ type LandlockRules struct {
 
 // Splice returns a new Program whose ops [from, to) are replaced by those of q;
 // p is left as it was, so that a child already running it is not disturbed. The
-// new Program keeps alive the memory of both.
+// new Program keeps alive the memory of both. Its detached mounts are q's: those
+// of p must all belong to the ops replaced.
 func (p *Program) Splice(from, to int, q *Program) *Program {
-	n := &Program{}
+	n := &Program{Detached: q.Detached}
 	n.Ops = append(append(append(n.Ops, p.Ops[:from]...), q.Ops...), p.Ops[to:]...)
 	n.Steps = append(append(append(n.Steps, p.Steps[:from]...), q.Steps...), p.Steps[to:]...)
 	n.keep = append(append(n.keep, p.keep...), q.keep...)

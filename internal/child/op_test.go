@@ -33,6 +33,11 @@ func TestSplice(t *testing.T) {
 	if got, want := whats(p), []string{"a", "b", "c", "d"}; !slices.Equal(got, want) {
 		t.Errorf("the original changed: %v", got)
 	}
+	p.Detach(Detached{Path: "/old"})
+	q.Detach(Detached{Path: "/new"})
+	if n := p.Splice(1, 3, q); len(n.Detached) != 1 || n.Detached[0].Path != "/new" || len(p.Detached) != 1 {
+		t.Errorf("the spliced program's detached mounts: %v, want q's", n.Detached)
+	}
 	if len(n.keep) != len(p.keep)+len(q.keep) {
 		t.Errorf("the spliced program keeps %d objects alive, want %d", len(n.keep), len(p.keep)+len(q.keep))
 	}

@@ -39,6 +39,9 @@ const MaxCgroupFDs = 16
 // MaxFDs is how many descriptors a sandboxed process can be given (stdio included).
 const MaxFDs = 64
 
+// MaxDetached is how many detached mounts (Program.Detach) a start can carry.
+const MaxDetached = 32
+
 // Start is the per-start half of the child's input: what differs between two starts
 // of the same Program. The parent fills it before the clone; the child only reads it,
 // but for its working memory (scratch), which is why a Start serves one start at a
@@ -64,6 +67,14 @@ type Start struct {
 	// CgroupFDs are cgroup.procs descriptors for KindJoinCgroups.
 	NCgroupFDs int32
 	CgroupFDs  [MaxCgroupFDs]int32
+	// Detached holds, for the Program's Detached entries in order, descriptors of
+	// detached mounts (open_tree with OPEN_TREE_CLONE) that the parent opened
+	// before the clone, so that the child has them too, and changed afterwards
+	// (an idmapping, which needs the child's user namespace) before it released
+	// the child; NDetached counts them. KindAttach and KindBindIn (SourceDetached)
+	// attach them.
+	NDetached int32
+	Detached  [MaxDetached]int32
 	// Hostname holds the first HostnameLen bytes of the hostname that a
 	// KindStartHostname step sets.
 	HostnameLen int32
@@ -180,6 +191,8 @@ func run(ops []Op, s *Start) {
 			phase, e = inRoot(op, sc)
 		case KindStartHostname:
 			e = startHostname(s)
+		case KindAttach:
+			e = attachAt(s, op.Args[0], op.Args[1])
 		case KindTerminalIn:
 			phase, e = terminalIn(op, s)
 		case KindInit:

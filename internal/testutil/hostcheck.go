@@ -55,7 +55,9 @@ func RunID() string { return runID }
 //     process's owner ID (a Template not closed).
 //
 // It also removes the default parent cgroups that sandboxes created once they are
-// empty (RemoveCgroupParents). Call it from TestMain; re-executed copies of the
+// empty (RemoveCgroupParents), and, as root, grants namespace.AutoUser a
+// subordinate range for the run (GrantAutoRange), which a root caller's rootless
+// sandboxes draw from, and takes it back after. Call it from TestMain; re-executed copies of the
 // test binary (EnvRun set) only run their tests.
 func Main(m *testing.M) {
 	if os.Getenv(EnvRun) != "" {
@@ -71,7 +73,17 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "testutil: %v\n", err)
 		os.Exit(1)
 	}
+	_, idsErr := os.Stat(autoLockDir)
+	undo, err := GrantAutoRange()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testutil: grant %s a subordinate range: %v\n", autoUser, err)
+		os.Exit(1)
+	}
 	code := m.Run()
+	undo()
+	if os.IsNotExist(idsErr) {
+		removeIdleLockDir() // made by the tests' rootless sandboxes
+	}
 	RemoveCgroupParents()
 	if left := h.leftovers(); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: the tests left the host changed:\n  %s\n", strings.Join(left, "\n  "))

@@ -108,6 +108,13 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 		switch ns.Mode(namespace.User) {
 		case namespace.New:
 			uidMap := ns.UIDMap
+			if a := ns.Auto; a != nil {
+				// A block of an automatic range: never host root (namespace.Allocate).
+				uidMap = []namespace.IDMap{{ContainerID: 0, HostID: namespace.SuggestedAutoStart, Size: 1}}
+				if r, err := a.Resolve(); err == nil && len(r.UID) > 0 {
+					uidMap[0].HostID = r.UID[0].Start
+				}
+			}
 			if len(uidMap) == 0 {
 				uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(euid), Size: 1}}
 			}

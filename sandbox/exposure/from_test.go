@@ -33,21 +33,13 @@ var specDifferencesAsRoot = map[string]map[string]string{
 	"privileged":       {},
 	"super-privileged": {},
 	"rootless": {
-		// A root caller's rootless sandbox maps root inside to host uid 0 (its own
-		// uid): file access checks use host uid 0, so host root's files stay
-		// writable through their owner bits. The reference stands for an
-		// unprivileged caller (uid 1000).
-		"CVE-2019-5736":  "exposed",
-		"CVE-2024-21626": "exposed",
-		"CVE-2020-15257": "mitigated (namespaces)",
-		// Root can create a cgroup, so the rootless-style sandbox gets moby's
+		// A root caller's rootless sandbox maps root inside to a block of an
+		// automatic range, as the reference's unprivileged caller (uid 1000) is
+		// mapped: no difference there. Root can create a cgroup, so the rootless-style sandbox gets moby's
 		// device rules too.
 		"CVE-2023-0386": "mitigated (seccomp, device-cgroup, no-new-privs)",
 	},
 	"privileged-rootless": {
-		"CVE-2019-5736":  "exposed",
-		"CVE-2024-21626": "exposed",
-		"CVE-2020-15257": "mitigated (namespaces)",
 		// A Paddock privileged sandbox keeps its own minimal /dev, where Docker's
 		// and Podman's bind the host's nodes: /dev/fuse is absent and cannot be
 		// created in a user namespace.
@@ -118,7 +110,8 @@ func TestFromSpecFields(t *testing.T) {
 	if m.Kernel != unix.ByteSliceToString(u.Release[:]) {
 		t.Errorf("Kernel = %q, uname says %q", m.Kernel, unix.ByteSliceToString(u.Release[:]))
 	}
-	if m.UserNS != namespace.New || m.RootUID != unix.Geteuid() || m.MapsHostRoot != (unix.Geteuid() == 0) {
+	// Root's Rootless draws from an automatic range: root inside is never host root.
+	if m.UserNS != namespace.New || (m.RootUID == unix.Geteuid()) == (unix.Geteuid() == 0) || m.MapsHostRoot {
 		t.Errorf("rootless: userns %s, root uid %d, maps host root %v; caller uid %d", m.UserNS, m.RootUID, m.MapsHostRoot, unix.Geteuid())
 	}
 	if m.Seccomp == nil || !m.NoNewPrivs || m.Bounding != caps.DockerDefault {

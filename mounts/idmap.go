@@ -1,0 +1,132 @@
+package mounts
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/moby/sys/mountinfo"
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"golang.org/x/sys/unix"
+)
+
+// An IDMapError reports a mount that cannot be idmapped on this host: the kernel
+// lacks idmapped mounts (Linux 5.12), the filesystem does not support them, or the
+// caller may not make them (CAP_SYS_ADMIN over the filesystem: root). It matches
+// ErrNotSupported.
+type IDMapError struct {
+	Path   string
+	FSType string // the filesystem of Path, as mountinfo names it
+	Reason string
+	Err    error
+}
+
+// Error implements the error interface.
+func (e *IDMapError) Error() string {
+	return fmt.Sprintf("mounts: idmapped mount of %s (%s): %s: %v", e.Path, e.FSType, e.Reason, e.Err)
+}
+
+// Unwrap returns the errno of the refusal.
+func (e *IDMapError) Unwrap() error { return e.Err }
+
+// Is reports ErrNotSupported.
+func (e *IDMapError) Is(target error) bool { return target == ErrNotSupported }
+
+// idmapProbes caches IDMapSupported per mount ID and recursion.
+var idmapProbes sync.Map // idmapKey -> error (nil as errNone)
+
+type idmapKey struct {
+	mount     int
+	recursive bool
+}
+
+var errNone = errors.New("")
+
+// IDMapSupported reports whether root can make an idmapped copy of the mount
+// that the host path lies on (and, recursive, of every mount beneath it), as an
+// idmapped bind does: it copies it (open_tree) and idmaps the copy with a user
+// namespace of its own (mount_setattr with MOUNT_ATTR_IDMAP), then drops both.
+// The answer is cached per mount. A refusal is an *IDMapError.
+func IDMapSupported(path string, recursive bool) error {
+	id, err := mountID(path)
+	if err != nil {
+		return &MountError{Source: path, FSType: "bind", Err: err, Invalid: true}
+	}
+	key := idmapKey{id, recursive}
+	if v, ok := idmapProbes.Load(key); ok {
+		if v == errNone {
+			return nil
+		}
+		return v.(error)
+	}
+	err = probeIDMap(path, recursive)
+	var ie *IDMapError
+	switch {
+	case err == nil:
+		idmapProbes.Store(key, errNone)
+	case errors.As(err, &ie):
+		idmapProbes.Store(key, err)
+	}
+	return err
+}
+
+// mountID returns the ID of the mount that path lies on.
+func mountID(path string) (int, error) {
+	var stx unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, 0, unix.STATX_MNT_ID, &stx); err != nil {
+		return 0, err
+	}
+	return int(stx.Mnt_id), nil
+}
+
+func probeIDMap(path string, recursive bool) error {
+	fail := func(reason string, err error) error {
+		return &IDMapError{Path: path, FSType: fsTypeOf(path), Reason: reason, Err: err}
+	}
+	if unix.Geteuid() != 0 {
+		return fail("only root may idmap a mount (CAP_SYS_ADMIN over the user namespace of its filesystem)", unix.EPERM)
+	}
+	userns, err := child.NewUserNS()
+	if err != nil {
+		return fail("no user namespace to idmap with", err)
+	}
+	defer unix.Close(userns)
+	flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
+	var setFlags uint
+	if recursive {
+		flags |= unix.AT_RECURSIVE
+		setFlags = unix.AT_RECURSIVE
+	}
+	tree, err := unix.OpenTree(unix.AT_FDCWD, path, flags)
+	if err != nil {
+		return &MountError{Source: path, FSType: "bind", Err: err}
+	}
+	defer unix.Close(tree)
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)}
+	switch err := unix.MountSetattr(tree, "", setFlags|unix.AT_EMPTY_PATH, &attr); {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.ENOSYS):
+		return fail("the kernel lacks idmapped mounts (mount_setattr, Linux 5.12)", err)
+	case errors.Is(err, unix.EPERM):
+		return fail("the caller may not idmap it (CAP_SYS_ADMIN over its filesystem: root)", err)
+	default:
+		return fail("the filesystem does not support idmapped mounts", err)
+	}
+}
+
+// fsTypeOf names the filesystem type of the mount that path lies on, the deepest
+// mount point above it.
+func fsTypeOf(path string) string {
+	ms, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+	if err != nil || len(ms) == 0 {
+		return "unknown filesystem"
+	}
+	deepest := ms[0]
+	for _, m := range ms[1:] {
+		if len(m.Mountpoint) > len(deepest.Mountpoint) {
+			deepest = m
+		}
+	}
+	return deepest.FSType
+}
