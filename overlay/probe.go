@@ -48,13 +48,7 @@ func probeKernelInUserNS() error {
 	write("/proc/self/gid_map", fmt.Sprintf("0 %d 1", os.Getegid()))
 	write("/proc/self/uid_map", fmt.Sprintf("0 %d 1", os.Geteuid()))
 	mapped := len(p.Ops)
-	mount(p, "tmpfs", dir, "tmpfs", 0, "mode=700")
-	var paths []string
-	for _, n := range []string{"lower", "upper", "work", "merged"} {
-		d := filepath.Join(dir, n)
-		mkdir(p, d, 0o700)
-		paths = append(paths, escape(d))
-	}
+	paths := probeDirs(p, dir)
 	mountOp := len(p.Ops)
 	mount(p, "overlay", filepath.Join(dir, "merged"), "overlay", 0,
 		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", paths[0], paths[1], paths[2]))
@@ -190,13 +184,7 @@ func probeIDMappedLayer(dir string) error {
 	}
 	p := &child.Program{}
 	p.Append(child.Op{Kind: child.KindWaitParent}, stage, "wait for the parent")
-	mount(p, "tmpfs", tmp, "tmpfs", 0, "mode=700")
-	var paths []string
-	for _, n := range []string{"lower", "upper", "work", "merged"} {
-		d := filepath.Join(tmp, n)
-		mkdir(p, d, 0o700)
-		paths = append(paths, escape(d))
-	}
+	paths := probeDirs(p, tmp)
 	idx := p.Detach(child.Detached{Path: dir, AttrSet: unix.MOUNT_ATTR_RDONLY, IDMap: true, What: "lower layer"})
 	attachOp := len(p.Ops)
 	p.Append(child.Op{Kind: child.KindAttach, Args: [6]uintptr{uintptr(idx), p.CString(filepath.Join(tmp, "lower"))}}, stage, "attach the idmapped layer")
@@ -281,4 +269,17 @@ func runProbe(p *child.Program) (child.Report, error) {
 		err = fmt.Errorf("no report from the probe (%v)", ws)
 	}
 	return r, err
+}
+
+// probeDirs has a probe's child mount a tmpfs on dir and make lower, upper, work
+// and merged in it, and returns their paths escaped for overlayfs's options.
+func probeDirs(p *child.Program, dir string) []string {
+	mount(p, "tmpfs", dir, "tmpfs", 0, "mode=700")
+	var paths []string
+	for _, n := range []string{"lower", "upper", "work", "merged"} {
+		d := filepath.Join(dir, n)
+		mkdir(p, d, 0o700)
+		paths = append(paths, escape(d))
+	}
+	return paths
 }
