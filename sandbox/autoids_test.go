@@ -242,7 +242,8 @@ func TestRootlessAsRoot(t *testing.T) {
 
 // TestAutoUserNSRefused: what Build refuses of an automatic range, before
 // anything starts: no range for the user (naming the file and the line to add),
-// and vfork mode, in which the parent cannot write the maps.
+// vfork mode, in which the parent cannot write the maps, a user outside the
+// block, and a persistent writable layer, whose files no later block would own.
 func TestAutoUserNSRefused(t *testing.T) {
 	requireRootCaller(t)
 	_, err := sandbox.NewBuilder(sandbox.WithAutoUserNS(namespace.AutoRange{User: "paddock-no-such-user"})).Build()
@@ -252,6 +253,8 @@ func TestAutoUserNSRefused(t *testing.T) {
 	}
 	sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithAutoUserNS(testRange(t)), sandbox.WithSpawnMode(sandbox.SpawnVfork)}, "spawn", "parent write ID maps")
 	sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithAutoUserNS(testRange(t)), sandbox.WithUser(70000, 0)}, "user.uid", "not mapped")
+	upper, work := t.TempDir(), t.TempDir()
+	sandboxtest.BuildFails(t, []sandbox.Option{sandbox.WithAutoUserNS(testRange(t)), sandbox.WithOverlayUpper(upper, work)}, "rootfs.upper", "block of IDs of its own")
 }
 
 // TestAutoUserNSNotRoot: a caller other than root may not write the maps of an

@@ -34,6 +34,11 @@ func (s *Spec) validateIDs(c ids) error {
 	if s.Namespaces.Mode(namespace.User) != namespace.New {
 		return nil
 	}
+	if s.Namespaces.Auto != nil && s.Rootfs.Upper != "" {
+		return specErr("rootfs.upper", "a persistent writable layer (%s) with an automatic ID range: each start gets "+
+			"a block of IDs of its own, so what one start writes there belongs to IDs the next does not map; "+
+			"give the user namespace maps of its own (WithUserNS) or keep the layer ephemeral", s.Rootfs.Upper)
+	}
 	return s.checkMapped(u, c)
 }
 
