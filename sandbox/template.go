@@ -412,13 +412,19 @@ func (p *Process) writeIDMaps(pid int) error {
 	return nil
 }
 
+// atFDCWD is unix.AT_FDCWD as a raw system call argument. It is a variable: the
+// constant -100 does not convert to uintptr.
+var atFDCWD = unix.AT_FDCWD
+
+// writeProcFile writes data to /proc/PID/name in one write, building the path in
+// buf.
 func writeProcFile(buf []byte, pid int, name string, data []byte) error {
 	buf = append(buf, "/proc/"...)
 	buf = appendInt(buf, pid)
 	buf = append(buf, '/')
 	buf = append(buf, name...)
 	buf = append(buf, 0)
-	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(0xffffffffffffff9c), uintptr(unsafe.Pointer(&buf[0])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
+	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&buf[0])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
 	if e != 0 {
 		return e
 	}
