@@ -26,7 +26,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// vforkSupported says whether this architecture has the vfork trampoline.
+// vforkSupported is child.VforkSupported: always true on linux/amd64, the only
+// platform Paddock builds for.
 const vforkSupported = child.VforkSupported
 
 // A Template is a built sandbox: immutable, safe for concurrent use, and able to start
