@@ -339,54 +339,6 @@ func (f *startFDs) closeAll() {
 	closeFD(&f.termP)
 }
 
-// readReport waits for exec (EOF) or the child's failure report.
-func (t *Template) readReport(prog *child.Program, fd int, program string) error {
-	var r child.Report
-	buf := (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:]
-	n := 0
-	for n < len(buf) {
-		m, err := unix.Read(fd, buf[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("sandbox: read the child's report: %w", err)
-		}
-		if m == 0 {
-			break
-		}
-		n += m
-	}
-	switch {
-	case n == 0:
-		return nil
-	case n < len(buf):
-		return fmt.Errorf("sandbox: short report from the child (%d bytes)", n)
-	}
-	e := &ChildError{Op: int(r.Op), Errno: syscall.Errno(r.Errno)}
-	switch r.Op {
-	case child.ExecOp:
-		e.Stage, e.Step = "exec", "execute "+program
-		e.Detail = t.explainExec(program, e.Errno)
-	case child.InitOp:
-		e.Stage, e.Step = "init", "fork the target from the init"
-	case child.InitExecOp:
-		e.Stage, e.Step = "init", "execute the init in PID 1 (execveat of its sealed memfd)"
-	case child.CheckpointOp:
-		if r.Errno == 0 {
-			return errCheckpoint
-		}
-		e.Stage, e.Step = "root filesystem", "checkpoint"
-	default:
-		st := prog.Describe(int(r.Op))
-		e.Stage, e.Step = st.Stage, st.What
-		if r.Phase == child.PhaseResolve {
-			e.Path = prog.InRootPath(int(r.Op))
-		}
-	}
-	return e
-}
-
 // writeIDMaps writes the maps of the child's new user namespace while it waits:
 // the Template's, or those of the block this start allocated.
 func (p *Process) writeIDMaps(pid int) error {
