@@ -13,8 +13,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
-
-	"github.com/paddock-sandbox/paddock/internal/child"
 )
 
 // A Cgroup is the cgroup of one sandbox: a directory in each v1 hierarchy it uses
@@ -489,27 +487,10 @@ func (c *Cgroup) Dir(ctrl string) string {
 	return c.v1[ctrl]
 }
 
-// Compile appends to p one op per cgroup directory that writes "0" to the
-// directory's cgroup.procs descriptor, which moves the child into the cgroup. They
-// belong first in the child's program, before it unshares a cgroup namespace. With
-// CLONE_INTO_CGROUP the write to the v2 descriptor is a harmless no-op. p keeps c
-// alive; the descriptors must stay open (c not Closed) while p is used.
-func (c *Cgroup) Compile(p *child.Program) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p.Keep(c)
-	for i, fd := range c.procs {
-		ptr, n := p.Bytes([]byte("0"))
-		p.Append(child.Op{Kind: child.KindWriteFD, Args: [6]uintptr{uintptr(fd), ptr, n}},
-			"cgroup", "join cgroup "+c.dirs[i])
-	}
-}
-
 // ProcsFDs returns the cgroup.procs descriptors, one per directory: writing "0" to
-// each moves the writer into the cgroup. They stay owned by c.
+// each moves the writer into the cgroup. A sandbox's child writes them (its
+// KindJoinCgroups step) before it enters or unshares any namespace. They stay
+// owned by c and are valid until Close.
 func (c *Cgroup) ProcsFDs() []int {
 	if c == nil {
 		return nil
@@ -552,7 +533,7 @@ func (c *Cgroup) Add(pid int) error {
 }
 
 // Close closes the descriptors. The cgroup stays, with its device program attached;
-// Compile's ops and CloneFD are then unusable.
+// the descriptors of ProcsFDs and CloneFD are then unusable.
 func (c *Cgroup) Close() error {
 	if c == nil {
 		return nil

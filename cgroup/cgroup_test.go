@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,7 +17,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
@@ -64,7 +62,7 @@ func deviceProbe() int {
 }
 
 // joinProbe writes "0" to each inherited descriptor from 3 on, as the child's
-// KindWriteFD ops do, then prints /proc/self/cgroup.
+// KindJoinCgroups step does, then prints /proc/self/cgroup.
 func joinProbe() int {
 	n, _ := strconv.Atoi(os.Getenv("PROBE_FDS"))
 	for fd := 3; fd < 3+n; fd++ {
@@ -425,21 +423,23 @@ func TestJoinByDescriptor(t *testing.T) {
 	spec := testSpec(t, &Resources{Pids: 5})
 	c := create(t, spec, "join")
 
-	var p child.Program
-	c.Compile(&p)
-	if len(p.Ops) != len(c.Dirs()) {
-		t.Fatalf("Compile made %d ops for %d directories", len(p.Ops), len(c.Dirs()))
+	fds := c.ProcsFDs()
+	if len(fds) != len(c.Dirs()) {
+		t.Fatalf("ProcsFDs gave %d descriptors for %d directories", len(fds), len(c.Dirs()))
 	}
-	// Hand the same descriptors to a process, which writes "0" to each as the
-	// child's KindWriteFD ops do.
+	// Hand copies of the descriptors (c keeps its own) to a process, which writes
+	// "0" to each as the child's KindJoinCgroups step does.
 	cmd := exec.Command(exe)
-	for i, op := range p.Ops {
-		if op.Kind != child.KindWriteFD || op.Args[2] != 1 || p.Steps[i].Stage != "cgroup" {
-			t.Fatalf("op %d = %+v %+v", i, op, p.Steps[i])
+	for _, fd := range fds {
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(op.Args[0], "procs"))
+		f := os.NewFile(uintptr(dup), "cgroup.procs")
+		defer f.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
 	}
-	cmd.Env = append(os.Environ(), probeEnv+"="+probeJoin, "PROBE_FDS="+strconv.Itoa(len(p.Ops)))
+	cmd.Env = append(os.Environ(), probeEnv+"="+probeJoin, "PROBE_FDS="+strconv.Itoa(len(fds)))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("probe: %v: %s", err, out)
@@ -453,7 +453,6 @@ func TestJoinByDescriptor(t *testing.T) {
 	if c.Dir("") != "" && !strings.Contains(string(out), "0::"+want+"\n") {
 		t.Errorf("probe not in v2 cgroup %s:\n%s", want, out)
 	}
-	runtime.KeepAlive(c)
 	if err := c.Remove(); err != nil {
 		t.Fatal(err)
 	}

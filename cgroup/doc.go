@@ -21,7 +21,7 @@
 // the namespace's root is the cgroup the process is in when it unshares, so joining
 // later would leave /proc/self/cgroup showing "/../.." paths and the sandbox would see
 // its own cgroup as outside its namespace. On v1 the child writes "0" to cgroup.procs
-// descriptors that the parent opened for it ([Cgroup.Compile]); on v2 the parent can
+// descriptors that the parent opened for it ([Cgroup.ProcsFDs]); on v2 the parent can
 // instead clone it straight into the cgroup with clone3's CLONE_INTO_CGROUP
 // ([Cgroup.CloneFD]).
 //

@@ -30,8 +30,9 @@
 // unprivileged writer of gid_map must first write "deny" to /proc/PID/setgroups,
 // which forbids setgroups(2) in that namespace for good. A root parent writes
 // "allow" instead and the child calls setgroups(0, NULL), since with "deny" the
-// parent's supplementary groups (host gid 0) would stay with the sandbox. See
-// SetgroupsFor and WriteIDMaps.
+// parent's supplementary groups (host gid 0) would stay with the sandbox. The
+// values are SetgroupsAllow and SetgroupsDeny; package sandbox writes the maps
+// (or runs RunNewIDMap) while its child waits for them.
 //
 // A Spec is plain data; Validate checks it against the running kernel and the
 // caller's rights before anything is started. Inspect reports what a live process

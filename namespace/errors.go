@@ -101,20 +101,3 @@ func (e *HelperError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *HelperError) Unwrap() error { return e.Err }
-
-// A ProcWriteError reports a failed write of an ID map or of setgroups under
-// /proc/PID, with the exact text written.
-type ProcWriteError struct {
-	Path string
-	Data string
-	Err  error
-}
-
-// Error implements the error interface.
-func (e *ProcWriteError) Error() string {
-	return fmt.Sprintf("write %q to %s: %v", e.Data, e.Path, e.Err)
-}
-
-// Unwrap returns the underlying error, usually a syscall.Errno (EPERM when the
-// caller may not write that map, EINVAL when the kernel rejects its content).
-func (e *ProcWriteError) Unwrap() error { return e.Err }

@@ -89,7 +89,7 @@ func TestInspectChild(t *testing.T) {
 	if len(info.UIDMap) != 0 || len(info.GIDMap) != 0 || info.Setgroups != SetgroupsAllow {
 		t.Errorf("child before maps: uid_map %v gid_map %v setgroups %q", info.UIDMap, info.GIDMap, info.Setgroups)
 	}
-	if err := WriteIDMaps(c.pid(), nil, nil, SetgroupsDeny); err != nil {
+	if err := writeMaps(c.pid(), OwnIDMap(0), OwnIDMap(0), SetgroupsDeny); err != nil {
 		t.Fatal(err)
 	}
 	if info, err = Inspect(c.pid()); err != nil {

@@ -15,7 +15,8 @@ const probeEnv = "PADDOCK_NAMESPACE_PROBE"
 const nobody = 65534
 
 // TestUnprivileged re-executes the test binary as uid and gid 65534 so that
-// Validate, WriteIDMaps and RunNewIDMap take the real rootless paths.
+// Validate and RunNewIDMap take the real rootless paths, and the kernel's rule for
+// a map written by the caller itself is checked.
 func TestUnprivileged(t *testing.T) {
 	requireRoot(t)
 	reexec(t, "TestUnprivilegedProbe", "unprivileged", &syscall.SysProcAttr{
@@ -60,7 +61,7 @@ func TestUnprivilegedProbe(t *testing.T) {
 
 	// Writing it directly works with setgroups "deny"...
 	c := startWaiting(t, syscall.CLONE_NEWUSER)
-	if err := WriteIDMaps(c.pid(), own.UIDMap, own.GIDMap, SetgroupsFor(uid, own.GIDMap...)); err != nil {
+	if err := writeMaps(c.pid(), own.UIDMap, own.GIDMap, SetgroupsDeny); err != nil {
 		t.Fatal(err)
 	}
 	if out := c.release(t); out != "0\n0\n" {
@@ -69,10 +70,10 @@ func TestUnprivilegedProbe(t *testing.T) {
 
 	// ...and the kernel refuses the GID map with "allow".
 	c = startWaiting(t, syscall.CLONE_NEWUSER)
-	err = WriteIDMaps(c.pid(), own.UIDMap, own.GIDMap, SetgroupsAllow)
-	var we *ProcWriteError
-	if !errors.As(err, &we) || !strings.HasSuffix(we.Path, "/gid_map") || !errors.Is(err, syscall.EPERM) {
-		t.Fatalf("WriteIDMaps(allow) as uid %d = %v, want EPERM on gid_map", uid, err)
+	err = writeMaps(c.pid(), own.UIDMap, own.GIDMap, SetgroupsAllow)
+	var pe *os.PathError
+	if !errors.As(err, &pe) || !strings.HasSuffix(pe.Path, "/gid_map") || !errors.Is(err, syscall.EPERM) {
+		t.Fatalf("writing the own-ID maps with setgroups allow as uid %d = %v, want EPERM on gid_map", uid, err)
 	}
 
 	// newuidmap refuses the range too, and says why.

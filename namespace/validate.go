@@ -316,7 +316,7 @@ func checkGranted(which string, maps []IDMap, own uint32, file, name string, uid
 }
 
 // UseHelper reports whether the ID maps of a new user namespace must be written by
-// newuidmap and newgidmap (RunNewIDMap) rather than directly (WriteIDMaps): true for a
+// newuidmap and newgidmap (RunNewIDMap) rather than by the caller itself: true for a
 // non-root caller whose maps are anything but its own single IDs.
 func UseHelper(callerUID, callerGID int, uidMap, gidMap []IDMap) bool {
 	if callerUID == 0 {

@@ -229,7 +229,7 @@ func neverExecuted(pid int) bool {
 	b := append(path[:0], "/proc/"...)
 	b = appendInt(b, pid)
 	b = append(b, "/stat\x00"...)
-	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(0xffffffffffffff9c), uintptr(unsafe.Pointer(&b[0])), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&b[0])), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
 	if e != 0 {
 		return false
 	}

@@ -12,6 +12,11 @@
 // precompiled program with raw system calls and then executes the target. No
 // daemon, no cgo, no re-execution of the Go binary.
 //
+// Paddock supports only linux/amd64: the child's vfork trampoline and deadline
+// timer and the sandbox's init are amd64 code, and no other platform is tested.
+// On any other platform the package does not build, and the compiler names the
+// reason (undefined: paddock_supports_only_linux_amd64).
+//
 // # The four kinds
 //
 // The kinds of container set themselves apart by the mechanisms in force. A rootful

@@ -19,9 +19,6 @@ import (
 
 var errFuseVfork = errors.New("the fuse overlay driver needs fork mode: the parent runs fuse-overlayfs while the child waits, which a vfork child cannot")
 
-// errCheckpoint is what readReport returns for the child's checkpoint marker.
-var errCheckpoint = errors.New("sandbox: the child waits at its checkpoint")
-
 // fuseRoot reports whether the Spec's root filesystem resolves to the fuse driver.
 func (s *Spec) fuseRoot(userNS bool) bool {
 	if s.NoRootfs || s.Namespaces.Mode(namespace.Mount) != namespace.New {
@@ -44,21 +41,6 @@ func (t *Template) compileFuse(r overlay.Spec, env overlay.Env) error {
 	}
 	t.fuse = cmd
 	return nil
-}
-
-// readReports reads the error pipe until exec (EOF) or a failure, doing the
-// parent's work each time the child reports its checkpoint. syncFD is the write
-// end of the sync pipe, or -1 in vfork mode.
-func (p *Process) readReports(errFD, syncFD int, program string) error {
-	for {
-		err := p.tmpl.readReport(p.prog, errFD, program)
-		if err != errCheckpoint {
-			return err
-		}
-		if err := p.checkpoint(syncFD); err != nil {
-			return err
-		}
-	}
 }
 
 // checkpoint mounts the root with fuse-overlayfs in the waiting child's

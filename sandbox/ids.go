@@ -78,7 +78,7 @@ func (s *Spec) checkMapped(u *User, c ids) error {
 	}
 	if len(u.Groups) > 0 && c.uid != 0 && s.setgroupsPolicy(c, false) == namespace.SetgroupsDeny {
 		return specErr("user.groups", "an unprivileged caller whose gid map is its own gid alone must deny setgroups(2) in the "+
-			"user namespace (see namespace.SetgroupsFor): supplementary groups need subordinate ranges "+
+			"user namespace (see sandbox.User): supplementary groups need subordinate ranges "+
 			"(namespace.DefaultRangeMaps) or a root caller")
 	}
 	return nil

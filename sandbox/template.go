@@ -26,7 +26,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// vforkSupported says whether this architecture has the vfork trampoline.
+// vforkSupported is child.VforkSupported: always true on linux/amd64, the only
+// platform Paddock builds for.
 const vforkSupported = child.VforkSupported
 
 // A Template is a built sandbox: immutable, safe for concurrent use, and able to start
@@ -338,54 +339,6 @@ func (f *startFDs) closeAll() {
 	closeFD(&f.termP)
 }
 
-// readReport waits for exec (EOF) or the child's failure report.
-func (t *Template) readReport(prog *child.Program, fd int, program string) error {
-	var r child.Report
-	buf := (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:]
-	n := 0
-	for n < len(buf) {
-		m, err := unix.Read(fd, buf[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("sandbox: read the child's report: %w", err)
-		}
-		if m == 0 {
-			break
-		}
-		n += m
-	}
-	switch {
-	case n == 0:
-		return nil
-	case n < len(buf):
-		return fmt.Errorf("sandbox: short report from the child (%d bytes)", n)
-	}
-	e := &ChildError{Op: int(r.Op), Errno: syscall.Errno(r.Errno)}
-	switch r.Op {
-	case child.ExecOp:
-		e.Stage, e.Step = "exec", "execute "+program
-		e.Detail = t.explainExec(program, e.Errno)
-	case child.InitOp:
-		e.Stage, e.Step = "init", "fork the target from the init"
-	case child.InitExecOp:
-		e.Stage, e.Step = "init", "execute the init in PID 1 (execveat of its sealed memfd)"
-	case child.CheckpointOp:
-		if r.Errno == 0 {
-			return errCheckpoint
-		}
-		e.Stage, e.Step = "root filesystem", "checkpoint"
-	default:
-		st := prog.Describe(int(r.Op))
-		e.Stage, e.Step = st.Stage, st.What
-		if r.Phase == child.PhaseResolve {
-			e.Path = prog.InRootPath(int(r.Op))
-		}
-	}
-	return e
-}
-
 // writeIDMaps writes the maps of the child's new user namespace while it waits:
 // the Template's, or those of the block this start allocated.
 func (p *Process) writeIDMaps(pid int) error {
@@ -412,13 +365,19 @@ func (p *Process) writeIDMaps(pid int) error {
 	return nil
 }
 
+// atFDCWD is unix.AT_FDCWD as a raw system call argument. It is a variable: the
+// constant -100 does not convert to uintptr.
+var atFDCWD = unix.AT_FDCWD
+
+// writeProcFile writes data to /proc/PID/name in one write, building the path in
+// buf.
 func writeProcFile(buf []byte, pid int, name string, data []byte) error {
 	buf = append(buf, "/proc/"...)
 	buf = appendInt(buf, pid)
 	buf = append(buf, '/')
 	buf = append(buf, name...)
 	buf = append(buf, 0)
-	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(0xffffffffffffff9c), uintptr(unsafe.Pointer(&buf[0])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
+	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&buf[0])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
 	if e != 0 {
 		return e
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -626,5 +625,4 @@ func printDiff(upper string, lower []string) {
 	for _, p := range ch.Deleted {
 		fmt.Println("D", p)
 	}
-	_ = json.Marshal
 }

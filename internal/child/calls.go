@@ -88,8 +88,6 @@ func opCalls(op *Op) (calls []Call, known bool) {
 			{Nr: unix.SYS_WRITE, Args: a(0, op.Args[1], op.Args[2]), Flags: f},
 			{Nr: unix.SYS_CLOSE, Optional: true},
 		}, true
-	case KindWriteFD:
-		return []Call{{Nr: unix.SYS_WRITE, Args: a(op.Args[0], op.Args[1], op.Args[2]), Flags: f}}, true
 	case KindLandlock:
 		r := (*LandlockRules)(op.Ptr)
 		var attr uintptr

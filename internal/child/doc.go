@@ -13,4 +13,9 @@
 // {op index, errno} to the parent over a close-on-exec pipe; the parent, which keeps the
 // description of every op, turns that into a typed error naming the step. EOF on that pipe
 // with nothing written means execve succeeded.
+//
+// The package builds only for linux/amd64: the vfork trampoline and the deadline
+// timer are amd64 assembly. On any other platform its build fails at the
+// identifier paddock_supports_only_linux_amd64, and with it every package of
+// Paddock that starts a sandbox.
 package child

@@ -16,8 +16,6 @@ const (
 	// KindWriteFile opens the C string Args[0] write-only, writes Args[2] bytes from
 	// Args[1] and closes it (uid_map, timens_offsets, cgroup files).
 	KindWriteFile
-	// KindWriteFD writes Args[2] bytes from Args[1] to descriptor Args[0].
-	KindWriteFD
 	// KindLandlock builds and enforces the Landlock ruleset at Ptr (*LandlockRules).
 	KindLandlock
 	// KindSeccomp loads the filter *unix.SockFprog at Args[0] with seccomp flags Args[1].

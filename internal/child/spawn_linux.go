@@ -163,8 +163,6 @@ func run(ops []Op, s *Start) {
 			_, _, e = syscall.RawSyscall6(op.Trap, op.Args[0], op.Args[1], op.Args[2], op.Args[3], op.Args[4], op.Args[5])
 		case KindWriteFile:
 			e = writeFile(op.Args[0], op.Args[1], op.Args[2])
-		case KindWriteFD:
-			e = writeAll(op.Args[0], op.Args[1], op.Args[2])
 		case KindLandlock:
 			e = landlock((*LandlockRules)(op.Ptr))
 		case KindSeccomp:

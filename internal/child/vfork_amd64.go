@@ -8,7 +8,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// VforkSupported says whether this architecture has the vfork trampoline.
+// VforkSupported reports that the build has a vfork trampoline (vfork_amd64.s).
+// It is always true, since Paddock builds only for linux/amd64
+// (arch_unsupported.go stops any other build); it marks what a port to an
+// architecture without a trampoline would set false, so that every start forks.
 const VforkSupported = true
 
 func clone3Vfork(args *CloneArgs, size uintptr, p *Program, s *Start) (pid uintptr, errno syscall.Errno)
