@@ -18,26 +18,56 @@ import (
 )
 
 // A Builder collects options into a Spec and builds it into a Template.
+//
+// Its Spec is a base followed by every other option it was given, in the order
+// written: the base is the last of the options Rootful, Rootless,
+// SuperPrivileged and WithSpec that it was given (through NewBuilder or With),
+// and DefaultSpec when there is none. An option written before a preset is
+// thus never lost: NewBuilder(WithHostname("box"), Rootful()) is Rootful with
+// the hostname box, as NewBuilder(Rootful(), WithHostname("box")) is. An
+// option that sets what the preset sets wins over it, wherever it is written.
 type Builder struct {
 	spec *Spec
+	// edits are the options given so far that are not bases, in order: each
+	// new base is followed by them again.
+	edits []Option
 }
 
 // NewBuilder starts from the Spec that fits the caller (DefaultSpec: rootful for
-// root, rootless otherwise) and applies opts in order.
+// root, rootless otherwise), or from the last preset or WithSpec among opts, and
+// applies the other opts in order.
 func NewBuilder(opts ...Option) *Builder {
 	b := &Builder{spec: DefaultSpec()}
 	return b.With(opts...)
 }
 
-// With applies more options.
+// With applies more options, as NewBuilder does: a base among them (a preset,
+// WithSpec) replaces the Builder's base, and every other option given to the
+// Builder, before or after it, applies again on top of it. With after Build
+// changes the Builder, not the Templates it built.
 func (b *Builder) With(opts ...Option) *Builder {
 	for _, o := range opts {
-		o(b.spec)
+		if !b.apply(o) {
+			b.edits = append(b.edits, o)
+			continue
+		}
+		for _, e := range b.edits {
+			e(b.spec)
+		}
 	}
 	return b
 }
 
-// Spec returns a copy of the Spec built so far.
+// apply applies o to the Spec and reports whether o made a new base Spec.
+func (b *Builder) apply(o Option) bool {
+	var rebased bool
+	b.spec.rebased = &rebased
+	o(b.spec)
+	b.spec.rebased = nil
+	return rebased
+}
+
+// Spec returns a copy of the Spec built so far: the base and the options on top.
 func (b *Builder) Spec() *Spec { return b.spec.Clone() }
 
 // Build validates the Spec and compiles it, once, into a Template: the child's op

@@ -17,6 +17,20 @@
 // On any other platform the package does not build, and the compiler names the
 // reason (undefined: paddock_supports_only_linux_amd64).
 //
+// # Presets and options
+//
+// A Builder's Spec is a base and the options on top of it. The base is the
+// last preset (Rootful, Rootless, SuperPrivileged) or WithSpec it is given,
+// DefaultSpec when there is none; every other option applies to it in the
+// order written, whether it stands before the preset or after it. An option is
+// thus never lost to a preset given later: WithHostname("box") before Rootful()
+// still names the host box, and WithCaps("CHOWN") before or after Rootful()
+// still leaves the sandbox only CAP_CHOWN. Between the other options, the later
+// one wins. Privileged is such an ordinary option: it turns the hardening off
+// where it stands, so WithCaps or WithSeccompProfile must come after it to
+// override it. Builder.Spec shows the composed Spec, and With, also after Build,
+// composes the same way.
+//
 // # The four kinds
 //
 // The kinds of container set themselves apart by the mechanisms in force. A rootful

@@ -10,11 +10,16 @@ import (
 // An Option edits a Spec. Options never validate, probe or allocate kernel objects:
 // Build does that once and says what is wrong.
 //
-// Options apply in order, and where two say opposite things the later one wins:
-// WithoutCgroup drops the limits given before it and a limit given after it brings
-// the cgroup back; WithoutRootfs and WithRootfs undo each other; WithHostNamespaces
-// of the network undoes an earlier WithSharedNetNS and the reverse. A preset
-// (Rootful, Rootless, SuperPrivileged) replaces the whole Spec: give it first.
+// A Builder starts from a base (the last of Rootful, Rootless, SuperPrivileged
+// and WithSpec it is given, DefaultSpec when there is none) and applies every
+// other option on top, in the order written, so that an option written before a
+// preset is never lost. Those options apply in order, and where two say opposite
+// things the later one wins: WithoutCgroup drops the limits given before it and a
+// limit given after it brings the cgroup back; WithoutRootfs and WithRootfs undo
+// each other; WithHostNamespaces of the network undoes an earlier WithSharedNetNS
+// and the reverse; Privileged overrides the capabilities, seccomp filter and masks
+// given before it. An option of one's own that replaces the whole Spec should do
+// so through WithSpec (WithSpec(x)(s)), which makes it a base too.
 type Option func(*Spec)
 
 // WithUserNS gives the sandbox a new user namespace. Without maps, root inside is the
@@ -158,8 +163,10 @@ func WithInit() Option { return func(s *Spec) { s.Init = true } }
 // WithSpawnMode forces fork or vfork mode instead of choosing automatically.
 func WithSpawnMode(m SpawnMode) Option { return func(s *Spec) { s.Spawn = m } }
 
-// WithSpec replaces the whole Spec with a copy of spec, for Specs read from JSON.
-func WithSpec(spec *Spec) Option { return func(s *Spec) { *s = *spec.Clone() } }
+// WithSpec starts from a copy of spec, for Specs read from JSON. It is a base,
+// as the presets are: given to a Builder, it is the Spec the Builder starts
+// from, and the other options, before or after it, edit the copy (see Builder).
+func WithSpec(spec *Spec) Option { return func(s *Spec) { rebase(s, spec.Clone()) } }
 
 // WithResources sets the sandbox's resource limits (memory, pids, CPU, cpuset, IO
 // weight); each start gets a cgroup of its own with them. It replaces every limit,

@@ -45,12 +45,27 @@ func baseSpec(kind string) *Spec {
 
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// rebase makes base the whole of s, and tells the Builder applying the option
+// that it did: a base option (a preset, WithSpec) is the Spec a Builder starts
+// from, and the Builder then applies the other options given so far again, in
+// order, on top of it.
+func rebase(s, base *Spec) {
+	if s.rebased != nil {
+		*s.rebased = true
+	}
+	*s = *base
+	s.rebased = nil
+}
+
 // Rootful is the container started by root without a user namespace: root inside is
 // root outside, held in by new namespaces and, with the other packages, by a reduced
 // capability set, seccomp, masks and read-only kernel filesystems.
+//
+// Rootful is a base: given to a Builder, it is the Spec the Builder starts from,
+// wherever it stands among the options (see Builder).
 func Rootful() Option {
 	return func(s *Spec) {
-		*s = *baseSpec(KindRootful)
+		rebase(s, baseSpec(KindRootful))
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.Host})
 	}
 }
@@ -62,9 +77,13 @@ func Rootful() Option {
 // the first ID of a block of the subordinate IDs of namespace.AutoUser that no
 // other sandbox holds, never host root. Build names the line to add to
 // /etc/subuid and /etc/subgid where they grant that user no range.
+//
+// Rootless is a base, as Rootful is: WithUserNS, WithAutoUserNS or WithoutUserNS
+// given to the same Builder, before or after it, replace its user namespace,
+// the automatic range included.
 func Rootless() Option {
 	return func(s *Spec) {
-		*s = *baseSpec(KindRootless)
+		rebase(s, baseSpec(KindRootless))
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.New})
 		if unix.Geteuid() == 0 {
 			s.Namespaces.Auto = &namespace.AutoRange{}
@@ -77,7 +96,13 @@ func Rootless() Option {
 // kernel filesystems (/sys and /sys/fs/cgroup writable), no no_new_privs, all
 // devices, an unconfined SELinux label. The namespaces stay new, and a rootless
 // privileged sandbox is still bounded by the caller's user: its capabilities are
-// those of its own user namespace. Combine it after Rootful or Rootless.
+// those of its own user namespace.
+//
+// Privileged is not a base but an ordinary option: it edits the Spec where it
+// stands, after the base (Rootful, Rootless, the caller's DefaultSpec) wherever it
+// is written. It overrides the options written before it, so give those it must
+// not override after it: WithCaps, WithSeccompProfile or WithMask after
+// Privileged wins.
 func Privileged() Option {
 	return func(s *Spec) {
 		s.Kind = KindPrivileged
@@ -95,6 +120,9 @@ func Privileged() Option {
 // the host's "/" at /host, and its /run, /var/log and /etc/localtime bound at the
 // same places. A rootless caller still gets a user namespace: it cannot have a
 // mount namespace otherwise.
+//
+// SuperPrivileged is a base, as Rootful is; since it shares the host's uts
+// namespace, a hostname given to the same Builder makes Build fail.
 func SuperPrivileged() Option {
 	return func(s *Spec) {
 		if unix.Geteuid() == 0 {

@@ -125,6 +125,9 @@ type Spec struct {
 	// optErrs are what options could not put in the Spec (a capability to drop
 	// that does not exist); Validate reports the first.
 	optErrs []error
+	// rebased is set by a Builder while it applies one option, and that option
+	// sets *rebased if it made a new base Spec (see rebase).
+	rebased *bool
 }
 
 // SELinux returns the SELinux part of the Spec.

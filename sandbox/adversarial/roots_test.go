@@ -201,7 +201,7 @@ func TestHostileRoots(t *testing.T) {
 				}
 				t.Run(sp.name+"/"+sh.name, func(t *testing.T) {
 					before := snapshot(t, dir)
-					// The setup path's options first: a preset replaces the whole Spec.
+					// The setup path's options, then this shape's layers on top.
 					err := attack(t, append(sp.opts(c), sandbox.WithLayers(l, c.base), sandbox.WithoutCgroup()))
 					if err == nil {
 						ran++
