@@ -103,139 +103,40 @@ func (t *Template) compile(c ids) error {
 	priv := make(chan privileges, 1)
 	// The channel is buffered: an early return leaves the goroutine to finish alone.
 	go func() { priv <- s.resolvePrivileges() }()
-	ns := &s.Namespaces
-	userNS := ns.Mode(namespace.User) == namespace.New
-	t.userNS = userNS
+	t.userNS = s.Namespaces.Mode(namespace.User) == namespace.New
 	vfork, err := s.spawnMode(c)
 	if err != nil {
 		return err
 	}
 	t.vfork = vfork
+	cloneFlags, unshareFlags := s.namespaceFlags()
+	t.cloneFlags |= cloneFlags
 
-	// A joined user namespace must own the sandbox's new namespaces: they are
-	// unshared after the child entered it. Only the pid namespace, which the
-	// child itself never enters, is made by clone3, in the caller's (validate
-	// checked that the caller may).
-	var unshareFlags uintptr
-	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {
-		if ns.Mode(k) != namespace.New || (k == namespace.Net && s.SharedNetNS) {
-			continue
-		}
-		if ns.Mode(namespace.User) == namespace.Join && k != namespace.PID {
-			unshareFlags |= uintptr(k.CloneFlag())
-			continue
-		}
-		t.cloneFlags |= uint64(k.CloneFlag())
-	}
-
-	sig := s.ParentDeathSignal
-	if sig == 0 {
-		sig = int(unix.SIGKILL)
-	}
-	p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig))
-	if !t.vfork {
-		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
-	}
+	t.compileStart(p)
 	if err := t.compileCgroup(p, c); err != nil {
 		return err
 	}
-
-	// A network namespace prepared once, which every start joins.
-	if s.SharedNetNS {
-		f, err := newNetNS()
-		if err != nil {
-			return &UnsupportedError{Field: "sharedNetNS", Err: err}
-		}
-		t.files = append(t.files, f)
-		p.Syscall("namespaces", "join the template's network namespace", 0, unix.SYS_SETNS, f.Fd(), unix.CLONE_NEWNET)
+	if err := t.compileSharedNetNS(p); err != nil {
+		return err
 	}
-	// Joined namespaces: the user namespace first, so that the child then holds
-	// capabilities over what it owns.
-	for _, k := range namespace.Kinds {
-		cfg := ns.NS[k]
-		if ns.Mode(k) != namespace.Join {
-			continue
-		}
-		f, err := os.OpenFile(cfg.Path, os.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return &SpecError{Field: "namespaces." + string(k), Err: err}
-		}
-		t.files = append(t.files, f)
-		p.Syscall("namespaces", fmt.Sprintf("join the %s namespace %s", k, cfg.Path), 0, unix.SYS_SETNS, f.Fd(), k.CloneFlag())
+	if err := t.compileJoins(p); err != nil {
+		return err
 	}
-
-	if unshareFlags != 0 {
-		p.Syscall("namespaces", "create the namespaces the joined user namespace owns", 0, unix.SYS_UNSHARE, unshareFlags)
+	if err := t.compileNewNamespaces(p, c, unshareFlags); err != nil {
+		return err
 	}
-	if userNS {
-		if err := t.compileIDMaps(c, p); err != nil {
-			return err
-		}
+	t.compileHostname(p)
+	if err := t.resolveLabels(); err != nil {
+		return err
 	}
-
-	if ns.Mode(namespace.Cgroup) == namespace.New {
-		p.Syscall("namespaces", "create the cgroup namespace", 0, unix.SYS_UNSHARE, unix.CLONE_NEWCGROUP)
-	}
-	if ns.Mode(namespace.Time) == namespace.New {
-		p.Syscall("namespaces", "create the time namespace", 0, unix.SYS_UNSHARE, unix.CLONE_NEWTIME)
-		if o := ns.Time; o != nil && (o.Monotonic != 0 || o.Boottime != 0) {
-			text := fmt.Sprintf("monotonic %d %d\nboottime %d %d\n",
-				o.Monotonic/1e9, o.Monotonic%1e9, o.Boottime/1e9, o.Boottime%1e9)
-			writeFileOp(p, "namespaces", "/proc/self/timens_offsets", text)
-		}
-	}
-	if ns.Mode(namespace.Net) == namespace.New && !s.SharedNetNS {
-		p.Append(child.Op{Kind: child.KindLoopbackUp}, "network", "bring the loopback interface up")
-	}
-	switch {
-	case s.Hostname != "":
-		ptr, n := p.Bytes([]byte(s.Hostname))
-		p.Syscall("hostname", "set the hostname to "+s.Hostname, 0, unix.SYS_SETHOSTNAME, ptr, n)
-	case ns.Mode(namespace.UTS) == namespace.New:
-		// As podman names a container's host after its ID: each start's own.
-		p.Append(child.Op{Kind: child.KindStartHostname}, "hostname", "set the hostname to the sandbox's own")
-		t.ownHostname = true
-	}
-	if s.Domainname != "" {
-		ptr, n := p.Bytes([]byte(s.Domainname))
-		p.Syscall("hostname", "set the domain name to "+s.Domainname, 0, unix.SYS_SETDOMAINNAME, ptr, n)
-	}
-
-	labels, release, err := s.SELinux().Resolve(s.Privileged, selinux.DefaultAllocator)
-	if err != nil {
-		return &SpecError{Field: "selinux", Err: err}
-	}
-	t.labels, t.releaseLabel = labels, release
-	if ns.Mode(namespace.Mount) == namespace.New {
-		// The table as it is before the plan reads it (see mountWatch).
-		w, from := newMountWatch(), len(p.Ops)
-		if err := t.compileFilesystem(p, c); err != nil {
-			return err
-		}
-		if t.fuse == nil {
-			// fuse-overlayfs reads the host's "/" when each start mounts it.
-			t.watchMounts(w, from, len(p.Ops))
-		} else if w != nil && w.file != nil {
-			w.file.Close()
-		}
-		if s.Mounts.Defaults {
-			t.compileTerminal(p)
-		}
+	if err := t.compileMountNS(p, c); err != nil {
+		return err
 	}
 	if err := t.compileRlimits(p, t.limitRlimits); err != nil {
 		return err
 	}
-	newMountNS := ns.Mode(namespace.Mount) == namespace.New
-	switch {
-	case s.Workdir != "" && newMountNS:
-		// Resolved inside the root, where no magic link can lead out of it
-		// (a working directory of /proc/self/fd/N was CVE-2024-21626).
-		op := child.Op{Kind: child.KindChdirIn, Ptr: unsafe.Pointer(p.InRoot(s.Workdir, child.CreateNone))}
-		p.Append(op, "workdir", "change directory to "+s.Workdir)
-	case s.Workdir != "":
-		p.Syscall("workdir", "change directory to "+s.Workdir, 0, unix.SYS_CHDIR, p.CString(s.Workdir))
-	}
-	if newMountNS {
+	t.compileWorkdir(p)
+	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
 		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
@@ -248,10 +149,193 @@ func (t *Template) compile(c ids) error {
 	if err := t.checkFilterCalls(); err != nil {
 		return err
 	}
+	t.compileEnv()
+	return t.openDevNull()
+}
 
-	t.env = s.Env
-	t.envp = cArray(s.Env)
-	t.pathDirs = pathDirs(s.Env)
+// namespaceFlags sorts the Spec's new namespaces between clone3 and the child's
+// unshare. A joined user namespace must own the sandbox's new namespaces: they are
+// unshared after the child entered it. Only the pid namespace, which the child
+// itself never enters, is made by clone3, in the caller's (validate checked that
+// the caller may).
+func (s *Spec) namespaceFlags() (clone uint64, unshare uintptr) {
+	ns := &s.Namespaces
+	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {
+		if ns.Mode(k) != namespace.New || (k == namespace.Net && s.SharedNetNS) {
+			continue
+		}
+		if ns.Mode(namespace.User) == namespace.Join && k != namespace.PID {
+			unshare |= uintptr(k.CloneFlag())
+			continue
+		}
+		clone |= uint64(k.CloneFlag())
+	}
+	return clone, unshare
+}
+
+// compileStart sets the parent-death signal and, in fork mode, makes the child
+// wait for the parent's release.
+func (t *Template) compileStart(p *child.Program) {
+	sig := t.spec.ParentDeathSignal
+	if sig == 0 {
+		sig = int(unix.SIGKILL)
+	}
+	p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig))
+	if !t.vfork {
+		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
+	}
+}
+
+// compileSharedNetNS prepares, once, the network namespace that every start joins,
+// where the Spec shares one.
+func (t *Template) compileSharedNetNS(p *child.Program) error {
+	if !t.spec.SharedNetNS {
+		return nil
+	}
+	f, err := newNetNS()
+	if err != nil {
+		return &UnsupportedError{Field: "sharedNetNS", Err: err}
+	}
+	t.files = append(t.files, f)
+	p.Syscall("namespaces", "join the template's network namespace", 0, unix.SYS_SETNS, f.Fd(), unix.CLONE_NEWNET)
+	return nil
+}
+
+// compileJoins opens the joined namespaces and joins them, the user namespace
+// first, so that the child then holds capabilities over what it owns.
+func (t *Template) compileJoins(p *child.Program) error {
+	ns := &t.spec.Namespaces
+	for _, k := range namespace.Kinds {
+		cfg := ns.NS[k]
+		if ns.Mode(k) != namespace.Join {
+			continue
+		}
+		f, err := os.OpenFile(cfg.Path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &SpecError{Field: "namespaces." + string(k), Err: err}
+		}
+		t.files = append(t.files, f)
+		p.Syscall("namespaces", fmt.Sprintf("join the %s namespace %s", k, cfg.Path), 0, unix.SYS_SETNS, f.Fd(), k.CloneFlag())
+	}
+	return nil
+}
+
+// compileNewNamespaces creates the namespaces that clone3 did not: those a joined
+// user namespace owns, then (after the ID maps of a new user namespace) the cgroup
+// and time namespaces; it brings up the loopback of a new network namespace.
+func (t *Template) compileNewNamespaces(p *child.Program, c ids, unshareFlags uintptr) error {
+	s := t.spec
+	ns := &s.Namespaces
+	if unshareFlags != 0 {
+		p.Syscall("namespaces", "create the namespaces the joined user namespace owns", 0, unix.SYS_UNSHARE, unshareFlags)
+	}
+	if t.userNS {
+		if err := t.compileIDMaps(c, p); err != nil {
+			return err
+		}
+	}
+	if ns.Mode(namespace.Cgroup) == namespace.New {
+		p.Syscall("namespaces", "create the cgroup namespace", 0, unix.SYS_UNSHARE, unix.CLONE_NEWCGROUP)
+	}
+	if ns.Mode(namespace.Time) == namespace.New {
+		compileTimeNS(p, ns.Time)
+	}
+	if ns.Mode(namespace.Net) == namespace.New && !s.SharedNetNS {
+		p.Append(child.Op{Kind: child.KindLoopbackUp}, "network", "bring the loopback interface up")
+	}
+	return nil
+}
+
+// compileTimeNS creates the time namespace and writes its clock offsets, if any.
+func compileTimeNS(p *child.Program, o *namespace.TimeOffsets) {
+	p.Syscall("namespaces", "create the time namespace", 0, unix.SYS_UNSHARE, unix.CLONE_NEWTIME)
+	if o != nil && (o.Monotonic != 0 || o.Boottime != 0) {
+		text := fmt.Sprintf("monotonic %d %d\nboottime %d %d\n",
+			o.Monotonic/1e9, o.Monotonic%1e9, o.Boottime/1e9, o.Boottime%1e9)
+		writeFileOp(p, "namespaces", "/proc/self/timens_offsets", text)
+	}
+}
+
+// compileHostname sets the Spec's hostname, or in a new uts namespace each start's
+// own, and the domain name.
+func (t *Template) compileHostname(p *child.Program) {
+	s := t.spec
+	switch {
+	case s.Hostname != "":
+		ptr, n := p.Bytes([]byte(s.Hostname))
+		p.Syscall("hostname", "set the hostname to "+s.Hostname, 0, unix.SYS_SETHOSTNAME, ptr, n)
+	case s.Namespaces.Mode(namespace.UTS) == namespace.New:
+		// As podman names a container's host after its ID: each start's own.
+		p.Append(child.Op{Kind: child.KindStartHostname}, "hostname", "set the hostname to the sandbox's own")
+		t.ownHostname = true
+	}
+	if s.Domainname != "" {
+		ptr, n := p.Bytes([]byte(s.Domainname))
+		p.Syscall("hostname", "set the domain name to "+s.Domainname, 0, unix.SYS_SETDOMAINNAME, ptr, n)
+	}
+}
+
+// resolveLabels resolves the SELinux labels of the process and its files; the
+// Template releases them when it closes.
+func (t *Template) resolveLabels() error {
+	labels, release, err := t.spec.SELinux().Resolve(t.spec.Privileged, selinux.DefaultAllocator)
+	if err != nil {
+		return &SpecError{Field: "selinux", Err: err}
+	}
+	t.labels, t.releaseLabel = labels, release
+	return nil
+}
+
+// compileMountNS compiles the filesystem of a new mount namespace and follows the
+// host's mount table it was planned from; with the default mounts, it lets the
+// child open a Command's terminal.
+func (t *Template) compileMountNS(p *child.Program, c ids) error {
+	if t.spec.Namespaces.Mode(namespace.Mount) != namespace.New {
+		return nil
+	}
+	// The table as it is before the plan reads it (see mountWatch).
+	w, from := newMountWatch(), len(p.Ops)
+	if err := t.compileFilesystem(p, c); err != nil {
+		return err
+	}
+	if t.fuse == nil {
+		// fuse-overlayfs reads the host's "/" when each start mounts it.
+		t.watchMounts(w, from, len(p.Ops))
+	} else if w != nil && w.file != nil {
+		w.file.Close()
+	}
+	if t.spec.Mounts.Defaults {
+		t.compileTerminal(p)
+	}
+	return nil
+}
+
+// compileWorkdir changes to the working directory: inside the root, by its
+// descriptors, in a new mount namespace.
+func (t *Template) compileWorkdir(p *child.Program) {
+	s := t.spec
+	switch {
+	case s.Workdir != "" && s.Namespaces.Mode(namespace.Mount) == namespace.New:
+		// Resolved inside the root, where no magic link can lead out of it
+		// (a working directory of /proc/self/fd/N was CVE-2024-21626).
+		op := child.Op{Kind: child.KindChdirIn, Ptr: unsafe.Pointer(p.InRoot(s.Workdir, child.CreateNone))}
+		p.Append(op, "workdir", "change directory to "+s.Workdir)
+	case s.Workdir != "":
+		p.Syscall("workdir", "change directory to "+s.Workdir, 0, unix.SYS_CHDIR, p.CString(s.Workdir))
+	}
+}
+
+// compileEnv keeps the target's default environment, as C strings for execve and
+// as the PATH directories to look the program up in.
+func (t *Template) compileEnv() {
+	t.env = t.spec.Env
+	t.envp = cArray(t.spec.Env)
+	t.pathDirs = pathDirs(t.spec.Env)
+}
+
+// openDevNull opens the /dev/null that a start gives a Command for a standard
+// stream it leaves unset.
+func (t *Template) openDevNull() error {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err

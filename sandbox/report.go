@@ -556,9 +556,35 @@ func readStatus(pid int) (procStatusState, error) {
 // Rootless is set for every kind whose user namespace maps root inside to an
 // unprivileged uid outside.
 func (r *Report) Classify() {
+	state, newKinds, shared, unknown := r.namespaceStates()
 	var reasons []string
-	var newKinds, shared, unknown []string
-	state := map[namespace.Kind]NSState{}
+	if len(unknown) > 0 {
+		reasons = append(reasons, "could not judge the "+strings.Join(unknown, ", ")+" namespaces")
+	}
+	if len(newKinds) == 0 {
+		r.Kind, r.Rootless = KindHost, false
+		reasons = append(reasons, "no namespace is new ("+strings.Join(shared, ", ")+" shared with "+r.Reference+"): not isolated, a host process")
+		r.Reasons = reasons
+		return
+	}
+	reasons = append(reasons, "new namespaces: "+strings.Join(newKinds, ", "))
+	reasons = append(reasons, r.classifyUser(state[namespace.User]))
+	reasons = append(reasons, r.capsReasons()...)
+	reasons = append(reasons, r.seccompReason(), r.masksReason())
+	if r.NoNewPrivs {
+		reasons = append(reasons, "no_new_privs is set: execve grants no privileges")
+	}
+	reasons = append(reasons, r.classifyKind(state)...)
+	if len(r.Mounts.HostRoot) > 0 && r.Kind != KindSuperPrivileged {
+		reasons = append(reasons, "the host's / is visible at "+strings.Join(r.Mounts.HostRoot, ", "))
+	}
+	r.Reasons = reasons
+}
+
+// namespaceStates returns the state of each kind of namespace, and the kinds that
+// are new, shared and of unknown state, in the order of r.Namespaces.
+func (r *Report) namespaceStates() (state map[namespace.Kind]NSState, newKinds, shared, unknown []string) {
+	state = map[namespace.Kind]NSState{}
 	for _, n := range r.Namespaces {
 		state[n.Kind] = n.State
 		switch n.State {
@@ -570,101 +596,113 @@ func (r *Report) Classify() {
 			unknown = append(unknown, string(n.Kind))
 		}
 	}
-	if len(unknown) > 0 {
-		reasons = append(reasons, "could not judge the "+strings.Join(unknown, ", ")+" namespaces")
-	}
-	if len(newKinds) == 0 {
-		r.Kind, r.Rootless = KindHost, false
-		reasons = append(reasons, "no namespace is new ("+strings.Join(shared, ", ")+" shared with "+r.Reference+"): not isolated, a host process")
-		r.Reasons = reasons
-		return
-	}
-	reasons = append(reasons, "new namespaces: "+strings.Join(newKinds, ", "))
+	return state, newKinds, shared, unknown
+}
 
+// classifyUser sets Rootless where the user namespace, in state st, maps root
+// inside to an unprivileged user outside, and says who root inside is outside.
+func (r *Report) classifyUser(st NSState) string {
 	r.Rootless = false
-	switch state[namespace.User] {
+	switch st {
 	case NSNew:
 		switch root, ok := hostIDOf(r.UIDMap, 0); {
 		case mapsHostRoot(r.UIDMap):
 			if ok && root == 0 {
-				reasons = append(reasons, "new user namespace, but root inside is root (uid 0) outside: rootful")
-			} else {
-				reasons = append(reasons, "new user namespace, but its uid map reaches root (uid 0) outside: rootful")
+				return "new user namespace, but root inside is root (uid 0) outside: rootful"
 			}
+			return "new user namespace, but its uid map reaches root (uid 0) outside: rootful"
 		case ok:
 			r.Rootless = true
-			reasons = append(reasons, fmt.Sprintf("new user namespace: root inside is uid %d outside", root))
+			return fmt.Sprintf("new user namespace: root inside is uid %d outside", root)
 		default:
 			r.Rootless = true
-			reasons = append(reasons, "new user namespace: root inside is not mapped, and no uid inside is root outside")
+			return "new user namespace: root inside is not mapped, and no uid inside is root outside"
 		}
 	case NSShared:
-		reasons = append(reasons, "no new user namespace: root inside is root outside")
+		return "no new user namespace: root inside is root outside"
 	default:
-		reasons = append(reasons, "the user namespace is unknown: taken as rootful")
+		return "the user namespace is unknown: taken as rootful"
 	}
+}
 
-	capsFull := r.Capabilities.Err == "" && len(r.Capabilities.Dropped) == 0
-	noSeccomp := r.Seccomp.Err == "" && r.Seccomp.Mode == "disabled"
-	noMasks := r.Mounts.Err == "" && len(r.Mounts.Masked) == 0 && len(r.Mounts.ReadOnly) == 0
+// capsFull reports whether the bounding set is known and lacks nothing.
+func (r *Report) capsFull() bool {
+	return r.Capabilities.Err == "" && len(r.Capabilities.Dropped) == 0
+}
+
+// noSeccomp reports whether the process is known to have no seccomp filter.
+func (r *Report) noSeccomp() bool { return r.Seccomp.Err == "" && r.Seccomp.Mode == "disabled" }
+
+// noMasks reports whether /proc and /sys are known to have no masked or read-only path.
+func (r *Report) noMasks() bool {
+	return r.Mounts.Err == "" && len(r.Mounts.Masked) == 0 && len(r.Mounts.ReadOnly) == 0
+}
+
+// capsReasons says what the bounding set lacks.
+func (r *Report) capsReasons() []string {
+	c := &r.Capabilities
 	switch {
-	case r.Capabilities.Err != "":
-		reasons = append(reasons, "capabilities unknown: "+r.Capabilities.Err)
-	case capsFull:
-		reasons = append(reasons, "no capability dropped from the bounding set (compared with "+r.Capabilities.Baseline+")")
-	default:
-		reasons = append(reasons, fmt.Sprintf("%s dropped from the bounding set (compared with %s)", plural(len(r.Capabilities.Dropped), "capability"), r.Capabilities.Baseline))
-		if r.Capabilities.Baseline == fullBaseline && len(r.Capabilities.Dropped) <= 3 {
-			reasons = append(reasons, "without a process outside to compare with, a capability that the host itself lacks ("+
-				strings.Join(r.Capabilities.Dropped, ", ")+") also counts as dropped")
-		}
+	case c.Err != "":
+		return []string{"capabilities unknown: " + c.Err}
+	case r.capsFull():
+		return []string{"no capability dropped from the bounding set (compared with " + c.Baseline + ")"}
 	}
+	reasons := []string{fmt.Sprintf("%s dropped from the bounding set (compared with %s)", plural(len(c.Dropped), "capability"), c.Baseline)}
+	if c.Baseline == fullBaseline && len(c.Dropped) <= 3 {
+		reasons = append(reasons, "without a process outside to compare with, a capability that the host itself lacks ("+
+			strings.Join(c.Dropped, ", ")+") also counts as dropped")
+	}
+	return reasons
+}
+
+// seccompReason says which seccomp mode and filters the process has.
+func (r *Report) seccompReason() string {
 	switch {
 	case r.Seccomp.Err != "":
-		reasons = append(reasons, "seccomp unknown: "+r.Seccomp.Err)
-	case noSeccomp:
-		reasons = append(reasons, "no seccomp filter")
+		return "seccomp unknown: " + r.Seccomp.Err
+	case r.noSeccomp():
+		return "no seccomp filter"
 	case r.Seccomp.Mode == "filter":
-		reasons = append(reasons, "seccomp filter mode with "+plural(r.Seccomp.Filters, "filter"))
+		return "seccomp filter mode with " + plural(r.Seccomp.Filters, "filter")
 	default:
-		reasons = append(reasons, "seccomp mode "+r.Seccomp.Mode)
+		return "seccomp mode " + r.Seccomp.Mode
 	}
+}
+
+// masksReason says how many paths of /proc and /sys are masked and read-only.
+func (r *Report) masksReason() string {
 	switch {
 	case r.Mounts.Err != "":
-		reasons = append(reasons, "mounts unknown: "+r.Mounts.Err)
-	case noMasks:
-		reasons = append(reasons, "no masked or read-only path in /proc and /sys")
+		return "mounts unknown: " + r.Mounts.Err
+	case r.noMasks():
+		return "no masked or read-only path in /proc and /sys"
 	default:
-		reasons = append(reasons, fmt.Sprintf("%s masked and %d read-only in /proc and /sys", plural(len(r.Mounts.Masked), "path"), len(r.Mounts.ReadOnly)))
+		return fmt.Sprintf("%s masked and %d read-only in /proc and /sys", plural(len(r.Mounts.Masked), "path"), len(r.Mounts.ReadOnly))
 	}
-	if r.NoNewPrivs {
-		reasons = append(reasons, "no_new_privs is set: execve grants no privileges")
-	}
+}
 
+// classifyKind sets Kind from the namespaces' states, the mechanisms and Rootless,
+// and says why.
+func (r *Report) classifyKind(state map[namespace.Kind]NSState) []string {
 	hostWide := state[namespace.PID] == NSShared && state[namespace.Net] == NSShared && state[namespace.IPC] == NSShared
 	switch {
 	case state[namespace.Mount] == NSNew && hostWide:
 		r.Kind = KindSuperPrivileged
-		reasons = append(reasons, "the mount namespace is new but the host's pid, net and ipc namespaces are shared")
+		host := "super-privileged, although the host's / is not visible at /host"
 		if hasString(r.Mounts.HostRoot, "/host") {
-			reasons = append(reasons, "the host's / is visible at /host: super-privileged")
-		} else {
-			reasons = append(reasons, "super-privileged, although the host's / is not visible at /host")
+			host = "the host's / is visible at /host: super-privileged"
 		}
-	case capsFull && noSeccomp && noMasks:
+		return []string{"the mount namespace is new but the host's pid, net and ipc namespaces are shared", host}
+	case r.capsFull() && r.noSeccomp() && r.noMasks():
 		r.Kind = KindPrivileged
-		reasons = append(reasons, "all capabilities, no seccomp and no masks, held in by namespaces only: privileged")
+		return []string{"all capabilities, no seccomp and no masks, held in by namespaces only: privileged"}
 	case r.Rootless:
 		r.Kind = KindRootless
-		reasons = append(reasons, "root inside is unprivileged outside: rootless")
+		return []string{"root inside is unprivileged outside: rootless"}
 	default:
 		r.Kind = KindRootful
-		reasons = append(reasons, "started by root without a user namespace of an unprivileged user: rootful")
+		return []string{"started by root without a user namespace of an unprivileged user: rootful"}
 	}
-	if len(r.Mounts.HostRoot) > 0 && r.Kind != KindSuperPrivileged {
-		reasons = append(reasons, "the host's / is visible at "+strings.Join(r.Mounts.HostRoot, ", "))
-	}
-	r.Reasons = reasons
 }
 
 // hostIDOf returns the outside ID that id inside maps to.
@@ -701,6 +739,28 @@ func hasString(list []string, s string) bool {
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	r.kindRows(row)
+	r.namespaceRows(row)
+	row("UID map", "%s", idMapText(r.UIDMap))
+	row("GID map", "%s (setgroups %s)", idMapText(r.GIDMap), r.Setgroups)
+	row("UID/GID", "%d/%d", r.UID, r.GID)
+	r.Capabilities.rows(row)
+	r.Seccomp.rows(row)
+	row("NoNewPrivs", "%v", r.NoNewPrivs)
+	r.Mounts.rows(row)
+	r.SELinux.rows(row)
+	r.Landlock.rows(row)
+	r.Cgroup.rows(row)
+	row("Rlimits", "%s", rlimitsText(r.Rlimits))
+	return tw.Flush()
+}
+
+// A textRow writes one row of WriteText's table: a heading (empty under the row
+// that has it) and a value formatted as by fmt.Sprintf.
+type textRow func(k, format string, args ...any)
+
+// kindRows writes the kind and the reasons for it.
+func (r *Report) kindRows(row textRow) {
 	row("PID", "%d (compared with %s)", r.PID, r.Reference)
 	kind := r.Kind
 	if r.Rootless && r.Kind != KindRootless {
@@ -710,43 +770,55 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, s := range r.Reasons {
 		row("", "- %s", s)
 	}
+}
+
+// namespaceRows writes one row per namespace.
+func (r *Report) namespaceRows(row textRow) {
 	for i, n := range r.Namespaces {
 		k := ""
 		if i == 0 {
 			k = "Namespaces"
 		}
-		desc := fmt.Sprintf("%-7s%-8s%s:[%d]", n.Kind, n.State, n.Kind, n.Inode)
-		if n.RefInode != 0 && n.RefInode != n.Inode {
-			desc += fmt.Sprintf(" (reference %d)", n.RefInode)
-		}
-		if n.Initial {
-			desc += " initial"
-		}
-		if n.ForChildren != 0 {
-			desc += fmt.Sprintf(" children:[%d]", n.ForChildren)
-		}
-		if n.Err != "" {
-			desc += " " + n.Err
-		}
-		row(k, "%s", desc)
+		row(k, "%s", n.text())
 	}
-	row("UID map", "%s", idMapText(r.UIDMap))
-	row("GID map", "%s (setgroups %s)", idMapText(r.GIDMap), r.Setgroups)
-	row("UID/GID", "%d/%d", r.UID, r.GID)
-	c := r.Capabilities
+}
+
+// text describes n on one line: kind, state, inode, and how it differs.
+func (n NamespaceReport) text() string {
+	desc := fmt.Sprintf("%-7s%-8s%s:[%d]", n.Kind, n.State, n.Kind, n.Inode)
+	if n.RefInode != 0 && n.RefInode != n.Inode {
+		desc += fmt.Sprintf(" (reference %d)", n.RefInode)
+	}
+	if n.Initial {
+		desc += " initial"
+	}
+	if n.ForChildren != 0 {
+		desc += fmt.Sprintf(" children:[%d]", n.ForChildren)
+	}
+	if n.Err != "" {
+		desc += " " + n.Err
+	}
+	return desc
+}
+
+// rows writes the capability sets and what was dropped.
+func (c CapabilityReport) rows(row textRow) {
 	if c.Err != "" {
 		row("Capabilities", "unknown: %s", c.Err)
-	} else {
-		row("Capabilities", "effective %s", capText(c.Effective))
-		row("", "bounding %s", capText(c.Bounding))
-		row("", "permitted %s, inheritable %s, ambient %s", capText(c.Permitted), capText(c.Inheritable), capText(c.Ambient))
-		if len(c.Dropped) > 8 {
-			row("", "dropped %d (from %s)", len(c.Dropped), c.Baseline)
-		} else {
-			row("", "dropped %s (from %s)", capText(c.Dropped), c.Baseline)
-		}
+		return
 	}
-	s := r.Seccomp
+	row("Capabilities", "effective %s", capText(c.Effective))
+	row("", "bounding %s", capText(c.Bounding))
+	row("", "permitted %s, inheritable %s, ambient %s", capText(c.Permitted), capText(c.Inheritable), capText(c.Ambient))
+	if len(c.Dropped) > 8 {
+		row("", "dropped %d (from %s)", len(c.Dropped), c.Baseline)
+	} else {
+		row("", "dropped %s (from %s)", capText(c.Dropped), c.Baseline)
+	}
+}
+
+// rows writes the seccomp mode and the i386 gate.
+func (s SeccompReport) rows(row textRow) {
 	if s.Err != "" {
 		row("Seccomp", "unknown: %s", s.Err)
 	} else if s.Mode == "filter" {
@@ -757,57 +829,69 @@ func (r *Report) WriteText(w io.Writer) error {
 	if s.I386 != "" {
 		row("", "i386 gate %s", s.I386)
 	}
-	row("NoNewPrivs", "%v", r.NoNewPrivs)
-	m := r.Mounts
+}
+
+// rows writes the masked and read-only paths and the host's visible mounts.
+func (m MountReport) rows(row textRow) {
 	if m.Err != "" {
 		row("Masked paths", "unknown: %s", m.Err)
-	} else {
-		row("Masked paths", "%s", listText(m.Masked))
-		if len(m.Unmasked) > 0 {
-			row("", "not masked: %s", listText(m.Unmasked))
-		}
-		row("Read-only paths", "%s", listText(m.ReadOnly))
-		if len(m.Writable) > 0 {
-			row("", "writable: %s", listText(m.Writable))
-		}
-		if m.HostVisible < 0 {
-			row("Host mounts", "unknown: the host's mount table is out of sight")
-		} else {
-			row("Host mounts", "%d visible; host / at %s", m.HostVisible, listText(m.HostRoot))
-		}
+		return
 	}
+	row("Masked paths", "%s", listText(m.Masked))
+	if len(m.Unmasked) > 0 {
+		row("", "not masked: %s", listText(m.Unmasked))
+	}
+	row("Read-only paths", "%s", listText(m.ReadOnly))
+	if len(m.Writable) > 0 {
+		row("", "writable: %s", listText(m.Writable))
+	}
+	if m.HostVisible < 0 {
+		row("Host mounts", "unknown: the host's mount table is out of sight")
+	} else {
+		row("Host mounts", "%d visible; host / at %s", m.HostVisible, listText(m.HostRoot))
+	}
+}
+
+// rows writes the SELinux label, or why there is none.
+func (s SELinuxReport) rows(row textRow) {
 	switch {
-	case r.SELinux.Err != "":
-		row("SELinux", "unknown: %s", r.SELinux.Err)
-	case !r.SELinux.Enabled:
+	case s.Err != "":
+		row("SELinux", "unknown: %s", s.Err)
+	case !s.Enabled:
 		row("SELinux", "disabled on this host")
 	default:
-		row("SELinux", "%s", r.SELinux.Label)
+		row("SELinux", "%s", s.Label)
 	}
-	if r.Landlock.ABI > 0 {
-		row("Landlock", "ABI %d; enforced: %s (%s)", r.Landlock.ABI, r.Landlock.Enforced, r.Landlock.Note)
+}
+
+// rows writes the Landlock ABI and whether a ruleset is enforced.
+func (l LandlockReport) rows(row textRow) {
+	if l.ABI > 0 {
+		row("Landlock", "ABI %d; enforced: %s (%s)", l.ABI, l.Enforced, l.Note)
 	} else {
 		row("Landlock", "not supported by this kernel")
 	}
-	if r.Cgroup.Err != "" {
-		row("Cgroups", "unknown: %s", r.Cgroup.Err)
-	} else {
-		keys := make([]string, 0, len(r.Cgroup.Paths))
-		for k := range r.Cgroup.Paths {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for i, k := range keys {
-			h := ""
-			if i == 0 {
-				h = "Cgroups"
-			}
-			row(h, "%s: %s", k, r.Cgroup.Paths[k])
-		}
-		row("Limits", "memory %s, pids %s, cpu %s", limitText(r.Cgroup.Memory), limitText(r.Cgroup.Pids), cpuText(r.Cgroup.CPUQuota, r.Cgroup.CPUPeriod))
+}
+
+// rows writes the cgroup paths, sorted by hierarchy, and the limits.
+func (c CgroupReport) rows(row textRow) {
+	if c.Err != "" {
+		row("Cgroups", "unknown: %s", c.Err)
+		return
 	}
-	row("Rlimits", "%s", rlimitsText(r.Rlimits))
-	return tw.Flush()
+	keys := make([]string, 0, len(c.Paths))
+	for k := range c.Paths {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		h := ""
+		if i == 0 {
+			h = "Cgroups"
+		}
+		row(h, "%s: %s", k, c.Paths[k])
+	}
+	row("Limits", "memory %s, pids %s, cpu %s", limitText(c.Memory), limitText(c.Pids), cpuText(c.CPUQuota, c.CPUPeriod))
 }
 
 func idMapText(m []namespace.IDMap) string {

@@ -310,46 +310,120 @@ func autoMap(r *namespace.AutoRange, which string) []namespace.IDMap {
 
 type ids struct{ uid, gid int }
 
+// validate checks s for caller c: it runs specChecks in order and returns the
+// first error. It resolves an automatic ID range in place (see checkNamespaces).
 func (s *Spec) validate(c ids) error {
+	for _, sc := range specChecks {
+		if err := sc.check(s, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A specCheck is one of validate's checks: name says what it checks, and check
+// returns a *SpecError or an *UnsupportedError naming the Spec's field at fault.
+type specCheck struct {
+	name  string
+	check func(s *Spec, c ids) error
+}
+
+// specChecks are validate's checks in the order it runs them. Order matters where a
+// check reads what an earlier one resolved or vouched for: the namespaces come first,
+// since the automatic ID range they resolve is what the user, spawn and ID map
+// checks read.
+var specChecks = []specCheck{
+	{"namespaces", (*Spec).checkNamespaces},
+	{"namespace owners", specOnly((*Spec).checkNamespaceOwner)},
+	{"user", (*Spec).validateIDs},
+	{"hostname", specOnly((*Spec).checkHostname)},
+	{"env", specOnly((*Spec).checkEnv)},
+	{"options", specOnly((*Spec).checkOptions)},
+	{"workdir", specOnly((*Spec).checkWorkdir)},
+	{"rlimits", specOnly((*Spec).checkRlimits)},
+	{"init", specOnly((*Spec).checkInit)},
+	{"spawn", (*Spec).checkSpawn},
+	{"parentDeathSignal", specOnly((*Spec).checkParentDeathSignal)},
+	{"sharedNetNS", (*Spec).checkSharedNetNS},
+	{"rootfs and mounts", specOnly((*Spec).checkFilesystem)},
+	{"capabilities", specOnly((*Spec).checkCaps)},
+	{"seccomp", specOnly((*Spec).checkSeccomp)},
+	{"selinux", specOnly((*Spec).checkLabel)},
+	{"limits", specOnly((*Spec).validateLimits)},
+	{"cgroup", specOnly((*Spec).checkCgroup)},
+	{"landlock", specOnly((*Spec).checkLandlock)},
+}
+
+// specOnly adapts a check that does not depend on the caller.
+func specOnly(check func(*Spec) error) func(*Spec, ids) error {
+	return func(s *Spec, _ ids) error { return check(s) }
+}
+
+// checkNamespaces validates the namespaces for caller c and resolves an automatic ID
+// range once, so that a start allocates from it without reading a file.
+func (s *Spec) checkNamespaces(c ids) error {
 	if err := s.Namespaces.Validate(c.uid, c.gid); err != nil {
 		return &SpecError{Field: "namespaces", Err: err}
 	}
-	if a := s.Namespaces.Auto; a != nil {
-		// Resolved once: a start allocates from it without reading a file.
-		r, err := a.Resolve()
-		if err != nil {
-			return &SpecError{Field: "namespaces", Err: err}
-		}
-		s.Namespaces.Auto = &r
+	a := s.Namespaces.Auto
+	if a == nil {
+		return nil
 	}
-	if err := s.checkNamespaceOwner(); err != nil {
-		return err
+	r, err := a.Resolve()
+	if err != nil {
+		return &SpecError{Field: "namespaces", Err: err}
 	}
-	if err := s.validateIDs(c); err != nil {
-		return err
+	s.Namespaces.Auto = &r
+	return nil
+}
+
+// checkHostname checks that a hostname or domain name has a new uts namespace to
+// be set in, and that the kernel takes it: at most 64 bytes, no NUL.
+func (s *Spec) checkHostname() error {
+	if s.Hostname == "" && s.Domainname == "" {
+		return nil
 	}
-	if s.Hostname != "" || s.Domainname != "" {
-		if s.Namespaces.Mode(namespace.UTS) != namespace.New {
-			return specErr("hostname", "a hostname needs a new uts namespace")
-		}
-		if len(s.Hostname) > 64 || len(s.Domainname) > 64 {
-			return specErr("hostname", "longer than 64 bytes")
-		}
-		if strings.IndexByte(s.Hostname, 0) >= 0 || strings.IndexByte(s.Domainname, 0) >= 0 {
-			return specErr("hostname", "%q (domain name %q) holds a NUL byte", s.Hostname, s.Domainname)
-		}
+	if s.Namespaces.Mode(namespace.UTS) != namespace.New {
+		return specErr("hostname", "a hostname needs a new uts namespace")
 	}
+	if len(s.Hostname) > 64 || len(s.Domainname) > 64 {
+		return specErr("hostname", "longer than 64 bytes")
+	}
+	if strings.IndexByte(s.Hostname, 0) >= 0 || strings.IndexByte(s.Domainname, 0) >= 0 {
+		return specErr("hostname", "%q (domain name %q) holds a NUL byte", s.Hostname, s.Domainname)
+	}
+	return nil
+}
+
+// checkEnv checks that every variable is KEY=VALUE with a KEY and no NUL.
+func (s *Spec) checkEnv() error {
 	for i, e := range s.Env {
 		if k, _, ok := strings.Cut(e, "="); !ok || k == "" || strings.IndexByte(e, 0) >= 0 {
 			return specErr(fmt.Sprintf("env[%d]", i), "%q is not KEY=VALUE with a KEY", e)
 		}
 	}
+	return nil
+}
+
+// checkOptions returns the first error of an option that could not edit the Spec.
+func (s *Spec) checkOptions() error {
 	if len(s.optErrs) > 0 {
 		return s.optErrs[0]
 	}
+	return nil
+}
+
+// checkWorkdir checks that the working directory is absolute.
+func (s *Spec) checkWorkdir() error {
 	if s.Workdir != "" && !filepath.IsAbs(s.Workdir) {
 		return specErr("workdir", "%q is not absolute", s.Workdir)
 	}
+	return nil
+}
+
+// checkRlimits checks that every resource limit names a resource and that its soft
+// limit is within its hard one.
+func (s *Spec) checkRlimits() error {
 	for i, r := range s.Rlimits {
 		if _, ok := rlimitResource(r.Type); !ok {
 			return specErr(fmt.Sprintf("rlimits[%d]", i), "unknown resource %q", r.Type)
@@ -358,51 +432,97 @@ func (s *Spec) validate(c ids) error {
 			return specErr(fmt.Sprintf("rlimits[%d]", i), "soft limit %d above hard limit %d", r.Soft, r.Hard)
 		}
 	}
+	return nil
+}
+
+// checkInit checks that an init has a new pid namespace to be PID 1 of.
+func (s *Spec) checkInit() error {
 	if s.Init && s.Namespaces.Mode(namespace.PID) != namespace.New {
 		return specErr("init", "an init needs a new pid namespace")
 	}
+	return nil
+}
+
+// checkSpawn checks the spawn mode, and that vfork mode, where the parent cannot
+// act between the clone and the exec, needs nothing of it for caller c.
+func (s *Spec) checkSpawn(c ids) error {
 	switch s.Spawn {
 	case "", SpawnAuto, SpawnFork:
+		return nil
 	case SpawnVfork:
-		if s.Init {
-			return specErr("spawn", "vfork mode cannot have an init: the parent would wait for it to exec")
-		}
-		if s.Namespaces.Mode(namespace.User) == namespace.New && !s.singleOwnMap(c) {
-			return specErr("spawn", "vfork mode cannot have the parent write ID maps: it needs the single mapping of the caller's own IDs")
-		}
-		if s.Namespaces.Mode(namespace.User) == namespace.New && s.hasGroups() {
-			return specErr("spawn", "vfork mode denies setgroups(2) in the user namespace, whose map the child writes itself: supplementary groups need fork mode")
-		}
 	default:
 		return specErr("spawn", "unknown mode %q", s.Spawn)
 	}
+	if s.Init {
+		return specErr("spawn", "vfork mode cannot have an init: the parent would wait for it to exec")
+	}
+	if s.Namespaces.Mode(namespace.User) != namespace.New {
+		return nil
+	}
+	if !s.singleOwnMap(c) {
+		return specErr("spawn", "vfork mode cannot have the parent write ID maps: it needs the single mapping of the caller's own IDs")
+	}
+	if s.hasGroups() {
+		return specErr("spawn", "vfork mode denies setgroups(2) in the user namespace, whose map the child writes itself: supplementary groups need fork mode")
+	}
+	return nil
+}
+
+// checkParentDeathSignal checks that the parent-death signal is a signal number.
+func (s *Spec) checkParentDeathSignal() error {
 	if s.ParentDeathSignal < 0 || s.ParentDeathSignal > 64 {
 		return specErr("parentDeathSignal", "%d is not a signal", s.ParentDeathSignal)
 	}
-	if s.SharedNetNS {
-		if s.Namespaces.Mode(namespace.Net) != namespace.New {
-			return specErr("sharedNetNS", "a shared network namespace replaces a new one; the Spec has none")
+	return nil
+}
+
+// checkSharedNetNS checks that a shared network namespace replaces a new one, and
+// that caller c has a user namespace for every start to share: its own, as root.
+func (s *Spec) checkSharedNetNS(c ids) error {
+	if !s.SharedNetNS {
+		return nil
+	}
+	if s.Namespaces.Mode(namespace.Net) != namespace.New {
+		return specErr("sharedNetNS", "a shared network namespace replaces a new one; the Spec has none")
+	}
+	if s.Namespaces.Mode(namespace.User) != namespace.Host || c.uid != 0 {
+		return &UnsupportedError{Field: "sharedNetNS", Err: errors.New("a network namespace shared by every start must be owned by a user namespace they share: only root without a user namespace has one")}
+	}
+	return nil
+}
+
+// checkFilesystem checks the root filesystem and the mounts, which need a new mount
+// namespace.
+func (s *Spec) checkFilesystem() error {
+	if s.Namespaces.Mode(namespace.Mount) != namespace.New {
+		if s.hasMounts() {
+			return specErr("mounts", "a root filesystem, mounts, masks and read-only paths need a new mount namespace")
 		}
-		if s.Namespaces.Mode(namespace.User) != namespace.Host || c.uid != 0 {
-			return &UnsupportedError{Field: "sharedNetNS", Err: errors.New("a network namespace shared by every start must be owned by a user namespace they share: only root without a user namespace has one")}
+		return nil
+	}
+	if !s.NoRootfs {
+		r := s.rootfs()
+		if err := r.Validate(); err != nil {
+			return &SpecError{Field: "rootfs", Err: err}
 		}
 	}
-	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
-		if !s.NoRootfs {
-			r := s.rootfs()
-			if err := r.Validate(); err != nil {
-				return &SpecError{Field: "rootfs", Err: err}
-			}
-		}
-		if err := s.Mounts.Validate(); err != nil {
-			return &SpecError{Field: "mounts", Err: err}
-		}
-	} else if s.hasMounts() {
-		return specErr("mounts", "a root filesystem, mounts, masks and read-only paths need a new mount namespace")
+	if err := s.Mounts.Validate(); err != nil {
+		return &SpecError{Field: "mounts", Err: err}
 	}
+	return nil
+}
+
+// checkCaps checks that the capability sets name capabilities.
+func (s *Spec) checkCaps() error {
 	if _, err := s.Caps.Sets(); err != nil {
 		return &SpecError{Field: "capabilities", Err: err}
 	}
+	return nil
+}
+
+// checkSeccomp checks the seccomp mode, and that a profile comes with the custom
+// mode and only with it.
+func (s *Spec) checkSeccomp() error {
 	switch s.Seccomp.Mode {
 	case "", SeccompDefault, SeccompPodman, SeccompUnconfined:
 		if s.Seccomp.Profile != nil {
@@ -418,6 +538,11 @@ func (s *Spec) validate(c ids) error {
 	default:
 		return specErr("seccomp", "unknown mode %q", s.Seccomp.Mode)
 	}
+	return nil
+}
+
+// checkLabel checks the SELinux label, and that this host can apply it.
+func (s *Spec) checkLabel() error {
 	if err := s.Label.Validate(); err != nil {
 		return &SpecError{Field: "selinux", Err: err}
 	}
@@ -427,16 +552,23 @@ func (s *Spec) validate(c ids) error {
 		}
 		return &SpecError{Field: "selinux", Err: err}
 	}
-	if err := s.validateLimits(); err != nil {
-		return err
-	}
+	return nil
+}
+
+// checkCgroup checks the cgroup, or, without one, that no limit needs it.
+func (s *Spec) checkCgroup() error {
 	if s.NoCgroup {
-		if err := s.noCgroupError(); err != nil {
-			return err
-		}
-	} else if err := s.Cgroup.Validate(); err != nil {
+		return s.noCgroupError()
+	}
+	if err := s.Cgroup.Validate(); err != nil {
 		return &SpecError{Field: "cgroup", Err: err}
 	}
+	return nil
+}
+
+// checkLandlock checks the Landlock rules, whose paths lie inside the sandbox's
+// root and so need a new mount namespace.
+func (s *Spec) checkLandlock() error {
 	if err := s.Landlock.Validate(); err != nil {
 		return &SpecError{Field: "landlock", Err: err}
 	}

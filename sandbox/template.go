@@ -175,6 +175,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 		p.closeTerminal()
 		return nil, err
 	}
+	// Built here, not in a helper, so that the arrays' headers stay on the stack.
 	argv := cArray(cmd.Args)
 	envp := t.envp
 	dirs := t.pathDirs
@@ -190,60 +191,12 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	// every path.
 	fds := startFDs{-1, -1, -1, -1, -1, -1, -1, -1}
 	defer fds.closeAll()
-	abandon := func(err error) (*Process, error) {
-		p.stopWatch()
-		p.closeParentEnds()
-		p.closeTerminal()
-		removeCgroup(p.cgroup)
-		p.releaseIDs()
-		return nil, err
+	if err := p.openHandshake(&fds, cmd.Terminal); err != nil {
+		return p.abandon(err)
 	}
-	var pipe [2]int
-	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
-		return abandon(fmt.Errorf("sandbox: error pipe: %w", err))
+	if err := p.prepare(ctx, prog); err != nil {
+		return p.abandon(err)
 	}
-	fds.errR, fds.errW = pipe[0], pipe[1]
-	s.ErrFD = int32(fds.errW)
-	if !t.vfork {
-		if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
-			return abandon(fmt.Errorf("sandbox: sync pipe: %w", err))
-		}
-		fds.syncR, fds.syncW = pipe[0], pipe[1]
-		s.SyncFD = int32(fds.syncR)
-	}
-	if t.filter != nil && t.filter.NeedsListener {
-		sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return abandon(fmt.Errorf("sandbox: seccomp listener socket: %w", err))
-		}
-		fds.notifyP, fds.notifyC = sp[0], sp[1]
-		s.NotifyFD = int32(fds.notifyC)
-	}
-	if cmd.Terminal && t.ownTerminal {
-		sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return abandon(fmt.Errorf("sandbox: terminal socket: %w", err))
-		}
-		fds.termP, fds.termC = sp[0], sp[1]
-		s.TerminalFD = int32(fds.termC)
-	}
-	if t.ownHostname {
-		p.newHostname()
-	}
-	if t.cgroup != nil {
-		if err := p.createCgroup(); err != nil {
-			return abandon(err)
-		}
-	}
-	if err := p.prepareIDs(prog); err != nil {
-		return abandon(err)
-	}
-	if err := p.watchContext(ctx); err != nil {
-		return abandon(err)
-	}
-	s.Clone.Flags |= t.cloneFlags | unix.CLONE_PIDFD | unix.CLONE_CLEAR_SIGHAND
-	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
-	s.Clone.PidFD = uint64(uintptr(unsafe.Pointer(&p.pidfd32)))
 
 	var pid int
 	var errno syscall.Errno
@@ -261,54 +214,158 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	if errno != 0 {
 		child.CloseDetached(s)
 		p.cloned(-1)
-		return abandon(&ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno})
+		return p.abandon(&ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno})
 	}
 	p.cloned(pid)
 	if t.lateMountNS {
 		p.holdMountNS()
 	}
-
-	// The parent half of the handshake: ID maps, then release; the sync pipe stays
-	// open for the checkpoints that readReports serves (the fuse root).
-	var setupErr error
-	if !t.vfork {
-		if t.userNS {
-			setupErr = p.writeIDMaps(pid)
-		}
-		if setupErr == nil && s.NDetached > 0 {
-			setupErr = p.setDetached(pid)
-		}
-		child.CloseDetached(s)
-		if setupErr == nil {
-			if _, err := unix.Write(fds.syncW, []byte{0}); err != nil {
-				setupErr = fmt.Errorf("sandbox: release the child: %w", err)
-			}
-		}
-	}
-	if setupErr == nil {
-		setupErr = p.readReports(fds.errR, fds.syncW, cmd.Args[0])
-	}
-	if setupErr == nil {
-		setupErr = p.checkExec(ctx, cmd.Args[0])
-	}
-	if cause := p.contextErr(); cause != nil {
-		setupErr = contextStartErr(cause, cmd.Args[0]) // whatever failed, the context's end did it
-	}
-	// The child sent these before it executed the target: they wait in the
-	// sockets, and a child that failed took them with it.
-	if setupErr == nil && fds.termP >= 0 {
-		p.terminal, setupErr = receiveFD(fds.termP, "terminal")
-	}
-	if setupErr == nil && fds.notifyP >= 0 {
-		p.listener, setupErr = receiveFD(fds.notifyP, "seccomp-listener")
-	}
-	if setupErr != nil {
+	if err := p.handshake(ctx, &fds, pid, cmd.Args[0]); err != nil {
 		p.abort()
-		return nil, setupErr
+		return nil, err
 	}
 	p.startCopiers()
 	p.armLimits()
 	return p, nil
+}
+
+// abandon undoes a start that failed before or at the clone, when no child runs,
+// and returns err. The caller's deferred startFDs.closeAll closes the handshake's
+// descriptors.
+func (p *Process) abandon(err error) (*Process, error) {
+	p.stopWatch()
+	p.closeParentEnds()
+	p.closeTerminal()
+	removeCgroup(p.cgroup)
+	p.releaseIDs()
+	return nil, err
+}
+
+// openHandshake opens the error pipe, in fork mode the sync pipe, and the socket
+// pairs of the seccomp listener and of a Command's terminal, where they are
+// needed, and gives the child its ends.
+func (p *Process) openHandshake(fds *startFDs, terminal bool) error {
+	t, s := p.tmpl, &p.start
+	var pipe [2]int
+	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+		return fmt.Errorf("sandbox: error pipe: %w", err)
+	}
+	fds.errR, fds.errW = pipe[0], pipe[1]
+	s.ErrFD = int32(fds.errW)
+	if !t.vfork {
+		if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+			return fmt.Errorf("sandbox: sync pipe: %w", err)
+		}
+		fds.syncR, fds.syncW = pipe[0], pipe[1]
+		s.SyncFD = int32(fds.syncR)
+	}
+	var err error
+	if t.filter != nil && t.filter.NeedsListener {
+		if fds.notifyP, fds.notifyC, err = socketPair("seccomp listener socket"); err != nil {
+			return err
+		}
+		s.NotifyFD = int32(fds.notifyC)
+	}
+	if terminal && t.ownTerminal {
+		if fds.termP, fds.termC, err = socketPair("terminal socket"); err != nil {
+			return err
+		}
+		s.TerminalFD = int32(fds.termC)
+	}
+	return nil
+}
+
+// socketPair opens the parent's and the child's ends of a socket pair over which
+// the child sends a descriptor; what names it in an error.
+func socketPair(what string) (parent, child int, err error) {
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, -1, fmt.Errorf("sandbox: %s: %w", what, err)
+	}
+	return sp[0], sp[1], nil
+}
+
+// prepare makes what the child needs before the clone: this start's hostname, its
+// cgroup, its block of IDs and the watch of ctx, then the clone's arguments.
+func (p *Process) prepare(ctx context.Context, prog *child.Program) error {
+	t, s := p.tmpl, &p.start
+	if t.ownHostname {
+		p.newHostname()
+	}
+	if t.cgroup != nil {
+		if err := p.createCgroup(); err != nil {
+			return err
+		}
+	}
+	if err := p.prepareIDs(prog); err != nil {
+		return err
+	}
+	if err := p.watchContext(ctx); err != nil {
+		return err
+	}
+	s.Clone.Flags |= t.cloneFlags | unix.CLONE_PIDFD | unix.CLONE_CLEAR_SIGHAND
+	s.Clone.ExitSignal = uint64(unix.SIGCHLD)
+	s.Clone.PidFD = uint64(uintptr(unsafe.Pointer(&p.pidfd32)))
+	return nil
+}
+
+// handshake is the parent's half of a start after the clone: it releases the child
+// (in fork mode), reads its reports until it executed the target, and receives the
+// descriptors it sent. Whatever failed, an ended ctx is the error.
+func (p *Process) handshake(ctx context.Context, fds *startFDs, pid int, program string) error {
+	err := p.release(fds, pid)
+	if err == nil {
+		err = p.readReports(fds.errR, fds.syncW, program)
+	}
+	if err == nil {
+		err = p.checkExec(ctx, program)
+	}
+	if cause := p.contextErr(); cause != nil {
+		err = contextStartErr(cause, program) // whatever failed, the context's end did it
+	}
+	if err == nil {
+		err = p.receiveFDs(fds)
+	}
+	return err
+}
+
+// release writes the ID maps of the child's new user namespace and idmaps its
+// detached mounts while it waits, then lets it go on, in fork mode. The sync pipe
+// stays open for the checkpoints that readReports serves (the fuse root).
+func (p *Process) release(fds *startFDs, pid int) error {
+	t, s := p.tmpl, &p.start
+	if t.vfork {
+		return nil
+	}
+	var err error
+	if t.userNS {
+		err = p.writeIDMaps(pid)
+	}
+	if err == nil && s.NDetached > 0 {
+		err = p.setDetached(pid)
+	}
+	child.CloseDetached(s)
+	if err == nil {
+		if _, werr := unix.Write(fds.syncW, []byte{0}); werr != nil {
+			err = fmt.Errorf("sandbox: release the child: %w", werr)
+		}
+	}
+	return err
+}
+
+// receiveFDs receives the master of the child's terminal and its seccomp listener,
+// where it has them. The child sent them before it executed the target: they wait
+// in the sockets, and a child that failed took them with it.
+func (p *Process) receiveFDs(fds *startFDs) (err error) {
+	if fds.termP >= 0 {
+		if p.terminal, err = receiveFD(fds.termP, "terminal"); err != nil {
+			return err
+		}
+	}
+	if fds.notifyP >= 0 {
+		p.listener, err = receiveFD(fds.notifyP, "seccomp-listener")
+	}
+	return err
 }
 
 // startFDs are the descriptors of one start's handshake, -1 once closed: the error

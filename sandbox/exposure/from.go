@@ -82,14 +82,35 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 	if s == nil {
 		return Mechanisms{}, deriveErr("spec", errors.New("nil Spec"))
 	}
-	euid := unix.Geteuid()
 	m := Mechanisms{Name: s.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease(), I386: i386Gate()}
 	if m.Name == "" {
 		m.Name = "spec"
 	}
-	ns := &s.Namespaces
+	m.specNamespaces(s)
+	if err := m.specCaps(s); err != nil {
+		return Mechanisms{}, err
+	}
+	if err := m.specSeccomp(s); err != nil {
+		return Mechanisms{}, err
+	}
+	m.NoNewPrivs = s.NoNewPrivileges
+	m.specFilesystem(s)
+	if err := m.specDevices(s); err != nil {
+		return Mechanisms{}, err
+	}
+	if err := m.specSELinux(s); err != nil {
+		return Mechanisms{}, err
+	}
+	if err := m.specLandlock(s); err != nil {
+		return Mechanisms{}, err
+	}
+	return m, nil
+}
 
-	// Namespaces.
+// specNamespaces sets the namespaces of s, a joined one by what it is, and who
+// root inside a new user namespace is outside.
+func (m *Mechanisms) specNamespaces(s *sandbox.Spec) {
+	ns := &s.Namespaces
 	for _, k := range namespace.Kinds {
 		mode := ns.Mode(k)
 		if mode == namespace.Join {
@@ -104,40 +125,55 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 		}
 		m.Namespaces[k] = mode
 	}
-	if m.UserNS == namespace.New {
-		switch ns.Mode(namespace.User) {
-		case namespace.New:
-			uidMap := ns.UIDMap
-			if a := ns.Auto; a != nil {
-				// A block of an automatic range: never host root (namespace.Allocate).
-				uidMap = []namespace.IDMap{{ContainerID: 0, HostID: namespace.SuggestedAutoStart, Size: 1}}
-				if r, err := a.Resolve(); err == nil && len(r.UID) > 0 {
-					uidMap[0].HostID = r.UID[0].Start
-				}
-			}
-			if len(uidMap) == 0 {
-				uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(euid), Size: 1}}
-			}
-			if id, ok := outsideID(uidMap, 0); ok {
-				m.RootUID = int(id)
-			} else {
-				m.RootUID = -1
-			}
-			for _, e := range uidMap {
-				if e.HostID == 0 && e.Size > 0 {
-					m.MapsHostRoot = true
-				}
-			}
-		default:
-			// A joined user namespace: its maps are not in the Spec.
-			m.RootUID = -1
+	if m.UserNS != namespace.New {
+		return
+	}
+	if ns.Mode(namespace.User) != namespace.New {
+		// A joined user namespace: its maps are not in the Spec.
+		m.RootUID = -1
+		return
+	}
+	m.specRoot(specUIDMap(ns))
+}
+
+// specUIDMap returns the uid map of the Spec's new user namespace: the given one, a
+// block of an automatic range, or the caller's own uid as root.
+func specUIDMap(ns *namespace.Spec) []namespace.IDMap {
+	uidMap := ns.UIDMap
+	if a := ns.Auto; a != nil {
+		// A block of an automatic range: never host root (namespace.Allocate).
+		uidMap = []namespace.IDMap{{ContainerID: 0, HostID: namespace.SuggestedAutoStart, Size: 1}}
+		if r, err := a.Resolve(); err == nil && len(r.UID) > 0 {
+			uidMap[0].HostID = r.UID[0].Start
 		}
 	}
+	if len(uidMap) == 0 {
+		uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(unix.Geteuid()), Size: 1}}
+	}
+	return uidMap
+}
 
-	// Capabilities, as compilePrivileges resolves them, then through execve.
+// specRoot sets who root inside is outside, by uidMap, and whether the map
+// reaches host root.
+func (m *Mechanisms) specRoot(uidMap []namespace.IDMap) {
+	if id, ok := outsideID(uidMap, 0); ok {
+		m.RootUID = int(id)
+	} else {
+		m.RootUID = -1
+	}
+	for _, e := range uidMap {
+		if e.HostID == 0 && e.Size > 0 {
+			m.MapsHostRoot = true
+		}
+	}
+}
+
+// specCaps sets the capability sets as compilePrivileges resolves them, then
+// through execve.
+func (m *Mechanisms) specCaps(s *sandbox.Spec) error {
 	sets, err := s.CapabilitySets()
 	if err != nil {
-		return Mechanisms{}, deriveErr("capabilities", err)
+		return deriveErr("capabilities", err)
 	}
 	m.Bounding = sets.Bounding
 	if s.User == nil || s.User.UID == 0 {
@@ -149,20 +185,29 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 	} else {
 		m.Permitted, m.Effective = sets.Ambient, sets.Ambient
 	}
+	return nil
+}
 
-	// Seccomp.
-	if prof, ok, err := s.SeccompProfile(); err != nil {
-		return Mechanisms{}, deriveErr("seccomp", err)
-	} else if ok {
-		f, err := seccomp.Compile(prof)
-		if err != nil {
-			return Mechanisms{}, deriveErr("seccomp", err)
-		}
-		m.Seccomp = f
+// specSeccomp compiles the Spec's seccomp filter, if it has one.
+func (m *Mechanisms) specSeccomp(s *sandbox.Spec) error {
+	prof, ok, err := s.SeccompProfile()
+	if err != nil {
+		return deriveErr("seccomp", err)
 	}
-	m.NoNewPrivs = s.NoNewPrivileges
+	if !ok {
+		return nil
+	}
+	f, err := seccomp.Compile(prof)
+	if err != nil {
+		return deriveErr("seccomp", err)
+	}
+	m.Seccomp = f
+	return nil
+}
 
-	// Filesystem.
+// specFilesystem sets the masked and read-only paths, the host paths and the
+// device nodes of a new mount namespace, or of the host's.
+func (m *Mechanisms) specFilesystem(s *sandbox.Spec) {
 	newMount := m.Namespaces[namespace.Mount] == namespace.New
 	newRoot := newMount && !s.NoRootfs
 	if newMount && !s.Privileged {
@@ -173,62 +218,80 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 		if s.Mounts.Defaults && newRoot && !s.Privileged {
 			m.ReadOnly = append(m.ReadOnly, "/sys", "/sys/fs/cgroup")
 		}
-		for _, b := range s.Mounts.Binds {
-			m.HostPaths = append(m.HostPaths, HostPath{Sandbox: b.Target, Host: b.Source})
-			if b.ReadOnly {
-				m.ReadOnly = append(m.ReadOnly, b.Target)
-			}
-		}
-		for _, mt := range s.Mounts.Mounts {
-			if mt.Flags&unix.MS_BIND != 0 {
-				m.HostPaths = append(m.HostPaths, HostPath{Sandbox: mt.Target, Host: mt.Source})
-				if mt.Flags&unix.MS_RDONLY != 0 {
-					m.ReadOnly = append(m.ReadOnly, mt.Target)
-				}
-			}
-		}
-		if s.NoRootfs {
-			m.HostPaths = append(m.HostPaths, HostPath{Sandbox: "/", Host: "/"})
-		}
+		m.specBinds(s)
 	}
 	m.DeviceNodes = deviceNodes(s, newRoot, m.HostPaths)
+}
 
-	// Device cgroup, as Build plans it for the caller.
-	if !s.NoCgroup {
-		lp, err := s.PlanLimits()
-		if err != nil {
-			return Mechanisms{}, deriveErr("cgroup", err)
-		}
-		if lp.Need.Devices {
-			m.Devices = append([]cgroup.DeviceRule(nil), s.Cgroup.DeviceRules()...)
+// specBinds sets the host paths bound into a new mount namespace, read-only where
+// they are bound so, and the host's "/" where the sandbox keeps it as its root.
+func (m *Mechanisms) specBinds(s *sandbox.Spec) {
+	for _, b := range s.Mounts.Binds {
+		m.HostPaths = append(m.HostPaths, HostPath{Sandbox: b.Target, Host: b.Source})
+		if b.ReadOnly {
+			m.ReadOnly = append(m.ReadOnly, b.Target)
 		}
 	}
-
-	// SELinux, resolved as Build does, with a private allocator so that no
-	// category pair stays reserved.
-	if selinux.Enabled() {
-		m.SELinux.Enabled = true
-		labels, release, err := s.Label.Resolve(s.Privileged, selinux.NewAllocator(0))
-		if err != nil {
-			return Mechanisms{}, deriveErr("selinux", err)
-		}
-		release()
-		if labels.Process != "" {
-			if l, err := selinux.ParseLabel(labels.Process); err == nil {
-				m.SELinux.Type = l.Type
+	for _, mt := range s.Mounts.Mounts {
+		if mt.Flags&unix.MS_BIND != 0 {
+			m.HostPaths = append(m.HostPaths, HostPath{Sandbox: mt.Target, Host: mt.Source})
+			if mt.Flags&unix.MS_RDONLY != 0 {
+				m.ReadOnly = append(m.ReadOnly, mt.Target)
 			}
 		}
 	}
+	if s.NoRootfs {
+		m.HostPaths = append(m.HostPaths, HostPath{Sandbox: "/", Host: "/"})
+	}
+}
 
-	// Landlock: the rules apply only where the kernel has Landlock.
-	if len(s.Landlock.Rules) > 0 {
-		if _, err := landlock.ABI(); err == nil {
-			m.Landlock = append([]landlock.Rule(nil), s.Landlock.Rules...)
-		} else if s.Landlock.Strict {
-			return Mechanisms{}, deriveErr("landlock", err)
+// specDevices sets the device cgroup's rules, as Build plans them for the caller.
+func (m *Mechanisms) specDevices(s *sandbox.Spec) error {
+	if s.NoCgroup {
+		return nil
+	}
+	lp, err := s.PlanLimits()
+	if err != nil {
+		return deriveErr("cgroup", err)
+	}
+	if lp.Need.Devices {
+		m.Devices = append([]cgroup.DeviceRule(nil), s.Cgroup.DeviceRules()...)
+	}
+	return nil
+}
+
+// specSELinux sets the SELinux process type, resolved as Build does, with a
+// private allocator so that no category pair stays reserved.
+func (m *Mechanisms) specSELinux(s *sandbox.Spec) error {
+	if !selinux.Enabled() {
+		return nil
+	}
+	m.SELinux.Enabled = true
+	labels, release, err := s.Label.Resolve(s.Privileged, selinux.NewAllocator(0))
+	if err != nil {
+		return deriveErr("selinux", err)
+	}
+	release()
+	if labels.Process != "" {
+		if l, err := selinux.ParseLabel(labels.Process); err == nil {
+			m.SELinux.Type = l.Type
 		}
 	}
-	return m, nil
+	return nil
+}
+
+// specLandlock sets the Landlock rules, which apply only where the kernel has
+// Landlock; a strict ruleset without it is an error.
+func (m *Mechanisms) specLandlock(s *sandbox.Spec) error {
+	if len(s.Landlock.Rules) == 0 {
+		return nil
+	}
+	if _, err := landlock.ABI(); err == nil {
+		m.Landlock = append([]landlock.Rule(nil), s.Landlock.Rules...)
+	} else if s.Landlock.Strict {
+		return deriveErr("landlock", err)
+	}
+	return nil
 }
 
 // deviceNodes lists the nodes of the sandbox's /dev.
