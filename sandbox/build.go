@@ -296,6 +296,9 @@ func (t *Template) compileMountNS(p *child.Program, c ids) error {
 	// The table as it is before the plan reads it (see mountWatch).
 	w, from := newMountWatch(), len(p.Ops)
 	if err := t.compileFilesystem(p, c); err != nil {
+		if w != nil && w.file != nil {
+			w.file.Close()
+		}
 		return err
 	}
 	if t.fuse == nil {
@@ -344,16 +347,16 @@ func (t *Template) openDevNull() error {
 	return nil
 }
 
-// spawnMode reports whether Build chooses vfork mode for caller c: where forced, or
-// where nothing needs the parent between clone and exec (no ID map for the parent
-// to write, no init, no fuse-overlayfs daemon to start) and the child need not set
-// supplementary groups in a user namespace (it denies setgroups when it writes its
-// own map).
 // errParentVfork refuses vfork mode where the parent acts between the clone and
 // the child's release.
 var errParentVfork = errors.New("an automatic ID range and idmapped mounts need fork mode: the parent writes the maps " +
 	"and idmaps the mounts with the child's user namespace while the child waits, which a vfork child cannot")
 
+// spawnMode reports whether Build chooses vfork mode for caller c: where forced, or
+// where nothing needs the parent between clone and exec (no ID map for the parent
+// to write, no copied mount to idmap, no init, no fuse-overlayfs daemon to start)
+// and the child need not set supplementary groups in a user namespace (it denies
+// setgroups when it writes its own map).
 func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
 	fuse := s.fuseRoot(userNS)
