@@ -8,8 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/paddock-sandbox/paddock/exposure"
 	"github.com/paddock-sandbox/paddock/sandbox"
-	"github.com/paddock-sandbox/paddock/sandbox/exposure"
 	"github.com/paddock-sandbox/paddock/seccomp"
 )
 
