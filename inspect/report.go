@@ -1,4 +1,4 @@
-package sandbox
+package inspect
 
 import (
 	"bufio"
@@ -22,9 +22,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// KindHost is the Kind of a Report on a process that is not isolated: it shares every
-// namespace with the host (or with its reference process).
-const KindHost = "host"
+// The kinds of isolation that Classify tells apart, and the names of the presets of
+// package sandbox that build the first four.
+const (
+	// KindRootful is a sandbox started by root without a user namespace of an
+	// unprivileged user: root inside is root outside, held in by namespaces,
+	// capabilities, seccomp and masks.
+	KindRootful = "rootful"
+	// KindRootless is a sandbox whose root is an unprivileged user outside, in a
+	// new user namespace.
+	KindRootless = "rootless"
+	// KindPrivileged is a sandbox held in by namespaces only: all capabilities, no
+	// seccomp filter, no masked or read-only path of /proc and /sys.
+	KindPrivileged = "privileged"
+	// KindSuperPrivileged is a sandbox with a new mount namespace but the host's
+	// pid, net and ipc namespaces, usually with the host's / at /host.
+	KindSuperPrivileged = "super-privileged"
+	// KindHost is a process that is not isolated: it shares every namespace with
+	// the host (or with its reference process).
+	KindHost = "host"
+)
 
 // NSState says how a process's namespace of one kind relates to the reference.
 type NSState string
@@ -41,7 +58,7 @@ const (
 )
 
 // A Report describes what a live process is isolated by, as plain data that marshals
-// to JSON. Inspect and InspectAgainst fill it from /proc; Classify derives Kind,
+// to JSON. Process, ProcessAgainst and Self fill it from /proc; Classify derives Kind,
 // Rootless and Reasons from the other fields, so a Report built by hand (or from a
 // Spec) is classified the same way.
 type Report struct {
@@ -202,26 +219,26 @@ func (r *Report) Get(k namespace.Kind) NamespaceReport {
 // JSON returns r as indented JSON.
 func (r *Report) JSON() ([]byte, error) { return json.MarshalIndent(r, "", "  ") }
 
-// InspectSelf reports on the calling process. Inside a sandbox it tells what the
+// Self reports on the calling process. Inside a sandbox it tells what the
 // sandbox isolates, as far as it can be seen from inside.
-func InspectSelf() (*Report, error) {
-	pid, err := selfPID()
+func Self() (*Report, error) {
+	pid, err := SelfPID()
 	if err != nil {
 		return nil, err
 	}
-	return Inspect(pid)
+	return Process(pid)
 }
 
-// Inspect reports on process pid (0 for the caller). PID 1's namespace files are the
+// Process reports on process pid (0 for the caller). PID 1's namespace files are the
 // reference when the caller may read them and PID 1 is outside pid's pid namespace;
 // otherwise the calling process is, when it is not pid itself; otherwise namespaces
 // are judged by the fixed inode numbers of the kernel's initial namespaces. Reasons
 // says which was used.
-func Inspect(pid int) (*Report, error) {
+func Process(pid int) (*Report, error) {
 	if pid == 0 {
-		return InspectSelf()
+		return Self()
 	}
-	self, err := selfPID()
+	self, err := SelfPID()
 	if err != nil {
 		return nil, err
 	}
@@ -235,11 +252,11 @@ func Inspect(pid int) (*Report, error) {
 	return inspect(pid, ref)
 }
 
-// InspectAgainst reports on process pid, judging which namespaces are new by
+// ProcessAgainst reports on process pid, judging which namespaces are new by
 // comparing them with process ref's (0 for the caller). A sandbox's parent uses it
-// with its own pid: InspectAgainst(p.Pid(), os.Getpid()).
-func InspectAgainst(pid, ref int) (*Report, error) {
-	self, err := selfPID()
+// with its own pid: ProcessAgainst(p.Pid(), os.Getpid()).
+func ProcessAgainst(pid, ref int) (*Report, error) {
+	self, err := SelfPID()
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +275,7 @@ func i386For(pid int) seccomp.I386 {
 	if err != nil {
 		return ""
 	}
-	if self, err := selfPID(); err == nil && self == pid {
+	if self, err := SelfPID(); err == nil && self == pid {
 		return g
 	}
 	if g == seccomp.I386Filtered {
@@ -267,12 +284,12 @@ func i386For(pid int) seccomp.I386 {
 	return g
 }
 
-// selfPID returns the caller's pid as /proc numbers it: inside a new pid namespace
+// SelfPID returns the caller's pid as /proc numbers it: inside a new pid namespace
 // that still sees the host's /proc, that is the host's pid, not getpid's.
-func selfPID() (int, error) {
+func SelfPID() (int, error) {
 	l, err := os.Readlink("/proc/self")
 	if err != nil {
-		return 0, fmt.Errorf("sandbox: inspect: %w", err)
+		return 0, fmt.Errorf("inspect: %w", err)
 	}
 	return strconv.Atoi(l)
 }
@@ -293,7 +310,7 @@ func usableRef(pid, ref int) bool {
 	if unix.Stat(namespace.PID.Path(ref), &rs) != nil || unix.Stat(namespace.PID.Path(pid), &ps) != nil {
 		return false
 	}
-	return rs.Ino != ps.Ino || initialInode(namespace.PID, rs.Ino)
+	return rs.Ino != ps.Ino || InitialNamespace(namespace.PID, rs.Ino)
 }
 
 // The kernel numbers its initial namespaces with fixed inodes (PROC_*_INIT_INO in
@@ -312,7 +329,9 @@ var initInodes = map[namespace.Kind]uint64{
 
 const firstDynamicInode = 0xF0000000
 
-func initialInode(k namespace.Kind, ino uint64) bool { return ino != 0 && initInodes[k] == ino }
+// InitialNamespace reports whether ino is the inode of the kernel's initial namespace
+// of kind k (the host's), as the kernel numbers it.
+func InitialNamespace(k namespace.Kind, ino uint64) bool { return ino != 0 && initInodes[k] == ino }
 
 // staticallyNumbered reports whether this kernel gives the initial namespace of k a
 // fixed inode, so that any other inode means a namespace that is not the host's.
@@ -334,7 +353,7 @@ func inspect(pid, ref int) (*Report, error) {
 	r := &Report{PID: pid, RefPID: ref}
 	st, err := readStatus(pid)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: inspect pid %d: %w", pid, err)
+		return nil, fmt.Errorf("inspect: pid %d: %w", pid, err)
 	}
 	r.UID, r.GID, r.NoNewPrivs = st.uid, st.gid, st.noNewPrivs
 
@@ -349,12 +368,12 @@ func inspect(pid, ref int) (*Report, error) {
 	}
 	ni, err := namespace.InspectAgainst(pid, nsRef)
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: inspect pid %d: %w", pid, err)
+		return nil, fmt.Errorf("inspect: pid %d: %w", pid, err)
 	}
 	r.UIDMap, r.GIDMap, r.Setgroups = ni.UIDMap, ni.GIDMap, ni.Setgroups
 	for _, n := range ni.NS {
 		e := NamespaceReport{Kind: n.Kind, Inode: n.Inode, ForChildren: n.ForChildren, Err: n.Err, State: NSUnknown}
-		e.Initial = initialInode(n.Kind, n.Inode)
+		e.Initial = InitialNamespace(n.Kind, n.Inode)
 		switch {
 		case !n.Present:
 		case ref != 0 && n.SharedKnown:
@@ -396,7 +415,7 @@ func inspect(pid, ref int) (*Report, error) {
 		r.Landlock.ABI = abi
 	}
 	r.inspectCgroup(pid)
-	r.Rlimits = readRlimits(pid)
+	r.Rlimits = ReadRlimits(pid)
 	r.Classify()
 	if ref == 0 {
 		r.Reasons = append(r.Reasons, "no other process's namespaces could be read: namespaces were judged by the fixed inode numbers of the kernel's initial namespaces")
@@ -410,9 +429,6 @@ func (r *Report) inspectCaps(pid, ref int, nspid []int) {
 		r.Capabilities.Err = err.Error()
 		return
 	}
-	c := &r.Capabilities
-	c.Bounding, c.Effective, c.Permitted = names(s.Bounding), names(s.Effective), names(s.Permitted)
-	c.Inheritable, c.Ambient = names(s.Inheritable), names(s.Ambient)
 	base, baseline := caps.Full(), fullBaseline
 	if ref != 0 {
 		if rs, err := caps.Inspect(ref); err == nil {
@@ -425,8 +441,18 @@ func (r *Report) inspectCaps(pid, ref int, nspid []int) {
 			base, baseline = rs.Bounding, "the bounding set of pid 1"
 		}
 	}
-	c.Baseline = baseline
-	c.Dropped = names(base &^ s.Bounding)
+	r.Capabilities = NewCapabilityReport(s, base, baseline)
+}
+
+// NewCapabilityReport lists the sets s by name, and as Dropped the capabilities of
+// base that s's bounding set lacks; baseline says what base is ("the bounding set
+// of pid N").
+func NewCapabilityReport(s caps.Sets, base caps.Set, baseline string) CapabilityReport {
+	return CapabilityReport{
+		Bounding: names(s.Bounding), Effective: names(s.Effective), Permitted: names(s.Permitted),
+		Inheritable: names(s.Inheritable), Ambient: names(s.Ambient),
+		Dropped: names(base &^ s.Bounding), Baseline: baseline,
+	}
 }
 
 // fullBaseline is the Baseline of a bounding set compared with every capability.
@@ -497,6 +523,13 @@ func (r *Report) inspectCgroup(pid int) {
 		c.Paths["unified"] = ci.V2
 	}
 	c.Memory, c.Pids, c.CPUQuota, c.CPUPeriod = ci.Memory, ci.Pids, ci.CPUQuota, ci.CPUPeriod
+}
+
+// NoNewPrivs reports whether process pid has the no_new_privs flag (NoNewPrivs: in
+// /proc/PID/status).
+func NoNewPrivs(pid int) (bool, error) {
+	st, err := readStatus(pid)
+	return st.noNewPrivs, err
 }
 
 // procStatusState holds the lines of /proc/PID/status that the report uses.
