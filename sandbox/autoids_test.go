@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/internal/sandboxtest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/mounts"
@@ -235,7 +236,7 @@ func TestRootlessAsRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Kind != sandbox.KindRootless || !rep.Rootless || len(rep.UIDMap) != 1 || rep.UIDMap[0].HostID == 0 {
+	if rep.Kind != inspect.KindRootless || !rep.Rootless || len(rep.UIDMap) != 1 || rep.UIDMap[0].HostID == 0 {
 		t.Errorf("Describe: %s (rootless %v), uid map %v; want rootless with a block", rep.Kind, rep.Rootless, rep.UIDMap)
 	}
 }

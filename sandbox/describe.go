@@ -5,12 +5,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/cgroup"
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -20,8 +22,9 @@ import (
 )
 
 // Describe reports what a sandbox started from s by the calling process would be
-// isolated by, before anything starts: the same Report that Inspect gives for the
-// live process, computed from the Spec and this host, then classified by Classify.
+// isolated by, before anything starts: the same Report that inspect.Process gives
+// for the live process, computed from the Spec and this host, then classified by
+// the Report's Classify.
 //
 //   - Namespaces are new, shared (the caller's) or joined, as the Spec says; only
 //     shared and joined ones have an inode.
@@ -36,9 +39,9 @@ import (
 //     "disabled"; no_new_privs is the Spec's, or the caller's own.
 //   - Masked and read-only paths are the Spec's lists (patterns expanded) as far as
 //     they exist on this host, since the child skips missing ones; Unmasked and
-//     Writable list the paths of the default lists that exist without them. Inspect
-//     checks only the default lists, so paths of the Spec beyond them appear here
-//     only.
+//     Writable list the paths of the default lists that exist without them.
+//     inspect.Process checks only the default lists, so paths of the Spec beyond
+//     them appear here only.
 //   - HostRoot lists where the host's "/" is bound; HostVisible counts the host
 //     mounts that the Spec's binds (or a kept host root) bring in, not the kernel
 //     filesystems whose superblock a live sandbox may share with the host.
@@ -52,17 +55,17 @@ import (
 //
 // Reference is the caller (RefPID its pid) and PID is 0. Describe validates s first
 // and fails as Build would on a bad Spec.
-func (s *Spec) Describe() (*Report, error) {
+func (s *Spec) Describe() (*inspect.Report, error) {
 	c := callerIDs()
 	s = s.Clone() // validate fills in what the caller left to defaults
 	if err := s.validate(c); err != nil {
 		return nil, err
 	}
-	self, err := selfPID()
+	self, err := inspect.SelfPID()
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{RefPID: self, Reference: "the caller, pid " + strconv.Itoa(self) + "; the sandbox has not started"}
+	r := &inspect.Report{RefPID: self, Reference: "the caller, pid " + strconv.Itoa(self) + "; the sandbox has not started"}
 	s.describeNamespaces(r, self)
 	s.describeIdentity(r, c)
 	if err := s.describeCaps(r, self); err != nil {
@@ -88,9 +91,9 @@ func (s *Spec) Describe() (*Report, error) {
 }
 
 // describeNamespaces compares the Spec's namespaces with the caller's.
-func (s *Spec) describeNamespaces(r *Report, self int) {
+func (s *Spec) describeNamespaces(r *inspect.Report, self int) {
 	for _, k := range namespace.Kinds {
-		e := NamespaceReport{Kind: k, State: NSUnknown}
+		e := inspect.NamespaceReport{Kind: k, State: inspect.NSUnknown}
 		var own unix.Stat_t
 		if err := unix.Stat(k.Path(self), &own); err != nil {
 			e.Err = err.Error()
@@ -100,27 +103,27 @@ func (s *Spec) describeNamespaces(r *Report, self int) {
 		e.RefInode = own.Ino
 		switch s.Namespaces.Mode(k) {
 		case namespace.New:
-			e.State = NSNew
+			e.State = inspect.NSNew
 		case namespace.Host:
-			e.State, e.Inode = NSShared, own.Ino
+			e.State, e.Inode = inspect.NSShared, own.Ino
 		case namespace.Join:
 			var st unix.Stat_t
 			if err := unix.Stat(s.Namespaces.NS[k].Path, &st); err != nil {
 				e.Err = err.Error()
 				break
 			}
-			e.Inode, e.State = st.Ino, NSNew
+			e.Inode, e.State = st.Ino, inspect.NSNew
 			if st.Ino == own.Ino && st.Dev == own.Dev {
-				e.State = NSShared
+				e.State = inspect.NSShared
 			}
 		}
-		e.Initial = initialInode(k, e.Inode)
+		e.Initial = inspect.InitialNamespace(k, e.Inode)
 		r.Namespaces = append(r.Namespaces, e)
 	}
 }
 
 // describeIdentity fills the ID maps and the target's IDs seen from outside.
-func (s *Spec) describeIdentity(r *Report, c ids) {
+func (s *Spec) describeIdentity(r *inspect.Report, c ids) {
 	ns := &s.Namespaces
 	switch ns.Mode(namespace.User) {
 	case namespace.New:
@@ -184,9 +187,19 @@ func outsideID(m []namespace.IDMap, id uint32) int {
 	return 65534
 }
 
+// hostIDOf returns the outside ID that id inside maps to.
+func hostIDOf(m []namespace.IDMap, id uint32) (uint32, bool) {
+	for _, e := range m {
+		if id >= e.ContainerID && id-e.ContainerID < e.Size {
+			return e.HostID + (id - e.ContainerID), true
+		}
+	}
+	return 0, false
+}
+
 // describeCaps resolves the capability sets as Build does and applies execve's rules
 // (capabilities(7)) for a target without file capabilities.
-func (s *Spec) describeCaps(r *Report, self int) error {
+func (s *Spec) describeCaps(r *inspect.Report, self int) error {
 	sets, err := s.CapabilitySets()
 	if err != nil {
 		return &SpecError{Field: "capabilities", Err: err}
@@ -210,17 +223,14 @@ func (s *Spec) describeCaps(r *Report, self int) error {
 	if root {
 		e = p
 	}
-	cr := &r.Capabilities
-	cr.Bounding, cr.Effective, cr.Permitted = names(sets.Bounding), names(e), names(p)
-	cr.Inheritable, cr.Ambient = names(sets.Inheritable), names(sets.Ambient)
-	cr.Dropped = names(own.Bounding &^ sets.Bounding)
-	cr.Baseline = "the bounding set of pid " + strconv.Itoa(self)
+	execd := caps.Sets{Bounding: sets.Bounding, Effective: e, Permitted: p, Inheritable: sets.Inheritable, Ambient: sets.Ambient}
+	r.Capabilities = inspect.NewCapabilityReport(execd, own.Bounding, "the bounding set of pid "+strconv.Itoa(self))
 	return nil
 }
 
 // describeSeccomp counts the Spec's filter and the ones the caller already has,
 // which the sandbox inherits; no_new_privs is inherited too.
-func (s *Spec) describeSeccomp(r *Report, self int) error {
+func (s *Spec) describeSeccomp(r *inspect.Report, self int) error {
 	n := 0
 	if _, ok, err := s.SeccompProfile(); err != nil {
 		return &SpecError{Field: "seccomp", Err: err}
@@ -232,27 +242,24 @@ func (s *Spec) describeSeccomp(r *Report, self int) error {
 		return fmt.Errorf("sandbox: describe: %w", err)
 	}
 	if own.Mode == seccomp.ModeStrict {
-		r.Seccomp = SeccompReport{Mode: "strict", Filters: 0}
+		r.Seccomp = inspect.SeccompReport{Mode: "strict", Filters: 0}
 	} else {
 		if own.Mode == seccomp.ModeFilter && own.Filters > 0 {
 			n += own.Filters
 		}
-		r.Seccomp = SeccompReport{Mode: "disabled", Filters: n}
+		r.Seccomp = inspect.SeccompReport{Mode: "disabled", Filters: n}
 		if n > 0 || own.Mode == seccomp.ModeFilter {
 			r.Seccomp.Mode = "filter"
 		}
 	}
-	st, err := readStatus(self)
-	if err == nil {
-		r.NoNewPrivs = st.noNewPrivs
-	}
-	r.NoNewPrivs = r.NoNewPrivs || s.NoNewPrivileges
+	nnp, err := inspect.NoNewPrivs(self)
+	r.NoNewPrivs = (err == nil && nnp) || s.NoNewPrivileges
 	return nil
 }
 
 // describeMounts lists the masked and read-only paths the child would apply on this
 // host and where the host's file systems show through.
-func (s *Spec) describeMounts(r *Report) {
+func (s *Spec) describeMounts(r *inspect.Report) {
 	m := &r.Mounts
 	m.Masked, m.ReadOnly = []string{}, []string{}
 	newMount := s.Namespaces.Mode(namespace.Mount) == namespace.New
@@ -310,15 +317,15 @@ func existing(paths []string) []string {
 func without(list, drop []string) []string {
 	var out []string
 	for _, l := range list {
-		if !hasString(drop, l) {
+		if !slices.Contains(drop, l) {
 			out = append(out, l)
 		}
 	}
 	return out
 }
 
-func (s *Spec) describeLandlock(r *Report) {
-	r.Landlock = LandlockReport{Enforced: "no", Note: "the Spec has no Landlock rules"}
+func (s *Spec) describeLandlock(r *inspect.Report) {
+	r.Landlock = inspect.LandlockReport{Enforced: "no", Note: "the Spec has no Landlock rules"}
 	abi, _ := landlock.ABI()
 	r.Landlock.ABI = abi
 	if len(s.Landlock.Rules) == 0 {
@@ -338,7 +345,7 @@ func (s *Spec) describeLandlock(r *Report) {
 
 // describeCgroup reports the cgroup each start gets, with the Spec's limits, or the
 // caller's cgroup when the sandbox gets none.
-func (s *Spec) describeCgroup(r *Report, c ids) error {
+func (s *Spec) describeCgroup(r *inspect.Report, c ids) error {
 	lp, err := s.planLimits(c.uid, func(cs *cgroup.Spec) (cgroup.Need, error) { return cgroup.Plan(cs, c.uid) })
 	if err != nil {
 		return err
@@ -404,6 +411,29 @@ func (s *Spec) describeCgroup(r *Report, c ids) error {
 		r.Cgroup.CPUQuota = -1
 	}
 	return nil
+}
+
+// describeRlimits is the RlimitReport of a sandbox that plan lp starts: the
+// caller's limits, which the child inherits, with those the Spec and the plan set.
+func (s *Spec) describeRlimits(lp *LimitPlan) inspect.RlimitReport {
+	r := inspect.ReadRlimits(0)
+	for _, rl := range append(append([]Rlimit(nil), s.Rlimits...), lp.Rlimits...) {
+		n, _ := rlimitResource(rl.Type)
+		v := int64(-1)
+		if rl.Soft < unix.RLIM_INFINITY && rl.Soft <= 1<<63-1 {
+			v = int64(rl.Soft)
+		}
+		r.Set(n, v)
+	}
+	return r
+}
+
+// nonNil returns s, or an empty list for nil, which JSON writes as [].
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // limitOf turns a Spec's limit (0 for none) into a Report's (-1 for none).

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
@@ -62,7 +63,7 @@ func describeInside(t *testing.T, bin, preset string, opts ...sandbox.Option) {
 	if err != nil || !st.Success() {
 		t.Fatalf("inspect in the sandbox: %v %v\n%s%s", st, err, out.String(), errOut.String())
 	}
-	var inside sandbox.Report
+	var inside inspect.Report
 	if err := json.Unmarshal(out.Bytes(), &inside); err != nil {
 		t.Fatalf("inspect printed %v:\n%s%s", err, out.String(), errOut.String())
 	}
@@ -71,7 +72,7 @@ func describeInside(t *testing.T, bin, preset string, opts ...sandbox.Option) {
 	if err != nil {
 		t.Fatalf("inspect --preset %s: %v", preset, err)
 	}
-	var fromTool sandbox.Report
+	var fromTool inspect.Report
 	if err := json.Unmarshal(pout, &fromTool); err != nil {
 		t.Fatalf("inspect --preset %s printed %v:\n%s", preset, err, pout)
 	}
@@ -81,7 +82,7 @@ func describeInside(t *testing.T, bin, preset string, opts ...sandbox.Option) {
 }
 
 // sameMechanisms fails t on any mechanism in which reports a and b differ.
-func sameMechanisms(t *testing.T, an string, a *sandbox.Report, bn string, b *sandbox.Report) {
+func sameMechanisms(t *testing.T, an string, a *inspect.Report, bn string, b *inspect.Report) {
 	t.Helper()
 	for _, k := range namespace.Kinds {
 		if x, y := a.Get(k).State, b.Get(k).State; x != y {
@@ -126,7 +127,7 @@ func sameMechanisms(t *testing.T, an string, a *sandbox.Report, bn string, b *sa
 	// the kernel, so a capability the host itself lacks counts as dropped there and
 	// a privileged sandbox may look rootful or rootless. The kinds must agree
 	// otherwise.
-	explained := a.Kind == sandbox.KindPrivileged && len(bc.Dropped) > len(ac.Dropped) && b.Capabilities.Baseline != ac.Baseline
+	explained := a.Kind == inspect.KindPrivileged && len(bc.Dropped) > len(ac.Dropped) && b.Capabilities.Baseline != ac.Baseline
 	if a.Kind != b.Kind && !explained {
 		t.Errorf("kind: %s %q, %s %q", an, a.Kind, bn, b.Kind)
 	}

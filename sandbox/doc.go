@@ -44,8 +44,8 @@
 // the hardening (all capabilities, no seccomp, no masks, /sys writable, all
 // devices) but keeps the namespaces new; a rootless privileged sandbox is still
 // bounded by the caller's user. Super-privileged keeps only a new mount namespace and
-// shows the host's "/" at /host. Inspect tells which kind a live process amounts
-// to, and why; Spec.Describe tells it of a Spec before it starts.
+// shows the host's "/" at /host. Package inspect tells which kind a live process
+// amounts to, and why; Spec.Describe tells it of a Spec before it starts.
 //
 // Mechanism by mechanism, the presets set the following (TestKindsTable generates
 // this list from the presets, between the kinds-table markers, and keeps README.md's

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -39,12 +40,12 @@ func bases(t *testing.T) []base {
 		t.Fatal(err)
 	}
 	bs := []base{
-		{name: "Rootless", opt: sandbox.Rootless(), kind: sandbox.KindRootless},
-		{name: "SuperPrivileged", opt: sandbox.SuperPrivileged(), kind: sandbox.KindSuperPrivileged, hostUTS: true},
+		{name: "Rootless", opt: sandbox.Rootless(), kind: inspect.KindRootless},
+		{name: "SuperPrivileged", opt: sandbox.SuperPrivileged(), kind: inspect.KindSuperPrivileged, hostUTS: true},
 		{name: "WithSpec", opt: sandbox.WithSpec(fromJSON), kind: fromJSON.Kind},
 	}
 	if os.Geteuid() == 0 {
-		bs = append(bs, base{name: "Rootful", opt: sandbox.Rootful(), kind: sandbox.KindRootful})
+		bs = append(bs, base{name: "Rootful", opt: sandbox.Rootful(), kind: inspect.KindRootful})
 	}
 	return bs
 }
@@ -122,7 +123,7 @@ func TestOptionAfterBaseWins(t *testing.T) {
 		t.Errorf("options after Rootless lost: caps %q, resources %+v, seccomp %q", spec.Caps.Bounding, spec.Cgroup.Resources, spec.Seccomp.Mode)
 	}
 	spec = sandbox.NewBuilder(sandbox.Rootful(), sandbox.WithHostname("a"), sandbox.Rootless()).Spec()
-	if spec.Kind != sandbox.KindRootless || spec.Hostname != "a" {
+	if spec.Kind != inspect.KindRootless || spec.Hostname != "a" {
 		t.Errorf("Rootful, hostname, Rootless: kind %q hostname %q, want rootless and a", spec.Kind, spec.Hostname)
 	}
 	if got := sandbox.NewBuilder(sandbox.WithCaps("CHOWN"), sandbox.Privileged()).Spec().Caps.Bounding; !reflect.DeepEqual(got, []string{"ALL"}) {
@@ -132,7 +133,7 @@ func TestOptionAfterBaseWins(t *testing.T) {
 		t.Errorf("WithCaps after Privileged: bounding %q, want CHOWN", got)
 	}
 	spec = sandbox.NewBuilder(sandbox.Privileged(), sandbox.Rootless()).Spec()
-	if spec.Kind != sandbox.KindPrivileged || !spec.Privileged || spec.Namespaces.Mode(namespace.User) != namespace.New {
+	if spec.Kind != inspect.KindPrivileged || !spec.Privileged || spec.Namespaces.Mode(namespace.User) != namespace.New {
 		t.Errorf("Privileged before Rootless: kind %q, privileged %v, user ns %v: want a privileged rootless Spec", spec.Kind, spec.Privileged, spec.Namespaces.Mode(namespace.User))
 	}
 }

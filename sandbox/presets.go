@@ -3,17 +3,10 @@ package sandbox
 import (
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/cgroup"
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"golang.org/x/sys/unix"
-)
-
-// Kind names of the presets.
-const (
-	KindRootful         = "rootful"
-	KindRootless        = "rootless"
-	KindPrivileged      = "privileged"
-	KindSuperPrivileged = "super-privileged"
 )
 
 // containerNamespaces are the namespaces every container kind but super-privileged
@@ -65,7 +58,7 @@ func rebase(s, base *Spec) {
 // wherever it stands among the options (see Builder).
 func Rootful() Option {
 	return func(s *Spec) {
-		rebase(s, baseSpec(KindRootful))
+		rebase(s, baseSpec(inspect.KindRootful))
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.Host})
 	}
 }
@@ -83,7 +76,7 @@ func Rootful() Option {
 // the automatic range included.
 func Rootless() Option {
 	return func(s *Spec) {
-		rebase(s, baseSpec(KindRootless))
+		rebase(s, baseSpec(inspect.KindRootless))
 		s.Namespaces.Set(namespace.User, namespace.Config{Mode: namespace.New})
 		if unix.Geteuid() == 0 {
 			s.Namespaces.Auto = &namespace.AutoRange{}
@@ -105,7 +98,7 @@ func Rootless() Option {
 // Privileged wins.
 func Privileged() Option {
 	return func(s *Spec) {
-		s.Kind = KindPrivileged
+		s.Kind = inspect.KindPrivileged
 		s.Privileged = true
 		s.Caps = capSpec([]string{"ALL"})
 		s.Seccomp = Seccomp{Mode: SeccompUnconfined}
@@ -131,7 +124,7 @@ func SuperPrivileged() Option {
 			Rootless()(s)
 		}
 		Privileged()(s)
-		s.Kind = KindSuperPrivileged
+		s.Kind = inspect.KindSuperPrivileged
 		// The host's "/" is at /host anyway, and its /run is bound at /run.
 		s.HostRoot = &mounts.HostRoot{}
 		for _, k := range []namespace.Kind{namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.Cgroup} {

@@ -23,8 +23,9 @@ import (
 // Spec describes a sandbox as plain data: it can be printed, stored as JSON, diffed
 // and validated. Options and presets only edit a Spec; Build turns it into a Template.
 type Spec struct {
-	// Kind names the preset the Spec started from, for reports ("rootful",
-	// "rootless", "privileged", "super-privileged"). It changes nothing by itself.
+	// Kind names the preset the Spec started from, for reports: inspect.KindRootful,
+	// KindRootless, KindPrivileged or KindSuperPrivileged. It changes nothing by
+	// itself.
 	Kind string `json:"kind,omitempty"`
 
 	Namespaces namespace.Spec `json:"namespaces"`

@@ -10,7 +10,7 @@
 //	               privileged-rootless, super-privileged), as Build would apply it
 //	               on this host for the calling user
 //	--spec FILE    a sandbox Spec as JSON, as `run --dry-run` prints it
-//	--pid PID      a live process, through sandbox.Inspect; a seccomp filter is
+//	--pid PID      a live process, through inspect.Process; a seccomp filter is
 //	               taken to be Docker's default profile unless --seccomp-profile
 //	               names the one loaded
 //

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/paddock-sandbox/paddock/exposure"
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/sandbox"
-	"github.com/paddock-sandbox/paddock/sandbox/exposure"
 	"github.com/paddock-sandbox/paddock/seccomp"
 )
 
@@ -88,7 +89,7 @@ func main() {
 		}
 		configs = append(configs, m)
 	case *pid != 0:
-		r, err := sandbox.Inspect(*pid)
+		r, err := inspect.Process(*pid)
 		if err != nil {
 			fail(err)
 		}

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/exposure"
 	"github.com/paddock-sandbox/paddock/sandbox"
-	"github.com/paddock-sandbox/paddock/sandbox/exposure"
 )
 
 // build compiles flawcheck into a temporary directory.

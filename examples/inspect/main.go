@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
@@ -20,7 +21,7 @@ func main() {
 	}
 	flag.Parse()
 	var (
-		r   *sandbox.Report
+		r   *inspect.Report
 		err error
 	)
 	switch {
@@ -32,14 +33,14 @@ func main() {
 		}
 		r, err = sandbox.NewBuilder(opts...).Spec().Describe()
 	case flag.NArg() == 0:
-		r, err = sandbox.InspectSelf()
+		r, err = inspect.Self()
 	case flag.NArg() == 1:
 		pid, perr := strconv.Atoi(flag.Arg(0))
 		if perr != nil || pid <= 0 {
 			fmt.Fprintf(os.Stderr, "inspect: %q is not a pid\n", flag.Arg(0))
 			os.Exit(2)
 		}
-		r, err = sandbox.Inspect(pid)
+		r, err = inspect.Process(pid)
 	default:
 		flag.Usage()
 		os.Exit(2)

@@ -1,4 +1,4 @@
-package sandbox
+package inspect
 
 import (
 	"os"
@@ -9,8 +9,8 @@ import (
 )
 
 // RlimitReport holds the soft resource limits that bound what a sandbox's
-// processes may take where no cgroup does (see Spec.RlimitFallback and
-// Limits.CPUTime), as /proc/PID/limits shows them: -1 is unlimited, 0 unknown.
+// processes may take where no cgroup does (see RlimitFallback and Limits.CPUTime
+// of sandbox.Spec), as /proc/PID/limits shows them: -1 is unlimited, 0 unknown.
 type RlimitReport struct {
 	// Processes is RLIMIT_NPROC, a number of processes of one user.
 	Processes int64 `json:"processes"`
@@ -28,8 +28,9 @@ var rlimitRows = map[string]int{
 	"Max cpu time":      unix.RLIMIT_CPU,
 }
 
-// set stores the soft limit v (-1 for unlimited) of resource n.
-func (r *RlimitReport) set(n int, v int64) {
+// Set stores the soft limit v (-1 for unlimited) of resource n (unix.RLIMIT_NPROC,
+// RLIMIT_AS or RLIMIT_CPU); other resources are not held and change nothing.
+func (r *RlimitReport) Set(n int, v int64) {
 	switch n {
 	case unix.RLIMIT_NPROC:
 		r.Processes = v
@@ -40,8 +41,9 @@ func (r *RlimitReport) set(n int, v int64) {
 	}
 }
 
-// readRlimits reads the soft limits of process pid (0 for the caller).
-func readRlimits(pid int) RlimitReport {
+// ReadRlimits reads the soft limits of process pid (0 for the caller) from
+// /proc/PID/limits; Err says why they could not be read.
+func ReadRlimits(pid int) RlimitReport {
 	dir := "self"
 	if pid != 0 {
 		dir = strconv.Itoa(pid)
@@ -68,22 +70,7 @@ func readRlimits(pid int) RlimitReport {
 				v = 0
 			}
 		}
-		r.set(n, v)
-	}
-	return r
-}
-
-// describeRlimits is the RlimitReport of a sandbox that plan lp starts: the
-// caller's limits, which the child inherits, with those the Spec and the plan set.
-func (s *Spec) describeRlimits(lp *LimitPlan) RlimitReport {
-	r := readRlimits(0)
-	for _, rl := range append(append([]Rlimit(nil), s.Rlimits...), lp.Rlimits...) {
-		n, _ := rlimitResource(rl.Type)
-		v := int64(-1)
-		if rl.Soft < unix.RLIM_INFINITY && rl.Soft <= 1<<63-1 {
-			v = int64(rl.Soft)
-		}
-		r.set(n, v)
+		r.Set(n, v)
 	}
 	return r
 }

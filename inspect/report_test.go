@@ -1,4 +1,4 @@
-package sandbox_test
+package inspect_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
@@ -42,20 +43,20 @@ func startSleeper(t *testing.T, opts ...sandbox.Option) *sandbox.Process {
 
 // expectedKind is the kind a sandbox with the given mechanisms should be classified
 // as, decided independently of Classify from what the process actually has.
-func expectedKind(r *sandbox.Report, rootless bool) string {
+func expectedKind(r *inspect.Report, rootless bool) string {
 	if len(r.Capabilities.Dropped) == 0 && r.Seccomp.Mode == "disabled" && len(r.Mounts.Masked) == 0 && len(r.Mounts.ReadOnly) == 0 {
-		return sandbox.KindPrivileged
+		return inspect.KindPrivileged
 	}
 	if rootless {
-		return sandbox.KindRootless
+		return inspect.KindRootless
 	}
-	return sandbox.KindRootful
+	return inspect.KindRootful
 }
 
 func TestInspectLiveSandbox(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		p := startSleeper(t)
-		r, err := sandbox.InspectAgainst(p.Pid(), os.Getpid())
+		r, err := inspect.ProcessAgainst(p.Pid(), os.Getpid())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,19 +69,19 @@ func TestInspectLiveSandbox(t *testing.T) {
 			t.Errorf("pid %d ref %d, want %d and %d", r.PID, r.RefPID, p.Pid(), os.Getpid())
 		}
 		for _, k := range containerKinds {
-			if n := r.Get(k); n.State != sandbox.NSNew || n.Inode == 0 || n.Inode == n.RefInode {
+			if n := r.Get(k); n.State != inspect.NSNew || n.Inode == 0 || n.Inode == n.RefInode {
 				t.Errorf("%s: %+v, want new", k, n)
 			}
 		}
 		rootless := testutil.Rootless()
-		wantUser := sandbox.NSShared
+		wantUser := inspect.NSShared
 		if rootless {
-			wantUser = sandbox.NSNew
+			wantUser = inspect.NSNew
 		}
 		if n := r.Get(namespace.User); n.State != wantUser {
 			t.Errorf("user namespace %+v, want %s", n, wantUser)
 		}
-		if n := r.Get(namespace.Time); n.State != sandbox.NSShared || !n.Initial {
+		if n := r.Get(namespace.Time); n.State != inspect.NSShared || !n.Initial {
 			t.Errorf("time namespace %+v, want the host's", n)
 		}
 		if rootless {
@@ -124,10 +125,10 @@ func TestInspectPresets(t *testing.T) {
 		for _, tc := range []struct {
 			kind string
 			opt  sandbox.Option
-		}{{sandbox.KindPrivileged, sandbox.Privileged()}, {sandbox.KindSuperPrivileged, sandbox.SuperPrivileged()}} {
+		}{{inspect.KindPrivileged, sandbox.Privileged()}, {inspect.KindSuperPrivileged, sandbox.SuperPrivileged()}} {
 			t.Run(tc.kind, func(t *testing.T) {
 				p := startSleeper(t, tc.opt)
-				r, err := sandbox.InspectAgainst(p.Pid(), os.Getpid())
+				r, err := inspect.ProcessAgainst(p.Pid(), os.Getpid())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -136,7 +137,7 @@ func TestInspectPresets(t *testing.T) {
 					r.WriteText(&b)
 					t.Errorf("Kind %q rootless %v, want %q %v\n%s", r.Kind, r.Rootless, tc.kind, testutil.Rootless(), b.String())
 				}
-				if tc.kind == sandbox.KindSuperPrivileged && !slices.Contains(r.Mounts.HostRoot, "/host") {
+				if tc.kind == inspect.KindSuperPrivileged && !slices.Contains(r.Mounts.HostRoot, "/host") {
 					t.Errorf("host root seen at %q, want /host", r.Mounts.HostRoot)
 				}
 			})
@@ -153,16 +154,16 @@ func orEmpty(s []string) []string {
 
 func TestInspectSelfIsHost(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		r, err := sandbox.InspectSelf()
+		r, err := inspect.Self()
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range r.Namespaces {
-			if n.Err == "" && n.State == sandbox.NSNew {
+			if n.Err == "" && n.State == inspect.NSNew {
 				t.Errorf("the test process has a new %s namespace: %+v", n.Kind, n)
 			}
 		}
-		if r.Kind != sandbox.KindHost || r.Rootless {
+		if r.Kind != inspect.KindHost || r.Rootless {
 			t.Errorf("Kind %q rootless %v, want host (reasons %q)", r.Kind, r.Rootless, r.Reasons)
 		}
 		if r.UID != os.Geteuid() || r.GID != os.Getegid() {
@@ -178,96 +179,96 @@ func TestInspectSelfIsHost(t *testing.T) {
 }
 
 func TestInspectMissingProcess(t *testing.T) {
-	if _, err := sandbox.Inspect(1 << 30); err == nil {
-		t.Fatal("Inspect of a pid that cannot exist succeeded")
+	if _, err := inspect.Process(1 << 30); err == nil {
+		t.Fatal("Process of a pid that cannot exist succeeded")
 	}
 }
 
-// report builds a Report as Inspect would fill it, with the given namespace states.
-func report(states map[namespace.Kind]sandbox.NSState) *sandbox.Report {
-	r := &sandbox.Report{Reference: "pid 100", RefPID: 100}
+// report builds a Report as Process would fill it, with the given namespace states.
+func report(states map[namespace.Kind]inspect.NSState) *inspect.Report {
+	r := &inspect.Report{Reference: "pid 100", RefPID: 100}
 	for _, k := range namespace.Kinds {
 		st, ok := states[k]
 		if !ok {
-			st = sandbox.NSShared
+			st = inspect.NSShared
 		}
-		r.Namespaces = append(r.Namespaces, sandbox.NamespaceReport{Kind: k, State: st})
+		r.Namespaces = append(r.Namespaces, inspect.NamespaceReport{Kind: k, State: st})
 	}
 	r.UIDMap = []namespace.IDMap{{ContainerID: 0, HostID: 0, Size: 4294967295}}
-	r.Capabilities = sandbox.CapabilityReport{Dropped: []string{}, Baseline: "the bounding set of pid 100"}
-	r.Seccomp = sandbox.SeccompReport{Mode: "disabled", Filters: 0}
-	r.Mounts = sandbox.MountReport{Masked: []string{}, ReadOnly: []string{}}
+	r.Capabilities = inspect.CapabilityReport{Dropped: []string{}, Baseline: "the bounding set of pid 100"}
+	r.Seccomp = inspect.SeccompReport{Mode: "disabled", Filters: 0}
+	r.Mounts = inspect.MountReport{Masked: []string{}, ReadOnly: []string{}}
 	return r
 }
 
 func TestClassify(t *testing.T) {
-	container := map[namespace.Kind]sandbox.NSState{}
+	container := map[namespace.Kind]inspect.NSState{}
 	for _, k := range containerKinds {
-		container[k] = sandbox.NSNew
+		container[k] = inspect.NSNew
 	}
-	withUser := func(m map[namespace.Kind]sandbox.NSState) map[namespace.Kind]sandbox.NSState {
-		c := map[namespace.Kind]sandbox.NSState{namespace.User: sandbox.NSNew}
+	withUser := func(m map[namespace.Kind]inspect.NSState) map[namespace.Kind]inspect.NSState {
+		c := map[namespace.Kind]inspect.NSState{namespace.User: inspect.NSNew}
 		for k, v := range m {
 			c[k] = v
 		}
 		return c
 	}
-	hardened := func(r *sandbox.Report) {
+	hardened := func(r *inspect.Report) {
 		r.Capabilities.Dropped = (caps.Full() &^ caps.DockerDefault).Names()
-		r.Seccomp = sandbox.SeccompReport{Mode: "filter", Filters: 1}
+		r.Seccomp = inspect.SeccompReport{Mode: "filter", Filters: 1}
 		r.Mounts.Masked = []string{"/proc/kcore", "/sys/firmware"}
 		r.Mounts.ReadOnly = []string{"/proc/sys"}
 		r.NoNewPrivs = true
 	}
-	rootlessMap := func(r *sandbox.Report) {
+	rootlessMap := func(r *inspect.Report) {
 		r.UIDMap = []namespace.IDMap{{ContainerID: 0, HostID: 1000, Size: 1}}
 	}
 	tests := []struct {
 		name     string
-		states   map[namespace.Kind]sandbox.NSState
-		edit     func(*sandbox.Report)
+		states   map[namespace.Kind]inspect.NSState
+		edit     func(*inspect.Report)
 		kind     string
 		rootless bool
 		reason   string
 	}{
-		{"host", nil, nil, sandbox.KindHost, false, "no namespace is new"},
-		{"host with unknowns", map[namespace.Kind]sandbox.NSState{namespace.Time: sandbox.NSUnknown}, nil, sandbox.KindHost, false, "could not judge the time"},
-		{"rootful", container, hardened, sandbox.KindRootful, false, "no new user namespace: root inside is root outside"},
-		{"rootless", withUser(container), func(r *sandbox.Report) { hardened(r); rootlessMap(r) }, sandbox.KindRootless, true, "root inside is uid 1000 outside"},
-		{"rootless range map", withUser(container), func(r *sandbox.Report) {
+		{"host", nil, nil, inspect.KindHost, false, "no namespace is new"},
+		{"host with unknowns", map[namespace.Kind]inspect.NSState{namespace.Time: inspect.NSUnknown}, nil, inspect.KindHost, false, "could not judge the time"},
+		{"rootful", container, hardened, inspect.KindRootful, false, "no new user namespace: root inside is root outside"},
+		{"rootless", withUser(container), func(r *inspect.Report) { hardened(r); rootlessMap(r) }, inspect.KindRootless, true, "root inside is uid 1000 outside"},
+		{"rootless range map", withUser(container), func(r *inspect.Report) {
 			hardened(r)
 			r.UIDMap = []namespace.IDMap{{ContainerID: 0, HostID: 1000, Size: 1}, {ContainerID: 1, HostID: 100000, Size: 65536}}
-		}, sandbox.KindRootless, true, "root inside is uid 1000 outside"},
-		{"user namespace mapping root", withUser(container), func(r *sandbox.Report) {
+		}, inspect.KindRootless, true, "root inside is uid 1000 outside"},
+		{"user namespace mapping root", withUser(container), func(r *inspect.Report) {
 			hardened(r)
 			r.UIDMap = []namespace.IDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
-		}, sandbox.KindRootful, false, "root inside is root (uid 0) outside"},
-		{"root unmapped", withUser(container), func(r *sandbox.Report) {
+		}, inspect.KindRootful, false, "root inside is root (uid 0) outside"},
+		{"root unmapped", withUser(container), func(r *inspect.Report) {
 			hardened(r)
 			r.UIDMap = []namespace.IDMap{{ContainerID: 1000, HostID: 1000, Size: 1}}
-		}, sandbox.KindRootless, true, "root inside is not mapped"},
-		{"only seccomp", container, func(r *sandbox.Report) { r.Seccomp = sandbox.SeccompReport{Mode: "filter", Filters: 2} }, sandbox.KindRootful, false, "seccomp filter mode with 2 filters"},
-		{"only masks", container, func(r *sandbox.Report) { r.Mounts.Masked = []string{"/proc/kcore"} }, sandbox.KindRootful, false, "1 path masked"},
-		{"only caps", container, func(r *sandbox.Report) { r.Capabilities.Dropped = []string{"CAP_SYS_ADMIN"} }, sandbox.KindRootful, false, "1 capability dropped"},
-		{"privileged", container, nil, sandbox.KindPrivileged, false, "all capabilities, no seccomp and no masks"},
-		{"privileged rootless", withUser(container), rootlessMap, sandbox.KindPrivileged, true, "root inside is uid 1000 outside"},
-		{"no baseline", container, func(r *sandbox.Report) {
+		}, inspect.KindRootless, true, "root inside is not mapped"},
+		{"only seccomp", container, func(r *inspect.Report) { r.Seccomp = inspect.SeccompReport{Mode: "filter", Filters: 2} }, inspect.KindRootful, false, "seccomp filter mode with 2 filters"},
+		{"only masks", container, func(r *inspect.Report) { r.Mounts.Masked = []string{"/proc/kcore"} }, inspect.KindRootful, false, "1 path masked"},
+		{"only caps", container, func(r *inspect.Report) { r.Capabilities.Dropped = []string{"CAP_SYS_ADMIN"} }, inspect.KindRootful, false, "1 capability dropped"},
+		{"privileged", container, nil, inspect.KindPrivileged, false, "all capabilities, no seccomp and no masks"},
+		{"privileged rootless", withUser(container), rootlessMap, inspect.KindPrivileged, true, "root inside is uid 1000 outside"},
+		{"no baseline", container, func(r *inspect.Report) {
 			r.Capabilities.Dropped, r.Capabilities.Baseline = []string{"CAP_SYS_RESOURCE"}, "every capability of the kernel"
-		}, sandbox.KindRootful, false, "that the host itself lacks (CAP_SYS_RESOURCE)"},
-		{"mounts unknown", container, func(r *sandbox.Report) { r.Mounts.Err = "permission denied" }, sandbox.KindRootful, false, "mounts unknown"},
-		{"super-privileged", map[namespace.Kind]sandbox.NSState{namespace.Mount: sandbox.NSNew}, func(r *sandbox.Report) {
+		}, inspect.KindRootful, false, "that the host itself lacks (CAP_SYS_RESOURCE)"},
+		{"mounts unknown", container, func(r *inspect.Report) { r.Mounts.Err = "permission denied" }, inspect.KindRootful, false, "mounts unknown"},
+		{"super-privileged", map[namespace.Kind]inspect.NSState{namespace.Mount: inspect.NSNew}, func(r *inspect.Report) {
 			r.Mounts.HostRoot = []string{"/host"}
-		}, sandbox.KindSuperPrivileged, false, "the host's / is visible at /host: super-privileged"},
-		{"super-privileged without /host", map[namespace.Kind]sandbox.NSState{namespace.Mount: sandbox.NSNew, namespace.UTS: sandbox.NSNew}, nil,
-			sandbox.KindSuperPrivileged, false, "not visible at /host"},
-		{"host network only", func() map[namespace.Kind]sandbox.NSState {
-			m := map[namespace.Kind]sandbox.NSState{}
+		}, inspect.KindSuperPrivileged, false, "the host's / is visible at /host: super-privileged"},
+		{"super-privileged without /host", map[namespace.Kind]inspect.NSState{namespace.Mount: inspect.NSNew, namespace.UTS: inspect.NSNew}, nil,
+			inspect.KindSuperPrivileged, false, "not visible at /host"},
+		{"host network only", func() map[namespace.Kind]inspect.NSState {
+			m := map[namespace.Kind]inspect.NSState{}
 			for k, v := range container {
 				m[k] = v
 			}
-			m[namespace.Net] = sandbox.NSShared
+			m[namespace.Net] = inspect.NSShared
 			return m
-		}(), hardened, sandbox.KindRootful, false, "new namespaces: mnt, pid, ipc, uts, cgroup"},
+		}(), hardened, inspect.KindRootful, false, "new namespaces: mnt, pid, ipc, uts, cgroup"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,13 +297,19 @@ func TestInspectFromInside(t *testing.T) {
 	testutil.ModesWith(t, "PADDOCK_INSPECT_BIN", buildInspect, inspectInsideAll)
 }
 
+// buildInspect builds examples/inspect into a directory that uid 65534 can reach.
+func buildInspect(t *testing.T) string {
+	t.Helper()
+	return testutil.BuildForNobody(t, "../examples/inspect", "inspect")
+}
+
 func inspectInsideAll(t *testing.T, bin string) {
 	t.Run("default", func(t *testing.T) { inspectInside(t, bin) })
 	t.Run("privileged", func(t *testing.T) { inspectInside(t, bin, sandbox.Privileged()) })
 }
 
 // inspectInside runs the inspect binary in a sandbox that keeps it alive on stdin
-// and compares the JSON it prints with InspectAgainst from outside.
+// and compares the JSON it prints with ProcessAgainst from outside.
 func inspectInside(t *testing.T, bin string, opts ...sandbox.Option) {
 	const target = "/paddock-inspect"
 	opts = append(opts, sandbox.WithBind(filepath.Dir(bin), target, true))
@@ -328,7 +335,7 @@ func inspectInside(t *testing.T, bin string, opts ...sandbox.Option) {
 		t.Fatalf("Start: %v", err)
 	}
 	stdin.Close()
-	outside, err := sandbox.InspectAgainst(p.Pid(), os.Getpid())
+	outside, err := inspect.ProcessAgainst(p.Pid(), os.Getpid())
 	feed.Write([]byte("go\n"))
 	feed.Close()
 	st, werr := p.Wait()
@@ -338,7 +345,7 @@ func inspectInside(t *testing.T, bin string, opts ...sandbox.Option) {
 	if werr != nil || !st.Success() {
 		t.Fatalf("inspect in the sandbox: %v %v\n%s%s", st, werr, out.String(), errOut.String())
 	}
-	var inside sandbox.Report
+	var inside inspect.Report
 	if err := json.Unmarshal(out.Bytes(), &inside); err != nil {
 		t.Fatalf("inspect printed %v:\n%s%s", err, out.String(), errOut.String())
 	}

@@ -9,7 +9,8 @@
 // file-capability program, whether SELinux's container_t policy denies a step,
 // and the affected kernel range, with public sources. Mechanisms is what a
 // sandbox puts in force: FromSpec derives it from a sandbox.Spec as Build would
-// apply it on this host, FromReport from a live process (sandbox.Inspect). Evaluate applies the kernel's rules below and returns a
+// apply it on this host, FromReport from the report on a live process
+// (inspect.Process). Evaluate applies the kernel's rules below and returns a
 // Verdict with the reasoning in plain words.
 //
 // The rules, and where the kernel documents them:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/cgroup"
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -384,9 +385,9 @@ type ReportOptions struct {
 }
 
 // FromReport derives the Mechanisms of a live process from its Report
-// (sandbox.Inspect or InspectAgainst), assuming Docker's default seccomp
+// (inspect.Process or ProcessAgainst), assuming Docker's default seccomp
 // profile when the process is in filter mode: see FromReportWith.
-func FromReport(r *sandbox.Report) (Mechanisms, error) { return FromReportWith(r, ReportOptions{}) }
+func FromReport(r *inspect.Report) (Mechanisms, error) { return FromReportWith(r, ReportOptions{}) }
 
 // FromReportWith derives the Mechanisms of a live process from its Report:
 //
@@ -413,7 +414,7 @@ func FromReport(r *sandbox.Report) (Mechanisms, error) { return FromReportWith(r
 //
 // The process must still be alive for the device parts. The error, matching
 // ErrUnknownMechanism, names a part the report could not read.
-func FromReportWith(r *sandbox.Report, opts ReportOptions) (Mechanisms, error) {
+func FromReportWith(r *inspect.Report, opts ReportOptions) (Mechanisms, error) {
 	if r == nil {
 		return Mechanisms{}, deriveErr("report", errors.New("nil Report"))
 	}
@@ -423,7 +424,7 @@ func FromReportWith(r *sandbox.Report, opts ReportOptions) (Mechanisms, error) {
 	}
 	for _, n := range r.Namespaces {
 		mode := namespace.Host
-		if n.State == sandbox.NSNew {
+		if n.State == inspect.NSNew {
 			mode = namespace.New
 		}
 		if n.Kind == namespace.User {

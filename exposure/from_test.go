@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/seccomp"
@@ -232,7 +233,7 @@ func TestFromReportLive(t *testing.T) {
 		p.Kill()
 		p.Wait()
 	})
-	r, err := sandbox.InspectAgainst(p.Pid(), os.Getpid())
+	r, err := inspect.ProcessAgainst(p.Pid(), os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +280,7 @@ func TestFromReportErrors(t *testing.T) {
 	if _, err := FromReport(nil); !errors.Is(err, ErrUnknownMechanism) {
 		t.Errorf("nil report: %v", err)
 	}
-	r, err := sandbox.InspectSelf()
+	r, err := inspect.Self()
 	if err != nil {
 		t.Fatal(err)
 	}
