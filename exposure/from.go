@@ -157,7 +157,7 @@ func specUIDMap(ns *namespace.Spec) []namespace.IDMap {
 // specRoot sets who root inside is outside, by uidMap, and whether the map
 // reaches host root.
 func (m *Mechanisms) specRoot(uidMap []namespace.IDMap) {
-	if id, ok := outsideID(uidMap, 0); ok {
+	if id, ok := namespace.MapToHost(uidMap, 0); ok {
 		m.RootUID = int(id)
 	} else {
 		m.RootUID = -1
@@ -333,16 +333,6 @@ func joinedMode(k namespace.Kind, p string) namespace.Mode {
 	return namespace.New
 }
 
-// outsideID returns the outside ID that id inside maps to.
-func outsideID(m []namespace.IDMap, id uint32) (uint32, bool) {
-	for _, e := range m {
-		if id >= e.ContainerID && id-e.ContainerID < e.Size {
-			return e.HostID + (id - e.ContainerID), true
-		}
-	}
-	return 0, false
-}
-
 // kernelRelease returns uname's release, "" when unreadable.
 // i386Gate returns the state of the i386 gate for sandboxes this process starts,
 // or "" (unknown) where the probe fails.
@@ -435,7 +425,7 @@ func FromReportWith(r *inspect.Report, opts ReportOptions) (Mechanisms, error) {
 	}
 	if m.UserNS == namespace.New {
 		m.RootUID = -1
-		if id, ok := outsideID(r.UIDMap, 0); ok {
+		if id, ok := namespace.MapToHost(r.UIDMap, 0); ok {
 			m.RootUID = int(id)
 		}
 		for _, e := range r.UIDMap {

@@ -71,7 +71,7 @@ func (r *Report) classifyUser(st NSState) string {
 	r.Rootless = false
 	switch st {
 	case NSNew:
-		switch root, ok := hostIDOf(r.UIDMap, 0); {
+		switch root, ok := namespace.MapToHost(r.UIDMap, 0); {
 		case mapsHostRoot(r.UIDMap):
 			if ok && root == 0 {
 				return "new user namespace, but root inside is root (uid 0) outside: rootful"
@@ -169,16 +169,6 @@ func (r *Report) classifyKind(state map[namespace.Kind]NSState) []string {
 		r.Kind = KindRootful
 		return []string{"started by root without a user namespace of an unprivileged user: rootful"}
 	}
-}
-
-// hostIDOf returns the outside ID that id inside maps to.
-func hostIDOf(m []namespace.IDMap, id uint32) (uint32, bool) {
-	for _, e := range m {
-		if id >= e.ContainerID && id-e.ContainerID < e.Size {
-			return e.HostID + (id - e.ContainerID), true
-		}
-	}
-	return 0, false
 }
 
 // mapsHostRoot reports whether some ID inside maps to uid 0 outside.

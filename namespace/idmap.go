@@ -63,6 +63,17 @@ func ParseIDMap(text []byte) ([]IDMap, error) {
 	return out, nil
 }
 
+// MapToHost returns the host ID that id inside a user namespace with maps m is, and
+// whether m maps it at all.
+func MapToHost(m []IDMap, id uint32) (uint32, bool) {
+	for _, e := range m {
+		if id >= e.ContainerID && id-e.ContainerID < e.Size {
+			return e.HostID + (id - e.ContainerID), true
+		}
+	}
+	return 0, false
+}
+
 // OwnIDMap returns the single map of id to root inside: what an unprivileged process
 // may write without help.
 func OwnIDMap(id int) []IDMap { return []IDMap{{ContainerID: 0, HostID: uint32(id), Size: 1}} }

@@ -223,3 +223,18 @@ func requireHelpers(t *testing.T) {
 		}
 	}
 }
+
+// TestMapToHost: an ID inside maps through the entry that holds it, at the edges
+// too; an ID no entry holds is unmapped, and a size that reaches past 2^32 does
+// not wrap around.
+func TestMapToHost(t *testing.T) {
+	m := []IDMap{{ContainerID: 0, HostID: 100000, Size: 1000}, {ContainerID: 1000, HostID: 1000, Size: 1}, {ContainerID: 4294967290, HostID: 10, Size: 10}}
+	for _, c := range []struct {
+		id, want uint32
+		ok       bool
+	}{{0, 100000, true}, {999, 100999, true}, {1000, 1000, true}, {1001, 0, false}, {4294967295, 15, true}, {4294967289, 0, false}} {
+		if got, ok := MapToHost(m, c.id); got != c.want || ok != c.ok {
+			t.Errorf("MapToHost(%d) = %d, %v; want %d, %v", c.id, got, ok, c.want, c.ok)
+		}
+	}
+}

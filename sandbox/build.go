@@ -653,13 +653,10 @@ func (s *Spec) seccompProfileFor(bounding caps.Set) (prof seccomp.Profile, ok bo
 	return seccomp.Default(names), true, nil
 }
 
+// idMapped reports whether m maps id.
 func idMapped(m []namespace.IDMap, id uint32) bool {
-	for _, e := range m {
-		if id >= e.ContainerID && id-e.ContainerID < e.Size {
-			return true
-		}
-	}
-	return false
+	_, ok := namespace.MapToHost(m, id)
+	return ok
 }
 
 // compileIDMaps prepares the ID maps of a new user namespace: written by the parent

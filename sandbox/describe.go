@@ -181,20 +181,10 @@ func outsideID(m []namespace.IDMap, id uint32) int {
 	if len(m) == 0 {
 		return int(id)
 	}
-	if h, ok := hostIDOf(m, id); ok {
+	if h, ok := namespace.MapToHost(m, id); ok {
 		return int(h)
 	}
 	return 65534
-}
-
-// hostIDOf returns the outside ID that id inside maps to.
-func hostIDOf(m []namespace.IDMap, id uint32) (uint32, bool) {
-	for _, e := range m {
-		if id >= e.ContainerID && id-e.ContainerID < e.Size {
-			return e.HostID + (id - e.ContainerID), true
-		}
-	}
-	return 0, false
 }
 
 // describeCaps resolves the capability sets as Build does and applies execve's rules
