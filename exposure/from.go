@@ -134,24 +134,8 @@ func (m *Mechanisms) specNamespaces(s *sandbox.Spec) {
 		m.RootUID = -1
 		return
 	}
-	m.specRoot(specUIDMap(ns))
-}
-
-// specUIDMap returns the uid map of the Spec's new user namespace: the given one, a
-// block of an automatic range, or the caller's own uid as root.
-func specUIDMap(ns *namespace.Spec) []namespace.IDMap {
-	uidMap := ns.UIDMap
-	if a := ns.Auto; a != nil {
-		// A block of an automatic range: never host root (namespace.Allocate).
-		uidMap = []namespace.IDMap{{ContainerID: 0, HostID: namespace.SuggestedAutoStart, Size: 1}}
-		if r, err := a.Resolve(); err == nil && len(r.UID) > 0 {
-			uidMap[0].HostID = r.UID[0].Start
-		}
-	}
-	if len(uidMap) == 0 {
-		uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(unix.Geteuid()), Size: 1}}
-	}
-	return uidMap
+	uidMap, _ := s.IDMaps(unix.Geteuid(), unix.Getegid())
+	m.specRoot(uidMap)
 }
 
 // specRoot sets who root inside is outside, by uidMap, and whether the map

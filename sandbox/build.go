@@ -664,19 +664,10 @@ func idMapped(m []namespace.IDMap, id uint32) bool {
 // of the namespace.
 func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	ns := &t.spec.Namespaces
-	uidMap, gidMap := ns.UIDMap, ns.GIDMap
-	if ns.Auto != nil {
-		// Each start allocates its own block and writes its maps (Start); these
-		// stand for them until then.
-		t.auto = ns.Auto
-		uidMap, gidMap = autoMap(ns.Auto, "uid"), autoMap(ns.Auto, "gid")
-	}
-	if len(uidMap) == 0 {
-		uidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(c.uid), Size: 1}}
-	}
-	if len(gidMap) == 0 {
-		gidMap = []namespace.IDMap{{ContainerID: 0, HostID: uint32(c.gid), Size: 1}}
-	}
+	// Under an automatic range each start allocates its own block and writes its
+	// maps (Start); these stand for them until then.
+	t.auto = ns.Auto
+	uidMap, gidMap := t.spec.IDMaps(c.uid, c.gid)
 	t.uidMap, t.gidMap = uidMap, gidMap
 	t.uidMapText = namespace.FormatIDMap(uidMap)
 	t.gidMapText = namespace.FormatIDMap(gidMap)

@@ -127,17 +127,7 @@ func (s *Spec) describeIdentity(r *inspect.Report, c ids) {
 	ns := &s.Namespaces
 	switch ns.Mode(namespace.User) {
 	case namespace.New:
-		r.UIDMap, r.GIDMap = ns.UIDMap, ns.GIDMap
-		if ns.Auto != nil {
-			// Each start allocates its own block; the first one stands for them.
-			r.UIDMap, r.GIDMap = autoMap(ns.Auto, "uid"), autoMap(ns.Auto, "gid")
-		}
-		if len(r.UIDMap) == 0 {
-			r.UIDMap = namespace.OwnIDMap(c.uid)
-		}
-		if len(r.GIDMap) == 0 {
-			r.GIDMap = namespace.OwnIDMap(c.gid)
-		}
+		r.UIDMap, r.GIDMap = s.IDMaps(c.uid, c.gid)
 		// As compileIDMaps decides.
 		r.Setgroups = s.setgroupsPolicy(c, s.vfork(c))
 	case namespace.Host:

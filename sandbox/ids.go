@@ -106,6 +106,30 @@ func (s *Spec) setgroupsPolicy(c ids, vfork bool) string {
 	return namespace.SetgroupsAllow
 }
 
+// IDMaps returns the maps that a new user namespace of s gets when the user
+// callerUID (group callerGID) starts it, as Build writes them: the Spec's own
+// maps; under an automatic range, the first block the range holds, which stands
+// for the block each start allocates; otherwise the caller's own IDs, each mapped
+// to 0. Build, Describe and package exposure all take the maps from here.
+func (s *Spec) IDMaps(callerUID, callerGID int) (uidMap, gidMap []namespace.IDMap) {
+	ns := &s.Namespaces
+	if a := ns.Auto; a != nil {
+		r := *a
+		if resolved, err := a.Resolve(); err == nil {
+			r = resolved // a validated Spec's range is resolved already: no file is read
+		}
+		return autoMap(&r, "uid"), autoMap(&r, "gid")
+	}
+	uidMap, gidMap = ns.UIDMap, ns.GIDMap
+	if len(uidMap) == 0 {
+		uidMap = namespace.OwnIDMap(callerUID)
+	}
+	if len(gidMap) == 0 {
+		gidMap = namespace.OwnIDMap(callerGID)
+	}
+	return uidMap, gidMap
+}
+
 // effectiveMap returns the map a new user namespace gets for which ("uid" or "gid"),
 // the caller's own id mapped to 0 when m is empty, and says it in words for errors.
 func (s *Spec) effectiveMap(m []namespace.IDMap, own int, which string) ([]namespace.IDMap, string) {
