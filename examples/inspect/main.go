@@ -46,8 +46,7 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "inspect: %v\n", err)
-		os.Exit(1)
+		fail(err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
@@ -57,9 +56,19 @@ func main() {
 		err = r.WriteText(os.Stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "inspect: %v\n", err)
-		os.Exit(1)
+		fail(err)
 	}
+}
+
+// fail prints err, named after the command once (package inspect's errors name
+// it already), and exits with status 1.
+func fail(err error) {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "inspect: ") {
+		msg = "inspect: " + msg
+	}
+	fmt.Fprintln(os.Stderr, msg)
+	os.Exit(1)
 }
 
 // presets are the Specs --preset describes, by name.
