@@ -29,7 +29,11 @@ func (r *Report) Classify() {
 	}
 	if len(newKinds) == 0 {
 		r.Kind, r.Rootless = KindHost, false
-		reasons = append(reasons, "no namespace is new ("+strings.Join(shared, ", ")+" shared with "+r.Reference+"): not isolated, a host process")
+		if len(shared) > 0 {
+			reasons = append(reasons, "no namespace is new ("+strings.Join(shared, ", ")+" shared with "+r.Reference+"): not isolated, a host process")
+		} else {
+			reasons = append(reasons, "no namespace is known to be new: taken as a host process")
+		}
 		r.Reasons = reasons
 		return
 	}

@@ -233,6 +233,13 @@ func TestClassify(t *testing.T) {
 	}{
 		{"host", nil, nil, inspect.KindHost, false, "no namespace is new"},
 		{"host with unknowns", map[namespace.Kind]inspect.NSState{namespace.Time: inspect.NSUnknown}, nil, inspect.KindHost, false, "could not judge the time"},
+		{"every namespace unknown", func() map[namespace.Kind]inspect.NSState {
+			m := map[namespace.Kind]inspect.NSState{}
+			for _, k := range namespace.Kinds {
+				m[k] = inspect.NSUnknown
+			}
+			return m
+		}(), nil, inspect.KindHost, false, "no namespace is known to be new"},
 		{"rootful", container, hardened, inspect.KindRootful, false, "no new user namespace: root inside is root outside"},
 		{"rootless", withUser(container), func(r *inspect.Report) { hardened(r); rootlessMap(r) }, inspect.KindRootless, true, "root inside is uid 1000 outside"},
 		{"rootless range map", withUser(container), func(r *inspect.Report) {
