@@ -176,7 +176,7 @@ func TestAutoUserNSCallerKilled(t *testing.T) {
 		t.Fatalf("after the caller was killed: %v %v, want the first block free", a, err)
 	}
 	a.Release()
-	defer sandbox.Reclaim(sandbox.WithoutCgroup()) // the killed caller's staging directory
+	defer sandbox.Reclaim() // the killed caller's staging directory (and cgroups, had it any)
 	// The sandbox, orphaned, comes to this process (testutil.Main makes it a
 	// subreaper), which reaps it once it died.
 	for i := 0; ; i++ {

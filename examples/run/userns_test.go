@@ -97,7 +97,7 @@ func TestUsernsAutoDisjoint(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	defer sandbox.Reclaim(sandbox.WithoutCgroup()) // the killed callers' staging directories
+	defer sandbox.Reclaim() // the killed callers' cgroups and staging directories
 	for _, cmd := range cmds {
 		cmd.Process.Kill() // the callers die; their sandboxes with them
 		cmd.Wait()
