@@ -18,6 +18,11 @@ import (
 // its filesystem again. Build a new Template (and Close this one).
 var ErrStale = errors.New("sandbox: the template no longer fits the host's mounts")
 
+// ErrMountsChanging says that the host's mount table changed under every attempt
+// of a Start (see Template.Start): the Template still fits the host, and the start
+// can be tried again once the host's mounts settle.
+var ErrMountsChanging = errors.New("sandbox: the host's mount table changed under each attempt to start")
+
 // A StaleError says why a Template could not follow a change of the host's mount
 // table. It matches ErrStale.
 type StaleError struct {

@@ -25,7 +25,7 @@ const envSoak = "PADDOCK_SOAK"
 
 // soakCounts are what a soak saw, by outcome.
 type soakCounts struct {
-	ok, killed, ctxEnded, mounts, failures atomic.Int64
+	ok, killed, ctxEnded, changing, mounts, failures atomic.Int64
 }
 
 // TestSoak runs long-lived Templates (rootful with a cgroup, and on the host's "/"
@@ -66,7 +66,12 @@ func soak(t *testing.T, m *testutil.Mounter, d time.Duration) {
 					return
 				default:
 				}
-				if err := soakStart(tpls[r.IntN(len(tpls))], r, &c); err != nil {
+				err := soakStart(tpls[r.IntN(len(tpls))], r, &c)
+				switch {
+				case errors.Is(err, ErrMountsChanging):
+					c.changing.Add(1) // a typed refusal that says why: allowed, and counted
+					t.Logf("worker %d: %v", w, err)
+				case err != nil:
 					c.failures.Add(1)
 					t.Errorf("worker %d: %v", w, err)
 				}
@@ -108,9 +113,10 @@ func (c *soakCounts) summary(tpls []*Template) string {
 	for _, tpl := range tpls {
 		plans += replans(tpl)
 	}
-	n := c.ok.Load() + c.killed.Load() + c.ctxEnded.Load() + c.failures.Load()
-	return fmt.Sprintf("%d starts: %d ran to the end, %d killed by the test, %d ended by their context, %d failed; %d host mount changes, %d new plans",
-		n, c.ok.Load(), c.killed.Load(), c.ctxEnded.Load(), c.failures.Load(), c.mounts.Load(), plans)
+	n := c.ok.Load() + c.killed.Load() + c.ctxEnded.Load() + c.changing.Load() + c.failures.Load()
+	return fmt.Sprintf("%d starts: %d ran to the end, %d killed by the test, %d ended by their context, "+
+		"%d refused as the mount table changed under every attempt, %d failed; %d host mount changes, %d new plans",
+		n, c.ok.Load(), c.killed.Load(), c.ctxEnded.Load(), c.changing.Load(), c.failures.Load(), c.mounts.Load(), plans)
 }
 
 // soakMounts mounts a tmpfs under /tmp, and unmounts it, every few milliseconds

@@ -137,8 +137,10 @@ func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 //
 // A Template follows the host's mount table: where it changed since Build (a mount
 // under /tmp, say), Start first plans the sandbox's filesystem again, and a start
-// that a change made at the same moment defeated is tried again, up to five times
-// in all. Where the new plan fails, Start returns a *StaleError (ErrStale).
+// that a change made at the same moment defeated is tried again, up to eight times
+// in all; where a change defeated every one, Start fails with an error matching
+// ErrMountsChanging (and the last attempt's *ChildError), and a later Start may
+// well succeed. Where the new plan fails, Start returns a *StaleError (ErrStale).
 func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
@@ -155,15 +157,18 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 			return nil, err
 		}
 		p, err := t.start(ctx, cmd, prog)
-		if err == nil || attempt == maxAttempts || !t.replanAfter(err, prog) {
+		if err == nil || !t.replanAfter(err, prog) {
 			return p, err
+		}
+		if attempt == maxAttempts {
+			return nil, fmt.Errorf("%w (%d attempts): %w", ErrMountsChanging, attempt, err)
 		}
 	}
 }
 
 // maxAttempts bounds the starts that Start tries while the host's mount table
 // keeps changing under them (see mountWatch).
-const maxAttempts = 5
+const maxAttempts = 8
 
 // start is one attempt of Start with the child's program prog.
 func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) (*Process, error) {
