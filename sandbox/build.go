@@ -173,14 +173,19 @@ func (s *Spec) namespaceFlags() (clone uint64, unshare uintptr) {
 	return clone, unshare
 }
 
+// deathSignal is the signal the sandbox gets when its parent thread dies:
+// ParentDeathSignal, SIGKILL by default.
+func (s *Spec) deathSignal() uintptr {
+	if s.ParentDeathSignal == 0 {
+		return uintptr(unix.SIGKILL)
+	}
+	return uintptr(s.ParentDeathSignal)
+}
+
 // compileStart sets the parent-death signal and, in fork mode, makes the child
 // wait for the parent's release.
 func (t *Template) compileStart(p *child.Program) {
-	sig := t.spec.ParentDeathSignal
-	if sig == 0 {
-		sig = int(unix.SIGKILL)
-	}
-	p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig))
+	p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, t.spec.deathSignal())
 	if !t.vfork {
 		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
 	}
@@ -686,14 +691,10 @@ func (t *Template) compileIDMaps(c ids, p *child.Program) error {
 	}
 	p.Syscall("user namespace", "become group 0 of the namespace", 0, unix.SYS_SETRESGID, 0, 0, 0)
 	p.Syscall("user namespace", "become user 0 of the namespace", 0, unix.SYS_SETRESUID, 0, 0, 0)
-	if ns.Auto != nil || !t.spec.singleOwnMap(c) {
-		// Root inside is another user outside than the caller: the change of
-		// credentials cleared the parent-death signal, which is set again.
-		sig := t.spec.ParentDeathSignal
-		if sig == 0 {
-			sig = int(unix.SIGKILL)
-		}
-		p.Syscall("user namespace", "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(sig))
+	if !t.spec.singleOwnMap(c) {
+		// Root inside is another user outside than the caller (an automatic range
+		// too): the change of credentials cleared the parent-death signal.
+		p.Syscall("user namespace", "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, t.spec.deathSignal())
 	}
 	return nil
 }
