@@ -230,12 +230,30 @@ func (r AutoRange) Resolve() (AutoRange, error) {
 func blocks(ranges []SubIDRange, size uint32) int {
 	n := 0
 	for _, rg := range ranges {
-		if rg.Start == 0 || uint64(rg.Start)+uint64(rg.Count)-1 > MaxID || size == 0 {
-			continue
-		}
-		n += int(uint64(rg.Count) / uint64(size))
+		n += usableBlocks(rg, size)
 	}
 	return n
+}
+
+// usableBlocks is how many blocks of size IDs Allocate takes from rg: none from a
+// range that holds host root or IDs above MaxID, which set*id calls read as
+// negative.
+func usableBlocks(rg SubIDRange, size uint32) int {
+	if size == 0 || rg.Start == 0 || uint64(rg.Start)+uint64(rg.Count)-1 > MaxID {
+		return 0
+	}
+	return int(uint64(rg.Count) / uint64(size))
+}
+
+// FirstBlock returns the first ID of the first block of size IDs that Allocate
+// tries in ranges, and false where they hold none.
+func FirstBlock(ranges []SubIDRange, size uint32) (uint32, bool) {
+	for _, rg := range ranges {
+		if usableBlocks(rg, size) > 0 {
+			return rg.Start, true
+		}
+	}
+	return 0, false
 }
 
 // Allocate takes a free block of Size user IDs and one of Size group IDs from r's
@@ -290,12 +308,10 @@ func Allocate(r AutoRange) (*Allocation, error) {
 func (l *lockFile) takeBlock(ranges []SubIDRange, size uint32, base int64) (uint32, error) {
 	usable := 0
 	for _, rg := range ranges {
-		if rg.Start == 0 || uint64(rg.Start)+uint64(rg.Count)-1 > MaxID {
-			continue // host root, or IDs that set*id calls read as negative
-		}
-		for off := uint64(0); off+uint64(size) <= uint64(rg.Count); off += uint64(size) {
-			usable++
-			start := rg.Start + uint32(off)
+		n := usableBlocks(rg, size)
+		usable += n
+		for i := range n {
+			start := rg.Start + uint32(i)*size
 			if l.take(base + int64(start)) {
 				return start, nil
 			}

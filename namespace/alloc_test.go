@@ -114,6 +114,14 @@ func TestAutoRangeResolve(t *testing.T) {
 	if r.User != AutoUser || r.Size != 1000 || r.LockDir != AutoLockDir || len(r.UID) != 3 {
 		t.Errorf("resolved: %+v", r)
 	}
+	// The first block Allocate tries: not the range holding host root, nor the
+	// one above MaxID.
+	if start, ok := FirstBlock(testRanges, 1000); !ok || start != 200000 {
+		t.Errorf("FirstBlock: %d %v, want 200000", start, ok)
+	}
+	if _, ok := FirstBlock(testRanges, 5000); ok {
+		t.Error("FirstBlock of blocks larger than every usable range found one")
+	}
 	_, err = AutoRange{UID: testRanges, GID: []SubIDRange{{Start: 0, Count: 1 << 20}}, Size: 1000}.Resolve()
 	var ne *NoRangeError
 	if !errors.As(err, &ne) || ne.File != SubGIDFile || !errors.Is(err, ErrNoSubIDs) {

@@ -291,7 +291,8 @@ func (s *Spec) Validate() error {
 }
 
 // autoMap is the map that represents an automatic range before a start allocates
-// one: its size from the first block the range holds.
+// one: the first block that Allocate would try (namespace.FirstBlock), or one of
+// the suggested range where the ranges are not read yet.
 func autoMap(r *namespace.AutoRange, which string) []namespace.IDMap {
 	ranges := r.UID
 	if which == "gid" {
@@ -301,12 +302,11 @@ func autoMap(r *namespace.AutoRange, which string) []namespace.IDMap {
 	if size == 0 {
 		size = namespace.AutoSize
 	}
-	for _, rg := range ranges {
-		if rg.Start != 0 && rg.Count >= size {
-			return []namespace.IDMap{{ContainerID: 0, HostID: rg.Start, Size: size}}
-		}
+	start, ok := namespace.FirstBlock(ranges, size)
+	if !ok {
+		start = namespace.SuggestedAutoStart
 	}
-	return []namespace.IDMap{{ContainerID: 0, HostID: namespace.SuggestedAutoStart, Size: size}}
+	return []namespace.IDMap{{ContainerID: 0, HostID: start, Size: size}}
 }
 
 type ids struct{ uid, gid int }
