@@ -3,10 +3,10 @@ package mounts
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/moby/sys/mountinfo"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/probecache"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,14 +33,12 @@ func (e *IDMapError) Unwrap() error { return e.Err }
 func (e *IDMapError) Is(target error) bool { return target == ErrNotSupported }
 
 // idmapProbes caches IDMapSupported per mount ID and recursion.
-var idmapProbes sync.Map // idmapKey -> error (nil as errNone)
+var idmapProbes probecache.Cache[idmapKey]
 
 type idmapKey struct {
 	mount     int
 	recursive bool
 }
-
-var errNone = errors.New("")
 
 // IDMapSupported reports whether root can make an idmapped copy of the mount
 // that the host path lies on (and, recursive, of every mount beneath it), as an
@@ -52,22 +50,10 @@ func IDMapSupported(path string, recursive bool) error {
 	if err != nil {
 		return &MountError{Source: path, FSType: "bind", Err: err, Invalid: true}
 	}
-	key := idmapKey{id, recursive}
-	if v, ok := idmapProbes.Load(key); ok {
-		if v == errNone {
-			return nil
-		}
-		return v.(error)
-	}
-	err = probeIDMap(path, recursive)
-	var ie *IDMapError
-	switch {
-	case err == nil:
-		idmapProbes.Store(key, errNone)
-	case errors.As(err, &ie):
-		idmapProbes.Store(key, err)
-	}
-	return err
+	return idmapProbes.Do(idmapKey{id, recursive}, func() error { return probeIDMap(path, recursive) }, func(err error) bool {
+		var ie *IDMapError
+		return errors.As(err, &ie)
+	})
 }
 
 // mountID returns the ID of the mount that path lies on.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/probecache"
 )
 
 var kernelProbe struct {
@@ -132,9 +133,7 @@ func FuseAvailable() error {
 }
 
 // idmapProbes caches IDMappedLayers per filesystem (device number).
-var idmapProbes sync.Map // uint64 -> error (nil stored as errNone)
-
-var errNone = errors.New("")
+var idmapProbes probecache.Cache[uint64]
 
 // IDMappedLayers reports whether dir can be a lower layer idmapped with a
 // sandbox's user namespace (Spec.IDMap) on this host: the kernel has idmapped
@@ -150,26 +149,10 @@ func IDMappedLayers(dir string) error {
 	if err := unix.Stat(dir, &st); err != nil {
 		return &LayerError{Role: "lower", Path: dir, Err: err}
 	}
-	if v, ok := idmapProbes.Load(st.Dev); ok {
-		return unwrapNone(v.(error))
-	}
-	err := probeIDMappedLayer(dir)
-	var ue *UnsupportedError
-	if err == nil || errors.As(err, &ue) {
-		stored := err
-		if stored == nil {
-			stored = errNone
-		}
-		idmapProbes.Store(st.Dev, stored)
-	}
-	return err
-}
-
-func unwrapNone(err error) error {
-	if err == errNone {
-		return nil
-	}
-	return err
+	return idmapProbes.Do(uint64(st.Dev), func() error { return probeIDMappedLayer(dir) }, func(err error) bool {
+		var ue *UnsupportedError
+		return errors.As(err, &ue)
+	})
 }
 
 func probeIDMappedLayer(dir string) error {
