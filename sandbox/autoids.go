@@ -30,7 +30,7 @@ func (p *Process) prepareIDs(prog *child.Program) error {
 			if errors.As(err, &ne) {
 				return fmt.Errorf("sandbox: start: %w", err) // every block is held
 			}
-			return &ChildError{Stage: "user namespace", Step: "allocate a block of IDs", Op: -1, Errno: errnoOf(err), cause: err}
+			return &ChildError{Stage: "user namespace", Step: "allocate a block of IDs", Op: -1, Errno: child.ErrnoOf(err), cause: err}
 		}
 		p.ids = &startIDs{alloc: a, uidText: namespace.FormatIDMap(a.UIDMap), gidText: namespace.FormatIDMap(a.GIDMap)}
 	}

@@ -53,11 +53,11 @@ func (p *Process) checkpoint(syncFD int) error {
 	ns := overlay.FuseNamespaces{User: t.userNS, PreserveCredentials: t.setgroups == namespace.SetgroupsDeny}
 	d, err := t.fuse.StartFuse(p.pid, ns)
 	if err != nil {
-		return &ChildError{Stage: "root filesystem", Step: "run " + strings.Join(t.fuse.Args(), " "), Op: child.CheckpointOp, Errno: errnoOf(err), cause: err}
+		return &ChildError{Stage: "root filesystem", Step: "run " + strings.Join(t.fuse.Args(), " "), Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
 	}
 	p.fuse = d
 	if _, err := unix.Write(syncFD, []byte{0}); err != nil {
-		return &ChildError{Stage: "root filesystem", Step: "release the child after mounting the root", Op: child.CheckpointOp, Errno: errnoOf(err), cause: err}
+		return &ChildError{Stage: "root filesystem", Step: "release the child after mounting the root", Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
 	}
 	return nil
 }

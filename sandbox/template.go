@@ -411,7 +411,7 @@ func (p *Process) writeIDMaps(pid int) error {
 	}
 	if t.newIDMap {
 		if err := namespace.RunNewIDMap(pid, t.uidMap, t.gidMap); err != nil {
-			return &ChildError{Stage: "user namespace", Step: "newuidmap/newgidmap", Op: -1, Errno: errnoOf(err), cause: err}
+			return &ChildError{Stage: "user namespace", Step: "newuidmap/newgidmap", Op: -1, Errno: child.ErrnoOf(err), cause: err}
 		}
 		return nil
 	}
@@ -421,7 +421,7 @@ func (p *Process) writeIDMaps(pid int) error {
 		data []byte
 	}{{"setgroups", []byte(t.setgroups)}, {"gid_map", gidText}, {"uid_map", uidText}} {
 		if err := writeProcFile(path[:0], pid, w.name, w.data); err != nil {
-			return &ChildError{Stage: "user namespace", Step: "write " + w.name + " " + strings.TrimSpace(string(w.data)), Op: -1, Errno: errnoOf(err), cause: err}
+			return &ChildError{Stage: "user namespace", Step: "write " + w.name + " " + strings.TrimSpace(string(w.data)), Op: -1, Errno: child.ErrnoOf(err), cause: err}
 		}
 	}
 	return nil
@@ -468,14 +468,6 @@ func appendInt(b []byte, n int) []byte {
 	return append(b, d[i:]...)
 }
 
-func errnoOf(err error) syscall.Errno {
-	var e syscall.Errno
-	if errors.As(err, &e) {
-		return e
-	}
-	return syscall.EIO
-}
-
 var cgroupSeq atomic.Uint64
 
 // createCgroup creates this start's cgroup and hands its cgroup.procs descriptors
@@ -490,7 +482,7 @@ func (p *Process) createCgroup() error {
 		if errors.Is(err, cgroup.ErrNotSupported) {
 			return &UnsupportedError{Field: "cgroup", Err: err}
 		}
-		return &ChildError{Stage: "cgroup", Step: "create cgroup " + name, Op: -1, Errno: errnoOf(err), cause: err}
+		return &ChildError{Stage: "cgroup", Step: "create cgroup " + name, Op: -1, Errno: child.ErrnoOf(err), cause: err}
 	}
 	p.cgroup = cg
 	fds := cg.ProcsFDs()

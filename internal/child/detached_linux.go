@@ -1,6 +1,7 @@
 package child
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -45,7 +46,7 @@ func OpenDetached(p *Program, s *Start) error {
 		fd, err := unix.OpenTree(unix.AT_FDCWD, d.Path, flags)
 		if err != nil {
 			CloseDetached(s)
-			return &DetachedError{What: d.What, Path: d.Path, Call: "open_tree", Err: errnoOf(err)}
+			return &DetachedError{What: d.What, Path: d.Path, Call: "open_tree", Err: ErrnoOf(err)}
 		}
 		s.Detached[i] = int32(fd)
 		s.NDetached = int32(i + 1)
@@ -73,7 +74,7 @@ func SetDetached(p *Program, s *Start, pid int) error {
 			if userns < 0 {
 				fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/ns/user", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 				if err != nil {
-					return &DetachedError{What: d.What, Path: d.Path, Call: "open the user namespace", Err: errnoOf(err)}
+					return &DetachedError{What: d.What, Path: d.Path, Call: "open the user namespace", Err: ErrnoOf(err)}
 				}
 				userns = fd
 			}
@@ -88,7 +89,7 @@ func SetDetached(p *Program, s *Start, pid int) error {
 			flags = unix.AT_RECURSIVE
 		}
 		if err := unix.MountSetattr(int(s.Detached[i]), "", flags|unix.AT_EMPTY_PATH, &attr); err != nil {
-			return &DetachedError{What: d.What, Path: d.Path, Call: "mount_setattr", Err: errnoOf(err)}
+			return &DetachedError{What: d.What, Path: d.Path, Call: "mount_setattr", Err: ErrnoOf(err)}
 		}
 	}
 	return nil
@@ -106,8 +107,10 @@ func CloseDetached(s *Start) {
 	s.NDetached = 0
 }
 
-func errnoOf(err error) syscall.Errno {
-	if e, ok := err.(syscall.Errno); ok {
+// ErrnoOf returns the errno that err wraps, or EIO where it wraps none.
+func ErrnoOf(err error) syscall.Errno {
+	var e syscall.Errno
+	if errors.As(err, &e) {
 		return e
 	}
 	return syscall.EIO
