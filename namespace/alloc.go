@@ -92,6 +92,9 @@ type lockFile struct {
 var lockFiles sync.Map // directory -> *lockFile
 
 func lockFileIn(dir string) *lockFile {
+	if l, ok := lockFiles.Load(dir); ok {
+		return l.(*lockFile) // each start: nothing to allocate
+	}
 	l, _ := lockFiles.LoadOrStore(dir, &lockFile{path: filepath.Join(dir, LockFileName), held: map[int64]bool{}})
 	return l.(*lockFile)
 }
