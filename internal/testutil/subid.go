@@ -139,9 +139,13 @@ func editLocked(file string, edit func([]byte) []byte) error {
 	return f.Truncate(int64(len(out)))
 }
 
-// autoLockDir is namespace.AutoLockDir, whose lock file (namespace.LockFileName)
-// a root caller's rootless sandboxes create.
-const autoLockDir = "/run/paddock/ids"
+// autoLockDir and autoLockFile are namespace.AutoLockDir and
+// namespace.LockFileName, the lock file that a root caller's rootless sandboxes
+// create (TestAutoRangeLine checks that they agree).
+const (
+	autoLockDir  = "/run/paddock/ids"
+	autoLockFile = "blocks.lock"
+)
 
 // removeIdleLockDir removes the lock file of automatic allocations and its
 // directory when no process holds a block: it takes a write lock on the whole
@@ -149,7 +153,7 @@ const autoLockDir = "/run/paddock/ids"
 // makes it fail, and unlinks the file while it holds it; a process that still
 // has the file open makes it anew (namespace's lockFile.open).
 func removeIdleLockDir() {
-	file := autoLockDir + "/blocks.lock"
+	file := autoLockDir + "/" + autoLockFile
 	f, err := os.OpenFile(file, os.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return

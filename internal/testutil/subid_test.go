@@ -11,11 +11,14 @@ import (
 )
 
 // TestAutoRangeLine: the line granted is the one the namespace package suggests,
-// for the files it reads.
+// for the files it reads, and the idle lock file removed is the one it makes.
 func TestAutoRangeLine(t *testing.T) {
 	want := fmt.Sprintf("%s:%d:%d", namespace.AutoUser, namespace.SuggestedAutoStart, namespace.SuggestedAutoCount)
 	if AutoRangeLine != want || !slices.Equal(subIDFiles, []string{namespace.SubUIDFile, namespace.SubGIDFile}) {
 		t.Errorf("AutoRangeLine %q, files %v; want %q and the namespace package's files", AutoRangeLine, subIDFiles, want)
+	}
+	if autoLockDir != namespace.AutoLockDir || autoLockFile != namespace.LockFileName {
+		t.Errorf("lock file %s/%s, want the namespace package's %s/%s", autoLockDir, autoLockFile, namespace.AutoLockDir, namespace.LockFileName)
 	}
 }
 
