@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/paddock-sandbox/paddock/caps"
@@ -14,6 +15,7 @@ import (
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/plan"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/seccomp"
 	"github.com/paddock-sandbox/paddock/selinux"
@@ -46,79 +48,88 @@ func (e *DeriveError) Is(target error) bool { return target == ErrUnknownMechani
 func deriveErr(field string, err error) *DeriveError { return &DeriveError{Field: field, Err: err} }
 
 // FromSpec derives the Mechanisms of a sandbox built from s by the calling
-// process, as sandbox.Builder.Build would apply them on this host:
-//
-//   - the user namespace, the host uid that root inside maps to (the caller's
-//     own uid without a map) and whether any uid inside maps to host uid 0;
-//     a joined namespace counts as the host's when it is the caller's own;
-//   - the capability sets the target holds after its execve: a privileged Spec's
-//     "all" is bounded by the caller's own bounding set, as in Build; root
-//     (uid 0 inside) gets its bounding and inheritable sets as permitted and
-//     effective, limited to the sets before execve with no_new_privs; any other
-//     user keeps only its ambient set (capabilities(7), "Transformation of
-//     capabilities during execve");
-//   - the seccomp filter of the Spec's mode compiled exactly as Build compiles
-//     it (Docker's or Podman's profile resolved against the bounding set, the
-//     custom profile, or none for unconfined and privileged);
-//   - no_new_privs;
-//   - masked paths and read-only paths (the Spec's lists, read-only binds and a
-//     read-only /sys and /sys/fs/cgroup for the default mounts), none for a
-//     privileged Spec or without a new mount namespace; a read-only root
-//     (WithReadonlyRootfs) is not listed, since /proc, /dev and /sys stay
-//     writable mounts of their own;
-//   - host paths: every bind and bind mount, and the host's / at / with
-//     NoRootfs. The default overlay root on the host's "/" is not a host path:
-//     it is read-only underneath and writes go to the sandbox's own layer;
-//   - device rules: those of the Spec's cgroup when cgroup.Plan enforces them
-//     for the caller (root on a v1 or hybrid host), none otherwise (no cgroup,
-//     rootless, or v2, where device control needs an eBPF program);
-//   - device nodes: the default /dev's nodes with the default mounts, the
-//     host's whole /dev without a new root or with /dev bound in;
-//   - the SELinux process type Build would resolve, the Landlock rules when the
-//     kernel has Landlock, and the running kernel's release.
-//
-// The error, matching ErrUnknownMechanism, names a part that Build would also
+// process: those of its Plan (sandbox.Spec.Plan), as FromPlan reads them. The
+// error, matching ErrUnknownMechanism, names the part of s that Build would also
 // refuse.
 func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 	if s == nil {
 		return Mechanisms{}, deriveErr("spec", errors.New("nil Spec"))
 	}
-	m := Mechanisms{Name: s.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease(), I386: i386Gate()}
+	p, err := s.Plan()
+	if err != nil {
+		field := "spec"
+		var se *sandbox.SpecError
+		if errors.As(err, &se) {
+			field = se.Field
+		}
+		return Mechanisms{}, deriveErr(field, err)
+	}
+	return FromPlan(p)
+}
+
+// FromPlan derives the Mechanisms of a sandbox from its Plan, as Build applies
+// them on the host that made it:
+//
+//   - the namespaces that are the sandbox's own (new, or joined and not the
+//     caller's), the host uid that root inside maps to (-1 where the maps of a
+//     joined namespace cannot be read) and whether any uid inside maps to host
+//     uid 0;
+//   - the capability sets the target holds after its execve (the Plan's
+//     Capabilities.Exec): a privileged Spec's "all" is bounded by the caller's
+//     own bounding set; root gets its bounding and inheritable sets, any other
+//     user only its ambient set (capabilities(7));
+//   - the seccomp filter compiled from the Plan's profile, none for
+//     unconfined and privileged;
+//   - no_new_privs, set by the Spec or inherited from the caller;
+//   - masked and read-only paths: the Plan's lists as the Spec gives them,
+//     read-only binds and the kernel filesystems the Plan mounts read-only. A
+//     read-only root is not listed, since /proc, /dev and /sys stay writable
+//     mounts of their own;
+//   - host paths: every bind, and the host's / at / where the sandbox keeps the
+//     host's root. The default overlay root on the host's "/" is not a host path:
+//     it is read-only underneath and writes go to the sandbox's own layer;
+//   - device rules: those the Plan's cgroup enforces (root on a v1 or hybrid
+//     host), none otherwise; the device nodes of the Plan's /dev;
+//   - the SELinux process type, the Landlock rules where the child enforces
+//     them, the kernel's release and the i386 gate.
+func FromPlan(p *plan.Plan) (Mechanisms, error) {
+	if p == nil {
+		return Mechanisms{}, deriveErr("plan", errors.New("nil Plan"))
+	}
+	m := Mechanisms{Name: p.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: p.Kernel, I386: p.I386}
 	if m.Name == "" {
 		m.Name = "spec"
 	}
-	m.specNamespaces(s)
-	if err := m.specCaps(s); err != nil {
-		return Mechanisms{}, err
+	m.planNamespaces(p)
+	x := p.Capabilities.Exec
+	m.Bounding, m.Effective, m.Permitted = x.Bounding, x.Effective, x.Permitted
+	if prof := p.Seccomp.Profile; prof != nil {
+		f, err := seccomp.Compile(*prof)
+		if err != nil {
+			return Mechanisms{}, deriveErr("seccomp", err)
+		}
+		m.Seccomp = f
 	}
-	if err := m.specSeccomp(s); err != nil {
-		return Mechanisms{}, err
+	m.NoNewPrivs = p.NoNewPrivs.On()
+	m.planFilesystem(p.Filesystem, p.New(namespace.Mount))
+	m.Devices = slices.Clone(p.Cgroup.Devices)
+	m.SELinux.Enabled = p.SELinux.Enabled
+	if l, err := selinux.ParseLabel(p.SELinux.Labels.Process); err == nil && p.SELinux.Enabled {
+		m.SELinux.Type = l.Type
 	}
-	m.NoNewPrivs = s.NoNewPrivileges
-	m.specFilesystem(s)
-	if err := m.specDevices(s); err != nil {
-		return Mechanisms{}, err
-	}
-	if err := m.specSELinux(s); err != nil {
-		return Mechanisms{}, err
-	}
-	if err := m.specLandlock(s); err != nil {
-		return Mechanisms{}, err
+	if p.Landlock.Enforced {
+		m.Landlock = slices.Clone(p.Landlock.Rules)
 	}
 	return m, nil
 }
 
-// specNamespaces sets the namespaces of s, a joined one by what it is, and who
-// root inside a new user namespace is outside.
-func (m *Mechanisms) specNamespaces(s *sandbox.Spec) {
-	ns := &s.Namespaces
+// planNamespaces sets the namespaces the sandbox has of its own and who root
+// inside a new user namespace is outside.
+func (m *Mechanisms) planNamespaces(p *plan.Plan) {
 	for _, k := range namespace.Kinds {
-		mode := ns.Mode(k)
-		if mode == namespace.Join {
-			mode = joinedMode(k, ns.NS[k].Path)
-		}
-		if mode != namespace.New {
-			mode = namespace.Host
+		mode := namespace.Host
+		if p.New(k) {
+			mode = namespace.New
 		}
 		if k == namespace.User {
 			m.UserNS = mode
@@ -126,16 +137,9 @@ func (m *Mechanisms) specNamespaces(s *sandbox.Spec) {
 		}
 		m.Namespaces[k] = mode
 	}
-	if m.UserNS != namespace.New {
-		return
+	if m.UserNS == namespace.New {
+		m.specRoot(p.IDs.UIDMap)
 	}
-	if ns.Mode(namespace.User) != namespace.New {
-		// A joined user namespace: its maps are not in the Spec.
-		m.RootUID = -1
-		return
-	}
-	uidMap, _ := s.IDMaps(unix.Geteuid(), unix.Getegid())
-	m.specRoot(uidMap)
 }
 
 // specRoot sets who root inside is outside, by uidMap, and whether the map
@@ -153,171 +157,26 @@ func (m *Mechanisms) specRoot(uidMap []namespace.IDMap) {
 	}
 }
 
-// specCaps sets the capability sets as compilePrivileges resolves them, then
-// through execve.
-func (m *Mechanisms) specCaps(s *sandbox.Spec) error {
-	sets, err := s.CapabilitySets()
-	if err != nil {
-		return deriveErr("capabilities", err)
-	}
-	m.Bounding = sets.Bounding
-	if s.User == nil || s.User.UID == 0 {
-		p := sets.Inheritable | sets.Bounding | sets.Ambient
-		if s.NoNewPrivileges {
-			p &= sets.Permitted
-		}
-		m.Permitted, m.Effective = p, p
-	} else {
-		m.Permitted, m.Effective = sets.Ambient, sets.Ambient
-	}
-	return nil
-}
-
-// specSeccomp compiles the Spec's seccomp filter, if it has one.
-func (m *Mechanisms) specSeccomp(s *sandbox.Spec) error {
-	prof, ok, err := s.SeccompProfile()
-	if err != nil {
-		return deriveErr("seccomp", err)
-	}
-	if !ok {
-		return nil
-	}
-	f, err := seccomp.Compile(prof)
-	if err != nil {
-		return deriveErr("seccomp", err)
-	}
-	m.Seccomp = f
-	return nil
-}
-
-// specFilesystem sets the masked and read-only paths, the host paths and the
-// device nodes of a new mount namespace, or of the host's.
-func (m *Mechanisms) specFilesystem(s *sandbox.Spec) {
-	newMount := m.Namespaces[namespace.Mount] == namespace.New
-	newRoot := newMount && !s.NoRootfs
-	if newMount && !s.Privileged {
-		m.Masked = append(m.Masked, s.Mounts.Masked...)
-		m.ReadOnly = append(m.ReadOnly, s.Mounts.ReadOnly...)
-	}
+// planFilesystem sets the masked and read-only paths, the host paths and the
+// device nodes of the Plan.
+func (m *Mechanisms) planFilesystem(fs plan.Filesystem, newMount bool) {
 	if newMount {
-		if s.Mounts.Defaults && newRoot && !s.Privileged {
-			m.ReadOnly = append(m.ReadOnly, "/sys", "/sys/fs/cgroup")
-		}
-		m.specBinds(s)
-	}
-	m.DeviceNodes = deviceNodes(s, newRoot, m.HostPaths)
-}
-
-// specBinds sets the host paths bound into a new mount namespace, read-only where
-// they are bound so, and the host's "/" where the sandbox keeps it as its root.
-func (m *Mechanisms) specBinds(s *sandbox.Spec) {
-	for _, b := range s.Mounts.Binds {
-		m.HostPaths = append(m.HostPaths, HostPath{Sandbox: b.Target, Host: b.Source})
-		if b.ReadOnly {
-			m.ReadOnly = append(m.ReadOnly, b.Target)
-		}
-	}
-	for _, mt := range s.Mounts.Mounts {
-		if mt.Flags&unix.MS_BIND != 0 {
-			m.HostPaths = append(m.HostPaths, HostPath{Sandbox: mt.Target, Host: mt.Source})
-			if mt.Flags&unix.MS_RDONLY != 0 {
+		m.Masked, m.ReadOnly = slices.Clone(fs.Masked), slices.Clone(fs.ReadOnly)
+		for _, mt := range fs.Mounts {
+			if mt.Why == "default" && slices.Contains(mt.Options, "ro") {
 				m.ReadOnly = append(m.ReadOnly, mt.Target)
 			}
 		}
 	}
-	if s.NoRootfs {
-		m.HostPaths = append(m.HostPaths, HostPath{Sandbox: "/", Host: "/"})
-	}
-}
-
-// specDevices sets the device cgroup's rules, as Build plans them for the caller.
-func (m *Mechanisms) specDevices(s *sandbox.Spec) error {
-	if s.NoCgroup {
-		return nil
-	}
-	lp, err := s.PlanLimits()
-	if err != nil {
-		return deriveErr("cgroup", err)
-	}
-	if lp.Need.Devices {
-		m.Devices = append([]cgroup.DeviceRule(nil), s.Cgroup.DeviceRules()...)
-	}
-	return nil
-}
-
-// specSELinux sets the SELinux process type, resolved as Build does, with a
-// private allocator so that no category pair stays reserved.
-func (m *Mechanisms) specSELinux(s *sandbox.Spec) error {
-	if !selinux.Enabled() {
-		return nil
-	}
-	m.SELinux.Enabled = true
-	labels, release, err := s.Label.Resolve(s.Privileged, selinux.NewAllocator(0))
-	if err != nil {
-		return deriveErr("selinux", err)
-	}
-	release()
-	if labels.Process != "" {
-		if l, err := selinux.ParseLabel(labels.Process); err == nil {
-			m.SELinux.Type = l.Type
+	for _, h := range fs.HostPaths {
+		m.HostPaths = append(m.HostPaths, HostPath{Sandbox: h.Sandbox, Host: h.Host})
+		if h.ReadOnly {
+			m.ReadOnly = append(m.ReadOnly, h.Sandbox)
 		}
 	}
-	return nil
+	m.DeviceNodes = slices.Clone(fs.DeviceNodes)
 }
 
-// specLandlock sets the Landlock rules, which apply only where the kernel has
-// Landlock; a strict ruleset without it is an error.
-func (m *Mechanisms) specLandlock(s *sandbox.Spec) error {
-	if len(s.Landlock.Rules) == 0 {
-		return nil
-	}
-	if _, err := landlock.ABI(); err == nil {
-		m.Landlock = append([]landlock.Rule(nil), s.Landlock.Rules...)
-	} else if s.Landlock.Strict {
-		return deriveErr("landlock", err)
-	}
-	return nil
-}
-
-// deviceNodes lists the nodes of the sandbox's /dev.
-func deviceNodes(s *sandbox.Spec, newRoot bool, hostPaths []HostPath) []string {
-	for _, hp := range hostPaths {
-		if hp.Sandbox == "/" || hp.Sandbox == "/dev" {
-			return []string{"*"}
-		}
-	}
-	if !newRoot {
-		return []string{"*"} // the host's own /dev
-	}
-	var nodes []string
-	if s.Mounts.Defaults {
-		for _, d := range mounts.DefaultDevices {
-			nodes = append(nodes, d.Path)
-		}
-		nodes = append(nodes, "/dev/ptmx", "/dev/pts/*")
-	}
-	for _, hp := range hostPaths {
-		if strings.HasPrefix(path.Clean(hp.Sandbox), "/dev/") {
-			nodes = append(nodes, path.Clean(hp.Sandbox))
-		}
-	}
-	return nodes
-}
-
-// joinedMode says whether the namespace at p is the caller's own of kind k
-// (Host) or another (New).
-func joinedMode(k namespace.Kind, p string) namespace.Mode {
-	var a, b unix.Stat_t
-	if unix.Stat(p, &a) != nil || unix.Stat(k.Path(0), &b) != nil {
-		return namespace.New
-	}
-	if a.Dev == b.Dev && a.Ino == b.Ino {
-		return namespace.Host
-	}
-	return namespace.New
-}
-
-// kernelRelease returns uname's release, "" when unreadable.
 // i386Gate returns the state of the i386 gate for sandboxes this process starts,
 // or "" (unknown) where the probe fails.
 func i386Gate() seccomp.I386 {
@@ -337,6 +196,7 @@ func hostI386Gate() seccomp.I386 {
 	return ""
 }
 
+// kernelRelease returns uname's release, "" when unreadable.
 func kernelRelease() string {
 	var u unix.Utsname
 	if unix.Uname(&u) != nil {

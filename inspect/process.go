@@ -198,7 +198,7 @@ func inspect(pid, ref int) (*Report, error) {
 	if s, err := seccomp.Inspect(pid); err != nil {
 		r.Seccomp = SeccompReport{Mode: "unknown", Filters: -1, Err: err.Error()}
 	} else {
-		r.Seccomp = SeccompReport{Mode: seccompMode(s.Mode), Filters: s.Filters}
+		r.Seccomp = SeccompReport{Mode: SeccompMode(s.Mode), Filters: s.Filters}
 	}
 	r.Seccomp.I386 = i386For(pid)
 	r.inspectMounts(pid, r.Get(namespace.PID).Initial || len(st.nspid) > 1)
@@ -265,7 +265,9 @@ func names(s caps.Set) []string {
 	return n
 }
 
-func seccompMode(m seccomp.Mode) string {
+// SeccompMode names a seccomp mode as a Report does: "disabled", "strict",
+// "filter", or "unknown".
+func SeccompMode(m seccomp.Mode) string {
 	switch m {
 	case seccomp.ModeDisabled:
 		return "disabled"
