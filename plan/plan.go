@@ -71,6 +71,40 @@ type Plan struct {
 	I386 seccomp.I386 `json:"i386,omitempty"`
 }
 
+// How a namespace is had (Namespace.By).
+const (
+	// ByClone is a namespace that clone3 creates with the child.
+	ByClone = "clone3"
+	// ByUnshare is a namespace the child creates: one a joined user namespace
+	// owns, or a cgroup or time namespace, made after the ID maps.
+	ByUnshare = "unshare"
+	// BySetns is a joined namespace.
+	BySetns = "setns"
+	// ByShared is the network namespace that every start of a Template shares.
+	ByShared = "setns (the Template's shared one)"
+)
+
+// Who writes the ID maps of a new user namespace (IDs.Writer).
+const (
+	// MapsByChild is the child itself, in vfork mode: the caller's own IDs.
+	MapsByChild = "child"
+	// MapsOwnIDs is the parent, for a map of the caller's own IDs alone.
+	MapsOwnIDs = "parent, own IDs"
+	// MapsByParent is a root parent, for any map.
+	MapsByParent = "parent"
+	// MapsByHelpers are the setuid newuidmap and newgidmap, for a subordinate
+	// range of an unprivileged caller.
+	MapsByHelpers = "newuidmap"
+)
+
+// The spawn modes (Spawn.Mode).
+const (
+	// Vfork shares the caller's memory with the child until it execs.
+	Vfork = "vfork"
+	// Fork has the parent work between the clone and the child's release.
+	Fork = "fork"
+)
+
 // Caller is the process a Plan was made for: its effective IDs and pid.
 type Caller struct {
 	UID int `json:"uid"`
@@ -80,8 +114,7 @@ type Caller struct {
 
 // Spawn says how each start creates the child.
 type Spawn struct {
-	// Mode is "vfork" (the child shares the caller's memory until it execs) or
-	// "fork" (the parent works between the clone and the child's release).
+	// Mode is Vfork or Fork.
 	Mode string `json:"mode"`
 	// Init says that PID 1 of the new pid namespace is Paddock's own init.
 	Init bool `json:"init,omitempty"`
@@ -104,8 +137,8 @@ type Namespace struct {
 	CallerInode uint64 `json:"callerInode,omitempty"`
 	// Callers reports that a joined namespace is the caller's own.
 	Callers bool `json:"callers,omitempty"`
-	// By is how the child gets it: "clone3", "unshare", "setns", or "" for the
-	// caller's own.
+	// By is how the child gets it: ByClone, ByUnshare, BySetns, ByShared, or ""
+	// for the caller's own.
 	By  string `json:"by,omitempty"`
 	Err string `json:"error,omitempty"`
 }
@@ -120,9 +153,8 @@ type IDs struct {
 	GIDMap []namespace.IDMap `json:"gidMap"`
 	// Setgroups is "allow" or "deny" in the new user namespace.
 	Setgroups string `json:"setgroups,omitempty"`
-	// Writer says who writes the maps of a new user namespace: "parent" (a root
-	// caller), "newuidmap" (the setuid helpers, for a subordinate range),
-	// "parent, own IDs" or "child" (vfork mode).
+	// Writer says who writes the maps of a new user namespace: MapsByChild,
+	// MapsOwnIDs, MapsByParent or MapsByHelpers.
 	Writer string `json:"writer,omitempty"`
 	// Auto is the automatic range each start allocates its block from.
 	Auto *namespace.AutoRange `json:"auto,omitempty"`

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/emit"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
+	"github.com/paddock-sandbox/paddock/plan"
 	"github.com/paddock-sandbox/paddock/seccomp"
 	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
@@ -92,55 +93,60 @@ func (b *Builder) Build() (*Template, error) {
 	return t, nil
 }
 
-// compile turns the validated Spec into the child's program, in the order the kernel
-// dictates (see the package documentation).
+// compile resolves the validated Spec into its Plan (with the cgroup planner
+// and the labels the Template keeps) and emits the child's program from it, in
+// the order the kernel dictates (see the package documentation).
 func (t *Template) compile(c ids) error {
 	s := t.spec
 	p := &child.Program{}
 	t.prog = p
-	// The capability sets and the seccomp filter depend on the Spec alone: compile
-	// them on another core while this one probes the kernel and reads directories.
-	priv := make(chan privileges, 1)
-	// The channel is buffered: an early return leaves the goroutine to finish alone.
-	go func() { priv <- s.resolvePrivileges() }()
-	t.userNS = s.Namespaces.Mode(namespace.User) == namespace.New
-	vfork, err := s.spawnMode(c)
+	lp, err := t.planCgroup(c)
 	if err != nil {
 		return err
 	}
-	t.vfork = vfork
-	cloneFlags, unshareFlags := s.namespaceFlags()
-	t.cloneFlags |= cloneFlags
-
-	t.compileStart(p)
-	if err := t.compileCgroup(p, c); err != nil {
-		return err
-	}
-	if err := t.compileSharedNetNS(p); err != nil {
-		return err
-	}
-	if err := t.compileJoins(p); err != nil {
-		return err
-	}
-	if err := t.compileNewNamespaces(p, c, unshareFlags); err != nil {
-		return err
-	}
-	t.compileHostname(p)
 	if err := t.resolveLabels(); err != nil {
 		return err
 	}
+	pl, err := s.resolve(c, lp, t.labels)
+	if err != nil {
+		return err
+	}
+	t.plan = pl
+	// The seccomp filter is compiled on another core while this one reads
+	// directories and emits the rest; the channel is buffered, so that an early
+	// return leaves the goroutine to finish alone.
+	filter := make(chan privileges, 1)
+	go func() { filter <- compileFilter(pl.Seccomp.Profile) }()
+	t.userNS = pl.Get(namespace.User).Mode == namespace.New
+	t.vfork = pl.Spawn.Mode == plan.Vfork
+	t.ownHostname = pl.OwnHostname
+	for _, n := range pl.Namespaces {
+		if n.By == plan.ByClone {
+			t.cloneFlags |= uint64(n.Kind.CloneFlag())
+		}
+	}
+	emit.Start(p, pl)
+	if pl.Cgroup.Version != 0 {
+		emit.JoinCgroups(p)
+	}
+	if err := t.compileJoins(p, pl); err != nil {
+		return err
+	}
+	if t.userNS {
+		t.keepIDMaps(c, pl)
+	}
+	emit.Namespaces(p, pl, s.Namespaces.Time)
+	emit.Hostname(p, pl)
 	if err := t.compileMountNS(p, c); err != nil {
 		return err
 	}
-	if err := t.compileRlimits(p, t.limitRlimits); err != nil {
-		return err
-	}
-	t.compileWorkdir(p)
+	emit.Rlimits(p, pl.Rlimits, func(name string) int { n, _ := rlimitResource(name); return n })
+	emit.Workdir(p, s.Workdir, s.Namespaces.Mode(namespace.Mount) == namespace.New)
 	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
 		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
-	if err := t.compilePrivileges(p, <-priv); err != nil {
+	if err := t.compilePrivileges(p, <-filter); err != nil {
 		return err
 	}
 	var empty child.Op
@@ -182,102 +188,30 @@ func (s *Spec) deathSignal() uintptr {
 	return uintptr(s.ParentDeathSignal)
 }
 
-// compileStart sets the parent-death signal and, in fork mode, makes the child
-// wait for the parent's release.
-func (t *Template) compileStart(p *child.Program) {
-	p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, t.spec.deathSignal())
-	if !t.vfork {
-		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
-	}
-}
-
-// compileSharedNetNS prepares, once, the network namespace that every start joins,
-// where the Spec shares one.
-func (t *Template) compileSharedNetNS(p *child.Program) error {
-	if !t.spec.SharedNetNS {
-		return nil
-	}
-	f, err := newNetNS()
-	if err != nil {
-		return &UnsupportedError{Field: "sharedNetNS", Err: err}
-	}
-	t.files = append(t.files, f)
-	p.Syscall("namespaces", "join the template's network namespace", 0, unix.SYS_SETNS, f.Fd(), unix.CLONE_NEWNET)
-	return nil
-}
-
-// compileJoins opens the joined namespaces and joins them, the user namespace
-// first, so that the child then holds capabilities over what it owns.
-func (t *Template) compileJoins(p *child.Program) error {
-	ns := &t.spec.Namespaces
-	for _, k := range namespace.Kinds {
-		cfg := ns.NS[k]
-		if ns.Mode(k) != namespace.Join {
-			continue
-		}
-		f, err := os.OpenFile(cfg.Path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+// compileJoins opens the namespaces the Plan joins, the Template's shared
+// network namespace first, and joins them, the user namespace first, so that
+// the child then holds capabilities over what it owns.
+func (t *Template) compileJoins(p *child.Program, pl *plan.Plan) error {
+	if pl.Get(namespace.Net).By == plan.ByShared {
+		f, err := newNetNS()
 		if err != nil {
-			return &SpecError{Field: "namespaces." + string(k), Err: err}
+			return &UnsupportedError{Field: "sharedNetNS", Err: err}
 		}
 		t.files = append(t.files, f)
-		p.Syscall("namespaces", fmt.Sprintf("join the %s namespace %s", k, cfg.Path), 0, unix.SYS_SETNS, f.Fd(), k.CloneFlag())
+		emit.SharedNetNS(p, f.Fd())
 	}
-	return nil
-}
-
-// compileNewNamespaces creates the namespaces that clone3 did not: those a joined
-// user namespace owns, then (after the ID maps of a new user namespace) the cgroup
-// and time namespaces; it brings up the loopback of a new network namespace.
-func (t *Template) compileNewNamespaces(p *child.Program, c ids, unshareFlags uintptr) error {
-	s := t.spec
-	ns := &s.Namespaces
-	if unshareFlags != 0 {
-		p.Syscall("namespaces", "create the namespaces the joined user namespace owns", 0, unix.SYS_UNSHARE, unshareFlags)
-	}
-	if t.userNS {
-		if err := t.compileIDMaps(c, p); err != nil {
-			return err
+	for _, n := range pl.Namespaces {
+		if n.By != plan.BySetns {
+			continue
 		}
-	}
-	if ns.Mode(namespace.Cgroup) == namespace.New {
-		p.Syscall("namespaces", "create the cgroup namespace", 0, unix.SYS_UNSHARE, unix.CLONE_NEWCGROUP)
-	}
-	if ns.Mode(namespace.Time) == namespace.New {
-		compileTimeNS(p, ns.Time)
-	}
-	if ns.Mode(namespace.Net) == namespace.New && !s.SharedNetNS {
-		p.Append(child.Op{Kind: child.KindLoopbackUp}, "network", "bring the loopback interface up")
+		f, err := os.OpenFile(n.Path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &SpecError{Field: "namespaces." + string(n.Kind), Err: err}
+		}
+		t.files = append(t.files, f)
+		emit.Join(p, n.Kind, n.Path, f.Fd())
 	}
 	return nil
-}
-
-// compileTimeNS creates the time namespace and writes its clock offsets, if any.
-func compileTimeNS(p *child.Program, o *namespace.TimeOffsets) {
-	p.Syscall("namespaces", "create the time namespace", 0, unix.SYS_UNSHARE, unix.CLONE_NEWTIME)
-	if o != nil && (o.Monotonic != 0 || o.Boottime != 0) {
-		text := fmt.Sprintf("monotonic %d %d\nboottime %d %d\n",
-			o.Monotonic/1e9, o.Monotonic%1e9, o.Boottime/1e9, o.Boottime%1e9)
-		writeFileOp(p, "namespaces", "/proc/self/timens_offsets", text)
-	}
-}
-
-// compileHostname sets the Spec's hostname, or in a new uts namespace each start's
-// own, and the domain name.
-func (t *Template) compileHostname(p *child.Program) {
-	s := t.spec
-	switch {
-	case s.Hostname != "":
-		ptr, n := p.Bytes([]byte(s.Hostname))
-		p.Syscall("hostname", "set the hostname to "+s.Hostname, 0, unix.SYS_SETHOSTNAME, ptr, n)
-	case s.Namespaces.Mode(namespace.UTS) == namespace.New:
-		// As podman names a container's host after its ID: each start's own.
-		p.Append(child.Op{Kind: child.KindStartHostname}, "hostname", "set the hostname to the sandbox's own")
-		t.ownHostname = true
-	}
-	if s.Domainname != "" {
-		ptr, n := p.Bytes([]byte(s.Domainname))
-		p.Syscall("hostname", "set the domain name to "+s.Domainname, 0, unix.SYS_SETDOMAINNAME, ptr, n)
-	}
 }
 
 // resolveLabels resolves the SELinux labels of the process and its files; the
@@ -316,21 +250,6 @@ func (t *Template) compileMountNS(p *child.Program, c ids) error {
 		t.compileTerminal(p)
 	}
 	return nil
-}
-
-// compileWorkdir changes to the working directory: inside the root, by its
-// descriptors, in a new mount namespace.
-func (t *Template) compileWorkdir(p *child.Program) {
-	s := t.spec
-	switch {
-	case s.Workdir != "" && s.Namespaces.Mode(namespace.Mount) == namespace.New:
-		// Resolved inside the root, where no magic link can lead out of it
-		// (a working directory of /proc/self/fd/N was CVE-2024-21626).
-		op := child.Op{Kind: child.KindChdirIn, Ptr: unsafe.Pointer(p.InRoot(s.Workdir, child.CreateNone))}
-		p.Append(op, "workdir", "change directory to "+s.Workdir)
-	case s.Workdir != "":
-		p.Syscall("workdir", "change directory to "+s.Workdir, 0, unix.SYS_CHDIR, p.CString(s.Workdir))
-	}
 }
 
 // compileEnv keeps the target's default environment, as C strings for execve and
@@ -472,12 +391,7 @@ func (t *Template) makeStaging() error {
 // root of the sandbox: the peer then is a /dev/pts/N that the sandbox sees, and
 // the child can give it to the target's user.
 func (t *Template) compileTerminal(p *child.Program) {
-	op := child.Op{Kind: child.KindTerminalIn, Ptr: unsafe.Pointer(p.InRoot("/dev/pts", child.CreateNone))}
-	op.Args[0] = child.NoChown
-	if u := t.spec.User; u != nil && u.UID != 0 {
-		op.Args[0] = uintptr(u.UID)
-	}
-	p.Append(op, "terminal", "open a pseudo-terminal in the sandbox's /dev/pts (a devpts)")
+	emit.Terminal(p, t.plan.IDs.User)
 	t.ownTerminal = true
 }
 
@@ -513,7 +427,7 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	if priv.err != nil {
 		return priv.err
 	}
-	sets, filter := priv.sets, priv.filter
+	sets, filter := t.plan.Capabilities.Sets, priv.filter
 	t.filter = filter
 	labels := t.labels
 	confine := func() error {
@@ -540,44 +454,32 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 			return err
 		}
 	}
-	if u := s.User; u != nil {
-		t.compileUser(p, u)
+	if s.User != nil {
+		emit.User(p, &t.plan.IDs)
 	}
 	sets.CompileCapset(p)
 	if s.NoNewPrivileges {
-		p.Syscall("no_new_privs", "set no_new_privs", 0, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
+		emit.NoNewPrivs(p)
 		return confine()
 	}
 	return nil
 }
 
-// privileges are the capability sets and the compiled seccomp filter (nil for none)
-// of a Spec, or the typed error that stops its Build.
+// privileges are the compiled seccomp filter (nil for none) of a Plan, or the
+// typed error that stops its Build.
 type privileges struct {
-	sets   caps.Sets
 	filter *seccomp.Filter
 	err    error
 }
 
-func (s *Spec) resolvePrivileges() (r privileges) {
+// compileFilter compiles the Plan's seccomp profile, if it has one.
+func compileFilter(prof *seccomp.Profile) (r privileges) {
+	if prof == nil {
+		return r
+	}
 	var err error
-	if r.sets, err = s.CapabilitySets(); err != nil {
-		var ue *UnsupportedError
-		if !errors.As(err, &ue) {
-			err = &SpecError{Field: "capabilities", Err: err}
-		}
-		r.err = err
-		return r
-	}
-	prof, ok, err := s.seccompProfileFor(r.sets.Bounding)
-	if err != nil {
+	if r.filter, err = seccomp.Compile(*prof); err != nil {
 		r.err = &SpecError{Field: "seccomp", Err: err}
-		return r
-	}
-	if ok {
-		if r.filter, err = seccomp.Compile(prof); err != nil {
-			r.err = &SpecError{Field: "seccomp", Err: err}
-		}
 	}
 	return r
 }
@@ -664,95 +566,17 @@ func idMapped(m []namespace.IDMap, id uint32) bool {
 	return ok
 }
 
-// compileIDMaps prepares the ID maps of a new user namespace: written by the parent
-// in fork mode, by the child itself in vfork mode, and the child then becomes root
-// of the namespace.
-func (t *Template) compileIDMaps(c ids, p *child.Program) error {
-	ns := &t.spec.Namespaces
-	// Under an automatic range each start allocates its own block and writes its
-	// maps (Start); these stand for them until then.
-	t.auto = ns.Auto
-	uidMap, gidMap := t.spec.IDMaps(c.uid, c.gid)
-	t.uidMap, t.gidMap = uidMap, gidMap
-	t.uidMapText = namespace.FormatIDMap(uidMap)
-	t.gidMapText = namespace.FormatIDMap(gidMap)
-	// Where setgroups is allowed (a root parent, or newgidmap with a subordinate
-	// range), the child drops the caller's supplementary groups; an unprivileged
-	// parent must deny it to write its own gid map at all.
-	t.setgroups = t.spec.setgroupsPolicy(c, t.vfork)
-	t.newIDMap = c.uid != 0 && !t.spec.singleOwnMap(c)
-	if t.vfork {
-		writeFileOp(p, "user namespace", "/proc/self/setgroups", namespace.SetgroupsDeny)
-		writeFileOp(p, "user namespace", "/proc/self/gid_map", string(t.gidMapText))
-		writeFileOp(p, "user namespace", "/proc/self/uid_map", string(t.uidMapText))
-	}
-	if t.setgroups == namespace.SetgroupsAllow {
-		p.Syscall("user namespace", "drop supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
-	}
-	p.Syscall("user namespace", "become group 0 of the namespace", 0, unix.SYS_SETRESGID, 0, 0, 0)
-	p.Syscall("user namespace", "become user 0 of the namespace", 0, unix.SYS_SETRESUID, 0, 0, 0)
-	if !t.spec.singleOwnMap(c) {
-		// Root inside is another user outside than the caller (an automatic range
-		// too): the change of credentials cleared the parent-death signal.
-		p.Syscall("user namespace", "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, t.spec.deathSignal())
-	}
-	return nil
-}
-
-// compileRlimits sets every limit of the Spec and the extra ones of its limit plan,
-// and RLIMIT_NOFILE always: Go raised the soft limit of this process, which a raw
-// child would otherwise inherit.
-func (t *Template) compileRlimits(p *child.Program, extra []Rlimit) error {
-	limits := append(append([]Rlimit(nil), t.spec.Rlimits...), extra...)
-	hasNofile := false
-	for _, r := range limits {
-		if n, _ := rlimitResource(r.Type); n == unix.RLIMIT_NOFILE {
-			hasNofile = true
-		}
-	}
-	if !hasNofile {
-		var cur unix.Rlimit
-		if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &cur); err != nil {
-			return err
-		}
-		soft := uint64(1024)
-		if cur.Max < soft {
-			soft = cur.Max
-		}
-		limits = append(limits, Rlimit{Type: "RLIMIT_NOFILE", Soft: soft, Hard: cur.Max})
-	}
-	for _, r := range limits {
-		n, _ := rlimitResource(r.Type)
-		lim := &unix.Rlimit{Cur: r.Soft, Max: r.Hard}
-		p.Syscall("rlimits", fmt.Sprintf("set %s to %d:%d", strings.ToUpper(r.Type), r.Soft, r.Hard), 0,
-			unix.SYS_PRLIMIT64, 0, uintptr(n), child.Ptr(p, lim), 0)
-	}
-	return nil
-}
-
-// compileUser switches to the target user after the setup that needs root. Keeping
-// capabilities across the uid change lets the capability step decide what remains.
-func (t *Template) compileUser(p *child.Program, u *User) {
-	if len(u.Groups) > 0 {
-		g := append([]uint32(nil), u.Groups...)
-		p.Keep(g)
-		p.Syscall("user", fmt.Sprintf("set supplementary groups %v", u.Groups), 0, unix.SYS_SETGROUPS, uintptr(len(g)), child.Ptr(p, &g[0]))
-	} else if t.setgroups != namespace.SetgroupsDeny {
-		p.Syscall("user", "drop supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
-	}
-	p.Syscall("user", fmt.Sprintf("set gid %d", u.GID), 0, unix.SYS_SETRESGID, uintptr(u.GID), uintptr(u.GID), uintptr(u.GID))
-	if u.UID != 0 {
-		p.Syscall("user", "keep capabilities across the uid change", 0, unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1)
-	}
-	p.Syscall("user", fmt.Sprintf("set uid %d", u.UID), 0, unix.SYS_SETRESUID, uintptr(u.UID), uintptr(u.UID), uintptr(u.UID))
-}
-
-func writeFileOp(p *child.Program, stage, path, text string) {
-	ptr, n := p.Bytes([]byte(text))
-	var op child.Op
-	op.Kind = child.KindWriteFile
-	op.Args[0], op.Args[1], op.Args[2] = p.CString(path), ptr, n
-	p.Append(op, stage, fmt.Sprintf("write %q to %s", strings.TrimSpace(text), path))
+// keepIDMaps keeps what the parent of each start needs of the Plan's ID maps:
+// in fork mode it writes them (or has newuidmap write them) while the child
+// waits; under an automatic range each start allocates its own block and writes
+// its maps instead (Start).
+func (t *Template) keepIDMaps(c ids, pl *plan.Plan) {
+	t.auto = pl.IDs.Auto
+	t.uidMap, t.gidMap = pl.IDs.UIDMap, pl.IDs.GIDMap
+	t.uidMapText = namespace.FormatIDMap(t.uidMap)
+	t.gidMapText = namespace.FormatIDMap(t.gidMap)
+	t.setgroups = pl.IDs.Setgroups
+	t.newIDMap = pl.IDs.Writer == plan.MapsByHelpers
 }
 
 func pathDirs(env []string) []string {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/paddock-sandbox/paddock/cgroup"
-	"github.com/paddock-sandbox/paddock/internal/child"
 	"golang.org/x/sys/unix"
 )
 
@@ -325,10 +324,10 @@ var onlineCPUs = sync.OnceValue(func() int {
 	return max(n, 1)
 })
 
-// compileCgroup plans the Spec's limits (see PlanLimits): where each start gets a
-// cgroup, the Template keeps its Planner and the child joins it first; the
-// rlimits of the plan are kept for compileRlimits.
-func (t *Template) compileCgroup(p *child.Program, c ids) error {
+// planCgroup plans the Spec's limits (see PlanLimits): where each start gets a
+// cgroup, the Template keeps its Planner; the rlimits of the plan go to the
+// Plan's.
+func (t *Template) planCgroup(c ids) (*LimitPlan, error) {
 	var pl *cgroup.Planner
 	plan := func(cs *cgroup.Spec) (cgroup.Need, error) {
 		next, err := cgroup.NewPlanner(cs)
@@ -342,20 +341,12 @@ func (t *Template) compileCgroup(p *child.Program, c ids) error {
 		return pl.Need(), nil
 	}
 	lp, err := t.spec.planLimits(c.uid, plan)
-	if err != nil {
+	if err != nil || lp.Need.Version == 0 {
 		if pl != nil {
 			pl.Close()
 		}
-		return err
-	}
-	t.limitRlimits = lp.Rlimits
-	if lp.Need.Version == 0 {
-		if pl != nil {
-			pl.Close()
-		}
-		return nil
+		return lp, err
 	}
 	t.cgroup = pl
-	p.Append(child.Op{Kind: child.KindJoinCgroups}, "cgroup", "join the sandbox's cgroup")
-	return nil
+	return lp, nil
 }

@@ -91,9 +91,9 @@ func (s *Spec) resolve(c ids, lp *LimitPlan, labels selinux.Labels) (*plan.Plan,
 
 // planSpawn says how each start creates the child, and why.
 func (s *Spec) planSpawn(c ids, vfork bool) plan.Spawn {
-	sp := plan.Spawn{Mode: "fork", Init: s.Init, ParentDeathSignal: int(s.deathSignal())}
+	sp := plan.Spawn{Mode: plan.Fork, Init: s.Init, ParentDeathSignal: int(s.deathSignal())}
 	if vfork {
-		sp.Mode = "vfork"
+		sp.Mode = plan.Vfork
 	}
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
 	switch {
@@ -126,14 +126,14 @@ func (s *Spec) planNamespaces() []plan.Namespace {
 		n := plan.Namespace{Kind: k, Mode: ns.Mode(k)}
 		switch {
 		case n.Mode == namespace.Join:
-			n.Path, n.By = ns.NS[k].Path, "setns"
+			n.Path, n.By = ns.NS[k].Path, plan.BySetns
 		case n.Mode != namespace.New:
 		case k == namespace.Net && s.SharedNetNS:
-			n.By = "setns (the Template's shared one)"
+			n.By = plan.ByShared
 		case clone&uint64(k.CloneFlag()) != 0:
-			n.By = "clone3"
+			n.By = plan.ByClone
 		case unshare&uintptr(k.CloneFlag()) != 0 || k == namespace.Cgroup || k == namespace.Time:
-			n.By = "unshare"
+			n.By = plan.ByUnshare
 		}
 		out = append(out, n)
 	}
@@ -155,15 +155,15 @@ func (s *Spec) planIDs(c ids, vfork bool) plan.IDs {
 	d.Auto = s.Namespaces.Auto
 	switch {
 	case vfork:
-		d.Writer, d.Reason = "child", "the caller's own IDs as 0: the child writes its own map"
+		d.Writer, d.Reason = plan.MapsByChild, "the caller's own IDs as 0: the child writes its own map"
 	case d.Auto != nil:
-		d.Writer, d.Reason = "parent", "each start allocates a block of the automatic range; the first block stands for it"
-	case c.uid == 0:
-		d.Writer, d.Reason = "parent", "a root caller writes any map"
+		d.Writer, d.Reason = plan.MapsByParent, "each start allocates a block of the automatic range; the first block stands for it"
 	case s.singleOwnMap(c):
-		d.Writer, d.Reason = "parent, own IDs", "the caller's own IDs as 0, the one map an unprivileged caller may write"
+		d.Writer, d.Reason = plan.MapsOwnIDs, "the caller's own IDs as 0, the one map a caller may write without privilege"
+	case c.uid == 0:
+		d.Writer, d.Reason = plan.MapsByParent, "a root caller writes any map"
 	default:
-		d.Writer, d.Reason = "newuidmap", "a subordinate range, which the setuid helpers write"
+		d.Writer, d.Reason = plan.MapsByHelpers, "a subordinate range, which the setuid helpers write"
 	}
 	d.UID, d.GID = outsideID(d.UIDMap, d.User), outsideID(d.GIDMap, d.Group)
 	return d

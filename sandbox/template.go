@@ -21,6 +21,7 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
+	"github.com/paddock-sandbox/paddock/plan"
 	"github.com/paddock-sandbox/paddock/seccomp"
 	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
@@ -64,9 +65,9 @@ type Template struct {
 	owner       bool // the Template holds the owner ID (holdOwner) until Close
 	filter      *seccomp.Filter
 	cgroup      *cgroup.Planner // creates each start's cgroup, or nil
-	// limitRlimits are the rlimits of the Spec's limit plan (see LimitPlan.Rlimits).
-	limitRlimits []Rlimit
-	fuse         *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
+	// plan is what the Spec resolved to, which the program was emitted from.
+	plan *plan.Plan
+	fuse *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
 
 	labels       selinux.Labels
 	releaseLabel func()
