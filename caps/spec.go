@@ -60,7 +60,11 @@ func (s Spec) Sets() (Sets, error) {
 
 // Sets holds the five capability sets of a process as bit masks.
 type Sets struct {
-	Bounding, Effective, Permitted, Inheritable, Ambient Set
+	Bounding    Set `json:"bounding"`
+	Effective   Set `json:"effective"`
+	Permitted   Set `json:"permitted"`
+	Inheritable Set `json:"inheritable"`
+	Ambient     Set `json:"ambient"`
 }
 
 // Validate checks the rules the kernel enforces when the sets are applied with Compile's

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
+	"github.com/paddock-sandbox/paddock/plan"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/seccomp"
 	"golang.org/x/sys/unix"
@@ -73,7 +75,7 @@ func run(args []string) int {
 		return 125
 	}
 	if o.dryRun {
-		out, err := b.Spec().JSON()
+		out, err := dryRun(b.Spec())
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "run:", err)
 			return 125
@@ -172,7 +174,7 @@ func parseFlags(args []string, output io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.overlayUpper, "overlay-upper", "", "keep the writable layer in DIR (and DIR.work) after exit")
 	fs.StringVar(&o.overlaySize, "overlay-size", "", "bound the ephemeral writable layer (default 1g; tmpfs sizes: 512m, 2g, 25%)")
 	fs.BoolVar(&o.diff, "diff", false, "after exit, print what the sandbox changed (needs --overlay-upper)")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "print the sandbox's Spec as JSON and exit")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the sandbox's Spec and the Plan it resolves to on this host as JSON, and exit")
 	fs.StringVar(&o.spawn, "spawn", "", "fork or vfork (default: chosen automatically)")
 	if err := fs.Parse(expandShort(args)); err != nil {
 		return nil, nil, err
@@ -625,4 +627,17 @@ func printDiff(upper string, lower []string) {
 	for _, p := range ch.Deleted {
 		fmt.Println("D", p)
 	}
+}
+
+// dryRun is what --dry-run prints: the Spec, and the Plan that Build would emit
+// the child's steps from on this host, for this caller.
+func dryRun(s *sandbox.Spec) ([]byte, error) {
+	p, err := s.Plan()
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(struct {
+		Spec *sandbox.Spec `json:"spec"`
+		Plan *plan.Plan    `json:"plan"`
+	}{s, p}, "", "  ")
 }
