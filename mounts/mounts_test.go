@@ -2,6 +2,7 @@ package mounts
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -217,5 +218,42 @@ exec sleep 60`
 	}
 	if find2(info.HostVisible, "/") < 0 {
 		t.Errorf("the shared root is not host-visible: %v", info.HostVisible)
+	}
+}
+
+// TestPlanSteps: Plan's steps are plain data that print as JSON, each with its
+// stage and description, the flags spelled out, in the child's order.
+func TestPlanSteps(t *testing.T) {
+	spec := Spec{Defaults: true, Binds: []Bind{{Source: "/usr", Target: "/host/usr", ReadOnly: true, Recursive: true}},
+		Masked: []string{"/proc/kcore"}, ReadonlyRoot: true}
+	steps, err := Plan(spec, Env{NewRoot: "/staging/root", NewPIDNS: true, NewNetNS: true, NewIPCNS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []Step
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, steps) {
+		t.Fatalf("the steps do not survive JSON: %v\n%s", err, b)
+	}
+	var actions []Action
+	for _, st := range steps {
+		if st.Stage != "mount" || st.What == "" {
+			t.Errorf("step %+v lacks its stage or description", st)
+		}
+		actions = append(actions, st.Action)
+		if st.Action == ActBind && st.Path == "/host/usr" && (st.FlagText != "ro,bind,rec" || !st.InRoot || st.Create != CreateDir) {
+			t.Errorf("read-only recursive bind: %+v", st)
+		}
+	}
+	i := slices.Index(actions, ActPivotRoot)
+	if actions[0] != ActOpenRoot || i < 0 || actions[i-1] != ActChdir || actions[i+1] != ActDetach ||
+		slices.Index(actions, ActMask) < i || actions[len(actions)-1] != ActSetAttr {
+		t.Errorf("order: %v", actions)
+	}
+	if st, err := PlanPropagation(Spec{RootPropagation: Slave}); err != nil || st.Action != ActPropagation || st.InRoot || st.FlagText != "rslave" {
+		t.Errorf("PlanPropagation(slave) = %+v, %v", st, err)
 	}
 }
