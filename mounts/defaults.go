@@ -4,14 +4,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Env is what Compile and DefaultMounts need to know about the sandbox being built.
+// Env is what Plan and DefaultMounts need to know about the sandbox being built.
 type Env struct {
 	// MountLabel is the SELinux context= option (selinux.MountOption) added to the
 	// tmpfs mounts, or "" where SELinux is off.
 	MountLabel string
 	// NewRoot is where the root filesystem was assembled (overlay.NewRoot). Empty
 	// means no new root: the sandbox keeps the host's root in its own mount
-	// namespace, and Compile does not pivot.
+	// namespace, and Plan does not pivot.
 	NewRoot string
 	// InUserNS says the child runs in a new user namespace: it cannot create device
 	// nodes, and the kernel filesystems below need namespaces that this user

@@ -23,6 +23,8 @@
 // and device nodes cannot be created: the host's nodes are bound onto empty files
 // instead.
 //
-// [Compile] turns a [Spec] into the child's ops, [Inspect] reads back what a live
+// [Plan] (after [PlanPropagation]) resolves a [Spec] to the child's mount steps
+// ([Step]): plain, printable data, in the order the child runs them, that package
+// internal/emit turns into the child's ops. [Inspect] reads back what a live
 // process sees.
 package mounts

@@ -5,12 +5,15 @@ import (
 	"fmt"
 )
 
-// Sentinel errors; the typed errors of this package match them with errors.Is.
+// Sentinel errors. The errors of this package match them with errors.Is: a
+// *MountError where a mount is at fault, a wrapped sentinel otherwise.
 var (
 	// ErrInvalid reports a Spec that cannot work: a relative target, a missing bind
-	// source, an unknown propagation, a bad tmpfs size.
+	// source, an unknown propagation, a bad tmpfs size, a bad masked, read-only or
+	// hidden path.
 	ErrInvalid = errors.New("mounts: invalid spec")
-	// ErrNotSupported reports a mount this host cannot provide.
+	// ErrNotSupported reports a mount this host cannot provide, such as an
+	// idmapped one (see IDMapSupported).
 	ErrNotSupported = errors.New("mounts: not supported")
 )
 
@@ -36,35 +39,13 @@ func (e *MountError) Unwrap() error { return e.Err }
 // Is reports ErrInvalid for spec problems.
 func (e *MountError) Is(target error) bool { return e.Invalid && target == ErrInvalid }
 
-// A PathError reports an invalid path in a mask, read-only or tmpfs list. It matches
-// ErrInvalid.
-type PathError struct {
-	// List names the field: "masked", "readonly", "tmpfs".
-	List string
-	Path string
-	Err  error
+// tmpfsError reports the tmpfs t that cannot work, for err, as the MountError of
+// its mount.
+func tmpfsError(t Tmpfs, err error) error {
+	return &MountError{Source: "tmpfs", Target: t.Target, FSType: "tmpfs", Err: err, Invalid: true}
 }
 
-// Error implements the error interface.
-func (e *PathError) Error() string {
-	return fmt.Sprintf("mounts: %s path %q: %v", e.List, e.Path, e.Err)
+// pathError reports the invalid path p of the list (masked, readonly, hidden).
+func pathError(list, p string, err error) error {
+	return fmt.Errorf("%w: %s path %q: %w", ErrInvalid, list, p, err)
 }
-
-// Unwrap returns the underlying cause.
-func (e *PathError) Unwrap() error { return e.Err }
-
-// Is reports ErrInvalid.
-func (e *PathError) Is(target error) bool { return target == ErrInvalid }
-
-// A SizeError reports a tmpfs size that is malformed, or that the kernel would not
-// read as written (see CheckTmpfsSize). It matches ErrInvalid.
-type SizeError struct {
-	Size   string
-	Reason string
-}
-
-// Error implements the error interface.
-func (e *SizeError) Error() string { return fmt.Sprintf("tmpfs size %q: %s", e.Size, e.Reason) }
-
-// Is reports ErrInvalid.
-func (e *SizeError) Is(target error) bool { return target == ErrInvalid }

@@ -10,28 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// An IDMapError reports a mount that cannot be idmapped on this host: the kernel
-// lacks idmapped mounts (Linux 5.12), the filesystem does not support them, or the
-// caller may not make them (CAP_SYS_ADMIN over the filesystem: root). It matches
-// ErrNotSupported.
-type IDMapError struct {
-	Path   string
-	FSType string // the filesystem of Path, as mountinfo names it
-	Reason string
-	Err    error
-}
-
-// Error implements the error interface.
-func (e *IDMapError) Error() string {
-	return fmt.Sprintf("mounts: idmapped mount of %s (%s): %s: %v", e.Path, e.FSType, e.Reason, e.Err)
-}
-
-// Unwrap returns the errno of the refusal.
-func (e *IDMapError) Unwrap() error { return e.Err }
-
-// Is reports ErrNotSupported.
-func (e *IDMapError) Is(target error) bool { return target == ErrNotSupported }
-
 // idmapProbes caches IDMapSupported per mount ID and recursion.
 var idmapProbes probecache.Cache[idmapKey]
 
@@ -44,15 +22,15 @@ type idmapKey struct {
 // that the host path lies on (and, recursive, of every mount beneath it), as an
 // idmapped bind does: it copies it (open_tree) and idmaps the copy with a user
 // namespace of its own (mount_setattr with MOUNT_ATTR_IDMAP), then drops both.
-// The answer is cached per mount. A refusal is an *IDMapError.
+// The answer is cached per mount. A refusal matches ErrNotSupported, wraps the
+// errno and names the path, its filesystem type and the reason.
 func IDMapSupported(path string, recursive bool) error {
 	id, err := mountID(path)
 	if err != nil {
 		return &MountError{Source: path, FSType: "bind", Err: err, Invalid: true}
 	}
 	return idmapProbes.Do(idmapKey{id, recursive}, func() error { return probeIDMap(path, recursive) }, func(err error) bool {
-		var ie *IDMapError
-		return errors.As(err, &ie)
+		return errors.Is(err, ErrNotSupported)
 	})
 }
 
@@ -67,7 +45,7 @@ func mountID(path string) (int, error) {
 
 func probeIDMap(path string, recursive bool) error {
 	fail := func(reason string, err error) error {
-		return &IDMapError{Path: path, FSType: fsTypeOf(path), Reason: reason, Err: err}
+		return fmt.Errorf("%w: idmapped mount of %s (%s): %s: %w", ErrNotSupported, path, fsTypeOf(path), reason, err)
 	}
 	if unix.Geteuid() != 0 {
 		return fail("only root may idmap a mount (CAP_SYS_ADMIN over the user namespace of its filesystem)", unix.EPERM)

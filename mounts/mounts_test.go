@@ -2,6 +2,7 @@ package mounts
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -10,9 +11,7 @@ import (
 	"slices"
 	"syscall"
 	"testing"
-	"unsafe"
 
-	"github.com/paddock-sandbox/paddock/internal/child"
 	"golang.org/x/sys/unix"
 )
 
@@ -106,11 +105,11 @@ func TestValidate(t *testing.T) {
 		{"missing bind source", Spec{Binds: []Bind{{Source: "/nonexistent/paddock", Target: "/x"}}}, fs.ErrNotExist, new(*MountError)},
 		{"unclean target", Spec{Binds: []Bind{{Source: "/tmp", Target: "/a/../etc"}}}, nil, new(*MountError)},
 		{"bad bind propagation", Spec{Binds: []Bind{{Source: "/tmp", Target: "/x", Propagation: "sideways"}}}, nil, new(*MountError)},
-		{"relative mask", Spec{Masked: []string{"proc/kcore"}}, nil, new(*PathError)},
-		{"relative read-only", Spec{ReadOnly: []string{"proc/sys"}}, nil, new(*PathError)},
+		{"relative mask", Spec{Masked: []string{"proc/kcore"}}, nil, nil},
+		{"relative read-only", Spec{ReadOnly: []string{"proc/sys"}}, nil, nil},
 		{"bad root propagation", Spec{RootPropagation: "unbindable"}, nil, nil},
-		{"tmpfs bad size", Spec{Tmpfs: []Tmpfs{{Target: "/tmp", Size: "64q"}}}, nil, new(*PathError)},
-		{"tmpfs bad mode", Spec{Tmpfs: []Tmpfs{{Target: "/tmp", Mode: 0o17777}}}, nil, new(*PathError)},
+		{"tmpfs bad size", Spec{Tmpfs: []Tmpfs{{Target: "/tmp", Size: "64q"}}}, nil, new(*MountError)},
+		{"tmpfs bad mode", Spec{Tmpfs: []Tmpfs{{Target: "/tmp", Mode: 0o17777}}}, nil, new(*MountError)},
 		{"mount without type", Spec{Mounts: []Mount{{Source: "x", Target: "/x"}}}, nil, new(*MountError)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,192 +150,6 @@ func TestTmpfsOptions(t *testing.T) {
 	f, d, _ = Tmpfs{Target: "/tmp"}.flagsData()
 	if f != unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC || d != "mode=01777" {
 		t.Errorf("default tmpfs: got %#x %q", f, d)
-	}
-}
-
-func cstr(p uintptr) string {
-	if p == 0 {
-		return ""
-	}
-	return unix.BytePtrToString((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&p))))
-}
-
-// opView is an op as the tests look at it: its kind or system call, its path (the
-// in-root path of an in-root step), its main argument and, for in-root steps, what
-// it creates.
-type opView struct {
-	kind   child.Kind
-	trap   uintptr
-	path   string
-	arg    uintptr
-	create child.Create
-}
-
-func view(p *child.Program) []opView {
-	var v []opView
-	for i, op := range p.Ops {
-		o := opView{kind: op.Kind, trap: op.Trap}
-		switch {
-		case p.InRootPath(i) != "":
-			r := (*child.InRoot)(op.Ptr)
-			o.path, o.arg, o.create = r.Path, op.Args[0], r.Create
-		case op.Kind != child.KindSyscall:
-			o.path, o.arg = cstr(op.Args[0]), op.Args[1]
-		case op.Trap == unix.SYS_MOUNT:
-			o.path, o.arg = cstr(op.Args[1]), op.Args[3]
-		default:
-			o.path, o.arg = cstr(op.Args[0]), op.Args[1]
-		}
-		v = append(v, o)
-	}
-	return v
-}
-
-func find(v []opView, pred func(opView) bool) int {
-	for i, o := range v {
-		if pred(o) {
-			return i
-		}
-	}
-	return -1
-}
-
-func is(kind child.Kind, path string) func(opView) bool {
-	return func(o opView) bool { return o.kind == kind && o.path == path }
-}
-
-// TestCompile checks the steps Compile emits: every mount point is an in-root step
-// that resolves its path from a descriptor of the root, in the order the kernel
-// needs, with the right sources, flags and creation.
-func TestCompile(t *testing.T) {
-	spec := Spec{
-		Defaults: true,
-		Binds:    []Bind{{Source: "/etc/hostname", Target: "/etc/hostname", ReadOnly: true}, {Source: "/usr", Target: "/host/usr", ReadOnly: true, Recursive: true}},
-		Tmpfs:    []Tmpfs{{Target: "/tmp"}},
-		Masked:   DefaultMasked, ReadOnly: DefaultReadOnly, ReadonlyRoot: true,
-	}
-	const root = "/staging/root"
-	for _, tc := range []struct {
-		name string
-		env  Env
-	}{
-		{"rootful", Env{NewRoot: root, NewNetNS: true, NewPIDNS: true, NewIPCNS: true}},
-		{"rootless", Env{NewRoot: root, InUserNS: true, NewPIDNS: true}},
-		{"privileged", Env{NewRoot: root, Privileged: true, NewPIDNS: true}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var p child.Program
-			if err := CompilePropagation(spec, &p); err != nil {
-				t.Fatal(err)
-			}
-			if err := Compile(spec, tc.env, &p); err != nil {
-				t.Fatal(err)
-			}
-			if len(p.Ops) != len(p.Steps) {
-				t.Fatalf("%d ops but %d steps", len(p.Ops), len(p.Steps))
-			}
-			checkCompiled(t, &p, tc.env)
-		})
-	}
-
-	var p child.Program
-	if err := Compile(Spec{Chroot: true}, Env{NewRoot: root}, &p); err != nil {
-		t.Fatal(err)
-	}
-	v := view(&p)
-	if find(v, func(o opView) bool { return o.trap == unix.SYS_PIVOT_ROOT }) >= 0 || find(v, func(o opView) bool { return o.trap == unix.SYS_CHROOT }) < 0 {
-		t.Errorf("Chroot: %v", p.Steps)
-	}
-	if err := Compile(Spec{Binds: []Bind{{Source: "x", Target: "/x"}}}, Env{}, &p); !errors.Is(err, ErrInvalid) {
-		t.Errorf("Compile of an invalid spec: %v", err)
-	}
-}
-
-func checkCompiled(t *testing.T, p *child.Program, env Env) {
-	t.Helper()
-	const root = "/staging/root"
-	v := view(p)
-	if v[0].path != "/" || v[0].arg != unix.MS_REC|unix.MS_PRIVATE {
-		t.Errorf("first op %v (%v), want / made rprivate", v[0], p.Steps[0])
-	}
-	if v[1].kind != child.KindOpenRoot || v[1].path != root {
-		t.Errorf("second op %v, want the root opened", p.Steps[1])
-	}
-	proc := find(v, func(o opView) bool {
-		return (o.kind == child.KindMountIn || o.kind == child.KindBindIn) && o.path == "/proc"
-	})
-	dev := find(v, is(child.KindMountIn, "/dev"))
-	hostname := find(v, is(child.KindBindIn, "/etc/hostname"))
-	pivot := find(v, func(o opView) bool { return o.trap == unix.SYS_PIVOT_ROOT })
-	if proc < 0 || dev < proc || hostname < dev || pivot < hostname {
-		t.Errorf("order: proc %d, dev %d, bind %d, pivot_root %d", proc, dev, hostname, pivot)
-	}
-	for _, o := range v[:pivot] {
-		if o.kind == child.KindMountIn && o.create != child.CreateDir {
-			t.Errorf("mount on %s does not create a directory mount point", o.path)
-		}
-	}
-	if null := find(v, func(o opView) bool { return o.path == "/dev/null" }); env.InUserNS {
-		if null < 0 || v[null].kind != child.KindBindIn || v[null].create != child.CreateFile || cstr(v[null].arg) != "/dev/null" {
-			t.Errorf("rootless /dev/null: want an empty file with the host's node bound on it, got %v", p.Steps[null])
-		}
-		// /sys without a new net namespace: a recursive copy of the host's, read-only throughout.
-		sys := find(v, is(child.KindBindIn, "/sys"))
-		if a := p.Ops[sys].Args; sys < 0 || a[1] != unix.AT_RECURSIVE || a[2]&unix.MOUNT_ATTR_RDONLY == 0 || a[4] != unix.AT_RECURSIVE {
-			t.Errorf("rootless /sys: %v %v", p.Steps[sys], a)
-		}
-	} else if null < 0 || v[null].kind != child.KindMknodIn || v[null].arg != unix.S_IFCHR|0o666 || v[null].create != child.CreateParent {
-		t.Errorf("rootful /dev/null: want mknod in /dev")
-	}
-	if a := p.Ops[hostname].Args; v[hostname].create != child.CreateFile || a[1] != 0 || a[2] != unix.MOUNT_ATTR_RDONLY {
-		t.Errorf("read-only file bind: %v %v, create %v", p.Steps[hostname], a, v[hostname].create)
-	}
-	if i := find(v, is(child.KindBindIn, "/host/usr")); i < 0 || p.Ops[i].Args[1] != unix.AT_RECURSIVE || p.Ops[i].Args[4] != unix.AT_RECURSIVE {
-		t.Errorf("recursive read-only bind is not read-only throughout")
-	}
-	want := []uintptr{unix.SYS_CHDIR, unix.SYS_PIVOT_ROOT, unix.SYS_UMOUNT2, unix.SYS_CHDIR}
-	for i, trap := range want {
-		if v[pivot-1+i].trap != trap {
-			t.Errorf("pivot sequence op %d: %v", i, p.Steps[pivot-1+i])
-		}
-	}
-	if v[pivot-1].path != root || v[pivot+2].path != "/" || v[pivot+1].arg != unix.MNT_DETACH || v[pivot+3].kind != child.KindOpenRoot || v[pivot+3].path != "/" {
-		t.Errorf("pivot sequence: %v", p.Steps[pivot-1:pivot+4])
-	}
-	masks(t, p, v, env, pivot)
-	if last := v[len(v)-1]; last.kind != child.KindSetAttrIn || last.path != "/" || p.Ops[len(v)-1].Args[0] != unix.MOUNT_ATTR_RDONLY {
-		t.Errorf("last op %v, want the read-only flag on /", p.Steps[len(p.Steps)-1])
-	}
-}
-
-func masks(t *testing.T, p *child.Program, v []opView, env Env, pivot int) {
-	t.Helper()
-	mask := find(v, func(o opView) bool { return o.kind == child.KindMaskIn })
-	selfBind := func(o opView) bool { return o.kind == child.KindBindIn && o.arg == child.SourceSelf }
-	if env.Privileged {
-		if mask >= 0 || find(v, selfBind) >= 0 {
-			t.Error("privileged sandbox has masks or read-only paths")
-		}
-		if sys := find(v, is(child.KindMountIn, "/sys")); p.Ops[sys].Args[2]&unix.MS_RDONLY != 0 {
-			t.Error("privileged /sys is read-only")
-		}
-		return
-	}
-	null := find(v, is(child.KindSourceIn, "/dev/null"))
-	if null < pivot || mask < null || p.Ops[null].Args[0] != uintptr(unix.Mkdev(1, 3)) {
-		t.Errorf("masks: the source %d (checked to be 1:3) must follow pivot_root %d and precede the masks %d", null, pivot, mask)
-	}
-	for i, op := range p.Ops {
-		if (op.Kind == child.KindMaskIn || selfBind(v[i])) && op.Flags&child.IgnoreENOENT == 0 {
-			t.Errorf("%v: not IgnoreENOENT", p.Steps[i])
-		}
-		if (op.Kind == child.KindMaskIn || selfBind(v[i])) && v[i].create != child.CreateNone {
-			t.Errorf("%v: creates its path", p.Steps[i])
-		}
-	}
-	ro := find(v, func(o opView) bool { return selfBind(o) && o.path == "/proc/sys" })
-	if ro < 0 || p.Ops[ro].Args[2] != unix.MOUNT_ATTR_RDONLY || p.Ops[ro].Args[4] != unix.AT_RECURSIVE {
-		t.Errorf("read-only /proc/sys: want a read-only copy of itself bound on itself")
 	}
 }
 
@@ -405,5 +218,42 @@ exec sleep 60`
 	}
 	if find2(info.HostVisible, "/") < 0 {
 		t.Errorf("the shared root is not host-visible: %v", info.HostVisible)
+	}
+}
+
+// TestPlanSteps: Plan's steps are plain data that print as JSON, each with its
+// stage and description, the flags spelled out, in the child's order.
+func TestPlanSteps(t *testing.T) {
+	spec := Spec{Defaults: true, Binds: []Bind{{Source: "/usr", Target: "/host/usr", ReadOnly: true, Recursive: true}},
+		Masked: []string{"/proc/kcore"}, ReadonlyRoot: true}
+	steps, err := Plan(spec, Env{NewRoot: "/staging/root", NewPIDNS: true, NewNetNS: true, NewIPCNS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []Step
+	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, steps) {
+		t.Fatalf("the steps do not survive JSON: %v\n%s", err, b)
+	}
+	var actions []Action
+	for _, st := range steps {
+		if st.Stage != "mount" || st.What == "" {
+			t.Errorf("step %+v lacks its stage or description", st)
+		}
+		actions = append(actions, st.Action)
+		if st.Action == ActBind && st.Path == "/host/usr" && (st.FlagText != "ro,bind,rec" || !st.InRoot || st.Create != CreateDir) {
+			t.Errorf("read-only recursive bind: %+v", st)
+		}
+	}
+	i := slices.Index(actions, ActPivotRoot)
+	if actions[0] != ActOpenRoot || i < 0 || actions[i-1] != ActChdir || actions[i+1] != ActDetach ||
+		slices.Index(actions, ActMask) < i || actions[len(actions)-1] != ActSetAttr {
+		t.Errorf("order: %v", actions)
+	}
+	if st, err := PlanPropagation(Spec{RootPropagation: Slave}); err != nil || st.Action != ActPropagation || st.InRoot || st.FlagText != "rslave" {
+		t.Errorf("PlanPropagation(slave) = %+v, %v", st, err)
 	}
 }

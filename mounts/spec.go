@@ -218,25 +218,25 @@ func (s *Spec) Validate() error {
 	}
 	for _, t := range s.Tmpfs {
 		if err := checkTarget(t.Target); err != nil {
-			return &PathError{List: "tmpfs", Path: t.Target, Err: err}
+			return tmpfsError(t, err)
 		}
 		if _, _, err := t.flagsData(); err != nil {
-			return &PathError{List: "tmpfs", Path: t.Target, Err: err}
+			return tmpfsError(t, err)
 		}
 	}
 	for _, p := range s.Masked {
 		if err := checkTarget(p); err != nil {
-			return &PathError{List: "masked", Path: p, Err: err}
+			return pathError("masked", p, err)
 		}
 	}
 	for _, p := range s.ReadOnly {
 		if err := checkTarget(p); err != nil {
-			return &PathError{List: "readonly", Path: p, Err: err}
+			return pathError("readonly", p, err)
 		}
 	}
 	for _, h := range s.Hidden {
 		if err := checkTarget(h.Path); err != nil {
-			return &PathError{List: "hidden", Path: h.Path, Err: err}
+			return pathError("hidden", h.Path, err)
 		}
 	}
 	return nil
@@ -371,10 +371,16 @@ const MaxTmpfsPercent = 100
 // or g (binary multiples, in either case) or % suffix, that the kernel reads as
 // written. The kernel's memparse wraps silently past 2^64, reads a leading 0 as
 // octal and 0 as "no limit at all"; CheckTmpfsSize refuses all three, as well as
-// sizes above 2^63-1 bytes and above MaxTmpfsPercent. Errors are *SizeError.
+// sizes above 2^63-1 bytes and above MaxTmpfsPercent. Errors match ErrInvalid.
 func CheckTmpfsSize(s string) error {
 	_, _, err := parseTmpfsSize(s)
 	return err
+}
+
+// sizeError reports the tmpfs size s, which the kernel would not read as
+// written, for reason.
+func sizeError(s, reason string) error {
+	return fmt.Errorf("%w: tmpfs size %q: %s", ErrInvalid, s, reason)
 }
 
 // parseTmpfsSize reads a tmpfs size= value as bytes, or as a percentage of the RAM
@@ -394,19 +400,19 @@ func parseTmpfsSize(s string) (n uint64, percent bool, err error) {
 		}
 	}
 	if num == "" || strings.Trim(num, "0123456789") != "" {
-		return 0, false, &SizeError{Size: s, Reason: "want a whole number with an optional k, m, g or % suffix"}
+		return 0, false, sizeError(s, "want a whole number with an optional k, m, g or % suffix")
 	}
 	if len(num) > 1 && num[0] == '0' {
-		return 0, false, &SizeError{Size: s, Reason: "a leading 0 makes the kernel read the number as octal"}
+		return 0, false, sizeError(s, "a leading 0 makes the kernel read the number as octal")
 	}
 	v, err := strconv.ParseUint(num, 10, 64)
 	switch {
 	case percent && (err != nil || v > MaxTmpfsPercent):
-		return 0, false, &SizeError{Size: s, Reason: fmt.Sprintf("more than %d%% of the RAM; give a larger size in bytes", MaxTmpfsPercent)}
+		return 0, false, sizeError(s, fmt.Sprintf("more than %d%% of the RAM; give a larger size in bytes", MaxTmpfsPercent))
 	case err != nil || v > math.MaxInt64>>shift:
-		return 0, false, &SizeError{Size: s, Reason: fmt.Sprintf("more than %d bytes", int64(math.MaxInt64))}
+		return 0, false, sizeError(s, fmt.Sprintf("more than %d bytes", int64(math.MaxInt64)))
 	case v == 0:
-		return 0, false, &SizeError{Size: s, Reason: "the kernel reads 0 as no limit at all; leave the size empty for the default (half of the RAM)"}
+		return 0, false, sizeError(s, "the kernel reads 0 as no limit at all; leave the size empty for the default (half of the RAM)")
 	}
 	return v << shift, percent, nil
 }

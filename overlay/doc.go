@@ -10,7 +10,9 @@
 // user namespace needs). The upper directory therefore is the complete, replayable
 // record of a sandbox's changes: [Diff] reads it back.
 //
-// [Spec.Compile] turns a Spec into ops for the child: inside the child's private
+// [Spec.Plan] turns a Spec into the child's steps (package mounts' [mounts.Step],
+// plain data that a plan prints and package internal/emit turns into the child's
+// ops): inside the child's private
 // mount namespace it mounts a small tmpfs on a staging directory (the caller's empty
 // directory, shadowed only in that namespace), mounts the overlay at
 // staging/root (see [NewRoot]) and, for an ephemeral sandbox, keeps the upper and work

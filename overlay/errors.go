@@ -5,12 +5,14 @@ import (
 	"fmt"
 )
 
-// Sentinel errors; the typed errors of this package match them with errors.Is.
+// Sentinel errors. The errors of this package match them with errors.Is: a
+// *LayerError where a path is at fault, a wrapped sentinel otherwise.
 var (
 	// ErrInvalid reports a Spec that cannot work: a missing or relative layer, an
 	// unusable path.
 	ErrInvalid = errors.New("overlay: invalid spec")
-	// ErrNotSupported reports a driver or feature that this host cannot provide.
+	// ErrNotSupported reports a driver or feature that this host cannot provide;
+	// the error names the driver and the reason.
 	ErrNotSupported = errors.New("overlay: not supported")
 )
 
@@ -34,25 +36,11 @@ func (e *LayerError) Unwrap() error { return e.Err }
 // Is reports ErrInvalid, so that errors.Is(err, ErrInvalid) holds for every LayerError.
 func (e *LayerError) Is(target error) bool { return target == ErrInvalid }
 
-// An UnsupportedError reports a driver that this host cannot provide, with the reason.
-// It matches ErrNotSupported.
-type UnsupportedError struct {
-	Driver Driver
-	Reason string
-	Err    error
-}
-
-// Error implements the error interface.
-func (e *UnsupportedError) Error() string {
-	s := fmt.Sprintf("overlay: driver %q not supported: %s", e.Driver, e.Reason)
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
+// unsupported reports the driver d that this host cannot provide, for reason,
+// with the underlying cause err, if any. It matches ErrNotSupported and err.
+func unsupported(d Driver, reason string, err error) error {
+	if err == nil {
+		return fmt.Errorf("%w: driver %q: %s", ErrNotSupported, d, reason)
 	}
-	return s
+	return fmt.Errorf("%w: driver %q: %s: %w", ErrNotSupported, d, reason, err)
 }
-
-// Unwrap returns the underlying cause, if any.
-func (e *UnsupportedError) Unwrap() error { return e.Err }
-
-// Is reports ErrNotSupported.
-func (e *UnsupportedError) Is(target error) bool { return target == ErrNotSupported }

@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/moby/sys/mountinfo"
-	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"golang.org/x/sys/unix"
 )
 
 // A FuseCommand is the host-side half of the fuse driver: the fuse-overlayfs command
 // that mounts a sandbox's root filesystem, to be run by the parent inside the child's
-// user and mount namespaces while the child waits at its checkpoint (see Compile).
+// user and mount namespaces while the child waits at its checkpoint (see Plan).
 // Get one from Spec.FuseCommand.
 type FuseCommand struct {
 	// Options is fuse-overlayfs's -o argument:
@@ -38,7 +38,7 @@ func (c *FuseCommand) Args() []string {
 }
 
 // FuseCommand returns the fuse-overlayfs command for s in env: the same layers as
-// Compile uses (for an ephemeral spec, upper and work in the staging tmpfs). The
+// Plan uses (for an ephemeral spec, upper and work in the staging tmpfs). The
 // host's "/" is a lower layer as it is: fuse-overlayfs reads it through the mount
 // namespace of the sandbox, so no per-directory split is needed. Paths with ",",
 // ":" or "\" are refused: fuse-overlayfs does not unescape them.
@@ -88,45 +88,32 @@ func fuseSafe(role, p string) error {
 	return nil
 }
 
-// compileFuse appends the child's half of the fuse driver: the staging tmpfs, made
+// planFuse adds the child's half of the fuse driver: the staging tmpfs, made
 // shared, the mount point and the ephemeral upper and work directories, then a
 // checkpoint at which the parent runs the FuseCommand (see StartFuse) and releases
 // the child, which then makes the staging tmpfs and the fuse mount private again
 // (pivot_root refuses shared mounts).
-func (s Spec) compileFuse(p *child.Program, st, tmpData string) {
+func (s Spec) planFuse(p *plan, st, tmpData string) {
 	root := NewRoot(st)
-	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
-	mount(p, "none", st, "", unix.MS_SHARED, "")
-	mkdir(p, root, 0o755)
+	p.mount("paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
+	p.mount("none", st, "", unix.MS_SHARED, "")
+	p.mkdir(root, 0o755)
 	if s.Ephemeral() {
-		mkdir(p, filepath.Join(st, "upper"), 0o755)
-		mkdir(p, filepath.Join(st, "work"), 0o700)
+		p.mkdir(filepath.Join(st, "upper"), 0o755)
+		p.mkdir(filepath.Join(st, "work"), 0o700)
 	}
-	p.Append(child.Op{Kind: child.KindCheckpoint}, stage, "wait for fuse-overlayfs to mount "+root)
-	mount(p, "none", st, "", unix.MS_REC|unix.MS_PRIVATE, "")
+	p.add(mounts.Step{Action: mounts.ActCheckpoint, Path: root, What: "wait for fuse-overlayfs to mount " + root})
+	p.mount("none", st, "", unix.MS_REC|unix.MS_PRIVATE, "")
 }
 
-// A FuseError reports a fuse-overlayfs that failed to mount a sandbox's root, with
-// what it printed.
-type FuseError struct {
-	// Args is the command line that was run.
-	Args []string
-	// Stderr is what fuse-overlayfs (or nsenter) printed.
-	Stderr string
-	Err    error
-}
-
-// Error implements the error interface.
-func (e *FuseError) Error() string {
-	s := fmt.Sprintf("overlay: %s: %v", strings.Join(e.Args, " "), e.Err)
-	if t := strings.TrimSpace(e.Stderr); t != "" {
-		s += ": " + t
+// fuseError reports a fuse-overlayfs, run as args, that failed to mount a
+// sandbox's root with err, and what it (or nsenter) printed. It wraps err.
+func fuseError(args []string, stderr string, err error) error {
+	if t := strings.TrimSpace(stderr); t != "" {
+		return fmt.Errorf("overlay: %s: %w: %s", strings.Join(args, " "), err, t)
 	}
-	return s
+	return fmt.Errorf("overlay: %s: %w", strings.Join(args, " "), err)
 }
-
-// Unwrap returns the underlying cause.
-func (e *FuseError) Unwrap() error { return e.Err }
 
 // FuseNamespaces says which namespaces of the child the daemon joins, and as whom.
 type FuseNamespaces struct {
@@ -156,12 +143,12 @@ const fuseTimeout = 30 * time.Second
 // so its view of the lower layers and of /proc (which fuse-overlayfs uses for
 // /proc/self/fd) stays the host's when the sandbox pivots into its root and
 // mounts a /proc of another pid namespace. StartFuse returns once the fuse
-// filesystem is mounted at c.Mountpoint in pid's namespace, or with a *FuseError,
-// in which case no daemon is left running. The daemon lives until Stop.
+// filesystem is mounted at c.Mountpoint in pid's namespace, or with an error naming
+// the command and holding what it printed, in which case no daemon is left running. The daemon lives until Stop.
 func (c *FuseCommand) StartFuse(pid int, ns FuseNamespaces) (*FuseDaemon, error) {
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
-		return nil, &FuseError{Args: c.Args(), Err: err}
+		return nil, fuseError(c.Args(), "", err)
 	}
 	args := []string{"--target", strconv.Itoa(pid), "--mount"}
 	if ns.User {
@@ -176,7 +163,7 @@ func (c *FuseCommand) StartFuse(pid int, ns FuseNamespaces) (*FuseDaemon, error)
 	// before the daemon starts so that no event is missed.
 	mi, err := os.Open("/proc/" + strconv.Itoa(pid) + "/mountinfo")
 	if err != nil {
-		return nil, &FuseError{Args: c.Args(), Err: err}
+		return nil, fuseError(c.Args(), "", err)
 	}
 	defer mi.Close()
 	d := &FuseDaemon{pidfd: -1}
@@ -186,15 +173,15 @@ func (c *FuseCommand) StartFuse(pid int, ns FuseNamespaces) (*FuseDaemon, error)
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	d.cmd.WaitDelay = time.Second
 	if err := d.cmd.Start(); err != nil {
-		return nil, &FuseError{Args: c.Args(), Err: err}
+		return nil, fuseError(c.Args(), "", err)
 	}
 	if d.pidfd, err = unix.PidfdOpen(d.cmd.Process.Pid, 0); err != nil {
 		d.Stop()
-		return nil, &FuseError{Args: c.Args(), Err: err}
+		return nil, fuseError(c.Args(), "", err)
 	}
 	if err := d.waitMounted(mi, c.Mountpoint); err != nil {
 		d.Stop()
-		return nil, &FuseError{Args: c.Args(), Stderr: d.stderr.String(), Err: err}
+		return nil, fuseError(c.Args(), d.stderr.String(), err)
 	}
 	return d, nil
 }

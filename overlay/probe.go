@@ -13,7 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/emit"
 	"github.com/paddock-sandbox/paddock/internal/probecache"
+	"github.com/paddock-sandbox/paddock/mounts"
 )
 
 var kernelProbe struct {
@@ -49,10 +51,12 @@ func probeKernelInUserNS() error {
 	write("/proc/self/gid_map", fmt.Sprintf("0 %d 1", os.Getegid()))
 	write("/proc/self/uid_map", fmt.Sprintf("0 %d 1", os.Geteuid()))
 	mapped := len(p.Ops)
-	paths := probeDirs(p, dir)
-	mountOp := len(p.Ops)
-	mount(p, "overlay", filepath.Join(dir, "merged"), "overlay", 0,
+	var q plan
+	paths := probeDirs(&q, dir)
+	q.mount("overlay", filepath.Join(dir, "merged"), "overlay", 0,
 		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", paths[0], paths[1], paths[2]))
+	emit.Mounts(p, q)
+	mountOp := len(p.Ops) - 1
 
 	var pipe [2]int
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
@@ -67,7 +71,7 @@ func probeKernelInUserNS() error {
 	pid, errno := child.SpawnVfork(p, s)
 	unix.Close(pipe[1])
 	if errno != 0 {
-		return &UnsupportedError{Driver: Kernel, Reason: "cannot create a user namespace", Err: errno}
+		return unsupported(Kernel, "cannot create a user namespace", errno)
 	}
 	var r child.Report
 	n, _ := unix.Read(pipe[0], (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:])
@@ -81,11 +85,11 @@ func probeKernelInUserNS() error {
 	case n == int(unsafe.Sizeof(r)) && r.Op == child.ExecOp:
 		return nil
 	case n == int(unsafe.Sizeof(r)) && int(r.Op) == mountOp:
-		return &UnsupportedError{Driver: Kernel, Reason: "mount refused in a user namespace", Err: syscall.Errno(r.Errno)}
+		return unsupported(Kernel, "mount refused in a user namespace", syscall.Errno(r.Errno))
 	case n == int(unsafe.Sizeof(r)) && int(r.Op) < mapped:
-		return &UnsupportedError{Driver: Kernel, Reason: "cannot map the caller's IDs in a user namespace", Err: syscall.Errno(r.Errno)}
+		return unsupported(Kernel, "cannot map the caller's IDs in a user namespace", syscall.Errno(r.Errno))
 	case n == int(unsafe.Sizeof(r)):
-		return &UnsupportedError{Driver: Kernel, Reason: "cannot mount a tmpfs in a user namespace", Err: syscall.Errno(r.Errno)}
+		return unsupported(Kernel, "cannot mount a tmpfs in a user namespace", syscall.Errno(r.Errno))
 	}
 	return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: no report from the probe (%v)", ws)
 }
@@ -102,29 +106,29 @@ var fuseProbe struct {
 func FuseAvailable() error {
 	fuseProbe.once.Do(func() {
 		if _, err := exec.LookPath("fuse-overlayfs"); err != nil {
-			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "fuse-overlayfs not found", Err: err}
+			fuseProbe.err = unsupported(Fuse, "fuse-overlayfs not found", err)
 			return
 		}
 		for _, tool := range []string{"nsenter", "unshare"} {
 			if _, err := exec.LookPath(tool); err != nil {
-				fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: tool + " (util-linux) not found", Err: err}
+				fuseProbe.err = unsupported(Fuse, tool+" (util-linux) not found", err)
 				return
 			}
 		}
 		st, err := os.Stat("/dev/fuse")
 		if err != nil {
-			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "no /dev/fuse", Err: err}
+			fuseProbe.err = unsupported(Fuse, "no /dev/fuse", err)
 			return
 		}
 		if st.Mode()&os.ModeCharDevice == 0 {
-			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "/dev/fuse is not a character device"}
+			fuseProbe.err = unsupported(Fuse, "/dev/fuse is not a character device", nil)
 			return
 		}
 		// The daemon opens /dev/fuse with the caller's host credentials: a device
 		// only root may open (mode 0600) is out of reach of an unprivileged caller.
 		f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
 		if err != nil {
-			fuseProbe.err = &UnsupportedError{Driver: Fuse, Reason: "cannot open /dev/fuse", Err: err}
+			fuseProbe.err = unsupported(Fuse, "cannot open /dev/fuse", err)
 			return
 		}
 		f.Close()
@@ -150,8 +154,7 @@ func IDMappedLayers(dir string) error {
 		return &LayerError{Role: "lower", Path: dir, Err: err}
 	}
 	return idmapProbes.Do(uint64(st.Dev), func() error { return probeIDMappedLayer(dir) }, func(err error) bool {
-		var ue *UnsupportedError
-		return errors.As(err, &ue)
+		return errors.Is(err, ErrNotSupported)
 	})
 }
 
@@ -163,17 +166,18 @@ func probeIDMappedLayer(dir string) error {
 		if unix.Statfs(dir, &sfs) == nil {
 			fs = fmt.Sprintf(" (filesystem type %#x)", sfs.Type)
 		}
-		return &UnsupportedError{Driver: Kernel, Reason: "idmapped lower layer " + dir + fs + ": " + reason, Err: err}
+		return unsupported(Kernel, "idmapped lower layer "+dir+fs+": "+reason, err)
 	}
 	p := &child.Program{}
 	p.Append(child.Op{Kind: child.KindWaitParent}, stage, "wait for the parent")
-	paths := probeDirs(p, tmp)
-	idx := p.Detach(child.Detached{Path: dir, AttrSet: unix.MOUNT_ATTR_RDONLY, IDMap: true, What: "lower layer"})
-	attachOp := len(p.Ops)
-	p.Append(child.Op{Kind: child.KindAttach, Args: [6]uintptr{uintptr(idx), p.CString(filepath.Join(tmp, "lower"))}}, stage, "attach the idmapped layer")
-	mountOp := len(p.Ops)
-	mount(p, "overlay", filepath.Join(tmp, "merged"), "overlay", 0,
+	var q plan
+	paths := probeDirs(&q, tmp)
+	q.attach(mounts.Tree{Source: dir, Flags: unix.MS_RDONLY, IDMap: true, What: "lower layer"}, filepath.Join(tmp, "lower"), "attach the idmapped layer")
+	q.mount("overlay", filepath.Join(tmp, "merged"), "overlay", 0,
 		fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", paths[0], paths[1], paths[2]))
+	emit.Mounts(p, q)
+	mountOp := len(p.Ops) - 1
+	attachOp := mountOp - 1
 
 	r, err := runProbe(p)
 	var de *child.DetachedError
@@ -256,12 +260,12 @@ func runProbe(p *child.Program) (child.Report, error) {
 
 // probeDirs has a probe's child mount a tmpfs on dir and make lower, upper, work
 // and merged in it, and returns their paths escaped for overlayfs's options.
-func probeDirs(p *child.Program, dir string) []string {
-	mount(p, "tmpfs", dir, "tmpfs", 0, "mode=700")
+func probeDirs(p *plan, dir string) []string {
+	p.mount("tmpfs", dir, "tmpfs", 0, "mode=700")
 	var paths []string
 	for _, n := range []string{"lower", "upper", "work", "merged"} {
 		d := filepath.Join(dir, n)
-		mkdir(p, d, 0o700)
+		p.mkdir(d, 0o700)
 		paths = append(paths, escape(d))
 	}
 	return paths

@@ -205,7 +205,7 @@ func escape(p string) string {
 // Options returns the mount data for the kernel driver:
 // lowerdir=L1:L2,upperdir=U,workdir=W[,userxattr], with ",", ":" and "\" in paths
 // escaped by a backslash as the kernel's parser expects. For an ephemeral spec, upper
-// and work are left out (Compile adds them). userxattr is added when inUserNS,
+// and work are left out (Plan adds them). userxattr is added when inUserNS,
 // because trusted.* attributes are out of reach there. The result must fit in a page.
 func (s *Spec) Options(inUserNS bool) (string, error) {
 	return s.options(s.Upper, s.Work, inUserNS)

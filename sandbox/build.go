@@ -308,9 +308,11 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 	// A new or a joined user namespace: either way the mounts are made where the
 	// kernel locks what was inherited and wants userxattr for overlayfs.
 	inUserNS := ns.Mode(namespace.User) != namespace.Host
-	if err := mounts.CompilePropagation(s.Mounts, p); err != nil {
+	prop, err := mounts.PlanPropagation(s.Mounts)
+	if err != nil {
 		return &SpecError{Field: "mounts", Err: err}
 	}
+	emit.Mounts(p, []mounts.Step{prop})
 	env := mounts.Env{
 		InUserNS:         inUserNS,
 		NewNetNS:         ns.Mode(namespace.Net) == namespace.New,
@@ -331,12 +333,14 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		r := s.rootfs()
 		oenv := overlay.Env{Staging: staging, InUserNS: inUserNS, Rootless: c.uid != 0, MountLabel: env.MountLabel,
 			DetachLayers: ns.Auto != nil && len(s.Rootfs.Lower) > 0}
-		if err := r.Compile(p, oenv); err != nil {
+		steps, err := r.Plan(oenv)
+		if err != nil {
 			if errors.Is(err, overlay.ErrNotSupported) {
 				return &UnsupportedError{Field: "rootfs", Err: err}
 			}
 			return &SpecError{Field: "rootfs", Err: err}
 		}
+		emit.Mounts(p, steps)
 		if err := t.compileFuse(r, oenv); err != nil {
 			return err
 		}
@@ -359,12 +363,14 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		ms.Tmpfs = append(append([]mounts.Tmpfs(nil), h.Empty...), ms.Tmpfs...)
 		ms.Hidden = append(openTo(c, h.Resolve()), ms.Hidden...)
 	}
-	if err := mounts.Compile(ms, env, p); err != nil {
+	steps, err := mounts.Plan(ms, env)
+	if err != nil {
 		if errors.Is(err, mounts.ErrNotSupported) {
 			return &UnsupportedError{Field: "mounts", Err: err}
 		}
 		return &SpecError{Field: "mounts", Err: err}
 	}
+	emit.Mounts(p, steps)
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 
 // The fuse overlay driver. The child cannot run fuse-overlayfs itself (it has one
 // execve, for the target), so it stops at a checkpoint once its staging tmpfs is
-// mounted (overlay.Spec.Compile), and the parent runs fuse-overlayfs in the
+// mounted (overlay.Spec.Plan), and the parent runs fuse-overlayfs in the
 // child's user and mount namespaces with nsenter(1) from util-linux, waits until
 // the mount is up, and releases the child. The daemon belongs to the Process: it
 // keeps the sandbox's mount namespace alive, so Wait (or a failed Start) stops it.

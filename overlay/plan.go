@@ -9,11 +9,11 @@ import (
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
-	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"golang.org/x/sys/unix"
 )
 
-// Env is what Compile needs to know about the sandbox being built.
+// Env is what Plan needs to know about the sandbox being built.
 type Env struct {
 	// Staging is an existing, empty directory on the host, owned by whoever builds
 	// the sandbox (for example one made with os.MkdirTemp per template and removed
@@ -38,7 +38,7 @@ type Env struct {
 	DetachLayers bool
 }
 
-// NewRoot returns where Compile mounts the root filesystem for a staging directory:
+// NewRoot returns where Plan mounts the root filesystem for a staging directory:
 // the directory that package mounts pivots into.
 func NewRoot(staging string) string { return filepath.Join(staging, "root") }
 
@@ -60,49 +60,40 @@ func (s *Spec) Resolve(env Env) (Driver, error) {
 		return Kernel, nil
 	}
 	if ferr := FuseAvailable(); ferr != nil {
-		return "", &UnsupportedError{Driver: Auto, Reason: "neither the kernel driver in a user namespace nor fuse-overlayfs works", Err: errors.Join(kerr, ferr)}
+		return "", unsupported(Auto, "neither the kernel driver in a user namespace nor fuse-overlayfs works", errors.Join(kerr, ferr))
 	}
 	return Fuse, nil
 }
 
-// Compile appends the ops that assemble the root filesystem at NewRoot(env.Staging).
-// The child runs them in its new mount namespace, after "/" was made private (see
-// package mounts), and before the default mounts:
+// Plan returns the child's steps that assemble the root filesystem at
+// NewRoot(env.Staging). The child runs them in its new mount namespace, after "/"
+// was made private (see package mounts), and before the default mounts:
 //
 //	mount tmpfs on Staging (mode=755, nosuid, nodev)
 //	mkdir Staging/root; ephemeral: mkdir Staging/upper, Staging/work
 //	mount overlay on Staging/root
 //
 // With the fuse driver (see Resolve) the child cannot mount the overlay itself:
-// Compile appends the tmpfs and the directories, then a child.KindCheckpoint, at
+// Plan returns the tmpfs and the directories, then a mounts.ActCheckpoint, at
 // which the parent must run the FuseCommand (Spec.FuseCommand, FuseCommand.StartFuse)
 // in the child's namespaces and release it; the child must run in fork mode.
 //
 //	mount tmpfs on Staging; mkdir Staging/root; ephemeral: Staging/upper, Staging/work
 //	checkpoint: the parent runs fuse-overlayfs -o lowerdir=...,upperdir=...,workdir=... Staging/root
 //
-// Compile does not call Validate; Build should.
-func (s Spec) Compile(p *child.Program, env Env) error {
-	st := env.Staging
-	if !filepath.IsAbs(st) {
-		return &LayerError{Role: "staging", Path: st, Err: errors.New("not an absolute path")}
-	}
-	st = filepath.Clean(st)
-	if _, err := checkDir("staging", st); err != nil {
-		return err
-	}
-	for _, l := range append(append([]string(nil), s.Lower...), s.Upper, s.Work) {
-		if l != "" && (filepath.Clean(l) == st || within(filepath.Clean(l), st)) {
-			return &LayerError{Role: "staging", Path: st, Err: fmt.Errorf("holds layer %q, which the staging tmpfs would hide", l)}
-		}
+// Plan does not call Validate; Build should.
+func (s Spec) Plan(env Env) ([]mounts.Step, error) {
+	st, err := s.checkStaging(env)
+	if err != nil {
+		return nil, err
 	}
 	d, err := s.Resolve(env)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if s.IDMap {
 		if err := s.checkIDMap(env, d); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	upper, work := s.Upper, s.Work
@@ -111,39 +102,62 @@ func (s Spec) Compile(p *child.Program, env Env) error {
 	}
 	data, err := s.options(upper, work, env.InUserNS)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if env.MountLabel != "" {
-		data += "," + env.MountLabel
-	}
-	tmpData := "mode=755,size=" + s.size()
-	if env.MountLabel != "" {
-		tmpData += "," + env.MountLabel
-	}
+	data = withLabel(data, env.MountLabel)
+	tmpData := withLabel("mode=755,size="+s.size(), env.MountLabel)
+	var p plan
 	if d == Fuse {
 		if _, err := s.FuseCommand(env); err != nil {
-			return err
+			return nil, err
 		}
-		s.compileFuse(p, st, tmpData)
-		return nil
+		s.planFuse(&p, st, tmpData)
+		return p, nil
 	}
 	root := NewRoot(st)
 	if s.splitRoot(env) {
-		return s.compileSplitRoot(p, st, root, upper, work, tmpData, env.MountLabel)
+		return p, s.planSplitRoot(&p, st, root, upper, work, tmpData, env.MountLabel)
 	}
-	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
-	mkdir(p, root, 0o755)
+	p.mount("paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
+	p.mkdir(root, 0o755)
 	if s.Ephemeral() {
-		mkdir(p, upper, 0o755)
-		mkdir(p, work, 0o700)
+		p.mkdir(upper, 0o755)
+		p.mkdir(work, 0o700)
 	}
 	if s.IDMap || env.DetachLayers {
-		if data, err = s.attachLayers(p, st, upper, work, env); err != nil {
-			return err
+		if data, err = s.attachLayers(&p, st, upper, work, env); err != nil {
+			return nil, err
 		}
 	}
-	mount(p, "overlay", root, "overlay", 0, data)
-	return nil
+	p.mount("overlay", root, "overlay", 0, data)
+	return p, nil
+}
+
+// checkStaging checks env.Staging: an absolute path of an existing directory that
+// holds no layer. It returns it cleaned.
+func (s Spec) checkStaging(env Env) (string, error) {
+	st := env.Staging
+	if !filepath.IsAbs(st) {
+		return "", &LayerError{Role: "staging", Path: st, Err: errors.New("not an absolute path")}
+	}
+	st = filepath.Clean(st)
+	if _, err := checkDir("staging", st); err != nil {
+		return "", err
+	}
+	for _, l := range append(append([]string(nil), s.Lower...), s.Upper, s.Work) {
+		if l != "" && (filepath.Clean(l) == st || within(filepath.Clean(l), st)) {
+			return "", &LayerError{Role: "staging", Path: st, Err: fmt.Errorf("holds layer %q, which the staging tmpfs would hide", l)}
+		}
+	}
+	return st, nil
+}
+
+// withLabel adds the SELinux context= option label, if any, to mount data.
+func withLabel(data, label string) string {
+	if label == "" {
+		return data
+	}
+	return data + "," + label
 }
 
 // checkIDMap checks that the lower layers can be idmapped (Spec.IDMap) in env
@@ -157,7 +171,7 @@ func (s Spec) checkIDMap(env Env, d Driver) error {
 	case d != Kernel:
 		return fmt.Errorf("%w: idmapped lower layers need the kernel driver, not %s", ErrInvalid, d)
 	case env.Rootless:
-		return &UnsupportedError{Driver: Kernel, Reason: "idmapped lower layers need CAP_SYS_ADMIN over the layers' filesystems (root)"}
+		return unsupported(Kernel, "idmapped lower layers need CAP_SYS_ADMIN over the layers' filesystems (root)", nil)
 	}
 	for _, l := range s.Lower {
 		if filepath.Clean(l) == "/" {
@@ -170,13 +184,13 @@ func (s Spec) checkIDMap(env Env, d Driver) error {
 	return nil
 }
 
-// attachLayers has the child attach a copy of each lower layer (a
-// child.Detached, which the parent makes for each start), idmapped where s.IDMap
+// attachLayers has the child attach a copy of each lower layer (a mounts.Tree,
+// which the parent makes for each start), idmapped where s.IDMap
 // says so, on a directory of the staging tmpfs, layer0, layer1, ..., and returns
 // the overlay's options with those as lowerdir. The copies lie in the staging
 // tmpfs, which the sandbox leaves behind with the host's root when it pivots; they
 // are read-only anyway.
-func (s Spec) attachLayers(p *child.Program, st, upper, work string, env Env) (string, error) {
+func (s Spec) attachLayers(p *plan, st, upper, work string, env Env) (string, error) {
 	mapped := Spec{Lower: make([]string, len(s.Lower))}
 	what := "lower layer"
 	if s.IDMap {
@@ -184,20 +198,16 @@ func (s Spec) attachLayers(p *child.Program, st, upper, work string, env Env) (s
 	}
 	for i, l := range s.Lower {
 		dir := filepath.Join(st, fmt.Sprintf("layer%d", i))
-		mkdir(p, dir, 0o700)
-		idx := p.Detach(child.Detached{Path: l, AttrSet: unix.MOUNT_ATTR_RDONLY, IDMap: s.IDMap, What: what + " " + l})
-		p.Append(child.Op{Kind: child.KindAttach, Args: [6]uintptr{uintptr(idx), p.CString(dir)}}, stage,
-			fmt.Sprintf("attach the %s %s on %s", what, l, dir))
+		p.mkdir(dir, 0o700)
+		p.attach(mounts.Tree{Source: l, Flags: unix.MS_RDONLY, FlagText: mounts.FlagString(unix.MS_RDONLY), IDMap: s.IDMap, What: what + " " + l},
+			dir, fmt.Sprintf("attach the %s %s on %s", what, l, dir))
 		mapped.Lower[i] = dir
 	}
 	data, err := mapped.options(upper, work, env.InUserNS)
-	if err == nil && env.MountLabel != "" {
-		data += "," + env.MountLabel
-	}
-	return data, err
+	return withLabel(data, env.MountLabel), err
 }
 
-// compileSplitRoot assembles the host's own "/" as the lower layer inside a user
+// planSplitRoot assembles the host's own "/" as the lower layer inside a user
 // namespace. There every mount inherited from the host is locked, and overlayfs
 // refuses a layer with locked mounts beneath it ("failed to clone lowerpath"):
 // the host's "/" always has /proc, /sys and /dev on it. So the root is a tmpfs of
@@ -209,7 +219,7 @@ func (s Spec) attachLayers(p *child.Program, st, upper, work string, env Env) (s
 // mounts fill the first three, and the host's mounts are not to be seen anyway.
 // New top-level entries live in the root tmpfs and vanish with the sandbox even
 // with a persistent upper layer.
-func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData, label string) error {
+func (s Spec) planSplitRoot(p *plan, st, root, upper, work, tmpData, label string) error {
 	entries, err := os.ReadDir("/")
 	if err != nil {
 		return &LayerError{Role: "lower", Path: "/", Err: err}
@@ -218,18 +228,14 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData,
 	if err != nil {
 		return err
 	}
-	mount(p, "paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
-	mkdir(p, root, 0o755)
+	p.mount("paddock", st, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, tmpData)
+	p.mkdir(root, 0o755)
 	// pivot_root needs the new root to be a mount point: give it a tmpfs of its own.
 	// New top-level entries live in this tmpfs: bounded as the upper layer is.
-	rootData := "mode=755,size=" + s.size()
-	if label != "" {
-		rootData += "," + label
-	}
-	mount(p, "paddock-root", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, rootData)
+	p.mount("paddock-root", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, withLabel("mode=755,size="+s.size(), label))
 	if s.Ephemeral() {
-		mkdir(p, upper, 0o755)
-		mkdir(p, work, 0o700)
+		p.mkdir(upper, 0o755)
+		p.mkdir(work, 0o700)
 	}
 	for _, e := range entries {
 		name := e.Name()
@@ -244,30 +250,27 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData,
 			if err != nil {
 				return &LayerError{Role: "lower", Path: src, Err: err}
 			}
-			p.Syscall(stage, fmt.Sprintf("symlink %s -> %s", dst, target), child.IgnoreEEXIST,
-				unix.SYS_SYMLINKAT, p.CString(target), atFDCWD, p.CString(dst))
+			p.add(mounts.Step{Action: mounts.ActSymlink, Path: dst, Source: target, IgnoreExist: true,
+				What: fmt.Sprintf("symlink %s -> %s", dst, target)})
 		case fi.IsDir():
-			mkdir(p, dst, uint32(fi.Mode().Perm()))
+			p.mkdir(dst, uint32(fi.Mode().Perm()))
 			if !overlaid(src) {
 				continue
 			}
 			if closed(src) {
-				p.Syscall(stage, fmt.Sprintf("bind %s on %s", src, dst), 0,
-					unix.SYS_MOUNT, p.CString(src), p.CString(dst), 0, unix.MS_BIND|unix.MS_REC, 0)
+				p.add(mounts.Step{Action: mounts.ActBind, Path: dst, Source: src, Flags: unix.MS_BIND | unix.MS_REC,
+					FlagText: mounts.FlagString(unix.MS_BIND | unix.MS_REC), What: fmt.Sprintf("bind %s on %s", src, dst)})
 				continue
 			}
 			u, w := filepath.Join(upper, name), filepath.Join(work, name)
-			mkdir(p, u, 0o755)
-			mkdir(p, w, 0o700)
+			p.mkdir(u, 0o755)
+			p.mkdir(w, 0o700)
 			layer := Spec{Lower: []string{src}, Upper: u, Work: w}
 			data, err := layer.options(u, w, true)
 			if err != nil {
 				return err
 			}
-			if label != "" {
-				data += "," + label
-			}
-			mount(p, "overlay", dst, "overlay", 0, data)
+			p.mount("overlay", dst, "overlay", 0, withLabel(data, label))
 		}
 	}
 	return nil
@@ -281,8 +284,8 @@ func (s Spec) compileSplitRoot(p *child.Program, st, root, upper, work, tmpData,
 // RCU grace period.
 func closed(dir string) bool { return unix.Access(dir, unix.X_OK) != nil }
 
-// splitRoot reports whether Compile assembles the root per top-level directory
-// (see compileSplitRoot): the host's own "/" as the only lower layer, inside a user
+// splitRoot reports whether Plan assembles the root per top-level directory
+// (see planSplitRoot): the host's own "/" as the only lower layer, inside a user
 // namespace.
 func (s Spec) splitRoot(env Env) bool {
 	return env.InUserNS && len(s.Lower) == 1 && filepath.Clean(s.Lower[0]) == "/"
@@ -307,7 +310,7 @@ func unusableLayers() (func(dir string) bool, error) {
 	}, nil
 }
 
-// ownOverlay returns the one test that compileSplitRoot and Mountpoints share:
+// ownOverlay returns the one test that planSplitRoot and Mountpoints share:
 // whether a top-level directory of the host gets a mount of its own in a split root
 // (it can be a layer, and an overlay would add something to a plain directory): an
 // overlay, or a bind where the directory is closed to the caller.
@@ -320,9 +323,9 @@ func (s Spec) ownOverlay() (func(dir string) bool, error) {
 }
 
 // Mountpoints returns where the sandbox sees, once it has pivoted, the mounts that
-// make up the root filesystem that Compile assembles for s in env: "/" and, where
+// make up the root filesystem that Plan assembles for s in env: "/" and, where
 // the host's "/" is split per top-level directory (inside a user namespace, see
-// compileSplitRoot), each directory that is a mount of its own. A read-only root
+// planSplitRoot), each directory that is a mount of its own. A read-only root
 // must remount every one of them: a remount of "/" alone would leave /usr, /etc
 // and /tmp writable there.
 func (s Spec) Mountpoints(env Env) ([]string, error) {
@@ -377,21 +380,28 @@ var pseudoFS = map[string]bool{
 	"binfmt_misc": true, "hugetlbfs": true, "nsfs": true, "rpc_pipefs": true,
 }
 
-// atFDCWD is AT_FDCWD (-100) as a syscall argument.
-const atFDCWD = ^uintptr(99)
-
 const stage = "root filesystem"
 
-func mount(p *child.Program, src, target, fstype string, flags uintptr, data string) {
-	var d uintptr
-	if data != "" {
-		d = p.CString(data)
-	}
-	p.Syscall(stage, fmt.Sprintf("mount %s on %s (type %s, flags %#x, data %q)", src, target, fstype, flags, data), 0,
-		unix.SYS_MOUNT, p.CString(src), p.CString(target), p.CString(fstype), flags, d)
+// plan collects the steps of Plan, in the root filesystem stage.
+type plan []mounts.Step
+
+func (p *plan) add(st mounts.Step) {
+	st.Stage = stage
+	*p = append(*p, st)
 }
 
-func mkdir(p *child.Program, path string, mode uint32) {
-	p.Syscall(stage, fmt.Sprintf("mkdir %s (mode %#o)", path, mode), child.IgnoreEEXIST,
-		unix.SYS_MKDIRAT, atFDCWD, p.CString(path), uintptr(mode))
+// mount mounts a filesystem of type fstype, or changes the propagation of the
+// mount at target ("none", MS_SHARED).
+func (p *plan) mount(src, target, fstype string, flags uintptr, data string) {
+	p.add(mounts.Step{Action: mounts.ActMount, Path: target, Source: src, FSType: fstype, Flags: flags, FlagText: mounts.FlagString(flags), Data: data,
+		What: fmt.Sprintf("mount %s on %s (type %s, flags %#x, data %q)", src, target, fstype, flags, data)})
+}
+
+func (p *plan) mkdir(path string, mode uint32) {
+	p.add(mounts.Step{Action: mounts.ActMkdir, Path: path, Mode: mode, IgnoreExist: true, What: fmt.Sprintf("mkdir %s (mode %#o)", path, mode)})
+}
+
+// attach attaches the copy t on the directory dir.
+func (p *plan) attach(t mounts.Tree, dir, what string) {
+	p.add(mounts.Step{Action: mounts.ActAttach, Path: dir, Tree: &t, What: what})
 }
