@@ -201,7 +201,7 @@ type Seccomp struct {
 	Loaded bool   `json:"loaded"`
 	// Profile is the filter's profile, resolved against the bounding set as
 	// Build compiles it; nil when the child loads none.
-	Profile *seccomp.Profile `json:"-"`
+	Profile *seccomp.Profile `json:"profile,omitempty"`
 	// DefaultAction, Rules and Arches summarise the profile.
 	DefaultAction seccomp.Action `json:"defaultAction,omitempty"`
 	Rules         int            `json:"rules,omitempty"`

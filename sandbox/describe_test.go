@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/exposure"
 	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/plan"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
@@ -23,10 +27,19 @@ func TestDescribeMatchesInside(t *testing.T) {
 	testutil.ModesWith(t, "PADDOCK_DESCRIBE_BIN", buildInspect, describeInsideAll)
 }
 
-// buildInspect builds examples/inspect into a directory that uid 65534 can reach.
+// buildInspect builds examples/inspect, and beside it examples/run and
+// examples/flawcheck, into a directory that uid 65534 can reach.
 func buildInspect(t *testing.T) string {
 	t.Helper()
-	return testutil.BuildForNobody(t, "../examples/inspect", "inspect")
+	bin := testutil.BuildForNobody(t, "../examples/inspect", "inspect")
+	for _, name := range []string{"run", "flawcheck"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(filepath.Dir(bin), name), "../examples/"+name)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", name, err, out)
+		}
+	}
+	return bin
 }
 
 func describeInsideAll(t *testing.T, bin string) {
@@ -37,6 +50,9 @@ func describeInsideAll(t *testing.T, bin string) {
 	}
 	t.Run(name, func(t *testing.T) { describeInside(t, bin, name) })
 	t.Run(priv, func(t *testing.T) { describeInside(t, bin, priv, sandbox.Privileged()) })
+	t.Run(name+"/dry-run", func(t *testing.T) { dryRunInside(t, bin) })
+	t.Run(priv+"/dry-run", func(t *testing.T) { dryRunInside(t, bin, "--privileged") })
+	t.Run(name+"/flawcheck", func(t *testing.T) { flawcheckLive(t, bin, name) })
 }
 
 // describeInside compares three reports of one preset: Describe of the Spec, the
@@ -130,5 +146,83 @@ func sameMechanisms(t *testing.T, an string, a *inspect.Report, bn string, b *in
 	explained := a.Kind == inspect.KindPrivileged && len(bc.Dropped) > len(ac.Dropped) && b.Capabilities.Baseline != ac.Baseline
 	if a.Kind != b.Kind && !explained {
 		t.Errorf("kind: %s %q, %s %q", an, a.Kind, bn, b.Kind)
+	}
+}
+
+// dryRunInside compares the Plan that `run --dry-run FLAGS` prints with what
+// examples/inspect reports from inside a sandbox that `run FLAGS` starts.
+func dryRunInside(t *testing.T, bin string, flags ...string) {
+	run := filepath.Join(filepath.Dir(bin), "run")
+	out, err := exec.Command(run, append([]string{"--dry-run"}, flags...)...).Output()
+	if err != nil {
+		t.Fatalf("run --dry-run %v: %v", flags, err)
+	}
+	var dry struct {
+		Plan plan.Plan `json:"plan"`
+	}
+	if err := json.Unmarshal(out, &dry); err != nil {
+		t.Fatalf("run --dry-run printed %v:\n%s", err, out)
+	}
+	const target = "/paddock-inspect"
+	args := append(append([]string{"-v", filepath.Dir(bin) + ":" + target + ":ro"}, flags...),
+		"--", target+"/"+filepath.Base(bin), "--json")
+	out, err = exec.Command(run, args...).Output()
+	if err != nil {
+		t.Fatalf("run %v: %v\n%s", args, err, out)
+	}
+	var inside inspect.Report
+	if err := json.Unmarshal(out, &inside); err != nil {
+		t.Fatalf("inspect printed %v:\n%s", err, out)
+	}
+	sameMechanisms(t, "run --dry-run", inspect.FromPlan(&dry.Plan), "inside", &inside)
+}
+
+// flawcheckLive compares the verdicts of `flawcheck --preset NAME --json`, read
+// off the preset's Plan, with those of the same preset's live sandbox, inspected
+// from outside (exposure.FromReport).
+func flawcheckLive(t *testing.T, bin, preset string) {
+	out, err := exec.Command(filepath.Join(filepath.Dir(bin), "flawcheck"), "--preset", preset, "--json").Output()
+	if err != nil {
+		t.Fatalf("flawcheck --preset %s: %v", preset, err)
+	}
+	var rows []struct {
+		ID    string `json:"id"`
+		Cells []struct {
+			Exposed bool `json:"exposed"`
+		} `json:"verdicts"`
+	}
+	if err := json.Unmarshal(out, &rows); err != nil || len(rows) == 0 {
+		t.Fatalf("flawcheck printed %v:\n%s", err, out)
+	}
+	tpl, err := sandbox.NewBuilder().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tpl.Close()
+	p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/sleep", "30"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { p.Kill(); p.Wait() }()
+	r, err := inspect.ProcessAgainst(p.Pid(), os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := exposure.FromReport(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaws := map[string]exposure.Flaw{}
+	for _, f := range exposure.Catalogue() {
+		flaws[f.ID] = f
+	}
+	for _, row := range rows {
+		f, ok := flaws[row.ID]
+		if !ok || len(row.Cells) != 1 {
+			t.Fatalf("flawcheck row %+v", row)
+		}
+		if v := exposure.Evaluate(live, f); v.Exposed != row.Cells[0].Exposed {
+			t.Errorf("%s: flawcheck says exposed %v, the live sandbox %v: %s", row.ID, row.Cells[0].Exposed, v.Exposed, strings.Join(v.Steps, "; "))
+		}
 	}
 }
