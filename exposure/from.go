@@ -162,15 +162,18 @@ func (m *Mechanisms) specRoot(uidMap []namespace.IDMap) {
 func (m *Mechanisms) planFilesystem(fs plan.Filesystem, newMount bool) {
 	if newMount {
 		m.Masked, m.ReadOnly = slices.Clone(fs.Masked), slices.Clone(fs.ReadOnly)
-		for _, mt := range fs.Mounts {
-			if mt.Why == "default" && slices.Contains(mt.Options, "ro") {
-				m.ReadOnly = append(m.ReadOnly, mt.Target)
+		// What the child mounts or binds read-only inside the new root (sysfs and
+		// its cgroup mount in an unprivileged sandbox, read-only binds).
+		for _, st := range fs.Steps {
+			ro := (st.Action == mounts.ActMount || st.Action == mounts.ActBind) && st.Flags&unix.MS_RDONLY != 0
+			if ro && st.InRoot && st.FSType != "tmpfs" && !slices.Contains(m.ReadOnly, st.Path) {
+				m.ReadOnly = append(m.ReadOnly, st.Path)
 			}
 		}
 	}
 	for _, h := range fs.HostPaths {
 		m.HostPaths = append(m.HostPaths, HostPath{Sandbox: h.Sandbox, Host: h.Host})
-		if h.ReadOnly {
+		if h.ReadOnly && !slices.Contains(m.ReadOnly, h.Sandbox) {
 			m.ReadOnly = append(m.ReadOnly, h.Sandbox)
 		}
 	}

@@ -227,9 +227,13 @@ type Filesystem struct {
 	ReadonlyRoot bool `json:"readonlyRoot,omitempty"`
 	// Propagation is the propagation of "/" in the new mount namespace.
 	Propagation string `json:"propagation,omitempty"`
-	// Mounts are the mounts of the Spec and the kernel filesystems, in the order
-	// the child makes them, targets inside the sandbox.
-	Mounts []Mount `json:"mounts,omitempty"`
+	// Steps are the mount steps of a new mount namespace in the order the child
+	// runs them: the propagation of "/", the root assembled in a staging
+	// directory (each Template makes its own; Staging names the one these steps
+	// were resolved with), the kernel filesystems, binds, tmpfs, pivot_root,
+	// masks and read-only paths.
+	Steps   []mounts.Step `json:"steps,omitempty"`
+	Staging string        `json:"staging,omitempty"`
 	// Masked and ReadOnly are the paths the child masks and makes read-only, as
 	// the Spec lists them (a pattern per path element allowed); the child skips
 	// those this host lacks. OnHost says which of them are in force here.
@@ -259,21 +263,6 @@ type OnHost struct {
 	ReadOnly []string `json:"readOnly"`
 	Unmasked []string `json:"unmasked,omitempty"`
 	Writable []string `json:"writable,omitempty"`
-}
-
-// A Mount is one mount of the sandbox.
-type Mount struct {
-	// Target is the path inside the sandbox; Source the host path of a bind, or
-	// the filesystem's source.
-	Target string `json:"target"`
-	Source string `json:"source,omitempty"`
-	// Type is the filesystem type, "bind" for a bind.
-	Type string `json:"type"`
-	// Options are the mount's flags and data, as mount(8) spells them.
-	Options []string `json:"options,omitempty"`
-	// Why says where the mount comes from: "default", "bind", "tmpfs",
-	// "mount", "hidden".
-	Why string `json:"why"`
 }
 
 // A HostPath is a host path visible at Sandbox in the sandbox.

@@ -234,12 +234,14 @@ func (t *Template) compileMountNS(p *child.Program, c ids) error {
 	}
 	// The table as it is before the plan reads it (see mountWatch).
 	w, from := newMountWatch(), len(p.Ops)
-	if err := t.compileFilesystem(p, c); err != nil {
+	steps, err := t.compileFilesystem(p, c)
+	if err != nil {
 		if w != nil && w.file != nil {
 			w.file.Close()
 		}
 		return err
 	}
+	t.plan.Filesystem.Steps, t.plan.Filesystem.Staging = steps, t.staging
 	if t.fuse == nil {
 		// fuse-overlayfs reads the host's "/" when each start mounts it.
 		t.watchMounts(w, from, len(p.Ops))
@@ -301,18 +303,51 @@ func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 
 // compileFilesystem cuts the sandbox's mount namespace off from the host, assembles
 // the overlay root, mounts the kernel filesystems, binds and tmpfs in it, pivots
-// into it and applies the masked and read-only paths.
-func (t *Template) compileFilesystem(p *child.Program, c ids) error {
+// into it and applies the masked and read-only paths: the steps planMounts
+// resolves, with the Template's staging directory.
+func (t *Template) compileFilesystem(p *child.Program, c ids) ([]mounts.Step, error) {
 	s := t.spec
+	if !s.NoRootfs {
+		if err := t.makeStaging(); err != nil {
+			return nil, err
+		}
+	}
+	steps, err := s.planMounts(c, t.staging, t.labels.Mount)
+	if err != nil {
+		return nil, err
+	}
+	if !s.NoRootfs {
+		if err := t.compileFuse(s.rootfs(), s.overlayEnv(c, t.staging, t.labels.Mount)); err != nil {
+			return nil, err
+		}
+	}
+	emit.Mounts(p, steps)
+	return steps, nil
+}
+
+// overlayEnv is the overlay environment of the Spec's root for caller c.
+func (s *Spec) overlayEnv(c ids, staging, mountLabel string) overlay.Env {
+	ns := &s.Namespaces
+	return overlay.Env{Staging: staging, InUserNS: ns.Mode(namespace.User) != namespace.Host, Rootless: c.uid != 0,
+		MountLabel: selinux.MountOption(mountLabel), DetachLayers: ns.Auto != nil && len(s.Rootfs.Lower) > 0}
+}
+
+// planMounts resolves the mount steps of a new mount namespace, in the child's
+// order: the propagation of "/", the overlay root assembled in staging, then the
+// kernel filesystems, binds, tmpfs, pivot_root, masks and read-only paths.
+func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, error) {
 	ns := &s.Namespaces
 	// A new or a joined user namespace: either way the mounts are made where the
 	// kernel locks what was inherited and wants userxattr for overlayfs.
 	inUserNS := ns.Mode(namespace.User) != namespace.Host
 	prop, err := mounts.PlanPropagation(s.Mounts)
 	if err != nil {
-		return &SpecError{Field: "mounts", Err: err}
+		return nil, &SpecError{Field: "mounts", Err: err}
 	}
-	emit.Mounts(p, []mounts.Step{prop})
+	var gidMap []namespace.IDMap
+	if ns.Mode(namespace.User) == namespace.New {
+		_, gidMap = s.IDMaps(c.uid, c.gid)
+	}
 	env := mounts.Env{
 		InUserNS:         inUserNS,
 		NewNetNS:         ns.Mode(namespace.Net) == namespace.New,
@@ -320,40 +355,19 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		NewIPCNS:         ns.Mode(namespace.IPC) == namespace.New,
 		NewCgroupNS:      ns.Mode(namespace.Cgroup) == namespace.New,
 		CgroupV2:         mounts.HostCgroupV2(),
-		UnmappedTTYGroup: inUserNS && !idMapped(t.gidMap, 5),
+		UnmappedTTYGroup: inUserNS && !idMapped(gidMap, 5),
 		Privileged:       s.Privileged,
-		MountLabel:       selinux.MountOption(t.labels.Mount),
+		MountLabel:       selinux.MountOption(mountLabel),
 		DetachBinds:      ns.Auto != nil,
 	}
+	steps := []mounts.Step{prop}
 	if !s.NoRootfs {
-		if err := t.makeStaging(); err != nil {
-			return err
-		}
-		staging := t.staging
-		r := s.rootfs()
-		oenv := overlay.Env{Staging: staging, InUserNS: inUserNS, Rootless: c.uid != 0, MountLabel: env.MountLabel,
-			DetachLayers: ns.Auto != nil && len(s.Rootfs.Lower) > 0}
-		steps, err := r.Plan(oenv)
+		root, mps, err := s.planRootSteps(c, staging, mountLabel)
 		if err != nil {
-			if errors.Is(err, overlay.ErrNotSupported) {
-				return &UnsupportedError{Field: "rootfs", Err: err}
-			}
-			return &SpecError{Field: "rootfs", Err: err}
+			return nil, err
 		}
-		emit.Mounts(p, steps)
-		if err := t.compileFuse(r, oenv); err != nil {
-			return err
-		}
-		env.NewRoot = overlay.NewRoot(staging)
-		if s.Mounts.ReadonlyRoot {
-			// Rootless on the host's "/", the root is one overlay per top-level
-			// directory: each must become read-only, not only "/".
-			mps, err := r.Mountpoints(oenv)
-			if err != nil {
-				return &SpecError{Field: "rootfs", Err: err}
-			}
-			env.RootMounts = mps
-		}
+		steps = append(steps, root...)
+		env.NewRoot, env.RootMounts = overlay.NewRoot(staging), mps
 	}
 	ms := s.Mounts
 	if s.onHostRoot() {
@@ -363,15 +377,34 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) error {
 		ms.Tmpfs = append(append([]mounts.Tmpfs(nil), h.Empty...), ms.Tmpfs...)
 		ms.Hidden = append(openTo(c, h.Resolve()), ms.Hidden...)
 	}
-	steps, err := mounts.Plan(ms, env)
+	rest, err := mounts.Plan(ms, env)
 	if err != nil {
 		if errors.Is(err, mounts.ErrNotSupported) {
-			return &UnsupportedError{Field: "mounts", Err: err}
+			return nil, &UnsupportedError{Field: "mounts", Err: err}
 		}
-		return &SpecError{Field: "mounts", Err: err}
+		return nil, &SpecError{Field: "mounts", Err: err}
 	}
-	emit.Mounts(p, steps)
-	return nil
+	return append(steps, rest...), nil
+}
+
+// planRootSteps resolves the steps that assemble the overlay root in staging,
+// and, for a read-only root, its mount points: rootless on the host's "/", the
+// root is one overlay per top-level directory, and each must become read-only.
+func (s *Spec) planRootSteps(c ids, staging, mountLabel string) (steps []mounts.Step, mps []string, err error) {
+	r, oenv := s.rootfs(), s.overlayEnv(c, staging, mountLabel)
+	steps, err = r.Plan(oenv)
+	if err != nil {
+		if errors.Is(err, overlay.ErrNotSupported) {
+			return nil, nil, &UnsupportedError{Field: "rootfs", Err: err}
+		}
+		return nil, nil, &SpecError{Field: "rootfs", Err: err}
+	}
+	if s.Mounts.ReadonlyRoot {
+		if mps, err = r.Mountpoints(oenv); err != nil {
+			return nil, nil, &SpecError{Field: "rootfs", Err: err}
+		}
+	}
+	return steps, mps, nil
 }
 
 // makeStaging makes the Template's staging directory, once: a plan made again

@@ -54,8 +54,34 @@ func (s *Spec) Plan() (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.planSteps(p, c, labels.Mount); err != nil {
+		return nil, err
+	}
 	s.observe(p, lp)
 	return p, nil
+}
+
+// planSteps resolves the mount steps of a new mount namespace with a staging
+// directory of its own, removed again: a Template makes its own for its steps.
+func (s *Spec) planSteps(p *plan.Plan, c ids, mountLabel string) error {
+	if s.Namespaces.Mode(namespace.Mount) != namespace.New {
+		return nil
+	}
+	staging := ""
+	if !s.NoRootfs {
+		dir, err := os.MkdirTemp("", "paddock-plan-")
+		if err != nil {
+			return fmt.Errorf("sandbox: plan: %w", err)
+		}
+		defer os.Remove(dir)
+		staging = dir
+	}
+	steps, err := s.planMounts(c, staging, mountLabel)
+	if err != nil {
+		return err
+	}
+	p.Filesystem.Steps, p.Filesystem.Staging = steps, staging
+	return nil
 }
 
 // resolve makes the Plan of a validated Spec for caller c, with the limit plan and

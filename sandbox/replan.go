@@ -243,7 +243,7 @@ func (t *Template) replan() error {
 	w := t.mounts
 	w.mark() // before reading the table: a change while planning shows next time
 	seg := &child.Program{}
-	if err := t.compileFilesystem(seg, t.caller); err != nil {
+	if _, err := t.compileFilesystem(seg, t.caller); err != nil {
 		w.err = &StaleError{Err: err}
 		return w.err
 	}
