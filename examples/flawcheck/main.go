@@ -10,6 +10,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/exposure"
 	"github.com/paddock-sandbox/paddock/inspect"
+	"github.com/paddock-sandbox/paddock/plan"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/seccomp"
 )
@@ -35,7 +36,7 @@ func main() {
 	kernel := flag.String("kernel", "", "kernel release to judge against (default: unknown for the reference matrix, the running kernel otherwise)")
 	why := flag.String("why", "", "print the reasoning for one flaw ID against every configuration")
 	preset := flag.String("preset", "", "judge Paddock's preset `NAME` (rootful, rootless, privileged, privileged-rootless, super-privileged) as built on this host")
-	specFile := flag.String("spec", "", "judge the sandbox Spec in JSON `FILE` (as run --dry-run prints it)")
+	specFile := flag.String("spec", "", "judge the sandbox in JSON `FILE`: a Spec, or what run --dry-run prints (its Plan is judged)")
 	pid := flag.Int("pid", 0, "judge the live process `PID`")
 	profile := flag.String("seccomp-profile", "", "with --pid: the seccomp profile (OCI JSON `FILE`) the process has loaded")
 	flag.Parse()
@@ -79,11 +80,7 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		s, err := sandbox.ParseSpec(data)
-		if err != nil {
-			fail(err)
-		}
-		m, err := exposure.FromSpec(s)
+		m, err := fromFile(data)
 		if err != nil {
 			fail(err)
 		}
@@ -203,4 +200,21 @@ func main() {
 		}
 		w.Flush()
 	}
+}
+
+// fromFile derives the Mechanisms of what run --dry-run prints (the Plan it
+// resolved: judged as it is, on the host that made it) or of a bare Spec
+// (resolved here).
+func fromFile(data []byte) (exposure.Mechanisms, error) {
+	var dry struct {
+		Plan *plan.Plan `json:"plan"`
+	}
+	if json.Unmarshal(data, &dry) == nil && dry.Plan != nil {
+		return exposure.FromPlan(dry.Plan)
+	}
+	s, err := sandbox.ParseSpec(data)
+	if err != nil {
+		return exposure.Mechanisms{}, err
+	}
+	return exposure.FromSpec(s)
 }

@@ -90,6 +90,25 @@ func TestFlawcheckJSON(t *testing.T) {
 		}
 	}
 
+	// What run --dry-run prints: the Plan is judged as it is.
+	pl, err := sandbox.NewBuilder(sandbox.Rootless()).Spec().Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry, err := json.Marshal(map[string]any{"spec": sandbox.NewBuilder(sandbox.Rootless()).Spec(), "plan": pl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, dry, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromPlan := runJSON(t, bin, "--spec", file)
+	for i := range rows {
+		if len(fromPlan[i].Cells) != 1 || fromPlan[i].Cells[0].Exposed != rows[i].Cells[0].Exposed {
+			t.Errorf("%s: --spec of run --dry-run's Plan differs from --preset rootless", rows[i].ID)
+		}
+	}
+
 	// The test process itself, as a live process.
 	self := runJSON(t, bin, "--pid", strconv.Itoa(os.Getpid()))
 	if len(self[0].Cells) != 1 {
