@@ -63,8 +63,9 @@ type Sets struct {
 	Bounding, Effective, Permitted, Inheritable, Ambient Set
 }
 
-// Validate checks the rules the kernel enforces when the sets are applied with Compile's
-// steps, and returns a *SpecError naming the first capability that breaks one:
+// Validate checks the rules the kernel enforces when the sets are applied in the order
+// of the package documentation, and returns a *SpecError naming the first capability
+// that breaks one:
 //
 //   - effective ⊆ permitted (capset refuses an effective capability that is not permitted);
 //   - inheritable ⊆ bounding (capset refuses to add to the inheritable set a capability

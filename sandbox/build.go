@@ -9,6 +9,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/emit"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
@@ -517,7 +518,7 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	t.filter = filter
 	labels := t.labels
 	confine := func() error {
-		labels.Compile(p)
+		emit.Labels(p, labels, selinux.Enabled())
 		// The init is forked here: PID 1 applies the ops that follow to itself
 		// too (seccomp, and without no_new_privs the user and capabilities), all
 		// but Landlock, which would forbid executing the init (see compileInit).
@@ -526,15 +527,17 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 				return err
 			}
 		}
-		if err := s.Landlock.Compile(p); err != nil {
+		abi, err := s.Landlock.Resolve()
+		if err != nil {
 			return &SpecError{Field: "landlock", Err: err}
 		}
+		emit.Landlock(p, s.Landlock, abi)
 		if filter != nil {
-			filter.Append(p)
+			emit.Filter(p, filter)
 		}
 		return nil
 	}
-	sets.CompileBounding(p)
+	emit.Bounding(p, sets)
 	if !s.NoNewPrivileges {
 		if err := confine(); err != nil {
 			return err
@@ -543,7 +546,7 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	if u := s.User; u != nil {
 		t.compileUser(p, u)
 	}
-	sets.CompileCapset(p)
+	emit.Capset(p, sets)
 	if s.NoNewPrivileges {
 		p.Syscall("no_new_privs", "set no_new_privs", 0, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
 		return confine()

@@ -4,11 +4,8 @@ import (
 	"errors"
 	"os"
 	"testing"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/paddock-sandbox/paddock/internal/child"
 )
 
 func TestValidateErrors(t *testing.T) {
@@ -179,7 +176,7 @@ func TestContainersSeccompJSON(t *testing.T) {
 	}
 }
 
-func TestAppend(t *testing.T) {
+func TestFlags(t *testing.T) {
 	for _, notify := range []bool{false, true} {
 		p := Profile{DefaultAction: ActAllow, Syscalls: []Rule{{Names: []string{"mkdir"}, Action: ActErrno}}}
 		if notify {
@@ -189,17 +186,8 @@ func TestAppend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var prog child.Program
-		f.Append(&prog)
-		if len(prog.Ops) != 1 || prog.Ops[0].Kind != child.KindSeccomp || prog.Steps[0].Stage != "seccomp" {
-			t.Fatalf("ops %+v steps %+v", prog.Ops, prog.Steps)
-		}
-		op := prog.Ops[0]
-		if op.Args[0] == 0 || op.Args[0] != uintptrOf(&f.Prog) {
-			t.Errorf("Args[0] %#x does not point at the SockFprog", op.Args[0])
-		}
-		if want := map[bool]uintptr{false: 0, true: unix.SECCOMP_FILTER_FLAG_NEW_LISTENER}[notify]; op.Args[1] != want {
-			t.Errorf("notify %v: flags %#x, want %#x", notify, op.Args[1], want)
+		if want := map[bool]uintptr{false: 0, true: unix.SECCOMP_FILTER_FLAG_NEW_LISTENER}[notify]; f.Flags() != want {
+			t.Errorf("notify %v: flags %#x, want %#x", notify, f.Flags(), want)
 		}
 		if int(f.Prog.Len) != len(f.Program) || f.Prog.Filter != &f.Program[0] {
 			t.Error("SockFprog does not describe Program")
@@ -221,5 +209,3 @@ func TestInspectSelf(t *testing.T) {
 	}
 	t.Logf("test process: %+v", st)
 }
-
-func uintptrOf[T any](v *T) uintptr { return uintptr(unsafe.Pointer(v)) }
