@@ -42,12 +42,8 @@ func (s Spec) Sets() (Sets, error) {
 		{"inheritable", s.Inheritable, &r.Inheritable},
 		{"ambient", s.Ambient, &r.Ambient},
 	} {
-		m, err := ParseSet(f.names)
+		m, name, err := parseSet(f.names)
 		if err != nil {
-			name := ""
-			if u, ok := err.(*UnknownError); ok {
-				name = u.Name
-			}
 			return Sets{}, &SpecError{Set: f.set, Name: name, Err: err}
 		}
 		*f.dst = m

@@ -3,7 +3,7 @@ package landlock
 // Resolve validates s and returns the Landlock ABI at which the child enforces it:
 // the running kernel's (see ABI), or 0 when nothing is enforced: s has no rules, or
 // the kernel has no Landlock and s.Strict is not set. When s.Strict is set, a kernel
-// without Landlock is an *UnsupportedError matching ErrNotSupported. Invalid specs
+// without Landlock is the error of ABI, matching ErrNotSupported. Invalid specs
 // fail with the error of Validate.
 func (s Spec) Resolve() (int, error) {
 	if err := s.Validate(); err != nil {

@@ -29,20 +29,6 @@ type Filter struct {
 // limit of 4096 instructions (BPF_MAXINSNS).
 var ErrProgramTooLarge = errors.New("seccomp program exceeds 4096 instructions")
 
-// A CompileError reports a failure to assemble rule Index of a valid profile.
-type CompileError struct {
-	Index int
-	Err   error
-}
-
-// Error implements the error interface.
-func (e *CompileError) Error() string {
-	return fmt.Sprintf("seccomp: compiling rule %d: %v", e.Index, e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *CompileError) Unwrap() error { return e.Err }
-
 const (
 	maxInsns = 4096
 	offNr    = 0
@@ -291,7 +277,7 @@ func appendBody(prog []unix.SockFilter, es []entry, def uint32) ([]unix.SockFilt
 		a.SetLabel(fail)
 		var err error
 		if prog, err = splice(prog, &a); err != nil {
-			return nil, &CompileError{Index: e.rule, Err: err}
+			return nil, fmt.Errorf("seccomp: compiling rule %d: %w", e.rule, err)
 		}
 	}
 	return append(prog, stmt(opRetK, def)), nil
