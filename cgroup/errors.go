@@ -3,8 +3,6 @@ package cgroup
 import (
 	"errors"
 	"fmt"
-
-	"golang.org/x/sys/unix"
 )
 
 // Sentinel errors matched with errors.Is.
@@ -14,8 +12,6 @@ var (
 	// ErrNotSupported is matched when the host or the caller cannot provide what a
 	// Spec asks for (no such controller, v1 limits for an unprivileged caller, ...).
 	ErrNotSupported = errors.New("cgroup feature not supported")
-	// ErrPermission is matched by a cgroup file operation refused with EPERM or EACCES.
-	ErrPermission = errors.New("cgroup permission denied")
 )
 
 // A ResourceError reports an invalid field of a Resources or Spec value.
@@ -44,8 +40,8 @@ func unsupported(feature, reason string) error {
 
 // fileError reports a failed operation op ("mkdir", "write", "read", "open", "rmdir",
 // "kill", "load device program", ...) on path; data is what was written, for
-// "write". It matches err (usually a syscall.Errno) and, when err is EPERM or EACCES,
-// ErrPermission.
+// "write". It matches err, usually a syscall.Errno: a refusal (EPERM, EACCES) matches
+// os.ErrPermission.
 func fileError(op, path, data string, err error) error {
 	what := op
 	if op == "write" {
@@ -53,9 +49,6 @@ func fileError(op, path, data string, err error) error {
 	}
 	if path != "" {
 		what += " " + path
-	}
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("%w: %s: %w", ErrPermission, what, err)
 	}
 	return fmt.Errorf("cgroup: %s: %w", what, err)
 }

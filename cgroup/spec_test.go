@@ -184,13 +184,13 @@ func TestConversions(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	fe := fileError("write", "/x", "1", unix.EACCES)
-	if !errors.Is(fe, ErrPermission) || !errors.Is(fe, unix.EACCES) || errors.Is(fe, ErrInvalid) {
+	if !errors.Is(fe, os.ErrPermission) || !errors.Is(fe, unix.EACCES) || errors.Is(fe, ErrInvalid) {
 		t.Errorf("fileError matching: %v", fe)
 	}
 	if !strings.Contains(fe.Error(), `write "1" to /x`) {
 		t.Errorf("fileError text: %s", fe)
 	}
-	if fe := fileError("read", "/x", "", unix.ENOENT); errors.Is(fe, ErrPermission) || !errors.Is(fe, unix.ENOENT) ||
+	if fe := fileError("read", "/x", "", unix.ENOENT); errors.Is(fe, os.ErrPermission) || !errors.Is(fe, unix.ENOENT) ||
 		fe.Error() != "cgroup: read /x: no such file or directory" {
 		t.Errorf("fileError of ENOENT: %v", fe)
 	}

@@ -13,10 +13,9 @@ var (
 	// ErrNotSupported is matched when a Spec demands a label on a host where SELinux is
 	// disabled.
 	ErrNotSupported = errors.New("selinux: not supported")
-	// ErrInUse is matched when a category pair is reserved twice in one Allocator.
+	// ErrInUse is matched when an Allocator cannot hand out a category pair: the one
+	// asked for is reserved already, or, for Allocate, every pair is.
 	ErrInUse = errors.New("selinux: MCS categories in use")
-	// ErrExhausted is matched when an Allocator has no free category pair left.
-	ErrExhausted = errors.New("selinux: MCS categories exhausted")
 )
 
 // invalid reports malformed input: what names its kind ("label", "level", "option",
@@ -31,9 +30,9 @@ func unsupported(field, value string) error {
 	return fmt.Errorf("%w: label %s %q requested, but SELinux is disabled on this host", ErrNotSupported, field, value)
 }
 
-// A CategoriesError reports an Allocator failure: Err is ErrInUse, ErrExhausted or
-// ErrInvalid; Categories is the pair concerned (zero for ErrExhausted), N the number of
-// categories the Allocator manages.
+// A CategoriesError reports an Allocator failure: Err is ErrInUse or ErrInvalid;
+// Categories is the pair concerned (zero when Allocate found every pair in use), N the
+// number of categories the Allocator manages.
 type CategoriesError struct {
 	Categories Categories
 	N          int
@@ -42,8 +41,8 @@ type CategoriesError struct {
 
 // Error implements the error interface.
 func (e *CategoriesError) Error() string {
-	if errors.Is(e.Err, ErrExhausted) {
-		return fmt.Sprintf("selinux: all category pairs of c0..c%d are in use: %v", e.N-1, e.Err)
+	if e.Err == ErrInUse && e.Categories == (Categories{}) {
+		return fmt.Sprintf("selinux: all category pairs of c0..c%d are in use", e.N-1)
 	}
 	return fmt.Sprintf("selinux: categories %s (of c0..c%d): %v", e.Categories, e.N-1, e.Err)
 }

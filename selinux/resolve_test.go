@@ -133,8 +133,8 @@ func TestResolveLabels(t *testing.T) {
 	if _, _, err := (Spec{}).resolve(true, false, full); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := (Spec{}).resolve(true, false, full); !errors.Is(err, ErrExhausted) {
-		t.Errorf("resolve with a full allocator = %v, want ErrExhausted", err)
+	if _, _, err := (Spec{}).resolve(true, false, full); !errors.Is(err, ErrInUse) {
+		t.Errorf("resolve with a full allocator = %v, want ErrInUse", err)
 	}
 }
 
