@@ -1,6 +1,7 @@
 package caps
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -88,14 +89,14 @@ func (c Cap) String() string {
 
 // Parse returns the capability named name. The CAP_ prefix is optional and case does not
 // matter: "CAP_NET_RAW", "NET_RAW" and "net_raw" all name NetRaw. An unknown name yields an
-// *UnknownError, which matches ErrUnknown.
+// error matching ErrUnknown that quotes it.
 func Parse(name string) (Cap, error) {
 	n := strings.ToUpper(name)
 	n = strings.TrimPrefix(n, "CAP_")
 	if c, ok := byName[n]; ok {
 		return c, nil
 	}
-	return 0, &UnknownError{Name: name}
+	return 0, fmt.Errorf("%w %q", ErrUnknown, name)
 }
 
 var (

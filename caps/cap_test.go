@@ -68,9 +68,8 @@ func TestParse(t *testing.T) {
 func TestParseUnknown(t *testing.T) {
 	for _, name := range []string{"", "CAP_", "NET_RAWX", "CAP_41", "ALL", " NET_RAW", "CAPNET_RAW"} {
 		_, err := Parse(name)
-		var u *UnknownError
-		if !errors.As(err, &u) || u.Name != name {
-			t.Errorf("Parse(%q): error %v, want *UnknownError{%q}", name, err, name)
+		if err == nil || !strings.Contains(err.Error(), strconv.Quote(name)) {
+			t.Errorf("Parse(%q): error %v, want one quoting the name", name, err)
 		}
 		if !errors.Is(err, ErrUnknown) {
 			t.Errorf("Parse(%q): error %v does not match ErrUnknown", name, err)

@@ -20,7 +20,7 @@
 // execve: the child must first drop from the bounding set every capability it must not keep
 // (while it still holds CAP_SETPCAP), then clear the ambient set, then capset its effective,
 // permitted and inheritable sets, and only then raise the ambient capabilities, which the kernel
-// accepts only once they are permitted and inheritable. Sets.Compile emits exactly that order.
+// accepts only once they are permitted and inheritable. A sandbox's child follows exactly that order.
 //
 // A Spec is the user-facing form (capability names, as in the OCI runtime spec's
 // process.capabilities); Sets holds the same five sets as bit masks; Inspect reads them back

@@ -1,9 +1,6 @@
 package caps
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 var (
 	// ErrUnknown is matched by errors for capability names this package does not know.
@@ -11,17 +8,6 @@ var (
 	// ErrInvalidSpec is matched by every error that Spec.Validate and Sets.Validate return.
 	ErrInvalidSpec = errors.New("invalid capability spec")
 )
-
-// An UnknownError reports a capability name that is not known.
-type UnknownError struct {
-	Name string
-}
-
-// Error implements the error interface.
-func (e *UnknownError) Error() string { return fmt.Sprintf("unknown capability %q", e.Name) }
-
-// Unwrap returns ErrUnknown.
-func (e *UnknownError) Unwrap() error { return ErrUnknown }
 
 // A SpecError reports the entry of a capability Spec (or Sets) that makes it invalid: an
 // unknown name in a set, or a capability that the kernel would refuse in that set. It matches
@@ -34,7 +20,7 @@ type SpecError struct {
 	Name string
 	// Reason says what is wrong when Err does not, such as "not in permitted".
 	Reason string
-	// Err is the underlying error, such as an *UnknownError, or nil.
+	// Err is the underlying error, such as one of Parse matching ErrUnknown, or nil.
 	Err error
 }
 
@@ -42,7 +28,7 @@ type SpecError struct {
 func (e *SpecError) Error() string {
 	msg := "capabilities: " + e.Set + ": "
 	if e.Reason == "" && e.Err != nil {
-		return msg + e.Err.Error() // an *UnknownError already names the entry
+		return msg + e.Err.Error() // Parse's error already names the entry
 	}
 	msg += e.Name
 	if e.Reason != "" {

@@ -87,8 +87,14 @@ func (s Set) Names() []string {
 func (s Set) String() string { return strings.Join(s.Names(), ",") }
 
 // ParseSet returns the set of the named capabilities; the forms Parse accepts are allowed,
-// and "ALL" (any case) stands for Full(). An unknown name yields an *UnknownError.
+// and "ALL" (any case) stands for Full(). An unknown name yields the error of Parse.
 func ParseSet(names []string) (Set, error) {
+	s, _, err := parseSet(names)
+	return s, err
+}
+
+// parseSet is ParseSet that also returns the name it failed on.
+func parseSet(names []string) (Set, string, error) {
 	var s Set
 	for _, n := range names {
 		if strings.EqualFold(n, "ALL") {
@@ -97,9 +103,9 @@ func ParseSet(names []string) (Set, error) {
 		}
 		c, err := Parse(n)
 		if err != nil {
-			return 0, err
+			return 0, n, err
 		}
 		s = s.Add(c)
 	}
-	return s, nil
+	return s, "", nil
 }

@@ -3,6 +3,7 @@ package caps
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -79,8 +80,7 @@ func TestParseSet(t *testing.T) {
 		}
 	}
 	_, err := ParseSet([]string{"KILL", "CAP_BOGUS"})
-	var u *UnknownError
-	if !errors.As(err, &u) || u.Name != "CAP_BOGUS" || !errors.Is(err, ErrUnknown) {
+	if err == nil || !strings.Contains(err.Error(), `"CAP_BOGUS"`) || !errors.Is(err, ErrUnknown) {
 		t.Errorf("ParseSet with an unknown name: %v", err)
 	}
 }

@@ -42,12 +42,8 @@ func (s Spec) Sets() (Sets, error) {
 		{"inheritable", s.Inheritable, &r.Inheritable},
 		{"ambient", s.Ambient, &r.Ambient},
 	} {
-		m, err := ParseSet(f.names)
+		m, name, err := parseSet(f.names)
 		if err != nil {
-			name := ""
-			if u, ok := err.(*UnknownError); ok {
-				name = u.Name
-			}
 			return Sets{}, &SpecError{Set: f.set, Name: name, Err: err}
 		}
 		*f.dst = m
@@ -67,8 +63,9 @@ type Sets struct {
 	Ambient     Set `json:"ambient"`
 }
 
-// Validate checks the rules the kernel enforces when the sets are applied with Compile's
-// steps, and returns a *SpecError naming the first capability that breaks one:
+// Validate checks the rules the kernel enforces when the sets are applied in the order
+// of the package documentation, and returns a *SpecError naming the first capability
+// that breaks one:
 //
 //   - effective ⊆ permitted (capset refuses an effective capability that is not permitted);
 //   - inheritable ⊆ bounding (capset refuses to add to the inheritable set a capability

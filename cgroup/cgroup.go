@@ -127,7 +127,7 @@ func (pl *Planner) Create(name string) (*Cgroup, error) {
 		pl.mu.RLock()
 		defer pl.mu.RUnlock() // the program stays open while it is attached
 		if prog = pl.prog; prog == nil {
-			return nil, &DeviceProgramError{Op: "attach", Err: os.ErrClosed}
+			return nil, fileError("attach device program", "", "", os.ErrClosed)
 		}
 	}
 	c := &Cgroup{name: name, version: pl.need.Version, v1: make(map[string]string), v2fd: -1, made: &pl.made}
@@ -194,7 +194,7 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog 
 		}
 		fd, err := unix.Open(c.v2dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return &FileError{Op: "open", Path: c.v2dir, Err: err}
+			return fileError("open", c.v2dir, "", err)
 		}
 		c.v2fd = fd
 	}
@@ -202,7 +202,7 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog 
 		p := filepath.Join(dir, "cgroup.procs")
 		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return &FileError{Op: "open", Path: p, Err: err}
+			return fileError("open", p, "", err)
 		}
 		c.procs = append(c.procs, fd)
 	}
@@ -222,8 +222,7 @@ func shares(l *layout, h *hierarchy, ctrl string) bool { return l.v1[ctrl] == h 
 func makeDirs(h *hierarchy, cgpath string, cpuset bool, enable []string) (created bool, ancestors []string, err error) {
 	for try := 0; ; try++ {
 		created, ancestors, err = makeDirsOnce(h, cgpath, cpuset, enable)
-		var fe *FileError
-		if try < 5 && errors.As(err, &fe) && errors.Is(fe.Err, unix.ENOENT) {
+		if try < 5 && errors.Is(err, unix.ENOENT) {
 			continue
 		}
 		return created, ancestors, err
@@ -254,7 +253,7 @@ func makeDirsOnce(h *hierarchy, cgpath string, cpuset bool, enable []string) (cr
 			ancestors = append(ancestors, dir)
 		case !last && errors.Is(err, os.ErrExist):
 		default:
-			return false, ancestors, &FileError{Op: "mkdir", Path: dir, Err: unwrapPath(err)}
+			return false, ancestors, fileError("mkdir", dir, "", unwrapPath(err))
 		}
 		if cpuset {
 			if err := inheritCpuset(parent, dir); err != nil {
@@ -275,7 +274,7 @@ func inheritCpuset(parent, dir string) error {
 		}
 		b, err := os.ReadFile(filepath.Join(parent, f))
 		if err != nil {
-			return &FileError{Op: "read", Path: filepath.Join(parent, f), Err: unwrapPath(err)}
+			return fileError("read", filepath.Join(parent, f), "", unwrapPath(err))
 		}
 		if err := writeFile(filepath.Join(dir, f), strings.TrimSpace(string(b))); err != nil {
 			return err
@@ -316,7 +315,7 @@ func applyV1(dirs map[string]string, r *Resources, devices []DeviceRule) error {
 				return err
 			}
 		} else if r.MemorySwap > 0 {
-			return &UnsupportedError{Feature: "memorySwap", Reason: "the kernel does not account swap (no memory.memsw.limit_in_bytes)"}
+			return unsupported("memorySwap", "the kernel does not account swap (no memory.memsw.limit_in_bytes)")
 		}
 	}
 	if d := dirs["pids"]; d != "" && r.Pids > 0 {
@@ -357,7 +356,7 @@ func applyV1(dirs map[string]string, r *Resources, devices []DeviceRule) error {
 			f = filepath.Join(d, "blkio.bfq.weight")
 		}
 		if _, err := os.Stat(f); err != nil {
-			return &UnsupportedError{Feature: "ioWeight", Reason: "no blkio.weight or blkio.bfq.weight (no proportional I/O scheduler)"}
+			return unsupported("ioWeight", "no blkio.weight or blkio.bfq.weight (no proportional I/O scheduler)")
 		}
 		if err := writeFile(f, strconv.FormatUint(uint64(r.IOWeight), 10)); err != nil {
 			return err
@@ -417,7 +416,7 @@ func applyV2(d string, r *Resources) error {
 		if w[0] == "memory.swap.max" {
 			if _, err := os.Stat(f); err != nil {
 				if r.MemorySwap > 0 {
-					return &UnsupportedError{Feature: "memorySwap", Reason: "no memory.swap.max"}
+					return unsupported("memorySwap", "no memory.swap.max")
 				}
 				continue
 			}
@@ -433,16 +432,16 @@ func applyV2(d string, r *Resources) error {
 func writeFile(p, data string) error {
 	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return &FileError{Op: "write", Path: p, Data: data, Err: err}
+		return fileError("write", p, data, err)
 	}
 	defer unix.Close(fd)
 	if _, err := unix.Write(fd, []byte(data)); err != nil {
-		return &FileError{Op: "write", Path: p, Data: data, Err: err}
+		return fileError("write", p, data, err)
 	}
 	return nil
 }
 
-// unwrapPath strips an *os.PathError, which a FileError restates.
+// unwrapPath strips an *os.PathError, which fileError restates.
 func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
@@ -521,12 +520,12 @@ func (c *Cgroup) Add(pid int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.procs) == 0 {
-		return &FileError{Op: "write", Path: c.name, Err: os.ErrClosed}
+		return fileError("write", c.name, "", os.ErrClosed)
 	}
 	s := []byte(strconv.Itoa(pid))
 	for i, fd := range c.procs {
 		if _, err := unix.Write(fd, s); err != nil {
-			return &FileError{Op: "write", Path: filepath.Join(c.dirs[i], "cgroup.procs"), Data: string(s), Err: err}
+			return fileError("write", filepath.Join(c.dirs[i], "cgroup.procs"), string(s), err)
 		}
 	}
 	return nil
@@ -627,7 +626,7 @@ func (c *Cgroup) removeDirs(patience time.Duration) error {
 				continue
 			}
 			if first == nil {
-				first = &FileError{Op: "rmdir", Path: dir, Err: err}
+				first = fileError("rmdir", dir, "", err)
 			}
 			break
 		}
@@ -686,7 +685,7 @@ func freeze(dir, state string) error {
 		}
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return &FileError{Op: "read", Path: f, Err: unwrapPath(err)}
+			return fileError("read", f, "", unwrapPath(err))
 		}
 		if strings.TrimSpace(string(b)) == state {
 			return nil
@@ -704,7 +703,7 @@ func killListed(dir string) error {
 	}
 	for _, pid := range pids {
 		if err := unix.Kill(pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
-			return &FileError{Op: "kill", Path: strconv.Itoa(pid), Err: err}
+			return fileError("kill", strconv.Itoa(pid), "", err)
 		}
 	}
 	return nil
@@ -714,7 +713,7 @@ func killListed(dir string) error {
 func readPids(p string) ([]int, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return nil, &FileError{Op: "read", Path: p, Err: unwrapPath(err)}
+		return nil, fileError("read", p, "", unwrapPath(err))
 	}
 	var pids []int
 	for _, f := range strings.Fields(string(b)) {

@@ -1,8 +1,6 @@
 package cgroup
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -83,40 +81,12 @@ func ociDevices(rules []DeviceRule) []specs.LinuxDeviceCgroup {
 	return out
 }
 
-// A DeviceProgramError reports a device program that could not be built, loaded or
-// attached. It matches ErrPermission when the kernel refused with EPERM or EACCES
-// (loading needs CAP_BPF and CAP_SYS_ADMIN, or CAP_SYS_ADMIN alone).
-type DeviceProgramError struct {
-	// Op is "build", "load" or "attach".
-	Op string
-	// Path is the cgroup directory, for Op "attach".
-	Path string
-	// Err is the underlying error.
-	Err error
-}
-
-// Error implements the error interface.
-func (e *DeviceProgramError) Error() string {
-	if e.Path != "" {
-		return fmt.Sprintf("cgroup: %s device program to %s: %v", e.Op, e.Path, e.Err)
-	}
-	return fmt.Sprintf("cgroup: %s device program: %v", e.Op, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *DeviceProgramError) Unwrap() error { return e.Err }
-
-// Is makes a DeviceProgramError caused by EPERM or EACCES match ErrPermission.
-func (e *DeviceProgramError) Is(target error) bool {
-	return target == ErrPermission && (errors.Is(e.Err, unix.EPERM) || errors.Is(e.Err, unix.EACCES))
-}
-
 // loadDeviceProgram compiles rules with containerd's cgroup2.DeviceFilter (the
 // program runc and containerd attach on v2) and loads it into the kernel.
 func loadDeviceProgram(rules []DeviceRule) (*ebpf.Program, error) {
 	insts, license, err := cgroup2.DeviceFilter(ociDevices(rules))
 	if err != nil {
-		return nil, &DeviceProgramError{Op: "build", Err: err}
+		return nil, fileError("build device program", "", "", err)
 	}
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.CGroupDevice,
@@ -124,7 +94,7 @@ func loadDeviceProgram(rules []DeviceRule) (*ebpf.Program, error) {
 		License:      license,
 	})
 	if err != nil {
-		return nil, &DeviceProgramError{Op: "load", Err: err}
+		return nil, fileError("load device program", "", "", err)
 	}
 	return prog, nil
 }
@@ -138,7 +108,7 @@ func attachDeviceProgram(prog *ebpf.Program, dir string) error {
 	// BPF_PROG_ATTACH does not accept an O_PATH descriptor.
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return &FileError{Op: "open", Path: dir, Err: err}
+		return fileError("open", dir, "", err)
 	}
 	defer unix.Close(fd)
 	err = link.RawAttachProgram(link.RawAttachProgramOptions{
@@ -148,7 +118,7 @@ func attachDeviceProgram(prog *ebpf.Program, dir string) error {
 		Flags:   unix.BPF_F_ALLOW_MULTI,
 	})
 	if err != nil {
-		return &DeviceProgramError{Op: "attach", Path: dir, Err: err}
+		return fileError("attach device program to", dir, "", err)
 	}
 	return nil
 }

@@ -3,8 +3,6 @@ package cgroup
 import (
 	"errors"
 	"fmt"
-
-	"golang.org/x/sys/unix"
 )
 
 // Sentinel errors matched with errors.Is.
@@ -14,8 +12,6 @@ var (
 	// ErrNotSupported is matched when the host or the caller cannot provide what a
 	// Spec asks for (no such controller, v1 limits for an unprivileged caller, ...).
 	ErrNotSupported = errors.New("cgroup feature not supported")
-	// ErrPermission is matched by a cgroup file operation refused with EPERM or EACCES.
-	ErrPermission = errors.New("cgroup permission denied")
 )
 
 // A ResourceError reports an invalid field of a Resources or Spec value.
@@ -36,46 +32,23 @@ func (e *ResourceError) Error() string {
 // Is makes a ResourceError match ErrInvalid.
 func (e *ResourceError) Is(target error) bool { return target == ErrInvalid }
 
-// An UnsupportedError reports a feature that this host or this caller cannot have.
-type UnsupportedError struct {
-	// Feature names what was asked for, e.g. "memory limit" or "controller cpuset".
-	Feature string
-	// Reason says why it is not available.
-	Reason string
+// unsupported reports a feature ("memory limit", "controller cpuset", ...) that this
+// host or this caller cannot have, and why. It matches ErrNotSupported.
+func unsupported(feature, reason string) error {
+	return fmt.Errorf("%w: %s: %s", ErrNotSupported, feature, reason)
 }
 
-// Error implements the error interface.
-func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("cgroup: %s not supported: %s", e.Feature, e.Reason)
-}
-
-// Is makes an UnsupportedError match ErrNotSupported.
-func (e *UnsupportedError) Is(target error) bool { return target == ErrNotSupported }
-
-// A FileError reports a failed operation on a cgroup file or directory.
-type FileError struct {
-	// Op is the operation: "mkdir", "write", "read", "open", "rmdir", "kill".
-	Op string
-	// Path is the file or directory.
-	Path string
-	// Data is what was written, for Op "write".
-	Data string
-	// Err is the underlying error, usually a syscall.Errno.
-	Err error
-}
-
-// Error implements the error interface.
-func (e *FileError) Error() string {
-	if e.Op == "write" {
-		return fmt.Sprintf("cgroup: write %q to %s: %v", e.Data, e.Path, e.Err)
+// fileError reports a failed operation op ("mkdir", "write", "read", "open", "rmdir",
+// "kill", "load device program", ...) on path; data is what was written, for
+// "write". It matches err, usually a syscall.Errno: a refusal (EPERM, EACCES) matches
+// os.ErrPermission.
+func fileError(op, path, data string, err error) error {
+	what := op
+	if op == "write" {
+		what = fmt.Sprintf("write %q to", data)
 	}
-	return fmt.Sprintf("cgroup: %s %s: %v", e.Op, e.Path, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *FileError) Unwrap() error { return e.Err }
-
-// Is makes a FileError caused by EPERM or EACCES match ErrPermission.
-func (e *FileError) Is(target error) bool {
-	return target == ErrPermission && (errors.Is(e.Err, unix.EPERM) || errors.Is(e.Err, unix.EACCES))
+	if path != "" {
+		what += " " + path
+	}
+	return fmt.Errorf("cgroup: %s: %w", what, err)
 }

@@ -85,7 +85,7 @@ func ReadMembership(pid int) (*Membership, error) {
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return nil, &FileError{Op: "read", Path: p, Err: err}
+		return nil, fileError("read", p, "", err)
 	}
 	m := &Membership{V1: make(map[string]string)}
 	sc := bufio.NewScanner(bytes.NewReader(b))

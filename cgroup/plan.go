@@ -81,11 +81,11 @@ func Plan(spec *Spec, euid int) (Need, error) {
 	mode := Detect()
 	l, err := loadLayout()
 	if err != nil {
-		return Need{}, &FileError{Op: "read", Path: "/proc/self/mountinfo", Err: err}
+		return Need{}, fileError("read", "/proc/self/mountinfo", "", err)
 	}
 	none := func(reason string) (Need, error) {
 		if len(want) > 0 {
-			return Need{}, &UnsupportedError{Feature: "resource limits (" + strings.Join(want, ", ") + ")", Reason: reason}
+			return Need{}, unsupported("resource limits ("+strings.Join(want, ", ")+")", reason)
 		}
 		return Need{Reason: reason}, nil
 	}
@@ -98,7 +98,7 @@ func Plan(spec *Spec, euid int) (Need, error) {
 		n := Need{Version: 1, Unified: mode == Hybrid && l.v2 != nil}
 		for _, c := range want {
 			if l.v1[c] == nil {
-				return Need{}, &UnsupportedError{Feature: "controller " + c, Reason: "not mounted"}
+				return Need{}, unsupported("controller "+c, "not mounted")
 			}
 		}
 		// Base controllers: accounting (Stats) and freezing (KillAll) when mounted.
@@ -137,7 +137,7 @@ func Plan(spec *Spec, euid int) (Need, error) {
 	n := Need{Version: 2}
 	for _, c := range want {
 		if !slices.Contains(avail, v2Name(c)) {
-			return Need{}, &UnsupportedError{Feature: "controller " + v2Name(c), Reason: "not available in " + dir}
+			return Need{}, unsupported("controller "+v2Name(c), "not available in "+dir)
 		}
 		n.Controllers = append(n.Controllers, v2Name(c))
 	}
@@ -146,7 +146,7 @@ func Plan(spec *Spec, euid int) (Need, error) {
 		case euid == 0:
 			n.Devices, n.DeviceProgram = true, true
 		case spec.DeviceEnforcement == DevicesProgram:
-			return Need{}, &UnsupportedError{Feature: "device program", Reason: "loading a BPF program needs root"}
+			return Need{}, unsupported("device program", "loading a BPF program needs root")
 		}
 	}
 	return n, nil
@@ -156,8 +156,8 @@ func Plan(spec *Spec, euid int) (Need, error) {
 // the v1 devices controller and whether a device program is attached to the unified
 // directory.
 func deviceMechanisms(e DeviceEnforcement, haveCtrl, haveUnified bool) (ctrl, prog bool, err error) {
-	noCtrl := &UnsupportedError{Feature: "device rules", Reason: "the devices controller is not mounted"}
-	noProg := &UnsupportedError{Feature: "device program", Reason: "no unified hierarchy to attach it to"}
+	noCtrl := unsupported("device rules", "the devices controller is not mounted")
+	noProg := unsupported("device program", "no unified hierarchy to attach it to")
 	switch e {
 	case DevicesProgram:
 		if !haveUnified {
@@ -179,7 +179,7 @@ func deviceMechanisms(e DeviceEnforcement, haveCtrl, haveUnified bool) (ctrl, pr
 	case haveUnified:
 		return false, true, nil
 	}
-	return false, false, &UnsupportedError{Feature: "device rules", Reason: "the devices controller is not mounted and there is no unified hierarchy"}
+	return false, false, unsupported("device rules", "the devices controller is not mounted and there is no unified hierarchy")
 }
 
 // nearestExisting returns dir or its closest existing ancestor.

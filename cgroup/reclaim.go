@@ -19,7 +19,7 @@ func (pl *Planner) Children() ([]string, error) {
 		ents, err := os.ReadDir(parent)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) && first == nil {
-				first = &FileError{Op: "read", Path: parent, Err: err}
+				first = fileError("read", parent, "", err)
 			}
 			continue
 		}

@@ -183,16 +183,20 @@ func TestConversions(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	fe := &FileError{Op: "write", Path: "/x", Data: "1", Err: unix.EACCES}
-	if !errors.Is(fe, ErrPermission) || !errors.Is(fe, unix.EACCES) || errors.Is(fe, ErrInvalid) {
-		t.Errorf("FileError matching: %v", fe)
+	fe := fileError("write", "/x", "1", unix.EACCES)
+	if !errors.Is(fe, os.ErrPermission) || !errors.Is(fe, unix.EACCES) || errors.Is(fe, ErrInvalid) {
+		t.Errorf("fileError matching: %v", fe)
 	}
-	if !strings.Contains(fe.Error(), `"1"`) {
-		t.Errorf("FileError text: %s", fe)
+	if !strings.Contains(fe.Error(), `write "1" to /x`) {
+		t.Errorf("fileError text: %s", fe)
 	}
-	ue := &UnsupportedError{Feature: "f", Reason: "r"}
+	if fe := fileError("read", "/x", "", unix.ENOENT); errors.Is(fe, os.ErrPermission) || !errors.Is(fe, unix.ENOENT) ||
+		fe.Error() != "cgroup: read /x: no such file or directory" {
+		t.Errorf("fileError of ENOENT: %v", fe)
+	}
+	ue := unsupported("f", "r")
 	if !errors.Is(ue, ErrNotSupported) {
-		t.Error("UnsupportedError does not match ErrNotSupported")
+		t.Error("unsupported does not match ErrNotSupported")
 	}
 }
 
@@ -263,9 +267,8 @@ func rootlessProbe(t *testing.T) {
 		t.Fatal("probe still runs as root")
 	}
 	_, err := Create(&Spec{Resources: &Resources{Memory: 64 << 20}}, "rootless")
-	var ue *UnsupportedError
-	if !errors.As(err, &ue) || !errors.Is(err, ErrNotSupported) {
-		t.Errorf("Create with limits = %v, want *UnsupportedError", err)
+	if !errors.Is(err, ErrNotSupported) {
+		t.Errorf("Create with limits = %v, want an error matching ErrNotSupported", err)
 	}
 	c, err := Create(&Spec{}, "rootless")
 	if err != nil || c != nil {

@@ -78,21 +78,21 @@ func readV2(d string, s *Stats) {
 
 // CPUUsage returns the CPU time the cgroup's processes have used, in nanoseconds:
 // cpuacct.usage on v1, usage_usec of cpu.stat on v2 (which every v2 cgroup has).
-// It reads one file, for a caller that watches a CPU budget. It fails with a
-// *FileError where neither is available, and once the cgroup is removed.
+// It reads one file, for a caller that watches a CPU budget. It fails with an error
+// matching os.ErrNotExist where neither is available, and once the cgroup is removed.
 func (c *Cgroup) CPUUsage() (uint64, error) {
 	if c == nil {
-		return 0, &FileError{Op: "read", Path: "cpu usage", Err: os.ErrNotExist}
+		return 0, fileError("read", "cpu usage", "", os.ErrNotExist)
 	}
 	if d := c.v1["cpuacct"]; d != "" {
 		return readUint(filepath.Join(d, "cpuacct.usage"))
 	}
 	if c.v2dir == "" {
-		return 0, &FileError{Op: "read", Path: c.name + ": cpu usage", Err: os.ErrNotExist}
+		return 0, fileError("read", c.name+": cpu usage", "", os.ErrNotExist)
 	}
 	p := filepath.Join(c.v2dir, "cpu.stat")
 	if _, err := os.Stat(p); err != nil {
-		return 0, &FileError{Op: "read", Path: p, Err: unwrapPath(err)}
+		return 0, fileError("read", p, "", unwrapPath(err))
 	}
 	usec, err := readKey(p, "usage_usec")
 	return usec * 1000, err
@@ -102,11 +102,11 @@ func (c *Cgroup) CPUUsage() (uint64, error) {
 func readUint(p string) (uint64, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return 0, &FileError{Op: "read", Path: p, Err: unwrapPath(err)}
+		return 0, fileError("read", p, "", unwrapPath(err))
 	}
 	v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
 	if err != nil {
-		return 0, &FileError{Op: "read", Path: p, Err: err}
+		return 0, fileError("read", p, "", err)
 	}
 	return v, nil
 }
@@ -116,7 +116,7 @@ func readUint(p string) (uint64, error) {
 func readKey(p, key string) (uint64, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return 0, &FileError{Op: "read", Path: p, Err: unwrapPath(err)}
+		return 0, fileError("read", p, "", unwrapPath(err))
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
@@ -124,7 +124,7 @@ func readKey(p, key string) (uint64, error) {
 		if ok && k == key {
 			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 			if err != nil {
-				return 0, &FileError{Op: "read", Path: p, Err: err}
+				return 0, fileError("read", p, "", err)
 			}
 			return n, nil
 		}

@@ -16,7 +16,7 @@ var probe = sync.OnceValues(func() (int, error) {
 	v, _, e := syscall.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION)
 	if e != 0 {
 		if e == syscall.ENOSYS || e == syscall.EOPNOTSUPP {
-			return 0, &UnsupportedError{Errno: e}
+			return 0, unsupported(e)
 		}
 		return 0, e
 	}
@@ -25,7 +25,7 @@ var probe = sync.OnceValues(func() (int, error) {
 
 // ABI returns the Landlock ABI version of the running kernel, probed once with
 // landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION). Without Landlock
-// it returns an *UnsupportedError matching ErrNotSupported.
+// it returns an error matching ErrNotSupported and the errno of the probe.
 func ABI() (int, error) { return probe() }
 
 // The filesystem access rights of Landlock, by the ABI that introduced them.

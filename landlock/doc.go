@@ -11,7 +11,8 @@
 // Rules are tied to the files an O_PATH descriptor names, not to path strings, so the
 // child builds the ruleset itself after pivot_root, on the paths as the sandbox sees them
 // (a ruleset built in the parent on host paths does not apply through an overlay root).
-// This package only compiles a Spec into data for that step (see Spec.Compile).
+// This package only validates a Spec and resolves the ABI at which that step enforces it
+// (see Spec.Resolve, HandledAccessFS and FileAccessFS).
 //
 // Each kernel release added access kinds, announced by the ABI version that
 // landlock_create_ruleset returns: 1 (5.13) the first 13, 2 (5.19) REFER (moving files

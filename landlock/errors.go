@@ -6,7 +6,7 @@ import (
 	"syscall"
 )
 
-// Sentinel errors. The typed errors of this package match one of them with errors.Is.
+// Sentinel errors. Every error of this package matches one of them with errors.Is.
 var (
 	// ErrInvalid is matched by every error about a malformed Spec, rule or option.
 	ErrInvalid = errors.New("landlock: invalid spec")
@@ -16,8 +16,8 @@ var (
 )
 
 // A RuleError reports a bad rule: Index is its position in Spec.Rules (or in the
-// option string), Rule its text, Err what is wrong (an *AccessError, or an error
-// matching ErrInvalid about the path).
+// option string), Rule its text, Err what is wrong (about the access or the path),
+// which matches ErrInvalid.
 type RuleError struct {
 	Index int
 	Rule  string
@@ -32,39 +32,22 @@ func (e *RuleError) Error() string {
 // Unwrap returns the cause, which matches ErrInvalid.
 func (e *RuleError) Unwrap() error { return e.Err }
 
-// An AccessError reports an access string that is not one of the forms Access
-// accepts.
-type AccessError struct {
-	Access string
-	Reason string
+// accessError reports an access string that is not one of the forms ParseAccess
+// accepts; it matches ErrInvalid.
+func accessError(access, reason string) error {
+	return fmt.Errorf("%w: access %q: %s (want ro, rw, x or a combination such as rx, rwx)", ErrInvalid, access, reason)
 }
 
-// Error implements the error interface.
-func (e *AccessError) Error() string {
-	return fmt.Sprintf("invalid access %q: %s (want ro, rw, x or a combination such as rx, rwx)", e.Access, e.Reason)
-}
-
-// Unwrap returns ErrInvalid.
-func (e *AccessError) Unwrap() error { return ErrInvalid }
-
-// An UnsupportedError reports that the kernel lacks Landlock: Errno is what
+// unsupported reports that the kernel lacks Landlock: errno is what
 // landlock_create_ruleset returned (ENOSYS: not built in; EOPNOTSUPP: disabled at
-// boot).
-type UnsupportedError struct {
-	Errno syscall.Errno
-}
-
-// Error implements the error interface.
-func (e *UnsupportedError) Error() string {
+// boot). It matches ErrNotSupported and errno.
+func unsupported(errno syscall.Errno) error {
 	why := "not available"
-	switch e.Errno {
+	switch errno {
 	case syscall.ENOSYS:
 		why = "not built into this kernel"
 	case syscall.EOPNOTSUPP:
 		why = "disabled on this kernel (see lsm= on the kernel command line)"
 	}
-	return fmt.Sprintf("landlock: %s: %v", why, e.Errno)
+	return fmt.Errorf("%w: %s: %w", ErrNotSupported, why, errno)
 }
-
-// Unwrap returns ErrNotSupported and the errno, so that both match.
-func (e *UnsupportedError) Unwrap() []error { return []error{ErrNotSupported, e.Errno} }

@@ -26,7 +26,7 @@ const (
 // "r" ("rox" is "rx").
 func ParseAccess(s string) (Access, error) {
 	if s == "" {
-		return 0, &AccessError{Access: s, Reason: "empty"}
+		return 0, accessError(s, "empty")
 	}
 	var a Access
 	for i := 0; i < len(s); i++ {
@@ -40,19 +40,19 @@ func ParseAccess(s string) (Access, error) {
 			bit = Execute
 		case 'o':
 			if i == 0 || s[i-1] != 'r' {
-				return 0, &AccessError{Access: s, Reason: "'o' (only) must follow 'r'"}
+				return 0, accessError(s, "'o' (only) must follow 'r'")
 			}
 			continue
 		default:
-			return 0, &AccessError{Access: s, Reason: fmt.Sprintf("unknown letter %q", s[i])}
+			return 0, accessError(s, fmt.Sprintf("unknown letter %q", s[i]))
 		}
 		if a&bit != 0 {
-			return 0, &AccessError{Access: s, Reason: fmt.Sprintf("letter %q given twice", s[i])}
+			return 0, accessError(s, fmt.Sprintf("letter %q given twice", s[i]))
 		}
 		a |= bit
 	}
 	if strings.Contains(s, "o") && a&Write != 0 {
-		return 0, &AccessError{Access: s, Reason: "read-only and write at once"}
+		return 0, accessError(s, "read-only and write at once")
 	}
 	return a, nil
 }
@@ -87,7 +87,7 @@ func (a Access) Valid() bool { return a != 0 && a&^(Read|Write|Execute) == 0 }
 // MarshalText returns the canonical form.
 func (a Access) MarshalText() ([]byte, error) {
 	if !a.Valid() {
-		return nil, &AccessError{Access: a.String(), Reason: "no such access"}
+		return nil, accessError(a.String(), "no such access")
 	}
 	return []byte(a.String()), nil
 }
@@ -158,7 +158,7 @@ func (s Spec) Validate() error {
 			return &RuleError{Index: i, Rule: r.String(), Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)}
 		}
 		if !r.Access.Valid() {
-			return &RuleError{Index: i, Rule: r.String(), Err: &AccessError{Access: r.Access.String(), Reason: "no such access"}}
+			return &RuleError{Index: i, Rule: r.String(), Err: accessError(r.Access.String(), "no such access")}
 		}
 		switch {
 		case !filepath.IsAbs(r.Path):

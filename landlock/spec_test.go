@@ -3,7 +3,9 @@ package landlock
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -24,9 +26,8 @@ func TestParseAccess(t *testing.T) {
 	}
 	for _, in := range []string{"", "o", "or", "rr", "rwo", "row", "rwxr", "read", "RW", "a", "r-x"} {
 		_, err := ParseAccess(in)
-		var ae *AccessError
-		if !errors.As(err, &ae) || !errors.Is(err, ErrInvalid) || ae.Access != in {
-			t.Errorf("ParseAccess(%q) = %v, want an *AccessError naming it", in, err)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("access %q", in)) {
+			t.Errorf("ParseAccess(%q) = %v, want an error matching ErrInvalid naming it", in, err)
 		}
 	}
 	names := map[Access]string{Read: "ro", Read | Write: "rw", Execute: "x", Read | Execute: "rx", Read | Write | Execute: "rwx"}
@@ -71,9 +72,8 @@ func TestParseOption(t *testing.T) {
 			t.Errorf("ParseOption(%q) blames rule %d, want %d (%v)", c.in, re.Index, c.index, err)
 		}
 	}
-	var ae *AccessError
-	if _, err := ParseOption("ro:/usr,rq:/tmp"); !errors.As(err, &ae) || ae.Access != "rq" {
-		t.Errorf("unknown access: %v, want an *AccessError naming rq", err)
+	if _, err := ParseOption("ro:/usr,rq:/tmp"); !strings.Contains(fmt.Sprint(err), `access "rq": unknown letter 'q'`) {
+		t.Errorf("unknown access: %v, want an error naming rq", err)
 	}
 }
 

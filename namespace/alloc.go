@@ -185,13 +185,13 @@ func (e *NoRangeError) Line() string {
 	return fmt.Sprintf("%s:%d:%d", e.User, SuggestedAutoStart, count)
 }
 
-// Is makes a NoRangeError match ErrNoSubIDs.
-func (e *NoRangeError) Is(target error) bool { return target == ErrNoSubIDs }
+// Is makes a NoRangeError match ErrNotSupported.
+func (e *NoRangeError) Is(target error) bool { return target == ErrNotSupported }
 
 // Resolve returns r with its defaults filled in (User, Size, LockDir) and, where
 // UID or GID is nil, the ranges that /etc/subuid or /etc/subgid grants to User, as
 // they are now: an Allocate of the result reads no file. It fails with a
-// *NoRangeError (matching ErrNoSubIDs) where the ranges hold no usable block of
+// *NoRangeError (matching ErrNotSupported) where the ranges hold no usable block of
 // Size IDs (see Allocate), and with an error matching ErrInvalid for a relative
 // LockDir or a Size above MaxID+1.
 func (r AutoRange) Resolve() (AutoRange, error) {

@@ -54,7 +54,7 @@ func TestAllocate(t *testing.T) {
 	if got := FormatIDMapLine(a.UIDMap[0]) + " / " + FormatIDMapLine(b.UIDMap[0]); got != "0 200000 1000 / 0 201000 1000" {
 		t.Errorf("two allocations: %s", got)
 	}
-	if _, err := Allocate(r); !errors.Is(err, ErrNoSubIDs) || !strings.Contains(err.Error(), "all 2 blocks") {
+	if _, err := Allocate(r); !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "all 2 blocks") {
 		t.Errorf("a third allocation: %v", err)
 	}
 	a.Release()
@@ -108,7 +108,7 @@ func TestAutoRangeResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (AutoRange{UID: testRanges, GID: testRanges}).Resolve(); !errors.Is(err, ErrNoSubIDs) {
+	if _, err := (AutoRange{UID: testRanges, GID: testRanges}).Resolve(); !errors.Is(err, ErrNotSupported) {
 		t.Errorf("blocks of AutoSize in ranges of 5000: %v", err)
 	}
 	if r.User != AutoUser || r.Size != 1000 || r.LockDir != AutoLockDir || len(r.UID) != 3 {
@@ -124,7 +124,7 @@ func TestAutoRangeResolve(t *testing.T) {
 	}
 	_, err = AutoRange{UID: testRanges, GID: []SubIDRange{{Start: 0, Count: 1 << 20}}, Size: 1000}.Resolve()
 	var ne *NoRangeError
-	if !errors.As(err, &ne) || ne.File != SubGIDFile || !errors.Is(err, ErrNoSubIDs) {
+	if !errors.As(err, &ne) || ne.File != SubGIDFile || !errors.Is(err, ErrNotSupported) {
 		t.Errorf("a gid range holding host root only: %v", err)
 	}
 	if _, err := (AutoRange{UID: testRanges, GID: testRanges, Size: 1 << 20}).Resolve(); !errors.As(err, &ne) || ne.Line() != "containers:1879048192:134217728" {
@@ -150,7 +150,7 @@ func TestValidateAuto(t *testing.T) {
 		{"no user namespace", Spec{Auto: auto}, 0, ErrInvalid},
 		{"with maps", Spec{NS: user, Auto: auto, UIDMap: OwnIDMap(0)}, 0, ErrInvalid},
 		{"unprivileged", Spec{NS: user, Auto: auto}, 1000, ErrNotSupported},
-		{"no block", Spec{NS: user, Auto: &AutoRange{UID: []SubIDRange{{Start: 0, Count: 10}}, GID: testRanges}}, 0, ErrNoSubIDs},
+		{"no block", Spec{NS: user, Auto: &AutoRange{UID: []SubIDRange{{Start: 0, Count: 10}}, GID: testRanges}}, 0, ErrNotSupported},
 	} {
 		err := c.spec.Validate(c.uid, c.uid)
 		if (c.want == nil) != (err == nil) || (c.want != nil && !errors.Is(err, c.want)) {
@@ -184,7 +184,7 @@ func TestKeepMaps(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("bob (65534): %v %v, want %v", got, err, want)
 	}
-	if _, err := keepMaps(file, "carol", 2000, 2000); !errors.Is(err, ErrNoSubIDs) {
+	if _, err := keepMaps(file, "carol", 2000, 2000); !errors.Is(err, ErrNotSupported) {
 		t.Errorf("no ranges: %v", err)
 	}
 	if _, _, err := KeepIDMaps(0, 0); !errors.Is(err, ErrInvalid) {

@@ -8,96 +8,56 @@ import (
 
 var (
 	// ErrInvalid is matched (errors.Is) by every error that reports bad input in a
-	// namespace Spec: *IDMapError and *NamespaceError.
+	// namespace Spec or an ID map.
 	ErrInvalid = errors.New("invalid namespace spec")
-	// ErrNotSupported reports a namespace feature that the running kernel lacks, such
-	// as time namespaces before Linux 5.6.
-	ErrNotSupported = errors.New("not supported by this kernel")
-	// ErrNoHelper reports that newuidmap or newgidmap (Debian package uidmap) is not
-	// on PATH while an unprivileged caller asked for ID maps that need them.
-	ErrNoHelper = errors.New("setuid ID map helper not found")
-	// ErrNoSubIDs reports that /etc/subuid or /etc/subgid grants no subordinate IDs
-	// to a user.
-	ErrNoSubIDs = errors.New("no subordinate IDs configured")
+	// ErrNotSupported is matched when the kernel, the host or the caller cannot
+	// provide what is asked: a kind the kernel lacks (time namespaces before Linux
+	// 5.6), newuidmap or newgidmap (Debian package uidmap) missing from PATH, no
+	// subordinate IDs in /etc/subuid or /etc/subgid (see NoRangeError), maps only
+	// root may write.
+	ErrNotSupported = errors.New("not supported on this host")
 )
 
-// An IDMapError reports a UID or GID map entry that cannot be used: its Reason says
-// why. It matches ErrInvalid.
-type IDMapError struct {
-	// Which is "uid" or "gid", or "" for a map of either kind (ParseIDMap).
-	Which string
-	// Index is the position of Map in its list, or -1 when the error concerns the
-	// list as a whole.
-	Index int
-	// Map is the offending entry.
-	Map IDMap
-	// Reason says what is wrong, in words.
-	Reason string
-}
-
-// Error implements the error interface.
-func (e *IDMapError) Error() string {
-	which := e.Which
+// idMapError reports a UID or GID map entry that cannot be used: which is "uid" or
+// "gid", or "" for a map of either kind (ParseIDMap); index is the position of m in
+// its list, or -1 when the error concerns the list as a whole. It matches ErrInvalid.
+func idMapError(which string, index int, m IDMap, reason string) error {
 	if which == "" {
 		which = "ID"
 	}
-	if e.Index < 0 {
-		return fmt.Sprintf("namespace: %s map: %s", which, e.Reason)
+	if index < 0 {
+		return fmt.Errorf("%w: %s map: %s", ErrInvalid, which, reason)
 	}
-	return fmt.Sprintf("namespace: %s map entry %d (%s): %s", which, e.Index, e.Map, e.Reason)
+	return fmt.Errorf("%w: %s map entry %d (%s): %s", ErrInvalid, which, index, m, reason)
 }
 
-// Is reports whether target is ErrInvalid.
-func (e *IDMapError) Is(target error) bool { return target == ErrInvalid }
-
-// A NamespaceError reports a namespace kind that cannot be obtained as the Spec asks:
-// an unknown kind, a Join path that is missing or of another kind, or a combination
-// the kernel refuses. It matches ErrInvalid, except when Err is ErrNotSupported (the
-// kernel lacks the kind), which it matches instead.
-type NamespaceError struct {
-	Kind Kind
-	// Path is the namespace file of a Join, if any.
-	Path string
-	Err  error
-}
-
-// Error implements the error interface.
-func (e *NamespaceError) Error() string {
-	if e.Path != "" {
-		return fmt.Sprintf("namespace %s (%s): %v", e.Kind, e.Path, e.Err)
+// nsError reports a namespace kind that cannot be obtained as the Spec asks: an
+// unknown kind, a Join path (if any) that is missing or of another kind, or a
+// combination the kernel refuses. It matches err and ErrInvalid, except when err
+// matches ErrNotSupported (the kernel lacks the kind).
+func nsError(k Kind, path string, err error) error {
+	what := "namespace " + string(k)
+	if path != "" {
+		what += " (" + path + ")"
 	}
-	return fmt.Sprintf("namespace %s: %v", e.Kind, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *NamespaceError) Unwrap() error { return e.Err }
-
-// Is reports whether target is ErrInvalid and the error is not a kernel lack.
-func (e *NamespaceError) Is(target error) bool {
-	return target == ErrInvalid && !errors.Is(e.Err, ErrNotSupported)
-}
-
-// A HelperError reports a failure of newuidmap or newgidmap: the helper missing from
-// PATH (it then matches ErrNoHelper) or exiting with an error, with what it printed.
-type HelperError struct {
-	// Helper is "newuidmap" or "newgidmap".
-	Helper string
-	// Args are the arguments it was given (pid and map triples).
-	Args []string
-	// Stderr is what the helper printed, trimmed.
-	Stderr string
-	Err    error
-}
-
-// Error implements the error interface.
-func (e *HelperError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %v", e.Helper, strings.Join(e.Args, " "), e.Err)
-	if e.Stderr != "" {
-		fmt.Fprintf(&b, ": %s", e.Stderr)
+	if errors.Is(err, ErrNotSupported) {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return b.String()
+	return fmt.Errorf("%w: %s: %w", ErrInvalid, what, err)
 }
 
-// Unwrap returns the underlying error.
-func (e *HelperError) Unwrap() error { return e.Err }
+// helperError reports a failure of newuidmap or newgidmap run with args: the helper
+// missing from PATH (see missingHelper) or exiting with err, after printing stderr.
+func helperError(helper string, args []string, stderr string, err error) error {
+	cmd := strings.TrimSpace(helper + " " + strings.Join(args, " "))
+	if stderr != "" {
+		return fmt.Errorf("%s: %w: %s", cmd, err, stderr)
+	}
+	return fmt.Errorf("%s: %w", cmd, err)
+}
+
+// missingHelper is the cause of a helperError for a helper that LookPath did not find;
+// it matches ErrNotSupported.
+func missingHelper(err error) error {
+	return fmt.Errorf("%w: setuid ID map helper not found: %w (install the uidmap package)", ErrNotSupported, err)
+}

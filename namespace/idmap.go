@@ -39,7 +39,7 @@ func FormatIDMap(maps []IDMap) []byte {
 // any amount of blank space between fields). It reads what the kernel reports, so it
 // takes any 32-bit numbers: the initial user namespace's map is "0 0 4294967295".
 // What a map given to a sandbox may hold is Spec.Validate's to check. A malformed
-// line is an *IDMapError (Index -1, matching ErrInvalid).
+// line is an error matching ErrInvalid.
 func ParseIDMap(text []byte) ([]IDMap, error) {
 	var out []IDMap
 	for n, line := range strings.Split(string(text), "\n") {
@@ -48,13 +48,13 @@ func ParseIDMap(text []byte) ([]IDMap, error) {
 			continue
 		}
 		if len(f) != 3 {
-			return nil, &IDMapError{Index: -1, Reason: fmt.Sprintf("line %d %q: want 3 fields", n+1, line)}
+			return nil, idMapError("", -1, IDMap{}, fmt.Sprintf("line %d %q: want 3 fields", n+1, line))
 		}
 		var v [3]uint32
 		for i := range f {
 			x, err := strconv.ParseUint(f[i], 10, 32)
 			if err != nil {
-				return nil, &IDMapError{Index: -1, Reason: fmt.Sprintf("line %d %q: %v", n+1, line, err)}
+				return nil, idMapError("", -1, IDMap{}, fmt.Sprintf("line %d %q: %v", n+1, line, err))
 			}
 			v[i] = uint32(x)
 		}
@@ -82,8 +82,8 @@ func OwnIDMap(id int) []IDMap { return []IDMap{{ContainerID: 0, HostID: uint32(i
 // package) on process pid, which must be waiting for its maps. The helpers check the
 // maps against /etc/subgid and /etc/subuid for the calling user; they leave setgroups
 // "allow" for a range and write "deny" themselves for a single own GID. Empty uid or
-// gid means the caller's own real ID mapped to 0. Errors are *HelperError, with what
-// the helper printed; a helper missing from PATH matches ErrNoHelper.
+// gid means the caller's own real ID mapped to 0. Errors name the helper and its
+// arguments, with what it printed; a helper missing from PATH matches ErrNotSupported.
 func RunNewIDMap(pid int, uid, gid []IDMap) error {
 	if len(uid) == 0 {
 		uid = OwnIDMap(os.Getuid())
@@ -114,14 +114,14 @@ func runHelper(helper string, pid int, maps []IDMap) error {
 	args := HelperArgs(pid, maps)
 	path, err := exec.LookPath(helper)
 	if err != nil {
-		return &HelperError{Helper: helper, Args: args, Err: fmt.Errorf("%w: %w (install the uidmap package)", ErrNoHelper, err)}
+		return helperError(helper, args, "", missingHelper(err))
 	}
 	var stderr bytes.Buffer
 	cmd := exec.Command(path, args...)
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr
 	if err := cmd.Run(); err != nil {
-		return &HelperError{Helper: helper, Args: args, Stderr: strings.TrimSpace(stderr.String()), Err: err}
+		return helperError(helper, args, strings.TrimSpace(stderr.String()), err)
 	}
 	return nil
 }

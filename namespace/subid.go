@@ -88,7 +88,7 @@ func userName(uid int) string {
 // (Podman's rootless default, the shape of its --userns=auto): container ID 0 is the
 // caller's own uid (gid), and container IDs 1..N are the subordinate ranges that
 // /etc/subuid (/etc/subgid) grants to the user uid, one entry per range, in file order.
-// It fails with an error matching ErrNoSubIDs when either file grants nothing.
+// It fails with an error matching ErrNotSupported when either file grants nothing.
 // The maps need newuidmap and newgidmap (see RunNewIDMap) unless the caller is root.
 func DefaultRangeMaps(uid, gid int) (uidMap, gidMap []IDMap, err error) {
 	name := userName(uid)
@@ -113,7 +113,7 @@ func rangeMaps(file, name string, uid int, own uint32) ([]IDMap, error) {
 		if name != "" {
 			who = name + " (" + who + ")"
 		}
-		return nil, fmt.Errorf("%w: %s grants no range to user %s", ErrNoSubIDs, file, who)
+		return nil, fmt.Errorf("%w: no subordinate IDs: %s grants no range to user %s", ErrNotSupported, file, who)
 	}
 	maps := []IDMap{{ContainerID: 0, HostID: own, Size: 1}}
 	next := uint64(1)
@@ -138,7 +138,7 @@ func rangeMaps(file, name string, uid int, own uint32) ([]IDMap, error) {
 // own in the sandbox too, and the subordinate ranges that /etc/subuid (/etc/subgid)
 // grants to the user uid fill the other IDs from 0 up, in file order, skipping that
 // one: root inside is the first subordinate ID. The IDs inside stop at MaxID.
-// It fails with an error matching ErrNoSubIDs when either file grants nothing, and
+// It fails with an error matching ErrNotSupported when either file grants nothing, and
 // for uid 0, whose own ID is host root. The maps need newuidmap and newgidmap
 // (RunNewIDMap).
 func KeepIDMaps(uid, gid int) (uidMap, gidMap []IDMap, err error) {

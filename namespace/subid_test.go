@@ -76,14 +76,14 @@ func TestRangeMaps(t *testing.T) {
 	if err := s.validate(0, 0, validator{}); err != nil {
 		t.Fatalf("range maps cut at MaxID do not validate: %v", err)
 	}
-	if _, err := rangeMaps(file, "bob", 2000, 2000); !errors.Is(err, ErrNoSubIDs) {
-		t.Fatalf("rangeMaps(bob) = %v, want ErrNoSubIDs", err)
+	if _, err := rangeMaps(file, "bob", 2000, 2000); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("rangeMaps(bob) = %v, want ErrNotSupported", err)
 	}
 }
 
 func TestDefaultRangeMaps(t *testing.T) {
 	uidMap, gidMap, err := DefaultRangeMaps(os.Getuid(), os.Getgid())
-	if errors.Is(err, ErrNoSubIDs) {
+	if errors.Is(err, ErrNotSupported) {
 		t.Skipf("this host grants no subordinate IDs to uid %d: %v", os.Getuid(), err)
 	}
 	if err != nil {

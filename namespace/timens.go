@@ -55,8 +55,8 @@ func checkTimeOffsets(o *TimeOffsets) error {
 			continue
 		}
 		if ts.Nano()+c.delta < 0 {
-			return &NamespaceError{Kind: Time, Err: fmt.Errorf(
-				"%s offset %d ns would make the clock negative (it reads %d ns)", c.name, c.delta, ts.Nano())}
+			return nsError(Time, "", fmt.Errorf(
+				"%s offset %d ns would make the clock negative (it reads %d ns)", c.name, c.delta, ts.Nano()))
 		}
 	}
 	return nil

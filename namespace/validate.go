@@ -26,24 +26,22 @@ type validator struct {
 }
 
 // Validate checks s for a caller with the given real UID and GID (usually
-// os.Getuid() and os.Getgid()) and returns the first problem as a typed error:
+// os.Getuid() and os.Getgid()) and returns the first problem, naming the kind, the
+// path or the map entry at fault:
 //
-//   - *NamespaceError (matching ErrInvalid) for an unknown kind or mode, a Join without
-//     a path or with a path that is not a namespace of that kind, clock offsets without
-//     a new time namespace or that would make a clock negative, or a new user
-//     namespace combined with joining another kind without joining a user namespace;
-//   - *IDMapError (matching ErrInvalid) for maps without a new user namespace, empty
-//     ranges, ranges with an ID above MaxID at either end, overlapping ranges, too
-//     many entries, or, for a non-root caller,
-//     maps that are neither the caller's own single ID nor granted by /etc/subuid or
-//     /etc/subgid;
-//   - *HelperError (matching ErrNoHelper) when such granted maps need newuidmap or
-//     newgidmap and they are not on PATH;
-//   - for an automatic range (Auto): an *IDMapError beside maps of the Spec's
-//     own, a *NamespaceError matching ErrNotSupported for a caller other than
-//     root, and a *NoRangeError (matching ErrNoSubIDs) where its ranges hold no
-//     block (see AutoRange.Resolve);
-//   - *NamespaceError matching ErrNotSupported when the kernel lacks a requested kind.
+//   - an error matching ErrInvalid for an unknown kind or mode, a Join without a
+//     path or with a path that is not a namespace of that kind, clock offsets
+//     without a new time namespace or that would make a clock negative, or a new
+//     user namespace combined with joining another kind without joining a user
+//     namespace; for maps without a new user namespace, empty ranges, ranges with an
+//     ID above MaxID at either end, overlapping ranges, too many entries, or, for a
+//     non-root caller, maps that are neither the caller's own single ID nor granted
+//     by /etc/subuid or /etc/subgid; for an automatic range (Auto) beside maps of
+//     the Spec's own;
+//   - an error matching ErrNotSupported when granted maps need newuidmap or
+//     newgidmap and they are not on PATH, for an automatic range and a caller other
+//     than root, when the kernel lacks a requested kind, and, as a *NoRangeError,
+//     where an automatic range holds no block (see AutoRange.Resolve).
 func (s *Spec) Validate(callerUID, callerGID int) error {
 	return s.validate(callerUID, callerGID, validator{subuid: SubUIDFile, subgid: SubGIDFile})
 }
@@ -69,15 +67,15 @@ func (s *Spec) validate(callerUID, callerGID int, v validator) error {
 			if k == User || s.NS[k].Mode != Join {
 				continue
 			}
-			return &NamespaceError{Kind: k, Path: s.NS[k].Path, Err: errors.New(
-				"cannot join while creating a new user namespace: setns needs CAP_SYS_ADMIN in the user namespace " +
-					"that owns the target, and the new user namespace does not own it; join the owning user " +
-					"namespace instead of creating one")}
+			return nsError(k, s.NS[k].Path, errors.New(
+				"cannot join while creating a new user namespace: setns needs CAP_SYS_ADMIN in the user namespace "+
+					"that owns the target, and the new user namespace does not own it; join the owning user "+
+					"namespace instead of creating one"))
 		}
 	}
 
 	if s.Time != nil && s.Mode(Time) != New {
-		return &NamespaceError{Kind: Time, Err: errors.New("clock offsets need a new time namespace")}
+		return nsError(Time, "", errors.New("clock offsets need a new time namespace"))
 	}
 	if s.Time != nil {
 		if err := checkTimeOffsets(s.Time); err != nil {
@@ -87,13 +85,13 @@ func (s *Spec) validate(callerUID, callerGID int, v validator) error {
 
 	if userMode != New {
 		if s.Auto != nil {
-			return &NamespaceError{Kind: User, Err: errors.New("an automatic ID range needs a new user namespace")}
+			return nsError(User, "", errors.New("an automatic ID range needs a new user namespace"))
 		}
 		if len(s.UIDMap) > 0 {
-			return &IDMapError{Which: "uid", Index: 0, Map: s.UIDMap[0], Reason: "ID maps need a new user namespace"}
+			return idMapError("uid", 0, s.UIDMap[0], "ID maps need a new user namespace")
 		}
 		if len(s.GIDMap) > 0 {
-			return &IDMapError{Which: "gid", Index: 0, Map: s.GIDMap[0], Reason: "ID maps need a new user namespace"}
+			return idMapError("gid", 0, s.GIDMap[0], "ID maps need a new user namespace")
 		}
 		return nil
 	}
@@ -124,11 +122,11 @@ func (s *Spec) validate(callerUID, callerGID int, v validator) error {
 // /etc/subuid and /etc/subgid where the ranges are not given).
 func checkAuto(s *Spec, callerUID int) error {
 	if len(s.UIDMap) > 0 || len(s.GIDMap) > 0 {
-		return &IDMapError{Index: -1, Reason: "an automatic range replaces the maps: give one or the other"}
+		return idMapError("", -1, IDMap{}, "an automatic range replaces the maps: give one or the other")
 	}
 	if callerUID != 0 {
-		return &NamespaceError{Kind: User, Err: fmt.Errorf("%w: an automatic ID range needs a root caller, who alone may map IDs "+
-			"it does not own; an unprivileged caller maps its subordinate IDs (DefaultRangeMaps, KeepIDMaps)", ErrNotSupported)}
+		return nsError(User, "", fmt.Errorf("%w: an automatic ID range needs a root caller, who alone may map IDs "+
+			"it does not own; an unprivileged caller maps its subordinate IDs (DefaultRangeMaps, KeepIDMaps)", ErrNotSupported))
 	}
 	_, err := s.Auto.Resolve()
 	return err
@@ -137,23 +135,23 @@ func checkAuto(s *Spec, callerUID int) error {
 // checkKind checks one entry of Spec.NS.
 func checkKind(k Kind, c Config) error {
 	if !k.Valid() {
-		return &NamespaceError{Kind: k, Err: fmt.Errorf("unknown kind %q (want one of %v)", string(k), Kinds)}
+		return nsError(k, "", fmt.Errorf("unknown kind %q (want one of %v)", string(k), Kinds))
 	}
 	switch c.Mode {
 	case "", Host:
 		if c.Path != "" {
-			return &NamespaceError{Kind: k, Path: c.Path, Err: errors.New("a path is only used with mode join")}
+			return nsError(k, c.Path, errors.New("a path is only used with mode join"))
 		}
 	case New:
 		if c.Path != "" {
-			return &NamespaceError{Kind: k, Path: c.Path, Err: errors.New("a path is only used with mode join")}
+			return nsError(k, c.Path, errors.New("a path is only used with mode join"))
 		}
 		if err := kernelHas(k); err != nil {
 			return err
 		}
 	case Join:
 		if c.Path == "" {
-			return &NamespaceError{Kind: k, Err: errors.New("mode join needs a path such as /proc/PID/ns/" + string(k))}
+			return nsError(k, "", errors.New("mode join needs a path such as /proc/PID/ns/"+string(k)))
 		}
 		if err := kernelHas(k); err != nil {
 			return err
@@ -162,16 +160,16 @@ func checkKind(k Kind, c Config) error {
 			return err
 		}
 	default:
-		return &NamespaceError{Kind: k, Err: fmt.Errorf("unknown mode %q (want host, new or join)", string(c.Mode))}
+		return nsError(k, "", fmt.Errorf("unknown mode %q (want host, new or join)", string(c.Mode)))
 	}
 	return nil
 }
 
-// kernelHas reports, as a *NamespaceError matching ErrNotSupported, a kind that the
+// kernelHas reports, as an error matching ErrNotSupported, a kind that the
 // running kernel lacks: it has no /proc/self/ns entry.
 func kernelHas(k Kind) error {
 	if _, err := os.Lstat(k.Path(0)); err != nil {
-		return &NamespaceError{Kind: k, Err: fmt.Errorf("%w: %s namespaces (%s: %v)", ErrNotSupported, k, k.Path(0), err)}
+		return nsError(k, "", fmt.Errorf("%w: %s namespaces (%s: %v)", ErrNotSupported, k, k.Path(0), err))
 	}
 	return nil
 }
@@ -180,26 +178,26 @@ func kernelHas(k Kind) error {
 func checkUserNSEnabled() error {
 	b, err := os.ReadFile("/proc/sys/user/max_user_namespaces")
 	if err == nil && strings.TrimSpace(string(b)) == "0" {
-		return &NamespaceError{Kind: User, Err: fmt.Errorf("%w: user namespaces are disabled (user.max_user_namespaces = 0)", ErrNotSupported)}
+		return nsError(User, "", fmt.Errorf("%w: user namespaces are disabled (user.max_user_namespaces = 0)", ErrNotSupported))
 	}
 	return nil
 }
 
 // CheckPath opens path and checks with the NS_GET_NSTYPE ioctl that it is a namespace
-// of kind k. It returns a *NamespaceError otherwise. The open does not block, so
+// of kind k. It returns an error matching ErrInvalid otherwise. The open does not block, so
 // that a FIFO given as a path is refused instead of waiting for a writer.
 func CheckPath(k Kind, path string) error {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 	if err != nil {
-		return &NamespaceError{Kind: k, Path: path, Err: err}
+		return nsError(k, path, err)
 	}
 	defer unix.Close(fd)
 	got, err := fdKind(fd)
 	if err != nil {
-		return &NamespaceError{Kind: k, Path: path, Err: err}
+		return nsError(k, path, err)
 	}
 	if got != k {
-		return &NamespaceError{Kind: k, Path: path, Err: fmt.Errorf("is a %s namespace, not %s", got, k)}
+		return nsError(k, path, fmt.Errorf("is a %s namespace, not %s", got, k))
 	}
 	return nil
 }
@@ -224,30 +222,30 @@ func fdKind(fd int) (Kind, error) {
 // checkMaps checks the shape of one map list: sizes, bounds, overlap, count.
 func checkMaps(which string, maps []IDMap) error {
 	if len(maps) > MaxIDMapEntries {
-		return &IDMapError{Which: which, Index: -1, Reason: fmt.Sprintf("%d entries, the kernel accepts at most %d", len(maps), MaxIDMapEntries)}
+		return idMapError(which, -1, IDMap{}, fmt.Sprintf("%d entries, the kernel accepts at most %d", len(maps), MaxIDMapEntries))
 	}
 	for i, m := range maps {
 		if m.Size == 0 {
-			return &IDMapError{Which: which, Index: i, Map: m, Reason: "size is zero"}
+			return idMapError(which, i, m, "size is zero")
 		}
 		if r := beyondMaxID("container", m.ContainerID, m.Size); r != "" {
-			return &IDMapError{Which: which, Index: i, Map: m, Reason: r}
+			return idMapError(which, i, m, r)
 		}
 		if r := beyondMaxID("host", m.HostID, m.Size); r != "" {
-			return &IDMapError{Which: which, Index: i, Map: m, Reason: r}
+			return idMapError(which, i, m, r)
 		}
 		for j := 0; j < i; j++ {
 			o := maps[j]
 			if overlap(m.ContainerID, m.Size, o.ContainerID, o.Size) {
-				return &IDMapError{Which: which, Index: i, Map: m, Reason: fmt.Sprintf("container range overlaps entry %d (%s)", j, o)}
+				return idMapError(which, i, m, fmt.Sprintf("container range overlaps entry %d (%s)", j, o))
 			}
 			if overlap(m.HostID, m.Size, o.HostID, o.Size) {
-				return &IDMapError{Which: which, Index: i, Map: m, Reason: fmt.Sprintf("host range overlaps entry %d (%s)", j, o)}
+				return idMapError(which, i, m, fmt.Sprintf("host range overlaps entry %d (%s)", j, o))
 			}
 		}
 	}
 	if n := len(FormatIDMap(maps)); n >= maxIDMapText {
-		return &IDMapError{Which: which, Index: -1, Reason: fmt.Sprintf("map text is %d bytes, the kernel accepts less than %d", n, maxIDMapText)}
+		return idMapError(which, -1, IDMap{}, fmt.Sprintf("map text is %d bytes, the kernel accepts less than %d", n, maxIDMapText))
 	}
 	return nil
 }
@@ -287,7 +285,7 @@ func checkGranted(which string, maps []IDMap, own uint32, file, name string, uid
 	}
 	ranges, err := SubIDRanges(file, name, uid)
 	if err != nil {
-		return &IDMapError{Which: which, Index: -1, Reason: err.Error()}
+		return idMapError(which, -1, IDMap{}, err.Error())
 	}
 	who := name
 	if who == "" {
@@ -305,12 +303,12 @@ func checkGranted(which string, maps []IDMap, own uint32, file, name string, uid
 			}
 		}
 		if !granted {
-			return &IDMapError{Which: which, Index: i, Map: m, Reason: fmt.Sprintf(
-				"an unprivileged caller may map only its own ID (%d) or IDs that %s grants to user %s", own, file, who)}
+			return idMapError(which, i, m, fmt.Sprintf(
+				"an unprivileged caller may map only its own ID (%d) or IDs that %s grants to user %s", own, file, who))
 		}
 	}
 	if _, err := exec.LookPath(helper); err != nil {
-		return &HelperError{Helper: helper, Err: fmt.Errorf("%w: %w (install the uidmap package)", ErrNoHelper, err)}
+		return helperError(helper, nil, "", missingHelper(err))
 	}
 	return nil
 }

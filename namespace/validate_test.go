@@ -2,6 +2,7 @@ package namespace
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,37 +25,37 @@ func TestValidate(t *testing.T) {
 		uid, gid int
 		// want is nil for success, else the sentinel the error must match.
 		want error
-		// as is a pointer to the typed error the error must be, if set.
-		as any
+		// in is text the error must contain, if set: "namespace KIND" or "map".
+		in string
 	}{
 		{name: "empty", spec: &Spec{}},
 		{name: "all new", spec: spec(map[Kind]Config{User: {Mode: New}, Mount: {Mode: New}, PID: {Mode: New}, Net: {Mode: New}, IPC: {Mode: New}, UTS: {Mode: New}, Cgroup: {Mode: New}}, nil, nil)},
-		{name: "unknown kind", spec: spec(map[Kind]Config{"bogus": {Mode: New}}, nil, nil), want: ErrInvalid, as: new(*NamespaceError)},
-		{name: "unknown mode", spec: spec(map[Kind]Config{Net: {Mode: "borrow"}}, nil, nil), want: ErrInvalid, as: new(*NamespaceError)},
+		{name: "unknown kind", spec: spec(map[Kind]Config{"bogus": {Mode: New}}, nil, nil), want: ErrInvalid, in: "namespace "},
+		{name: "unknown mode", spec: spec(map[Kind]Config{Net: {Mode: "borrow"}}, nil, nil), want: ErrInvalid, in: "namespace "},
 		{name: "path with new", spec: spec(map[Kind]Config{Net: {Mode: New, Path: "/proc/self/ns/net"}}, nil, nil), want: ErrInvalid},
-		{name: "join without path", spec: spec(map[Kind]Config{Net: {Mode: Join}}, nil, nil), want: ErrInvalid, as: new(*NamespaceError)},
+		{name: "join without path", spec: spec(map[Kind]Config{Net: {Mode: Join}}, nil, nil), want: ErrInvalid, in: "namespace "},
 		{name: "join missing path", spec: spec(map[Kind]Config{Net: {Mode: Join, Path: "/nonexistent/ns/net"}}, nil, nil), want: ErrInvalid},
 		{name: "join not a namespace", spec: spec(map[Kind]Config{Net: {Mode: Join, Path: "/etc/passwd"}}, nil, nil), want: ErrInvalid},
 		{name: "join wrong kind", spec: spec(map[Kind]Config{Net: {Mode: Join, Path: "/proc/self/ns/uts"}}, nil, nil), want: ErrInvalid},
 		{name: "join net", spec: spec(map[Kind]Config{Net: {Mode: Join, Path: "/proc/self/ns/net"}}, nil, nil)},
 		{name: "join user and net", spec: spec(map[Kind]Config{User: {Mode: Join, Path: "/proc/self/ns/user"}, Net: {Mode: Join, Path: "/proc/self/ns/net"}}, nil, nil)},
-		{name: "new user joins net", spec: spec(map[Kind]Config{User: {Mode: New}, Net: {Mode: Join, Path: "/proc/self/ns/net"}}, nil, nil), want: ErrInvalid, as: new(*NamespaceError)},
+		{name: "new user joins net", spec: spec(map[Kind]Config{User: {Mode: New}, Net: {Mode: Join, Path: "/proc/self/ns/net"}}, nil, nil), want: ErrInvalid, in: "namespace "},
 		{name: "offsets without time ns", spec: &Spec{Time: &TimeOffsets{Monotonic: 1}}, want: ErrInvalid},
-		{name: "maps without user ns", spec: spec(nil, []IDMap{{0, 0, 1}}, nil), want: ErrInvalid, as: new(*IDMapError)},
-		{name: "gid maps with joined user ns", spec: spec(map[Kind]Config{User: {Mode: Join, Path: "/proc/self/ns/user"}}, nil, []IDMap{{0, 0, 1}}), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "maps without user ns", spec: spec(nil, []IDMap{{0, 0, 1}}, nil), want: ErrInvalid, in: " map"},
+		{name: "gid maps with joined user ns", spec: spec(map[Kind]Config{User: {Mode: Join, Path: "/proc/self/ns/user"}}, nil, []IDMap{{0, 0, 1}}), want: ErrInvalid, in: " map"},
 		{name: "root range", spec: spec(newUser, []IDMap{{0, 100000, 65536}}, []IDMap{{0, 100000, 65536}})},
 		{name: "root multi", spec: spec(newUser, []IDMap{{0, 0, 1}, {1, 100000, 65536}}, nil)},
-		{name: "zero size", spec: spec(newUser, []IDMap{{0, 0, 0}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "zero size", spec: spec(newUser, []IDMap{{0, 0, 0}}, nil), want: ErrInvalid, in: " map"},
 		{name: "container overflow", spec: spec(newUser, []IDMap{{0xFFFFFFF0, 0, 16}}, nil), want: ErrInvalid},
-		{name: "container wraps", spec: spec(newUser, []IDMap{{0xFFFFFFF0, 0, 0x20}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "container wraps", spec: spec(newUser, []IDMap{{0xFFFFFFF0, 0, 0x20}}, nil), want: ErrInvalid, in: " map"},
 		{name: "container at limit", spec: spec(newUser, []IDMap{{MaxID - 14, 0, 15}}, nil)},
-		{name: "container past limit", spec: spec(newUser, []IDMap{{MaxID - 14, 0, 16}}, nil), want: ErrInvalid, as: new(*IDMapError)},
-		{name: "container ID -1", spec: spec(newUser, []IDMap{{0xFFFFFFFF, 0, 1}}, nil), want: ErrInvalid, as: new(*IDMapError)},
-		{name: "container ID 2^31", spec: spec(newUser, []IDMap{{MaxID + 1, 0, 1}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "container past limit", spec: spec(newUser, []IDMap{{MaxID - 14, 0, 16}}, nil), want: ErrInvalid, in: " map"},
+		{name: "container ID -1", spec: spec(newUser, []IDMap{{0xFFFFFFFF, 0, 1}}, nil), want: ErrInvalid, in: " map"},
+		{name: "container ID 2^31", spec: spec(newUser, []IDMap{{MaxID + 1, 0, 1}}, nil), want: ErrInvalid, in: " map"},
 		{name: "host overflow", spec: spec(newUser, nil, []IDMap{{0, 0xFFFFFFFF, 1}}), want: ErrInvalid},
 		{name: "host at limit", spec: spec(newUser, nil, []IDMap{{0, MaxID, 1}})},
-		{name: "host past limit", spec: spec(newUser, nil, []IDMap{{0, MaxID, 2}}), want: ErrInvalid, as: new(*IDMapError)},
-		{name: "host's whole map", spec: spec(newUser, []IDMap{{0, 0, 0xFFFFFFFF}}, nil), want: ErrInvalid, as: new(*IDMapError)},
+		{name: "host past limit", spec: spec(newUser, nil, []IDMap{{0, MaxID, 2}}), want: ErrInvalid, in: " map"},
+		{name: "host's whole map", spec: spec(newUser, []IDMap{{0, 0, 0xFFFFFFFF}}, nil), want: ErrInvalid, in: " map"},
 		{name: "all IDs", spec: spec(newUser, []IDMap{{0, 0, MaxID + 1}}, nil)},
 		{name: "inside overlap", spec: spec(newUser, []IDMap{{0, 0, 10}, {9, 1000, 5}}, nil), want: ErrInvalid},
 		{name: "outside overlap", spec: spec(newUser, nil, []IDMap{{0, 1000, 10}, {100, 1005, 1}}), want: ErrInvalid},
@@ -62,7 +63,7 @@ func TestValidate(t *testing.T) {
 		{name: "too many", spec: spec(newUser, make([]IDMap, MaxIDMapEntries+1), nil), want: ErrInvalid},
 		{name: "unprivileged own", spec: spec(newUser, []IDMap{{0, 1000, 1}}, []IDMap{{0, 1000, 1}}), uid: 1000, gid: 1000},
 		{name: "unprivileged default", spec: spec(newUser, nil, nil), uid: 1000, gid: 1000},
-		{name: "unprivileged other id", spec: spec(newUser, []IDMap{{0, 0, 1}}, nil), uid: 1000, gid: 1000, want: ErrInvalid, as: new(*IDMapError)},
+		{name: "unprivileged other id", spec: spec(newUser, []IDMap{{0, 0, 1}}, nil), uid: 1000, gid: 1000, want: ErrInvalid, in: " map"},
 		{name: "unprivileged range", spec: spec(newUser, []IDMap{{0, 1000, 1}, {1, 100000, 65536}}, nil), uid: 1000, gid: 1000, want: ErrInvalid},
 	}
 	// The real /etc/subuid may grant ranges; validate against empty files so the
@@ -85,15 +86,8 @@ func TestValidate(t *testing.T) {
 			if !errors.Is(err, c.want) {
 				t.Fatalf("Validate = %v, want an error matching %v", err, c.want)
 			}
-			switch as := c.as.(type) {
-			case **NamespaceError:
-				if !errors.As(err, as) {
-					t.Fatalf("Validate = %T %v, want *NamespaceError", err, err)
-				}
-			case **IDMapError:
-				if !errors.As(err, as) {
-					t.Fatalf("Validate = %T %v, want *IDMapError", err, err)
-				}
+			if !strings.Contains(err.Error(), c.in) {
+				t.Fatalf("Validate = %v, want it to say %q", err, c.in)
 			}
 			t.Log(err)
 		})
@@ -103,12 +97,8 @@ func TestValidate(t *testing.T) {
 func TestValidateNamesEntry(t *testing.T) {
 	s := spec(map[Kind]Config{User: {Mode: New}}, nil, []IDMap{{0, 1000, 10}, {20, 2000, 5}, {100, 1005, 1}})
 	err := s.Validate(0, 0)
-	var me *IDMapError
-	if !errors.As(err, &me) {
-		t.Fatalf("Validate = %v, want *IDMapError", err)
-	}
-	if me.Which != "gid" || me.Index != 2 || me.Map != (IDMap{100, 1005, 1}) {
-		t.Fatalf("error names %s entry %d %v, want gid entry 2", me.Which, me.Index, me.Map)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(fmt.Sprint(err), "gid map entry 2 (100 1005 1)") {
+		t.Fatalf("Validate = %v, want an error naming gid entry 2", err)
 	}
 }
 
@@ -126,9 +116,8 @@ func TestValidateNamesBound(t *testing.T) {
 	} {
 		s := spec(map[Kind]Config{User: {Mode: New}}, []IDMap{c.m}, nil)
 		err := s.Validate(0, 0)
-		var me *IDMapError
-		if !errors.As(err, &me) || me.Which != "uid" || me.Index != 0 || me.Map != c.m || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Validate(%v) = %v, want an *IDMapError for uid entry 0 saying %q", c.m, err, c.want)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(fmt.Sprint(err), fmt.Sprintf("uid map entry 0 (%s)", c.m)) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Validate(%v) = %v, want an error for uid entry 0 saying %q", c.m, err, c.want)
 		}
 	}
 }
@@ -163,8 +152,8 @@ func TestValidateSubIDGrants(t *testing.T) {
 	ok := spec(newUser, []IDMap{{0, 1000, 1}, {1, 100000, 65536}}, []IDMap{{0, 1000, 1}, {1, 200000, 1000}})
 	// Without the setuid helpers a granted range cannot be written: Validate says so.
 	_, noHelper := exec.LookPath("newuidmap")
-	if err := ok.validate(1000, 1000, v); noHelper != nil && !errors.Is(err, ErrNoHelper) {
-		t.Fatalf("granted ranges without newuidmap: %v, want ErrNoHelper", err)
+	if err := ok.validate(1000, 1000, v); noHelper != nil && (!errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "install the uidmap package")) {
+		t.Fatalf("granted ranges without newuidmap: %v, want ErrNotSupported naming the uidmap package", err)
 	} else if noHelper == nil && err != nil {
 		t.Fatalf("granted ranges: %v", err)
 	}
@@ -180,13 +169,12 @@ func TestValidateSubIDGrants(t *testing.T) {
 		spec(newUser, nil, []IDMap{{0, 1000, 1}, {1, 100000, 1}}), // a uid range used as gid
 	} {
 		err := bad.validate(1000, 1000, v)
-		var me *IDMapError
-		if !errors.As(err, &me) || !errors.Is(err, ErrInvalid) {
-			t.Errorf("%v / %v: Validate = %v, want *IDMapError", bad.UIDMap, bad.GIDMap, err)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(fmt.Sprint(err), "map entry") {
+			t.Errorf("%v / %v: Validate = %v, want an error naming the map entry", bad.UIDMap, bad.GIDMap, err)
 		}
 	}
 	if noHelper != nil {
-		t.Skipf("newuidmap not installed (Debian package uidmap): granted ranges are refused with ErrNoHelper; their acceptance is untested: %v", noHelper)
+		t.Skipf("newuidmap not installed (Debian package uidmap): granted ranges are refused with ErrNotSupported; their acceptance is untested: %v", noHelper)
 	}
 }
 
@@ -208,9 +196,8 @@ func TestTimeOffsets(t *testing.T) {
 	}
 	s := &Spec{Time: &TimeOffsets{Boottime: -1 << 62}}
 	s.Set(Time, Config{Mode: New})
-	var ne *NamespaceError
-	if err := s.Validate(0, 0); !errors.As(err, &ne) || !errors.Is(err, ErrInvalid) {
-		t.Fatalf("Validate(huge negative boottime offset) = %v, want *NamespaceError", err)
+	if err := s.Validate(0, 0); !errors.Is(err, ErrInvalid) || !strings.Contains(fmt.Sprint(err), "namespace time: boottime offset") {
+		t.Fatalf("Validate(huge negative boottime offset) = %v, want an error naming the time namespace", err)
 	}
 }
 
@@ -275,9 +262,8 @@ func TestCheckPathFIFO(t *testing.T) {
 	go func() { done <- CheckPath(Net, fifo) }()
 	select {
 	case err := <-done:
-		var ne *NamespaceError
-		if !errors.As(err, &ne) || !errors.Is(err, ErrInvalid) {
-			t.Fatalf("CheckPath(FIFO) = %v, want a *NamespaceError", err)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(fmt.Sprint(err), "namespace net ("+fifo+")") {
+			t.Fatalf("CheckPath(FIFO) = %v, want an error naming the namespace and the path", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("CheckPath blocked on a FIFO")

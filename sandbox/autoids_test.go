@@ -122,7 +122,7 @@ func TestAutoUserNSDisjoint(t *testing.T) {
 	}
 	_, err = tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}})
 	var ne *namespace.NoRangeError
-	if !errors.As(err, &ne) || !errors.Is(err, namespace.ErrNoSubIDs) || !strings.Contains(err.Error(), "all 2 blocks") {
+	if !errors.As(err, &ne) || !errors.Is(err, namespace.ErrNotSupported) || !strings.Contains(err.Error(), "all 2 blocks") {
 		t.Errorf("a third start: %v, want a NoRangeError saying every block is held", err)
 	}
 	for _, p := range procs {

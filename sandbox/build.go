@@ -470,7 +470,7 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	t.filter = filter
 	labels := t.labels
 	confine := func() error {
-		labels.Compile(p)
+		emit.Labels(p, labels, selinux.Enabled())
 		// The init is forked here: PID 1 applies the ops that follow to itself
 		// too (seccomp, and without no_new_privs the user and capabilities), all
 		// but Landlock, which would forbid executing the init (see compileInit).
@@ -479,15 +479,17 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 				return err
 			}
 		}
-		if err := s.Landlock.Compile(p); err != nil {
+		abi, err := s.Landlock.Resolve()
+		if err != nil {
 			return &SpecError{Field: "landlock", Err: err}
 		}
+		emit.Landlock(p, s.Landlock, abi)
 		if filter != nil {
-			filter.Append(p)
+			emit.Filter(p, filter)
 		}
 		return nil
 	}
-	sets.CompileBounding(p)
+	emit.Bounding(p, sets)
 	if !s.NoNewPrivileges {
 		if err := confine(); err != nil {
 			return err
@@ -496,7 +498,7 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	if s.User != nil {
 		emit.User(p, &t.plan.IDs)
 	}
-	sets.CompileCapset(p)
+	emit.Capset(p, sets)
 	if s.NoNewPrivileges {
 		emit.NoNewPrivs(p)
 		return confine()

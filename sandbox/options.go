@@ -45,7 +45,7 @@ func WithUserNS(uidMap, gidMap []namespace.IDMap) Option {
 // runs, released when Wait has reaped it or when the start fails. Root inside is
 // the block's first ID outside, never host root. Build refuses it for a caller
 // other than root, and with a *namespace.NoRangeError (matching
-// namespace.ErrNoSubIDs) naming the file and the line to add where the ranges
+// namespace.ErrNotSupported) naming the file and the line to add where the ranges
 // hold no block. A root caller's Rootless() gets the default range this way.
 //
 // The root filesystem's layers are idmapped (see WithoutIDMappedLayers), so that

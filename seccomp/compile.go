@@ -10,8 +10,6 @@ import (
 	elastic "github.com/elastic/go-seccomp-bpf"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
-
-	"github.com/paddock-sandbox/paddock/internal/child"
 )
 
 // A Filter is a compiled profile: a classic BPF program ready for
@@ -30,20 +28,6 @@ type Filter struct {
 // ErrProgramTooLarge is returned by Compile when the program exceeds the kernel's
 // limit of 4096 instructions (BPF_MAXINSNS).
 var ErrProgramTooLarge = errors.New("seccomp program exceeds 4096 instructions")
-
-// A CompileError reports a failure to assemble rule Index of a valid profile.
-type CompileError struct {
-	Index int
-	Err   error
-}
-
-// Error implements the error interface.
-func (e *CompileError) Error() string {
-	return fmt.Sprintf("seccomp: compiling rule %d: %v", e.Index, e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *CompileError) Unwrap() error { return e.Err }
 
 const (
 	maxInsns = 4096
@@ -293,7 +277,7 @@ func appendBody(prog []unix.SockFilter, es []entry, def uint32) ([]unix.SockFilt
 		a.SetLabel(fail)
 		var err error
 		if prog, err = splice(prog, &a); err != nil {
-			return nil, &CompileError{Index: e.rule, Err: err}
+			return nil, fmt.Errorf("seccomp: compiling rule %d: %w", e.rule, err)
 		}
 	}
 	return append(prog, stmt(opRetK, def)), nil
@@ -407,19 +391,12 @@ func jump(code uint16, k uint32, jt, jf uint8) unix.SockFilter {
 	return unix.SockFilter{Code: code, Jt: jt, Jf: jf, K: k}
 }
 
-// Append adds the op that loads f in the child (stage "seccomp"): seccomp(2) with
-// SECCOMP_SET_MODE_FILTER and, when a rule notifies, SECCOMP_FILTER_FLAG_NEW_LISTENER
-// (the child sends the listener to the parent). The child is single-threaded, so no
-// TSYNC. The caller must have set no_new_privs or hold CAP_SYS_ADMIN, and the op
-// should be the last before execve.
-func (f *Filter) Append(p *child.Program) {
-	var flags uintptr
+// Flags returns the flags with which the child loads f with
+// seccomp(SECCOMP_SET_MODE_FILTER): SECCOMP_FILTER_FLAG_NEW_LISTENER when a rule (or
+// the default) notifies, else 0. The child is single-threaded, so never TSYNC.
+func (f *Filter) Flags() uintptr {
 	if f.NeedsListener {
-		flags |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+		return unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 	}
-	p.Keep(f)
-	op := child.Op{Kind: child.KindSeccomp, Trap: unix.SYS_SECCOMP}
-	op.Args[0] = child.Ptr(p, &f.Prog)
-	op.Args[1] = flags
-	p.Append(op, "seccomp", fmt.Sprintf("load seccomp filter (%d instructions, flags %#x)", len(f.Program), flags))
+	return 0
 }

@@ -12,38 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A ParseError reports a malformed profile file: Index is the position of the entry
-// in "syscalls" (-1 for a top-level field), Field the JSON field at fault. It matches
-// ErrInvalidProfile.
-type ParseError struct {
-	Index int
-	Field string
-	Err   error
-}
-
-// Error implements the error interface.
-func (e *ParseError) Error() string {
-	if e.Index < 0 {
-		if e.Field == "" {
-			return fmt.Sprintf("seccomp profile file: %v", e.Err)
-		}
-		return fmt.Sprintf("seccomp profile file: %s: %v", e.Field, e.Err)
-	}
-	return fmt.Sprintf("seccomp profile file: syscalls[%d].%s: %v", e.Index, e.Field, e.Err)
-}
-
-// Unwrap returns the reason.
-func (e *ParseError) Unwrap() error { return e.Err }
-
-// Is matches ErrInvalidProfile.
-func (e *ParseError) Is(target error) bool { return target == ErrInvalidProfile }
-
-// ErrConflict is the reason of a ParseError for fields that exclude each other.
-var ErrConflict = errors.New("conflicting fields")
-
-// ErrBadValue is the reason of a ParseError for a value out of range or of the wrong form.
-var ErrBadValue = errors.New("bad value")
-
 type fileProfile struct {
 	DefaultAction   string            `json:"defaultAction"`
 	DefaultErrnoRet *uint             `json:"defaultErrnoRet"`
@@ -102,11 +70,12 @@ var fileActions = map[string]Action{
 // than this package's table (riscv_hwprobe). A profile built in Go is held to
 // Validate's stricter rule instead. An entry
 // that repeats an argument index becomes one rule per condition (OR), as in runc.
-// Errors are *ParseError naming the entry and field, or the *RuleError of Validate.
+// Errors are *ProfileError naming the entry and field, File set unless Validate
+// found them.
 func ParseJSON(data []byte, capabilities []string) (Profile, error) {
 	var f fileProfile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return Profile{}, &ParseError{Index: -1, Err: err}
+		return Profile{}, &ProfileError{File: true, Index: -1, Err: err}
 	}
 	p, err := f.header()
 	if err != nil {
@@ -120,7 +89,7 @@ func ParseJSON(data []byte, capabilities []string) (Profile, error) {
 			if errors.As(err, &te) {
 				field = te.Field
 			}
-			return Profile{}, &ParseError{Index: i, Field: field, Err: err}
+			return Profile{}, &ProfileError{File: true, Index: i, Field: field, Err: err}
 		}
 		if err := p.addEntry(&s, i, capabilities); err != nil {
 			return Profile{}, err
@@ -136,17 +105,17 @@ func ParseJSON(data []byte, capabilities []string) (Profile, error) {
 func (f *fileProfile) header() (Profile, error) {
 	act, ok := fileActions[f.DefaultAction]
 	if !ok {
-		return Profile{}, &ParseError{Index: -1, Field: "defaultAction", Err: fmt.Errorf("%w %q", ErrUnknownAction, f.DefaultAction)}
+		return Profile{}, &ProfileError{File: true, Index: -1, Field: "defaultAction", Err: fmt.Errorf("%w %q", errUnknownAction, f.DefaultAction)}
 	}
 	p := Profile{DefaultAction: act}
 	if f.DefaultErrnoRet != nil {
 		if *f.DefaultErrnoRet > 0xffff {
-			return Profile{}, &ParseError{Index: -1, Field: "defaultErrnoRet", Err: ErrBadValue}
+			return Profile{}, &ProfileError{File: true, Index: -1, Field: "defaultErrnoRet", Err: errBadValue}
 		}
 		p.DefaultErrno = uint16(*f.DefaultErrnoRet)
 	}
 	if len(f.Architectures) > 0 && len(f.ArchMap) > 0 {
-		return Profile{}, &ParseError{Index: -1, Field: "archMap", Err: fmt.Errorf("%w: both architectures and archMap", ErrConflict)}
+		return Profile{}, &ProfileError{File: true, Index: -1, Field: "archMap", Err: fmt.Errorf("%w: both architectures and archMap", errConflict)}
 	}
 	p.Architectures = append(p.Architectures, f.Architectures...)
 	for _, a := range f.ArchMap {
@@ -157,7 +126,7 @@ func (f *fileProfile) header() (Profile, error) {
 	}
 	for _, a := range p.Architectures {
 		if !archNames[normArch(a)] {
-			return Profile{}, &ParseError{Index: -1, Field: "architectures", Err: fmt.Errorf("%w %q", ErrUnknownArch, a)}
+			return Profile{}, &ProfileError{File: true, Index: -1, Field: "architectures", Err: fmt.Errorf("%w %q", errUnknownArch, a)}
 		}
 	}
 	return p, nil
@@ -175,24 +144,24 @@ func (p *Profile) addEntry(s *fileSyscall, i int, capabilities []string) error {
 }
 
 // resolve turns one file entry into rules, or none when its conditions exclude it.
-func (s *fileSyscall) resolve(caps []string) ([]Rule, *ParseError) {
+func (s *fileSyscall) resolve(caps []string) ([]Rule, *ProfileError) {
 	if s.Name != "" {
 		if len(s.Names) > 0 {
-			return nil, &ParseError{Field: "name", Err: fmt.Errorf("%w: both name and names", ErrConflict)}
+			return nil, &ProfileError{File: true, Field: "name", Err: fmt.Errorf("%w: both name and names", errConflict)}
 		}
 		s.Names = []string{s.Name}
 	}
 	if len(s.Names) == 0 {
-		return nil, &ParseError{Field: "names", Err: ErrNoNames}
+		return nil, &ProfileError{File: true, Field: "names", Err: errNoNames}
 	}
 	act, ok := fileActions[s.Action]
 	if !ok {
-		return nil, &ParseError{Field: "action", Err: fmt.Errorf("%w %q", ErrUnknownAction, s.Action)}
+		return nil, &ProfileError{File: true, Field: "action", Err: fmt.Errorf("%w %q", errUnknownAction, s.Action)}
 	}
 	var errno uint16
 	if s.ErrnoRet != nil {
 		if *s.ErrnoRet > 0xffff {
-			return nil, &ParseError{Field: "errnoRet", Err: ErrBadValue}
+			return nil, &ProfileError{File: true, Field: "errnoRet", Err: errBadValue}
 		}
 		errno = uint16(*s.ErrnoRet)
 	}
@@ -201,10 +170,10 @@ func (s *fileSyscall) resolve(caps []string) ([]Rule, *ParseError) {
 	repeated := false
 	for j, a := range s.Args {
 		if a.Index > 5 {
-			return nil, &ParseError{Field: fmt.Sprintf("args[%d].index", j), Err: ErrArgIndex}
+			return nil, &ProfileError{File: true, Field: fmt.Sprintf("args[%d].index", j), Err: errArgIndex}
 		}
 		if !Operator(a.Op).Valid() {
-			return nil, &ParseError{Field: fmt.Sprintf("args[%d].op", j), Err: fmt.Errorf("%w %q", ErrUnknownOperator, a.Op)}
+			return nil, &ProfileError{File: true, Field: fmt.Sprintf("args[%d].op", j), Err: fmt.Errorf("%w %q", errUnknownOperator, a.Op)}
 		}
 		repeated = repeated || seen[a.Index]
 		seen[a.Index] = true
@@ -212,11 +181,11 @@ func (s *fileSyscall) resolve(caps []string) ([]Rule, *ParseError) {
 	}
 	include, err := s.Includes.holds(caps, true)
 	if err != nil {
-		return nil, &ParseError{Field: "includes.minKernel", Err: err}
+		return nil, &ProfileError{File: true, Field: "includes.minKernel", Err: err}
 	}
 	exclude, err := s.Excludes.holds(caps, false)
 	if err != nil {
-		return nil, &ParseError{Field: "excludes.minKernel", Err: err}
+		return nil, &ProfileError{File: true, Field: "excludes.minKernel", Err: err}
 	}
 	if !include || exclude {
 		return nil, nil
@@ -268,7 +237,7 @@ func (f *fileFilter) holds(caps []string, include bool) (bool, error) {
 	if f.MinKernel != "" {
 		var want [2]int
 		if _, err := fmt.Sscanf(f.MinKernel, "%d.%d", &want[0], &want[1]); err != nil {
-			return false, fmt.Errorf("%w %q: want <kernel>.<major>", ErrBadValue, f.MinKernel)
+			return false, fmt.Errorf("%w %q: want <kernel>.<major>", errBadValue, f.MinKernel)
 		}
 		have := kernelVersion()
 		conds = append(conds, have[0] > want[0] || have[0] == want[0] && have[1] >= want[1])

@@ -180,84 +180,71 @@ type Arg struct {
 // ErrInvalidProfile matches every error that reports a bad profile or profile file.
 var ErrInvalidProfile = errors.New("invalid seccomp profile")
 
-// Reasons carried by the typed errors; each also matches ErrInvalidProfile through
-// the error that carries it.
+// The reasons that a *ProfileError carries.
 var (
-	ErrUnknownSyscall  = errors.New("unknown syscall name")
-	ErrUnknownAction   = errors.New("unknown action")
-	ErrUnknownOperator = errors.New("unknown operator")
-	ErrArgIndex        = errors.New("argument index out of range 0-5")
-	ErrUnknownArch     = errors.New("unknown architecture")
-	ErrNoNames         = errors.New("rule has no syscall names")
+	errUnknownSyscall  = errors.New("unknown syscall name")
+	errUnknownAction   = errors.New("unknown action")
+	errUnknownOperator = errors.New("unknown operator")
+	errArgIndex        = errors.New("argument index out of range 0-5")
+	errUnknownArch     = errors.New("unknown architecture")
+	errNoNames         = errors.New("rule has no syscall names")
+	errConflict        = errors.New("conflicting fields")
+	errBadValue        = errors.New("bad value")
 )
 
-// A RuleError reports a bad rule: Index is its position in Profile.Syscalls, Name the
-// offending syscall name if the problem is one name.
-type RuleError struct {
+// A ProfileError reports what makes a Profile, or a profile file, invalid. It matches
+// ErrInvalidProfile.
+type ProfileError struct {
+	// File is set for an error in a profile file that ParseJSON found before it
+	// validated the Profile.
+	File bool
+	// Index is the position of the rule in Profile.Syscalls, or of the entry in the
+	// file's "syscalls"; -1 for a top-level field.
 	Index int
-	Name  string
-	Err   error
+	// Name is the offending syscall name, if the problem is one name.
+	Name string
+	// Field names what is at fault, as the file spells it: "defaultAction",
+	// "architectures", "names", "action", "errnoRet", "args[1].index", "args[0].op",
+	// "includes.minKernel", ...; empty for malformed JSON.
+	Field string
+	// Value is the offending value of a top-level field of a Profile.
+	Value string
+	// Err says what is wrong.
+	Err error
 }
 
 // Error implements the error interface.
-func (e *RuleError) Error() string {
-	if e.Name != "" {
+func (e *ProfileError) Error() string {
+	switch {
+	case e.File && e.Index >= 0:
+		return fmt.Sprintf("seccomp profile file: syscalls[%d].%s: %v", e.Index, e.Field, e.Err)
+	case e.File && e.Field != "":
+		return fmt.Sprintf("seccomp profile file: %s: %v", e.Field, e.Err)
+	case e.File:
+		return fmt.Sprintf("seccomp profile file: %v", e.Err)
+	case e.Index < 0:
+		return fmt.Sprintf("seccomp profile %s %q: %v", e.Field, e.Value, e.Err)
+	case e.Name != "":
 		return fmt.Sprintf("seccomp rule %d (%s): %v", e.Index, e.Name, e.Err)
 	}
 	return fmt.Sprintf("seccomp rule %d: %v", e.Index, e.Err)
 }
 
 // Unwrap returns the reason.
-func (e *RuleError) Unwrap() error { return e.Err }
+func (e *ProfileError) Unwrap() error { return e.Err }
 
 // Is matches ErrInvalidProfile.
-func (e *RuleError) Is(target error) bool { return target == ErrInvalidProfile }
+func (e *ProfileError) Is(target error) bool { return target == ErrInvalidProfile }
 
-// An ArgError reports a bad argument condition: Index is its position in Rule.Args.
-type ArgError struct {
-	Index int
-	Arg   Arg
-	Err   error
-}
-
-// Error implements the error interface.
-func (e *ArgError) Error() string {
-	return fmt.Sprintf("argument condition %d (index %d, op %q): %v", e.Index, e.Arg.Index, e.Arg.Op, e.Err)
-}
-
-// Unwrap returns the reason.
-func (e *ArgError) Unwrap() error { return e.Err }
-
-// Is matches ErrInvalidProfile.
-func (e *ArgError) Is(target error) bool { return target == ErrInvalidProfile }
-
-// A FieldError reports a bad profile-level field (defaultAction, architectures).
-type FieldError struct {
-	Field string
-	Value string
-	Err   error
-}
-
-// Error implements the error interface.
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("seccomp profile %s %q: %v", e.Field, e.Value, e.Err)
-}
-
-// Unwrap returns the reason.
-func (e *FieldError) Unwrap() error { return e.Err }
-
-// Is matches ErrInvalidProfile.
-func (e *FieldError) Is(target error) bool { return target == ErrInvalidProfile }
-
-// Validate checks p and returns the first problem as a *FieldError or *RuleError
-// (which may wrap an *ArgError); all match ErrInvalidProfile.
+// Validate checks p and returns the first problem as a *ProfileError, which matches
+// ErrInvalidProfile.
 func (p Profile) Validate() error {
 	if !p.DefaultAction.Valid() {
-		return &FieldError{Field: "defaultAction", Value: string(p.DefaultAction), Err: ErrUnknownAction}
+		return &ProfileError{Index: -1, Field: "defaultAction", Value: string(p.DefaultAction), Err: errUnknownAction}
 	}
 	for _, a := range p.Architectures {
 		if _, ok := archNames[normArch(a)]; !ok {
-			return &FieldError{Field: "architectures", Value: a, Err: ErrUnknownArch}
+			return &ProfileError{Index: -1, Field: "architectures", Value: a, Err: errUnknownArch}
 		}
 	}
 	for i, r := range p.Syscalls {
@@ -269,31 +256,33 @@ func (p Profile) Validate() error {
 	return nil
 }
 
-func (r Rule) validate() *RuleError {
+func (r Rule) validate() *ProfileError {
 	if len(r.Names) == 0 {
-		return &RuleError{Err: ErrNoNames}
+		return &ProfileError{Field: "names", Err: errNoNames}
 	}
 	if !r.Action.Valid() {
-		return &RuleError{Name: r.Names[0], Err: fmt.Errorf("%w %q", ErrUnknownAction, r.Action)}
+		return &ProfileError{Name: r.Names[0], Field: "action", Err: fmt.Errorf("%w %q", errUnknownAction, r.Action)}
 	}
 	for _, n := range r.Names {
 		if _, ok := nativeNumber(n); ok {
 			continue
 		}
 		if !knownElsewhere(n) {
-			return &RuleError{Name: n, Err: ErrUnknownSyscall}
+			return &ProfileError{Name: n, Field: "names", Err: errUnknownSyscall}
 		}
 	}
 	for j, a := range r.Args {
+		var field string
 		var reason error
 		switch {
 		case a.Index > 5:
-			reason = ErrArgIndex
+			field, reason = "index", errArgIndex
 		case !a.Op.Valid():
-			reason = ErrUnknownOperator
+			field, reason = "op", errUnknownOperator
 		}
 		if reason != nil {
-			return &RuleError{Name: r.Names[0], Err: &ArgError{Index: j, Arg: a, Err: reason}}
+			return &ProfileError{Name: r.Names[0], Field: fmt.Sprintf("args[%d].%s", j, field),
+				Err: fmt.Errorf("argument condition %d (index %d, op %q): %w", j, a.Index, a.Op, reason)}
 		}
 	}
 	return nil

@@ -4,11 +4,8 @@ import (
 	"errors"
 	"os"
 	"testing"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/paddock-sandbox/paddock/internal/child"
 )
 
 func TestValidateErrors(t *testing.T) {
@@ -20,13 +17,13 @@ func TestValidateErrors(t *testing.T) {
 		rule   int
 		sys    string
 	}{
-		{"default action", Profile{DefaultAction: "deny"}, ErrUnknownAction, -1, ""},
-		{"arch", Profile{DefaultAction: ActErrno, Architectures: []string{"SCMP_ARCH_VAX"}}, ErrUnknownArch, -1, ""},
-		{"unknown syscall", Profile{DefaultAction: ActErrno, Syscalls: []Rule{ok, {Names: []string{"read", "nosuchcall"}, Action: ActAllow}}}, ErrUnknownSyscall, 1, "nosuchcall"},
-		{"rule action", Profile{DefaultAction: ActErrno, Syscalls: []Rule{{Names: []string{"read"}, Action: "permit"}}}, ErrUnknownAction, 0, "read"},
-		{"no names", Profile{DefaultAction: ActErrno, Syscalls: []Rule{ok, ok, {Action: ActAllow}}}, ErrNoNames, 2, ""},
-		{"arg index", Profile{DefaultAction: ActErrno, Syscalls: []Rule{{Names: []string{"ioctl"}, Action: ActAllow, Args: []Arg{{Index: 1, Op: OpEqualTo}, {Index: 6, Op: OpEqualTo}}}}}, ErrArgIndex, 0, "ioctl"},
-		{"operator", Profile{DefaultAction: ActErrno, Syscalls: []Rule{{Names: []string{"ioctl"}, Action: ActAllow, Args: []Arg{{Index: 1, Op: "=="}}}}}, ErrUnknownOperator, 0, "ioctl"},
+		{"default action", Profile{DefaultAction: "deny"}, errUnknownAction, -1, ""},
+		{"arch", Profile{DefaultAction: ActErrno, Architectures: []string{"SCMP_ARCH_VAX"}}, errUnknownArch, -1, ""},
+		{"unknown syscall", Profile{DefaultAction: ActErrno, Syscalls: []Rule{ok, {Names: []string{"read", "nosuchcall"}, Action: ActAllow}}}, errUnknownSyscall, 1, "nosuchcall"},
+		{"rule action", Profile{DefaultAction: ActErrno, Syscalls: []Rule{{Names: []string{"read"}, Action: "permit"}}}, errUnknownAction, 0, "read"},
+		{"no names", Profile{DefaultAction: ActErrno, Syscalls: []Rule{ok, ok, {Action: ActAllow}}}, errNoNames, 2, ""},
+		{"arg index", Profile{DefaultAction: ActErrno, Syscalls: []Rule{{Names: []string{"ioctl"}, Action: ActAllow, Args: []Arg{{Index: 1, Op: OpEqualTo}, {Index: 6, Op: OpEqualTo}}}}}, errArgIndex, 0, "ioctl"},
+		{"operator", Profile{DefaultAction: ActErrno, Syscalls: []Rule{{Names: []string{"ioctl"}, Action: ActAllow, Args: []Arg{{Index: 1, Op: "=="}}}}}, errUnknownOperator, 0, "ioctl"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.p.Validate()
@@ -36,24 +33,18 @@ func TestValidateErrors(t *testing.T) {
 			if _, cerr := Compile(tc.p); !errors.Is(cerr, ErrInvalidProfile) {
 				t.Errorf("Compile: %v", cerr)
 			}
-			var re *RuleError
-			if tc.rule < 0 {
-				var fe *FieldError
-				if !errors.As(err, &fe) {
-					t.Fatalf("%v is not a *FieldError", err)
-				}
-				return
-			}
-			if !errors.As(err, &re) || re.Index != tc.rule || re.Name != tc.sys {
+			var re *ProfileError
+			if !errors.As(err, &re) || re.File || re.Index != tc.rule || re.Name != tc.sys {
 				t.Fatalf("%#v, want rule %d name %q", err, tc.rule, tc.sys)
 			}
 			t.Log(err)
 		})
 	}
-	var ae *ArgError
+	var pe *ProfileError
 	err := Profile{DefaultAction: ActErrno, Syscalls: []Rule{{Names: []string{"ioctl"}, Action: ActAllow, Args: []Arg{{Index: 1, Op: OpEqualTo}, {Index: 6, Op: OpEqualTo}}}}}.Validate()
-	if !errors.As(err, &ae) || ae.Index != 1 {
-		t.Errorf("%v: want *ArgError for condition 1", err)
+	if !errors.As(err, &pe) || pe.Field != "args[1].index" ||
+		err.Error() != `seccomp rule 0 (ioctl): argument condition 1 (index 6, op "SCMP_CMP_EQ"): argument index out of range 0-5` {
+		t.Errorf("%v: want a *ProfileError for condition 1", err)
 	}
 	// Names of other ABIs only are accepted and skipped.
 	p := Profile{DefaultAction: ActErrno, Syscalls: []Rule{{Names: []string{"socketcall", "_llseek", "read"}, Action: ActAllow}}}
@@ -70,25 +61,25 @@ func TestParseJSONErrors(t *testing.T) {
 		reason     error
 	}{
 		{"syntax", `{"defaultAction": `, -1, "", nil},
-		{"default action", `{"defaultAction":"SCMP_ACT_DENY"}`, -1, "defaultAction", ErrUnknownAction},
-		{"errno range", `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":70000}`, -1, "defaultErrnoRet", ErrBadValue},
-		{"both arch forms", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}`, -1, "archMap", ErrConflict},
-		{"unknown arch", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_PDP11"]}`, -1, "architectures", ErrUnknownArch},
-		{"action", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},{"names":["write"],"action":"ALLOW"}]}`, 1, "action", ErrUnknownAction},
+		{"default action", `{"defaultAction":"SCMP_ACT_DENY"}`, -1, "defaultAction", errUnknownAction},
+		{"errno range", `{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":70000}`, -1, "defaultErrnoRet", errBadValue},
+		{"both arch forms", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}`, -1, "archMap", errConflict},
+		{"unknown arch", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_PDP11"]}`, -1, "architectures", errUnknownArch},
+		{"action", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},{"names":["write"],"action":"ALLOW"}]}`, 1, "action", errUnknownAction},
 		{"type", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":"read","action":"SCMP_ACT_ALLOW"}]}`, 0, "names", nil},
-		{"no names", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"action":"SCMP_ACT_ALLOW"}]}`, 0, "names", ErrNoNames},
-		{"name and names", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"read","names":["read"],"action":"SCMP_ACT_ALLOW"}]}`, 0, "name", ErrConflict},
-		{"arg index", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},{"names":["ioctl"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"},{"index":7,"value":1,"op":"SCMP_CMP_EQ"}]}]}`, 1, "args[1].index", ErrArgIndex},
-		{"arg op", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["ioctl"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"EQ"}]}]}`, 0, "args[0].op", ErrUnknownOperator},
-		{"min kernel", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["ioctl"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"five"}}]}`, 0, "includes.minKernel", ErrBadValue},
+		{"no names", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"action":"SCMP_ACT_ALLOW"}]}`, 0, "names", errNoNames},
+		{"name and names", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"name":"read","names":["read"],"action":"SCMP_ACT_ALLOW"}]}`, 0, "name", errConflict},
+		{"arg index", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"},{"names":["ioctl"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"},{"index":7,"value":1,"op":"SCMP_CMP_EQ"}]}]}`, 1, "args[1].index", errArgIndex},
+		{"arg op", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["ioctl"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"EQ"}]}]}`, 0, "args[0].op", errUnknownOperator},
+		{"min kernel", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["ioctl"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"five"}}]}`, 0, "includes.minKernel", errBadValue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseJSON([]byte(tc.json), nil)
-			var pe *ParseError
+			var pe *ProfileError
 			if !errors.Is(err, ErrInvalidProfile) || !errors.As(err, &pe) {
-				t.Fatalf("%v: want *ParseError matching ErrInvalidProfile", err)
+				t.Fatalf("%v: want *ProfileError matching ErrInvalidProfile", err)
 			}
-			if pe.Index != tc.index || pe.Field != tc.field || (tc.reason != nil && !errors.Is(err, tc.reason)) {
+			if !pe.File || pe.Index != tc.index || pe.Field != tc.field || (tc.reason != nil && !errors.Is(err, tc.reason)) {
 				t.Fatalf("%v: want index %d field %q reason %v", err, tc.index, tc.field, tc.reason)
 			}
 			t.Log(err)
@@ -179,7 +170,7 @@ func TestContainersSeccompJSON(t *testing.T) {
 	}
 }
 
-func TestAppend(t *testing.T) {
+func TestFlags(t *testing.T) {
 	for _, notify := range []bool{false, true} {
 		p := Profile{DefaultAction: ActAllow, Syscalls: []Rule{{Names: []string{"mkdir"}, Action: ActErrno}}}
 		if notify {
@@ -189,17 +180,8 @@ func TestAppend(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var prog child.Program
-		f.Append(&prog)
-		if len(prog.Ops) != 1 || prog.Ops[0].Kind != child.KindSeccomp || prog.Steps[0].Stage != "seccomp" {
-			t.Fatalf("ops %+v steps %+v", prog.Ops, prog.Steps)
-		}
-		op := prog.Ops[0]
-		if op.Args[0] == 0 || op.Args[0] != uintptrOf(&f.Prog) {
-			t.Errorf("Args[0] %#x does not point at the SockFprog", op.Args[0])
-		}
-		if want := map[bool]uintptr{false: 0, true: unix.SECCOMP_FILTER_FLAG_NEW_LISTENER}[notify]; op.Args[1] != want {
-			t.Errorf("notify %v: flags %#x, want %#x", notify, op.Args[1], want)
+		if want := map[bool]uintptr{false: 0, true: unix.SECCOMP_FILTER_FLAG_NEW_LISTENER}[notify]; f.Flags() != want {
+			t.Errorf("notify %v: flags %#x, want %#x", notify, f.Flags(), want)
 		}
 		if int(f.Prog.Len) != len(f.Program) || f.Prog.Filter != &f.Program[0] {
 			t.Error("SockFprog does not describe Program")
@@ -221,5 +203,3 @@ func TestInspectSelf(t *testing.T) {
 	}
 	t.Logf("test process: %+v", st)
 }
-
-func uintptrOf[T any](v *T) uintptr { return uintptr(unsafe.Pointer(v)) }

@@ -33,7 +33,7 @@ const randomTries = 32
 
 // Allocate reserves and returns a free pair, chosen at random among the free ones as
 // go-selinux does. When every pair is in use it returns a *CategoriesError matching
-// ErrExhausted.
+// ErrInUse.
 func (a *Allocator) Allocate() (Categories, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -62,7 +62,7 @@ func (a *Allocator) Allocate() (Categories, error) {
 			}
 		}
 	}
-	return Categories{}, &CategoriesError{N: a.n, Err: ErrExhausted}
+	return Categories{}, &CategoriesError{N: a.n, Err: ErrInUse}
 }
 
 // Reserve marks c as in use, for a pair that something else already holds. It fails

@@ -2,6 +2,7 @@ package selinux
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -63,8 +64,8 @@ func TestAllocatorExhaustionReleaseReuse(t *testing.T) {
 	}
 	_, err := a.Allocate()
 	var ce *CategoriesError
-	if !errors.Is(err, ErrExhausted) || !errors.As(err, &ce) {
-		t.Fatalf("Allocate when full = %v, want a *CategoriesError matching ErrExhausted", err)
+	if !errors.Is(err, ErrInUse) || !errors.As(err, &ce) || !strings.Contains(err.Error(), "all category pairs of c0..c") {
+		t.Fatalf("Allocate when full = %v, want a *CategoriesError matching ErrInUse", err)
 	}
 	a.Release(Categories{3, 1}) // either order
 	c, err := a.Allocate()
@@ -107,13 +108,13 @@ func TestAllocatorReserve(t *testing.T) {
 	if err != nil || c != (Categories{0, 1}) {
 		t.Fatalf("Allocate = %v, %v; want c0,c1", c, err)
 	}
-	if _, err := a.Allocate(); !errors.Is(err, ErrExhausted) {
-		t.Fatalf("Allocate = %v, want ErrExhausted", err)
+	if _, err := a.Allocate(); !errors.Is(err, ErrInUse) {
+		t.Fatalf("Allocate = %v, want ErrInUse", err)
 	}
 }
 
 func TestAllocatorTooFewCategories(t *testing.T) {
-	if _, err := NewAllocator(1).Allocate(); !errors.Is(err, ErrExhausted) {
-		t.Fatalf("Allocate with one category = %v, want ErrExhausted", err)
+	if _, err := NewAllocator(1).Allocate(); !errors.Is(err, ErrInUse) {
+		t.Fatalf("Allocate with one category = %v, want ErrInUse", err)
 	}
 }

@@ -16,7 +16,7 @@
 // container_t and container_file_t. 1024 categories give 523776 distinct pairs.
 //
 // The child applies the process label by writing it to /proc/thread-self/attr/exec just
-// before execve (see Labels.Compile); the kernel switches the label at exec. File labels are
+// before execve (see ExecAttrPath); the kernel switches the label at exec. File labels are
 // given to the sandbox's tmpfs and overlay mounts with the context= mount option (see
 // MountOption).
 //

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Sentinel errors. The typed errors of this package match one of them with errors.Is.
+// Sentinel errors. Every error of this package matches one of them with errors.Is.
 var (
 	// ErrInvalid is matched by every error about malformed input: a label, a level, an
 	// option or a category pair.
@@ -13,50 +13,26 @@ var (
 	// ErrNotSupported is matched when a Spec demands a label on a host where SELinux is
 	// disabled.
 	ErrNotSupported = errors.New("selinux: not supported")
-	// ErrInUse is matched when a category pair is reserved twice in one Allocator.
+	// ErrInUse is matched when an Allocator cannot hand out a category pair: the one
+	// asked for is reserved already, or, for Allocate, every pair is.
 	ErrInUse = errors.New("selinux: MCS categories in use")
-	// ErrExhausted is matched when an Allocator has no free category pair left.
-	ErrExhausted = errors.New("selinux: MCS categories exhausted")
 )
 
-// An InvalidError reports malformed input: What names the kind of input ("label",
-// "level", "option", "type", ...), Value the offending text and Reason what is wrong.
-type InvalidError struct {
-	What   string
-	Value  string
-	Reason string
-}
-
-// Error implements the error interface.
-func (e *InvalidError) Error() string {
-	return fmt.Sprintf("selinux: invalid %s %q: %s", e.What, e.Value, e.Reason)
-}
-
-// Unwrap returns ErrInvalid.
-func (e *InvalidError) Unwrap() error { return ErrInvalid }
-
+// invalid reports malformed input: what names its kind ("label", "level", "option",
+// "type", ...), value the offending text. It matches ErrInvalid.
 func invalid(what, value, format string, args ...any) error {
-	return &InvalidError{What: what, Value: value, Reason: fmt.Sprintf(format, args...)}
+	return fmt.Errorf("%w: %s %q: %s", ErrInvalid, what, value, fmt.Sprintf(format, args...))
 }
 
-// An UnsupportedError reports that a Spec demands a label (Field, with its Value) on a
-// host where SELinux is disabled.
-type UnsupportedError struct {
-	Field string
-	Value string
+// unsupported reports that a Spec demands a label (field, with its value) on a host
+// where SELinux is disabled. It matches ErrNotSupported.
+func unsupported(field, value string) error {
+	return fmt.Errorf("%w: label %s %q requested, but SELinux is disabled on this host", ErrNotSupported, field, value)
 }
 
-// Error implements the error interface.
-func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("selinux: label %s %q requested, but SELinux is disabled on this host", e.Field, e.Value)
-}
-
-// Unwrap returns ErrNotSupported.
-func (e *UnsupportedError) Unwrap() error { return ErrNotSupported }
-
-// A CategoriesError reports an Allocator failure: Err is ErrInUse, ErrExhausted or
-// ErrInvalid; Categories is the pair concerned (zero for ErrExhausted), N the number of
-// categories the Allocator manages.
+// A CategoriesError reports an Allocator failure: Err is ErrInUse or ErrInvalid;
+// Categories is the pair concerned (zero when Allocate found every pair in use), N the
+// number of categories the Allocator manages.
 type CategoriesError struct {
 	Categories Categories
 	N          int
@@ -65,8 +41,8 @@ type CategoriesError struct {
 
 // Error implements the error interface.
 func (e *CategoriesError) Error() string {
-	if errors.Is(e.Err, ErrExhausted) {
-		return fmt.Sprintf("selinux: all category pairs of c0..c%d are in use: %v", e.N-1, e.Err)
+	if e.Err == ErrInUse && e.Categories == (Categories{}) {
+		return fmt.Sprintf("selinux: all category pairs of c0..c%d are in use", e.N-1)
 	}
 	return fmt.Sprintf("selinux: categories %s (of c0..c%d): %v", e.Categories, e.N-1, e.Err)
 }

@@ -5,9 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"unsafe"
-
-	"github.com/paddock-sandbox/paddock/internal/child"
 )
 
 func requireSELinux(t *testing.T) {
@@ -56,11 +53,6 @@ func TestResolveThisHost(t *testing.T) {
 	}
 	if got := MountOption("system_u:object_r:container_file_t:s0:c1,c2"); got != "" {
 		t.Errorf("MountOption on a host without SELinux = %q, want empty", got)
-	}
-	var p child.Program
-	Labels{Process: "system_u:system_r:container_t:s0:c1,c2"}.Compile(&p)
-	if len(p.Ops) != 0 {
-		t.Errorf("Compile on a host without SELinux appended %d ops", len(p.Ops))
 	}
 }
 
@@ -141,44 +133,9 @@ func TestResolveLabels(t *testing.T) {
 	if _, _, err := (Spec{}).resolve(true, false, full); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := (Spec{}).resolve(true, false, full); !errors.Is(err, ErrExhausted) {
-		t.Errorf("resolve with a full allocator = %v, want ErrExhausted", err)
+	if _, _, err := (Spec{}).resolve(true, false, full); !errors.Is(err, ErrInUse) {
+		t.Errorf("resolve with a full allocator = %v, want ErrInUse", err)
 	}
-}
-
-func TestCompileShape(t *testing.T) {
-	const label = "system_u:system_r:container_t:s0:c1,c2"
-	var p child.Program
-	Labels{Process: label, Mount: "system_u:object_r:container_file_t:s0:c1,c2"}.compile(&p, true)
-	if len(p.Ops) != 1 || len(p.Steps) != 1 {
-		t.Fatalf("got %d ops, want 1", len(p.Ops))
-	}
-	op := p.Ops[0]
-	if op.Kind != child.KindWriteFile || p.Steps[0].Stage != "selinux" {
-		t.Fatalf("op %+v step %+v", op, p.Steps[0])
-	}
-	if got := cstring(&op.Args[0]); got != ExecAttrPath {
-		t.Errorf("path %q, want %q", got, ExecAttrPath)
-	}
-	if got := bytesAt(&op.Args[1], op.Args[2]); got != label {
-		t.Errorf("data %q, want %q", got, label)
-	}
-	var q child.Program
-	Labels{}.compile(&q, true)
-	if len(q.Ops) != 0 {
-		t.Errorf("empty Labels appended %d ops", len(q.Ops))
-	}
-}
-
-// cstring reads the C string that an op argument points to (memory the Program keeps
-// alive). The argument's word is read as a pointer, not converted from a uintptr.
-func cstring(arg *uintptr) string {
-	p := *(**byte)(unsafe.Pointer(arg))
-	n := 0
-	for *(*byte)(unsafe.Add(unsafe.Pointer(p), n)) != 0 {
-		n++
-	}
-	return string(unsafe.Slice(p, n))
 }
 
 func TestMountOption(t *testing.T) {
@@ -212,9 +169,4 @@ func TestInspectSELinux(t *testing.T) {
 	if mo := MountOption(l); !strings.HasPrefix(mo, "context=") {
 		t.Errorf("MountOption = %q", mo)
 	}
-}
-
-// bytesAt returns the n bytes that an op argument points to, as a string.
-func bytesAt(arg *uintptr, n uintptr) string {
-	return string(unsafe.Slice(*(**byte)(unsafe.Pointer(arg)), n))
 }

@@ -105,7 +105,7 @@ func (s Spec) demand() (field, value string) {
 
 // Check reports whether this host can honour s: where SELinux is disabled, a Spec that
 // demands a label (any of Type, Level, User, Role, FileType) fails with an
-// *UnsupportedError matching ErrNotSupported. Disable and the zero Spec always pass.
+// error matching ErrNotSupported that names the field. Disable and the zero Spec always pass.
 func (s Spec) Check() error { return s.check(Enabled()) }
 
 func (s Spec) check(enabled bool) error {
@@ -113,7 +113,7 @@ func (s Spec) check(enabled bool) error {
 		return nil
 	}
 	if f, v := s.demand(); f != "" {
-		return &UnsupportedError{Field: f, Value: v}
+		return unsupported(f, v)
 	}
 	return nil
 }

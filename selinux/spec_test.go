@@ -3,7 +3,10 @@ package selinux
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -47,13 +50,12 @@ func TestParseOptions(t *testing.T) {
 	}
 	for _, c := range bad {
 		_, err := ParseOptions(c.in)
-		var ie *InvalidError
-		if !errors.As(err, &ie) || !errors.Is(err, ErrInvalid) {
-			t.Errorf("ParseOptions(%q) = %v, want an *InvalidError", c.in, err)
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseOptions(%q) = %v, want an error matching ErrInvalid", c.in, err)
 			continue
 		}
-		if ie.Value != c.culprit {
-			t.Errorf("ParseOptions(%q) blames %q, want %q (%v)", c.in, ie.Value, c.culprit, err)
+		if !strings.Contains(err.Error(), strconv.Quote(c.culprit)) {
+			t.Errorf("ParseOptions(%q) = %v, want it to blame %q", c.in, err, c.culprit)
 		}
 	}
 }
@@ -84,9 +86,8 @@ func TestCheckDisabledHost(t *testing.T) {
 	}
 	for _, s := range []Spec{{Type: "spc_t"}, {Level: "s0:c1,c2"}, {User: "system_u"}, {Role: "system_r"}, {FileType: "container_file_t"}} {
 		err := s.check(false)
-		var ue *UnsupportedError
-		if !errors.Is(err, ErrNotSupported) || !errors.As(err, &ue) {
-			t.Errorf("%+v.check(disabled) = %v, want an *UnsupportedError", s, err)
+		if !errors.Is(err, ErrNotSupported) || !strings.Contains(fmt.Sprint(err), "SELinux is disabled") {
+			t.Errorf("%+v.check(disabled) = %v, want an error matching ErrNotSupported", s, err)
 		}
 		if err := s.check(true); err != nil {
 			t.Errorf("%+v.check(enabled) = %v, want nil", s, err)

@@ -1,4 +1,4 @@
-package landlock
+package emit
 
 import (
 	"encoding/binary"
@@ -12,59 +12,22 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/paddock-sandbox/paddock/internal/child"
 	"golang.org/x/sys/unix"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/landlock"
 )
 
 // requireLandlock skips when the kernel has no Landlock and fails on any other error.
 func requireLandlock(t *testing.T) int {
 	t.Helper()
-	abi, err := ABI()
-	if errors.Is(err, ErrNotSupported) {
+	abi, err := landlock.ABI()
+	if errors.Is(err, landlock.ErrNotSupported) {
 		t.Skipf("kernel Landlock: %v", err)
 	} else if err != nil {
 		t.Fatal(err)
 	}
 	return abi
-}
-
-func TestABI(t *testing.T) {
-	abi := requireLandlock(t)
-	if abi < 1 {
-		t.Fatalf("ABI = %d", abi)
-	}
-	again, err := ABI()
-	if err != nil || again != abi {
-		t.Fatalf("second ABI() = %d, %v; want %d", again, err, abi)
-	}
-	t.Logf("Landlock ABI %d", abi)
-}
-
-func TestHandledAccessFS(t *testing.T) {
-	cases := []struct {
-		abi  int
-		want uint64
-	}{
-		{0, 0},
-		{1, 1<<13 - 1},
-		{2, 1<<14 - 1},
-		{3, 1<<15 - 1},
-		{4, 1<<15 - 1},
-		{5, 1<<16 - 1},
-		{7, 1<<16 - 1},
-		{9, 1<<16 - 1}, // RESOLVE_UNIX (ABI 9) is not handled: MaxKnownABI is 7
-	}
-	for _, c := range cases {
-		if got := HandledAccessFS(c.abi); got != c.want {
-			t.Errorf("HandledAccessFS(%d) = %#x, want %#x", c.abi, got, c.want)
-		}
-	}
-	if r := (Read | Write | Execute).Rights(); r != 1<<16-1 {
-		t.Errorf("rwx rights = %#x, want every right up to ABI 7", r)
-	}
-	if r := Read.Rights(); r != unix.LANDLOCK_ACCESS_FS_READ_FILE|unix.LANDLOCK_ACCESS_FS_READ_DIR {
-		t.Errorf("ro rights = %#x", r)
-	}
 }
 
 // rulesOf returns the LandlockRules of op, read through its Ptr.
@@ -88,16 +51,20 @@ func cstring(word *uintptr) string {
 	return string(unsafe.Slice(p, n))
 }
 
-func TestCompileShape(t *testing.T) {
-	s := Spec{Rules: []Rule{{"/usr", Read | Execute}, {"/tmp", Read | Write}, {"/etc/hosts", Read}}}
+func TestLandlockShape(t *testing.T) {
+	s := landlock.Spec{Rules: []landlock.Rule{
+		{Path: "/usr", Access: landlock.Read | landlock.Execute},
+		{Path: "/tmp", Access: landlock.Read | landlock.Write},
+		{Path: "/etc/hosts", Access: landlock.Read},
+	}}
 	for _, abi := range []int{1, 2, 3, 5, 7, 9} {
 		var p child.Program
-		s.compile(&p, abi)
+		Landlock(&p, s, abi)
 		if len(p.Ops) != 1 || p.Ops[0].Kind != child.KindLandlock || p.Steps[0].Stage != "landlock" {
 			t.Fatalf("ABI %d: ops %+v steps %+v", abi, p.Ops, p.Steps)
 		}
 		r := rulesOf(t, p.Ops[0])
-		handled := HandledAccessFS(abi)
+		handled := landlock.HandledAccessFS(abi)
 		if len(r.Attr) != 8 || binary.NativeEndian.Uint64(r.Attr) != handled {
 			t.Errorf("ABI %d: attr %x, want handled_access_fs %#x", abi, r.Attr, handled)
 		}
@@ -124,38 +91,16 @@ func TestCompileShape(t *testing.T) {
 	}
 	// ABI 1 knows neither REFER nor TRUNCATE: rw must not ask for them.
 	var p child.Program
-	s.compile(&p, 1)
+	Landlock(&p, s, 1)
 	if a := rulesOf(t, p.Ops[0]).Access[1]; a&(unix.LANDLOCK_ACCESS_FS_REFER|unix.LANDLOCK_ACCESS_FS_TRUNCATE) != 0 {
 		t.Errorf("ABI 1 rw access %#x has rights of later ABIs", a)
 	}
-}
-
-func TestCompileThisHost(t *testing.T) {
-	var p child.Program
-	if err := (Spec{}).Compile(&p); err != nil || len(p.Ops) != 0 {
-		t.Fatalf("zero Spec: %v, %d ops", err, len(p.Ops))
-	}
-	if err := (Spec{Rules: []Rule{{"tmp", Read}}}).Compile(&p); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("invalid Spec: %v", err)
-	}
-	s := Spec{Rules: []Rule{{"/", Read | Execute}}, Strict: true}
-	_, abiErr := ABI()
-	err := s.Compile(&p)
-	switch {
-	case errors.Is(abiErr, ErrNotSupported):
-		if !errors.Is(err, ErrNotSupported) {
-			t.Errorf("strict Compile without Landlock = %v, want ErrNotSupported", err)
-		}
-		s.Strict = false
-		if err := s.Compile(&p); err != nil || len(p.Ops) != 0 {
-			t.Errorf("best-effort Compile without Landlock = %v, %d ops; want nil, none", err, len(p.Ops))
-		}
-	case abiErr != nil:
-		t.Fatal(abiErr)
-	default:
-		if err != nil || len(p.Ops) != 1 || !rulesOf(t, p.Ops[0]).Strict {
-			t.Errorf("Compile = %v, %d ops", err, len(p.Ops))
-		}
+	// No ABI (no Landlock, best effort) or no rules: nothing to do in the child.
+	var q child.Program
+	Landlock(&q, s, 0)
+	Landlock(&q, landlock.Spec{Strict: true}, 7)
+	if len(q.Ops) != 0 {
+		t.Errorf("ABI 0 or no rules: %d ops, want none", len(q.Ops))
 	}
 }
 
@@ -164,7 +109,7 @@ func TestCompileThisHost(t *testing.T) {
 func TestAttrAccepted(t *testing.T) {
 	abi := requireLandlock(t)
 	var p child.Program
-	Spec{Rules: []Rule{{"/", Read}}}.compile(&p, abi)
+	Landlock(&p, landlock.Spec{Rules: []landlock.Rule{{Path: "/", Access: landlock.Read}}}, abi)
 	r := rulesOf(t, p.Ops[0])
 	fd, _, e := syscall.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&r.Attr[0])), uintptr(len(r.Attr)), 0)
 	if e != 0 {
@@ -212,9 +157,9 @@ func enforce(r *child.LandlockRules) error {
 
 const enforceEnv = "PADDOCK_LANDLOCK_TEST_DIR"
 
-// TestEnforceCompiled checks, in a subprocess, that the compiled rules mean what the
+// TestLandlockEnforced checks, in a subprocess, that the compiled rules mean what the
 // Spec says once the kernel enforces them.
-func TestEnforceCompiled(t *testing.T) {
+func TestLandlockEnforced(t *testing.T) {
 	dir := os.Getenv(enforceEnv)
 	if dir == "" {
 		requireLandlock(t)
@@ -230,10 +175,10 @@ func TestEnforceCompiled(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "file"), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestEnforceCompiled$", "-test.v")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLandlockEnforced$", "-test.v")
 		cmd.Env = append(os.Environ(), enforceEnv+"="+dir)
 		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestEnforceCompiled") {
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestLandlockEnforced") {
 			t.Fatalf("subprocess: %v\n%s", err, out)
 		}
 		return
@@ -241,15 +186,17 @@ func TestEnforceCompiled(t *testing.T) {
 
 	// In the subprocess: restrict this thread, then look.
 	runtime.LockOSThread() // never unlocked: the thread dies with the restricted goroutine
-	s := Spec{Rules: []Rule{
-		{filepath.Join(dir, "ro"), Read},
-		{filepath.Join(dir, "rw"), Read | Write},
-		{filepath.Join(dir, "file"), Read | Write}, // a file: directory rights are masked off
+	s := landlock.Spec{Rules: []landlock.Rule{
+		{Path: filepath.Join(dir, "ro"), Access: landlock.Read},
+		{Path: filepath.Join(dir, "rw"), Access: landlock.Read | landlock.Write},
+		{Path: filepath.Join(dir, "file"), Access: landlock.Read | landlock.Write}, // a file: directory rights are masked off
 	}}
 	var p child.Program
-	if err := s.Compile(&p); err != nil {
+	abi, err := s.Resolve()
+	if err != nil {
 		t.Fatal(err)
 	}
+	Landlock(&p, s, abi)
 	if err := enforce(rulesOf(t, p.Ops[0])); err != nil {
 		t.Fatalf("enforce: %v", err)
 	}
@@ -265,7 +212,7 @@ func TestEnforceCompiled(t *testing.T) {
 			t.Errorf("%s: %v, want success", what, err)
 		}
 	}
-	_, err := os.ReadFile(filepath.Join(dir, "ro", "f"))
+	_, err = os.ReadFile(filepath.Join(dir, "ro", "f"))
 	allowed("read ro/f", err)
 	denied("write ro/f", os.WriteFile(filepath.Join(dir, "ro", "f"), []byte("y"), 0o644))
 	denied("create ro/g", os.WriteFile(filepath.Join(dir, "ro", "g"), nil, 0o644))

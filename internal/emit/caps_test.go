@@ -1,31 +1,33 @@
-package caps
+package emit
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/child"
-	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
-func TestCompileShape(t *testing.T) {
-	s := Sets{
-		Bounding:    DockerDefault,
-		Effective:   DockerDefault,
-		Permitted:   DockerDefault,
-		Inheritable: Of(NetBindService, Kill),
-		Ambient:     Of(NetBindService, Kill),
+func TestCapsShape(t *testing.T) {
+	s := caps.Sets{
+		Bounding:    caps.DockerDefault,
+		Effective:   caps.DockerDefault,
+		Permitted:   caps.DockerDefault,
+		Inheritable: caps.Of(caps.NetBindService, caps.Kill),
+		Ambient:     caps.Of(caps.NetBindService, caps.Kill),
 	}
 	var p child.Program
-	s.Compile(&p)
+	Caps(&p, s)
 
-	drops := int(Last()) + 1 - DockerDefault.Len()
+	drops := int(caps.Last()) + 1 - caps.DockerDefault.Len()
 	if want := drops + 2 + 2; len(p.Ops) != want || len(p.Steps) != want {
 		t.Fatalf("%d ops and %d steps, want %d", len(p.Ops), len(p.Steps), want)
 	}
@@ -34,9 +36,9 @@ func TestCompileShape(t *testing.T) {
 			t.Errorf("step %d: stage %q", i, st.Stage)
 		}
 	}
-	var dropped Set
+	var dropped caps.Set
 	for i, op := range p.Ops[:drops] {
-		c := Cap(op.Args[1])
+		c := caps.Cap(op.Args[1])
 		if op.Kind != child.KindSyscall || op.Trap != unix.SYS_PRCTL || op.Args[0] != unix.PR_CAPBSET_DROP ||
 			op.Flags != child.IgnoreEINVAL || op.Args[2] != 0 {
 			t.Errorf("op %d: %+v, want prctl(PR_CAPBSET_DROP, cap) ignoring EINVAL", i, op)
@@ -46,8 +48,8 @@ func TestCompileShape(t *testing.T) {
 		}
 		dropped = dropped.Add(c)
 	}
-	if dropped != Full()&^DockerDefault {
-		t.Errorf("dropped %v, want %v", dropped, Full()&^DockerDefault)
+	if dropped != caps.Full()&^caps.DockerDefault {
+		t.Errorf("dropped %v, want %v", dropped, caps.Full()&^caps.DockerDefault)
 	}
 	if !strings.Contains(p.Steps[0].What, "CAP_DAC_READ_SEARCH") {
 		t.Errorf("first step %q should drop CAP_DAC_READ_SEARCH, the lowest capability outside Docker's set", p.Steps[0].What)
@@ -64,7 +66,7 @@ func TestCompileShape(t *testing.T) {
 	if !strings.HasPrefix(p.Steps[drops+1].What, "capset ") {
 		t.Errorf("capset step described as %q", p.Steps[drops+1].What)
 	}
-	for i, c := range []Cap{Kill, NetBindService} {
+	for i, c := range []caps.Cap{caps.Kill, caps.NetBindService} {
 		op := p.Ops[drops+2+i]
 		if op.Trap != unix.SYS_PRCTL || op.Args != [6]uintptr{unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c)} || op.Flags != 0 {
 			t.Errorf("op %d: %+v, want prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, %v)", drops+2+i, op, c)
@@ -76,7 +78,7 @@ func TestCompileShape(t *testing.T) {
 
 	// Full bounding set: no drops at all.
 	var q child.Program
-	Sets{Bounding: Full(), Effective: Full(), Permitted: Full()}.Compile(&q)
+	Caps(&q, caps.Sets{Bounding: caps.Full(), Effective: caps.Full(), Permitted: caps.Full()})
 	if len(q.Ops) != 2 || q.Ops[1].Trap != unix.SYS_CAPSET {
 		t.Errorf("full set: %d ops, want ambient clear and capset", len(q.Ops))
 	}
@@ -86,20 +88,12 @@ func TestCompileShape(t *testing.T) {
 // program to its own thread and exec /bin/cat /proc/self/status.
 const applyEnv = "PADDOCK_CAPS_TEST_APPLY"
 
-func TestMain(m *testing.M) {
-	if arg := os.Getenv(applyEnv); arg != "" {
-		applyAndExec(arg)
-		os.Exit(3) // not reached
-	}
-	testutil.Main(m)
-}
-
 // The modes of applyAndExec.
 const (
-	modeRoot       = "root"        // Compile, stay root
-	modeUser       = "user"        // CompileBounding, become uid/gid 65534 keeping caps, CompileCapset
-	modeCapsetOnly = "capset-only" // CompileCapset only, stay root
-	modeUserLate   = "user-late"   // become uid/gid 65534 keeping caps, then Compile
+	modeRoot       = "root"        // Caps, stay root
+	modeUser       = "user"        // Bounding, become uid/gid 65534 keeping caps, Capset
+	modeCapsetOnly = "capset-only" // Capset only, stay root
+	modeUserLate   = "user-late"   // become uid/gid 65534 keeping caps, then Caps
 )
 
 // applyAndExec runs in the re-executed test binary: it applies the program for the Sets in
@@ -107,21 +101,21 @@ const (
 func applyAndExec(arg string) {
 	runtime.LockOSThread() // capabilities and credentials are per thread; exec from this one
 	var mode string
-	var s Sets
+	var s caps.Sets
 	if _, err := fmt.Sscanf(arg, "%s %x %x %x %x %x", &mode, &s.Bounding, &s.Effective, &s.Permitted, &s.Inheritable, &s.Ambient); err != nil {
 		fatalf("bad %s=%q: %v", applyEnv, arg, err)
 	}
 	var before, after child.Program
 	switch mode {
 	case modeRoot:
-		s.Compile(&before)
+		Caps(&before, s)
 	case modeUser:
-		s.CompileBounding(&before)
-		s.CompileCapset(&after)
+		Bounding(&before, s)
+		Capset(&after, s)
 	case modeUserLate:
-		s.Compile(&after)
+		Caps(&after, s)
 	case modeCapsetOnly:
-		s.CompileCapset(&after)
+		Capset(&after, s)
 	default:
 		fatalf("bad mode %q", mode)
 	}
@@ -167,7 +161,7 @@ func fatalf(format string, args ...any) {
 
 // execWith re-executes the test binary in mode with s and returns the sets of the program
 // it execs afterwards.
-func execWith(t *testing.T, mode string, s Sets) Sets {
+func execWith(t *testing.T, mode string, s caps.Sets) caps.Sets {
 	t.Helper()
 	got, stderr, err := tryExecWith(t, mode, s)
 	if err != nil {
@@ -177,14 +171,14 @@ func execWith(t *testing.T, mode string, s Sets) Sets {
 }
 
 // tryExecWith is execWith returning the subprocess's failure and its stderr.
-func tryExecWith(t *testing.T, mode string, s Sets) (Sets, string, error) {
+func tryExecWith(t *testing.T, mode string, s caps.Sets) (caps.Sets, string, error) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: dropping from the bounding set requires CAP_SETPCAP")
 	}
-	if mine, err := Inspect(0); err != nil {
+	if mine, err := caps.Inspect(0); err != nil {
 		t.Fatal(err)
-	} else if mine.Effective&Of(Setpcap, Setuid, Setgid) != Of(Setpcap, Setuid, Setgid) {
+	} else if mine.Effective&caps.Of(caps.Setpcap, caps.Setuid, caps.Setgid) != caps.Of(caps.Setpcap, caps.Setuid, caps.Setgid) {
 		t.Skipf("needs CAP_SETPCAP, CAP_SETUID and CAP_SETGID, have %v", mine.Effective)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -194,26 +188,26 @@ func tryExecWith(t *testing.T, mode string, s Sets) (Sets, string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return Sets{}, stderr.String(), err
+		return caps.Sets{}, stderr.String(), err
 	}
-	got, err := parseStatus("cat's /proc/self/status", out)
+	got, err := parseCaps(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return got, stderr.String(), nil
 }
 
-func TestCompileAppliedRoot(t *testing.T) {
-	got := execWith(t, modeRoot, SpecSets(t, SpecFromSet(DockerDefault)))
-	want := Sets{Bounding: DockerDefault, Effective: DockerDefault, Permitted: DockerDefault}
+func TestCapsAppliedRoot(t *testing.T) {
+	got := execWith(t, modeRoot, specSets(t, caps.SpecFromSet(caps.DockerDefault)))
+	want := caps.Sets{Bounding: caps.DockerDefault, Effective: caps.DockerDefault, Permitted: caps.DockerDefault}
 	if got != want {
 		t.Errorf("after execve as root:\n got %v\nwant %v", got, want)
 	}
 }
 
-func TestCompileAppliedRootAmbient(t *testing.T) {
-	s := Sets{Bounding: PodmanDefault, Effective: PodmanDefault, Permitted: PodmanDefault,
-		Inheritable: Of(NetBindService), Ambient: Of(NetBindService)}
+func TestCapsAppliedRootAmbient(t *testing.T) {
+	s := caps.Sets{Bounding: caps.PodmanDefault, Effective: caps.PodmanDefault, Permitted: caps.PodmanDefault,
+		Inheritable: caps.Of(caps.NetBindService), Ambient: caps.Of(caps.NetBindService)}
 	got := execWith(t, modeRoot, s)
 	// Root keeps its ambient set across execve too (no file capabilities, not setuid).
 	want := s
@@ -222,55 +216,78 @@ func TestCompileAppliedRootAmbient(t *testing.T) {
 	}
 }
 
-func TestCompileAppliedUser(t *testing.T) {
-	amb := Of(NetBindService, NetRaw)
-	s := Sets{Bounding: DockerDefault, Effective: amb, Permitted: amb, Inheritable: amb, Ambient: amb}
+func TestCapsAppliedUser(t *testing.T) {
+	amb := caps.Of(caps.NetBindService, caps.NetRaw)
+	s := caps.Sets{Bounding: caps.DockerDefault, Effective: amb, Permitted: amb, Inheritable: amb, Ambient: amb}
 	got := execWith(t, modeUser, s)
-	want := Sets{Bounding: DockerDefault, Effective: amb, Permitted: amb, Inheritable: amb, Ambient: amb}
+	want := caps.Sets{Bounding: caps.DockerDefault, Effective: amb, Permitted: amb, Inheritable: amb, Ambient: amb}
 	if got != want {
 		t.Errorf("after execve as uid 65534:\n got %v\nwant %v", got, want)
 	}
 
 	// Without ambient capabilities a non-root program gets none.
-	got = execWith(t, modeUser, SpecSets(t, SpecFromSet(DockerDefault)))
-	want = Sets{Bounding: DockerDefault}
+	got = execWith(t, modeUser, specSets(t, caps.SpecFromSet(caps.DockerDefault)))
+	want = caps.Sets{Bounding: caps.DockerDefault}
 	if got != want {
 		t.Errorf("after execve as uid 65534:\n got %v\nwant %v", got, want)
 	}
 }
 
-// TestCompileAfterSetuidFails documents the pitfall of Compile's doc: setresuid from root
+// TestCapsAfterSetuidFails documents the pitfall of Caps's doc: setresuid from root
 // to a non-root uid clears the effective set even with PR_SET_KEEPCAPS, so the bounding
 // drops that follow fail for lack of CAP_SETPCAP.
-func TestCompileAfterSetuidFails(t *testing.T) {
-	_, stderr, err := tryExecWith(t, modeUserLate, SpecSets(t, SpecFromSet(DockerDefault)))
+func TestCapsAfterSetuidFails(t *testing.T) {
+	_, stderr, err := tryExecWith(t, modeUserLate, specSets(t, caps.SpecFromSet(caps.DockerDefault)))
 	if err == nil {
-		t.Fatal("Compile after setresuid(65534) succeeded; expected EPERM on the first bounding drop")
+		t.Fatal("Caps after setresuid(65534) succeeded; expected EPERM on the first bounding drop")
 	}
 	if want := "capabilities: drop CAP_DAC_READ_SEARCH from the bounding set: operation not permitted"; !strings.Contains(stderr, want) {
 		t.Errorf("subprocess said %q, want %q", stderr, want)
 	}
 }
 
-// TestCapsetAloneIsUndone shows why Compile drops the bounding set: capset alone does not
+// TestCapsetAloneIsUndone shows why Caps drops the bounding set: capset alone does not
 // survive execve for root, which gets its bounding set back as permitted and effective.
 func TestCapsetAloneIsUndone(t *testing.T) {
-	mine, err := Inspect(0)
+	mine, err := caps.Inspect(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := execWith(t, modeCapsetOnly, Sets{Effective: DockerDefault, Permitted: DockerDefault})
+	got := execWith(t, modeCapsetOnly, caps.Sets{Effective: caps.DockerDefault, Permitted: caps.DockerDefault})
 	if got.Permitted != mine.Bounding || got.Effective != mine.Bounding {
 		t.Errorf("capset alone, then execve as root: %v; want permitted = effective = bounding %v", got, mine.Bounding)
 	}
 }
 
-// SpecSets resolves s or fails the test.
-func SpecSets(t *testing.T, s Spec) Sets {
+// specSets resolves s or fails the test.
+func specSets(t *testing.T, s caps.Spec) caps.Sets {
 	t.Helper()
 	r, err := s.Sets()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// parseCaps reads the Cap* lines of the /proc/self/status that cat printed.
+func parseCaps(out []byte) (caps.Sets, error) {
+	var s caps.Sets
+	fields := map[string]*caps.Set{"CapInh": &s.Inheritable, "CapPrm": &s.Permitted,
+		"CapEff": &s.Effective, "CapBnd": &s.Bounding, "CapAmb": &s.Ambient}
+	seen := 0
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		key, val, _ := strings.Cut(sc.Text(), ":")
+		if dst, ok := fields[key]; ok {
+			v, err := strconv.ParseUint(strings.TrimSpace(val), 16, 64)
+			if err != nil {
+				return caps.Sets{}, fmt.Errorf("%s: %w", key, err)
+			}
+			*dst, seen = caps.Set(v), seen+1
+		}
+	}
+	if seen != len(fields) {
+		return caps.Sets{}, fmt.Errorf("%d of the 5 capability lines in cat's output", seen)
+	}
+	return s, nil
 }
