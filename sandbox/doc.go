@@ -45,7 +45,9 @@
 // devices) but keeps the namespaces new; a rootless privileged sandbox is still
 // bounded by the caller's user. Super-privileged keeps only a new mount namespace and
 // shows the host's "/" at /host. Package inspect tells which kind a live process
-// amounts to, and why; Spec.Describe tells it of a Spec before it starts.
+// amounts to, and why; Spec.Describe tells it of a Spec before it starts, read
+// off the Spec's Plan (Spec.Plan: what the Spec resolves to on this host, which
+// Build emits the child's steps from).
 //
 // Mechanism by mechanism, the presets set the following (TestKindsTable generates
 // this list from the presets, between the kinds-table markers, and keeps README.md's
