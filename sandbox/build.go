@@ -100,6 +100,12 @@ func (t *Template) compile(c ids) error {
 	s := t.spec
 	p := &child.Program{}
 	t.prog = p
+	// The capability sets and the seccomp filter depend on the Spec alone: they
+	// are resolved and compiled on another core while this one probes the kernel
+	// and reads directories. The channel is buffered: an early return leaves the
+	// goroutine to finish alone.
+	priv := make(chan privileges, 1)
+	go func() { priv <- s.resolvePrivileges(true) }()
 	lp, err := t.planCgroup(c)
 	if err != nil {
 		return err
@@ -112,11 +118,6 @@ func (t *Template) compile(c ids) error {
 		return err
 	}
 	t.plan = pl
-	// The seccomp filter is compiled on another core while this one reads
-	// directories and emits the rest; the channel is buffered, so that an early
-	// return leaves the goroutine to finish alone.
-	filter := make(chan privileges, 1)
-	go func() { filter <- compileFilter(pl.Seccomp.Profile) }()
 	t.userNS = pl.Get(namespace.User).Mode == namespace.New
 	t.vfork = pl.Spawn.Mode == plan.Vfork
 	t.ownHostname = pl.OwnHostname
@@ -146,7 +147,7 @@ func (t *Template) compile(c ids) error {
 		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
-	if err := t.compilePrivileges(p, <-filter); err != nil {
+	if err := t.compilePrivileges(p, <-priv); err != nil {
 		return err
 	}
 	var empty child.Op
@@ -466,7 +467,8 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	if priv.err != nil {
 		return priv.err
 	}
-	sets, filter := t.plan.Capabilities.Sets, priv.filter
+	t.plan.Capabilities, t.plan.Seccomp = priv.caps, priv.seccomp
+	sets, filter := priv.caps.Sets, priv.filter
 	t.filter = filter
 	labels := t.labels
 	confine := func() error {
@@ -506,25 +508,6 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	return nil
 }
 
-// privileges are the compiled seccomp filter (nil for none) of a Plan, or the
-// typed error that stops its Build.
-type privileges struct {
-	filter *seccomp.Filter
-	err    error
-}
-
-// compileFilter compiles the Plan's seccomp profile, if it has one.
-func compileFilter(prof *seccomp.Profile) (r privileges) {
-	if prof == nil {
-		return r
-	}
-	var err error
-	if r.filter, err = seccomp.Compile(*prof); err != nil {
-		r.err = &SpecError{Field: "seccomp", Err: err}
-	}
-	return r
-}
-
 // CapabilitySets returns the capability sets the Spec gives its target, as Build
 // resolves them. "All capabilities" ("ALL" in a set, or a privileged Spec) means all
 // that the caller can pass on: such sets are cut down to the caller's bounding set
@@ -532,13 +515,20 @@ func compileFilter(prof *seccomp.Profile) (r privileges) {
 // podman's --cap-add ALL is. A capability named on its own that the caller's
 // bounding set lacks is an error: the child could not grant it.
 func (s *Spec) CapabilitySets() (caps.Sets, error) {
+	sets, _, err := s.capabilitySets()
+	return sets, err
+}
+
+// capabilitySets is CapabilitySets, which also returns the caller's own
+// bounding set.
+func (s *Spec) capabilitySets() (caps.Sets, caps.Set, error) {
 	sets, err := s.Caps.Sets()
 	if err != nil {
-		return sets, err
+		return sets, 0, err
 	}
 	own, err := caps.Inspect(0)
 	if err != nil {
-		return sets, err
+		return sets, 0, err
 	}
 	b := own.Bounding
 	for _, f := range []struct {
@@ -551,11 +541,11 @@ func (s *Spec) CapabilitySets() (caps.Sets, error) {
 		}
 	}
 	if lack := (sets.Bounding | sets.Permitted | sets.Inheritable | sets.Ambient) &^ b; lack != 0 {
-		return sets, &UnsupportedError{Field: "capabilities", Err: fmt.Errorf(
+		return sets, b, &UnsupportedError{Field: "capabilities", Err: fmt.Errorf(
 			"the caller's own bounding set lacks %s: the sandbox cannot be given it (\"ALL\" means all the caller has)",
 			strings.Join(lack.Names(), ", "))}
 	}
-	return sets, nil
+	return sets, b, nil
 }
 
 // hasAll reports whether names holds "ALL".

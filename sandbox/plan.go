@@ -54,6 +54,11 @@ func (s *Spec) Plan() (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	priv := s.resolvePrivileges(false)
+	if priv.err != nil {
+		return nil, priv.err
+	}
+	p.Capabilities, p.Seccomp = priv.caps, priv.seccomp
 	if err := s.planSteps(p, c, labels.Mount); err != nil {
 		return nil, err
 	}
@@ -86,7 +91,8 @@ func (s *Spec) planSteps(p *plan.Plan, c ids, mountLabel string) error {
 
 // resolve makes the Plan of a validated Spec for caller c, with the limit plan and
 // the labels that the caller resolved (Build keeps the cgroup planner and the
-// labels' categories; Plan releases them).
+// labels' categories; Plan releases them), all but the capabilities and the
+// filter, which resolvePrivileges adds (Build on another core).
 func (s *Spec) resolve(c ids, lp *LimitPlan, labels selinux.Labels) (*plan.Plan, error) {
 	p := &plan.Plan{Kind: s.Kind, Caller: plan.Caller{UID: c.uid, GID: c.gid, PID: os.Getpid()}}
 	vfork, err := s.spawnMode(c)
@@ -98,14 +104,8 @@ func (s *Spec) resolve(c ids, lp *LimitPlan, labels selinux.Labels) (*plan.Plan,
 	p.IDs = s.planIDs(c, vfork)
 	p.Hostname, p.Domainname = s.Hostname, s.Domainname
 	p.OwnHostname = s.Hostname == "" && s.Namespaces.Mode(namespace.UTS) == namespace.New
-	if p.Capabilities, err = s.planCaps(); err != nil {
-		return nil, err
-	}
 	p.NoNewPrivs.Set = s.NoNewPrivileges
-	if p.Seccomp, err = s.planSeccomp(p.Capabilities.Sets.Bounding); err != nil {
-		return nil, err
-	}
-	p.Filesystem = s.planFilesystem(c)
+	p.Filesystem = s.planFilesystem()
 	p.Cgroup = s.planCgroup(lp)
 	if p.Rlimits, err = s.planRlimits(lp); err != nil {
 		return nil, err
@@ -207,21 +207,42 @@ func outsideID(m []namespace.IDMap, id uint32) int {
 	return 65534
 }
 
+// privileges are the Plan's capabilities and filter, with the compiled filter
+// (nil for none, or where not asked for), or the typed error that stops a Build.
+type privileges struct {
+	caps    plan.Capabilities
+	seccomp plan.Seccomp
+	filter  *seccomp.Filter
+	err     error
+}
+
+// resolvePrivileges resolves the capability sets and the filter's profile, and
+// compiles the filter if compile is set.
+func (s *Spec) resolvePrivileges(compile bool) (r privileges) {
+	if r.caps, r.err = s.planCaps(); r.err != nil {
+		return r
+	}
+	if r.seccomp, r.err = s.planSeccomp(r.caps.Sets.Bounding); r.err != nil || !compile || r.seccomp.Profile == nil {
+		return r
+	}
+	var err error
+	if r.filter, err = seccomp.Compile(*r.seccomp.Profile); err != nil {
+		r.err = &SpecError{Field: "seccomp", Err: err}
+	}
+	return r
+}
+
 // planCaps resolves the capability sets (CapabilitySets) and applies execve's
 // rules (capabilities(7)) for a target without file capabilities.
 func (s *Spec) planCaps() (plan.Capabilities, error) {
-	sets, err := s.CapabilitySets()
+	sets, own, err := s.capabilitySets()
 	if err != nil {
 		if _, ok := err.(*UnsupportedError); ok {
 			return plan.Capabilities{}, err
 		}
 		return plan.Capabilities{}, &SpecError{Field: "capabilities", Err: err}
 	}
-	own, err := caps.Inspect(0)
-	if err != nil {
-		return plan.Capabilities{}, fmt.Errorf("sandbox: plan: %w", err)
-	}
-	pc := plan.Capabilities{Sets: sets, CallerBounding: own.Bounding}
+	pc := plan.Capabilities{Sets: sets, CallerBounding: own}
 	root := s.User == nil || s.User.UID == 0
 	var p caps.Set
 	if root {
@@ -274,12 +295,12 @@ func (s *Spec) planSeccomp(bounding caps.Set) (plan.Seccomp, error) {
 
 // planFilesystem resolves the root and the masked and read-only paths, the host
 // paths that binds bring in and the sandbox's device nodes.
-func (s *Spec) planFilesystem(c ids) plan.Filesystem {
+func (s *Spec) planFilesystem() plan.Filesystem {
 	fs := plan.Filesystem{Root: "host", Masked: []string{}, ReadOnly: []string{}}
 	newMount := s.Namespaces.Mode(namespace.Mount) == namespace.New
 	newRoot := newMount && !s.NoRootfs
 	if newRoot {
-		s.planRoot(&fs, c)
+		s.planRoot(&fs)
 	}
 	if newMount {
 		fs.Propagation = string(s.Mounts.RootPropagation)
@@ -290,10 +311,6 @@ func (s *Spec) planFilesystem(c ids) plan.Filesystem {
 	if newMount && !s.Privileged {
 		fs.Masked, fs.ReadOnly = slices.Clone(s.Mounts.Masked), slices.Clone(s.Mounts.ReadOnly)
 	}
-	h := &fs.OnHost
-	h.Masked, h.ReadOnly = nonNil(existing(fs.Masked)), nonNil(existing(fs.ReadOnly))
-	h.Unmasked = without(existing(mounts.DefaultMasked), h.Masked)
-	h.Writable = without(existing(mounts.DefaultReadOnly), h.ReadOnly)
 	if newMount {
 		fs.HostPaths = s.hostPaths()
 	}
@@ -302,7 +319,7 @@ func (s *Spec) planFilesystem(c ids) plan.Filesystem {
 }
 
 // planRoot says what the root of a new mount namespace is.
-func (s *Spec) planRoot(fs *plan.Filesystem, c ids) {
+func (s *Spec) planRoot(fs *plan.Filesystem) {
 	r := s.rootfs()
 	fs.Root, fs.Lower, fs.Upper, fs.ReadonlyRoot = "overlay", r.Lower, r.Upper, s.Mounts.ReadonlyRoot
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
@@ -311,8 +328,6 @@ func (s *Spec) planRoot(fs *plan.Filesystem, c ids) {
 		fs.Root = "fuse-overlayfs"
 	case s.onHostRoot():
 		fs.Root = "overlay on the host's /"
-		h := s.hostRoot()
-		fs.Hidden = openTo(c, h.Resolve())
 	}
 }
 
@@ -470,6 +485,7 @@ func (s *Spec) observe(p *plan.Plan, lp *LimitPlan) {
 	p.Rlimits = inheritedRlimits(p.Rlimits)
 	s.observeCgroup(&p.Cgroup)
 	s.observeMounts(&p.Filesystem)
+	s.observePaths(&p.Filesystem, ids{p.Caller.UID, p.Caller.GID})
 	p.Kernel = kernelRelease()
 	if g, err := seccomp.I386Gate(); err == nil {
 		p.I386 = g
@@ -595,6 +611,18 @@ func (s *Spec) observeMounts(fs *plan.Filesystem) {
 				}
 			}
 		}
+	}
+}
+
+// observePaths fills which masked and read-only paths are in force on this
+// host, and which host paths a sandbox on the host's "/" does not see.
+func (s *Spec) observePaths(fs *plan.Filesystem, c ids) {
+	h := &fs.OnHost
+	h.Masked, h.ReadOnly = nonNil(existing(fs.Masked)), nonNil(existing(fs.ReadOnly))
+	h.Unmasked = without(existing(mounts.DefaultMasked), h.Masked)
+	h.Writable = without(existing(mounts.DefaultReadOnly), h.ReadOnly)
+	if s.onHostRoot() {
+		fs.Hidden = openTo(c, s.hostRoot().Resolve())
 	}
 }
 
