@@ -1,19 +1,16 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/emit"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
-	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/plan"
-	"github.com/paddock-sandbox/paddock/seccomp"
+	"github.com/paddock-sandbox/paddock/sandbox/spec"
 	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
 )
@@ -62,9 +59,9 @@ func (b *Builder) With(opts ...Option) *Builder {
 // apply applies o to the Spec and reports whether o made a new base Spec.
 func (b *Builder) apply(o Option) bool {
 	var rebased bool
-	b.spec.rebased = &rebased
+	rebasing.Store(b.spec, &rebased)
 	o(b.spec)
-	b.spec.rebased = nil
+	rebasing.Delete(b.spec)
 	return rebased
 }
 
@@ -77,7 +74,7 @@ func (b *Builder) Spec() *Spec { return b.spec.Clone() }
 func (b *Builder) Build() (*Template, error) {
 	s := b.spec.Clone()
 	c := callerIDs()
-	if err := s.validate(c); err != nil {
+	if err := s.Check(); err != nil {
 		return nil, err
 	}
 	if err := child.Probe(); err != nil {
@@ -105,7 +102,10 @@ func (t *Template) compile(c ids) error {
 	// and reads directories. The channel is buffered: an early return leaves the
 	// goroutine to finish alone.
 	priv := make(chan privileges, 1)
-	go func() { priv <- s.resolvePrivileges(true) }()
+	go func() {
+		r, err := s.ResolvePrivileges(true)
+		priv <- privileges{r, err}
+	}()
 	lp, err := t.planCgroup(c)
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func (t *Template) compile(c ids) error {
 	if err := t.resolveLabels(); err != nil {
 		return err
 	}
-	pl, err := s.resolve(c, lp, t.labels)
+	pl, err := s.Resolve(c.uid, c.gid, lp, t.labels)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (t *Template) compile(c ids) error {
 	if err := t.compileMountNS(p, c); err != nil {
 		return err
 	}
-	emit.Rlimits(p, pl.Rlimits, func(name string) int { n, _ := rlimitResource(name); return n })
+	emit.Rlimits(p, pl.Rlimits, func(name string) int { n, _ := spec.RlimitResource(name); return n })
 	emit.Workdir(p, s.Workdir, s.Namespaces.Mode(namespace.Mount) == namespace.New)
 	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
 		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
@@ -158,35 +158,6 @@ func (t *Template) compile(c ids) error {
 	}
 	t.compileEnv()
 	return t.openDevNull()
-}
-
-// namespaceFlags sorts the Spec's new namespaces between clone3 and the child's
-// unshare. A joined user namespace must own the sandbox's new namespaces: they are
-// unshared after the child entered it. Only the pid namespace, which the child
-// itself never enters, is made by clone3, in the caller's (validate checked that
-// the caller may).
-func (s *Spec) namespaceFlags() (clone uint64, unshare uintptr) {
-	ns := &s.Namespaces
-	for _, k := range []namespace.Kind{namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.User} {
-		if ns.Mode(k) != namespace.New || (k == namespace.Net && s.SharedNetNS) {
-			continue
-		}
-		if ns.Mode(namespace.User) == namespace.Join && k != namespace.PID {
-			unshare |= uintptr(k.CloneFlag())
-			continue
-		}
-		clone |= uint64(k.CloneFlag())
-	}
-	return clone, unshare
-}
-
-// deathSignal is the signal the sandbox gets when its parent thread dies:
-// ParentDeathSignal, SIGKILL by default.
-func (s *Spec) deathSignal() uintptr {
-	if s.ParentDeathSignal == 0 {
-		return uintptr(unix.SIGKILL)
-	}
-	return uintptr(s.ParentDeathSignal)
 }
 
 // compileJoins opens the namespaces the Plan joins, the Template's shared
@@ -274,34 +245,6 @@ func (t *Template) openDevNull() error {
 	return nil
 }
 
-// errParentVfork refuses vfork mode where the parent acts between the clone and
-// the child's release.
-var errParentVfork = errors.New("an automatic ID range and idmapped mounts need fork mode: the parent writes the maps " +
-	"and idmaps the mounts with the child's user namespace while the child waits, which a vfork child cannot")
-
-// spawnMode reports whether Build chooses vfork mode for caller c: where forced, or
-// where nothing needs the parent between clone and exec (no ID map for the parent
-// to write, no copied mount to idmap, no init, no fuse-overlayfs daemon to start)
-// and the child need not set supplementary groups in a user namespace (it denies
-// setgroups when it writes its own map).
-func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
-	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
-	fuse := s.fuseRoot(userNS)
-	switch s.Spawn {
-	case SpawnVfork:
-		if fuse {
-			return false, &SpecError{Field: "spawn", Err: errFuseVfork}
-		}
-		if s.Namespaces.Auto != nil || s.detachedMounts() {
-			return false, &SpecError{Field: "spawn", Err: errParentVfork}
-		}
-		return true, nil
-	case SpawnFork:
-		return false, nil
-	}
-	return vforkSupported && !s.Init && !fuse && !s.detachedMounts() && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
-}
-
 // compileFilesystem cuts the sandbox's mount namespace off from the host, assembles
 // the overlay root, mounts the kernel filesystems, binds and tmpfs in it, pivots
 // into it and applies the masked and read-only paths: the steps planMounts
@@ -313,99 +256,17 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) ([]mounts.Step, er
 			return nil, err
 		}
 	}
-	steps, err := s.planMounts(c, t.staging, t.labels.Mount)
+	steps, err := s.MountSteps(c.uid, c.gid, t.staging, t.labels.Mount)
 	if err != nil {
 		return nil, err
 	}
 	if !s.NoRootfs {
-		if err := t.compileFuse(s.rootfs(), s.overlayEnv(c, t.staging, t.labels.Mount)); err != nil {
+		if err := t.compileFuse(s.RootOverlay(c.uid, t.staging, t.labels.Mount)); err != nil {
 			return nil, err
 		}
 	}
 	emit.Mounts(p, steps)
 	return steps, nil
-}
-
-// overlayEnv is the overlay environment of the Spec's root for caller c.
-func (s *Spec) overlayEnv(c ids, staging, mountLabel string) overlay.Env {
-	ns := &s.Namespaces
-	return overlay.Env{Staging: staging, InUserNS: ns.Mode(namespace.User) != namespace.Host, Rootless: c.uid != 0,
-		MountLabel: selinux.MountOption(mountLabel), DetachLayers: ns.Auto != nil && len(s.Rootfs.Lower) > 0}
-}
-
-// planMounts resolves the mount steps of a new mount namespace, in the child's
-// order: the propagation of "/", the overlay root assembled in staging, then the
-// kernel filesystems, binds, tmpfs, pivot_root, masks and read-only paths.
-func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, error) {
-	ns := &s.Namespaces
-	// A new or a joined user namespace: either way the mounts are made where the
-	// kernel locks what was inherited and wants userxattr for overlayfs.
-	inUserNS := ns.Mode(namespace.User) != namespace.Host
-	prop, err := mounts.PlanPropagation(s.Mounts)
-	if err != nil {
-		return nil, &SpecError{Field: "mounts", Err: err}
-	}
-	var gidMap []namespace.IDMap
-	if ns.Mode(namespace.User) == namespace.New {
-		_, gidMap = s.IDMaps(c.uid, c.gid)
-	}
-	env := mounts.Env{
-		InUserNS:         inUserNS,
-		NewNetNS:         ns.Mode(namespace.Net) == namespace.New,
-		NewPIDNS:         ns.Mode(namespace.PID) == namespace.New,
-		NewIPCNS:         ns.Mode(namespace.IPC) == namespace.New,
-		NewCgroupNS:      ns.Mode(namespace.Cgroup) == namespace.New,
-		CgroupV2:         mounts.HostCgroupV2(),
-		UnmappedTTYGroup: inUserNS && !idMapped(gidMap, 5),
-		Privileged:       s.Privileged,
-		MountLabel:       selinux.MountOption(mountLabel),
-		DetachBinds:      ns.Auto != nil,
-	}
-	steps := []mounts.Step{prop}
-	if !s.NoRootfs {
-		root, mps, err := s.planRootSteps(c, staging, mountLabel)
-		if err != nil {
-			return nil, err
-		}
-		steps = append(steps, root...)
-		env.NewRoot, env.RootMounts = overlay.NewRoot(staging), mps
-	}
-	ms := s.Mounts
-	if s.onHostRoot() {
-		// The host's secrets, temporary files and run-time state stay out of a
-		// sandbox on the host's own "/" (Spec.HostRoot).
-		h := s.hostRoot()
-		ms.Tmpfs = append(append([]mounts.Tmpfs(nil), h.Empty...), ms.Tmpfs...)
-		ms.Hidden = append(openTo(c, h.Resolve()), ms.Hidden...)
-	}
-	rest, err := mounts.Plan(ms, env)
-	if err != nil {
-		if errors.Is(err, mounts.ErrNotSupported) {
-			return nil, &UnsupportedError{Field: "mounts", Err: err}
-		}
-		return nil, &SpecError{Field: "mounts", Err: err}
-	}
-	return append(steps, rest...), nil
-}
-
-// planRootSteps resolves the steps that assemble the overlay root in staging,
-// and, for a read-only root, its mount points: rootless on the host's "/", the
-// root is one overlay per top-level directory, and each must become read-only.
-func (s *Spec) planRootSteps(c ids, staging, mountLabel string) (steps []mounts.Step, mps []string, err error) {
-	r, oenv := s.rootfs(), s.overlayEnv(c, staging, mountLabel)
-	steps, err = r.Plan(oenv)
-	if err != nil {
-		if errors.Is(err, overlay.ErrNotSupported) {
-			return nil, nil, &UnsupportedError{Field: "rootfs", Err: err}
-		}
-		return nil, nil, &SpecError{Field: "rootfs", Err: err}
-	}
-	if s.Mounts.ReadonlyRoot {
-		if mps, err = r.Mountpoints(oenv); err != nil {
-			return nil, nil, &SpecError{Field: "rootfs", Err: err}
-		}
-	}
-	return steps, mps, nil
 }
 
 // makeStaging makes the Template's staging directory, once: a plan made again
@@ -435,28 +296,6 @@ func (t *Template) compileTerminal(p *child.Program) {
 	t.ownTerminal = true
 }
 
-// openTo leaves out of hidden what caller c cannot reach anyway: where the caller
-// is not root, root of the sandbox has the caller's access to the host's files
-// (its capabilities count only for files whose owner its user namespace maps), so
-// a directory the caller may not search or a file it may not read is closed to
-// the sandbox already, and a mount on it would only add work.
-func openTo(c ids, hidden []mounts.HiddenPath) []mounts.HiddenPath {
-	if c.uid == 0 {
-		return hidden
-	}
-	var out []mounts.HiddenPath
-	for _, h := range hidden {
-		mode := uint32(unix.R_OK)
-		if h.Dir {
-			mode = unix.X_OK
-		}
-		if unix.Access(h.Path, mode) == nil {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
 // compilePrivileges bounds what the target may do: capabilities, the user switch,
 // no_new_privs, the SELinux exec label, Landlock and seccomp. With no_new_privs,
 // seccomp and Landlock come last, after every capability is gone; without it, the
@@ -467,8 +306,8 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	if priv.err != nil {
 		return priv.err
 	}
-	t.plan.Capabilities, t.plan.Seccomp = priv.caps, priv.seccomp
-	sets, filter := priv.caps.Sets, priv.filter
+	t.plan.Capabilities, t.plan.Seccomp = priv.Capabilities, priv.Seccomp
+	sets, filter := priv.Capabilities.Sets, priv.Filter
 	t.filter = filter
 	labels := t.labels
 	confine := func() error {
@@ -508,95 +347,6 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 	return nil
 }
 
-// CapabilitySets returns the capability sets the Spec gives its target, as Build
-// resolves them. "All capabilities" ("ALL" in a set, or a privileged Spec) means all
-// that the caller can pass on: such sets are cut down to the caller's bounding set
-// (a container host may already lack some; this one lacks CAP_SYS_RESOURCE), as
-// podman's --cap-add ALL is. A capability named on its own that the caller's
-// bounding set lacks is an error: the child could not grant it.
-func (s *Spec) CapabilitySets() (caps.Sets, error) {
-	sets, _, err := s.capabilitySets()
-	return sets, err
-}
-
-// capabilitySets is CapabilitySets, which also returns the caller's own
-// bounding set.
-func (s *Spec) capabilitySets() (caps.Sets, caps.Set, error) {
-	sets, err := s.Caps.Sets()
-	if err != nil {
-		return sets, 0, err
-	}
-	own, err := caps.Inspect(0)
-	if err != nil {
-		return sets, 0, err
-	}
-	b := own.Bounding
-	for _, f := range []struct {
-		names []string
-		set   *caps.Set
-	}{{s.Caps.Bounding, &sets.Bounding}, {s.Caps.Effective, &sets.Effective}, {s.Caps.Permitted, &sets.Permitted},
-		{s.Caps.Inheritable, &sets.Inheritable}, {s.Caps.Ambient, &sets.Ambient}} {
-		if s.Privileged || hasAll(f.names) {
-			*f.set &= b
-		}
-	}
-	if lack := (sets.Bounding | sets.Permitted | sets.Inheritable | sets.Ambient) &^ b; lack != 0 {
-		return sets, b, &UnsupportedError{Field: "capabilities", Err: fmt.Errorf(
-			"the caller's own bounding set lacks %s: the sandbox cannot be given it (\"ALL\" means all the caller has)",
-			strings.Join(lack.Names(), ", "))}
-	}
-	return sets, b, nil
-}
-
-// hasAll reports whether names holds "ALL".
-func hasAll(names []string) bool {
-	for _, n := range names {
-		if strings.EqualFold(n, "ALL") {
-			return true
-		}
-	}
-	return false
-}
-
-// SeccompProfile returns the system call filter the Spec loads, resolved as Build
-// resolves it (Docker's and Podman's defaults against the Spec's bounding set); ok
-// is false for a sandbox without a filter.
-func (s *Spec) SeccompProfile() (prof seccomp.Profile, ok bool, err error) {
-	sets, err := s.CapabilitySets()
-	if err != nil {
-		return prof, false, err
-	}
-	return s.seccompProfileFor(sets.Bounding)
-}
-
-func (s *Spec) seccompProfileFor(bounding caps.Set) (prof seccomp.Profile, ok bool, err error) {
-	names := bounding.Names()
-	switch s.Seccomp.Mode {
-	case SeccompUnconfined:
-		return prof, false, nil
-	case SeccompPodman:
-		return seccomp.PodmanDefault(names), true, nil
-	case SeccompCustom:
-		if s.Seccomp.Profile == nil {
-			return prof, false, errors.New("mode custom needs a profile")
-		}
-		return *s.Seccomp.Profile, true, nil
-	case "", SeccompDefault:
-	default:
-		return prof, false, fmt.Errorf("unknown seccomp mode %q", s.Seccomp.Mode)
-	}
-	if s.Privileged && s.Seccomp.Mode == "" {
-		return prof, false, nil
-	}
-	return seccomp.Default(names), true, nil
-}
-
-// idMapped reports whether m maps id.
-func idMapped(m []namespace.IDMap, id uint32) bool {
-	_, ok := namespace.MapToHost(m, id)
-	return ok
-}
-
 // keepIDMaps keeps what the parent of each start needs of the Plan's ID maps:
 // in fork mode it writes them (or has newuidmap write them) while the child
 // waits; under an automatic range each start allocates its own block and writes
@@ -626,3 +376,14 @@ func pathDirs(env []string) []string {
 	}
 	return dirs
 }
+
+// privileges are what Spec.ResolvePrivileges returns, through a channel.
+type privileges struct {
+	spec.Privileges
+	err error
+}
+
+// ids are the effective IDs of a caller.
+type ids struct{ uid, gid int }
+
+func callerIDs() ids { return ids{unix.Geteuid(), unix.Getegid()} }

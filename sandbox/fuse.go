@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
@@ -16,18 +15,6 @@ import (
 // child's user and mount namespaces with nsenter(1) from util-linux, waits until
 // the mount is up, and releases the child. The daemon belongs to the Process: it
 // keeps the sandbox's mount namespace alive, so Wait (or a failed Start) stops it.
-
-var errFuseVfork = errors.New("the fuse overlay driver needs fork mode: the parent runs fuse-overlayfs while the child waits, which a vfork child cannot")
-
-// fuseRoot reports whether the Spec's root filesystem resolves to the fuse driver.
-func (s *Spec) fuseRoot(userNS bool) bool {
-	if s.NoRootfs || s.Namespaces.Mode(namespace.Mount) != namespace.New {
-		return false
-	}
-	r := s.rootfs()
-	d, err := r.Resolve(overlay.Env{InUserNS: userNS})
-	return err == nil && d == overlay.Fuse
-}
 
 // compileFuse keeps the fuse-overlayfs command that Start runs at the child's
 // checkpoint, when the root filesystem r resolves to the fuse driver.

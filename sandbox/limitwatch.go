@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // minCPUCheck is the shortest wait between two looks at a sandbox's CPU time.
@@ -125,7 +123,7 @@ func (p *Process) endedBy(st *ExitStatus, killedBy Limit) Limit {
 		return killedBy
 	case sig == syscall.SIGXCPU:
 		return LimitCPUTime
-	case st.Code == 128+int(syscall.SIGXCPU) && p.tmpl.spec.cpuRlimit() > 0:
+	case st.Code == 128+int(syscall.SIGXCPU) && p.tmpl.spec.CPURlimit() > 0:
 		// The kernel checks RLIMIT_CPU against a sample of the process's time
 		// that the rusage of its parent can read a few milliseconds short.
 		return LimitCPUTime
@@ -146,7 +144,7 @@ func (p *Process) endedBy(st *ExitStatus, killedBy Limit) Limit {
 // Limits.CPUTime in its cgroup.
 func (p *Process) usedCPUTime(st *ExitStatus) bool {
 	s := p.tmpl.spec
-	if soft := s.cpuRlimit(); soft > 0 {
+	if soft := s.CPURlimit(); soft > 0 {
 		ru := &st.Rusage
 		if time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) >= soft {
 			return true
@@ -188,21 +186,4 @@ func (l *limitedWriter) Write(b []byte) (int, error) {
 	}
 	l.p.limitKill(LimitOutput)
 	return len(b), nil
-}
-
-// cpuRlimit is the soft RLIMIT_CPU the sandbox's processes get: Spec.Rlimits's, or
-// the one of Limits.CPUTime (see LimitPlan.Rlimits); 0 for none.
-func (s *Spec) cpuRlimit() time.Duration {
-	for _, r := range s.Rlimits {
-		if n, _ := rlimitResource(r.Type); n == unix.RLIMIT_CPU {
-			if r.Soft >= uint64(1<<63-1)/uint64(time.Second) {
-				return 0 // unlimited, or near enough
-			}
-			return time.Duration(r.Soft) * time.Second
-		}
-	}
-	if d := s.Limits.CPUTime; d > 0 {
-		return (d + time.Second - 1) / time.Second * time.Second
-	}
-	return 0
 }

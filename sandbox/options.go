@@ -5,6 +5,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/sandbox/spec"
 )
 
 // An Option edits a Spec. Options never validate, probe or allocate kernel objects:
@@ -138,7 +139,7 @@ func WithUser(uid, gid uint32, groups ...uint32) Option {
 func WithRlimit(resource string, soft, hard uint64) Option {
 	return func(s *Spec) {
 		for i := range s.Rlimits {
-			if r, _ := rlimitResource(s.Rlimits[i].Type); rlimitMatch(r, resource) {
+			if r, _ := spec.RlimitResource(s.Rlimits[i].Type); rlimitMatch(r, resource) {
 				s.Rlimits[i] = Rlimit{Type: resource, Soft: soft, Hard: hard}
 				return
 			}
@@ -148,7 +149,7 @@ func WithRlimit(resource string, soft, hard uint64) Option {
 }
 
 func rlimitMatch(r int, name string) bool {
-	n, ok := rlimitResource(name)
+	n, ok := spec.RlimitResource(name)
 	return ok && n == r
 }
 

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/paddock-sandbox/paddock/caps"
@@ -32,7 +33,7 @@ func WithCapDrop(names ...string) Option {
 	return func(s *Spec) {
 		for _, n := range names {
 			if _, err := caps.Parse(n); err != nil && !strings.EqualFold(n, "ALL") {
-				s.optErrs = append(s.optErrs, specErr("capabilities", "drop %q: %v", n, err))
+				s.OptionError("capabilities", fmt.Errorf("drop %q: %v", n, err))
 			}
 		}
 		for _, set := range []*[]string{&s.Caps.Bounding, &s.Caps.Effective, &s.Caps.Permitted, &s.Caps.Inheritable, &s.Caps.Ambient} {

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"sync"
+
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/inspect"
@@ -43,12 +45,15 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // from, and the Builder then applies the other options given so far again, in
 // order, on top of it.
 func rebase(s, base *Spec) {
-	if s.rebased != nil {
-		*s.rebased = true
+	if f, ok := rebasing.Load(s); ok {
+		*f.(*bool) = true
 	}
 	*s = *base
-	s.rebased = nil
 }
+
+// rebasing maps the Spec that a Builder is applying an option to, to the flag
+// that rebase sets when the option makes a new base.
+var rebasing sync.Map
 
 // Rootful is the container started by root without a user namespace: root inside is
 // root outside, held in by new namespaces and, with the other packages, by a reduced

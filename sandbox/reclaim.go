@@ -86,7 +86,7 @@ func Reclaim(opts ...Option) error {
 		// whose hierarchies are planned anyway): the presets' pids limit, which
 		// an unprivileged caller's cgroup cannot enforce, must not stop the pass.
 		cs := s.Cgroup
-		cs.Resources = s.cgroupOnly()
+		cs.Resources = s.CgroupOnly()
 		var err error
 		if pl, err = cgroup.NewPlanner(&cs); err != nil && !errors.Is(err, cgroup.ErrNotSupported) {
 			return err

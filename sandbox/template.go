@@ -543,7 +543,7 @@ func (t *Template) explainExec(program string, errno syscall.Errno) string {
 		if !strings.HasPrefix(program, "/") || t.spec.Namespaces.Mode(namespace.Mount) != namespace.New || t.spec.NoRootfs {
 			return ""
 		}
-		for _, layer := range append([]string{t.spec.Rootfs.Upper}, t.spec.rootfs().Lower...) {
+		for _, layer := range append([]string{t.spec.Rootfs.Upper}, t.spec.RootOverlaySpec().Lower...) {
 			if layer == "" {
 				continue
 			}

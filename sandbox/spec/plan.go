@@ -1,4 +1,4 @@
-package sandbox
+package spec
 
 import (
 	"fmt"
@@ -13,6 +13,7 @@ import (
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/inspect"
+	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -127,7 +128,7 @@ func (s *Spec) planSpawn(c ids, vfork bool) plan.Spawn {
 		sp.Reason = "forced by the Spec"
 	case vfork:
 		sp.Reason = "nothing needs the parent between the clone and the exec"
-	case !vforkSupported:
+	case !child.VforkSupported:
 		sp.Reason = "vfork mode is not supported on this architecture"
 	case s.Init:
 		sp.Reason = "the init needs fork mode"

@@ -1,4 +1,4 @@
-package sandbox
+package spec
 
 import "github.com/paddock-sandbox/paddock/inspect"
 
