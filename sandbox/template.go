@@ -27,9 +27,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// vforkSupported is child.VforkSupported: always true on linux/amd64, the only
-// platform Paddock builds for.
-const vforkSupported = child.VforkSupported
 
 // A Template is a built sandbox: immutable, safe for concurrent use, and able to start
 // any number of processes. Close releases the descriptors it holds.
