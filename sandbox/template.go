@@ -27,7 +27,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-
 // A Template is a built sandbox: immutable, safe for concurrent use, and able to start
 // any number of processes. Close releases the descriptors it holds.
 type Template struct {
