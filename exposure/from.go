@@ -27,25 +27,12 @@ import (
 // report whose capabilities or seccomp mode could not be read).
 var ErrUnknownMechanism = errors.New("mechanism cannot be derived")
 
-// A DeriveError reports the mechanism that FromSpec or FromReport could not
-// derive: Field is its name in the Spec or Report ("seccomp", "capabilities").
-type DeriveError struct {
-	Field string
-	Err   error
+// deriveErr is the error of a mechanism, named by its field in the Spec or
+// Report ("seccomp", "capabilities"), that could not be derived: it matches
+// ErrUnknownMechanism and wraps the reason.
+func deriveErr(field string, err error) error {
+	return fmt.Errorf("exposure: deriving %s: %w (%w)", field, err, ErrUnknownMechanism)
 }
-
-// Error implements the error interface.
-func (e *DeriveError) Error() string {
-	return fmt.Sprintf("exposure: deriving %s: %v", e.Field, e.Err)
-}
-
-// Unwrap returns the reason.
-func (e *DeriveError) Unwrap() error { return e.Err }
-
-// Is matches ErrUnknownMechanism.
-func (e *DeriveError) Is(target error) bool { return target == ErrUnknownMechanism }
-
-func deriveErr(field string, err error) *DeriveError { return &DeriveError{Field: field, Err: err} }
 
 // FromSpec derives the Mechanisms of a sandbox built from s by the calling
 // process: those of its Plan (sandbox.Spec.Plan), as FromPlan reads them. The
@@ -58,8 +45,7 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 	p, err := s.Plan()
 	if err != nil {
 		field := "spec"
-		var se *sandbox.SpecError
-		if errors.As(err, &se) {
+		if se := (*sandbox.SpecError)(nil); errors.As(err, &se) {
 			field = se.Field
 		}
 		return Mechanisms{}, deriveErr(field, err)

@@ -149,8 +149,8 @@ func TestFromSpecFields(t *testing.T) {
 	bad := sandbox.NewBuilder(func(s *sandbox.Spec) { s.Caps.Bounding = []string{"CAP_NOPE"} }).Spec()
 	if _, err := FromSpec(bad); !errors.Is(err, ErrUnknownMechanism) {
 		t.Errorf("unknown capability: %v, want ErrUnknownMechanism", err)
-	} else if de := (*DeriveError)(nil); !errors.As(err, &de) || de.Field != "capabilities" {
-		t.Errorf("unknown capability: %v, want a DeriveError on capabilities", err)
+	} else if !strings.Contains(err.Error(), "deriving capabilities: ") {
+		t.Errorf("unknown capability: %v, want an error deriving capabilities", err)
 	}
 }
 
