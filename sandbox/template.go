@@ -19,6 +19,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/cstr"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/plan"
@@ -26,6 +27,9 @@ import (
 	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
 )
+
+// cArray returns ss as the C strings of execve's argv or envp.
+func cArray(ss []string) *cstr.Array { return cstr.NewArray(ss) }
 
 // vforkSupported is child.VforkSupported: always true on linux/amd64, the only
 // platform Paddock builds for.
@@ -50,7 +54,7 @@ type Template struct {
 	newIDMap  bool
 
 	env      []string
-	envp     *cArrayBuf
+	envp     *cstr.Array
 	pathDirs []string
 	devNull  *os.File
 	files    []*os.File
@@ -182,15 +186,15 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 		return nil, err
 	}
 	// Built here, not in a helper, so that the arrays' headers stay on the stack.
-	argv := cArray(cmd.Args)
+	argv := cstr.NewArray(cmd.Args)
 	envp := t.envp
 	dirs := t.pathDirs
 	if cmd.Env != nil {
-		envp = cArray(cmd.Env)
+		envp = cstr.NewArray(cmd.Env)
 		dirs = pathDirs(cmd.Env)
 	}
-	paths := execCandidates(cmd.Args[0], dirs)
-	s.Argv, s.Envp, s.Paths = argv.ptr(), envp.ptr(), paths.ptrs
+	paths := cstr.ExecCandidates(cmd.Args[0], dirs)
+	s.Argv, s.Envp, s.Paths = argv.Ptr(), envp.Ptr(), paths.Ptrs()
 
 	// The handshake's pipes (and the socket pairs over which the child sends the
 	// master of its terminal and its seccomp listener); the deferred close covers
