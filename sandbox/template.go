@@ -20,6 +20,7 @@ import (
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/cstr"
+	"github.com/paddock-sandbox/paddock/internal/netns"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/plan"
@@ -30,6 +31,9 @@ import (
 
 // cArray returns ss as the C strings of execve's argv or envp.
 func cArray(ss []string) *cstr.Array { return cstr.NewArray(ss) }
+
+// newNetNS makes the shared network namespace of a Template (package netns).
+func newNetNS() (*os.File, error) { return netns.New() }
 
 // vforkSupported is child.VforkSupported: always true on linux/amd64, the only
 // platform Paddock builds for.
