@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"golang.org/x/sys/unix"
 )
@@ -235,7 +236,7 @@ func (p *Process) finishCgroup(st *ExitStatus) error {
 }
 
 // removeCgroup removes a start's cgroup, and then drops the hold on the owner ID
-// that its name carries (holdOwner in createCgroup). A cgroup that could not be
+// that its name carries (owner.Hold in createCgroup). A cgroup that could not be
 // removed keeps the hold: if this process dies, another one reclaims it.
 func removeCgroup(cg *cgroup.Cgroup) error {
 	if cg == nil {
@@ -243,7 +244,7 @@ func removeCgroup(cg *cgroup.Cgroup) error {
 	}
 	err := cg.Remove()
 	if err == nil {
-		dropOwner()
+		owner.Drop()
 	}
 	return err
 }

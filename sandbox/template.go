@@ -21,6 +21,7 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/cstr"
 	"github.com/paddock-sandbox/paddock/internal/netns"
+	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/plan"
@@ -70,7 +71,7 @@ type Template struct {
 	// ownTerminal says that the child opens a Command's terminal in the sandbox's
 	// own /dev/pts (child.KindTerminalIn) rather than the parent on the host's.
 	ownTerminal bool
-	owner       bool // the Template holds the owner ID (holdOwner) until Close
+	owner       bool // the Template holds the owner ID (owner.Hold) until Close
 	filter      *seccomp.Filter
 	cgroup      *cgroup.Planner // creates each start's cgroup, or nil
 	// plan is what the Spec resolved to, which the program was emitted from.
@@ -114,7 +115,7 @@ func (t *Template) Close() error {
 			os.Remove(t.staging)
 		}
 		if t.owner {
-			dropOwner()
+			owner.Drop()
 		}
 		if t.releaseLabel != nil {
 			t.releaseLabel()
@@ -484,10 +485,10 @@ var cgroupSeq atomic.Uint64
 func (p *Process) createCgroup() error {
 	// The owner ID makes the name unique across pid namespaces and reboots (a pid is
 	// neither), and lets another process reclaim it if this one dies.
-	name := cgroupPrefix + holdOwner() + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
+	name := cgroupPrefix + owner.Hold() + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
 	cg, err := p.tmpl.cgroup.Create(name)
 	if err != nil {
-		dropOwner()
+		owner.Drop()
 		if errors.Is(err, cgroup.ErrNotSupported) {
 			return &UnsupportedError{Field: "cgroup", Err: err}
 		}

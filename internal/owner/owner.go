@@ -9,6 +9,10 @@
 // the kernel drops it when the process dies, however it dies. Whoever can then
 // take the lock knows the owner is dead; a lock file that cannot be found proves
 // nothing (another /run, another user) and its objects are left alone.
+//
+// Hold and Drop count what carries the ID, so that the lock file goes when the
+// last of it does; Reclaim removes the staging directories and cgroups of dead
+// owners.
 package owner
 
 import (
