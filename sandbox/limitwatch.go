@@ -155,15 +155,6 @@ func (p *Process) usedCPUTime(st *ExitStatus) bool {
 	return s.Limits.CPUTime > 0 && st.Cgroup != nil && time.Duration(st.Cgroup.CPUUsage) >= s.Limits.CPUTime
 }
 
-// outputWriter returns w, counted against the output limit when the Template has
-// one.
-func (p *Process) outputWriter(w io.Writer) io.Writer {
-	if p.tmpl.spec.Limits.Output <= 0 {
-		return w
-	}
-	return &limitedWriter{w: w, p: p}
-}
-
 // A limitedWriter passes on the first Limits.Output bytes that the copiers of a
 // sandbox's stdout and stderr write, together; past them it discards what comes
 // and kills the sandbox.

@@ -186,7 +186,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty = -1, -1, -1, -1
 	if err := p.setupStdio(&cmd); err != nil {
-		p.closeParentEnds()
+		p.stdio.Close()
 		p.closeTerminal()
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	runtime.KeepAlive(envp)
 	runtime.KeepAlive(paths)
 	fds.CloseChild()
-	p.closeChildEnds()
+	p.stdio.CloseChildEnds()
 	if errno != 0 {
 		child.CloseDetached(s)
 		p.cloned(-1)
@@ -240,7 +240,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 		p.abort()
 		return nil, err
 	}
-	p.startCopiers()
+	p.stdio.Start()
 	p.armLimits()
 	return p, nil
 }
@@ -250,7 +250,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 // descriptors.
 func (p *Process) abandon(err error) (*Process, error) {
 	p.stopWatch()
-	p.closeParentEnds()
+	p.stdio.Close()
 	p.closeTerminal()
 	removeCgroup(p.cgroup)
 	p.releaseIDs()
