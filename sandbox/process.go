@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/limitwatch"
 	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/internal/stdio"
 	"github.com/paddock-sandbox/paddock/overlay"
@@ -51,7 +52,7 @@ type Process struct {
 	status *ExitStatus
 	werr   error
 
-	limits limitWatch // the run-time limits (see Limits)
+	limits limitwatch.Watch // the run-time limits (see Limits)
 }
 
 // ExitStatus is how a sandboxed process ended.
