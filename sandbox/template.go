@@ -20,6 +20,7 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/cstr"
 	"github.com/paddock-sandbox/paddock/internal/handshake"
+	"github.com/paddock-sandbox/paddock/internal/mountns"
 	"github.com/paddock-sandbox/paddock/internal/netns"
 	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -84,11 +85,9 @@ type Template struct {
 	closed       atomic.Bool
 
 	// lateMountNS says that Wait leaves the teardown of a finished sandbox's mount
-	// namespace to a goroutine (see releaseMountNS); releases counts those pending,
-	// and relMu orders them against Close.
+	// namespace to a goroutine (see releaseMountNS), which mountNS keeps for Close.
 	lateMountNS bool
-	relMu       sync.Mutex
-	releases    sync.WaitGroup
+	mountNS     mountns.Releases
 }
 
 // Spec returns a copy of the Spec the Template was built from.
@@ -101,10 +100,8 @@ func (t *Template) Spec() *Spec { return t.spec.Clone() }
 // are not affected, but no more can be started.
 func (t *Template) Close() error {
 	t.closeOnce.Do(func() {
-		t.relMu.Lock()
 		t.closed.Store(true)
-		t.relMu.Unlock()
-		t.releases.Wait()
+		t.mountNS.Close()
 		for _, f := range t.files {
 			f.Close()
 		}
