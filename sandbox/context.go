@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -36,11 +35,9 @@ func (p *Process) watchContext(ctx context.Context) error {
 		}
 		p.deadline = dl
 		if p.tmpl.vfork {
-			var now unix.Timespec
-			if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &now); err != nil {
-				return fmt.Errorf("sandbox: read the monotonic clock: %w", err)
+			if err := handshake.SetDeadline(&p.start, left); err != nil {
+				return err
 			}
-			p.start.SetDeadline(unix.NsecToTimespec(now.Nano() + int64(left)))
 		}
 	}
 	if ctx.Done() != nil {
@@ -139,17 +136,10 @@ func (p *Process) checkExec(ctx context.Context, program string) error {
 	}
 	info := handshake.AwaitExit(p.pidfd)
 	e := &ChildError{Stage: "start", Step: "execute " + program, Op: -1}
-	switch cause := p.contextCause(ctx); {
-	case cause != nil:
+	if cause := p.contextCause(ctx); cause != nil {
 		e.Errno, e.cause = contextErrno(cause), cause
-	case info.Code == handshake.CLDExited:
-		e.Errno, e.cause = syscall.EIO, fmt.Errorf("the child exited with status %d before it executed the target, and its report was lost", info.Status)
-	default:
-		sig := syscall.Signal(info.Status)
-		e.Errno, e.cause = syscall.EINTR, fmt.Errorf("the child was killed by %v before it executed the target", sig)
-		if sig == syscall.SIGSYS {
-			e.cause = fmt.Errorf("%w (a seccomp filter's kill?)", e.cause)
-		}
+	} else {
+		e.Errno, e.cause = handshake.DeathCause(info)
 	}
 	return e
 }

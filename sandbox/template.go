@@ -336,15 +336,11 @@ func (p *Process) writeIDMaps(pid int) error {
 		}
 		return nil
 	}
-	for _, w := range []struct {
-		name string
-		data []byte
-	}{{"setgroups", []byte(t.setgroups)}, {"gid_map", gidText}, {"uid_map", uidText}} {
-		if err := handshake.WriteProcFile(pid, w.name, w.data); err != nil {
-			return &ChildError{Stage: "user namespace", Step: "write " + w.name + " " + strings.TrimSpace(string(w.data)), Op: -1, Errno: child.ErrnoOf(err), cause: err}
-		}
+	err := handshake.WriteIDMaps(pid, t.setgroups, uidText, gidText)
+	if me, ok := err.(*handshake.MapError); ok {
+		return &ChildError{Stage: "user namespace", Step: "write " + me.Name + " " + strings.TrimSpace(me.Data), Op: -1, Errno: child.ErrnoOf(me.Err), cause: me.Err}
 	}
-	return nil
+	return err
 }
 
 var cgroupSeq atomic.Uint64

@@ -3,6 +3,8 @@ package handshake
 import (
 	"fmt"
 	"io"
+	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
@@ -192,4 +194,64 @@ func decimal(b []byte) (uint64, bool) {
 		v = v*10 + uint64(c-'0')
 	}
 	return v, len(b) > 0
+}
+
+// DeathCause says how a child that never executed its target ended, as reported
+// by AwaitExit: an exit whose report was lost (EIO), or a signal (EINTR).
+func DeathCause(info ExitInfo) (syscall.Errno, error) {
+	if info.Code == CLDExited {
+		return syscall.EIO, fmt.Errorf("the child exited with status %d before it executed the target, and its report was lost", info.Status)
+	}
+	sig := syscall.Signal(info.Status)
+	err := fmt.Errorf("the child was killed by %v before it executed the target", sig)
+	if sig == syscall.SIGSYS {
+		err = fmt.Errorf("%w (a seccomp filter's kill?)", err)
+	}
+	return syscall.EINTR, err
+}
+
+// SetDeadline gives a vfork child the deadline that is left from now on: a
+// timer of its own (child.Start.SetDeadline), which execve deletes.
+func SetDeadline(s *child.Start, left time.Duration) error {
+	var now unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &now); err != nil {
+		return fmt.Errorf("sandbox: read the monotonic clock: %w", err)
+	}
+	s.SetDeadline(unix.NsecToTimespec(now.Nano() + int64(left)))
+	return nil
+}
+
+// A MapError reports a file of the child's user namespace that could not be
+// written.
+type MapError struct {
+	Name string // setgroups, gid_map or uid_map
+	Data string // what was written
+	Err  error
+}
+
+// Error implements the error interface.
+func (e *MapError) Error() string { return "write /proc/PID/" + e.Name + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *MapError) Unwrap() error { return e.Err }
+
+// WriteIDMaps writes setgroups, then the gid and uid maps of the user namespace
+// of the waiting child pid. Where one fails, the error is a *MapError.
+func WriteIDMaps(pid int, setgroups string, uidMap, gidMap []byte) error {
+	var buf [16]byte
+	if err := writeMapFile(pid, "setgroups", append(buf[:0], setgroups...)); err != nil {
+		return err
+	}
+	if err := writeMapFile(pid, "gid_map", gidMap); err != nil {
+		return err
+	}
+	return writeMapFile(pid, "uid_map", uidMap)
+}
+
+// writeMapFile is WriteProcFile, with a *MapError.
+func writeMapFile(pid int, name string, data []byte) error {
+	if err := WriteProcFile(pid, name, data); err != nil {
+		return &MapError{Name: name, Data: string(data), Err: err}
+	}
+	return nil
 }
