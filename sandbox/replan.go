@@ -46,7 +46,7 @@ func (e *StaleError) Is(target error) bool { return target == ErrStale }
 // (see replanAfter): the table's watch can miss a change.
 type mountWatch struct {
 	mu    sync.Mutex
-	table *mountwatch.Table
+	table mountwatch.Table
 	file  *os.File // the table's /proc/self/mountinfo, or nil; the Template closes it
 	// base is the program made at Build, whose ops [from, baseTo) are its
 	// filesystem segment; prog is the current one, base with that segment planned
@@ -61,11 +61,12 @@ type mountWatch struct {
 // newMountWatch returns a watch of the caller's mount table as it is now, or nil
 // where no change could be told.
 func newMountWatch() *mountWatch {
-	tb := mountwatch.New()
-	if tb == nil {
+	w := &mountWatch{}
+	if !w.table.Start() {
 		return nil
 	}
-	return &mountWatch{table: tb, file: tb.File()}
+	w.file = w.table.File()
+	return w
 }
 
 // watchMounts starts watching the mount table for t's program, whose filesystem

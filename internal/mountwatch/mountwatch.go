@@ -23,27 +23,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A Table follows the caller's mount table. It is not safe for concurrent use.
+// A Table follows the caller's mount table from Start on. It is not safe for
+// concurrent use.
 type Table struct {
 	ids  []uint64 // with listmount: the mount IDs of the mark
 	buf  []uint64 // with listmount: room for the next read
 	file *os.File // without listmount: /proc/self/mountinfo
 }
 
-// New returns a Table marked at the mount table as it is now, or nil where
-// neither listmount nor a poll of mountinfo can tell a change.
-func New() *Table {
-	t := &Table{}
+// Start marks the mount table as it is now, and reports false where neither
+// listmount nor a poll of mountinfo can tell a change.
+func (t *Table) Start() bool {
 	if Listmount() {
 		t.Mark()
-		return t
+		return true
 	}
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return nil
+		return false
 	}
 	t.file = f
-	return t // the open recorded the table's generation
+	return true // the open recorded the table's generation
 }
 
 // File returns the open /proc/self/mountinfo that a Table without listmount
