@@ -2,12 +2,11 @@ package sandbox
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
+	"github.com/paddock-sandbox/paddock/internal/handshake"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,11 +35,9 @@ func (p *Process) watchContext(ctx context.Context) error {
 		}
 		p.deadline = dl
 		if p.tmpl.vfork {
-			var now unix.Timespec
-			if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &now); err != nil {
-				return fmt.Errorf("sandbox: read the monotonic clock: %w", err)
+			if err := handshake.SetDeadline(&p.start, left); err != nil {
+				return err
 			}
-			p.start.SetDeadline(unix.NsecToTimespec(now.Nano() + int64(left)))
 		}
 	}
 	if ctx.Done() != nil {
@@ -69,7 +66,7 @@ func (p *Process) killForContext(ctx context.Context) (retry bool) {
 		return false
 	}
 	if p.pidfd >= 0 {
-		if _, exited := childExit(p.pidfd); !exited && unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0) == nil {
+		if _, exited := handshake.ChildExit(p.pidfd); !exited && unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0) == nil {
 			p.ctxErr = ctx.Err()
 		}
 		return false
@@ -124,36 +121,6 @@ func (p *Process) stopWatch() {
 	p.mu.Unlock()
 }
 
-// childInfo is the start of the siginfo_t that waitid(2) fills for a child: the
-// signal fields, then si_pid, si_uid and si_status.
-type childInfo struct {
-	signo, errno, code, _ int32
-	pid                   int32
-	uid                   uint32
-	status                int32
-	_                     [128 - 28]byte
-}
-
-// childExit reports whether the child of pidfd has exited, and how, leaving it to
-// be reaped.
-func childExit(pidfd int) (childInfo, bool) {
-	var info childInfo
-	_, _, e := unix.Syscall6(unix.SYS_WAITID, unix.P_PIDFD, uintptr(pidfd), uintptr(unsafe.Pointer(&info)),
-		unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, 0, 0)
-	if e != 0 {
-		return info, e == unix.ECHILD // reaped already
-	}
-	return info, info.pid != 0
-}
-
-// cldExited is CLD_EXITED, the si_code of a child that exited (rather than was
-// killed).
-const cldExited = 1
-
-// pfForkNoExec is the kernel's PF_FORKNOEXEC: set in a process that fork made and
-// cleared by execve.
-const pfForkNoExec = 0x40
-
 // checkExec tells, once the error pipe reached EOF without a report, whether the
 // child executed the target or died before that, unable to report: killed (by the
 // context, the start's deadline, a seccomp filter, someone else), or refused
@@ -164,29 +131,15 @@ const pfForkNoExec = 0x40
 // PF_FORKNOEXEC before it closes the descriptors; a child that still has it is
 // on its way out, and its status follows.
 func (p *Process) checkExec(ctx context.Context, program string) error {
-	if !neverExecuted(p.pid) {
+	if !handshake.NeverExecuted(p.pid) {
 		return nil
 	}
-	// Its pidfd becomes readable once it can be waited for.
-	pfd := [1]unix.PollFd{{Fd: int32(p.pidfd), Events: unix.POLLIN}}
-	for {
-		if _, err := unix.Poll(pfd[:], 5000); err != unix.EINTR {
-			break
-		}
-	}
-	info, _ := childExit(p.pidfd)
+	info := handshake.AwaitExit(p.pidfd)
 	e := &ChildError{Stage: "start", Step: "execute " + program, Op: -1}
-	switch cause := p.contextCause(ctx); {
-	case cause != nil:
+	if cause := p.contextCause(ctx); cause != nil {
 		e.Errno, e.cause = contextErrno(cause), cause
-	case info.code == cldExited:
-		e.Errno, e.cause = syscall.EIO, fmt.Errorf("the child exited with status %d before it executed the target, and its report was lost", info.status)
-	default:
-		sig := syscall.Signal(info.status)
-		e.Errno, e.cause = syscall.EINTR, fmt.Errorf("the child was killed by %v before it executed the target", sig)
-		if sig == syscall.SIGSYS {
-			e.cause = fmt.Errorf("%w (a seccomp filter's kill?)", e.cause)
-		}
+	} else {
+		e.Errno, e.cause = handshake.DeathCause(info)
 	}
 	return e
 }
@@ -216,69 +169,4 @@ func contextErrno(cause error) syscall.Errno {
 		return syscall.ETIMEDOUT
 	}
 	return syscall.ECANCELED
-}
-
-// neverExecuted reports whether our child pid (alive, dying or a zombie not yet
-// reaped) never called execve: PF_FORKNOEXEC is still set in the flags of
-// /proc/PID/stat. The same line must name this process as the parent: a /proc
-// of another pid namespace than the caller's (a caller in a pid namespace of its
-// own, under the host's /proc) shows another process under that number. Where it
-// cannot tell, it says no.
-func neverExecuted(pid int) bool {
-	var path [32]byte
-	b := append(path[:0], "/proc/"...)
-	b = appendInt(b, pid)
-	b = append(b, "/stat\x00"...)
-	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&b[0])), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
-	if e != 0 {
-		return false
-	}
-	defer unix.Close(int(fd))
-	var buf [1024]byte
-	n, err := unix.Read(int(fd), buf[:])
-	if err != nil || n <= 0 {
-		return false
-	}
-	// The command name, in parentheses, may hold anything: count from the last ')'.
-	text := buf[:n]
-	i := len(text) - 1
-	for i >= 0 && text[i] != ')' {
-		i--
-	}
-	// The fields after it: state ppid pgrp session tty_nr tpgid flags.
-	field, start := 0, -1
-	for j := i + 1; j <= len(text); j++ {
-		if j < len(text) && text[j] != ' ' {
-			if start < 0 {
-				start = j
-			}
-			continue
-		}
-		if start < 0 {
-			continue
-		}
-		v, ok := decimal(text[start:j])
-		switch field {
-		case 1:
-			if !ok || v != uint64(unix.Getpid()) {
-				return false
-			}
-		case 6:
-			return ok && v&pfForkNoExec != 0
-		}
-		field, start = field+1, -1
-	}
-	return false
-}
-
-// decimal parses an unsigned decimal number.
-func decimal(b []byte) (uint64, bool) {
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	return v, len(b) > 0
 }

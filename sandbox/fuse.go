@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/handshake"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"golang.org/x/sys/unix"
@@ -43,7 +44,7 @@ func (p *Process) checkpoint(syncFD int) error {
 		return &ChildError{Stage: "root filesystem", Step: "run " + strings.Join(t.fuse.Args(), " "), Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
 	}
 	p.fuse = d
-	if _, err := unix.Write(syncFD, []byte{0}); err != nil {
+	if err := handshake.Release(syncFD); err != nil {
 		return &ChildError{Stage: "root filesystem", Step: "release the child after mounting the root", Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
 	}
 	return nil

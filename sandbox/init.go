@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/filtercheck"
 	"github.com/paddock-sandbox/paddock/internal/initelf"
 	"github.com/paddock-sandbox/paddock/seccomp"
 )
@@ -23,8 +24,8 @@ import (
 // ruleset, which would forbid executing a memfd; the target, inside its Landlock
 // domain, can then neither trace PID 1 nor open its memory.
 func (t *Template) compileInit(p *child.Program, filter *seccomp.Filter) error {
-	if err := checkInitFilter(filter); err != nil {
-		return err
+	if err := filtercheck.InitCalls(filter); err != nil {
+		return &UnsupportedError{Field: "init", Err: err}
 	}
 	f, err := initelf.Memfd(child.MaxFDs)
 	if err != nil {
@@ -39,24 +40,5 @@ func (t *Template) compileInit(p *child.Program, filter *seccomp.Filter) error {
 	op := child.Op{Kind: child.KindInit, Ptr: unsafe.Pointer(&name[0])}
 	op.Args[0] = f.Fd()
 	p.Append(op, "init", "fork the target and execute the init in PID 1")
-	return nil
-}
-
-// checkInitFilter runs filter on each system call of the init, as the kernel
-// will: a required call must be allowed, any other must at least not kill.
-func checkInitFilter(filter *seccomp.Filter) error {
-	if filter == nil {
-		return nil
-	}
-	arch, calls := initelf.Calls()
-	for _, c := range calls {
-		act, _ := filter.Evaluate(seccomp.Data{Nr: c.Nr, Arch: arch, Args: c.Args})
-		switch {
-		case act == seccomp.ActAllow || act == seccomp.ActLog:
-		case !c.Required && (act == seccomp.ActErrno || act == seccomp.ActTrace || act == seccomp.ActNotify):
-		default:
-			return &UnsupportedError{Field: "init", Err: fmt.Errorf("the seccomp filter answers the init's %s with %s; the init needs it allowed", c.Name, act)}
-		}
-	}
 	return nil
 }

@@ -2,105 +2,47 @@ package sandbox
 
 import (
 	"io"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/paddock-sandbox/paddock/internal/limitwatch"
 )
 
-// minCPUCheck is the shortest wait between two looks at a sandbox's CPU time.
-const minCPUCheck = 10 * time.Millisecond
+// killedFor names the sandbox's Limit of each limit a limitwatch.Watch kills for.
+var killedFor = [...]Limit{limitwatch.WallTime: LimitWallTime, limitwatch.CPUTime: LimitCPUTime, limitwatch.Output: LimitOutput}
 
-// limitWatch is what a Process keeps of its Template's Limits while it runs: the
-// timers of the wall-time and CPU-time limits, the bytes of output counted, and
-// the limit that Paddock killed the sandbox for.
-type limitWatch struct {
-	output atomic.Int64
-
-	mu       sync.Mutex
-	stopped  bool
-	killedBy Limit
-	wall     *time.Timer
-	cpu      *time.Timer
-}
-
-// armLimits starts the watches of the Template's Limits; Start calls it once the
-// target runs.
+// armLimits starts the watches of the Template's Limits (package limitwatch);
+// Start calls it once the target runs.
 func (p *Process) armLimits() {
 	l := &p.tmpl.spec.Limits
-	w := &p.limits
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if l.WallTime > 0 {
-		w.wall = time.AfterFunc(l.WallTime, func() { p.limitKill(LimitWallTime) })
-	}
+	var usage func() (time.Duration, bool)
 	if l.CPUTime > 0 && p.cgroup != nil {
 		if _, err := p.cgroup.CPUUsage(); err == nil {
-			w.cpu = time.AfterFunc(l.CPUTime/time.Duration(onlineCPUs()), p.checkCPU)
+			usage = p.cgroupCPU
 		}
+	}
+	if l.WallTime > 0 || usage != nil {
+		p.limits.Arm(l.WallTime, l.CPUTime, onlineCPUs(), usage, func() { p.KillAll() })
 	}
 }
 
-// checkCPU reads the CPU time of the sandbox's cgroup: past the limit it kills the
-// sandbox, below it it looks again when the limit could be reached at the
-// earliest, with every CPU busy.
-func (p *Process) checkCPU() {
+// cgroupCPU reads the CPU time of the sandbox's cgroup, false once Wait took it.
+func (p *Process) cgroupCPU() (time.Duration, bool) {
 	p.mu.Lock()
 	cg := p.cgroup
 	p.mu.Unlock()
 	if cg == nil {
-		return // Wait took it
+		return 0, false
 	}
 	used, err := cg.CPUUsage()
-	if err != nil {
-		return
-	}
-	limit := p.tmpl.spec.Limits.CPUTime
-	left := limit - time.Duration(used)
-	if left <= 0 {
-		p.limitKill(LimitCPUTime)
-		return
-	}
-	w := &p.limits
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.stopped {
-		w.cpu.Reset(max(left/time.Duration(onlineCPUs()), minCPUCheck))
-	}
-}
-
-// limitKill records that limit l ends the sandbox and kills it, unless another
-// limit did first.
-func (p *Process) limitKill(l Limit) {
-	w := &p.limits
-	w.mu.Lock()
-	if w.stopped {
-		w.mu.Unlock()
-		return
-	}
-	if w.killedBy != "" {
-		w.mu.Unlock()
-		return // killed already
-	}
-	w.killedBy = l
-	w.mu.Unlock()
-	p.KillAll()
+	return time.Duration(used), err == nil
 }
 
 // finishLimits stops the watches and fills the ExitStatus fields that say which
 // limit, if any, ended the sandbox. Wait calls it once st holds the exit status
 // and the cgroup's figures.
 func (p *Process) finishLimits(st *ExitStatus) {
-	w := &p.limits
-	w.mu.Lock()
-	w.stopped = true
-	for _, t := range []*time.Timer{w.wall, w.cpu} {
-		if t != nil {
-			t.Stop()
-		}
-	}
-	killedBy := w.killedBy
-	w.mu.Unlock()
+	killedBy := killedFor[p.limits.Stop()]
 	if st.Cgroup != nil {
 		st.PidsLimitHit = st.Cgroup.PidsLimited > 0
 	}
@@ -153,15 +95,6 @@ func (p *Process) usedCPUTime(st *ExitStatus) bool {
 	return s.Limits.CPUTime > 0 && st.Cgroup != nil && time.Duration(st.Cgroup.CPUUsage) >= s.Limits.CPUTime
 }
 
-// outputWriter returns w, counted against the output limit when the Template has
-// one.
-func (p *Process) outputWriter(w io.Writer) io.Writer {
-	if p.tmpl.spec.Limits.Output <= 0 {
-		return w
-	}
-	return &limitedWriter{w: w, p: p}
-}
-
 // A limitedWriter passes on the first Limits.Output bytes that the copiers of a
 // sandbox's stdout and stderr write, together; past them it discards what comes
 // and kills the sandbox.
@@ -175,7 +108,7 @@ type limitedWriter struct {
 func (l *limitedWriter) Write(b []byte) (int, error) {
 	limit := l.p.tmpl.spec.Limits.Output
 	n := int64(len(b))
-	used := l.p.limits.output.Add(n)
+	used := l.p.limits.Count(n)
 	if used <= limit {
 		return l.w.Write(b)
 	}
@@ -184,6 +117,8 @@ func (l *limitedWriter) Write(b []byte) (int, error) {
 			return m, err
 		}
 	}
-	l.p.limitKill(LimitOutput)
+	if l.p.limits.Kill(limitwatch.Output) {
+		l.p.KillAll()
+	}
 	return len(b), nil
 }

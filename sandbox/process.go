@@ -12,9 +12,17 @@ import (
 
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/limitwatch"
+	"github.com/paddock-sandbox/paddock/internal/owner"
+	"github.com/paddock-sandbox/paddock/internal/stdio"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"golang.org/x/sys/unix"
 )
+
+// ErrWaitDelay is returned by Wait when the Command's WaitDelay expired before
+// the goroutines copying the target's streams were done: something that outlived
+// the process still held a pipe open, and Wait closed it.
+var ErrWaitDelay = errors.New("sandbox: the standard streams were still open when WaitDelay expired")
 
 // A Process is a started sandbox.
 type Process struct {
@@ -26,13 +34,8 @@ type Process struct {
 	pidfd32 int32
 	mountNS int // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
 
-	// Descriptors the parent holds for the target's stdio, to close after the clone,
-	// and the goroutines copying non-file readers and writers.
-	childEnds  []*os.File
-	parentEnds []*os.File
-	copiers    []copier
-	copyErrs   chan copyResult
-	terminal   *os.File
+	stdio    stdio.Streams // the target's standard streams: pipes and their copies
+	terminal *os.File
 
 	stopCtx   func() bool   // ends the watch of the start's context (watchContext)
 	deadline  time.Time     // the context's deadline, or zero
@@ -49,7 +52,7 @@ type Process struct {
 	status *ExitStatus
 	werr   error
 
-	limits limitWatch // the run-time limits (see Limits)
+	limits limitwatch.Watch // the run-time limits (see Limits)
 }
 
 // ExitStatus is how a sandboxed process ended.
@@ -180,8 +183,11 @@ func (p *Process) Wait() (*ExitStatus, error) {
 	}
 	cgErr := p.finishCgroup(st)
 	p.releaseIDs()
-	copyErr := p.awaitCopiers()
-	p.closeParentEnds()
+	expired, copyErr := p.stdio.Wait(p.waitDelay)
+	if expired {
+		copyErr = ErrWaitDelay
+	}
+	p.stdio.Close()
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -235,7 +241,7 @@ func (p *Process) finishCgroup(st *ExitStatus) error {
 }
 
 // removeCgroup removes a start's cgroup, and then drops the hold on the owner ID
-// that its name carries (holdOwner in createCgroup). A cgroup that could not be
+// that its name carries (owner.Hold in createCgroup). A cgroup that could not be
 // removed keeps the hold: if this process dies, another one reclaims it.
 func removeCgroup(cg *cgroup.Cgroup) error {
 	if cg == nil {
@@ -243,7 +249,7 @@ func removeCgroup(cg *cgroup.Cgroup) error {
 	}
 	err := cg.Remove()
 	if err == nil {
-		dropOwner()
+		owner.Drop()
 	}
 	return err
 }
@@ -296,9 +302,9 @@ func (p *Process) abort() {
 	}
 	p.stopFuse()
 	unix.Close(p.pidfd)
-	p.closeParentEnds()
+	p.stdio.Close()
 	p.closeTerminal()
-	p.copiers = nil
+	p.stdio = stdio.Streams{}
 	if p.listener != nil {
 		p.listener.Close()
 		p.listener = nil
@@ -328,13 +334,13 @@ func (p *Process) setupStdio(cmd *Command) error {
 		}
 	} else {
 		var err error
-		if s.FDs[0], err = p.input(cmd.Stdin); err != nil {
+		if s.FDs[0], err = p.stdio.Input(cmd.Stdin, p.tmpl.devNull); err != nil {
 			return err
 		}
 		if s.FDs[1], err = p.output(cmd.Stdout); err != nil {
 			return err
 		}
-		if cmd.Stderr != nil && sameWriter(cmd.Stderr, cmd.Stdout) {
+		if cmd.Stderr != nil && stdio.SameWriter(cmd.Stderr, cmd.Stdout) {
 			s.FDs[2] = s.FDs[1]
 		} else if s.FDs[2], err = p.output(cmd.Stderr); err != nil {
 			return err
@@ -346,9 +352,6 @@ func (p *Process) setupStdio(cmd *Command) error {
 			continue
 		}
 		s.FDs[3+i] = int32(f.Fd())
-	}
-	if len(p.copiers) > 0 {
-		p.copyErrs = make(chan copyResult, len(p.copiers))
 	}
 	return nil
 }
@@ -365,13 +368,11 @@ func (p *Process) setupTerminal(ws WindowSize) error {
 		s.TerminalSize = unix.Winsize{Row: ws.Rows, Col: ws.Cols}
 		return nil
 	}
-	master, slave, err := openPTY(ws)
+	master, fd, err := p.stdio.Terminal(ws.Rows, ws.Cols)
 	if err != nil {
 		return err
 	}
 	p.terminal = master
-	p.childEnds = append(p.childEnds, slave)
-	fd := int32(slave.Fd())
 	s.FDs[0], s.FDs[1], s.FDs[2] = fd, fd, fd
 	return nil
 }
@@ -384,94 +385,11 @@ func (p *Process) closeTerminal() {
 	}
 }
 
-func (p *Process) input(r io.Reader) (int32, error) {
-	switch r := r.(type) {
-	case nil:
-		return int32(p.tmpl.devNull.Fd()), nil
-	case *os.File:
-		return int32(r.Fd()), nil
-	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return -1, err
-	}
-	p.childEnds = append(p.childEnds, pr)
-	p.parentEnds = append(p.parentEnds, pw)
-	p.copiers = append(p.copiers, copier{input: true, run: func() error {
-		_, err := io.Copy(pw, r)
-		pw.Close()
-		if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
-			err = nil
-		}
-		return err
-	}})
-	return int32(pr.Fd()), nil
-}
-
+// output returns the target's descriptor for w, counted against the output
+// limit where the Template has one: then through a copier, a file's too.
 func (p *Process) output(w io.Writer) (int32, error) {
-	switch f := w.(type) {
-	case nil:
-		return int32(p.tmpl.devNull.Fd()), nil
-	case *os.File:
-		if p.tmpl.spec.Limits.Output <= 0 {
-			return int32(f.Fd()), nil
-		}
-		// An output limit counts the file's bytes too: through a copier.
+	if w != nil && p.tmpl.spec.Limits.Output > 0 {
+		w = &limitedWriter{w: w, p: p}
 	}
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return -1, err
-	}
-	p.childEnds = append(p.childEnds, pw)
-	p.parentEnds = append(p.parentEnds, pr)
-	w = p.outputWriter(w)
-	p.copiers = append(p.copiers, copier{run: func() error {
-		_, err := io.Copy(w, pr)
-		return err
-	}})
-	return int32(pw.Fd()), nil
-}
-
-func (p *Process) startCopiers() {
-	for _, c := range p.copiers {
-		go func() { p.copyErrs <- copyResult{c.run(), c.input} }()
-	}
-}
-
-func (p *Process) closeChildEnds() {
-	for _, f := range p.childEnds {
-		f.Close()
-	}
-	p.childEnds = nil
-}
-
-func (p *Process) closeParentEnds() {
-	p.closeChildEnds()
-	for _, f := range p.parentEnds {
-		f.Close()
-	}
-	p.parentEnds = nil
-}
-
-// openPTY opens a new pseudo-terminal pair; the slave comes from the master with
-// TIOCGPTPEER so that no path lookup can swap it.
-func openPTY(ws WindowSize) (master, slave *os.File, err error) {
-	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sandbox: open /dev/ptmx: %w", err)
-	}
-	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
-		unix.Close(m)
-		return nil, nil, fmt.Errorf("sandbox: unlock pty: %w", err)
-	}
-	s, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
-	if e != 0 {
-		err = e
-		unix.Close(m)
-		return nil, nil, fmt.Errorf("sandbox: open pty peer: %w", err)
-	}
-	if ws.Rows != 0 || ws.Cols != 0 {
-		unix.IoctlSetWinsize(m, unix.TIOCSWINSZ, &unix.Winsize{Row: ws.Rows, Col: ws.Cols})
-	}
-	return os.NewFile(uintptr(m), "/dev/ptmx"), os.NewFile(s, "pty"), nil
+	return p.stdio.Output(w, p.tmpl.devNull)
 }

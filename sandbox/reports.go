@@ -2,12 +2,10 @@ package sandbox
 
 import (
 	"errors"
-	"fmt"
 	"syscall"
-	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
-	"golang.org/x/sys/unix"
+	"github.com/paddock-sandbox/paddock/internal/handshake"
 )
 
 // The child reports on its close-on-exec error pipe: EOF with nothing written
@@ -36,27 +34,9 @@ func (p *Process) readReports(errFD, syncFD int, program string) error {
 
 // readReport waits for exec (EOF) or the child's failure report.
 func (t *Template) readReport(prog *child.Program, fd int, program string) error {
-	var r child.Report
-	buf := (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:]
-	n := 0
-	for n < len(buf) {
-		m, err := unix.Read(fd, buf[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("sandbox: read the child's report: %w", err)
-		}
-		if m == 0 {
-			break
-		}
-		n += m
-	}
-	switch {
-	case n == 0:
-		return nil
-	case n < len(buf):
-		return fmt.Errorf("sandbox: short report from the child (%d bytes)", n)
+	r, ok, err := handshake.ReadReport(fd)
+	if !ok {
+		return err // nil at EOF: exec, or a death that checkExec tells
 	}
 	e := &ChildError{Op: int(r.Op), Errno: syscall.Errno(r.Errno)}
 	switch r.Op {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +18,11 @@ import (
 
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/cstr"
+	"github.com/paddock-sandbox/paddock/internal/handshake"
+	"github.com/paddock-sandbox/paddock/internal/mountns"
+	"github.com/paddock-sandbox/paddock/internal/netns"
+	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/plan"
@@ -26,6 +30,12 @@ import (
 	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
 )
+
+// cArray returns ss as the C strings of execve's argv or envp.
+func cArray(ss []string) *cstr.Array { return cstr.NewArray(ss) }
+
+// newNetNS makes the shared network namespace of a Template (package netns).
+func newNetNS() (*os.File, error) { return netns.New() }
 
 // A Template is a built sandbox: immutable, safe for concurrent use, and able to start
 // any number of processes. Close releases the descriptors it holds.
@@ -46,7 +56,7 @@ type Template struct {
 	newIDMap  bool
 
 	env      []string
-	envp     *cArrayBuf
+	envp     *cstr.Array
 	pathDirs []string
 	devNull  *os.File
 	files    []*os.File
@@ -58,7 +68,7 @@ type Template struct {
 	// ownTerminal says that the child opens a Command's terminal in the sandbox's
 	// own /dev/pts (child.KindTerminalIn) rather than the parent on the host's.
 	ownTerminal bool
-	owner       bool // the Template holds the owner ID (holdOwner) until Close
+	owner       bool // the Template holds the owner ID (owner.Hold) until Close
 	filter      *seccomp.Filter
 	cgroup      *cgroup.Planner // creates each start's cgroup, or nil
 	// plan is what the Spec resolved to, which the program was emitted from.
@@ -71,11 +81,9 @@ type Template struct {
 	closed       atomic.Bool
 
 	// lateMountNS says that Wait leaves the teardown of a finished sandbox's mount
-	// namespace to a goroutine (see releaseMountNS); releases counts those pending,
-	// and relMu orders them against Close.
+	// namespace to a goroutine (see releaseMountNS), which mountNS keeps for Close.
 	lateMountNS bool
-	relMu       sync.Mutex
-	releases    sync.WaitGroup
+	mountNS     mountns.Releases
 }
 
 // Spec returns a copy of the Spec the Template was built from.
@@ -88,10 +96,8 @@ func (t *Template) Spec() *Spec { return t.spec.Clone() }
 // are not affected, but no more can be started.
 func (t *Template) Close() error {
 	t.closeOnce.Do(func() {
-		t.relMu.Lock()
 		t.closed.Store(true)
-		t.relMu.Unlock()
-		t.releases.Wait()
+		t.mountNS.Close()
 		for _, f := range t.files {
 			f.Close()
 		}
@@ -102,7 +108,7 @@ func (t *Template) Close() error {
 			os.Remove(t.staging)
 		}
 		if t.owner {
-			dropOwner()
+			owner.Drop()
 		}
 		if t.releaseLabel != nil {
 			t.releaseLabel()
@@ -173,27 +179,28 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty = -1, -1, -1, -1
 	if err := p.setupStdio(&cmd); err != nil {
-		p.closeParentEnds()
+		p.stdio.Close()
 		p.closeTerminal()
 		return nil, err
 	}
 	// Built here, not in a helper, so that the arrays' headers stay on the stack.
-	argv := cArray(cmd.Args)
+	argv := cstr.NewArray(cmd.Args)
 	envp := t.envp
 	dirs := t.pathDirs
 	if cmd.Env != nil {
-		envp = cArray(cmd.Env)
+		envp = cstr.NewArray(cmd.Env)
 		dirs = pathDirs(cmd.Env)
 	}
-	paths := execCandidates(cmd.Args[0], dirs)
-	s.Argv, s.Envp, s.Paths = argv.ptr(), envp.ptr(), paths.ptrs
+	paths := cstr.ExecCandidates(cmd.Args[0], dirs)
+	s.Argv, s.Envp, s.Paths = argv.Ptr(), envp.Ptr(), paths.Ptrs()
 
 	// The handshake's pipes (and the socket pairs over which the child sends the
 	// master of its terminal and its seccomp listener); the deferred close covers
 	// every path.
-	fds := startFDs{-1, -1, -1, -1, -1, -1, -1, -1}
-	defer fds.closeAll()
-	if err := p.openHandshake(&fds, cmd.Terminal); err != nil {
+	fds := handshake.NoFDs()
+	defer fds.CloseAll()
+	listener := t.filter != nil && t.filter.NeedsListener
+	if err := fds.Open(s, !t.vfork, listener, cmd.Terminal && t.ownTerminal); err != nil {
 		return p.abandon(err)
 	}
 	if err := p.prepare(ctx, prog); err != nil {
@@ -211,8 +218,8 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	runtime.KeepAlive(argv)
 	runtime.KeepAlive(envp)
 	runtime.KeepAlive(paths)
-	fds.closeChild()
-	p.closeChildEnds()
+	fds.CloseChild()
+	p.stdio.CloseChildEnds()
 	if errno != 0 {
 		child.CloseDetached(s)
 		p.cloned(-1)
@@ -226,65 +233,21 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 		p.abort()
 		return nil, err
 	}
-	p.startCopiers()
+	p.stdio.Start()
 	p.armLimits()
 	return p, nil
 }
 
 // abandon undoes a start that failed before or at the clone, when no child runs,
-// and returns err. The caller's deferred startFDs.closeAll closes the handshake's
+// and returns err. The caller's deferred FDs.CloseAll closes the handshake's
 // descriptors.
 func (p *Process) abandon(err error) (*Process, error) {
 	p.stopWatch()
-	p.closeParentEnds()
+	p.stdio.Close()
 	p.closeTerminal()
 	removeCgroup(p.cgroup)
 	p.releaseIDs()
 	return nil, err
-}
-
-// openHandshake opens the error pipe, in fork mode the sync pipe, and the socket
-// pairs of the seccomp listener and of a Command's terminal, where they are
-// needed, and gives the child its ends.
-func (p *Process) openHandshake(fds *startFDs, terminal bool) error {
-	t, s := p.tmpl, &p.start
-	var pipe [2]int
-	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
-		return fmt.Errorf("sandbox: error pipe: %w", err)
-	}
-	fds.errR, fds.errW = pipe[0], pipe[1]
-	s.ErrFD = int32(fds.errW)
-	if !t.vfork {
-		if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
-			return fmt.Errorf("sandbox: sync pipe: %w", err)
-		}
-		fds.syncR, fds.syncW = pipe[0], pipe[1]
-		s.SyncFD = int32(fds.syncR)
-	}
-	var err error
-	if t.filter != nil && t.filter.NeedsListener {
-		if fds.notifyP, fds.notifyC, err = socketPair("seccomp listener socket"); err != nil {
-			return err
-		}
-		s.NotifyFD = int32(fds.notifyC)
-	}
-	if terminal && t.ownTerminal {
-		if fds.termP, fds.termC, err = socketPair("terminal socket"); err != nil {
-			return err
-		}
-		s.TerminalFD = int32(fds.termC)
-	}
-	return nil
-}
-
-// socketPair opens the parent's and the child's ends of a socket pair over which
-// the child sends a descriptor; what names it in an error.
-func socketPair(what string) (parent, child int, err error) {
-	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, -1, fmt.Errorf("sandbox: %s: %w", what, err)
-	}
-	return sp[0], sp[1], nil
 }
 
 // prepare makes what the child needs before the clone: this start's hostname, its
@@ -314,10 +277,10 @@ func (p *Process) prepare(ctx context.Context, prog *child.Program) error {
 // handshake is the parent's half of a start after the clone: it releases the child
 // (in fork mode), reads its reports until it executed the target, and receives the
 // descriptors it sent. Whatever failed, an ended ctx is the error.
-func (p *Process) handshake(ctx context.Context, fds *startFDs, pid int, program string) error {
+func (p *Process) handshake(ctx context.Context, fds *handshake.FDs, pid int, program string) error {
 	err := p.release(fds, pid)
 	if err == nil {
-		err = p.readReports(fds.errR, fds.syncW, program)
+		err = p.readReports(fds.ErrR, fds.SyncW, program)
 	}
 	if err == nil {
 		err = p.checkExec(ctx, program)
@@ -326,7 +289,7 @@ func (p *Process) handshake(ctx context.Context, fds *startFDs, pid int, program
 		err = contextStartErr(cause, program) // whatever failed, the context's end did it
 	}
 	if err == nil {
-		err = p.receiveFDs(fds)
+		err = fds.Receive(&p.terminal, &p.listener)
 	}
 	return err
 }
@@ -334,7 +297,7 @@ func (p *Process) handshake(ctx context.Context, fds *startFDs, pid int, program
 // release writes the ID maps of the child's new user namespace and idmaps its
 // detached mounts while it waits, then lets it go on, in fork mode. The sync pipe
 // stays open for the checkpoints that readReports serves (the fuse root).
-func (p *Process) release(fds *startFDs, pid int) error {
+func (p *Process) release(fds *handshake.FDs, pid int) error {
 	t, s := p.tmpl, &p.start
 	if t.vfork {
 		return nil
@@ -348,54 +311,11 @@ func (p *Process) release(fds *startFDs, pid int) error {
 	}
 	child.CloseDetached(s)
 	if err == nil {
-		if _, werr := unix.Write(fds.syncW, []byte{0}); werr != nil {
+		if werr := handshake.Release(fds.SyncW); werr != nil {
 			err = fmt.Errorf("sandbox: release the child: %w", werr)
 		}
 	}
 	return err
-}
-
-// receiveFDs receives the master of the child's terminal and its seccomp listener,
-// where it has them. The child sent them before it executed the target: they wait
-// in the sockets, and a child that failed took them with it.
-func (p *Process) receiveFDs(fds *startFDs) (err error) {
-	if fds.termP >= 0 {
-		if p.terminal, err = receiveFD(fds.termP, "terminal"); err != nil {
-			return err
-		}
-	}
-	if fds.notifyP >= 0 {
-		p.listener, err = receiveFD(fds.notifyP, "seccomp-listener")
-	}
-	return err
-}
-
-// startFDs are the descriptors of one start's handshake, -1 once closed: the error
-// pipe, the sync pipe and the socket pairs of the listener and of the terminal,
-// each a parent and a child end.
-type startFDs struct{ errR, errW, syncR, syncW, notifyP, notifyC, termP, termC int }
-
-func closeFD(fd *int) {
-	if *fd >= 0 {
-		unix.Close(*fd)
-		*fd = -1
-	}
-}
-
-// closeChild closes the child's ends, which the parent holds only until the clone.
-func (f *startFDs) closeChild() {
-	closeFD(&f.errW)
-	closeFD(&f.syncR)
-	closeFD(&f.notifyC)
-	closeFD(&f.termC)
-}
-
-func (f *startFDs) closeAll() {
-	f.closeChild()
-	closeFD(&f.errR)
-	closeFD(&f.syncW)
-	closeFD(&f.notifyP)
-	closeFD(&f.termP)
 }
 
 // writeIDMaps writes the maps of the child's new user namespace while it waits:
@@ -412,57 +332,11 @@ func (p *Process) writeIDMaps(pid int) error {
 		}
 		return nil
 	}
-	var path [48]byte
-	for _, w := range []struct {
-		name string
-		data []byte
-	}{{"setgroups", []byte(t.setgroups)}, {"gid_map", gidText}, {"uid_map", uidText}} {
-		if err := writeProcFile(path[:0], pid, w.name, w.data); err != nil {
-			return &ChildError{Stage: "user namespace", Step: "write " + w.name + " " + strings.TrimSpace(string(w.data)), Op: -1, Errno: child.ErrnoOf(err), cause: err}
-		}
+	err := handshake.WriteIDMaps(pid, t.setgroups, uidText, gidText)
+	if me, ok := err.(*handshake.MapError); ok {
+		return &ChildError{Stage: "user namespace", Step: "write " + me.Name + " " + strings.TrimSpace(me.Data), Op: -1, Errno: child.ErrnoOf(me.Err), cause: me.Err}
 	}
-	return nil
-}
-
-// atFDCWD is unix.AT_FDCWD as a raw system call argument. It is a variable: the
-// constant -100 does not convert to uintptr.
-var atFDCWD = unix.AT_FDCWD
-
-// writeProcFile writes data to /proc/PID/name in one write, building the path in
-// buf.
-func writeProcFile(buf []byte, pid int, name string, data []byte) error {
-	buf = append(buf, "/proc/"...)
-	buf = appendInt(buf, pid)
-	buf = append(buf, '/')
-	buf = append(buf, name...)
-	buf = append(buf, 0)
-	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(&buf[0])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
-	if e != 0 {
-		return e
-	}
-	defer unix.Close(int(fd))
-	n, err := unix.Write(int(fd), data)
-	if err != nil {
-		return err
-	}
-	if n != len(data) {
-		return io.ErrShortWrite
-	}
-	return nil
-}
-
-func appendInt(b []byte, n int) []byte {
-	var d [20]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return append(b, d[i:]...)
+	return err
 }
 
 var cgroupSeq atomic.Uint64
@@ -472,10 +346,10 @@ var cgroupSeq atomic.Uint64
 func (p *Process) createCgroup() error {
 	// The owner ID makes the name unique across pid namespaces and reboots (a pid is
 	// neither), and lets another process reclaim it if this one dies.
-	name := cgroupPrefix + holdOwner() + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
+	name := cgroupPrefix + owner.Hold() + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
 	cg, err := p.tmpl.cgroup.Create(name)
 	if err != nil {
-		dropOwner()
+		owner.Drop()
 		if errors.Is(err, cgroup.ErrNotSupported) {
 			return &UnsupportedError{Field: "cgroup", Err: err}
 		}
@@ -497,31 +371,6 @@ func (p *Process) createCgroup() error {
 		p.start.Clone.Cgroup = uint64(fd)
 	}
 	return nil
-}
-
-// receiveFD takes the descriptor that the child sent on sock before it executed
-// the target (the master of the terminal, the seccomp user-notification
-// listener) as a file called name. It does not wait: by then the descriptor is
-// there, or never will be.
-func receiveFD(sock int, name string) (*os.File, error) {
-	buf := make([]byte, 1)
-	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := unix.Recvmsg(sock, buf, oob, unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: receive the %s: %w", name, err)
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("sandbox: receive the %s: no descriptor (%v)", name, err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-		return nil, fmt.Errorf("sandbox: receive the %s: %v", name, err)
-	}
-	return os.NewFile(uintptr(fds[0]), name), nil
 }
 
 // explainExec says, where it can tell, why the target could not be executed: a

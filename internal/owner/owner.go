@@ -9,6 +9,10 @@
 // the kernel drops it when the process dies, however it dies. Whoever can then
 // take the lock knows the owner is dead; a lock file that cannot be found proves
 // nothing (another /run, another user) and its objects are left alone.
+//
+// Hold and Drop count what carries the ID, so that the lock file goes when the
+// last of it does; Reclaim removes the staging directories and cgroups of dead
+// owners.
 package owner
 
 import (
@@ -80,7 +84,7 @@ func Held() (string, bool) {
 
 // Known returns the IDs of the lock files in Dir: owners alive or dead.
 func Known() []string {
-	dir, err := Dir()
+	dir, err := existingDir()
 	if err != nil {
 		return nil
 	}
@@ -114,16 +118,7 @@ func Release() {
 // paddock-UID in the temporary directory. The directory must be the caller's own
 // and not a symbolic link, so that nobody else can plant or remove locks in it.
 func Dir() (string, error) {
-	uid := os.Geteuid()
-	var dir string
-	switch xdg := os.Getenv("XDG_RUNTIME_DIR"); {
-	case uid == 0:
-		dir = "/run/paddock"
-	case xdg != "" && ownDir(xdg, uid) == nil:
-		dir = filepath.Join(xdg, "paddock")
-	default:
-		dir = filepath.Join(os.TempDir(), fmt.Sprintf("paddock-%d", uid))
-	}
+	uid, dir := dirPath()
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("owner: lock directory: %w", err)
 	}
@@ -131,6 +126,28 @@ func Dir() (string, error) {
 		return "", err
 	}
 	return dir, nil
+}
+
+// existingDir is Dir where it exists already: a pass that only looks for
+// owners must not leave a lock directory behind.
+func existingDir() (string, error) {
+	uid, dir := dirPath()
+	if err := ownDir(dir, uid); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// dirPath returns the caller's effective uid and the path of its lock directory.
+func dirPath() (int, string) {
+	uid := os.Geteuid()
+	switch xdg := os.Getenv("XDG_RUNTIME_DIR"); {
+	case uid == 0:
+		return uid, "/run/paddock"
+	case xdg != "" && ownDir(xdg, uid) == nil:
+		return uid, filepath.Join(xdg, "paddock")
+	}
+	return uid, filepath.Join(os.TempDir(), fmt.Sprintf("paddock-%d", uid))
 }
 
 // ownDir checks that dir is a directory owned by uid, not a symbolic link, that
@@ -174,7 +191,7 @@ func IfDead(id string) *Dead {
 	if mine {
 		return nil
 	}
-	dir, err := Dir()
+	dir, err := existingDir()
 	if err != nil {
 		return nil
 	}

@@ -1,4 +1,11 @@
-package sandbox
+// Package netns makes the network namespace that every start of a Template
+// joins (sandbox.WithSharedNetNS): an empty namespace with its loopback
+// interface up, as podman's --net none gives, kept alive by a descriptor.
+//
+// A network namespace belongs to a thread, not a process: the calling goroutine's
+// thread enters the new namespace and comes back, and a thread that cannot come
+// back stays locked to its goroutine, which Go ends when the goroutine returns.
+package netns
 
 import (
 	"fmt"
@@ -8,11 +15,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newNetNS creates an empty network namespace with its loopback interface up and
-// returns a descriptor that keeps it alive. The calling goroutine's thread enters it
-// and comes back: a network namespace is per thread. A thread that cannot come back
-// stays locked to the goroutine, and Go ends it when the goroutine returns.
-func newNetNS() (*os.File, error) {
+// New creates an empty network namespace with its loopback interface up and
+// returns a descriptor that keeps it alive. It needs CAP_SYS_ADMIN.
+func New() (*os.File, error) {
 	runtime.LockOSThread()
 	orig, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
