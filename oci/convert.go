@@ -117,6 +117,7 @@ func (c *converter) hooks() error {
 		name  string
 		hooks []specs.Hook
 	}{
+		//lint:ignore SA1019 a configuration may still list prestart hooks, which must be refused
 		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
 		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
 	} {

@@ -361,9 +361,13 @@ func TestConvertNamespaces(t *testing.T) {
 				t.Errorf("namespaces %+v", ns.NS)
 			}
 		}},
-		{name: "twice", edit: func(c *specs.Spec) { c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UTSNamespace}) },
+		{name: "twice", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UTSNamespace})
+		},
 			field: "linux.namespaces[3].type", want: sandbox.ErrInvalidSpec},
-		{name: "unknown", edit: func(c *specs.Spec) { c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: "dream"}) },
+		{name: "unknown", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: "dream"})
+		},
 			field: "linux.namespaces[3].type", want: sandbox.ErrInvalidSpec},
 		{name: "no mount namespace", edit: func(c *specs.Spec) { c.Linux.Namespaces = c.Linux.Namespaces[1:] },
 			field: "linux.namespaces", want: sandbox.ErrNotSupported},
@@ -392,7 +396,9 @@ func TestConvertNamespaces(t *testing.T) {
 }
 
 func TestConvertResources(t *testing.T) {
-	res := func(r specs.LinuxResources) func(c *specs.Spec) { return func(c *specs.Spec) { c.Linux.Resources = &r } }
+	res := func(r specs.LinuxResources) func(c *specs.Spec) {
+		return func(c *specs.Spec) { c.Linux.Resources = &r }
+	}
 	runCases(t, []convCase{
 		{name: "limits", edit: res(specs.LinuxResources{
 			Memory: &specs.LinuxMemory{Limit: ptr(int64(256 << 20)), Swap: ptr(int64(512 << 20))},
@@ -422,6 +428,7 @@ func TestConvertResources(t *testing.T) {
 			field: "linux.resources.network", want: sandbox.ErrNotSupported},
 		{name: "unified", edit: res(specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}),
 			field: "linux.resources.unified", want: sandbox.ErrNotSupported},
+		//lint:ignore SA1019 the deprecated field is still refused
 		{name: "kernel memory", edit: res(specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: ptr(int64(1))}}),
 			field: "linux.resources.memory.kernel", want: sandbox.ErrNotSupported},
 		{name: "throttle", edit: res(specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1}}}}),
@@ -465,6 +472,7 @@ func TestConvertRefused(t *testing.T) {
 	runCases(t, []convCase{
 		{name: "sysctl", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
 			field: "linux.sysctl", want: sandbox.ErrNotSupported},
+		//lint:ignore SA1019 the deprecated field is still refused
 		{name: "hooks", edit: func(c *specs.Spec) { c.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}} },
 			field: "hooks.prestart", want: sandbox.ErrNotSupported},
 		{name: "personality LINUX", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux} },

@@ -68,6 +68,7 @@ func memory(r *specs.LinuxResources, res *cgroup.Resources) error {
 		name string
 		set  bool
 	}{
+		//lint:ignore SA1019 a configuration may still set a kernel memory limit, which must be refused
 		{"reservation", m.Reservation != nil}, {"kernel", m.Kernel != nil}, {"kernelTCP", m.KernelTCP != nil},
 		{"swappiness", m.Swappiness != nil}, {"disableOOMKiller", m.DisableOOMKiller != nil},
 		{"useHierarchy", m.UseHierarchy != nil}, {"checkBeforeUpdate", m.CheckBeforeUpdate != nil},
