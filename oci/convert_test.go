@@ -1,0 +1,521 @@
+package oci_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/paddock-sandbox/paddock/cgroup"
+	"github.com/paddock-sandbox/paddock/mounts"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/oci"
+	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/seccomp"
+	"github.com/paddock-sandbox/paddock/selinux"
+	"golang.org/x/sys/unix"
+)
+
+// base returns a small valid configuration whose root is a temporary directory,
+// and the bundle directory it lies in.
+func base(t *testing.T) (*specs.Spec, string) {
+	t.Helper()
+	bundle := t.TempDir()
+	if err := os.Mkdir(filepath.Join(bundle, "rootfs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &specs.Spec{
+		Version: "1.2.0",
+		Process: &specs.Process{Args: []string{"/bin/true"}, Cwd: "/", Env: []string{"PATH=/bin"}},
+		Root:    &specs.Root{Path: "rootfs", Readonly: true},
+		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{
+			{Type: specs.MountNamespace}, {Type: specs.UTSNamespace}, {Type: specs.PIDNamespace},
+		}},
+	}, bundle
+}
+
+// convCase is one field's conversion: edit changes the base configuration; either
+// check looks at the result, or field and want name the error expected.
+type convCase struct {
+	name  string
+	edit  func(c *specs.Spec)
+	check func(t *testing.T, s *sandbox.Spec, cmd sandbox.Command)
+	field string
+	want  error
+}
+
+func runCases(t *testing.T, cases []convCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, bundle := base(t)
+			tc.edit(cfg)
+			s, cmd, err := oci.Convert(cfg, bundle)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Convert: %v", err)
+				}
+				tc.check(t, s, cmd)
+				return
+			}
+			var fe *oci.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field || !errors.Is(err, tc.want) {
+				t.Fatalf("Convert: %v; want a *FieldError of %s matching %v", err, tc.field, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.field) {
+				t.Errorf("the message %q does not name %s", err, tc.field)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestConvertProcess(t *testing.T) {
+	umask := readUmask(t)
+	runCases(t, []convCase{
+		{name: "command", edit: func(c *specs.Spec) {
+			c.Process.Args, c.Process.Env, c.Process.Cwd = []string{"sh", "-c", "x"}, []string{"A=1"}, "/work/"
+		}, check: func(t *testing.T, s *sandbox.Spec, cmd sandbox.Command) {
+			if !slices.Equal(cmd.Args, []string{"sh", "-c", "x"}) || !slices.Equal(cmd.Env, []string{"A=1"}) || !slices.Equal(s.Env, cmd.Env) || s.Workdir != "/work" {
+				t.Errorf("args %q, env %q (spec %q), workdir %q", cmd.Args, cmd.Env, s.Env, s.Workdir)
+			}
+		}},
+		{name: "empty env stays empty", edit: func(c *specs.Spec) { c.Process.Env = nil },
+			check: func(t *testing.T, _ *sandbox.Spec, cmd sandbox.Command) {
+				if cmd.Env == nil || len(cmd.Env) != 0 {
+					t.Errorf("env %#v, want an empty, non-nil one", cmd.Env)
+				}
+			}},
+		{name: "no args", edit: func(c *specs.Spec) { c.Process.Args = nil }, field: "process.args", want: sandbox.ErrInvalidSpec},
+		{name: "relative cwd", edit: func(c *specs.Spec) { c.Process.Cwd = "work" }, field: "process.cwd", want: sandbox.ErrInvalidSpec},
+		{name: "no process", edit: func(c *specs.Spec) { c.Process = nil }, field: "process", want: sandbox.ErrInvalidSpec},
+		{name: "terminal", edit: func(c *specs.Spec) {
+			c.Process.Terminal, c.Process.ConsoleSize = true, &specs.Box{Height: 30, Width: 100}
+		}, check: func(t *testing.T, _ *sandbox.Spec, cmd sandbox.Command) {
+			if !cmd.Terminal || cmd.TerminalSize != (sandbox.WindowSize{Rows: 30, Cols: 100}) {
+				t.Errorf("terminal %v, size %v", cmd.Terminal, cmd.TerminalSize)
+			}
+		}},
+		{name: "user", edit: func(c *specs.Spec) {
+			c.Process.User = specs.User{UID: 1000, GID: 100, AdditionalGids: []uint32{5, 6}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if u := s.User; u == nil || u.UID != 1000 || u.GID != 100 || !slices.Equal(u.Groups, []uint32{5, 6}) {
+				t.Errorf("user %+v", s.User)
+			}
+		}},
+		{name: "the caller's umask", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(umask) },
+			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
+		{name: "another umask", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(umask ^ 0o7) },
+			field: "process.user.umask", want: sandbox.ErrNotSupported},
+		{name: "capabilities", edit: func(c *specs.Spec) {
+			c.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_CHOWN"},
+				Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}, Inheritable: []string{"CAP_KILL"}, Ambient: []string{"CAP_KILL"}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if !slices.Equal(s.Caps.Bounding, []string{"CAP_KILL", "CAP_CHOWN"}) || !slices.Equal(s.Caps.Ambient, []string{"CAP_KILL"}) {
+				t.Errorf("caps %+v", s.Caps)
+			}
+		}},
+		{name: "no capabilities object keeps all", edit: func(c *specs.Spec) { c.Process.Capabilities = nil },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if !slices.Equal(s.Caps.Bounding, []string{"ALL"}) || len(s.Caps.Ambient) != 0 {
+					t.Errorf("caps %+v", s.Caps)
+				}
+			}},
+		{name: "ambient not inheritable", edit: func(c *specs.Spec) {
+			c.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}, Ambient: []string{"CAP_KILL"}}
+		}, field: "process.capabilities.ambient[0]", want: sandbox.ErrInvalidSpec},
+		{name: "unknown capability", edit: func(c *specs.Spec) {
+			c.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_FLY"}}
+		}, field: "process.capabilities.bounding[1]", want: sandbox.ErrInvalidSpec},
+		{name: "rlimits", edit: func(c *specs.Spec) {
+			c.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 100, Hard: 200}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if !slices.Equal(s.Rlimits, []sandbox.Rlimit{{Type: "RLIMIT_NOFILE", Soft: 100, Hard: 200}}) {
+				t.Errorf("rlimits %+v", s.Rlimits)
+			}
+		}},
+		{name: "unknown rlimit", edit: func(c *specs.Spec) { c.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_WINGS"}} },
+			field: "process.rlimits[0].type", want: sandbox.ErrInvalidSpec},
+		{name: "rlimit twice", edit: func(c *specs.Spec) {
+			c.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 1, Hard: 1}, {Type: "RLIMIT_NOFILE", Soft: 2, Hard: 2}}
+		}, field: "process.rlimits[1].type", want: sandbox.ErrInvalidSpec},
+		{name: "noNewPrivileges", edit: func(c *specs.Spec) { c.Process.NoNewPrivileges = true },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if !s.NoNewPrivileges {
+					t.Error("no_new_privs not set")
+				}
+			}},
+		{name: "the caller's oomScoreAdj", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(readOOMScoreAdj(t)) },
+			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
+		{name: "another oomScoreAdj", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(readOOMScoreAdj(t) + 1) },
+			field: "process.oomScoreAdj", want: sandbox.ErrNotSupported},
+		{name: "scheduler", edit: func(c *specs.Spec) { c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch} },
+			field: "process.scheduler", want: sandbox.ErrNotSupported},
+		{name: "ioPriority", edit: func(c *specs.Spec) { c.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE} },
+			field: "process.ioPriority", want: sandbox.ErrNotSupported},
+		{name: "apparmorProfile", edit: func(c *specs.Spec) { c.Process.ApparmorProfile = "docker-default" },
+			field: "process.apparmorProfile", want: sandbox.ErrNotSupported},
+	})
+}
+
+func TestConvertSELinux(t *testing.T) {
+	if selinux.Enabled() {
+		t.Skip("SELinux is enabled on this host: the labels would be mapped, not refused")
+	}
+	runCases(t, []convCase{
+		{name: "no label", edit: func(*specs.Spec) {}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if !s.Label.Disable {
+				t.Errorf("label %+v, want none", s.Label)
+			}
+		}},
+		{name: "selinuxLabel", edit: func(c *specs.Spec) { c.Process.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2" },
+			field: "process.selinuxLabel", want: sandbox.ErrNotSupported},
+		{name: "mountLabel", edit: func(c *specs.Spec) { c.Linux.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2" },
+			field: "linux.mountLabel", want: sandbox.ErrNotSupported},
+	})
+}
+
+func TestConvertRootAndPaths(t *testing.T) {
+	runCases(t, []convCase{
+		{name: "root relative to the bundle", edit: func(*specs.Spec) {}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if len(s.Rootfs.Lower) != 1 || filepath.Base(s.Rootfs.Lower[0]) != "rootfs" || !filepath.IsAbs(s.Rootfs.Lower[0]) || !s.Mounts.ReadonlyRoot {
+				t.Errorf("rootfs %+v, read-only %v", s.Rootfs, s.Mounts.ReadonlyRoot)
+			}
+			if s.Mounts.Defaults {
+				t.Error("the Spec's default mounts are on")
+			}
+		}},
+		{name: "writable root", edit: func(c *specs.Spec) { c.Root.Readonly = false }, field: "root.readonly", want: sandbox.ErrNotSupported},
+		{name: "missing root", edit: func(c *specs.Spec) { c.Root.Path = "nowhere" }, field: "root.path", want: sandbox.ErrInvalidSpec},
+		{name: "masked and read-only paths", edit: func(c *specs.Spec) {
+			c.Linux.MaskedPaths, c.Linux.ReadonlyPaths = []string{"/proc/kcore", "/sys/firmware/"}, []string{"/proc/sys"}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if !slices.Equal(s.Mounts.Masked, []string{"/proc/kcore", "/sys/firmware"}) || !slices.Equal(s.Mounts.ReadOnly, []string{"/proc/sys"}) {
+				t.Errorf("masked %q, read-only %q", s.Mounts.Masked, s.Mounts.ReadOnly)
+			}
+		}},
+		{name: "masked pattern", edit: func(c *specs.Spec) { c.Linux.MaskedPaths = []string{"/proc/a", "/sys/cpu*"} },
+			field: "linux.maskedPaths[1]", want: sandbox.ErrNotSupported},
+		{name: "rootfsPropagation", edit: func(c *specs.Spec) { c.Linux.RootfsPropagation = "rslave" },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Mounts.RootPropagation != mounts.RSlave {
+					t.Errorf("propagation %q", s.Mounts.RootPropagation)
+				}
+			}},
+		{name: "unbindable root", edit: func(c *specs.Spec) { c.Linux.RootfsPropagation = "runbindable" },
+			field: "linux.rootfsPropagation", want: sandbox.ErrNotSupported},
+		{name: "hostname", edit: func(c *specs.Spec) { c.Hostname, c.Domainname = "box", "example.org" },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Hostname != "box" || s.Domainname != "example.org" {
+					t.Errorf("hostname %q, domain %q", s.Hostname, s.Domainname)
+				}
+			}},
+		{name: "hostname without uts", edit: func(c *specs.Spec) { c.Hostname, c.Linux.Namespaces = "box", c.Linux.Namespaces[:1] },
+			field: "hostname", want: sandbox.ErrInvalidSpec},
+	})
+}
+
+// findMount returns the Spec's Mount on target.
+func findMount(s *sandbox.Spec, target string) (mounts.Mount, bool) {
+	for _, m := range s.Mounts.Mounts {
+		if m.Target == target {
+			return m, true
+		}
+	}
+	return mounts.Mount{}, false
+}
+
+func TestConvertMounts(t *testing.T) {
+	mount := func(ms ...specs.Mount) func(c *specs.Spec) { return func(c *specs.Spec) { c.Mounts = ms } }
+	runCases(t, []convCase{
+		{name: "kernel filesystems", edit: mount(
+			specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"},
+			specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		), check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if m, ok := findMount(s, "/proc"); !ok || m.FSType != "proc" || m.Flags != 0 {
+				t.Errorf("/proc: %v", m)
+			}
+			if m, ok := findMount(s, "/dev"); !ok || m.FSType != "tmpfs" || m.Flags != unix.MS_NOSUID|unix.MS_STRICTATIME || m.Data != "mode=755,size=65536k" {
+				t.Errorf("/dev: %v", m)
+			}
+			if m, ok := findMount(s, "/dev/null"); !ok || m.Source != "/dev/null" || m.Flags != unix.MS_BIND {
+				t.Errorf("the default device /dev/null: %v", m)
+			}
+		}},
+		{name: "bind with flags", edit: func(c *specs.Spec) {
+			c.Mounts = []specs.Mount{{Destination: "/data", Type: "bind", Source: "rootfs", Options: []string{"rbind", "rprivate", "ro", "nosuid", "rnodev", "noatime"}}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			m, ok := findMount(s, "/data")
+			want := uintptr(unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOATIME)
+			if !ok || m.Flags != want || !filepath.IsAbs(m.Source) || filepath.Base(m.Source) != "rootfs" {
+				t.Errorf("/data: %v, want flags %s and the bundle's rootfs", m, mounts.FlagString(want))
+			}
+		}},
+		{name: "bind with propagation", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"rbind", "rslave", "ro"}}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				want := mounts.Bind{Source: "/tmp", Target: "/data", ReadOnly: true, Recursive: true, Propagation: mounts.RSlave}
+				if !slices.Equal(s.Mounts.Binds, []mounts.Bind{want}) {
+					t.Errorf("binds %+v", s.Mounts.Binds)
+				}
+			}},
+		{name: "propagation and flags", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "shared", "nosuid"}}),
+			field: "mounts[0].options", want: sandbox.ErrNotSupported},
+		{name: "bind with data", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "uid=5"}}),
+			field: "mounts[0].options", want: sandbox.ErrInvalidSpec},
+		{name: "sync bind", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "sync"}}),
+			field: "mounts[0].options", want: sandbox.ErrNotSupported},
+		{name: "unknown option", edit: mount(specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}}),
+			field: "mounts[0].options", want: sandbox.ErrNotSupported},
+		{name: "tmpfs size 0", edit: mount(specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=0"}}),
+			field: "mounts[0].options", want: sandbox.ErrInvalidSpec},
+		{name: "no type", edit: mount(specs.Mount{Destination: "/x", Source: "x"}), field: "mounts[0].type", want: sandbox.ErrInvalidSpec},
+		{name: "covering order", edit: mount(
+			specs.Mount{Destination: "/dev/shm", Type: "tmpfs", Source: "shm"}, specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs"},
+		), field: "mounts[1].destination", want: sandbox.ErrNotSupported},
+		{name: "stacked", edit: mount(
+			specs.Mount{Destination: "/a", Type: "tmpfs", Source: "tmpfs"}, specs.Mount{Destination: "/a", Type: "tmpfs", Source: "tmpfs"},
+		), field: "mounts[1].destination", want: sandbox.ErrNotSupported},
+		{name: "idmapped mount of a filesystem", edit: mount(specs.Mount{Destination: "/a", Type: "tmpfs", Source: "tmpfs", Options: []string{"idmap"}}),
+			field: "mounts[0].uidMappings", want: sandbox.ErrNotSupported},
+		{name: "idmapped bind without a user namespace", edit: mount(specs.Mount{Destination: "/a", Source: "/tmp", Options: []string{"rbind", "ridmap"}}),
+			field: "mounts[0].options", want: sandbox.ErrNotSupported},
+		{name: "idmapped bind", edit: func(c *specs.Spec) {
+			userNS(c)
+			c.Mounts = []specs.Mount{{Destination: "/a", Source: "/tmp", Options: []string{"rbind", "ridmap"}}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if len(s.Mounts.Binds) != 1 || !s.Mounts.Binds[0].IDMap || !s.Mounts.Binds[0].Recursive {
+				t.Errorf("binds %+v", s.Mounts.Binds)
+			}
+		}},
+		{name: "sysfs in a user namespace without a network namespace", edit: func(c *specs.Spec) {
+			userNS(c)
+			c.Mounts = []specs.Mount{{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"ro"}}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if m, ok := findMount(s, "/sys"); !ok || m.Source != "/sys" || m.Flags != unix.MS_BIND|unix.MS_REC|unix.MS_RDONLY {
+				t.Errorf("/sys: %v, want the host's bound read-only", m)
+			}
+		}},
+		{name: "cgroup", edit: mount(specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"ro"}}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				m, _ := findMount(s, "/sys/fs/cgroup")
+				if mounts.HostCgroupV2() && m.FSType != "cgroup2" || !mounts.HostCgroupV2() && m.Source != "/sys/fs/cgroup" || m.Flags&unix.MS_RDONLY == 0 {
+					t.Errorf("/sys/fs/cgroup: %v", m)
+				}
+			}},
+		{name: "host /dev bound: no default devices", edit: mount(specs.Mount{Destination: "/dev", Source: "/dev", Options: []string{"rbind"}}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if m, ok := findMount(s, "/dev/null"); ok {
+					t.Errorf("a default device on the host's /dev: %v", m)
+				}
+			}},
+	})
+}
+
+// userNS gives c a new user namespace mapping the caller's own IDs.
+func userNS(c *specs.Spec) {
+	c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	c.Linux.UIDMappings = []specs.LinuxIDMapping{{HostID: uint32(os.Getuid()), Size: 1}}
+	c.Linux.GIDMappings = []specs.LinuxIDMapping{{HostID: uint32(os.Getgid()), Size: 1}}
+}
+
+func TestConvertDevices(t *testing.T) {
+	dev := func(d specs.LinuxDevice) func(c *specs.Spec) {
+		return func(c *specs.Spec) { c.Linux.Devices = []specs.LinuxDevice{d} }
+	}
+	mode := os.FileMode(0o666)
+	runCases(t, []convCase{
+		{name: "a host node", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: &mode}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				n := 0
+				for _, m := range s.Mounts.Mounts {
+					if m.Target == "/dev/zero" {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("/dev/zero bound %d times", n)
+				}
+			}},
+		{name: "other numbers", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 6}),
+			field: "linux.devices[0]", want: sandbox.ErrNotSupported},
+		{name: "other mode", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: ptr(os.FileMode(0o600))}),
+			field: "linux.devices[0].fileMode", want: sandbox.ErrNotSupported},
+		{name: "fifo", edit: dev(specs.LinuxDevice{Path: "/dev/f", Type: "p"}), field: "linux.devices[0].type", want: sandbox.ErrNotSupported},
+		{name: "no host node", edit: dev(specs.LinuxDevice{Path: "/dev/paddock-none", Type: "c", Major: 1, Minor: 3}),
+			field: "linux.devices[0]", want: sandbox.ErrNotSupported},
+	})
+}
+
+func TestConvertNamespaces(t *testing.T) {
+	runCases(t, []convCase{
+		{name: "new and joined", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"})
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			ns := s.Namespaces
+			if ns.Mode(namespace.Mount) != namespace.New || ns.Mode(namespace.Net) != namespace.Join || ns.NS[namespace.Net].Path != "/proc/1/ns/net" || ns.Mode(namespace.IPC) != namespace.Host {
+				t.Errorf("namespaces %+v", ns.NS)
+			}
+		}},
+		{name: "twice", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UTSNamespace})
+		},
+			field: "linux.namespaces[3].type", want: sandbox.ErrInvalidSpec},
+		{name: "unknown", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: "dream"})
+		},
+			field: "linux.namespaces[3].type", want: sandbox.ErrInvalidSpec},
+		{name: "no mount namespace", edit: func(c *specs.Spec) { c.Linux.Namespaces = c.Linux.Namespaces[1:] },
+			field: "linux.namespaces", want: sandbox.ErrNotSupported},
+		{name: "ID maps", edit: userNS, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			want := []namespace.IDMap{{HostID: uint32(os.Getuid()), Size: 1}}
+			if !slices.Equal(s.Namespaces.UIDMap, want) || s.Namespaces.Mode(namespace.User) != namespace.New {
+				t.Errorf("uid map %v", s.Namespaces.UIDMap)
+			}
+		}},
+		{name: "maps without a user namespace", edit: func(c *specs.Spec) { c.Linux.UIDMappings = []specs.LinuxIDMapping{{Size: 1}} },
+			field: "linux.uidMappings", want: sandbox.ErrInvalidSpec},
+		{name: "user namespace without maps", edit: func(c *specs.Spec) { userNS(c); c.Linux.GIDMappings = nil },
+			field: "linux.gidMappings", want: sandbox.ErrInvalidSpec},
+		{name: "time offsets", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
+			c.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: -2, Nanosecs: 500000000}, "boottime": {Secs: 7}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if o := s.Namespaces.Time; o == nil || o.Monotonic != -1500000000 || o.Boottime != 7e9 {
+				t.Errorf("offsets %+v", o)
+			}
+		}},
+		{name: "time offsets without a time namespace", edit: func(c *specs.Spec) {
+			c.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
+		}, field: "linux.timeOffsets", want: sandbox.ErrInvalidSpec},
+	})
+}
+
+func TestConvertResources(t *testing.T) {
+	res := func(r specs.LinuxResources) func(c *specs.Spec) {
+		return func(c *specs.Spec) { c.Linux.Resources = &r }
+	}
+	runCases(t, []convCase{
+		{name: "limits", edit: res(specs.LinuxResources{
+			Memory: &specs.LinuxMemory{Limit: ptr(int64(256 << 20)), Swap: ptr(int64(512 << 20))},
+			CPU:    &specs.LinuxCPU{Shares: ptr(uint64(512)), Quota: ptr(int64(50000)), Period: ptr(uint64(100000)), Cpus: "0"},
+			Pids:   &specs.LinuxPids{Limit: ptr(int64(100))}, BlockIO: &specs.LinuxBlockIO{Weight: ptr(uint16(300))},
+			Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}},
+		}), check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			want := cgroup.Resources{Memory: 256 << 20, MemorySwap: 512 << 20, CPUShares: 512, CPUQuota: 50000, CPUPeriod: 100000, Cpuset: "0", Pids: 100, IOWeight: 300}
+			if r := s.Cgroup.Resources; r == nil || *r != want {
+				t.Errorf("resources %+v, want %+v", r, want)
+			}
+			d := s.Cgroup.Devices
+			if len(d) < 2 || d[0] != (cgroup.DeviceRule{Type: "a", Major: cgroup.Wildcard, Minor: cgroup.Wildcard, Access: "rwm"}) || !d[len(d)-1].Allow {
+				t.Errorf("device rules %v", d)
+			}
+		}},
+		{name: "no pids limit", edit: res(specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(0))}}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if r := s.Cgroup.Resources; r != nil && r.Pids != cgroup.Unlimited {
+					t.Errorf("resources %+v, want no pids limit", r)
+				}
+			}},
+		{name: "cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "/machine/x" }, field: "linux.cgroupsPath", want: sandbox.ErrNotSupported},
+		{name: "hugepages", edit: res(specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1}}}),
+			field: "linux.resources.hugepageLimits", want: sandbox.ErrNotSupported},
+		{name: "network", edit: res(specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr(uint32(1))}}),
+			field: "linux.resources.network", want: sandbox.ErrNotSupported},
+		{name: "unified", edit: res(specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}),
+			field: "linux.resources.unified", want: sandbox.ErrNotSupported},
+		//lint:ignore SA1019 the deprecated field is still refused
+		{name: "kernel memory", edit: res(specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: ptr(int64(1))}}),
+			field: "linux.resources.memory.kernel", want: sandbox.ErrNotSupported},
+		{name: "throttle", edit: res(specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1}}}}),
+			field: "linux.resources.blockIO.throttleReadBpsDevice", want: sandbox.ErrNotSupported},
+		{name: "bad device rule", edit: res(specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "x"}}}),
+			field: "linux.resources.devices[0].type", want: sandbox.ErrInvalidSpec},
+	})
+}
+
+func TestConvertSeccomp(t *testing.T) {
+	sc := func(s specs.LinuxSeccomp) func(c *specs.Spec) { return func(c *specs.Spec) { c.Linux.Seccomp = &s } }
+	runCases(t, []convCase{
+		{name: "none", edit: func(*specs.Spec) {}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if s.Seccomp.Mode != sandbox.SeccompUnconfined {
+				t.Errorf("seccomp %+v", s.Seccomp)
+			}
+		}},
+		{name: "profile", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64},
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "write"}, Action: specs.ActAllow},
+				{Names: []string{"personality"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 8, Op: specs.OpEqualTo}}}}}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				p := s.Seccomp.Profile
+				if s.Seccomp.Mode != sandbox.SeccompCustom || p == nil || p.DefaultAction != seccomp.ActErrno || len(p.Syscalls) != 2 || p.NewerErrno != uint16(unix.ENOSYS) {
+					t.Fatalf("seccomp %+v", s.Seccomp)
+				}
+				if _, err := seccomp.Compile(*p); err != nil {
+					t.Errorf("Compile: %v", err)
+				}
+			}},
+		{name: "bad action", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"read"}, Action: specs.ActAllow}, {Names: []string{"mount"}, Action: "SCMP_ACT_SHRUG"}}}),
+			field: "linux.seccomp.syscalls[1].action", want: sandbox.ErrInvalidSpec},
+		{name: "listener", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/l.sock"}),
+			field: "linux.seccomp.listenerPath", want: sandbox.ErrNotSupported},
+		{name: "flags", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}}),
+			field: "linux.seccomp.flags", want: sandbox.ErrNotSupported},
+	})
+}
+
+func TestConvertRefused(t *testing.T) {
+	runCases(t, []convCase{
+		{name: "sysctl", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
+			field: "linux.sysctl", want: sandbox.ErrNotSupported},
+		//lint:ignore SA1019 the deprecated field is still refused
+		{name: "hooks", edit: func(c *specs.Spec) { c.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}} },
+			field: "hooks.prestart", want: sandbox.ErrNotSupported},
+		{name: "personality LINUX", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux} },
+			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
+		{name: "personality LINUX32", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32} },
+			field: "linux.personality.domain", want: sandbox.ErrNotSupported},
+		{name: "intelRdt", edit: func(c *specs.Spec) { c.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"} },
+			field: "linux.intelRdt", want: sandbox.ErrNotSupported},
+		{name: "netDevices", edit: func(c *specs.Spec) { c.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}} },
+			field: "linux.netDevices", want: sandbox.ErrNotSupported},
+		{name: "windows", edit: func(c *specs.Spec) { c.Windows = &specs.Windows{} }, field: "windows", want: sandbox.ErrNotSupported},
+		{name: "version 2", edit: func(c *specs.Spec) { c.Version = "2.0.0" }, field: "ociVersion", want: sandbox.ErrInvalidSpec},
+	})
+}
+
+func TestReadConfigUnknownField(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, oci.ConfigName), []byte(`{"ociVersion":"1.2.0","wings":true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := oci.ReadConfig(dir)
+	var fe *oci.FieldError
+	if !errors.As(err, &fe) || !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), "wings") {
+		t.Fatalf("ReadConfig: %v; want a *FieldError matching ErrNotSupported naming the field", err)
+	}
+}
+
+func readUmask(t *testing.T) uint32 {
+	t.Helper()
+	old := unix.Umask(0o22)
+	unix.Umask(old)
+	return uint32(old)
+}
+
+func readOOMScoreAdj(t *testing.T) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,220 @@
+package oci
+
+import (
+	"fmt"
+	"sort"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/paddock-sandbox/paddock/cgroup"
+)
+
+// resources sets the cgroup's limits and device rules. A Spec gives each start a
+// cgroup of its own below a parent; it cannot put the sandbox in the cgroup that
+// cgroupsPath names.
+func (c *converter) resources() error {
+	if c.linux.CgroupsPath != "" {
+		return unsupported("linux.cgroupsPath", "%q: a Spec gives each start a cgroup of its own below a parent, not a cgroup named in advance", c.linux.CgroupsPath)
+	}
+	r := c.linux.Resources
+	if r == nil {
+		r = &specs.LinuxResources{}
+	}
+	res := &cgroup.Resources{}
+	for _, step := range []func(*specs.LinuxResources, *cgroup.Resources) error{
+		refuseResources, memory, cpu, pids, blockIO,
+	} {
+		if err := step(r, res); err != nil {
+			return err
+		}
+	}
+	if !res.IsZero() {
+		c.spec.Cgroup.Resources = res
+	}
+	rules, err := deviceRules(r.Devices)
+	if err != nil {
+		return err
+	}
+	c.spec.Cgroup.Devices = rules
+	return nil
+}
+
+// refuseResources refuses the controllers a Spec has no limits of.
+func refuseResources(r *specs.LinuxResources, _ *cgroup.Resources) error {
+	switch {
+	case len(r.HugepageLimits) > 0:
+		return unsupported("linux.resources.hugepageLimits", "a Spec has no hugetlb limits")
+	case r.Network != nil:
+		return unsupported("linux.resources.network", "a Spec has no net_cls or net_prio settings")
+	case len(r.Rdma) > 0:
+		return unsupported("linux.resources.rdma", "a Spec has no rdma limits")
+	case len(r.Unified) > 0:
+		keys := make([]string, 0, len(r.Unified))
+		for k := range r.Unified {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return unsupported("linux.resources.unified", "%v: a Spec writes no cgroup v2 file by name", keys)
+	}
+	return nil
+}
+
+// memory sets the memory limit and the limit of memory and swap.
+func memory(r *specs.LinuxResources, res *cgroup.Resources) error {
+	m := r.Memory
+	if m == nil {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		//lint:ignore SA1019 a configuration may still set a kernel memory limit, which must be refused
+		{"reservation", m.Reservation != nil}, {"kernel", m.Kernel != nil}, {"kernelTCP", m.KernelTCP != nil},
+		{"swappiness", m.Swappiness != nil}, {"disableOOMKiller", m.DisableOOMKiller != nil},
+		{"useHierarchy", m.UseHierarchy != nil}, {"checkBeforeUpdate", m.CheckBeforeUpdate != nil},
+	} {
+		if f.set {
+			return unsupported("linux.resources.memory."+f.name, "a Spec has no such memory setting")
+		}
+	}
+	if m.Limit != nil && *m.Limit > 0 {
+		res.Memory = *m.Limit
+	} else if m.Limit != nil && *m.Limit != -1 {
+		return invalid("linux.resources.memory.limit", "%d is neither a limit nor -1 (unlimited)", *m.Limit)
+	}
+	if m.Swap != nil {
+		if *m.Swap != -1 && (*m.Swap <= 0 || res.Memory == 0) {
+			return invalid("linux.resources.memory.swap", "%d: a limit of memory and swap needs a memory limit, or is -1 (unlimited)", *m.Swap)
+		}
+		res.MemorySwap = *m.Swap
+	}
+	return nil
+}
+
+// cpu sets the CPU weight, the CFS quota and the CPUs.
+func cpu(r *specs.LinuxResources, res *cgroup.Resources) error {
+	p := r.CPU
+	if p == nil {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"burst", p.Burst != nil}, {"realtimeRuntime", p.RealtimeRuntime != nil},
+		{"realtimePeriod", p.RealtimePeriod != nil}, {"mems", p.Mems != ""}, {"idle", p.Idle != nil},
+	} {
+		if f.set {
+			return unsupported("linux.resources.cpu."+f.name, "a Spec has no such CPU setting")
+		}
+	}
+	if p.Shares != nil {
+		res.CPUShares = *p.Shares
+	}
+	if p.Quota != nil && *p.Quota > 0 {
+		res.CPUQuota = *p.Quota
+	} else if p.Quota != nil && *p.Quota != -1 {
+		return invalid("linux.resources.cpu.quota", "%d is neither a quota nor -1 (unlimited)", *p.Quota)
+	}
+	if p.Period != nil {
+		res.CPUPeriod = *p.Period
+	}
+	res.Cpuset = p.Cpus
+	return nil
+}
+
+// pids sets the limit of processes; 0 or less is unlimited.
+func pids(r *specs.LinuxResources, res *cgroup.Resources) error {
+	if r.Pids != nil && r.Pids.Limit != nil {
+		res.Pids = *r.Pids.Limit
+		if res.Pids <= 0 {
+			res.Pids = cgroup.Unlimited
+		}
+	}
+	return nil
+}
+
+// blockIO sets the block I/O weight; a Spec has no per-device weights or throttles.
+func blockIO(r *specs.LinuxResources, res *cgroup.Resources) error {
+	b := r.BlockIO
+	if b == nil {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"leafWeight", b.LeafWeight != nil}, {"weightDevice", len(b.WeightDevice) > 0},
+		{"throttleReadBpsDevice", len(b.ThrottleReadBpsDevice) > 0}, {"throttleWriteBpsDevice", len(b.ThrottleWriteBpsDevice) > 0},
+		{"throttleReadIOPSDevice", len(b.ThrottleReadIOPSDevice) > 0}, {"throttleWriteIOPSDevice", len(b.ThrottleWriteIOPSDevice) > 0},
+	} {
+		if f.set {
+			return unsupported("linux.resources.blockIO."+f.name, "a Spec has only a block I/O weight")
+		}
+	}
+	if b.Weight != nil {
+		res.IOWeight = *b.Weight
+	}
+	return nil
+}
+
+// runcAllowed are the device rules a runtime adds after the configuration's own,
+// as runc does: mknod of any node, and access to the default devices, the
+// console and the pseudo-terminals.
+var runcAllowed = []cgroup.DeviceRule{
+	{Allow: true, Type: "c", Major: cgroup.Wildcard, Minor: cgroup.Wildcard, Access: "m"},
+	{Allow: true, Type: "b", Major: cgroup.Wildcard, Minor: cgroup.Wildcard, Access: "m"},
+	{Allow: true, Type: "c", Major: 1, Minor: 3, Access: "rwm"},                 // null
+	{Allow: true, Type: "c", Major: 1, Minor: 5, Access: "rwm"},                 // zero
+	{Allow: true, Type: "c", Major: 1, Minor: 7, Access: "rwm"},                 // full
+	{Allow: true, Type: "c", Major: 1, Minor: 8, Access: "rwm"},                 // random
+	{Allow: true, Type: "c", Major: 1, Minor: 9, Access: "rwm"},                 // urandom
+	{Allow: true, Type: "c", Major: 5, Minor: 0, Access: "rwm"},                 // tty
+	{Allow: true, Type: "c", Major: 5, Minor: 1, Access: "rwm"},                 // console
+	{Allow: true, Type: "c", Major: 5, Minor: 2, Access: "rwm"},                 // ptmx
+	{Allow: true, Type: "c", Major: 136, Minor: cgroup.Wildcard, Access: "rwm"}, // pts
+}
+
+// deviceRules converts the device cgroup rules, then adds runcAllowed.
+func deviceRules(ds []specs.LinuxDeviceCgroup) ([]cgroup.DeviceRule, error) {
+	var out []cgroup.DeviceRule
+	for i, d := range ds {
+		field := fmt.Sprintf("linux.resources.devices[%d]", i)
+		r := cgroup.DeviceRule{Allow: d.Allow, Type: d.Type, Major: cgroup.Wildcard, Minor: cgroup.Wildcard, Access: d.Access}
+		if r.Type == "" {
+			r.Type = "a"
+		}
+		if r.Access == "" {
+			r.Access = "rwm"
+		}
+		if d.Major != nil {
+			r.Major = *d.Major
+		}
+		if d.Minor != nil {
+			r.Minor = *d.Minor
+		}
+		if err := checkRule(field, r); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return append(out, runcAllowed...), nil
+}
+
+// checkRule checks a device rule's type, numbers and access.
+func checkRule(field string, r cgroup.DeviceRule) error {
+	switch r.Type {
+	case "a", "b", "c":
+	default:
+		return invalid(field+".type", "unknown device type %q", r.Type)
+	}
+	if r.Major < cgroup.Wildcard || r.Minor < cgroup.Wildcard {
+		return invalid(field, "negative device number %d:%d", r.Major, r.Minor)
+	}
+	for _, a := range r.Access {
+		if a != 'r' && a != 'w' && a != 'm' {
+			return invalid(field+".access", "%q is not a combination of r, w and m", r.Access)
+		}
+	}
+	return nil
+}
