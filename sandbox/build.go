@@ -78,7 +78,7 @@ func (b *Builder) Build() (*Template, error) {
 		return nil, err
 	}
 	if err := child.Probe(); err != nil {
-		return nil, &UnsupportedError{Field: "kernel", Err: err}
+		return nil, &SpecError{NotSupported: true, Field: "kernel", Err: err}
 	}
 	t := &Template{spec: s, caller: c}
 	if err := t.compile(c); err != nil {
@@ -167,7 +167,7 @@ func (t *Template) compileJoins(p *child.Program, pl *plan.Plan) error {
 	if pl.Get(namespace.Net).By == plan.ByShared {
 		f, err := newNetNS()
 		if err != nil {
-			return &UnsupportedError{Field: "sharedNetNS", Err: err}
+			return &SpecError{NotSupported: true, Field: "sharedNetNS", Err: err}
 		}
 		t.files = append(t.files, f)
 		emit.SharedNetNS(p, f.Fd())

@@ -142,7 +142,7 @@ func TestCgroupRootless(t *testing.T) {
 			t.Skip("a pure cgroup v2 host may delegate a subtree; this checks the v1/hybrid refusal")
 		}
 		_, err := sandbox.NewBuilder(sandbox.WithMemoryLimit(64 << 20)).Build()
-		var ue *sandbox.UnsupportedError
+		var ue *sandbox.SpecError
 		if !errors.Is(err, sandbox.ErrNotSupported) || !errors.As(err, &ue) {
 			t.Fatalf("limits without a delegated cgroup: %v", err)
 		}

@@ -145,7 +145,7 @@
 // Landlock ruleset, which would forbid executing a memfd; the target, inside its
 // Landlock domain, can then neither trace PID 1 nor read its memory.
 //
-// Build refuses an init, with an *UnsupportedError, where it cannot run: on an
+// Build refuses an init, with a not-supported *SpecError, where it cannot run: on an
 // architecture other than amd64, where vm.memfd_noexec forbids executable memfds,
 // and under a seccomp filter that refuses or kills one of the init's system calls.
 //
@@ -168,9 +168,9 @@
 //
 // # Errors
 //
-// Build fails before anything is cloned, with a *SpecError (matching
-// ErrInvalidSpec) or an *UnsupportedError (matching ErrNotSupported) that names the
-// field, wrapping the domain package's typed error. A step that fails inside the
+// Build fails before anything is cloned, with a *SpecError that names the field
+// and wraps the domain package's error: it matches ErrInvalidSpec, or
+// ErrNotSupported (its NotSupported set) for what this host or caller lacks. A step that fails inside the
 // child comes back from Start as a *ChildError naming its stage, what it did and
 // the errno; the child is reaped and its cgroup removed, so nothing is left behind.
 // A child that dies before it executes the target without saying why (killed, or

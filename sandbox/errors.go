@@ -35,12 +35,9 @@ func (closedError) Error() string { return "sandbox: the template is closed" }
 // Is makes ErrClosed match os.ErrClosed.
 func (closedError) Is(target error) bool { return target == os.ErrClosed }
 
-// A SpecError names the field of a Spec that is wrong and why (spec.SpecError).
+// A SpecError names the field of a Spec that is wrong, or that this host or
+// caller cannot have, and why (spec.SpecError).
 type SpecError = spec.SpecError
-
-// An UnsupportedError reports a part of a Spec that this host or caller cannot
-// have (spec.UnsupportedError).
-type UnsupportedError = spec.UnsupportedError
 
 // specErr is a *SpecError naming field, with a formatted cause.
 func specErr(field string, format string, args ...any) error {

@@ -197,9 +197,9 @@ func TestNamespaceOwner(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := sandbox.NewBuilder(c.opts...).Build()
-				var ue *sandbox.UnsupportedError
+				var ue *sandbox.SpecError
 				if !errors.Is(err, sandbox.ErrNotSupported) || !errors.As(err, &ue) || ue.Field != c.field {
-					t.Fatalf("Build = %v, want an *UnsupportedError naming %s", err, c.field)
+					t.Fatalf("Build = %v, want a not-supported *SpecError naming %s", err, c.field)
 				}
 			})
 		}

@@ -25,12 +25,12 @@ import (
 // domain, can then neither trace PID 1 nor open its memory.
 func (t *Template) compileInit(p *child.Program, filter *seccomp.Filter) error {
 	if err := filtercheck.InitCalls(filter); err != nil {
-		return &UnsupportedError{Field: "init", Err: err}
+		return &SpecError{NotSupported: true, Field: "init", Err: err}
 	}
 	f, err := initelf.Memfd(child.MaxFDs)
 	if err != nil {
 		if errors.Is(err, initelf.ErrNotSupported) {
-			return &UnsupportedError{Field: "init", Err: err}
+			return &SpecError{NotSupported: true, Field: "init", Err: err}
 		}
 		return fmt.Errorf("sandbox: init: %w", err)
 	}

@@ -169,9 +169,9 @@ func TestInitSeccomp(t *testing.T) {
 				prof := sandbox.WithSeccompProfile(withRule(c.rule))
 				tpl, err := sandbox.NewBuilder(prof, sandbox.WithInit()).Build()
 				if !c.ok {
-					var ue *sandbox.UnsupportedError
+					var ue *sandbox.SpecError
 					if !errors.As(err, &ue) || ue.Field != "init" || !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), c.rule.Names[0]) {
-						t.Fatalf("Build: %v; want an *UnsupportedError for the init naming %s", err, c.rule.Names[0])
+						t.Fatalf("Build: %v; want a not-supported *SpecError for the init naming %s", err, c.rule.Names[0])
 					}
 					if tpl, err := sandbox.NewBuilder(prof).Build(); err != nil {
 						t.Errorf("the same profile without an init: %v", err)
@@ -216,12 +216,12 @@ func TestInitMemfdNoexec(t *testing.T) {
 			t.Fatalf("set vm.memfd_noexec in the new pid namespace: %v", err)
 		}
 		tpl, err := sandbox.NewBuilder(sandbox.WithInit()).Build()
-		var ue *sandbox.UnsupportedError
+		var ue *sandbox.SpecError
 		if err == nil {
 			tpl.Close()
 		}
 		if !errors.As(err, &ue) || ue.Field != "init" || !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), "memfd_noexec = 2") {
-			t.Fatalf("Build under vm.memfd_noexec=2: %v; want an *UnsupportedError for the init naming the setting", err)
+			t.Fatalf("Build under vm.memfd_noexec=2: %v; want a not-supported *SpecError for the init naming the setting", err)
 		}
 		t.Log(err)
 		return

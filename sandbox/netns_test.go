@@ -25,7 +25,7 @@ func TestSharedNetNS(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		if testutil.Rootless() {
 			_, err := sandbox.NewBuilder(sandbox.WithSharedNetNS()).Build()
-			var ue *sandbox.UnsupportedError
+			var ue *sandbox.SpecError
 			if !errors.Is(err, sandbox.ErrNotSupported) || !errors.As(err, &ue) || ue.Field != "sharedNetNS" {
 				t.Fatalf("a shared network namespace without root: %v", err)
 			}

@@ -265,7 +265,7 @@ func (p *Process) Stats() (*cgroup.Stats, error) {
 		return nil, ErrFinished
 	}
 	if cg == nil {
-		return nil, &UnsupportedError{Field: "cgroup", Err: errors.New("the sandbox has no cgroup")}
+		return nil, &SpecError{NotSupported: true, Field: "cgroup", Err: errors.New("the sandbox has no cgroup")}
 	}
 	return cg.Stats()
 }

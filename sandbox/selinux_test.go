@@ -14,7 +14,7 @@ func TestSELinuxOptions(t *testing.T) {
 	}
 	// A label that is asked for is never dropped silently.
 	_, err := sandbox.NewBuilder(sandbox.WithSELinuxLabel("container_t", "s0:c1,c2")).Build()
-	var ue *sandbox.UnsupportedError
+	var ue *sandbox.SpecError
 	if !errors.Is(err, sandbox.ErrNotSupported) || !errors.As(err, &ue) || ue.Field != "selinux" {
 		t.Fatalf("a demanded label without SELinux: %v", err)
 	}

@@ -351,7 +351,7 @@ func (p *Process) createCgroup() error {
 	if err != nil {
 		owner.Drop()
 		if errors.Is(err, cgroup.ErrNotSupported) {
-			return &UnsupportedError{Field: "cgroup", Err: err}
+			return &SpecError{NotSupported: true, Field: "cgroup", Err: err}
 		}
 		return &ChildError{Stage: "cgroup", Step: "create cgroup " + name, Op: -1, Errno: child.ErrnoOf(err), cause: err}
 	}

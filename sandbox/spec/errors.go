@@ -16,14 +16,27 @@ var (
 	ErrNotSupported = errors.New("not supported on this host")
 )
 
-// A SpecError names the field of a Spec that is wrong and why.
+// A SpecError names the field of a Spec that is wrong, or that this host or
+// caller cannot have (NotSupported: resource limits for an unprivileged caller
+// on cgroup v1, an init where executable memfds are forbidden), and why. It
+// matches ErrInvalidSpec, or ErrNotSupported where NotSupported is set.
 type SpecError struct {
 	Field string
 	Err   error
+	// NotSupported says that the Spec asks for what this host or caller lacks,
+	// rather than for something that cannot work anywhere.
+	NotSupported bool
 }
 
 // Error implements the error interface.
-func (e *SpecError) Error() string { return "sandbox spec: " + fieldMessage(e.Field, e.Err) }
+func (e *SpecError) Error() string {
+	msg := fieldMessage(e.Field, e.Err)
+	if e.NotSupported {
+		field, rest, _ := strings.Cut(msg, ": ")
+		msg = field + ": not supported here: " + rest
+	}
+	return "sandbox spec: " + msg
+}
 
 // fieldMessage is "field: err", without saying field twice where err begins with
 // it already (the domain packages' errors name their package: "cgroup: ...").
@@ -38,29 +51,15 @@ func fieldMessage(field string, err error) string {
 // Unwrap returns the cause.
 func (e *SpecError) Unwrap() error { return e.Err }
 
-// Is makes every SpecError match ErrInvalidSpec.
-func (e *SpecError) Is(target error) bool { return target == ErrInvalidSpec }
+// Is makes a SpecError match ErrInvalidSpec, or ErrNotSupported where
+// NotSupported is set.
+func (e *SpecError) Is(target error) bool {
+	if e.NotSupported {
+		return target == ErrNotSupported
+	}
+	return target == ErrInvalidSpec
+}
 
 func specErr(field string, format string, args ...any) error {
 	return &SpecError{Field: field, Err: fmt.Errorf(format, args...)}
 }
-
-// An UnsupportedError reports a part of a Spec that this host or caller cannot
-// have, such as resource limits for an unprivileged caller on cgroup v1.
-type UnsupportedError struct {
-	Field string
-	Err   error
-}
-
-// Error implements the error interface.
-func (e *UnsupportedError) Error() string {
-	msg := fieldMessage(e.Field, e.Err)
-	field, rest, _ := strings.Cut(msg, ": ")
-	return "sandbox spec: " + field + ": not supported here: " + rest
-}
-
-// Unwrap returns the cause.
-func (e *UnsupportedError) Unwrap() error { return e.Err }
-
-// Is makes every UnsupportedError match ErrNotSupported.
-func (e *UnsupportedError) Is(target error) bool { return target == ErrNotSupported }

@@ -266,7 +266,7 @@ func (s *Spec) cgroupError(euid int, err error) error {
 		err = fmt.Errorf("%w; sandbox.WithRlimitFallback(%s) enforces it with %s of each process instead",
 			err, strings.Join(limits, ", "), strings.Join(resources, " and "))
 	}
-	return &UnsupportedError{Field: "cgroup", Err: err}
+	return &SpecError{NotSupported: true, Field: "cgroup", Err: err}
 }
 
 func limitConstName(l Limit) string {

@@ -238,7 +238,7 @@ func (s *Spec) resolvePrivileges(compile bool) (r privileges) {
 func (s *Spec) planCaps() (plan.Capabilities, error) {
 	sets, own, err := s.capabilitySets()
 	if err != nil {
-		if _, ok := err.(*UnsupportedError); ok {
+		if _, ok := err.(*SpecError); ok {
 			return plan.Capabilities{}, err
 		}
 		return plan.Capabilities{}, &SpecError{Field: "capabilities", Err: err}

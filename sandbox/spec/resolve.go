@@ -128,7 +128,7 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 	rest, err := mounts.Plan(ms, env)
 	if err != nil {
 		if errors.Is(err, mounts.ErrNotSupported) {
-			return nil, &UnsupportedError{Field: "mounts", Err: err}
+			return nil, &SpecError{NotSupported: true, Field: "mounts", Err: err}
 		}
 		return nil, &SpecError{Field: "mounts", Err: err}
 	}
@@ -143,7 +143,7 @@ func (s *Spec) planRootSteps(c ids, staging, mountLabel string) (steps []mounts.
 	steps, err = r.Plan(oenv)
 	if err != nil {
 		if errors.Is(err, overlay.ErrNotSupported) {
-			return nil, nil, &UnsupportedError{Field: "rootfs", Err: err}
+			return nil, nil, &SpecError{NotSupported: true, Field: "rootfs", Err: err}
 		}
 		return nil, nil, &SpecError{Field: "rootfs", Err: err}
 	}
@@ -210,7 +210,7 @@ func (s *Spec) capabilitySets() (caps.Sets, caps.Set, error) {
 		}
 	}
 	if lack := (sets.Bounding | sets.Permitted | sets.Inheritable | sets.Ambient) &^ b; lack != 0 {
-		return sets, b, &UnsupportedError{Field: "capabilities", Err: fmt.Errorf(
+		return sets, b, &SpecError{NotSupported: true, Field: "capabilities", Err: fmt.Errorf(
 			"the caller's own bounding set lacks %s: the sandbox cannot be given it (\"ALL\" means all the caller has)",
 			strings.Join(lack.Names(), ", "))}
 	}

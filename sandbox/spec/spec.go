@@ -320,7 +320,7 @@ func (s *Spec) validate(c ids) error {
 }
 
 // A specCheck is one of validate's checks: name says what it checks, and check
-// returns a *SpecError or an *UnsupportedError naming the Spec's field at fault.
+// returns a *SpecError naming the Spec's field at fault.
 type specCheck struct {
 	name  string
 	check func(s *Spec, c ids) error
@@ -484,7 +484,7 @@ func (s *Spec) checkSharedNetNS(c ids) error {
 		return specErr("sharedNetNS", "a shared network namespace replaces a new one; the Spec has none")
 	}
 	if s.Namespaces.Mode(namespace.User) != namespace.Host || c.uid != 0 {
-		return &UnsupportedError{Field: "sharedNetNS", Err: errors.New("a network namespace shared by every start must be owned by a user namespace they share: only root without a user namespace has one")}
+		return &SpecError{NotSupported: true, Field: "sharedNetNS", Err: errors.New("a network namespace shared by every start must be owned by a user namespace they share: only root without a user namespace has one")}
 	}
 	return nil
 }
@@ -546,7 +546,7 @@ func (s *Spec) checkLabel() error {
 	}
 	if err := s.Label.Check(); err != nil {
 		if errors.Is(err, selinux.ErrNotSupported) {
-			return &UnsupportedError{Field: "selinux", Err: err}
+			return &SpecError{NotSupported: true, Field: "selinux", Err: err}
 		}
 		return &SpecError{Field: "selinux", Err: err}
 	}
@@ -585,7 +585,7 @@ func (s *Spec) checkLandlock() error {
 func (s *Spec) checkNamespaceOwner() error {
 	ns := &s.Namespaces
 	if ns.Mode(namespace.PID) == namespace.Join {
-		return &UnsupportedError{Field: "namespaces.pid", Err: errors.New(
+		return &SpecError{NotSupported: true, Field: "namespaces.pid", Err: errors.New(
 			"joining a pid namespace moves only the joiner's children into it (setns(2)), so the target would run outside it")}
 	}
 	user := ns.Mode(namespace.User)
@@ -603,7 +603,7 @@ func (s *Spec) checkNamespaceOwner() error {
 		if user == namespace.Join {
 			why = "outside the joined user namespace"
 		}
-		return &UnsupportedError{Field: "namespaces." + string(k), Err: fmt.Errorf(
+		return &SpecError{NotSupported: true, Field: "namespaces." + string(k), Err: fmt.Errorf(
 			"a new %s namespace %s needs CAP_SYS_ADMIN, which this caller lacks", k, why)}
 	}
 	return nil
