@@ -188,7 +188,7 @@
 //
 // A Template follows the host's mount table, which its plan of the root filesystem
 // was read from: Start plans that filesystem again where the table changed since
-// (see Template.Start), and returns a *StaleError (matching ErrStale) where the new
+// (see Template.Start), and returns an error matching ErrStale where the new
 // plan fails; the Template then no longer fits the host, and a new one must be
 // built.
 //

@@ -20,22 +20,12 @@ var ErrStale = errors.New("sandbox: the template no longer fits the host's mount
 // can be tried again once the host's mounts settle.
 var ErrMountsChanging = errors.New("sandbox: the host's mount table changed under each attempt to start")
 
-// A StaleError says why a Template could not follow a change of the host's mount
-// table. It matches ErrStale.
-type StaleError struct {
-	Err error
+// staleError is the error of a Start whose new plan of the root filesystem
+// failed: it matches ErrStale and wraps the reason.
+func staleError(err error) error {
+	return fmt.Errorf("sandbox: the host's mount table changed since Build and the root cannot be planned again "+
+		"(until it changes again, or build a new Template): %w (%w)", err, ErrStale)
 }
-
-// Error implements the error interface.
-func (e *StaleError) Error() string {
-	return fmt.Sprintf("sandbox: the host's mount table changed since Build and the root cannot be planned again (until it changes again, or build a new Template): %v", e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *StaleError) Unwrap() error { return e.Err }
-
-// Is makes every StaleError match ErrStale.
-func (e *StaleError) Is(target error) bool { return target == ErrStale }
 
 // A mountWatch keeps a Template's filesystem plan in step with the host's mount
 // table, which the plan reads at Build: a mount made on the host later (under
@@ -127,14 +117,14 @@ func (t *Template) replanAfter(err error, prog *child.Program) bool {
 // replan compiles the filesystem segment again and splices it into a copy of the
 // program made at Build (so that plans do not pile up); starts under way keep the
 // program they began with. Where the new plan fails, every start fails with that
-// StaleError until the table changes again and a plan succeeds. The caller holds
+// error matching ErrStale until the table changes again and a plan succeeds. The caller holds
 // t.mounts.mu.
 func (t *Template) replan() error {
 	w := t.mounts
 	w.table.Mark() // before reading the table: a change while planning shows next time
 	seg := &child.Program{}
 	if _, err := t.compileFilesystem(seg, t.caller); err != nil {
-		w.err = &StaleError{Err: err}
+		w.err = staleError(err)
 		return w.err
 	}
 	w.prog, w.to, w.err = w.base.Splice(w.from, w.baseTo, seg), w.from+len(seg.Ops), nil

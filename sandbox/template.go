@@ -143,7 +143,7 @@ func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 // that a change made at the same moment defeated is tried again, up to eight times
 // in all; where a change defeated every one, Start fails with an error matching
 // ErrMountsChanging (and the last attempt's *ChildError), and a later Start may
-// well succeed. Where the new plan fails, Start returns a *StaleError (ErrStale).
+// well succeed. Where the new plan fails, Start returns an error matching ErrStale that says why.
 func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
