@@ -6,7 +6,10 @@ import (
 	"strings"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/cstr"
 	"github.com/paddock-sandbox/paddock/internal/emit"
+	"github.com/paddock-sandbox/paddock/internal/netns"
+	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/plan"
@@ -165,7 +168,7 @@ func (t *Template) compile(c ids) error {
 // the child then holds capabilities over what it owns.
 func (t *Template) compileJoins(p *child.Program, pl *plan.Plan) error {
 	if pl.Get(namespace.Net).By == plan.ByShared {
-		f, err := newNetNS()
+		f, err := netns.New()
 		if err != nil {
 			return &SpecError{NotSupported: true, Field: "sharedNetNS", Err: err}
 		}
@@ -230,7 +233,7 @@ func (t *Template) compileMountNS(p *child.Program, c ids) error {
 // as the PATH directories to look the program up in.
 func (t *Template) compileEnv() {
 	t.env = t.spec.Env
-	t.envp = cArray(t.spec.Env)
+	t.envp = cstr.NewArray(t.spec.Env)
 	t.pathDirs = pathDirs(t.spec.Env)
 }
 
@@ -278,7 +281,7 @@ func (t *Template) makeStaging() error {
 	// Named after this process's owner ID, so that the next Build of another
 	// process can reclaim it if this one is killed (see Reclaim).
 	t.owner = true
-	staging, err := os.MkdirTemp("", stagingPrefix+holdOwner()+"-")
+	staging, err := os.MkdirTemp("", stagingPrefix+owner.Hold()+"-")
 	if err != nil {
 		return fmt.Errorf("sandbox: staging directory: %w", err)
 	}

@@ -14,10 +14,6 @@ const (
 	cgroupPrefix  = owner.CgroupPrefix
 )
 
-// holdOwner counts one more user of this process's owner ID and returns it
-// (owner.Hold); dropOwner ends it.
-func holdOwner() string { return owner.Hold() }
-
 // Reclaim removes what callers that died left behind (SIGKILL runs no cleanup):
 // the staging directories of their Templates in the temporary directory, and the
 // cgroups of their sandboxes below the cgroup parent of the Spec that opts make

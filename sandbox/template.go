@@ -21,7 +21,6 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/cstr"
 	"github.com/paddock-sandbox/paddock/internal/handshake"
 	"github.com/paddock-sandbox/paddock/internal/mountns"
-	"github.com/paddock-sandbox/paddock/internal/netns"
 	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
@@ -30,12 +29,6 @@ import (
 	"github.com/paddock-sandbox/paddock/selinux"
 	"golang.org/x/sys/unix"
 )
-
-// cArray returns ss as the C strings of execve's argv or envp.
-func cArray(ss []string) *cstr.Array { return cstr.NewArray(ss) }
-
-// newNetNS makes the shared network namespace of a Template (package netns).
-func newNetNS() (*os.File, error) { return netns.New() }
 
 // A Template is a built sandbox: immutable, safe for concurrent use, and able to start
 // any number of processes. Close releases the descriptors it holds.
