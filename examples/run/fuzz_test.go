@@ -11,6 +11,10 @@ import (
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
+// The fuzz targets here run with -race (see .ci/run): this package links the
+// sandbox's child, and go test -fuzz instruments it past the linker's nosplit
+// limit unless the race build doubles that limit (sandbox/fuzz_test.go).
+
 // FuzzParseSize: parseSize never panics, and a size it accepts is what the text
 // says, computed without limits: never a wrapped number.
 func FuzzParseSize(f *testing.F) {
