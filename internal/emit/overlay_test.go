@@ -8,6 +8,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/emit"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"golang.org/x/sys/unix"
 )
@@ -99,5 +100,24 @@ func TestIDMappedLayers(t *testing.T) {
 	want := fmt.Sprintf("lowerdir=%s/layer0:%s/layer1,upperdir=%s/upper,workdir=%s/work,userxattr", staging, staging, staging, staging)
 	if len(p.Detached) != 2 || !p.Detached[1].IDMap || p.Detached[1].Path != lower || cstr(last.Args[4]) != want {
 		t.Errorf("detached %v, overlay %q; want two idmapped layers and %q", p.Detached, cstr(last.Args[4]), want)
+	}
+}
+
+// TestRootDir: the bind of a root directory is one mount(2) of the directory on
+// the new root, recursive, out of the root.
+func TestRootDir(t *testing.T) {
+	dir, staging := t.TempDir(), t.TempDir()
+	steps, err := mounts.PlanRootDir(dir, staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p child.Program
+	emit.Mounts(&p, steps)
+	if len(p.Ops) != 1 {
+		t.Fatalf("%d ops, want 1: %v", len(p.Ops), p.Steps)
+	}
+	op := p.Ops[0]
+	if op.Trap != unix.SYS_MOUNT || cstr(op.Args[0]) != dir || cstr(op.Args[1]) != staging || op.Args[3] != unix.MS_BIND|unix.MS_REC {
+		t.Errorf("op %+v (%v), want mount(%s, %s, MS_BIND|MS_REC)", op, p.Steps, dir, staging)
 	}
 }
