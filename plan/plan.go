@@ -216,9 +216,12 @@ type Seccomp struct {
 // Filesystem is the sandbox's view of files.
 type Filesystem struct {
 	// Root says what the root is: "overlay", "fuse-overlayfs", "split overlay"
-	// (one overlay per top-level directory of the host's "/"), "host" (the
-	// caller's own root, NoRootfs or no new mount namespace).
+	// (one overlay per top-level directory of the host's "/"), "directory" (a
+	// directory of the host itself, Dir, as runc's root), "host" (the caller's own
+	// root, NoRootfs or no new mount namespace).
 	Root string `json:"root"`
+	// Dir is the host directory that a "directory" root is.
+	Dir string `json:"dir,omitempty"`
 	// Lower are the root's read-only layers, Upper its writable one ("" for a
 	// fresh one per start).
 	Lower []string `json:"lower,omitempty"`

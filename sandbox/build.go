@@ -249,7 +249,7 @@ func (t *Template) openDevNull() error {
 }
 
 // compileFilesystem cuts the sandbox's mount namespace off from the host, assembles
-// the overlay root, mounts the kernel filesystems, binds and tmpfs in it, pivots
+// the overlay root (or binds the root directory), mounts the kernel filesystems, binds and tmpfs in it, pivots
 // into it and applies the masked and read-only paths: the steps planMounts
 // resolves, with the Template's staging directory.
 func (t *Template) compileFilesystem(p *child.Program, c ids) ([]mounts.Step, error) {
@@ -263,7 +263,7 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) ([]mounts.Step, er
 	if err != nil {
 		return nil, err
 	}
-	if !s.NoRootfs {
+	if !s.NoRootfs && s.RootDir == "" {
 		if err := t.compileFuse(s.RootOverlay(c.uid, t.staging, t.labels.Mount)); err != nil {
 			return nil, err
 		}

@@ -9,8 +9,10 @@ import (
 // goroutine (package mountns) only where nothing outside can see the difference:
 // a new mount namespace whose overlay upper layer, if any, is an ephemeral tmpfs
 // of the sandbox's own (a persistent upper directory stays in use, EBUSY to the
-// next overlay, until the namespace is gone) and with no fuse-overlayfs daemon
-// (which Wait stops). Binds of host directories stay referenced for those few
+// next overlay, until the namespace is gone), whose root is no directory of the
+// host (often an overlay that an engine mounted, and unmounts and mounts again
+// once the sandbox is gone: its upper directory too would still be in use) and
+// with no fuse-overlayfs daemon (which Wait stops). Binds of host directories stay referenced for those few
 // hundred microseconds, as they do while any process of the sandbox lives;
 // Template.Close waits for every pending teardown.
 
@@ -18,7 +20,7 @@ import (
 // namespace torn down after Wait returns.
 func (t *Template) lateMountNSOK() bool {
 	s := t.spec
-	return t.cloneFlags&unix.CLONE_NEWNS != 0 && t.fuse == nil && (s.NoRootfs || s.Rootfs.Ephemeral())
+	return t.cloneFlags&unix.CLONE_NEWNS != 0 && t.fuse == nil && s.RootDir == "" && (s.NoRootfs || s.Rootfs.Ephemeral())
 }
 
 // holdMountNS takes a reference to the new process's mount namespace through its

@@ -16,8 +16,8 @@ import (
 // other option on top, in the order written, so that an option written before a
 // preset is never lost. Those options apply in order, and where two say opposite
 // things the later one wins: WithoutCgroup drops the limits given before it and a
-// limit given after it brings the cgroup back; WithoutRootfs and WithRootfs undo
-// each other; WithHostNamespaces of the network undoes an earlier WithSharedNetNS
+// limit given after it brings the cgroup back; WithoutRootfs, WithRootfs and
+// WithRootDir undo each other; WithHostNamespaces of the network undoes an earlier WithSharedNetNS
 // and the reverse; Privileged overrides the capabilities, seccomp filter and masks
 // given before it. An option of one's own that replaces the whole Spec should do
 // so through WithSpec (WithSpec(x)(s)), which makes it a base too.

@@ -8,13 +8,22 @@ import (
 // WithRootfs uses dir (an unpacked image) as the only lower layer of the root
 // filesystem. Writes go to an ephemeral upper layer that vanishes with the sandbox.
 func WithRootfs(dir string) Option {
-	return func(s *Spec) { s.Rootfs.Lower = []string{dir}; s.NoRootfs = false }
+	return func(s *Spec) { s.Rootfs.Lower, s.RootDir, s.NoRootfs = []string{dir}, "", false }
 }
 
 // WithLayers uses image layers as the lower layers of the root filesystem, highest
 // first and lowest last, as overlayfs's lowerdir= expects.
 func WithLayers(lower ...string) Option {
-	return func(s *Spec) { s.Rootfs.Lower = append([]string(nil), lower...); s.NoRootfs = false }
+	return func(s *Spec) { s.Rootfs.Lower, s.RootDir, s.NoRootfs = append([]string(nil), lower...), "", false }
+}
+
+// WithRootDir makes the host directory dir itself the sandbox's root, as runc
+// makes an OCI bundle's root.path (Spec.RootDir): no overlay, so what the sandbox
+// writes, and the mount points its setup creates, land in dir; WithReadonlyRootfs
+// makes it read-only. It replaces the overlay's layers and settings given before
+// it; WithRootfs and WithLayers after it replace the directory.
+func WithRootDir(dir string) Option {
+	return func(s *Spec) { s.RootDir, s.Rootfs, s.NoRootfs = dir, overlay.Spec{}, false }
 }
 
 // WithOverlayUpper keeps the writable layer in upper (with overlayfs's work
@@ -37,7 +46,7 @@ func WithOverlayDriver(d overlay.Driver) Option { return func(s *Spec) { s.Rootf
 // isolated at all; a mount namespace alone only copies the mount table.
 func WithoutRootfs() Option {
 	return func(s *Spec) {
-		s.NoRootfs = true
+		s.NoRootfs, s.RootDir = true, ""
 		s.Rootfs = overlay.Spec{}
 		s.Mounts.Defaults = false
 		s.Mounts.Masked, s.Mounts.ReadOnly = nil, nil

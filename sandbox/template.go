@@ -381,7 +381,11 @@ func (t *Template) explainExec(program string, errno syscall.Errno) string {
 		if !strings.HasPrefix(program, "/") || t.spec.Namespaces.Mode(namespace.Mount) != namespace.New || t.spec.NoRootfs {
 			return ""
 		}
-		for _, layer := range append([]string{t.spec.Rootfs.Upper}, t.spec.RootOverlaySpec().Lower...) {
+		layers := append([]string{t.spec.Rootfs.Upper}, t.spec.RootOverlaySpec().Lower...)
+		if t.spec.RootDir != "" {
+			layers = []string{t.spec.RootDir}
+		}
+		for _, layer := range layers {
 			if layer == "" {
 				continue
 			}

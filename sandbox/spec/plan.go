@@ -321,6 +321,10 @@ func (s *Spec) planFilesystem() plan.Filesystem {
 
 // planRoot says what the root of a new mount namespace is.
 func (s *Spec) planRoot(fs *plan.Filesystem) {
+	if s.RootDir != "" {
+		fs.Root, fs.Dir, fs.ReadonlyRoot = "directory", filepath.Clean(s.RootDir), s.Mounts.ReadonlyRoot
+		return
+	}
 	r := s.rootfs()
 	fs.Root, fs.Lower, fs.Upper, fs.ReadonlyRoot = "overlay", r.Lower, r.Upper, s.Mounts.ReadonlyRoot
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
@@ -333,9 +337,13 @@ func (s *Spec) planRoot(fs *plan.Filesystem) {
 }
 
 // hostPaths lists the host paths that binds and bind mounts bring into a new
-// mount namespace, and the host's "/" where the sandbox keeps it.
+// mount namespace, the root directory, and the host's "/" where the sandbox
+// keeps it.
 func (s *Spec) hostPaths() []plan.HostPath {
 	var hp []plan.HostPath
+	if s.dirRoot() {
+		hp = append(hp, plan.HostPath{Sandbox: "/", Host: filepath.Clean(s.RootDir), ReadOnly: s.Mounts.ReadonlyRoot})
+	}
 	for _, b := range s.Mounts.Binds {
 		hp = append(hp, plan.HostPath{Sandbox: b.Target, Host: b.Source, ReadOnly: b.ReadOnly})
 	}
@@ -354,7 +362,8 @@ func (s *Spec) hostPaths() []plan.HostPath {
 // /dev.
 func (s *Spec) deviceNodes(newRoot bool, hostPaths []plan.HostPath) []string {
 	for _, hp := range hostPaths {
-		if hp.Sandbox == "/" || hp.Sandbox == "/dev" {
+		// A root directory is "/" too, but the default mounts cover its /dev.
+		if (hp.Sandbox == "/" && !s.dirRoot()) || hp.Sandbox == "/dev" {
 			return []string{"*"}
 		}
 	}
@@ -590,8 +599,9 @@ func (s *Spec) observeCgroup(cg *plan.Cgroup) {
 	}
 }
 
-// observeMounts counts the host mounts that the binds (or a kept host root)
-// bring in: the mount each source lies on, and those below a recursive bind's.
+// observeMounts counts the host mounts that the binds and a root directory (or a
+// kept host root) bring in: the mount each source lies on, and those below a
+// recursive bind's.
 func (s *Spec) observeMounts(fs *plan.Filesystem) {
 	table, err := mountinfo.GetMounts(nil)
 	if err != nil {
@@ -602,7 +612,11 @@ func (s *Spec) observeMounts(fs *plan.Filesystem) {
 		fs.HostVisible = len(table)
 		return
 	}
-	for _, b := range s.Mounts.Binds {
+	binds := s.Mounts.Binds
+	if s.dirRoot() {
+		binds = append([]mounts.Bind{{Source: s.RootDir, Target: "/", Recursive: true}}, binds...)
+	}
+	for _, b := range binds {
 		src := filepath.Clean(b.Source)
 		fs.HostVisible++
 		if b.Recursive {

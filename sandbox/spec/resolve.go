@@ -116,6 +116,9 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 		}
 		steps = append(steps, root...)
 		env.NewRoot, env.RootMounts = overlay.NewRoot(staging), mps
+		if s.RootDir != "" {
+			env.NewRoot = staging
+		}
 	}
 	ms := s.Mounts
 	if s.onHostRoot() {
@@ -135,10 +138,19 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 	return append(steps, rest...), nil
 }
 
-// planRootSteps resolves the steps that assemble the overlay root in staging,
-// and, for a read-only root, its mount points: rootless on the host's "/", the
-// root is one overlay per top-level directory, and each must become read-only.
+// planRootSteps resolves the steps that assemble the overlay root in staging, or
+// bind the root directory on it, and, for a read-only root, its mount points:
+// rootless on the host's "/", the root is one overlay per top-level directory,
+// and each must become read-only.
 func (s *Spec) planRootSteps(c ids, staging, mountLabel string) (steps []mounts.Step, mps []string, err error) {
+	if s.RootDir != "" {
+		// The directory is bound on the staging directory itself: "/" is its
+		// one mount point (those beneath it keep their own flags, as runc's do).
+		if steps, err = mounts.PlanRootDir(s.RootDir, staging); err != nil {
+			return nil, nil, &SpecError{Field: "rootDir", Err: err}
+		}
+		return steps, nil, nil
+	}
 	r, oenv := s.rootfs(), s.overlayEnv(c, staging, mountLabel)
 	steps, err = r.Plan(oenv)
 	if err != nil {
@@ -270,7 +282,7 @@ var errFuseVfork = errors.New("the fuse overlay driver needs fork mode: the pare
 
 // fuseRoot reports whether the Spec's root filesystem resolves to the fuse driver.
 func (s *Spec) fuseRoot(userNS bool) bool {
-	if s.NoRootfs || s.Namespaces.Mode(namespace.Mount) != namespace.New {
+	if s.NoRootfs || s.RootDir != "" || s.Namespaces.Mode(namespace.Mount) != namespace.New {
 		return false
 	}
 	r := s.rootfs()

@@ -70,6 +70,14 @@ type Spec struct {
 	// NoRootfs keeps the host's root (in the sandbox's own mount namespace) instead
 	// of pivoting into an overlay: nothing of the filesystem is isolated.
 	NoRootfs bool `json:"noRootfs,omitempty"`
+	// RootDir makes a directory of the host the sandbox's root itself, as runc
+	// makes an OCI bundle's root.path: bound recursively in the sandbox's mount
+	// namespace and pivoted into, writable unless Mounts.ReadonlyRoot, so that what
+	// the sandbox writes (the mount points its setup creates included) lands in the
+	// directory. It replaces the overlay, so Rootfs stays empty. Its content is as
+	// hostile as any image's: every path the setup touches inside it is resolved
+	// inside it, by descriptor.
+	RootDir string `json:"rootDir,omitempty"`
 	// HostRoot says what a sandbox on the embedded default root (the host's "/",
 	// used when Rootfs has no layer) does not see of the host: nil means
 	// mounts.DefaultHostRoot() (the host's secrets hidden, /tmp, /var/tmp and /run
@@ -498,7 +506,11 @@ func (s *Spec) checkFilesystem() error {
 		}
 		return nil
 	}
-	if !s.NoRootfs {
+	if s.RootDir != "" {
+		if err := s.checkRootDir(); err != nil {
+			return err
+		}
+	} else if !s.NoRootfs {
 		r := s.rootfs()
 		if err := r.Validate(); err != nil {
 			return &SpecError{Field: "rootfs", Err: err}
@@ -506,6 +518,34 @@ func (s *Spec) checkFilesystem() error {
 	}
 	if err := s.Mounts.Validate(); err != nil {
 		return &SpecError{Field: "mounts", Err: err}
+	}
+	return nil
+}
+
+// checkRootDir checks a root directory: a directory of the host, with nothing of
+// an overlay beside it (it takes the writes itself), in a sandbox whose IDs stay
+// the same from one start to the next.
+func (s *Spec) checkRootDir() error {
+	r := &s.Rootfs
+	switch {
+	case s.NoRootfs:
+		return specErr("rootDir", "a root directory replaces the host's root, which noRootfs keeps")
+	case len(r.Lower) > 0:
+		return specErr("rootfs.lower", "layers %v beside the root directory %s: the root is an overlay or a directory, not both", r.Lower, s.RootDir)
+	case r.Upper != "" || r.Work != "":
+		return specErr("rootfs.upper", "a persistent writable layer (%s) beside the root directory %s, which takes the writes itself", r.Upper, s.RootDir)
+	case r.Driver == overlay.Fuse:
+		return specErr("rootfs.driver", "the fuse driver assembles an overlay; the root directory %s is bound as it is", s.RootDir)
+	case r.IDMap:
+		return specErr("rootfs.idmap", "idmapped layers beside the root directory %s, which is bound as it is", s.RootDir)
+	case r.Size != "":
+		return specErr("rootfs.size", "%s bounds an overlay's writable layer; the root directory %s writes to its own filesystem", r.Size, s.RootDir)
+	case s.Namespaces.Auto != nil:
+		return specErr("rootDir", "a root directory (%s) with an automatic ID range: each start gets a block of IDs of its own, "+
+			"so what one start writes there belongs to IDs the next does not map; give the user namespace maps of its own (WithUserNS)", s.RootDir)
+	}
+	if err := mounts.CheckRootDir(s.RootDir); err != nil {
+		return &SpecError{Field: "rootDir", Err: err}
 	}
 	return nil
 }
@@ -619,7 +659,12 @@ func callerHas(c caps.Cap) bool {
 // onHostRoot reports whether the sandbox's root is the embedded default: the
 // host's own "/" as the only lower layer.
 func (s *Spec) onHostRoot() bool {
-	return s.Namespaces.Mode(namespace.Mount) == namespace.New && !s.NoRootfs && len(s.Rootfs.Lower) == 0
+	return s.Namespaces.Mode(namespace.Mount) == namespace.New && !s.NoRootfs && s.RootDir == "" && len(s.Rootfs.Lower) == 0
+}
+
+// dirRoot reports whether the sandbox's root is the directory RootDir.
+func (s *Spec) dirRoot() bool {
+	return s.Namespaces.Mode(namespace.Mount) == namespace.New && !s.NoRootfs && s.RootDir != ""
 }
 
 // hostRoot returns what the Spec hides of the host's "/" where that is its root.
@@ -661,7 +706,7 @@ func (s *Spec) detachedMounts() bool {
 
 func (s *Spec) hasMounts() bool {
 	m := &s.Mounts
-	return len(s.Rootfs.Lower) > 0 || len(m.Mounts) > 0 || len(m.Binds) > 0 || len(m.Tmpfs) > 0 || m.ReadonlyRoot
+	return len(s.Rootfs.Lower) > 0 || s.RootDir != "" || len(m.Mounts) > 0 || len(m.Binds) > 0 || len(m.Tmpfs) > 0 || m.ReadonlyRoot
 }
 
 // singleOwnMap reports whether the user namespace maps only the caller's own uid and gid
