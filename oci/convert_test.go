@@ -190,7 +190,11 @@ func TestConvertRootAndPaths(t *testing.T) {
 				t.Error("the Spec's default mounts are on")
 			}
 		}},
-		{name: "writable root", edit: func(c *specs.Spec) { c.Root.Readonly = false }, field: "root.readonly", want: sandbox.ErrNotSupported},
+		{name: "writable root", edit: func(c *specs.Spec) { c.Root.Readonly = false }, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if filepath.Base(s.RootDir) != "rootfs" || !filepath.IsAbs(s.RootDir) || len(s.Rootfs.Lower) != 0 || s.Mounts.ReadonlyRoot {
+				t.Errorf("root directory %q, rootfs %+v, read-only %v; want the bundle's rootfs as the root itself", s.RootDir, s.Rootfs, s.Mounts.ReadonlyRoot)
+			}
+		}},
 		{name: "missing root", edit: func(c *specs.Spec) { c.Root.Path = "nowhere" }, field: "root.path", want: sandbox.ErrInvalidSpec},
 		{name: "masked and read-only paths", edit: func(c *specs.Spec) {
 			c.Linux.MaskedPaths, c.Linux.ReadonlyPaths = []string{"/proc/kcore", "/sys/firmware/"}, []string{"/proc/sys"}

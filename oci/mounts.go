@@ -14,10 +14,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// root sets the root filesystem: root.path, relative to the bundle, as the only
-// lower layer of the sandbox's overlay. Its writable layer is ephemeral, so only a
-// read-only root is the directory itself: writes to a writable one would not
-// reach root.path, as the spec wants.
+// root sets the root filesystem from root.path, relative to the bundle. A
+// writable root is the directory itself (Spec.RootDir), as runc's: what the
+// container writes lands in root.path. A read-only one is the only lower layer
+// of an overlay made read-only, so that the mount points the configuration's
+// mounts need are made in the overlay's ephemeral layer, never in root.path
+// (which may lie on a read-only filesystem).
 func (c *converter) root() error {
 	r := c.cfg.Root
 	if r == nil || r.Path == "" {
@@ -32,7 +34,8 @@ func (c *converter) root() error {
 		return invalid("root.path", "%s is not a directory", path)
 	}
 	if !r.Readonly {
-		return unsupported("root.readonly", "a writable root: a Spec's root is an overlay of %s whose writes go to an ephemeral layer, not to the directory", path)
+		c.spec.RootDir = path
+		return nil
 	}
 	c.spec.Rootfs = overlay.Spec{Lower: []string{path}}
 	c.spec.Mounts.ReadonlyRoot = true
