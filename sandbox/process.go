@@ -33,6 +33,11 @@ type Process struct {
 	pidfd   int
 	pidfd32 int32
 	mountNS int // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
+	// holdFD is the parent's O_PATH descriptor of a held start's FIFO until the
+	// clone; errR the error pipe of a held start until it is released (see
+	// hold.go), else -1. holdFIFO and program name the FIFO and the target.
+	holdFD, errR      int
+	holdFIFO, program string
 
 	stdio    stdio.Streams // the target's standard streams: pipes and their copies
 	terminal *os.File
@@ -195,6 +200,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 		p.listener.Close()
 	}
 	unix.Close(p.pidfd)
+	p.closeErrPipe()
 	p.done = true
 	if err != nil {
 		p.werr = fmt.Errorf("sandbox: wait: %w", err)
@@ -302,6 +308,7 @@ func (p *Process) abort() {
 	}
 	p.stopFuse()
 	unix.Close(p.pidfd)
+	p.closeErrPipe()
 	p.stdio.Close()
 	p.closeTerminal()
 	p.stdio = stdio.Streams{}
