@@ -33,6 +33,16 @@ var errHeld = errors.New("sandbox: the child waits to be released")
 // ErrDetached is what Wait returns for a Process that was given up (Detach).
 var ErrDetached = errors.New("sandbox: the process was detached")
 
+// heldStart is what the Process of a held start keeps (a pointer, so that the
+// Process of any other start stays as small as it was).
+type heldStart struct {
+	// fd is the parent's O_PATH descriptor of the FIFO until the clone; errR
+	// the error pipe until the release; -1 afterwards.
+	fd, errR int
+	// fifo and program name the FIFO and the target.
+	fifo, program string
+}
+
 // compileHold opens the procfs through which held starts reach their FIFOs, and
 // appends the hold, where the Plan has one.
 func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
@@ -95,7 +105,7 @@ func (p *Process) openHold(cmd *Command) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: move the FIFO's descriptor: %w", err)
 	}
-	p.holdFD, p.holdFIFO = high, cmd.HoldFIFO
+	p.hold = &heldStart{fd: high, errR: -1, fifo: cmd.HoldFIFO}
 	b := append(p.start.HoldPath[:0], "self/fd/"...)
 	b = strconv.AppendInt(b, int64(high), 10)
 	p.start.HoldPath[len(b)] = 0
@@ -105,9 +115,9 @@ func (p *Process) openHold(cmd *Command) error {
 // closeHoldFD closes the parent's descriptor of the FIFO: the child holds its
 // own from the clone.
 func (p *Process) closeHoldFD() {
-	if p.holdFD >= 0 {
-		unix.Close(p.holdFD)
-		p.holdFD = -1
+	if h := p.hold; h != nil && h.fd >= 0 {
+		unix.Close(h.fd)
+		h.fd = -1
 	}
 }
 
@@ -115,8 +125,8 @@ func (p *Process) closeHoldFD() {
 // release, it says whether the child executed the target.
 func (p *Process) keepHeld(errR *int, program string) {
 	p.mu.Lock()
-	p.errR, *errR = *errR, -1
-	p.program = program
+	p.hold.errR, *errR = *errR, -1
+	p.hold.program = program
 	p.mu.Unlock()
 }
 
@@ -125,17 +135,20 @@ func (p *Process) keepHeld(errR *int, program string) {
 func (p *Process) takeErrPipe() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fd := p.errR
-	p.errR = -1
+	if p.hold == nil {
+		return -1
+	}
+	fd := p.hold.errR
+	p.hold.errR = -1
 	return fd
 }
 
-// closeErrPipe closes the error pipe of a held start that was not released;
-// p.mu is held.
+// closeErrPipe closes the error pipe of a held start that was not released,
+// with p.mu held or before Start returned.
 func (p *Process) closeErrPipe() {
-	if p.errR >= 0 {
-		unix.Close(p.errR)
-		p.errR = -1
+	if h := p.hold; h != nil && h.errR >= 0 {
+		unix.Close(h.errR)
+		h.errR = -1
 	}
 }
 
@@ -144,7 +157,7 @@ func (p *Process) closeErrPipe() {
 func (p *Process) Held() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.errR >= 0
+	return p.hold != nil && p.hold.errR >= 0
 }
 
 // Release lets a held start go on (WithHold): it opens the start's FIFO for
@@ -158,22 +171,23 @@ func (p *Process) Release(ctx context.Context) error {
 	if errR < 0 {
 		return errors.New("sandbox: the process is not held")
 	}
-	err := releaseFIFO(ctx, p.holdFIFO, p.pidfd)
+	h := p.hold
+	err := releaseFIFO(ctx, h.fifo, p.pidfd)
 	if err != nil && err == ctx.Err() {
 		p.mu.Lock()
-		p.errR = errR // still held: a later Release may try again
+		h.errR = errR // still held: a later Release may try again
 		p.mu.Unlock()
-		return &ChildError{Stage: "hold", Step: "release through " + p.holdFIFO, Op: -1, Errno: contextErrno(err), cause: err}
+		return &ChildError{Stage: "hold", Step: "release through " + h.fifo, Op: -1, Errno: contextErrno(err), cause: err}
 	}
 	defer unix.Close(errR)
 	// A child that failed reported why before it closed the FIFO or died.
-	if rerr := p.tmpl.readReport(p.prog, errR, p.program); rerr != nil {
+	if rerr := p.tmpl.readReport(p.prog, errR, h.program); rerr != nil {
 		return rerr
 	}
 	if err != nil {
-		return &ChildError{Stage: "hold", Step: "release through " + p.holdFIFO, Op: -1, Errno: child.ErrnoOf(err), cause: err}
+		return &ChildError{Stage: "hold", Step: "release through " + h.fifo, Op: -1, Errno: child.ErrnoOf(err), cause: err}
 	}
-	return p.checkExec(ctx, p.program)
+	return p.checkExec(ctx, h.program)
 }
 
 // Release lets the held sandbox that waits on fifo (Command.HoldFIFO) go on,

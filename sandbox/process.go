@@ -32,12 +32,8 @@ type Process struct {
 	pid     int
 	pidfd   int
 	pidfd32 int32
-	mountNS int // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
-	// holdFD is the parent's O_PATH descriptor of a held start's FIFO until the
-	// clone; errR the error pipe of a held start until it is released (see
-	// hold.go), else -1. holdFIFO and program name the FIFO and the target.
-	holdFD, errR      int
-	holdFIFO, program string
+	mountNS int        // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
+	hold    *heldStart // a held start's FIFO and error pipe, or nil (see hold.go)
 
 	stdio    stdio.Streams // the target's standard streams: pipes and their copies
 	terminal *os.File

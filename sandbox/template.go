@@ -170,7 +170,7 @@ const maxAttempts = 8
 
 // start is one attempt of Start with the child's program prog.
 func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) (*Process, error) {
-	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1, holdFD: -1, errR: -1, waitDelay: cmd.WaitDelay}
+	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1, waitDelay: cmd.WaitDelay}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty = -1, -1, -1, -1
 	err := p.setupStdio(&cmd)
