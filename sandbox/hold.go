@@ -166,6 +166,7 @@ func (p *Process) Held() bool {
 // would, with a *ChildError of stage "exec" (Wait then reaps the sandbox); a
 // sandbox that died while held fails with a *ChildError of stage "hold"; the end
 // of ctx stops the wait (the end of the start's context kills the sandbox).
+// Call it before Wait, not at the same time.
 func (p *Process) Release(ctx context.Context) error {
 	errR := p.takeErrPipe()
 	if errR < 0 {
@@ -173,11 +174,21 @@ func (p *Process) Release(ctx context.Context) error {
 	}
 	h := p.hold
 	err := releaseFIFO(ctx, h.fifo, p.pidfd)
-	if err != nil && err == ctx.Err() {
+	if err != nil && err != errNotReleased {
+		// The sandbox still waits (the FIFO could not be opened, ctx ended): a
+		// later Release may try again.
 		p.mu.Lock()
-		h.errR = errR // still held: a later Release may try again
+		if p.done {
+			unix.Close(errR)
+		} else {
+			h.errR = errR
+		}
 		p.mu.Unlock()
-		return &ChildError{Stage: "hold", Step: "release through " + h.fifo, Op: -1, Errno: contextErrno(err), cause: err}
+		e := &ChildError{Stage: "hold", Step: "release through " + h.fifo, Op: -1, Errno: child.ErrnoOf(err), cause: err}
+		if err == ctx.Err() {
+			e.Errno = contextErrno(err)
+		}
+		return e
 	}
 	defer unix.Close(errR)
 	// A child that failed reported why before it closed the FIFO or died.
