@@ -731,3 +731,26 @@ func (c *Cgroup) Pids() ([]int, error) {
 	}
 	return readPids(filepath.Join(c.dirs[0], "cgroup.procs"))
 }
+
+// FromDirs returns the cgroup whose directories are dirs (the Dirs of a cgroup
+// that another process created, or that a process gave up), without
+// descriptors: for Pids, KillAll and Remove. No directory is a nil *Cgroup.
+func FromDirs(dirs []string) *Cgroup {
+	if len(dirs) == 0 {
+		return nil
+	}
+	c := &Cgroup{v1: map[string]string{}, dirs: slices.Clone(dirs), made: &madeDirs{}, v2fd: -1, version: 2}
+	for _, d := range dirs {
+		var st unix.Statfs_t
+		if unix.Statfs(d, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			c.v2dir = d
+			continue
+		}
+		c.version = 1
+		if _, err := os.Stat(filepath.Join(d, "freezer.state")); err == nil {
+			c.v1["freezer"] = d
+		}
+	}
+	c.name = filepath.Base(c.dirs[0])
+	return c
+}

@@ -119,10 +119,21 @@ type Spawn struct {
 	// Init says that PID 1 of the new pid namespace is Paddock's own init.
 	Init bool `json:"init,omitempty"`
 	// ParentDeathSignal is the signal the sandbox gets when the thread that
-	// started it dies.
-	ParentDeathSignal int    `json:"parentDeathSignal"`
-	Reason            string `json:"reason"`
+	// started it dies; 0 for a detached sandbox, which outlives it.
+	ParentDeathSignal int `json:"parentDeathSignal"`
+	// Hold says where each start is held until it is released (create, then
+	// start): HoldBeforeExec, or "" for a start that runs the target at once.
+	Hold string `json:"hold,omitempty"`
+	// Detached says that the sandbox may outlive the process that started it:
+	// no parent-death signal, and the Process can be given up (Detach).
+	Detached bool   `json:"detached,omitempty"`
+	Reason   string `json:"reason"`
 }
+
+// HoldBeforeExec is the hold of a held start (Spawn.Hold): after every other
+// step of the child, the seccomp filter included, just before execve, the child
+// waits until a reader opens the FIFO that its Command names.
+const HoldBeforeExec = "before execve, after every other step, until a reader opens the start's FIFO"
 
 // A Namespace is the sandbox's namespace of one kind.
 type Namespace struct {

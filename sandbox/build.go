@@ -153,6 +153,9 @@ func (t *Template) compile(c ids) error {
 	if err := t.compilePrivileges(p, <-priv); err != nil {
 		return err
 	}
+	if err := t.compileHold(p, pl); err != nil {
+		return err
+	}
 	var empty child.Op
 	empty.Kind = child.KindSignalMask
 	p.Append(empty, "start", "unblock signals")

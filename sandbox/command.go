@@ -51,6 +51,14 @@ type Command struct {
 	// TerminalSize is the initial size of that terminal (rows, columns); zero keeps
 	// the kernel's default.
 	TerminalSize WindowSize
+	// HoldFIFO is the FIFO (mkfifo(3)) on the host on which a start of a held
+	// Template (WithHold) waits before execve: Start returns once the sandbox is
+	// set up and waiting, and the target runs once a reader opens the FIFO and
+	// reads the byte the sandbox writes there (Release, Process.Release). The
+	// sandbox opens it for writing as the target's user, as the host sees it:
+	// make it writable by that user (mode 0622, as runc makes its exec FIFO).
+	// It must be empty for a Template that does not hold its starts.
+	HoldFIFO string
 }
 
 // WindowSize is a terminal size in characters.

@@ -218,6 +218,32 @@
 // Wait closes the pipes and returns ErrWaitDelay. Template.Output and
 // CombinedOutput run a Command and collect what it writes.
 //
+// # Create, then start
+//
+// WithHold holds every start of a Template just before execve, after every other
+// step (namespaces, cgroup, root and mounts, the user, capabilities, the seccomp
+// filter): Start returns once the sandbox waits there, Process.Pid its future
+// target's pid, in the target's namespaces and cgroup. The target runs once a
+// reader opens the FIFO that the Command names (Command.HoldFIFO) and takes the
+// byte the sandbox writes there: Process.Release in this process, which also
+// reports a target that could not be executed, or Release in any other. This is
+// runc's exec FIFO, the base of an OCI runtime's create and start. The sandbox
+// reaches the FIFO, on the host and outside its root, by a descriptor the parent
+// opened, through the host's procfs, never through a path of its own root. A held
+// start needs fork mode (Build chooses it and refuses vfork mode) and no Landlock
+// ruleset, which forbids opening a file outside it; a seccomp filter must allow
+// the hold's openat and write, which Build checks as it checks the other calls.
+// While held, the sandbox is a sandbox like any other: the end of the start's
+// context kills it, and Wait waits for it.
+//
+// WithDetached lets a sandbox outlive the process that started it, as a
+// container outlives the runtime that created it: no parent-death signal, and
+// Process.Detach gives the Process up without Wait. What identifies the sandbox
+// afterwards (Detached: its pid, the pid's start time, its cgroup's directories)
+// is plain data; Remove, from any process, kills the sandbox and removes its
+// cgroup. Build refuses a detached Spec with what the starting process would have
+// to keep doing: run-time limits, an automatic ID range, a fuse-overlayfs root.
+//
 // # What a killed caller leaves
 //
 // Staging directories and cgroups carry the caller's owner ID (16 random hex

@@ -26,6 +26,8 @@ func TestFilterCallsKnown(t *testing.T) {
 		{"notify", []Option{WithSeccompProfile(notify)}},
 		{"landlock", []Option{WithLandlock(false)}},
 		{"fork", []Option{WithSpawnMode(SpawnFork)}},
+		{"hold", []Option{WithHold()}},
+		{"hold with init", []Option{WithHold(), WithInit()}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tpl, err := NewBuilder(c.opts...).Build()

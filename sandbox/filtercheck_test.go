@@ -34,7 +34,12 @@ func TestBuildRefusesStarvingFilter(t *testing.T) {
 			{"listener send refused", withRule(seccomp.Rule{Names: []string{"sendmsg"}, Action: seccomp.ActNotify}), nil, []string{"sendmsg (notify)"}},
 			{"user switch refused without no_new_privs", withRule(seccomp.Rule{Names: []string{"setresuid"}, Action: seccomp.ActErrno}),
 				[]sandbox.Option{sandbox.WithNoNewPrivileges(false), sandbox.WithUser(0, 0)}, []string{"setresuid (errno EPERM)"}},
+			{"held start's open refused", withRule(seccomp.Rule{Names: []string{"openat"}, Action: seccomp.ActErrno}),
+				[]sandbox.Option{sandbox.WithHold()}, []string{"openat (errno EPERM)"}},
+			{"held start's byte refused", withRule(seccomp.Rule{Names: []string{"write"}, Action: seccomp.ActErrno}),
+				[]sandbox.Option{sandbox.WithHold()}, []string{"write (errno EPERM)"}},
 			// What the child can do without.
+			{"openat refused without a hold", withRule(seccomp.Rule{Names: []string{"openat"}, Action: seccomp.ActErrno}), nil, nil},
 			{"report refused", withRule(seccomp.Rule{Names: []string{"write"}, Action: seccomp.ActErrno}), nil, nil},
 			{"exit refused", withRule(seccomp.Rule{Names: []string{"exit"}, Action: seccomp.ActErrno}), nil, nil},
 			{"execveat refused", withRule(seccomp.Rule{Names: []string{"execveat"}, Action: seccomp.ActErrno}), nil, nil},

@@ -153,6 +153,22 @@ func rlimitMatch(r int, name string) bool {
 	return ok && n == r
 }
 
+// WithHold holds every start before execve until it is released: Start returns
+// once the sandbox is set up and waits, with everything but the target's own
+// execve done (namespaces, cgroup, mounts, capabilities, seccomp), and the target
+// runs when a reader opens the FIFO that the Command names (Command.HoldFIFO), in
+// this process (Process.Release) or another (Release). This is an OCI runtime's
+// create, then start. Build chooses fork mode, and refuses vfork mode and a
+// Landlock ruleset (see Spec.Hold).
+func WithHold() Option { return func(s *Spec) { s.Hold = true } }
+
+// WithDetached lets the sandbox outlive the process that starts it, as an OCI
+// runtime's container outlives the runtime: no parent-death signal, and
+// Process.Detach gives the Process up without Wait, returning what Remove needs
+// to kill the sandbox and remove its cgroup later. Build refuses it with what the
+// starting process would have to keep doing (see Spec.Detached).
+func WithDetached() Option { return func(s *Spec) { s.Detached = true } }
+
 // WithInit runs a minimal init as PID 1 of the sandbox's pid namespace: it reaps
 // zombies, forwards signals to the target and exits with the target's status (128+N
 // when signal N killed it). Off by default, as in Podman; without it the target is

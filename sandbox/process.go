@@ -32,7 +32,8 @@ type Process struct {
 	pid     int
 	pidfd   int
 	pidfd32 int32
-	mountNS int // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
+	mountNS int        // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
+	hold    *heldStart // a held start's FIFO and error pipe, or nil (see hold.go)
 
 	stdio    stdio.Streams // the target's standard streams: pipes and their copies
 	terminal *os.File
@@ -195,6 +196,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 		p.listener.Close()
 	}
 	unix.Close(p.pidfd)
+	p.closeErrPipe()
 	p.done = true
 	if err != nil {
 		p.werr = fmt.Errorf("sandbox: wait: %w", err)
@@ -302,6 +304,7 @@ func (p *Process) abort() {
 	}
 	p.stopFuse()
 	unix.Close(p.pidfd)
+	p.closeErrPipe()
 	p.stdio.Close()
 	p.closeTerminal()
 	p.stdio = stdio.Streams{}

@@ -47,6 +47,11 @@ func (t *Template) readReport(prog *child.Program, fd int, program string) error
 		e.Stage, e.Step = "init", "fork the target from the init"
 	case child.InitExecOp:
 		e.Stage, e.Step = "init", "execute the init in PID 1 (execveat of its sealed memfd)"
+	case child.HoldOp:
+		if r.Errno == 0 {
+			return errHeld
+		}
+		e.Stage, e.Step = "hold", "wait to be released"
 	case child.CheckpointOp:
 		if r.Errno == 0 {
 			return errCheckpoint

@@ -61,9 +61,11 @@ type Template struct {
 	// ownTerminal says that the child opens a Command's terminal in the sandbox's
 	// own /dev/pts (child.KindTerminalIn) rather than the parent on the host's.
 	ownTerminal bool
-	owner       bool // the Template holds the owner ID (owner.Hold) until Close
-	filter      *seccomp.Filter
-	cgroup      *cgroup.Planner // creates each start's cgroup, or nil
+	// hold says that each start waits before execve to be released (WithHold).
+	hold   bool
+	owner  bool // the Template holds the owner ID (owner.Hold) until Close
+	filter *seccomp.Filter
+	cgroup *cgroup.Planner // creates each start's cgroup, or nil
 	// plan is what the Spec resolved to, which the program was emitted from.
 	plan *plan.Plan
 	fuse *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
@@ -171,7 +173,11 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1, waitDelay: cmd.WaitDelay}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty = -1, -1, -1, -1
-	if err := p.setupStdio(&cmd); err != nil {
+	err := p.setupStdio(&cmd)
+	if err == nil {
+		err = p.openHold(&cmd)
+	}
+	if err != nil {
 		p.stdio.Close()
 		p.closeTerminal()
 		return nil, err
@@ -212,6 +218,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 	runtime.KeepAlive(envp)
 	runtime.KeepAlive(paths)
 	fds.CloseChild()
+	p.closeHoldFD()
 	p.stdio.CloseChildEnds()
 	if errno != 0 {
 		child.CloseDetached(s)
@@ -236,6 +243,7 @@ func (t *Template) start(ctx context.Context, cmd Command, prog *child.Program) 
 // descriptors.
 func (p *Process) abandon(err error) (*Process, error) {
 	p.stopWatch()
+	p.closeHoldFD()
 	p.stdio.Close()
 	p.closeTerminal()
 	removeCgroup(p.cgroup)
@@ -275,7 +283,10 @@ func (p *Process) handshake(ctx context.Context, fds *handshake.FDs, pid int, pr
 	if err == nil {
 		err = p.readReports(fds.ErrR, fds.SyncW, program)
 	}
-	if err == nil {
+	if err == errHeld {
+		err = nil
+		p.keepHeld(&fds.ErrR, program)
+	} else if err == nil {
 		err = p.checkExec(ctx, program)
 	}
 	if cause := p.contextErr(); cause != nil {

@@ -88,6 +88,13 @@ func opCalls(op *Op) (calls []Call, known bool) {
 			{Nr: unix.SYS_WRITE, Args: a(0, op.Args[1], op.Args[2]), Flags: f},
 			{Nr: unix.SYS_CLOSE, Optional: true},
 		}, true
+	case KindHold:
+		return []Call{
+			{Nr: unix.SYS_WRITE, Args: a(0, 0, uintptr(ReportSize))},
+			{Nr: unix.SYS_OPENAT, Args: a(0, 0, unix.O_WRONLY|unix.O_CLOEXEC)},
+			{Nr: unix.SYS_WRITE, Args: a(0, uintptr(unsafe.Pointer(&zeroText[0])), 1)},
+			{Nr: unix.SYS_CLOSE, Optional: true},
+		}, true
 	case KindLandlock:
 		r := (*LandlockRules)(op.Ptr)
 		var attr uintptr

@@ -107,6 +107,16 @@ const (
 	// directory at the C string Args[1], a path of the child's own (a directory of
 	// the staging tmpfs), with move_mount, and closes the child's descriptor of it.
 	KindAttach
+	// KindHold holds the start just before execve until another process releases
+	// it (create, then start, as runc's exec FIFO does): the child writes a Report
+	// naming HoldOp with errno 0 on the error pipe, opens the FIFO for writing,
+	// which blocks until a reader opens it, writes one byte, closes it and goes
+	// on. It reaches the FIFO, which lives outside the sandbox's root, by the
+	// O_PATH descriptor that the parent opened on the host for the start:
+	// Start.HoldPath names it ("self/fd/N") in the procfs open at Args[0], which
+	// the parent opened and checked, so that nothing of the sandbox's root (a
+	// missing /proc, a planted one) comes between. Fork mode only.
+	KindHold
 )
 
 // NoChown, as Args[0] of KindTerminalIn, leaves the terminal to the user who

@@ -79,6 +79,10 @@ type Start struct {
 	// KindStartHostname step sets.
 	HostnameLen int32
 	Hostname    [64]byte
+	// HoldPath is, for a held start (KindHold), the NUL-terminated path of the
+	// O_PATH descriptor of its FIFO relative to the procfs of KindHold
+	// ("self/fd/N"); empty for any other start.
+	HoldPath [24]byte
 	// NFDs is the number of descriptors the target gets: descriptor i is FDs[i],
 	// closed when FDs[i] is -1, the peer of the sandbox's terminal when it is
 	// TerminalPeer.
@@ -120,6 +124,11 @@ const InitExecOp = -4
 // DeadlineOp is the op index that a Report names when the child could not arm
 // the timer of its deadline (see SetDeadline).
 const DeadlineOp = -5
+
+// HoldOp is the op index of the marker Report that KindHold writes (with Errno
+// 0) before it waits for the release: not a failure, but the child held before
+// execve. A failure of the hold itself names the KindHold op.
+const HoldOp = -6
 
 // CheckpointOp is the op index of the marker Report that KindCheckpoint writes
 // (with Errno 0): not a failure, but the child waiting for the parent's work and a
@@ -195,6 +204,8 @@ func run(ops []Op, s *Start) {
 			phase, e = terminalIn(op, s)
 		case KindInit:
 			startInit(ops, i, errfd)
+		case KindHold:
+			e = hold(errfd, op.Args[0], s)
 		default:
 			e = syscall.EINVAL
 		}
@@ -351,6 +362,36 @@ func checkpoint(errfd uintptr, syncfd int32) syscall.Errno {
 		return e
 	}
 	return waitParent(syncfd)
+}
+
+// hold is KindHold: it tells the parent that the child waits, then opens the
+// FIFO that s.HoldPath names in the procfs at procfd for writing, which blocks
+// until a reader opens it, and writes one byte.
+//
+//go:nosplit
+//go:norace
+func hold(errfd, procfd uintptr, s *Start) syscall.Errno {
+	if s.HoldPath[0] == 0 {
+		return syscall.EBADF
+	}
+	r := Report{Op: HoldOp}
+	if e := writeAll(errfd, uintptr(unsafe.Pointer(&r)), unsafe.Sizeof(r)); e != 0 {
+		return e
+	}
+	var fd uintptr
+	var e syscall.Errno
+	for try := 0; try < maxEINTR; try++ {
+		fd, _, e = syscall.RawSyscall6(unix.SYS_OPENAT, procfd, uintptr(unsafe.Pointer(&s.HoldPath[0])), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
+		if e != syscall.EINTR {
+			break
+		}
+	}
+	if e != 0 {
+		return e
+	}
+	e = writeAll(fd, uintptr(unsafe.Pointer(&zeroText[0])), 1)
+	syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+	return e
 }
 
 // stdio moves the target's descriptors into place, marks every other descriptor

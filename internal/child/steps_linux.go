@@ -97,8 +97,8 @@ func initStep(op *Op) syscall.Errno {
 		// target's alone. A notifying rule answers the init with ENOSYS.
 		_, _, e := syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, op.Args[1]&^unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, op.Args[0])
 		return e
-	case KindLandlock, KindSignalMask:
-		return 0 // see becomeInit; the init keeps every signal blocked
+	case KindLandlock, KindSignalMask, KindHold:
+		return 0 // see becomeInit; the init keeps every signal blocked, and only the target is held
 	}
 	return syscall.EINVAL
 }

@@ -11,10 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Start sets the parent-death signal and, in fork mode, makes the child wait for
-// the parent's release.
+// Start sets the parent-death signal (but in a detached sandbox) and, in fork
+// mode, makes the child wait for the parent's release.
 func Start(p *child.Program, pl *plan.Plan) {
-	p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(pl.Spawn.ParentDeathSignal))
+	if pl.Spawn.ParentDeathSignal != 0 {
+		p.Syscall("start", "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(pl.Spawn.ParentDeathSignal))
+	}
 	if pl.Spawn.Mode != plan.Vfork {
 		p.Append(child.Op{Kind: child.KindWaitParent}, "start", "wait for the parent to release the child")
 	}
@@ -89,7 +91,7 @@ func IDMaps(p *child.Program, pl *plan.Plan) {
 	}
 	p.Syscall("user namespace", "become group 0 of the namespace", 0, unix.SYS_SETRESGID, 0, 0, 0)
 	p.Syscall("user namespace", "become user 0 of the namespace", 0, unix.SYS_SETRESUID, 0, 0, 0)
-	if ids.Writer != plan.MapsByChild && ids.Writer != plan.MapsOwnIDs {
+	if ids.Writer != plan.MapsByChild && ids.Writer != plan.MapsOwnIDs && pl.Spawn.ParentDeathSignal != 0 {
 		p.Syscall("user namespace", "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(pl.Spawn.ParentDeathSignal))
 	}
 }
@@ -163,6 +165,18 @@ func User(p *child.Program, ids *plan.IDs) {
 		p.Syscall("user", "keep capabilities across the uid change", 0, unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1)
 	}
 	p.Syscall("user", fmt.Sprintf("set uid %d", ids.User), 0, unix.SYS_SETRESUID, uintptr(ids.User), uintptr(ids.User), uintptr(ids.User))
+}
+
+// Hold holds a start of a Plan that says so (plan.HoldBeforeExec) until it is
+// released: the last op before the signal mask and execve. procfd is the procfs
+// through which the child reaches the start's FIFO.
+func Hold(p *child.Program, pl *plan.Plan, procfd uintptr) {
+	if pl.Spawn.Hold == "" {
+		return
+	}
+	op := child.Op{Kind: child.KindHold}
+	op.Args[0] = procfd
+	p.Append(op, "hold", "wait until a reader opens the start's FIFO")
 }
 
 // NoNewPrivs sets no_new_privs.

@@ -118,9 +118,12 @@ func (s *Spec) resolve(c ids, lp *LimitPlan, labels selinux.Labels) (*plan.Plan,
 
 // planSpawn says how each start creates the child, and why.
 func (s *Spec) planSpawn(c ids, vfork bool) plan.Spawn {
-	sp := plan.Spawn{Mode: plan.Fork, Init: s.Init, ParentDeathSignal: int(s.deathSignal())}
+	sp := plan.Spawn{Mode: plan.Fork, Init: s.Init, ParentDeathSignal: int(s.deathSignal()), Detached: s.Detached}
 	if vfork {
 		sp.Mode = plan.Vfork
+	}
+	if s.Hold {
+		sp.Hold = plan.HoldBeforeExec
 	}
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
 	switch {
@@ -132,6 +135,8 @@ func (s *Spec) planSpawn(c ids, vfork bool) plan.Spawn {
 		sp.Reason = "vfork mode is not supported on this architecture"
 	case s.Init:
 		sp.Reason = "the init needs fork mode"
+	case s.Hold:
+		sp.Reason = "a held start needs fork mode: a vfork child would hold the calling thread"
 	case s.fuseRoot(userNS):
 		sp.Reason = "the parent starts fuse-overlayfs for each start"
 	case s.detachedMounts():

@@ -37,8 +37,11 @@ func (s *Spec) namespaceFlags() (clone uint64, unshare uintptr) {
 }
 
 // deathSignal is the signal the sandbox gets when its parent thread dies:
-// ParentDeathSignal, SIGKILL by default.
+// ParentDeathSignal, SIGKILL by default; none for a detached sandbox.
 func (s *Spec) deathSignal() uintptr {
+	if s.Detached {
+		return 0
+	}
 	if s.ParentDeathSignal == 0 {
 		return uintptr(unix.SIGKILL)
 	}
@@ -70,7 +73,7 @@ func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
 	case SpawnFork:
 		return false, nil
 	}
-	return child.VforkSupported && !s.Init && !fuse && !s.detachedMounts() && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
+	return child.VforkSupported && !s.Init && !s.Hold && !fuse && !s.detachedMounts() && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
 }
 
 // overlayEnv is the overlay environment of the Spec's root for caller c.

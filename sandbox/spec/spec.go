@@ -53,6 +53,18 @@ type Spec struct {
 	// ParentDeathSignal is sent to the sandbox when the thread that started it dies;
 	// 0 means SIGKILL.
 	ParentDeathSignal int `json:"parentDeathSignal,omitempty"`
+	// Hold holds each start just before execve, after every other step, until
+	// another process (or Process.Release) opens the FIFO that the Command names
+	// (Command.HoldFIFO) for reading: create, then start, as an OCI runtime's
+	// create and start. It needs fork mode: a vfork child would keep the calling
+	// thread until it executes.
+	Hold bool `json:"hold,omitempty"`
+	// Detached lets the sandbox outlive the process that started it: no
+	// parent-death signal, and the Process can be given up (Process.Detach),
+	// leaving the sandbox's cgroup to be removed later (Remove). Build refuses
+	// what the parent would have to keep doing: run-time limits, an automatic ID
+	// range (its block's lock dies with the parent), a fuse-overlayfs root.
+	Detached bool `json:"detached,omitempty"`
 
 	// SharedNetNS gives every start of the Template one network namespace, created
 	// empty (loopback only) in Build, instead of a new one each: a new network
@@ -350,6 +362,8 @@ var specChecks = []specCheck{
 	{"init", specOnly((*Spec).checkInit)},
 	{"spawn", (*Spec).checkSpawn},
 	{"parentDeathSignal", specOnly((*Spec).checkParentDeathSignal)},
+	{"hold", specOnly((*Spec).checkHold)},
+	{"detached", (*Spec).checkDetached},
 	{"sharedNetNS", (*Spec).checkSharedNetNS},
 	{"rootfs and mounts", specOnly((*Spec).checkFilesystem)},
 	{"capabilities", specOnly((*Spec).checkCaps)},
@@ -480,6 +494,43 @@ func (s *Spec) checkParentDeathSignal() error {
 		return specErr("parentDeathSignal", "%d is not a signal", s.ParentDeathSignal)
 	}
 	return nil
+}
+
+// checkHold checks that a held start can be held: in fork mode, and without a
+// Landlock ruleset, which would refuse the open of a FIFO outside every rule.
+func (s *Spec) checkHold() error {
+	switch {
+	case !s.Hold:
+		return nil
+	case s.Spawn == SpawnVfork:
+		return specErr("hold", "a held start needs fork mode: a vfork child holds the calling thread until it executes")
+	case len(s.Landlock.Rules) > 0:
+		return &SpecError{NotSupported: true, Field: "hold", Err: errors.New(
+			"a held start opens its FIFO, outside the sandbox's root, after the Landlock ruleset is enforced, which forbids it")}
+	}
+	return nil
+}
+
+// checkDetached checks that nothing of a detached sandbox needs the process
+// that started it once it is given up.
+func (s *Spec) checkDetached(c ids) error {
+	if !s.Detached {
+		return nil
+	}
+	why := ""
+	switch {
+	case s.ParentDeathSignal != 0:
+		why = "a parent-death signal would kill it with the thread that started it"
+	case s.Limits != (Limits{}):
+		why = "its run-time limits are enforced by the process that started it"
+	case s.Namespaces.Auto != nil:
+		why = "its block of IDs is held by the process that started it"
+	case s.fuseRoot(s.Namespaces.Mode(namespace.User) == namespace.New):
+		why = "its fuse-overlayfs daemon is stopped by the process that started it"
+	default:
+		return nil
+	}
+	return &SpecError{NotSupported: true, Field: "detached", Err: errors.New("a detached sandbox outlives the process that started it, but " + why)}
 }
 
 // checkSharedNetNS checks that a shared network namespace replaces a new one, and
