@@ -3,11 +3,9 @@ package sandbox
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"github.com/paddock-sandbox/paddock/cgroup"
+	"github.com/paddock-sandbox/paddock/internal/hold"
 	"github.com/paddock-sandbox/paddock/internal/owner"
 	"golang.org/x/sys/unix"
 )
@@ -57,7 +55,7 @@ func (p *Process) Detach() (*Detached, error) {
 		p.stopCtx()
 	}
 	d := &Detached{Pid: p.pid, Cgroup: cg.Dirs()}
-	d.StartTime, _ = startTime(p.pid)
+	d.StartTime, _ = hold.StartTime(p.pid)
 	if cg != nil {
 		cg.Close()
 		owner.Drop() // the cgroup's name holds the owner ID; a live cgroup is never reclaimed
@@ -77,7 +75,7 @@ func (p *Process) Detach() (*Detached, error) {
 // A sandbox that already ended is no error. This is an OCI runtime's delete.
 func Remove(d *Detached) error {
 	if d.Pid > 0 {
-		if err := killDetached(d); err != nil {
+		if err := hold.Kill(d.Pid, d.StartTime); err != nil {
 			return err
 		}
 	}
@@ -92,49 +90,4 @@ func Remove(d *Detached) error {
 		return fmt.Errorf("sandbox: remove cgroup: %w", err)
 	}
 	return nil
-}
-
-// killDetached kills the first process of d, if it still is d's, waits until it
-// has exited (up to ten seconds) and reaps it if it is the caller's child.
-func killDetached(d *Detached) error {
-	fd, err := unix.PidfdOpen(d.Pid, 0)
-	if err == unix.ESRCH {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("sandbox: open pid %d: %w", d.Pid, err)
-	}
-	defer unix.Close(fd)
-	// Read after the pidfd was opened: a start time that matches names the
-	// process of the pidfd, not a later one.
-	if st, err := startTime(d.Pid); err != nil || st != d.StartTime {
-		return nil // gone, and its pid given to another process
-	}
-	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
-		return fmt.Errorf("sandbox: kill pid %d: %w", d.Pid, err)
-	}
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		if _, err := unix.Poll(pfd, 10000); err != unix.EINTR {
-			break
-		}
-	}
-	var ws unix.WaitStatus
-	unix.Wait4(d.Pid, &ws, unix.WNOHANG, nil) // ECHILD where another process is its parent
-	return nil
-}
-
-// startTime reads the start time of process pid from /proc/PID/stat.
-func startTime(pid int) (uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// The command name, in parentheses, may hold anything: count from the last ')'.
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	// The fields after it start at field 3 (state); the start time is field 22.
-	if i < 0 || len(f) < 20 {
-		return 0, fmt.Errorf("sandbox: /proc/%d/stat: too short", pid)
-	}
-	return strconv.ParseUint(f[19], 10, 64)
 }

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"sync"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/emit"
+	"github.com/paddock-sandbox/paddock/internal/hold"
 	"github.com/paddock-sandbox/paddock/plan"
 	"golang.org/x/sys/unix"
 )
@@ -49,7 +49,7 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 	if pl.Spawn.Hold == "" {
 		return nil
 	}
-	f, err := openProcfs()
+	f, err := hold.OpenProcfs(child.MaxFDs)
 	if err != nil {
 		return &SpecError{NotSupported: true, Field: "hold", Err: err}
 	}
@@ -57,25 +57,6 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 	t.hold = true
 	emit.Hold(p, pl, f.Fd())
 	return nil
-}
-
-// openProcfs opens the host's /proc, checked to be a procfs, above the
-// descriptor numbers that the child's shuffle can touch.
-func openProcfs() (*os.File, error) {
-	fd, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open /proc: %w", err)
-	}
-	defer unix.Close(fd)
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(fd, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
-		return nil, fmt.Errorf("/proc is not a procfs (%v)", err)
-	}
-	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, child.MaxFDs)
-	if err != nil {
-		return nil, fmt.Errorf("move /proc's descriptor: %w", err)
-	}
-	return os.NewFile(uintptr(high), "/proc"), nil
 }
 
 // openHold opens the Command's FIFO for a start of a held Template, with
@@ -173,8 +154,8 @@ func (p *Process) Release(ctx context.Context) error {
 		return errors.New("sandbox: the process is not held")
 	}
 	h := p.hold
-	err := releaseFIFO(ctx, h.fifo, p.pidfd)
-	if err != nil && err != errNotReleased {
+	err := hold.ReleaseFIFO(ctx, h.fifo, p.pidfd)
+	if err != nil && err != hold.ErrNotReleased {
 		// The sandbox still waits (the FIFO could not be opened, ctx ended): a
 		// later Release may try again.
 		p.mu.Lock()
@@ -208,87 +189,8 @@ func (p *Process) Release(ctx context.Context) error {
 // reached its hold yet, and fails when the sandbox closes the FIFO without
 // writing (its hold failed). This is an OCI runtime's start.
 func Release(ctx context.Context, fifo string) error {
-	if err := releaseFIFO(ctx, fifo, -1); err != nil {
+	if err := hold.ReleaseFIFO(ctx, fifo, -1); err != nil {
 		return fmt.Errorf("sandbox: release %s: %w", fifo, err)
 	}
 	return nil
-}
-
-// errNotReleased says that the sandbox closed the FIFO without writing, or
-// ended, before it could be released.
-var errNotReleased = errors.New("the sandbox gave up its hold before it was released")
-
-// releaseFIFO opens fifo for reading, without blocking, and waits until the
-// sandbox writes its byte, ctx ends, or the process of pidfd (when not -1)
-// ends. A reader opened without O_NONBLOCK would wait in open, beyond ctx's
-// reach; one opened with it sees no hang-up until a writer came and left.
-func releaseFIFO(ctx context.Context, fifo string, pidfd int) error {
-	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: fifo, Err: err}
-	}
-	defer unix.Close(fd)
-	wake, err := newWaker(ctx)
-	if err != nil {
-		return err
-	}
-	defer wake.close()
-	for {
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake.fd), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
-		if _, err := unix.Poll(pfd, -1); err == unix.EINTR {
-			continue
-		} else if err != nil {
-			return err
-		}
-		if pfd[0].Revents != 0 {
-			var b [1]byte
-			n, err := unix.Read(fd, b[:])
-			switch {
-			case n == 1:
-				return nil
-			case err == unix.EAGAIN || err == unix.EINTR:
-				continue
-			case err != nil:
-				return err
-			}
-			return errNotReleased
-		}
-		if pfd[1].Revents != 0 {
-			return ctx.Err()
-		}
-		if pfd[2].Revents != 0 {
-			return errNotReleased
-		}
-	}
-}
-
-// A waker is an eventfd that becomes readable when a context ends, for poll.
-type waker struct {
-	fd   int
-	stop func() bool
-	mu   sync.Mutex
-}
-
-func newWaker(ctx context.Context) (*waker, error) {
-	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return nil, err
-	}
-	w := &waker{fd: fd}
-	w.stop = context.AfterFunc(ctx, func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if w.fd >= 0 {
-			unix.Write(w.fd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
-		}
-	})
-	return w, nil
-}
-
-func (w *waker) close() {
-	w.stop()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	unix.Close(w.fd)
-	w.fd = -1
 }
