@@ -122,10 +122,11 @@ func cmdKill(root string, args []string) error {
 	return nil
 }
 
-// parseSignal reads a signal as a number or a name, with or without SIG.
+// parseSignal reads a signal as a number (0 only checks that the process
+// lives) or a name, with or without SIG.
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal %s", s)
 		}
 		return unix.Signal(n), nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // rt is the built runtime with a state directory of its own.
@@ -179,6 +180,7 @@ func TestKill(t *testing.T) {
 		if s := r.status(t, "box"); s != "running" {
 			t.Errorf("after run --detach: %s", s)
 		}
+		r.must(t, "kill", "box", "0")
 		r.must(t, "kill", "box", "SIGKILL")
 		r.waitStatus(t, "box", "stopped")
 		r.must(t, "delete", "box")
@@ -230,4 +232,33 @@ func TestCreateRefused(t *testing.T) {
 			t.Errorf("%q: exit %d: %s", cmd, code, o)
 		}
 	}
+}
+
+// TestParseSignal reads signals as runc's kill takes them.
+func TestParseSignal(t *testing.T) {
+	for in, want := range map[string]unix.Signal{"9": unix.SIGKILL, "0": 0, "TERM": unix.SIGTERM, "sigusr1": unix.SIGUSR1, "SIGHUP": unix.SIGHUP} {
+		if got, err := parseSignal(in); err != nil || got != want {
+			t.Errorf("parseSignal(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-1", "65", "NOSUCH", ""} {
+		if _, err := parseSignal(in); err == nil {
+			t.Errorf("parseSignal(%q) accepted", in)
+		}
+	}
+}
+
+// TestDeleteCreated: a created container, still held, is deleted without
+// --force, as runc deletes it, and its command never runs.
+func TestDeleteCreated(t *testing.T) {
+	modes(t, func(t *testing.T, r *rt) {
+		out := t.TempDir()
+		b := r.bundle(t, []string{"sh", "-c", "echo ran > /out/ran"}, out, nil)
+		r.must(t, "create", "--bundle", b, "box")
+		r.must(t, "delete", "box")
+		r.gone(t, "box")
+		if _, err := os.Stat(filepath.Join(out, "ran")); err == nil {
+			t.Error("the command of a deleted container ran")
+		}
+	})
 }
