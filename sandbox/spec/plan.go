@@ -13,7 +13,6 @@ import (
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/inspect"
-	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -96,11 +95,11 @@ func (s *Spec) planSteps(p *plan.Plan, c ids, mountLabel string) error {
 // filter, which resolvePrivileges adds (Build on another core).
 func (s *Spec) resolve(c ids, lp *LimitPlan, labels selinux.Labels) (*plan.Plan, error) {
 	p := &plan.Plan{Kind: s.Kind, Caller: plan.Caller{UID: c.uid, GID: c.gid, PID: os.Getpid()}}
-	vfork, err := s.spawnMode(c)
+	vfork, reason, err := s.spawnMode(c)
 	if err != nil {
 		return nil, err
 	}
-	p.Spawn = s.planSpawn(c, vfork)
+	p.Spawn = s.planSpawn(vfork, reason)
 	p.Namespaces = s.planNamespaces()
 	p.IDs = s.planIDs(c, vfork)
 	p.Hostname, p.Domainname = s.Hostname, s.Domainname
@@ -117,34 +116,13 @@ func (s *Spec) resolve(c ids, lp *LimitPlan, labels selinux.Labels) (*plan.Plan,
 }
 
 // planSpawn says how each start creates the child, and why.
-func (s *Spec) planSpawn(c ids, vfork bool) plan.Spawn {
-	sp := plan.Spawn{Mode: plan.Fork, Init: s.Init, ParentDeathSignal: int(s.deathSignal()), Detached: s.Detached}
+func (s *Spec) planSpawn(vfork bool, reason string) plan.Spawn {
+	sp := plan.Spawn{Mode: plan.Fork, Init: s.Init, ParentDeathSignal: int(s.deathSignal()), Detached: s.Detached, Reason: reason}
 	if vfork {
 		sp.Mode = plan.Vfork
 	}
 	if s.Hold {
 		sp.Hold = plan.HoldBeforeExec
-	}
-	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
-	switch {
-	case s.Spawn == SpawnVfork || s.Spawn == SpawnFork:
-		sp.Reason = "forced by the Spec"
-	case vfork:
-		sp.Reason = "nothing needs the parent between the clone and the exec"
-	case !child.VforkSupported:
-		sp.Reason = "vfork mode is not supported on this architecture"
-	case s.Init:
-		sp.Reason = "the init needs fork mode"
-	case s.Hold:
-		sp.Reason = "a held start needs fork mode: a vfork child would hold the calling thread"
-	case s.fuseRoot(userNS):
-		sp.Reason = "the parent starts fuse-overlayfs for each start"
-	case s.detachedMounts():
-		sp.Reason = "the parent idmaps copied mounts for each start"
-	case s.hasGroups():
-		sp.Reason = "the target's supplementary groups need setgroups, which a child writing its own map must deny"
-	default:
-		sp.Reason = "the parent writes the ID maps"
 	}
 	return sp
 }

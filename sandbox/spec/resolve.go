@@ -53,27 +53,43 @@ func (s *Spec) deathSignal() uintptr {
 var errParentVfork = errors.New("an automatic ID range and idmapped mounts need fork mode: the parent writes the maps " +
 	"and idmaps the mounts with the child's user namespace while the child waits, which a vfork child cannot")
 
-// spawnMode reports whether Build chooses vfork mode for caller c: where forced, or
-// where nothing needs the parent between clone and exec (no ID map for the parent
-// to write, no copied mount to idmap, no init, no fuse-overlayfs daemon to start)
-// and the child need not set supplementary groups in a user namespace (it denies
-// setgroups when it writes its own map).
-func (s *Spec) spawnMode(c ids) (vfork bool, err error) {
+// spawnMode reports whether Build chooses vfork mode for caller c, and why: where
+// forced, or where nothing needs the parent between clone and exec (no ID map for
+// the parent to write, no copied mount to idmap, no init, no hold, no
+// fuse-overlayfs daemon to start) and the child need not set supplementary groups
+// in a user namespace (it denies setgroups when it writes its own map).
+func (s *Spec) spawnMode(c ids) (vfork bool, reason string, err error) {
 	userNS := s.Namespaces.Mode(namespace.User) == namespace.New
 	fuse := s.fuseRoot(userNS)
 	switch s.Spawn {
 	case SpawnVfork:
 		if fuse {
-			return false, &SpecError{Field: "spawn", Err: errFuseVfork}
+			return false, "", &SpecError{Field: "spawn", Err: errFuseVfork}
 		}
 		if s.Namespaces.Auto != nil || s.detachedMounts() {
-			return false, &SpecError{Field: "spawn", Err: errParentVfork}
+			return false, "", &SpecError{Field: "spawn", Err: errParentVfork}
 		}
-		return true, nil
+		return true, "forced by the Spec", nil
 	case SpawnFork:
-		return false, nil
+		return false, "forced by the Spec", nil
 	}
-	return child.VforkSupported && !s.Init && !s.Hold && !fuse && !s.detachedMounts() && (!userNS || s.singleOwnMap(c) && !s.hasGroups()), nil
+	switch {
+	case !child.VforkSupported:
+		return false, "vfork mode is not supported on this architecture", nil
+	case s.Init:
+		return false, "the init needs fork mode", nil
+	case s.Hold:
+		return false, "a held start needs fork mode: a vfork child would hold the calling thread", nil
+	case fuse:
+		return false, "the parent starts fuse-overlayfs for each start", nil
+	case s.detachedMounts():
+		return false, "the parent idmaps copied mounts for each start", nil
+	case userNS && s.hasGroups():
+		return false, "the target's supplementary groups need setgroups, which a child writing its own map must deny", nil
+	case userNS && !s.singleOwnMap(c):
+		return false, "the parent writes the ID maps", nil
+	}
+	return true, "nothing needs the parent between the clone and the exec", nil
 }
 
 // overlayEnv is the overlay environment of the Spec's root for caller c.
