@@ -77,6 +77,19 @@ type Membership struct {
 	HasV2 bool `json:"hasV2,omitempty"`
 }
 
+// Paths maps each v1 controller, and "unified" for the v2 hierarchy where there
+// is a v2 line, to the process's cgroup path: the form reports print.
+func (m *Membership) Paths() map[string]string {
+	paths := make(map[string]string, len(m.V1)+1)
+	for k, v := range m.V1 {
+		paths[k] = v
+	}
+	if m.HasV2 {
+		paths["unified"] = m.V2
+	}
+	return paths
+}
+
 // ReadMembership parses /proc/PID/cgroup, or /proc/self/cgroup when pid is 0.
 func ReadMembership(pid int) (*Membership, error) {
 	p := "/proc/self/cgroup"

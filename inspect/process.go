@@ -316,13 +316,7 @@ func (r *Report) inspectCgroup(pid int) {
 		return
 	}
 	c := &r.Cgroup
-	c.Paths = make(map[string]string, len(ci.V1)+1)
-	for k, v := range ci.V1 {
-		c.Paths[k] = v
-	}
-	if ci.HasV2 {
-		c.Paths["unified"] = ci.V2
-	}
+	c.Paths = ci.Paths()
 	c.Memory, c.Pids, c.CPUQuota, c.CPUPeriod = ci.Memory, ci.Pids, ci.CPUQuota, ci.CPUPeriod
 }
 

@@ -546,13 +546,7 @@ func (s *Spec) observeCgroup(cg *plan.Cgroup) {
 			cg.Err = err.Error()
 			return
 		}
-		cg.Paths = make(map[string]string, len(ci.V1)+1)
-		for k, v := range ci.V1 {
-			cg.Paths[k] = v
-		}
-		if ci.HasV2 {
-			cg.Paths["unified"] = ci.V2
-		}
+		cg.Paths = ci.Paths()
 		cg.Memory, cg.Pids, cg.CPUQuota, cg.CPUPeriod = ci.Memory, ci.Pids, ci.CPUQuota, ci.CPUPeriod
 		return
 	}
