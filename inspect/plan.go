@@ -108,12 +108,16 @@ func landlockOf(l plan.Landlock) LandlockReport {
 	return r
 }
 
-// rlimitNumber is the resource number of a limit named "RLIMIT_X", or -1.
+// rlimitNumber is the resource number of a limit named "RLIMIT_X" that a
+// RlimitReport holds, or -1.
 func rlimitNumber(name string) int {
-	for row, n := range map[string]int{"RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CPU": unix.RLIMIT_CPU} {
-		if row == strings.ToUpper(name) {
-			return n
-		}
+	switch strings.ToUpper(name) {
+	case "RLIMIT_NPROC":
+		return unix.RLIMIT_NPROC
+	case "RLIMIT_AS":
+		return unix.RLIMIT_AS
+	case "RLIMIT_CPU":
+		return unix.RLIMIT_CPU
 	}
 	return -1
 }
