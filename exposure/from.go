@@ -185,15 +185,6 @@ func hostI386Gate() seccomp.I386 {
 	return ""
 }
 
-// kernelRelease returns uname's release, "" when unreadable.
-func kernelRelease() string {
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
-		return ""
-	}
-	return unix.ByteSliceToString(u.Release[:])
-}
-
 // ReportOptions says what FromReportWith assumes for what a Report cannot show.
 type ReportOptions struct {
 	// Seccomp is the profile taken as loaded when the process is in seccomp's
@@ -241,7 +232,7 @@ func FromReportWith(r *inspect.Report, opts ReportOptions) (Mechanisms, error) {
 	if r == nil {
 		return Mechanisms{}, deriveErr("report", errors.New("nil Report"))
 	}
-	m := Mechanisms{Name: r.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: kernelRelease(), I386: hostI386Gate()}
+	m := Mechanisms{Name: r.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: inspect.KernelRelease(), I386: hostI386Gate()}
 	if m.Name == "" {
 		m.Name = fmt.Sprintf("pid %d", r.PID)
 	}

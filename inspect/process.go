@@ -132,18 +132,28 @@ const firstDynamicInode = 0xF0000000
 // of kind k (the host's), as the kernel numbers it.
 func InitialNamespace(k namespace.Kind, ino uint64) bool { return ino != 0 && initInodes[k] == ino }
 
+// KernelRelease returns the running kernel's release ("6.18.3"), "" when
+// uname fails.
+func KernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
 // staticallyNumbered reports whether this kernel gives the initial namespace of k a
 // fixed inode, so that any other inode means a namespace that is not the host's.
 func staticallyNumbered(k namespace.Kind) bool {
 	if k != namespace.Net && k != namespace.Mount {
 		return true
 	}
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
+	release := KernelRelease()
+	if release == "" {
 		return false
 	}
 	var major, minor int
-	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor)
+	fmt.Sscanf(release, "%d.%d", &major, &minor)
 	return major > 6 || (major == 6 && minor >= 18)
 }
 

@@ -479,7 +479,7 @@ func (s *Spec) observe(p *plan.Plan, lp *LimitPlan) {
 	s.observeCgroup(&p.Cgroup)
 	s.observeMounts(&p.Filesystem)
 	s.observePaths(&p.Filesystem, ids{p.Caller.UID, p.Caller.GID})
-	p.Kernel = kernelRelease()
+	p.Kernel = inspect.KernelRelease()
 	if g, err := seccomp.I386Gate(); err == nil {
 		p.I386 = g
 	}
@@ -652,13 +652,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// kernelRelease returns uname's release, "" when unreadable.
-func kernelRelease() string {
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
-		return ""
-	}
-	return unix.ByteSliceToString(u.Release[:])
 }
