@@ -62,7 +62,7 @@ func (s *Spec) Plan() (*plan.Plan, error) {
 	if err := s.planSteps(p, c, labels.Mount); err != nil {
 		return nil, err
 	}
-	s.observe(p, lp)
+	s.observe(p)
 	return p, nil
 }
 
@@ -453,7 +453,7 @@ func (s *Spec) planLandlock() plan.Landlock {
 // the namespaces' inodes, the caller's seccomp filters and no_new_privs, its
 // resource limits, its cgroup (or where the sandbox's will be), the mounts the
 // binds bring in, the kernel and the i386 gate.
-func (s *Spec) observe(p *plan.Plan, lp *LimitPlan) {
+func (s *Spec) observe(p *plan.Plan) {
 	self := p.Caller.PID
 	for i := range p.Namespaces {
 		observeNamespace(&p.Namespaces[i], self)
