@@ -125,6 +125,7 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 	if err := os.Chmod(fifo, 0o622); err != nil { // the umask cut it
 		return nil, err
 	}
+	placeCgroup(spec)
 	tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec), sandbox.WithHold(), sandbox.WithDetached()).Build()
 	if err != nil {
 		return nil, err

@@ -15,7 +15,8 @@
 //
 // Global flags: --root DIR (the state directory, /run/paddock-runtime for root
 // and $XDG_RUNTIME_DIR/paddock-runtime otherwise), --log FILE, --log-format
-// text|json, --debug, --rootless, --systemd-cgroup (refused), --version.
+// text|json, --debug, --rootless, --cgroup-manager cgroupfs|disabled,
+// --systemd-cgroup (refused), --version.
 //
 // Each container keeps its state in ROOT/ID: state.json (the OCI state and what
 // delete needs to remove the sandbox), written atomically under a lock, and the
@@ -40,6 +41,7 @@ const version = "0.1.0"
 // globals are the flags that come before the command.
 type globals struct {
 	root, log, logFormat       string
+	cgroupManager              string
 	debug, rootless, systemdCg bool
 	showVersion                bool
 }
@@ -83,9 +85,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // dispatch runs the command name with its arguments and returns its exit code.
 func dispatch(g *globals, name string, args []string, stdout io.Writer) (int, error) {
-	if g.systemdCg {
+	if g.systemdCg || g.cgroupManager == "systemd" {
 		return 1, errors.New("--systemd-cgroup is not supported: paddock-runtime creates each container's cgroups itself (cgroupfs)")
 	}
+	cgroupsOff = g.cgroupManager == "disabled"
 	switch name {
 	case "spec":
 		return 0, cmdSpec(args)
@@ -129,6 +132,7 @@ func parseGlobals(args []string, stderr io.Writer) (*globals, []string, error) {
 	fs.BoolVar(&g.debug, "debug", false, "log more")
 	fs.BoolVar(&g.rootless, "rootless", false, "accepted: the runtime works out what the caller can do")
 	fs.BoolVar(&g.systemdCg, "systemd-cgroup", false, "refused: cgroups are managed by the runtime")
+	fs.StringVar(&g.cgroupManager, "cgroup-manager", "cgroupfs", "cgroupfs, or disabled: no cgroup of the container's own (systemd is refused)")
 	fs.BoolVar(&g.showVersion, "version", false, "print the version")
 	fs.BoolVar(&g.showVersion, "v", false, "print the version")
 	if err := fs.Parse(args); err != nil {
@@ -138,13 +142,18 @@ func parseGlobals(args []string, stderr io.Writer) (*globals, []string, error) {
 		fmt.Fprintf(stderr, "paddock-runtime: --log-format %q: want text or json\n", g.logFormat)
 		return nil, nil, errUsage
 	}
+	if m := g.cgroupManager; m != "cgroupfs" && m != "disabled" && m != "systemd" {
+		fmt.Fprintf(stderr, "paddock-runtime: --cgroup-manager %q: want cgroupfs or disabled\n", m)
+		return nil, nil, errUsage
+	}
 	return g, fs.Args(), nil
 }
 
-// stateRoot returns the state directory: dir, or the default for the caller.
+// stateRoot returns the state directory: dir, or the default for the caller
+// (for the root of a rootless engine's user namespace, the unprivileged one).
 func stateRoot(dir string) (string, error) {
 	if dir == "" {
-		if os.Geteuid() == 0 {
+		if hostRoot() {
 			dir = "/run/paddock-runtime"
 		} else if x := os.Getenv("XDG_RUNTIME_DIR"); x != "" {
 			dir = filepath.Join(x, "paddock-runtime")
