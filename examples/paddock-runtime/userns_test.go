@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/cgroup"
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/sandbox"
+)
+
+// envUserNS marks the copy of the test binary that runs as uid 0 of a user
+// namespace whose uid 0 is host uid 65534, as a rootless Podman calls the
+// runtime.
+const envUserNS = "PADDOCK_RUNTIME_TEST_USERNS"
+
+// TestRootlessEngineRoot: as uid 0 of a user namespace that maps it to host
+// uid 65534, the runtime knows it is that user: hostEUID says 65534, the state
+// goes under XDG_RUNTIME_DIR, and a container gets no cgroup where that user
+// could not make one (cgroup v1 here), instead of a failed mkdir. As host
+// root, hostEUID is 0 and the state is /run/paddock-runtime.
+func TestRootlessEngineRoot(t *testing.T) {
+	if os.Getenv(envUserNS) == "" {
+		if os.Geteuid() != 0 {
+			t.Skip("mapping a user namespace's uid 0 to uid 65534 needs root")
+		}
+		if got := hostEUID(); got != 0 || !hostRoot() {
+			t.Errorf("as host root: hostEUID %d, hostRoot %v", got, hostRoot())
+		}
+		xdg := testutil.SharedTempDir(t, "xdg-")
+		if err := os.Chown(xdg, testutil.Nobody, testutil.Nobody); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Rerun{
+			Pattern: "^TestRootlessEngineRoot$",
+			Env:     append(os.Environ(), envUserNS+"=1", "XDG_RUNTIME_DIR="+xdg),
+			Attr: &syscall.SysProcAttr{
+				Cloneflags:  syscall.CLONE_NEWUSER,
+				Credential:  &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true},
+				UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: testutil.Nobody, Size: 1}},
+				GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: testutil.Nobody, Size: 1}},
+			},
+			Label: "as uid 0 of a user namespace (host uid 65534)",
+		}.Run(t)
+		return
+	}
+	if os.Geteuid() != 0 || hostEUID() != testutil.Nobody || hostRoot() {
+		t.Fatalf("euid %d, hostEUID %d, hostRoot %v; want 0, 65534, false", os.Geteuid(), hostEUID(), hostRoot())
+	}
+	root, err := stateRoot("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "paddock-runtime"); root != want {
+		t.Errorf("state root %s, want %s", root, want)
+	}
+	if m := cgroup.Detect(); m == cgroup.V1 || m == cgroup.Hybrid {
+		spec := &sandbox.Spec{}
+		spec.Cgroup.Devices = cgroup.DefaultDevices()
+		if placeCgroup(spec); !spec.NoCgroup {
+			t.Error("on cgroup v1, host uid 65534's container has a cgroup planned, which it cannot make")
+		}
+	}
+}
+
+// TestCgroupManagerDisabled: --cgroup-manager disabled leaves every
+// container without a cgroup of its own; cgroupfs leaves the choice to the
+// sandbox package; systemd is refused with its reason.
+func TestCgroupManagerDisabled(t *testing.T) {
+	defer func() { cgroupsOff = false }()
+	for _, tc := range []struct {
+		args   []string
+		noCg   bool
+		errMsg string
+	}{
+		{[]string{"--cgroup-manager", "disabled", "list"}, true, ""},
+		{[]string{"--cgroup-manager", "cgroupfs", "list"}, false, ""},
+		{[]string{"--cgroup-manager", "systemd", "list"}, false, "--systemd-cgroup is not supported"},
+	} {
+		var out strings.Builder
+		code := run(append([]string{"--root", t.TempDir()}, tc.args...), &out, &out)
+		if tc.errMsg != "" {
+			if code == 0 || !strings.Contains(out.String(), tc.errMsg) {
+				t.Errorf("%q: exit %d: %q", tc.args, code, out.String())
+			}
+			continue
+		}
+		spec := &sandbox.Spec{}
+		if placeCgroup(spec); code != 0 || spec.NoCgroup != tc.noCg {
+			t.Errorf("%q: exit %d, NoCgroup %v: %q", tc.args, code, spec.NoCgroup, out.String())
+		}
+	}
+}
