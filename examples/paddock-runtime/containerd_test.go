@@ -180,6 +180,17 @@ func TestContainerd(t *testing.T) {
 	t.Run("task", func(t *testing.T) {
 		ctrTask(t, c, run("-d", "--cgroup", "", ref, "t1", "sh", "-c", "echo started; exec sleep 1000"))
 	})
+	t.Run("terminal", func(t *testing.T) {
+		cmd := exec.Command("ctr", append([]string{"--address", c.address, "--namespace", ctrNamespace},
+			run("--rm", "--tty", "--cgroup", "", ref, "y1", "sh", "-c", "test -t 0 && test -t 1 && echo IS-A-TTY; exit 4")...)...)
+		out, code := onTerminal(t, cmd)
+		c.ctr(t, "container", "delete", "y1")
+		pending(t, out, pendingConsole)
+		if code != 4 || !strings.Contains(out, "IS-A-TTY") {
+			t.Errorf("ctr run --tty: exit %d: %q", code, out)
+		}
+		c.empty(t)
+	})
 	t.Run("refused", func(t *testing.T) {
 		out, code := c.ctr(t, run("--rm", "--cgroup", "system.slice:paddock:f1", "--runc-systemd-cgroup", ref, "f1", "true")...)
 		if code == 0 || !strings.Contains(out, "--systemd-cgroup is not supported") {

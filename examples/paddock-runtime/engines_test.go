@@ -38,6 +38,9 @@ const (
 	// Rootless Podman binds each host device for --privileged with
 	// "slave,nosuid,noexec,rw,rbind"; oci takes only ro beside a propagation.
 	pendingBindFlags = "with propagation or an idmapping: such a bind takes only ro"
+	// Podman's tmpfs mounts (--tmpfs, and those --read-only adds) carry
+	// tmpcopyup, which copies the root's files below the mount point into it.
+	pendingTmpcopyup = `option "tmpcopyup"`
 )
 
 // podmanFlags are the flags of every podman run: runFlags and, as root,
@@ -81,6 +84,7 @@ func TestPodman(t *testing.T) {
 		t.Run("detached", func(t *testing.T) { podmanDetached(t, p, root) })
 		t.Run("terminal", func(t *testing.T) { podmanTerminal(t, p, root) })
 		t.Run("privileged", func(t *testing.T) { podmanPrivileged(t, p, root) })
+		t.Run("read-only", func(t *testing.T) { podmanReadOnly(t, p, root) })
 		t.Run("refused", func(t *testing.T) { podmanRefused(t, p, root) })
 		t.Run("cgroupfs", func(t *testing.T) { podmanCgroupfs(t, p, root) })
 	})
@@ -172,6 +176,21 @@ func podmanPrivileged(t *testing.T, p *podman, root string) {
 	nu, _ := strconv.Atoi(plain[2])
 	if np <= nu {
 		t.Errorf("privileged: %d entries in /dev, unprivileged %d", np, nu)
+	}
+	p.settled(t)
+}
+
+// podmanReadOnly: --read-only makes the root read-only, and a --tmpfs is
+// writable, holding what the root had at its mount point (tmpcopyup).
+func podmanReadOnly(t *testing.T, p *podman, root string) {
+	out, code := p.run(t, runArgs([]string{"--rm", "--read-only", "--tmpfs", "/etc"}, root, "sh", "-c",
+		"touch /bin/x || echo ROOT-READ-ONLY; touch /etc/y && echo TMPFS-WRITABLE; cat /etc/hostname")...)
+	pending(t, out, pendingTmpcopyup)
+	if code != 0 || !strings.Contains(out, "ROOT-READ-ONLY\n") || !strings.Contains(out, "TMPFS-WRITABLE\n") {
+		t.Errorf("run --read-only --tmpfs /etc: exit %d: %q", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/y")); err == nil {
+		t.Error("a file written to the tmpfs landed in the root")
 	}
 	p.settled(t)
 }
