@@ -211,24 +211,24 @@ func capLine(t *testing.T, status, name string) string {
 	return ""
 }
 
-// podmanRefused: a configuration the runtime refuses (a personality other
-// than LINUX) fails podman run with the runtime's message, naming the field,
+// podmanRefused: a configuration the runtime refuses (a personality that no
+// kernel has, which Podman passes on as it is given) fails podman run with the runtime's message, naming the field,
 // whether Podman reads it from the JSON log or from standard error, and
 // nothing of the container is left in the runtime's state.
 func podmanRefused(t *testing.T, p *podman, root string) {
 	before := runtimeStateDirs(t, p)
-	out, code := p.run(t, runArgs([]string{"--rm", "--personality", "LINUX32"}, root, "true")...)
-	if code == 0 || !strings.Contains(out, "linux.personality.domain: not supported") {
-		t.Errorf("run --personality LINUX32: exit %d: %q", code, out)
+	out, code := p.run(t, runArgs([]string{"--rm", "--personality", "LINUX64"}, root, "true")...)
+	if code == 0 || !strings.Contains(out, "linux.personality.domain: ") || !strings.Contains(out, "LINUX64") {
+		t.Errorf("run --personality LINUX64: exit %d: %q", code, out)
 	}
 	// Named by its path, the runtime is one whose name Podman does not
 	// know: no --log-format=json, no --log; Podman prints its standard
 	// error. (As root, Podman's default cgroup comes first, and may be the
 	// field refused.)
-	args := append([]string{"--runtime", p.bin, "run", "--rm", "--personality", "LINUX32"}, runFlags()...)
+	args := append([]string{"--runtime", p.bin, "run", "--rm", "--personality", "LINUX64"}, runFlags()...)
 	out, code = p.run(t, append(args, "--rootfs", root, "true")...)
 	if code == 0 || !strings.Contains(out, "paddock-runtime: create: oci config: linux.") {
-		t.Errorf("podman --runtime PATH run --personality LINUX32: exit %d: %q", code, out)
+		t.Errorf("podman --runtime PATH run --personality LINUX64: exit %d: %q", code, out)
 	}
 	p.settled(t)
 	if after := runtimeStateDirs(t, p); len(after) != len(before) {
