@@ -200,6 +200,7 @@ func TestContainerd(t *testing.T) {
 		c.empty(t)
 	})
 	t.Run("cgroup", func(t *testing.T) {
+		removeCgroupsMade(t, ctrNamespace)
 		const glob = "/sys/fs/cgroup/*/" + ctrNamespace + "/c1"
 		out, code := c.ctr(t, run("--rm", ref, "c1", "cat", "/proc/self/cgroup")...)
 		c.ctr(t, "container", "delete", "c1")
@@ -255,6 +256,18 @@ func (c *containerd) empty(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Join(c.dir, "runc", ctrNamespace))
 	for _, e := range ents {
 		t.Errorf("paddock-runtime's state of %s is left", e.Name())
+	}
+}
+
+// removeCgroupsMade is removeMade for the cgroup name (and the cgroups
+// below it) in every hierarchy: the parent cgroups an engine makes for its
+// containers and leaves.
+func removeCgroupsMade(t *testing.T, name string, below ...string) {
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	for _, r := range append(roots, "/sys/fs/cgroup") {
+		if st, err := os.Stat(r); err == nil && st.IsDir() {
+			removeMade(t, filepath.Join(r, name), below...)
+		}
 	}
 }
 

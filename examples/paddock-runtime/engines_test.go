@@ -243,6 +243,7 @@ func podmanCgroupfs(t *testing.T, p *podman, root string) {
 	if os.Geteuid() != 0 {
 		t.Skip("rootless Podman on this host's cgroup v1 names no cgroup: the run subtest is that case")
 	}
+	removeCgroupsMade(t, "libpod_parent", "conmon") // conmon's cgroup and the containers' parent
 	const glob = "/sys/fs/cgroup/*/libpod_parent/libpod-*"
 	before, _ := filepath.Glob(glob)
 	args := append(append([]string{"run", "--rm"}, runFlags()...), "--rootfs", root, "sh", "-c", "cat /proc/self/cgroup")
