@@ -216,9 +216,22 @@ func WithPidsLimit(n int64) Option { return func(s *Spec) { resources(s).Pids = 
 func WithCPUs(n float64) Option { return func(s *Spec) { resources(s).CPUs = n } }
 
 // WithCgroupParent creates the sandboxes' cgroups below path: absolute, the same
-// path in every hierarchy; relative, below the caller's own cgroup.
+// path in every hierarchy; relative, below the caller's own cgroup. It replaces
+// WithCgroupPath.
 func WithCgroupParent(path string) Option {
-	return func(s *Spec) { s.Cgroup.Parent = path; s.NoCgroup = false }
+	return func(s *Spec) { s.Cgroup.Parent = path; s.Cgroup.Path = ""; s.NoCgroup = false }
+}
+
+// WithCgroupPath puts the sandbox in exactly the cgroup path, as an OCI runtime
+// reads cgroupsPath (see cgroup.Spec.Path): absolute, the same path below the root
+// of every hierarchy; relative, below the caller's own cgroup. It is created where
+// missing and then removed at the sandbox's end (or by Remove), or joined as it is
+// where it exists and then left; the limits are written to it either way. Every
+// start of the Template shares it. Where the caller cannot make or join it, Build
+// fails with ErrNotSupported if the Spec has limits, and otherwise leaves the
+// sandbox in the caller's cgroup, as the Plan's cgroup reason says.
+func WithCgroupPath(path string) Option {
+	return func(s *Spec) { s.Cgroup.Path = path; s.Cgroup.Parent = ""; s.NoCgroup = false }
 }
 
 // WithoutCgroup keeps the sandbox in the caller's cgroup: no cgroup limits and no

@@ -233,7 +233,8 @@ func (p *Process) finishCgroup(st *ExitStatus) error {
 		st.Cgroup = stats
 		st.OOMKilled = stats.OOMKills > 0
 	}
-	if pids, _ := cg.Pids(); len(pids) > 0 {
+	// A cgroup it joined (WithCgroupPath) is not the sandbox's alone.
+	if pids, _ := cg.Pids(); len(pids) > 0 && len(cg.Joined()) == 0 {
 		cg.KillAll()
 	}
 	if err := removeCgroup(cg); err != nil {

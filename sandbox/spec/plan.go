@@ -381,9 +381,15 @@ func (s *Spec) planCgroup(lp *LimitPlan) plan.Cgroup {
 		return cg
 	case lp.Need.Version == 0:
 		cg.Reason = "no cgroup can be made here for this caller: the sandbox stays in the caller's cgroup"
+		if lp.Need.Reason != "" {
+			cg.Reason += " (" + lp.Need.Reason + ")"
+		}
 		return cg
 	}
 	cg.Reason = "each start gets a cgroup of its own below the parent, removed when it is waited for"
+	if s.Cgroup.Path != "" {
+		cg.Reason = "every start is in exactly the cgroup " + s.Cgroup.Path + ": made where missing and then removed with the sandbox, joined and left where it exists"
+	}
 	if lp.Need.Devices {
 		cg.Devices = slices.Clone(s.Cgroup.DeviceRules())
 	}
@@ -555,16 +561,7 @@ func (s *Spec) observeCgroup(cg *plan.Cgroup) {
 		cg.Err = err.Error()
 		return
 	}
-	at := func(ownPath string) string {
-		parent := s.Cgroup.Parent
-		switch {
-		case parent == "":
-			parent = path.Join(ownPath, cgroup.DefaultParentName)
-		case !path.IsAbs(parent):
-			parent = path.Join(ownPath, parent)
-		}
-		return path.Join(parent, "<start>")
-	}
+	at := func(ownPath string) string { return s.Cgroup.PathFor(ownPath, "<start>") }
 	cg.Paths = map[string]string{}
 	if cg.Version == 1 {
 		for _, ctrl := range cg.Controllers {
