@@ -175,6 +175,11 @@ func WithDetached() Option { return func(s *Spec) { s.Detached = true } }
 // PID 1 itself. The init is Paddock's own, executed from a sealed memfd with an empty
 // environment and no descriptor: it holds nothing of the caller (see the package
 // documentation, "The init"). Fork mode only; amd64 only for now.
+//
+// With a joined pid namespace (WithJoinNamespace), the init is how the target
+// gets into it, as an OCI runtime's exec does: setns(2) moves only the joiner's
+// children, so the init, which stays outside in the caller's pid namespace, forks
+// the target there and stays its parent, forwarding signals and its status.
 func WithInit() Option { return func(s *Spec) { s.Init = true } }
 
 // WithSpawnMode forces fork or vfork mode instead of choosing automatically.
