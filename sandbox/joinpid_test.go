@@ -15,7 +15,8 @@ import (
 // TestJoinPIDNamespace: with an init, a sandbox joins every namespace of a running
 // one, the user namespace first, its pid namespace included: the target sees the
 // first sandbox's processes and root, its namespaces are the first's, and its
-// status comes back through the init.
+// status comes back through the init. A user switch works in a joined user
+// namespace whose creator denied setgroups(2).
 func TestJoinPIDNamespace(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		tpl, err := sandbox.NewBuilder().Build()
@@ -28,7 +29,9 @@ func TestJoinPIDNamespace(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { first.Signal(syscall.SIGKILL); first.Wait() }()
-		opts := []sandbox.Option{sandbox.WithInit()}
+		// A user switch: in the rootless half the joined user namespace
+		// denies setgroups(2), so the child must keep its groups there.
+		opts := []sandbox.Option{sandbox.WithInit(), sandbox.WithUser(0, 0)}
 		want := map[namespace.Kind]string{}
 		for _, k := range namespace.Kinds {
 			link, err := os.Readlink(k.Path(first.Pid()))

@@ -157,6 +157,9 @@ func (s *Spec) planIDs(c ids, vfork bool) plan.IDs {
 	if u := s.User; u != nil {
 		d.User, d.Group, d.Groups = u.UID, u.GID, slices.Clone(u.Groups)
 	}
+	if s.Namespaces.Mode(namespace.User) == namespace.Join {
+		d.Setgroups = joinedSetgroups(s.Namespaces.NS[namespace.User].Path)
+	}
 	if s.Namespaces.Mode(namespace.User) != namespace.New {
 		return d
 	}
@@ -177,6 +180,23 @@ func (s *Spec) planIDs(c ids, vfork bool) plan.IDs {
 	}
 	d.UID, d.GID = outsideID(d.UIDMap, d.User), outsideID(d.GIDMap, d.Group)
 	return d
+}
+
+// joinedSetgroups reads the setgroups policy of the joined user namespace at
+// nsPath where it is a process's (/proc/PID/ns/user): a namespace whose creator
+// wrote "deny" (an unprivileged one) refuses setgroups(2), so the child keeps
+// its groups there instead of dropping them. Elsewhere it is "", and the child
+// drops them.
+func joinedSetgroups(nsPath string) string {
+	dir, ok := strings.CutSuffix(nsPath, "/ns/user")
+	if !ok || !strings.HasPrefix(dir, "/proc/") {
+		return ""
+	}
+	b, err := os.ReadFile(dir + "/setgroups")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // outsideID maps id inside through m, or returns it unchanged without a map; an
