@@ -124,6 +124,12 @@ func Plan(spec *Spec, euid int) (Need, error) {
 				want = append(want, "devices")
 			}
 			n.Devices, n.DeviceProgram = true, prog
+		} else if spec.Path != "" && l.v1["devices"] != nil {
+			// An exact cgroup is the same path in every hierarchy, as runc
+			// makes it and as an OCI runtime's exec joins it. A new devices
+			// cgroup copies its parent's rules: with none to write, access
+			// stays the parent's.
+			want = append(want, "devices")
 		}
 		n.Controllers = want
 		return n, nil
