@@ -1,0 +1,241 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"golang.org/x/sys/unix"
+)
+
+// execSeccomp is a filter for the exec tests' configurations: everything is
+// allowed but mkdir, which fails with EPERM.
+var execSeccomp = map[string]any{
+	"defaultAction": "SCMP_ACT_ALLOW",
+	"architectures": []string{"SCMP_ARCH_X86_64"},
+	"syscalls":      []any{map[string]any{"names": []string{"mkdir", "mkdirat"}, "action": "SCMP_ACT_ERRNO"}},
+}
+
+// withSeccomp adds execSeccomp to a configuration.
+func withSeccomp(cfg map[string]any) { cfg["linux"].(map[string]any)["seccomp"] = execSeccomp }
+
+// pidOf returns the pid that state reports for id.
+func (r *rt) pidOf(t *testing.T, id string) int {
+	t.Helper()
+	var st struct{ Pid int }
+	if err := json.Unmarshal([]byte(r.must(t, "state", id)), &st); err != nil || st.Pid <= 0 {
+		t.Fatalf("state %s: pid %d, %v", id, st.Pid, err)
+	}
+	return st.Pid
+}
+
+// statusLine returns the line of /proc/PID/status (pid 0: the text given) that
+// starts with key.
+func statusLine(text, key string) string {
+	m := regexp.MustCompile(`(?m)^` + key + `:\s*(.*)$`).FindStringSubmatch(text)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// TestExec runs processes in a running sleep container, as root and as uid
+// 65534: their namespaces are the container's process's, one by one, as the
+// host reads them; their cgroup is its cgroup; their capabilities, seccomp
+// filter and no_new_privs are the configured ones; the exit status comes back;
+// --user, --env and --cwd apply. After delete nothing is left (testutil.Main
+// checks the host's cgroups).
+func TestExec(t *testing.T) {
+	modes(t, func(t *testing.T, r *rt) {
+		b := r.bundle(t, []string{"sleep", "100"}, t.TempDir(), withSeccomp)
+		r.must(t, "run", "--detach", "--bundle", b, "box")
+		defer r.run(t, "delete", "--force", "box")
+		pid := r.pidOf(t, "box")
+		script := "id -u; cat /proc/self/cgroup; echo ===; cat /proc/1/cgroup; echo ===; cat /proc/self/status; echo ===; " +
+			"for k in user mnt pid net ipc uts cgroup; do echo $k $(readlink /proc/self/ns/$k); done; " +
+			"cat /proc/1/comm; mkdir /tmp/x 2>&1; exit 5"
+		out, code := r.run(t, "exec", "box", "sh", "-c", script)
+		if code != 5 {
+			t.Fatalf("exec: exit %d, want 5:\n%s", code, out)
+		}
+		parts := strings.Split(out, "===\n")
+		if len(parts) != 4 {
+			t.Fatalf("exec's output:\n%s", out)
+		}
+		if self, init := strings.SplitN(parts[0], "\n", 2)[1], parts[1]; self != init {
+			t.Errorf("the exec'd process's cgroup is not the container's:\n%s\nvs\n%s", self, init)
+		}
+		host, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range []string{"CapEff", "CapPrm", "CapBnd", "Seccomp", "Seccomp_filters", "NoNewPrivs"} {
+			if got, want := statusLine(parts[2], key), statusLine(string(host), key); got != want || want == "" {
+				t.Errorf("%s of the exec'd process %q, the container's %q", key, got, want)
+			}
+		}
+		if statusLine(parts[2], "Seccomp") != "2" {
+			t.Errorf("the exec'd process has no seccomp filter:\n%s", parts[2])
+		}
+		for _, k := range []namespace.Kind{namespace.User, namespace.Mount, namespace.PID, namespace.Net, namespace.IPC, namespace.UTS, namespace.Cgroup} {
+			want, err := os.Readlink(k.Path(pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(parts[3], string(k)+" "+want+"\n") {
+				t.Errorf("namespace %s: the container's is %s, the exec'd process's:\n%s", k, want, parts[3])
+			}
+		}
+		if !strings.Contains(parts[3], "sleep\n") {
+			t.Errorf("/proc/1 of the exec'd process is not the container's sleep:\n%s", parts[3])
+		}
+		if !strings.Contains(parts[3], "Operation not permitted") {
+			t.Errorf("mkdir was not refused by the configured filter:\n%s", parts[3])
+		}
+		user := "1000:1000" // a rootless container maps only its root
+		if os.Geteuid() != 0 {
+			user = "0:0"
+		}
+		out = r.must(t, "exec", "--env", "X=from-exec", "--cwd", "/tmp", "--user", user, "box", "sh", "-c", "echo $X $(pwd) $(id -u):$(id -g)")
+		if out != "from-exec /tmp "+user+"\n" {
+			t.Errorf("exec with --env, --cwd, --user: %q", out)
+		}
+		r.must(t, "kill", "box", "KILL")
+		r.waitStatus(t, "box", "stopped")
+		if o, code := r.run(t, "exec", "box", "true"); code != 1 || !strings.Contains(o, "not running") {
+			t.Errorf("exec in a stopped container: exit %d: %s", code, o)
+		}
+		r.must(t, "delete", "box")
+		r.gone(t, "box")
+	})
+}
+
+// TestExecDetach: exec --detach returns once the process runs and writes its
+// pid file; the process lives on in the container, in its cgroup as the host
+// reads it: the configuration's cgroupsPath (root) or the container's ID below
+// the runtime's cgroup (uid 65534, where cgroup v1 gives it none), which delete
+// removes.
+func TestExecDetach(t *testing.T) {
+	modes(t, func(t *testing.T, r *rt) {
+		out := t.TempDir()
+		cgPath := "/paddock-rt-" + testutil.RunID() + "-box"
+		b := r.bundle(t, []string{"sleep", "100"}, out, func(cfg map[string]any) {
+			if os.Geteuid() == 0 {
+				cfg["linux"].(map[string]any)["cgroupsPath"] = cgPath
+			}
+		})
+		r.must(t, "run", "--detach", "--bundle", b, "box")
+		defer r.run(t, "delete", "--force", "box")
+		initCg, err := os.ReadFile("/proc/" + strconv.Itoa(r.pidOf(t, "box")) + "/cgroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if os.Geteuid() == 0 && !strings.Contains(string(initCg), ":memory:"+cgPath+"\n") {
+			t.Errorf("the container is not in its cgroupsPath %s:\n%s", cgPath, initCg)
+		}
+		pidFile := filepath.Join(t.TempDir(), "pid")
+		r.must(t, "exec", "--detach", "--pid-file", pidFile, "box", "sh", "-c", "sleep 0.3; echo done > /out/done; sleep 100")
+		b2, err := os.ReadFile(pidFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(string(b2))
+		if err != nil || unix.Kill(pid, 0) != nil {
+			t.Fatalf("pid file %q: not a live process (%v)", b2, err)
+		}
+		if execCg, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup"); err != nil || string(execCg) != string(initCg) {
+			t.Errorf("the exec'd process's cgroups:\n%s\nthe container's:\n%s", execCg, initCg)
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if d, _ := os.ReadFile(filepath.Join(out, "done")); string(d) == "done\n" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the detached process did not run")
+			}
+		}
+		r.must(t, "delete", "--force", "box")
+		r.gone(t, "box")
+		if left := testutil.CgroupsWithRunID(); len(left) > 0 {
+			t.Errorf("delete left %v", left)
+		}
+	})
+}
+
+// TestCgroupsPathSystemd: the systemd form of cgroupsPath is refused by its
+// field, without --systemd-cgroup.
+func TestCgroupsPathSystemd(t *testing.T) {
+	r := &rt{bin: build(t), root: filepath.Join(t.TempDir(), "state")}
+	b := r.bundle(t, []string{"true"}, t.TempDir(), func(cfg map[string]any) {
+		cfg["linux"].(map[string]any)["cgroupsPath"] = "machine.slice:paddock:box"
+	})
+	if o, code := r.run(t, "create", "--bundle", b, "box"); code != 1 || !strings.Contains(o, "linux.cgroupsPath") {
+		t.Errorf("create with a systemd cgroupsPath: exit %d: %s", code, o)
+	}
+	r.gone(t, "box")
+}
+
+// TestPreserveFDs: --preserve-fds N passes descriptors 3 to 3+N-1 of the runtime
+// on, to an exec'd process and to a container's.
+func TestPreserveFDs(t *testing.T) {
+	modes(t, func(t *testing.T, r *rt) {
+		b := r.bundle(t, []string{"sh", "-c", "echo from-run >&4"}, t.TempDir(), nil)
+		if got := r.withFDs(t, "run", "--preserve-fds", "2", "--bundle", b, "box"); got != "from-run\n" {
+			t.Errorf("run --preserve-fds 2: descriptor 4 got %q", got)
+		}
+		r.gone(t, "box")
+		b = r.bundle(t, []string{"sleep", "100"}, t.TempDir(), nil)
+		r.must(t, "run", "--detach", "--bundle", b, "box")
+		defer r.run(t, "delete", "--force", "box")
+		if got := r.withFDs(t, "exec", "--preserve-fds", "2", "box", "sh", "-c", "echo from-exec >&4"); got != "from-exec\n" {
+			t.Errorf("exec --preserve-fds 2: descriptor 4 got %q", got)
+		}
+		r.must(t, "delete", "--force", "box")
+	})
+}
+
+// withFDs runs the runtime with args and two pipes as its descriptors 3 and 4,
+// and returns what came through the second.
+func (r *rt) withFDs(t *testing.T, args ...string) string {
+	t.Helper()
+	var ends []*os.File
+	for range 2 {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pr.Close()
+		ends = append(ends, pr, pw)
+	}
+	cmd := exec.Command(r.bin, append([]string{"--root", r.root}, args...)...)
+	cmd.ExtraFiles = []*os.File{ends[1], ends[3]}
+	out, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	err = cmd.Run()
+	ends[1].Close()
+	ends[3].Close()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	if err != nil {
+		o, _ := os.ReadFile(out.Name())
+		t.Fatalf("%q: %v\n%s", args, err, o)
+	}
+	got := make([]byte, 100)
+	n, _ := ends[2].Read(got)
+	return string(got[:n])
+}
