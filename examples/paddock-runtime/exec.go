@@ -261,12 +261,22 @@ func execStart(tpl *sandbox.Template, cmd sandbox.Command, f *execFlags) (int, e
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
 	cmd.ExtraFiles = preservedFiles(f.preserveFDs)
+	// The console socket is reached before the start: once the process runs,
+	// killing its init would leave it behind.
+	var console *net.UnixConn
+	if cmd.Terminal {
+		var err error
+		if console, err = dialConsole(f.consoleSocket); err != nil {
+			return 1, err
+		}
+		defer console.Close()
+	}
 	p, err := tpl.Start(context.Background(), cmd)
 	if err != nil {
 		return 1, err
 	}
-	if cmd.Terminal {
-		if err := passTerminal(p, f.consoleSocket); err != nil {
+	if console != nil {
+		if err := sendMaster(console, p.Terminal()); err != nil {
 			p.Kill()
 			p.Wait()
 			return 1, err
@@ -330,33 +340,26 @@ func preservedFiles(n int) []*os.File {
 	return files
 }
 
-// passTerminal sends the master of p's terminal over the console socket, as
-// runc does; without a socket the terminal has nowhere to go.
-func passTerminal(p *sandbox.Process, socket string) error {
-	if socket == "" {
-		return errors.New("a terminal (--tty, process.terminal) needs --console-socket")
+// dialConsole connects to the console socket, to which the terminal's master
+// goes as runc sends it; without one the terminal has nowhere to go.
+func dialConsole(path string) (*net.UnixConn, error) {
+	if path == "" {
+		return nil, errors.New("a terminal (--tty, process.terminal) needs --console-socket")
 	}
-	return sendMaster(socket, p.Terminal())
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	return conn, nil
 }
 
-// sendMaster connects to the Unix socket path and sends master with
-// SCM_RIGHTS, with its name as the message.
-func sendMaster(path string, master *os.File) error {
+// sendMaster sends master over conn with SCM_RIGHTS, with its name as the
+// message.
+func sendMaster(conn *net.UnixConn, master *os.File) error {
 	if master == nil {
 		return errors.New("the process has no terminal")
 	}
-	conn, err := net.Dial("unix", path)
-	if err != nil {
-		return fmt.Errorf("console socket: %w", err)
-	}
-	defer conn.Close()
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return fmt.Errorf("console socket %s is not a Unix socket", path)
-	}
-	name := []byte(master.Name())
-	_, _, err = uc.WriteMsgUnix(name, unix.UnixRights(int(master.Fd())), nil)
-	if err != nil {
+	if _, _, err := conn.WriteMsgUnix([]byte(master.Name()), unix.UnixRights(int(master.Fd())), nil); err != nil {
 		return fmt.Errorf("console socket: send the terminal: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,4 +239,101 @@ func (r *rt) withFDs(t *testing.T, args ...string) string {
 	got := make([]byte, 100)
 	n, _ := ends[2].Read(got)
 	return string(got[:n])
+}
+
+// TestExecTTY: exec --tty gives the process a terminal and sends its master
+// over --console-socket, as runc does; what the process writes comes out of
+// the master, and it sees a terminal as its standard input.
+func TestExecTTY(t *testing.T) {
+	modes(t, func(t *testing.T, r *rt) {
+		b := r.bundle(t, []string{"sleep", "100"}, t.TempDir(), nil)
+		r.must(t, "run", "--detach", "--bundle", b, "box")
+		defer r.run(t, "delete", "--force", "box")
+		sock := filepath.Join(t.TempDir(), "console.sock")
+		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		got := make(chan string, 1)
+		go func() { got <- readConsole(ln) }()
+		out := r.must(t, "exec", "--tty", "--console-socket", sock, "box", "sh", "-c", "test -t 0 && echo on-a-tty")
+		select {
+		case s := <-got:
+			if !strings.Contains(s, "on-a-tty") {
+				t.Errorf("the terminal's master gave %q (runtime output %q)", s, out)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no terminal came over the console socket")
+		}
+		if o, code := r.run(t, "exec", "--tty", "box", "true"); code != 1 || !strings.Contains(o, "console-socket") {
+			t.Errorf("exec --tty without a console socket: exit %d: %s", code, o)
+		}
+	})
+}
+
+// readConsole accepts one connection on ln, receives the terminal's master
+// and returns what it reads from it until the process is gone.
+func readConsole(ln *net.UnixListener) string {
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		return "accept: " + err.Error()
+	}
+	defer conn.Close()
+	buf, oob := make([]byte, 256), make([]byte, unix.CmsgSpace(4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return "recvmsg: " + err.Error()
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return "no control message"
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return "no descriptor"
+	}
+	master := os.NewFile(uintptr(fds[0]), "master")
+	defer master.Close()
+	var all []byte
+	for {
+		n, err := master.Read(buf)
+		all = append(all, buf[:n]...)
+		if err != nil {
+			return string(all)
+		}
+	}
+}
+
+// TestExecProcess: exec --process runs the runtime-spec Process of the file,
+// with its own capabilities, no_new_privs, environment and working directory;
+// --cap adds a capability to the container's process.
+func TestExecProcess(t *testing.T) {
+	modes(t, func(t *testing.T, r *rt) {
+		b := r.bundle(t, []string{"sleep", "100"}, t.TempDir(), nil)
+		r.must(t, "run", "--detach", "--bundle", b, "box")
+		defer r.run(t, "delete", "--force", "box")
+		kill := []string{"CAP_KILL"}
+		proc := map[string]any{
+			"args": []string{"sh", "-c", "echo $P $(pwd); grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status"},
+			"env":  []string{"P=from-process", "PATH=/bin"}, "cwd": "/tmp", "user": map[string]any{"uid": 0, "gid": 0},
+			"capabilities":    map[string]any{"bounding": kill, "effective": kill, "permitted": kill},
+			"noNewPrivileges": true,
+		}
+		data, _ := json.Marshal(proc)
+		pf := filepath.Join(t.TempDir(), "process.json")
+		if err := os.WriteFile(pf, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := r.must(t, "exec", "--process", pf, "box")
+		want := "from-process /tmp\nCapEff:\t0000000000000020\nCapBnd:\t0000000000000020\nNoNewPrivs:\t1\n"
+		if out != want {
+			t.Errorf("exec --process: %q, want %q", out, want)
+		}
+		out = r.must(t, "exec", "--cap", "CAP_SYS_NICE", "box", "grep", "CapEff", "/proc/self/status")
+		eff, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(out, "CapEff:")), 16, 64)
+		if err != nil || eff&(1<<unix.CAP_SYS_NICE) == 0 {
+			t.Errorf("exec --cap CAP_SYS_NICE: %q", out)
+		}
+	})
 }
