@@ -81,7 +81,7 @@ func create(root, id string, f *createFlags) (*container, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec.Cgroup.Path = containerCgroupPath(cfg, id) // exec joins it
+	spec.Cgroup.Path = containerCgroupPath(cfg, root, id) // exec joins it
 	cmd.ExtraFiles = preservedFiles(f.preserveFDs)
 	if cmd.Terminal {
 		return nil, &oci.FieldError{Field: "process.terminal", Err: fmt.Errorf("%w: a terminal needs --console-socket, which paddock-runtime does not support yet", sandbox.ErrNotSupported)}
@@ -94,6 +94,7 @@ func create(root, id string, f *createFlags) (*container, error) {
 	}
 	c, err := setUp(dir, id, bundle, cfg, spec, cmd)
 	if err == nil {
+		c.CgroupPath = spec.Cgroup.Path
 		err = save(root, c)
 	}
 	if err == nil && f.pidFile != "" {

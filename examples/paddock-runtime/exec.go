@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -101,7 +103,7 @@ func cmdExec(root string, args []string) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	intoContainer(spec, cfg, c, f.detach)
+	intoContainer(spec, c, f.detach)
 	tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec)).Build()
 	if err != nil {
 		return 1, err
@@ -229,7 +231,7 @@ func addCaps(p *specs.Process, names []string) {
 // the pid namespace), the root and mounts are the container's own, nothing of the
 // namespaces is set again (hostname, ID maps, clocks), and the cgroup is the
 // container's, joined without limits or device rules written again.
-func intoContainer(s *sandbox.Spec, cfg *specs.Spec, c *container, detach bool) {
+func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 	ns := namespace.Spec{NS: map[namespace.Kind]namespace.Config{}}
 	for _, k := range namespace.Kinds {
 		if s.Namespaces.Mode(k) != namespace.Host {
@@ -240,18 +242,20 @@ func intoContainer(s *sandbox.Spec, cfg *specs.Spec, c *container, detach bool) 
 	s.Hostname, s.Domainname = "", ""
 	s.Rootfs, s.RootDir, s.HostRoot, s.Mounts = overlay.Spec{}, "", nil, mounts.Spec{}
 	s.Init, s.Hold, s.Detached = true, false, detach
-	s.Cgroup = cgroup.Spec{Path: containerCgroupPath(cfg, c.ID), AllowAllDevices: true}
-	s.NoCgroup = false
+	s.Cgroup = cgroup.Spec{Path: c.CgroupPath, AllowAllDevices: true}
+	s.NoCgroup = c.CgroupPath == ""
 }
 
 // containerCgroupPath is the exact cgroup of a container: its configuration's
-// cgroupsPath or, without one, its ID below the runtime's own cgroup, as runc
-// names it.
-func containerCgroupPath(cfg *specs.Spec, id string) string {
+// cgroupsPath or, without one, a name of its own below the runtime's own
+// cgroup, made of the container's state directory (root and ID) so that two
+// runtimes with containers of one ID do not share a cgroup.
+func containerCgroupPath(cfg *specs.Spec, root, id string) string {
 	if cfg.Linux != nil && cfg.Linux.CgroupsPath != "" {
 		return cfg.Linux.CgroupsPath
 	}
-	return id
+	sum := sha256.Sum256([]byte(containerDir(root, id)))
+	return "paddock-runtime-" + hex.EncodeToString(sum[:8])
 }
 
 // execStart starts the process; detached, it gives it up and writes the pid
