@@ -241,7 +241,9 @@ func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 	s.Namespaces = ns
 	s.Hostname, s.Domainname = "", ""
 	s.Rootfs, s.RootDir, s.HostRoot, s.Mounts = overlay.Spec{}, "", nil, mounts.Spec{}
-	s.Init, s.Hold, s.Detached = true, false, detach
+	// setns(2) moves only children into a pid namespace: the init forks the
+	// process there. A container in the host's has no need of one.
+	s.Init, s.Hold, s.Detached = ns.Mode(namespace.PID) == namespace.Join, false, detach
 	s.Cgroup = cgroup.Spec{Path: c.CgroupPath, AllowAllDevices: true}
 	s.NoCgroup = c.CgroupPath == ""
 }

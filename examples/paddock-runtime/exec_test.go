@@ -337,3 +337,28 @@ func TestExecProcess(t *testing.T) {
 		}
 	})
 }
+
+// TestExecHostPID: exec in a container that shares the host's pid namespace
+// runs the process directly, without an init.
+func TestExecHostPID(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the host's pid namespace with a new mount namespace and /proc: the root half")
+	}
+	r := &rt{bin: build(t), root: filepath.Join(t.TempDir(), "state")}
+	b := r.bundle(t, []string{"sleep", "100"}, t.TempDir(), func(cfg map[string]any) {
+		var kept []any
+		for _, n := range cfg["linux"].(map[string]any)["namespaces"].([]any) {
+			if n.(map[string]any)["type"] != "pid" {
+				kept = append(kept, n)
+			}
+		}
+		cfg["linux"].(map[string]any)["namespaces"] = kept
+	})
+	r.must(t, "run", "--detach", "--bundle", b, "box")
+	defer r.run(t, "delete", "--force", "box")
+	out := r.must(t, "exec", "box", "sh", "-c", "readlink /proc/self/ns/pid")
+	if want, _ := os.Readlink("/proc/self/ns/pid"); out != want+"\n" {
+		t.Errorf("exec in a container of the host's pid namespace: %q, want %q", out, want)
+	}
+	r.must(t, "delete", "--force", "box")
+}
