@@ -99,6 +99,12 @@ func TestCgroupPath(t *testing.T) {
 			defer os.Remove(d) // the parent the sandbox made stays, as runc leaves it
 		}
 		inCgroupPath(t, p, sandbox.WithPidsLimit(50))
+		// The limit applies: a shell that starts sleeps beyond it is refused.
+		out, st := run(t, []sandbox.Option{sandbox.WithCgroupPath(p), sandbox.WithPidsLimit(4)},
+			"/bin/sh", "-c", "for i in 1 2 3 4 5 6; do sleep 1 & done 2>/dev/null; wait")
+		if !st.PidsLimitHit {
+			t.Errorf("the pids limit of %s refused no fork: %v %s", p, st, out)
+		}
 		for _, d := range cgroupPathDirs(t, p) {
 			if _, err := os.Stat(d); err == nil {
 				t.Errorf("the sandbox's cgroup %s is still there", d)
