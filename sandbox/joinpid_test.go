@@ -71,3 +71,45 @@ func kinds(m map[namespace.Kind]string) string {
 	}
 	return strings.Join(ks, " ")
 }
+
+// TestJoinedTerminal: a sandbox that joins the mount namespace of a running one
+// with its own /dev/pts gets its terminal there, as runc's exec does: the name,
+// the device, the size, job control, and the session all check out from inside.
+func TestJoinedTerminal(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		tpl, err := sandbox.NewBuilder().Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tpl.Close()
+		first, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "60"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { first.Signal(syscall.SIGKILL); first.Wait() }()
+		opts := []sandbox.Option{sandbox.WithInit()}
+		for _, k := range namespace.Kinds {
+			link, _ := os.Readlink(k.Path(first.Pid()))
+			if own, _ := os.Readlink(k.Path(os.Getpid())); link != own {
+				opts = append(opts, sandbox.WithJoinNamespaceOf(k, first.Pid()))
+			}
+		}
+		out, st := onTerminal(t, opts, "/bin/sh", "-c", ttyScript)
+		if !st.Success() {
+			t.Fatalf("%v: %s", st, out)
+		}
+		checkTTY(t, out)
+	})
+}
+
+// TestInitTerminal: with an init, the target, not the init, leads the session
+// that owns the terminal, so that its shell has job control.
+func TestInitTerminal(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		out, st := onTerminal(t, []sandbox.Option{sandbox.WithInit()}, "/bin/sh", "-c", ttyScript)
+		if !st.Success() {
+			t.Fatalf("%v: %s", st, out)
+		}
+		checkTTY(t, out)
+	})
+}

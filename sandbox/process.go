@@ -366,7 +366,7 @@ func (p *Process) setupStdio(cmd *Command) error {
 // none and sees the host's /dev, one that the parent opens on the host.
 func (p *Process) setupTerminal(ws WindowSize) error {
 	s := &p.start
-	s.Setsid, s.Ctty = true, 0
+	s.Setsid, s.Ctty, s.CttyInTarget = true, 0, p.tmpl.spec.Init
 	if p.tmpl.ownTerminal {
 		s.FDs[0], s.FDs[1], s.FDs[2] = child.TerminalPeer, child.TerminalPeer, child.TerminalPeer
 		s.TerminalSize = unix.Winsize{Row: ws.Rows, Col: ws.Cols}

@@ -243,7 +243,8 @@ func (r *rt) withFDs(t *testing.T, args ...string) string {
 
 // TestExecTTY: exec --tty gives the process a terminal and sends its master
 // over --console-socket, as runc does; what the process writes comes out of
-// the master, and it sees a terminal as its standard input.
+// the master, and it sees a terminal of the container's own /dev/pts as its
+// standard input.
 func TestExecTTY(t *testing.T) {
 	modes(t, func(t *testing.T, r *rt) {
 		b := r.bundle(t, []string{"sleep", "100"}, t.TempDir(), nil)
@@ -257,10 +258,11 @@ func TestExecTTY(t *testing.T) {
 		defer ln.Close()
 		got := make(chan string, 1)
 		go func() { got <- readConsole(ln) }()
-		out := r.must(t, "exec", "--tty", "--console-socket", sock, "box", "sh", "-c", "test -t 0 && echo on-a-tty")
+		out := r.must(t, "exec", "--tty", "--console-socket", sock, "box", "sh", "-c",
+			`test -t 0 && echo on-a-tty; [ "$(stat -L -c %d /proc/self/fd/0)" = "$(stat -c %d /dev/pts/ptmx)" ] && echo in-its-devpts`)
 		select {
 		case s := <-got:
-			if !strings.Contains(s, "on-a-tty") {
+			if !strings.Contains(s, "on-a-tty") || !strings.Contains(s, "in-its-devpts") {
 				t.Errorf("the terminal's master gave %q (runtime output %q)", s, out)
 			}
 		case <-time.After(10 * time.Second):
