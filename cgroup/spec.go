@@ -148,8 +148,9 @@ type Spec struct {
 	// of each hierarchy. It is created where it is missing, with any missing
 	// parents, and joined as it is where it exists (an engine may make it first);
 	// the limits are written to it either way. Removal removes it only where it
-	// was created, and never its parents. Parent must then be empty; every start
-	// of a Template with a Path shares the one cgroup.
+	// was created, and never its parents. Parent must then be empty. Every
+	// Create of a Planner with a Path returns the one cgroup: the first makes
+	// it, the others join it.
 	Path string `json:"path,omitempty"`
 	// Resources are the limits; nil limits nothing.
 	Resources *Resources `json:"resources,omitempty"`

@@ -187,8 +187,12 @@ func TestCgroupPathDetached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := filepath.Join(own.V1["pids"], p); m.V1["pids"] != want {
-		t.Errorf("the sandbox's pids cgroup is %s, want %s", m.V1["pids"], want)
+	got, want := m.V1["pids"], filepath.Join(own.V1["pids"], p)
+	if cgroup.Detect() == cgroup.V2 {
+		got, want = m.V2, filepath.Join(own.V2, p)
+	}
+	if got != want {
+		t.Errorf("the sandbox's cgroup is %s, want %s", got, want)
 	}
 	if len(d.Cgroup) == 0 || len(d.CgroupJoined) != 0 {
 		t.Errorf("Detached: created %v, joined %v", d.Cgroup, d.CgroupJoined)

@@ -232,7 +232,9 @@ func WithCgroupParent(path string) Option {
 // of every hierarchy; relative, below the caller's own cgroup. It is created where
 // missing and then removed at the sandbox's end (or by Remove), or joined as it is
 // where it exists and then left; the limits are written to it either way. Every
-// start of the Template shares it. Where the caller cannot make or join it, Build
+// start of the Template shares it, and the one that made it kills what is left
+// in it at its end: start one at a time, as an OCI runtime does, or make the
+// cgroup first. Where the caller cannot make or join it, Build
 // fails with ErrNotSupported if the Spec has limits, and otherwise leaves the
 // sandbox in the caller's cgroup, as the Plan's cgroup reason says.
 func WithCgroupPath(path string) Option {

@@ -39,6 +39,23 @@ func (r *rt) pidOf(t *testing.T, id string) int {
 	return st.Pid
 }
 
+// cgroupDirs returns the cgroup directories that the state of id records.
+func (r *rt) cgroupDirs(t *testing.T, id string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(r.root, id, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c container
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 && len(c.Sandbox.Cgroup) == 0 {
+		t.Errorf("container %s has no cgroup of its own: %s", id, b)
+	}
+	return c.Sandbox.Cgroup
+}
+
 // statusLine returns the line of /proc/PID/status (pid 0: the text given) that
 // starts with key.
 func statusLine(text, key string) string {
@@ -110,6 +127,7 @@ func TestExec(t *testing.T) {
 		if out != "from-exec /tmp "+user+"\n" {
 			t.Errorf("exec with --env, --cwd, --user: %q", out)
 		}
+		dirs := r.cgroupDirs(t, "box")
 		r.must(t, "kill", "box", "KILL")
 		r.waitStatus(t, "box", "stopped")
 		if o, code := r.run(t, "exec", "box", "true"); code != 1 || !strings.Contains(o, "not running") {
@@ -117,6 +135,11 @@ func TestExec(t *testing.T) {
 		}
 		r.must(t, "delete", "box")
 		r.gone(t, "box")
+		for _, d := range dirs {
+			if _, err := os.Stat(d); err == nil {
+				t.Errorf("delete left the container's cgroup %s", d)
+			}
+		}
 	})
 }
 
