@@ -36,7 +36,7 @@ type execFlags struct {
 	process, pidFile, consoleSocket, cwd, user, label, apparmor string
 	detach, tty, noNewPrivs                                     bool
 	preserveFDs                                                 int
-	env, caps                                                   listFlag
+	env, caps, groups                                           listFlag
 }
 
 // parseExec parses the flags of exec and returns the container's ID and the
@@ -62,6 +62,8 @@ func parseExec(args []string) (*execFlags, string, []string, error) {
 	fs.IntVar(&f.preserveFDs, "preserve-fds", 0, "pass descriptors 3 to 3+N-1 on")
 	fs.Var(&f.env, "env", "K=V, added to the environment")
 	fs.Var(&f.env, "e", "K=V, added to the environment")
+	fs.Var(&f.groups, "additional-gids", "a supplementary group, replacing the process's")
+	fs.Var(&f.groups, "g", "a supplementary group, replacing the process's")
 	fs.Var(&f.caps, "cap", "a capability added")
 	fs.Var(&f.caps, "c", "a capability added")
 	if err := fs.Parse(args); err != nil {
@@ -149,6 +151,16 @@ func execProcess(base *specs.Process, f *execFlags, argv []string) (*specs.Proce
 			return nil, err
 		}
 		p.User.UID, p.User.GID, p.User.AdditionalGids = uid, gid, nil
+	}
+	if len(f.groups) > 0 {
+		p.User.AdditionalGids = nil
+		for _, g := range f.groups {
+			n, err := strconv.ParseUint(g, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("--additional-gids %q: want a number", g)
+			}
+			p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(n))
+		}
 	}
 	if f.noNewPrivs {
 		p.NoNewPrivileges = true

@@ -360,6 +360,14 @@ func TestExecProcess(t *testing.T) {
 		if err != nil || eff&(1<<unix.CAP_SYS_NICE) == 0 {
 			t.Errorf("exec --cap CAP_SYS_NICE: %q", out)
 		}
+		if os.Geteuid() == 0 { // a rootless container's user namespace denies setgroups
+			if out := r.must(t, "exec", "--additional-gids", "7", "-g", "9", "box", "id", "-G"); out != "0 7 9\n" {
+				t.Errorf("exec --additional-gids 7 -g 9: %q", out)
+			}
+		}
+		if o, code := r.run(t, "exec", "--apparmor", "unconfined", "box", "true"); code != 1 || !strings.Contains(o, "apparmorProfile") {
+			t.Errorf("exec --apparmor without AppArmor: exit %d: %s", code, o)
+		}
 	})
 }
 

@@ -10,7 +10,8 @@
 //	paddock-runtime [global flags] delete [--force] ID
 //	paddock-runtime [global flags] run --bundle DIR [--detach] [--pid-file F] [--preserve-fds N] ID
 //	paddock-runtime [global flags] exec [--process FILE] [--detach] [--pid-file F] [--console-socket S]
-//	        [--tty] [--cwd D] [--env K=V]... [--user UID[:GID]] [--cap C]... [--no-new-privs]
+//	        [--tty] [--cwd D] [--env K=V]... [--user UID[:GID]] [--additional-gids G]...
+//	        [--cap C]... [--no-new-privs] [--process-label L]
 //	        [--preserve-fds N] ID [ARGS...]
 //	paddock-runtime [global flags] list
 //	paddock-runtime spec [--rootless] [--bundle DIR]
