@@ -106,6 +106,9 @@ func cmdExec(root string, args []string) (int, error) {
 		return 1, err
 	}
 	intoContainer(spec, c, f.detach)
+	if err := sameCgroup(spec, c); err != nil {
+		return 1, err
+	}
 	tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec)).Build()
 	if err != nil {
 		return 1, err
@@ -258,6 +261,27 @@ func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 	s.Init, s.Hold, s.Detached = ns.Mode(namespace.PID) == namespace.Join, false, detach
 	s.Cgroup = cgroup.Spec{Path: c.CgroupPath, AllowAllDevices: true}
 	s.NoCgroup = c.CgroupPath == ""
+}
+
+// sameCgroup checks that the cgroup the Spec would put the process in is, in
+// every hierarchy, the one the container's process is in: a relative path
+// resolved below another cgroup than create's would make a new one instead.
+func sameCgroup(s *sandbox.Spec, c *container) error {
+	pl, err := s.Plan()
+	if err != nil || pl.Cgroup.Version == 0 {
+		return err
+	}
+	in, err := cgroup.ReadMembership(c.Sandbox.Pid)
+	if err != nil {
+		return err
+	}
+	have := in.Paths()
+	for ctrl, p := range pl.Cgroup.Paths {
+		if have[ctrl] != p {
+			return fmt.Errorf("container %s is in the %s cgroup %s, not %s, where its cgroup path %q leads from this process's cgroup", c.ID, ctrl, have[ctrl], p, c.CgroupPath)
+		}
+	}
+	return nil
 }
 
 // containerCgroupPath is the exact cgroup of a container: its configuration's

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"golang.org/x/sys/unix"
@@ -392,6 +394,37 @@ func TestExecHostPID(t *testing.T) {
 	out := r.must(t, "exec", "box", "sh", "-c", "readlink /proc/self/ns/pid")
 	if want, _ := os.Readlink("/proc/self/ns/pid"); out != want+"\n" {
 		t.Errorf("exec in a container of the host's pid namespace: %q, want %q", out, want)
+	}
+	r.must(t, "delete", "--force", "box")
+}
+
+// TestExecOtherCgroup: exec run from another cgroup than create's, where the
+// container's cgroup path is relative, is refused instead of making a cgroup
+// of its own there.
+func TestExecOtherCgroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("moving the runtime to another cgroup: the root half")
+	}
+	other := "/sys/fs/cgroup/pids/paddock-rt-" + testutil.RunID() + "-other"
+	if cgroup.Detect() == cgroup.V2 {
+		other = "/sys/fs/cgroup/paddock-rt-" + testutil.RunID() + "-other"
+	}
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Skipf("a cgroup to move the runtime to: %v", err)
+	}
+	defer os.Remove(other)
+	r := &rt{bin: build(t), root: filepath.Join(t.TempDir(), "state")}
+	b := r.bundle(t, []string{"sleep", "100"}, t.TempDir(), nil)
+	r.must(t, "run", "--detach", "--bundle", b, "box")
+	defer r.run(t, "delete", "--force", "box")
+	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1/cgroup.procs" && exec "$2" --root "$3" exec box true`, "sh", other, r.bin, r.root)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "where its cgroup path") {
+		t.Errorf("exec from another cgroup: %v: %s", err, out)
+	}
+	t.Logf("%s", out)
+	if _, err := os.Stat(filepath.Join(other, containerCgroupPath(&specs.Spec{}, r.root, "box"))); err == nil {
+		t.Errorf("exec made a cgroup below %s", other)
 	}
 	r.must(t, "delete", "--force", "box")
 }
