@@ -30,11 +30,7 @@ func pending(t *testing.T, out string, pieces ...string) {
 
 // Pieces of the runtime that other work is building.
 const (
-	pendingExec     = "exec: not supported yet"
-	pendingConsole  = "--console-socket (a terminal) is not supported yet"
-	pendingCgroups  = "linux.cgroupsPath: not supported"
-	pendingSysctl   = "linux.sysctl: not supported"
-	cgroupsDisabled = "--cgroups=disabled"
+	pendingConsole = "--console-socket (a terminal) is not supported yet"
 	// Rootless Podman binds each host device for --privileged with
 	// "slave,nosuid,noexec,rw,rbind"; oci takes only ro beside a propagation.
 	pendingBindFlags = "with propagation or an idmapping: such a bind takes only ro"
@@ -43,21 +39,9 @@ const (
 	pendingTmpcopyup = `option "tmpcopyup"`
 )
 
-// podmanFlags are the flags of every podman run: runFlags and, as root,
-// --cgroups=disabled (Podman's cgroupfs mode names an exact cgroup in
-// linux.cgroupsPath, which the runtime does not make yet; the "cgroupfs"
-// subtest runs it). Rootless Podman on cgroup v1 names none.
-func podmanFlags() []string {
-	if os.Geteuid() == 0 {
-		return append(runFlags(), cgroupsDisabled)
-	}
-	return runFlags()
-}
-
 // runArgs is podman run with flags, then the root and the command.
 func runArgs(flags []string, root string, cmd ...string) []string {
-	a := append([]string{"run"}, flags...)
-	a = append(a, podmanFlags()...)
+	a := append(append([]string{"run"}, flags...), runFlags()...)
 	return append(append(a, "--rootfs", root), cmd...)
 }
 
@@ -86,7 +70,7 @@ func TestPodman(t *testing.T) {
 		t.Run("privileged", func(t *testing.T) { podmanPrivileged(t, p, root) })
 		t.Run("read-only", func(t *testing.T) { podmanReadOnly(t, p, root) })
 		t.Run("refused", func(t *testing.T) { podmanRefused(t, p, root) })
-		t.Run("cgroupfs", func(t *testing.T) { podmanCgroupfs(t, p, root) })
+		t.Run("cgroups", func(t *testing.T) { podmanCgroups(t, p, root) })
 	})
 }
 
@@ -115,7 +99,6 @@ func podmanDetached(t *testing.T, p *podman, root string) {
 	}
 	t.Run("exec", func(t *testing.T) {
 		out, code := p.run(t, "exec", "box", "sh", "-c", "echo exec ran; cat /proc/1/cmdline")
-		pending(t, out, pendingExec)
 		if code != 0 || !strings.Contains(out, "exec ran\nsleep\x001000") {
 			t.Errorf("exec: exit %d: %q", code, out)
 		}
@@ -236,21 +219,26 @@ func podmanRefused(t *testing.T, p *podman, root string) {
 	}
 }
 
-// podmanCgroupfs: rootful Podman's default, a cgroup that linux.cgroupsPath
-// names below libpod_parent, made by the runtime and removed with the
-// container.
-func podmanCgroupfs(t *testing.T, p *podman, root string) {
+// podmanCgroups: rootful Podman's default, a cgroup that linux.cgroupsPath
+// names below libpod_parent, made by the runtime, joined by exec and removed
+// with the container; and --cgroups=disabled, no cgroup of the container's
+// own.
+func podmanCgroups(t *testing.T, p *podman, root string) {
 	if os.Geteuid() != 0 {
 		t.Skip("rootless Podman on this host's cgroup v1 names no cgroup: the run subtest is that case")
 	}
 	removeCgroupsMade(t, "libpod_parent", "conmon") // conmon's cgroup and the containers' parent
 	const glob = "/sys/fs/cgroup/*/libpod_parent/libpod-*"
 	before, _ := filepath.Glob(glob)
-	args := append(append([]string{"run", "--rm"}, runFlags()...), "--rootfs", root, "sh", "-c", "cat /proc/self/cgroup")
-	out, code := p.run(t, args...)
-	pending(t, out, pendingCgroups, pendingSysctl)
-	if code != 0 || !strings.Contains(out, "libpod-") {
-		t.Errorf("run in a cgroup of Podman's: exit %d: %q", code, out)
+	out := p.must(t, runArgs([]string{"-d", "--name", "cg"}, root, "sleep", "1000")...)
+	id := strings.TrimSpace(out)
+	if out := p.must(t, "exec", "cg", "cat", "/proc/self/cgroup"); !strings.Contains(out, "/libpod_parent/libpod-"+id+"\n") {
+		t.Errorf("exec's cgroups: %q", out)
+	}
+	p.must(t, "rm", "--force", "--time", "0", "cg")
+	out = p.must(t, runArgs([]string{"--rm", "--cgroups=disabled"}, root, "cat", "/proc/self/cgroup")...)
+	if strings.Contains(out, "libpod-") {
+		t.Errorf("--cgroups=disabled: %q", out)
 	}
 	p.settled(t)
 	if after, _ := filepath.Glob(glob); len(after) > len(before) {

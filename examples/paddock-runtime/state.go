@@ -30,6 +30,8 @@ type container struct {
 	Sandbox sandbox.Detached `json:"sandbox"`
 	// Created is the creation time, RFC 3339.
 	Created string `json:"created,omitempty"`
+	// CgroupPath is the container's exact cgroup, which exec joins.
+	CgroupPath string `json:"cgroupPath,omitempty"`
 }
 
 // errNotExist reports a container that has no state directory.

@@ -52,20 +52,26 @@ func hostRoot() bool { return os.Geteuid() == 0 && hostEUID() == 0 }
 // have none of its own: with --cgroup-manager disabled, and where the runtime
 // is root only in a user namespace (a rootless engine) and its host user could
 // not create one (cgroup v1, or no delegated v2 subtree), as runc's rootless
-// mode leaves it. Limits then fail Build, naming what needs the cgroup.
+// mode leaves it. The container then records no cgroup path, so that exec
+// joins none; limits fail Build, naming what needs the cgroup.
 func placeCgroup(spec *sandbox.Spec) {
-	if cgroupsOff {
+	if cgroupsOff || !hostCanCreate(&spec.Cgroup) {
 		spec.NoCgroup = true
-		return
+		spec.Cgroup.Path = ""
 	}
+}
+
+// hostCanCreate reports whether the cgroup of c can be made by this process
+// as its user on the host: always where that is whom the sandbox package
+// sees, otherwise as cgroup.Plan decides for the host uid.
+func hostCanCreate(c *cgroup.Spec) bool {
 	if os.Geteuid() != 0 || hostRoot() {
-		return // the sandbox package decides for the caller it sees
+		return true // the sandbox package decides for the caller it sees
 	}
 	uid := hostEUID()
 	if uid < 0 {
 		uid = 65534 // not in the map: the overflow user
 	}
-	if need, err := cgroup.Plan(&spec.Cgroup, uid); err != nil || need.Version == 0 {
-		spec.NoCgroup = true
-	}
+	need, err := cgroup.Plan(c, uid)
+	return err == nil && need.Version != 0
 }
