@@ -206,6 +206,8 @@ func run(ops []Op, s *Start) {
 			startInit(ops, i, errfd)
 		case KindHold:
 			e = hold(errfd, op.Args[0], s)
+		case KindWriteProcIn:
+			phase, e = writeProcIn(op, sc)
 		default:
 			e = syscall.EINVAL
 		}
