@@ -43,6 +43,9 @@ type Plan struct {
 	Hostname    string `json:"hostname,omitempty"`
 	Domainname  string `json:"domainname,omitempty"`
 	OwnHostname bool   `json:"ownHostname,omitempty"`
+	// Process holds the sysctls, umask, OOM score adjustment and personality
+	// that the child sets.
+	Process Process `json:"process,omitzero"`
 	// Capabilities are the sets the child gives the target and what it holds
 	// after execve.
 	Capabilities Capabilities `json:"capabilities"`
@@ -177,6 +180,29 @@ type IDs struct {
 	UID    int      `json:"uid"`
 	GID    int      `json:"gid"`
 	Reason string   `json:"reason,omitempty"`
+}
+
+// Process is what the child sets of the target's process beside its IDs and
+// privileges; a nil or empty field keeps the caller's.
+type Process struct {
+	// Sysctl are written, in this order, to the sandbox's /proc/sys after the
+	// pivot into its root, before the read-only paths.
+	Sysctl []Sysctl `json:"sysctl,omitempty"`
+	// Umask is set just before the privileges are dropped.
+	Umask *uint32 `json:"umask,omitempty"`
+	// OOMScoreAdj is written to /proc/self/oom_score_adj by the child's first
+	// step, while it has the caller's credentials.
+	OOMScoreAdj *int `json:"oomScoreAdj,omitempty"`
+	// Personality is the execution domain set with personality(2).
+	Personality string `json:"personality,omitempty"`
+}
+
+// A Sysctl is a kernel parameter of the sandbox's own namespaces: its dotted
+// Name, the File the child writes Value to, inside the sandbox's root.
+type Sysctl struct {
+	Name  string `json:"name"`
+	File  string `json:"file"`
+	Value string `json:"value"`
 }
 
 // Capabilities are the capability sets of the target.

@@ -130,6 +130,7 @@ func (t *Template) compile(c ids) error {
 		}
 	}
 	emit.Start(p, pl)
+	emit.OOMScoreAdj(p, &pl.Process)
 	if pl.Cgroup.Version != 0 {
 		emit.JoinCgroups(p)
 	}
@@ -150,6 +151,7 @@ func (t *Template) compile(c ids) error {
 		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
+	emit.Process(p, &pl.Process, func(d string) uintptr { v, _ := spec.PersonalityValue(d); return v })
 	if err := t.compilePrivileges(p, <-priv); err != nil {
 		return err
 	}

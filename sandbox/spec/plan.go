@@ -105,6 +105,7 @@ func (s *Spec) resolve(c ids, lp *LimitPlan, labels selinux.Labels) (*plan.Plan,
 	p.Hostname, p.Domainname = s.Hostname, s.Domainname
 	p.OwnHostname = s.Hostname == "" && s.Namespaces.Mode(namespace.UTS) == namespace.New
 	p.NoNewPrivs.Set = s.NoNewPrivileges
+	p.Process = s.planProcess()
 	p.Filesystem = s.planFilesystem()
 	p.Cgroup = s.planCgroup(lp)
 	if p.Rlimits, err = s.planRlimits(lp); err != nil {
