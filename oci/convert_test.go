@@ -76,7 +76,6 @@ func runCases(t *testing.T, cases []convCase) {
 func ptr[T any](v T) *T { return &v }
 
 func TestConvertProcess(t *testing.T) {
-	umask := readUmask(t)
 	runCases(t, []convCase{
 		{name: "command", edit: func(c *specs.Spec) {
 			c.Process.Args, c.Process.Env, c.Process.Cwd = []string{"sh", "-c", "x"}, []string{"A=1"}, "/work/"
@@ -108,10 +107,14 @@ func TestConvertProcess(t *testing.T) {
 				t.Errorf("user %+v", s.User)
 			}
 		}},
-		{name: "the caller's umask", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(umask) },
-			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
-		{name: "another umask", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(umask ^ 0o7) },
-			field: "process.user.umask", want: sandbox.ErrNotSupported},
+		{name: "umask", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(uint32(0o077)) },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Umask == nil || *s.Umask != 0o077 {
+					t.Errorf("umask %v", s.Umask)
+				}
+			}},
+		{name: "umask beyond 0777", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(uint32(0o1022)) },
+			field: "process.user.umask", want: sandbox.ErrInvalidSpec},
 		{name: "capabilities", edit: func(c *specs.Spec) {
 			c.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_CHOWN"},
 				Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}, Inheritable: []string{"CAP_KILL"}, Ambient: []string{"CAP_KILL"}}
@@ -150,10 +153,14 @@ func TestConvertProcess(t *testing.T) {
 					t.Error("no_new_privs not set")
 				}
 			}},
-		{name: "the caller's oomScoreAdj", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(readOOMScoreAdj(t)) },
-			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
-		{name: "another oomScoreAdj", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(readOOMScoreAdj(t) + 1) },
-			field: "process.oomScoreAdj", want: sandbox.ErrNotSupported},
+		{name: "a raised oomScoreAdj", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(min(readOOMScoreAdj(t)+1, 1000)) },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.OOMScoreAdj == nil || *s.OOMScoreAdj != min(readOOMScoreAdj(t)+1, 1000) {
+					t.Errorf("oomScoreAdj %v", s.OOMScoreAdj)
+				}
+			}},
+		{name: "oomScoreAdj out of range", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(1001) },
+			field: "process.oomScoreAdj", want: sandbox.ErrInvalidSpec},
 		{name: "scheduler", edit: func(c *specs.Spec) { c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch} },
 			field: "process.scheduler", want: sandbox.ErrNotSupported},
 		{name: "ioPriority", edit: func(c *specs.Spec) { c.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE} },
@@ -472,17 +479,43 @@ func TestConvertSeccomp(t *testing.T) {
 	})
 }
 
+func TestConvertLinuxFields(t *testing.T) {
+	runCases(t, []convCase{
+		{name: "sysctl", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace}, specs.LinuxNamespace{Type: specs.IPCNamespace})
+			c.Linux.Sysctl = map[string]string{"net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "100000", "fs.mqueue.msg_max": "20", "kernel.domainname": "d"}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if len(s.Sysctl) != 4 || s.Sysctl["net.ipv4.ping_group_range"] != "0 0" || s.Sysctl["kernel.domainname"] != "d" {
+				t.Errorf("sysctl %v", s.Sysctl)
+			}
+		}},
+		{name: "personality LINUX32", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32} },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Personality != sandbox.PersonalityLinux32 {
+					t.Errorf("personality %q", s.Personality)
+				}
+			}},
+	})
+}
+
 func TestConvertRefused(t *testing.T) {
 	runCases(t, []convCase{
-		{name: "sysctl", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
-			field: "linux.sysctl", want: sandbox.ErrNotSupported},
+		{name: "sysctl of the host", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"kernel.panic": "1"} },
+			field: "linux.sysctl.kernel.panic", want: sandbox.ErrNotSupported},
+		{name: "sysctl of a shared namespace", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
+			field: "linux.sysctl.net.ipv4.ip_forward", want: sandbox.ErrNotSupported},
+		{name: "sysctl kernel.hostname", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"kernel.hostname": "x"} },
+			field: "linux.sysctl.kernel.hostname", want: sandbox.ErrInvalidSpec},
+		{name: "sysctl name", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net..ipv4": "1"} },
+			field: "linux.sysctl.net..ipv4", want: sandbox.ErrInvalidSpec},
 		//lint:ignore SA1019 the deprecated field is still refused
 		{name: "hooks", edit: func(c *specs.Spec) { c.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}} },
 			field: "hooks.prestart", want: sandbox.ErrNotSupported},
-		{name: "personality LINUX", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux} },
-			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
-		{name: "personality LINUX32", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32} },
-			field: "linux.personality.domain", want: sandbox.ErrNotSupported},
+		{name: "personality flags", edit: func(c *specs.Spec) {
+			c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}
+		}, field: "linux.personality.flags", want: sandbox.ErrNotSupported},
+		{name: "personality domain", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: "BSD"} },
+			field: "linux.personality.domain", want: sandbox.ErrInvalidSpec},
 		{name: "intelRdt", edit: func(c *specs.Spec) { c.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"} },
 			field: "linux.intelRdt", want: sandbox.ErrNotSupported},
 		{name: "netDevices", edit: func(c *specs.Spec) { c.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}} },
@@ -502,13 +535,6 @@ func TestReadConfigUnknownField(t *testing.T) {
 	if !errors.As(err, &fe) || !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), "wings") {
 		t.Fatalf("ReadConfig: %v; want a *FieldError matching ErrNotSupported naming the field", err)
 	}
-}
-
-func readUmask(t *testing.T) uint32 {
-	t.Helper()
-	old := unix.Umask(0o22)
-	unix.Umask(old)
-	return uint32(old)
 }
 
 func readOOMScoreAdj(t *testing.T) int {

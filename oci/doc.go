@@ -11,10 +11,19 @@
 // for them.
 //
 // Whatever the configuration asks for that Paddock cannot honour fails with a
-// *FieldError naming the field in the OCI JSON path form ("process.oomScoreAdj",
-// "linux.sysctl", "mounts[3].options"): it matches sandbox.ErrNotSupported where
+// *FieldError naming the field in the OCI JSON path form ("process.scheduler",
+// "linux.sysctl.kernel.panic", "mounts[3].options"): it matches sandbox.ErrNotSupported where
 // Paddock (or this host) lacks the feature, and sandbox.ErrInvalidSpec where the
 // configuration itself is wrong. Nothing is dropped silently. What Convert
 // accepts is checked again, against the host and the caller, by
 // sandbox.Builder.Build, whose errors name the Spec's fields.
+//
+// Sysctls are checked as runc checks them: only those of a namespace that the
+// container has of its own (net.* with a network namespace, the System V IPC
+// ones and fs.mqueue.* with an ipc namespace, kernel.domainname with a uts
+// namespace) and never kernel.hostname, which the hostname field sets; the
+// sandbox's child writes them to the /proc/sys of the container's /proc, which
+// the configuration must mount. The umask, the personality (LINUX or LINUX32)
+// and the OOM score adjustment are set by the child too; a score below the
+// caller's needs CAP_SYS_RESOURCE over the host, which Convert checks.
 package oci

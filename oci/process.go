@@ -6,6 +6,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/sandbox/spec"
 )
@@ -54,23 +55,19 @@ func (c *converter) command(p *specs.Process) error {
 	return nil
 }
 
-// user sets the user, its groups and the umask, which the target inherits from
-// the caller: a umask other than the caller's cannot be had.
+// user sets the user, its groups and the umask.
 func (c *converter) user(p *specs.Process) error {
 	u := p.User
 	if u.Username != "" {
 		return unsupported("process.user.username", "a Windows field")
 	}
 	c.spec.User = &sandbox.User{UID: u.UID, GID: u.GID, Groups: append([]uint32(nil), u.AdditionalGids...)}
-	if u.Umask == nil {
-		return nil
-	}
-	own, err := callerUmask()
-	if err != nil {
-		return unsupported("process.user.umask", "the caller's umask, which the sandbox inherits, cannot be read: %v", err)
-	}
-	if *u.Umask != own {
-		return unsupported("process.user.umask", "%#o: the sandbox inherits the caller's umask (%#o); a Spec cannot set another", *u.Umask, own)
+	if u.Umask != nil {
+		if *u.Umask > 0o777 {
+			return invalid("process.user.umask", "%#o has bits beyond 0777", *u.Umask)
+		}
+		m := *u.Umask
+		c.spec.Umask = &m
 	}
 	return nil
 }
@@ -161,18 +158,13 @@ func (c *converter) rlimits(p *specs.Process) error {
 	return nil
 }
 
-// processAttrs checks the attributes of the process that a Spec does not hold:
-// an OOM score adjustment is inherited from the caller, so only the caller's own
-// can be had; a scheduler, an I/O priority, a CPU affinity and an AppArmor
-// profile cannot.
+// processAttrs sets the OOM score adjustment and refuses the attributes of the
+// process that a Spec does not hold: a scheduler, an I/O priority, a CPU
+// affinity and an AppArmor profile.
 func (c *converter) processAttrs(p *specs.Process) error {
 	if p.OOMScoreAdj != nil {
-		own, err := callerOOMScoreAdj()
-		if err != nil {
-			return unsupported("process.oomScoreAdj", "the caller's score, which the sandbox inherits, cannot be read: %v", err)
-		}
-		if *p.OOMScoreAdj != own {
-			return unsupported("process.oomScoreAdj", "%d: the sandbox inherits the caller's OOM score adjustment (%d); a Spec cannot set another", *p.OOMScoreAdj, own)
+		if err := c.oomScoreAdj(*p.OOMScoreAdj); err != nil {
+			return err
 		}
 	}
 	switch {
@@ -188,5 +180,15 @@ func (c *converter) processAttrs(p *specs.Process) error {
 		}
 		return unsupported("process.apparmorProfile", "Paddock cannot apply AppArmor profiles")
 	}
+	return nil
+}
+
+// oomScoreAdj sets the OOM score adjustment where the sandbox's child can: a
+// lower score than the caller's needs CAP_SYS_RESOURCE over the host.
+func (c *converter) oomScoreAdj(v int) error {
+	if err := spec.CheckOOMScoreAdj(v, c.spec.Namespaces.Mode(namespace.User) != namespace.Host); err != nil {
+		return &FieldError{Field: "process.oomScoreAdj", Err: err}
+	}
+	c.spec.OOMScoreAdj = &v
 	return nil
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -154,36 +155,44 @@ func (s *Spec) mountsProc() bool {
 }
 
 // checkOOMScoreAdj checks the OOM score adjustment's range and that the child
-// may set it: below the caller's own only with CAP_SYS_RESOURCE, which the child
-// has only where the caller has it and no user namespace stands between. (The
-// kernel's bound is the lowest score a privileged ancestor set, which no file
-// shows; the caller's own score stands for it.)
+// may set it (CheckOOMScoreAdj).
 func (s *Spec) checkOOMScoreAdj() error {
 	if s.OOMScoreAdj == nil {
 		return nil
 	}
-	v := *s.OOMScoreAdj
+	if err := CheckOOMScoreAdj(*s.OOMScoreAdj, s.Namespaces.Mode(namespace.User) != namespace.Host); err != nil {
+		return &SpecError{NotSupported: errors.Is(err, ErrNotSupported), Field: "oomScoreAdj", Err: err}
+	}
+	return nil
+}
+
+// CheckOOMScoreAdj checks that v is an OOM score adjustment (-1000..1000) that
+// the child of a sandbox with or without a user namespace of its own (userNS)
+// can set: below the caller's own only with CAP_SYS_RESOURCE, which the child
+// has only where the caller has it and no user namespace stands between. (The
+// kernel's bound is the lowest score a privileged ancestor set, which no file
+// shows; the caller's own score stands for it.) The error matches
+// ErrInvalidSpec or ErrNotSupported.
+func CheckOOMScoreAdj(v int, userNS bool) error {
 	if v < -1000 || v > 1000 {
-		return specErr("oomScoreAdj", "%d is outside -1000..1000", v)
+		return fmt.Errorf("%w: %d is outside -1000..1000", ErrInvalidSpec, v)
 	}
 	own, err := CallerOOMScoreAdj()
 	if err != nil {
-		return &SpecError{NotSupported: true, Field: "oomScoreAdj", Err: err}
+		return fmt.Errorf("%w: the caller's score: %w", ErrNotSupported, err)
 	}
 	if v >= own {
 		return nil
 	}
 	sets, err := caps.Inspect(os.Getpid())
 	if err != nil {
-		return &SpecError{NotSupported: true, Field: "oomScoreAdj", Err: err}
+		return fmt.Errorf("%w: the caller's capabilities: %w", ErrNotSupported, err)
 	}
 	if !sets.Effective.Has(caps.SysResource) {
-		return &SpecError{NotSupported: true, Field: "oomScoreAdj",
-			Err: fmt.Errorf("%d is below the caller's %d, and the caller lacks CAP_SYS_RESOURCE, which lowering it needs", v, own)}
+		return fmt.Errorf("%w: %d is below the caller's %d, and the caller lacks CAP_SYS_RESOURCE, which lowering it needs", ErrNotSupported, v, own)
 	}
-	if s.Namespaces.Mode(namespace.User) != namespace.Host {
-		return &SpecError{NotSupported: true, Field: "oomScoreAdj",
-			Err: fmt.Errorf("%d is below the caller's %d, which needs CAP_SYS_RESOURCE of the host: the child writes it in its own user namespace, where it has none", v, own)}
+	if userNS {
+		return fmt.Errorf("%w: %d is below the caller's %d, which needs CAP_SYS_RESOURCE over the host: the child writes it in its own user namespace, where it has none", ErrNotSupported, v, own)
 	}
 	return nil
 }
