@@ -59,6 +59,11 @@ func wanted(r *Resources) []string {
 	if r.IOWeight != 0 {
 		c = append(c, "blkio")
 	}
+	for _, f := range r.fineWanted() {
+		if !slices.Contains(c, f) {
+			c = append(c, f)
+		}
+	}
 	return c
 }
 
@@ -88,6 +93,12 @@ func Plan(spec *Spec, euid int) (Need, error) {
 			return Need{}, unsupported("resource limits ("+strings.Join(want, ", ")+")", reason)
 		}
 		return Need{Reason: reason}, nil
+	}
+	if mode == V1 || mode == Hybrid {
+		// The finer settings first, so that a refusal names the field.
+		if err := spec.Resources.checkFineHost(1, l, nil, euid); err != nil {
+			return Need{}, err
+		}
 	}
 	switch {
 	case mode == Unavailable:
@@ -134,6 +145,9 @@ func Plan(spec *Spec, euid int) (Need, error) {
 		return none("no delegated cgroup v2 subtree: " + dir + " is not writable")
 	}
 	avail := readFields(filepath.Join(dir, "cgroup.controllers"))
+	if err := spec.Resources.checkFineHost(2, l, avail, euid); err != nil {
+		return Need{}, err
+	}
 	n := Need{Version: 2}
 	for _, c := range want {
 		if !slices.Contains(avail, v2Name(c)) {

@@ -26,4 +26,12 @@
 // the configuration must mount. The umask, the personality (LINUX or LINUX32)
 // and the OOM score adjustment are set by the child too; a score below the
 // caller's needs CAP_SYS_RESOURCE over the host, which Convert checks.
+//
+// The cgroup settings beyond the common limits (memory reservation,
+// swappiness and disableOOMKiller, realtime CPU bandwidth, memory nodes, huge
+// page limits, net_cls and net_prio, rdma, and unified files) are checked
+// against the host's cgroups as Build will check them (cgroup.CheckHost): one
+// whose controller is not there, a v1-only one on a v2 host, unified files on
+// a v1 host, or any for an unprivileged caller on cgroup v1, fails naming the
+// field.
 package oci

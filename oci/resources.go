@@ -2,7 +2,6 @@ package oci
 
 import (
 	"fmt"
-	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/cgroup"
@@ -21,11 +20,14 @@ func (c *converter) resources() error {
 	}
 	res := &cgroup.Resources{}
 	for _, step := range []func(*specs.LinuxResources, *cgroup.Resources) error{
-		refuseResources, memory, cpu, pids, blockIO,
+		memory, fineMemory, cpu, fineCPU, pids, blockIO, lists,
 	} {
 		if err := step(r, res); err != nil {
 			return err
 		}
+	}
+	if err := checkFine(r, res); err != nil {
+		return err
 	}
 	if !res.IsZero() {
 		c.spec.Cgroup.Resources = res
@@ -35,26 +37,6 @@ func (c *converter) resources() error {
 		return err
 	}
 	c.spec.Cgroup.Devices = rules
-	return nil
-}
-
-// refuseResources refuses the controllers a Spec has no limits of.
-func refuseResources(r *specs.LinuxResources, _ *cgroup.Resources) error {
-	switch {
-	case len(r.HugepageLimits) > 0:
-		return unsupported("linux.resources.hugepageLimits", "a Spec has no hugetlb limits")
-	case r.Network != nil:
-		return unsupported("linux.resources.network", "a Spec has no net_cls or net_prio settings")
-	case len(r.Rdma) > 0:
-		return unsupported("linux.resources.rdma", "a Spec has no rdma limits")
-	case len(r.Unified) > 0:
-		keys := make([]string, 0, len(r.Unified))
-		for k := range r.Unified {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		return unsupported("linux.resources.unified", "%v: a Spec writes no cgroup v2 file by name", keys)
-	}
 	return nil
 }
 
@@ -69,8 +51,7 @@ func memory(r *specs.LinuxResources, res *cgroup.Resources) error {
 		set  bool
 	}{
 		//lint:ignore SA1019 a configuration may still set a kernel memory limit, which must be refused
-		{"reservation", m.Reservation != nil}, {"kernel", m.Kernel != nil}, {"kernelTCP", m.KernelTCP != nil},
-		{"swappiness", m.Swappiness != nil}, {"disableOOMKiller", m.DisableOOMKiller != nil},
+		{"kernel", m.Kernel != nil}, {"kernelTCP", m.KernelTCP != nil},
 		{"useHierarchy", m.UseHierarchy != nil}, {"checkBeforeUpdate", m.CheckBeforeUpdate != nil},
 	} {
 		if f.set {
@@ -101,8 +82,7 @@ func cpu(r *specs.LinuxResources, res *cgroup.Resources) error {
 		name string
 		set  bool
 	}{
-		{"burst", p.Burst != nil}, {"realtimeRuntime", p.RealtimeRuntime != nil},
-		{"realtimePeriod", p.RealtimePeriod != nil}, {"mems", p.Mems != ""}, {"idle", p.Idle != nil},
+		{"burst", p.Burst != nil}, {"idle", p.Idle != nil},
 	} {
 		if f.set {
 			return unsupported("linux.resources.cpu."+f.name, "a Spec has no such CPU setting")

@@ -282,10 +282,7 @@ func (s *Spec) Clone() *Spec {
 		Inheritable: append([]string(nil), s.Caps.Inheritable...),
 		Ambient:     append([]string(nil), s.Caps.Ambient...),
 	}
-	if s.Cgroup.Resources != nil {
-		r := *s.Cgroup.Resources
-		c.Cgroup.Resources = &r
-	}
+	c.Cgroup.Resources = s.Cgroup.Resources.Clone()
 	c.Cgroup.Devices = append([]cgroup.DeviceRule(nil), s.Cgroup.Devices...)
 	if s.Cgroup.Devices == nil {
 		c.Cgroup.Devices = nil

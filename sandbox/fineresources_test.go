@@ -1,0 +1,95 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/cgroup"
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/sandbox"
+)
+
+// TestFineResources builds a sandbox with each finer cgroup setting and reads
+// the cgroup file it writes while the sandbox runs, as root; where this host
+// lacks the setting (a controller not mounted, a v1 setting on a v2 host or
+// the reverse) and as uid 65534 on cgroup v1, Build refuses it with an
+// *cgroup.UnsupportedError naming the field, matching ErrNotSupported.
+func TestFineResources(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		seven := uint64(7)
+		for _, c := range []struct {
+			name     string
+			r        cgroup.Resources
+			ctrl     string
+			v1, v2   string // the file each version has, "" for none
+			contains string
+		}{
+			{"reservation", cgroup.Resources{MemoryReservation: 64 << 20}, "memory", "memory.soft_limit_in_bytes", "memory.low", "67108864"},
+			{"swappiness", cgroup.Resources{MemorySwappiness: &seven}, "memory", "memory.swappiness", "", "7"},
+			{"disableOOMKiller", cgroup.Resources{DisableOOMKiller: true}, "memory", "memory.oom_control", "", "oom_kill_disable 1"},
+			{"realtime period", cgroup.Resources{CPURealtimePeriod: 50000}, "cpu", "cpu.rt_period_us", "", "50000"},
+			{"mems", cgroup.Resources{CpusetMems: "0"}, "cpuset", "cpuset.mems", "cpuset.mems", "0"},
+			{"classID", cgroup.Resources{NetClassID: 0x100001}, "net_cls", "net_cls.classid", "", "1048577"},
+			{"priorities", cgroup.Resources{Lists: &cgroup.Lists{NetPriorities: []cgroup.NetPriority{{Interface: "lo", Priority: 3}}}},
+				"net_prio", "net_prio.ifpriomap", "", "lo 3"},
+			{"hugetlb", cgroup.Resources{Lists: &cgroup.Lists{Hugetlb: []cgroup.HugepageLimit{{PageSize: "2MB", Limit: 4 << 20}}}},
+				"hugetlb", "hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.max", "4194304"},
+			{"unified", cgroup.Resources{Lists: &cgroup.Lists{Unified: map[string]string{"memory.high": "104857600"}}},
+				"memory", "", "memory.high", "104857600"},
+		} {
+			t.Run(c.name, func(t *testing.T) { fineResource(t, c.r, c.ctrl, c.v1, c.v2, c.contains) })
+		}
+	})
+}
+
+// fineResource runs a sandbox with r and checks that the cgroup file v1 or v2
+// of controller ctrl holds want, or that Build refuses r as this host does.
+func fineResource(t *testing.T, r cgroup.Resources, ctrl, v1, v2, want string) {
+	if cgroup.Detect() == cgroup.Unavailable {
+		t.Skip("no cgroup filesystem is mounted")
+	}
+	tpl, err := sandbox.NewBuilder(sandbox.WithResources(r)).Build()
+	if host := r.CheckHost(os.Geteuid()); host != nil {
+		var ue *cgroup.UnsupportedError
+		if !errors.Is(err, sandbox.ErrNotSupported) || !errors.As(err, &ue) || !errors.As(host, &ue) {
+			t.Fatalf("Build: %v; want the refusal %v", err, host)
+		}
+		t.Logf("refused here, as expected: %v", err)
+		return
+	}
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	defer tpl.Close()
+	stdin, hold, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/sh", "-c", "read x"}, Stdin: stdin})
+	stdin.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Wait()
+	defer hold.Close()
+	m, err := cgroup.ReadMembership(p.Pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join("/sys/fs/cgroup", ctrl, m.V1[ctrl], v1)
+	if cgroup.Detect() == cgroup.V2 {
+		file = filepath.Join("/sys/fs/cgroup", m.V2, v2)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), want) {
+		t.Fatalf("%s holds %q, want %q", file, got, want)
+	}
+}
