@@ -476,8 +476,14 @@ func TestConvertSeccomp(t *testing.T) {
 			field: "linux.seccomp.syscalls[1].action", want: sandbox.ErrInvalidSpec},
 		{name: "listener", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/l.sock"}),
 			field: "linux.seccomp.listenerPath", want: sandbox.ErrNotSupported},
-		{name: "flags", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}}),
-			field: "linux.seccomp.flags", want: sandbox.ErrNotSupported},
+		{name: "flags", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow}}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if p := s.Seccomp.Profile; p == nil || !slices.Equal(p.Flags, []string{seccomp.FlagLog, seccomp.FlagSpecAllow}) {
+					t.Errorf("profile %+v", p)
+				}
+			}},
+		{name: "tsync", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, "SECCOMP_FILTER_FLAG_TSYNC"}}),
+			field: "linux.seccomp.flags[1]", want: sandbox.ErrNotSupported},
 	})
 }
 

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -212,7 +213,7 @@ func (s *Spec) resolvePrivileges(compile bool) (r privileges) {
 	}
 	var err error
 	if r.filter, err = seccomp.Compile(*r.seccomp.Profile); err != nil {
-		r.err = &SpecError{Field: "seccomp", Err: err}
+		r.err = &SpecError{NotSupported: errors.Is(err, seccomp.ErrNotSupported), Field: "seccomp", Err: err}
 	}
 	return r
 }
