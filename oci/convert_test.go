@@ -161,10 +161,36 @@ func TestConvertProcess(t *testing.T) {
 			}},
 		{name: "oomScoreAdj out of range", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(1001) },
 			field: "process.oomScoreAdj", want: sandbox.ErrInvalidSpec},
-		{name: "scheduler", edit: func(c *specs.Spec) { c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch} },
-			field: "process.scheduler", want: sandbox.ErrNotSupported},
+		{name: "scheduler", edit: func(c *specs.Spec) {
+			c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 19, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if sc := s.Scheduler; sc == nil || sc.Policy != "SCHED_BATCH" || sc.Nice != 19 || !slices.Equal(sc.Flags, []string{"SCHED_FLAG_RESET_ON_FORK"}) {
+				t.Errorf("scheduler %+v", sc)
+			}
+		}},
+		{name: "scheduler priority", edit: func(c *specs.Spec) { c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Priority: 3} },
+			field: "process.scheduler.priority", want: sandbox.ErrInvalidSpec},
+		{name: "scheduler flag", edit: func(c *specs.Spec) {
+			c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagUtilClampMin}}
+		}, field: "process.scheduler.flags[0]", want: sandbox.ErrInvalidSpec},
 		{name: "ioPriority", edit: func(c *specs.Spec) { c.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE} },
-			field: "process.ioPriority", want: sandbox.ErrNotSupported},
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if io := s.IOPriority; io == nil || io.Class != "IOPRIO_CLASS_IDLE" {
+					t.Errorf("ioPriority %+v", io)
+				}
+			}},
+		{name: "ioPriority 8", edit: func(c *specs.Spec) {
+			c.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 8}
+		},
+			field: "process.ioPriority.priority", want: sandbox.ErrInvalidSpec},
+		{name: "execCPUAffinity", edit: func(c *specs.Spec) { c.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "0"} },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if a := s.CPUAffinity; a == nil || a.Final != "0" {
+					t.Errorf("affinity %+v", a)
+				}
+			}},
+		{name: "execCPUAffinity offline", edit: func(c *specs.Spec) { c.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "4095"} },
+			field: "process.execCPUAffinity.initial", want: sandbox.ErrInvalidSpec},
 		{name: "apparmorProfile", edit: func(c *specs.Spec) { c.Process.ApparmorProfile = "docker-default" },
 			field: "process.apparmorProfile", want: sandbox.ErrNotSupported},
 	})

@@ -23,9 +23,12 @@
 // ones and fs.mqueue.* with an ipc namespace, kernel.domainname with a uts
 // namespace) and never kernel.hostname, which the hostname field sets; the
 // sandbox's child writes them to the /proc/sys of the container's /proc, which
-// the configuration must mount. The umask, the personality (LINUX or LINUX32)
-// and the OOM score adjustment are set by the child too; a score below the
-// caller's needs CAP_SYS_RESOURCE over the host, which Convert checks.
+// the configuration must mount. The umask, the personality (LINUX or LINUX32),
+// the OOM score adjustment, the scheduler, the I/O priority and the CPU
+// affinity are set by the child too; what needs a capability over the host (a
+// score below the caller's, a realtime policy, a lower nice value, the realtime
+// I/O class) is refused, naming the field, where the caller lacks it or a user
+// namespace stands between.
 //
 // The cgroup settings beyond the common limits (memory reservation,
 // swappiness and disableOOMKiller, realtime CPU bandwidth, memory nodes, huge

@@ -3,6 +3,7 @@ package oci_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,18 +15,22 @@ import (
 
 // TestRuncSpecFields runs runc's configuration with a sysctl (Podman's
 // net.ipv4.ping_group_range, in a new network namespace), a umask, the LINUX32
-// personality and a raised OOM score, as root and as uid 65534, and reads each
-// back from inside.
+// personality, a raised OOM score, SCHED_BATCH at nice 19, an I/O priority
+// and a CPU affinity, as root and as uid 65534, and reads each back from
+// inside.
 func TestRuncSpecFields(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		score := min(readOOMScoreAdj(t)+10, 1000)
 		bundle := runcBundle(t, func(cfg map[string]any) {
 			p := cfg["process"].(map[string]any)
 			p["terminal"] = false
-			p["args"] = []string{"sh", "-c", "cat /proc/sys/net/ipv4/ping_group_range; umask; uname -m; cat /proc/self/oom_score_adj"}
+			p["args"] = []string{"sh", "-c", "cat /proc/sys/net/ipv4/ping_group_range; umask; uname -m; cat /proc/self/oom_score_adj; grep Cpus_allowed_list /proc/self/status; cat /proc/self/stat"}
 			delete(p["capabilities"].(map[string]any), "ambient")
 			p["user"].(map[string]any)["umask"] = 0o027
 			p["oomScoreAdj"] = score
+			p["scheduler"] = map[string]any{"policy": "SCHED_BATCH", "nice": 19}
+			p["ioPriority"] = map[string]any{"class": "IOPRIO_CLASS_BE", "priority": 6}
+			p["execCPUAffinity"] = map[string]any{"initial": "0", "final": "0"}
 			l := cfg["linux"].(map[string]any)
 			ns := l["namespaces"].([]any)
 			has := false
@@ -57,9 +62,14 @@ func TestRuncSpecFields(t *testing.T) {
 		if err != nil || !st.Success() {
 			t.Fatalf("run: %v, %v\n%s", err, st, out)
 		}
-		want := fmt.Sprintf("0\t0\n0027\ni686\n%d\n", score)
-		if got := string(out); got != want && strings.ReplaceAll(got, " ", "\t") != want {
-			t.Errorf("inside:\n%q\nwant:\n%q", got, want)
+		lines := strings.Split(strings.ReplaceAll(string(out), " ", "\t"), "\n")
+		want := []string{"0\t0", "0027", "i686", fmt.Sprint(score), "Cpus_allowed_list:\t0"}
+		if len(lines) < 6 || !slices.Equal(lines[:5], want) {
+			t.Fatalf("inside:\n%s\nwant:\n%q", out, want)
+		}
+		stat := strings.Fields(string(out)[strings.LastIndexByte(string(out), ')')+1:])
+		if len(stat) < 39 || stat[16] != "19" || stat[38] != "3" {
+			t.Errorf("nice and policy inside: %q", lines[5])
 		}
 	})
 }

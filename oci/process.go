@@ -1,8 +1,10 @@
 package oci
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/caps"
@@ -158,22 +160,32 @@ func (c *converter) rlimits(p *specs.Process) error {
 	return nil
 }
 
-// processAttrs sets the OOM score adjustment and refuses the attributes of the
-// process that a Spec does not hold: a scheduler, an I/O priority, a CPU
-// affinity and an AppArmor profile.
+// processAttrs sets the OOM score adjustment, the scheduler, the I/O priority
+// and the CPU affinity, and refuses an AppArmor profile.
 func (c *converter) processAttrs(p *specs.Process) error {
 	if p.OOMScoreAdj != nil {
 		if err := c.oomScoreAdj(*p.OOMScoreAdj); err != nil {
 			return err
 		}
 	}
+	if sc := p.Scheduler; sc != nil {
+		flags := make([]string, len(sc.Flags))
+		for i, f := range sc.Flags {
+			flags[i] = string(f)
+		}
+		c.spec.Scheduler = &sandbox.Scheduler{Policy: string(sc.Policy), Nice: sc.Nice, Priority: sc.Priority, Flags: flags,
+			Runtime: sc.Runtime, Deadline: sc.Deadline, Period: sc.Period}
+	}
+	if io := p.IOPriority; io != nil {
+		c.spec.IOPriority = &sandbox.IOPriority{Class: string(io.Class), Priority: io.Priority}
+	}
+	if a := p.ExecCPUAffinity; a != nil {
+		c.spec.CPUAffinity = &sandbox.CPUAffinity{Initial: a.Initial, Final: a.Final}
+	}
+	if err := c.checkSched(); err != nil {
+		return err
+	}
 	switch {
-	case p.Scheduler != nil:
-		return unsupported("process.scheduler", "a Spec cannot set a scheduling policy")
-	case p.IOPriority != nil:
-		return unsupported("process.ioPriority", "a Spec cannot set an I/O priority")
-	case p.ExecCPUAffinity != nil:
-		return unsupported("process.execCPUAffinity", "a Spec cannot set a CPU affinity")
 	case p.ApparmorProfile != "":
 		if !apparmorEnabled() {
 			return unsupported("process.apparmorProfile", "AppArmor is not enabled on this host")
@@ -190,5 +202,24 @@ func (c *converter) oomScoreAdj(v int) error {
 		return &FieldError{Field: "process.oomScoreAdj", Err: err}
 	}
 	c.spec.OOMScoreAdj = &v
+	return nil
+}
+
+// checkSched checks the scheduler, the I/O priority and the CPU affinity as
+// Build will, and names the configuration's field of what is wrong or cannot
+// be had here (a realtime policy without CAP_SYS_NICE over the host).
+func (c *converter) checkSched() error {
+	if c.spec.Scheduler == nil && c.spec.IOPriority == nil && c.spec.CPUAffinity == nil {
+		return nil
+	}
+	t := &sandbox.Spec{Namespaces: c.spec.Namespaces, Scheduler: c.spec.Scheduler, IOPriority: c.spec.IOPriority, CPUAffinity: c.spec.CPUAffinity}
+	var se *sandbox.SpecError
+	if err := t.CheckSched(); errors.As(err, &se) {
+		field := "process." + strings.Replace(se.Field, "cpuAffinity", "execCPUAffinity", 1)
+		if se.NotSupported {
+			return &FieldError{Field: field, Err: fmt.Errorf("%w: %w", sandbox.ErrNotSupported, se.Err)}
+		}
+		return invalidErr(field, se.Err)
+	}
 	return nil
 }

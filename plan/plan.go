@@ -195,6 +195,40 @@ type Process struct {
 	OOMScoreAdj *int `json:"oomScoreAdj,omitempty"`
 	// Personality is the execution domain set with personality(2).
 	Personality string `json:"personality,omitempty"`
+	// Scheduler, IOPriority and the final CPU affinity are set with the umask;
+	// the initial CPU affinity with the OOM score adjustment.
+	Scheduler   *Scheduler   `json:"scheduler,omitempty"`
+	IOPriority  *IOPriority  `json:"ioPriority,omitempty"`
+	CPUAffinity *CPUAffinity `json:"cpuAffinity,omitempty"`
+}
+
+// Scheduler is a scheduling policy and its parameters, as sched_setattr(2)
+// takes them and the OCI runtime spec names them: Policy "SCHED_OTHER",
+// "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE" or "SCHED_DEADLINE";
+// Priority for FIFO and RR (1..99); Runtime, Deadline and Period in
+// nanoseconds for DEADLINE; Flags "SCHED_FLAG_RESET_ON_FORK" and the like.
+type Scheduler struct {
+	Policy   string   `json:"policy"`
+	Nice     int32    `json:"nice,omitempty"`
+	Priority int32    `json:"priority,omitempty"`
+	Flags    []string `json:"flags,omitempty"`
+	Runtime  uint64   `json:"runtime,omitempty"`
+	Deadline uint64   `json:"deadline,omitempty"`
+	Period   uint64   `json:"period,omitempty"`
+}
+
+// IOPriority is an I/O scheduling class ("IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+// "IOPRIO_CLASS_IDLE") and the priority within it (0..7).
+type IOPriority struct {
+	Class    string `json:"class"`
+	Priority int    `json:"priority"`
+}
+
+// CPUAffinity are CPU lists ("0-3,6"): Initial from the child's first step,
+// Final from just before the target runs; "" leaves the affinity as it is.
+type CPUAffinity struct {
+	Initial string `json:"initial,omitempty"`
+	Final   string `json:"final,omitempty"`
 }
 
 // A Sysctl is a kernel parameter of the sandbox's own namespaces: its dotted

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,7 +79,7 @@ func SysctlPath(name string) (dotted, file string, err error) {
 }
 
 // checkProcess checks the process attributes: sysctls, umask, OOM score
-// adjustment and personality.
+// adjustment, personality, scheduler, I/O priority and CPU affinity.
 func (s *Spec) checkProcess() error {
 	if err := s.checkSysctl(); err != nil {
 		return err
@@ -92,7 +93,7 @@ func (s *Spec) checkProcess() error {
 	if _, ok := personalities[s.Personality]; s.Personality != "" && !ok {
 		return specErr("personality", "%q: the domains are %s and %s", s.Personality, PersonalityLinux, PersonalityLinux32)
 	}
-	return nil
+	return s.checkSched()
 }
 
 // checkSysctl checks every sysctl's name and value, and that the sandbox has its
@@ -222,11 +223,25 @@ func (c *Spec) cloneProcess(s *Spec) {
 		o := *s.OOMScoreAdj
 		c.OOMScoreAdj = &o
 	}
+	if s.Scheduler != nil {
+		sc := *s.Scheduler
+		sc.Flags = slices.Clone(sc.Flags)
+		c.Scheduler = &sc
+	}
+	if s.IOPriority != nil {
+		io := *s.IOPriority
+		c.IOPriority = &io
+	}
+	if s.CPUAffinity != nil {
+		a := *s.CPUAffinity
+		c.CPUAffinity = &a
+	}
 }
 
 // planProcess returns the process attributes of the Plan.
 func (s *Spec) planProcess() plan.Process {
-	p := plan.Process{Umask: s.Umask, OOMScoreAdj: s.OOMScoreAdj, Personality: s.Personality}
+	p := plan.Process{Umask: s.Umask, OOMScoreAdj: s.OOMScoreAdj, Personality: s.Personality,
+		Scheduler: s.Scheduler, IOPriority: s.IOPriority, CPUAffinity: s.CPUAffinity}
 	for _, name := range sortedKeys(s.Sysctl) {
 		dotted, file, _ := SysctlPath(name) // checked
 		p.Sysctl = append(p.Sysctl, plan.Sysctl{Name: dotted, File: file, Value: s.Sysctl[name]})

@@ -55,6 +55,17 @@ type Spec struct {
 	// PersonalityLinux or PersonalityLinux32 (uname -m then reads i686 on
 	// x86-64).
 	Personality string `json:"personality,omitempty"`
+	// Scheduler is the target's scheduling policy; nil keeps the caller's. A
+	// realtime or deadline policy, or a nice value below the caller's, needs
+	// CAP_SYS_NICE over the host.
+	Scheduler *Scheduler `json:"scheduler,omitempty"`
+	// IOPriority is the target's I/O class and priority; nil keeps the
+	// caller's. The realtime class needs CAP_SYS_ADMIN or CAP_SYS_NICE over the
+	// host.
+	IOPriority *IOPriority `json:"ioPriority,omitempty"`
+	// CPUAffinity restricts the CPUs of the child's setup (Initial) and of the
+	// target (Final); nil keeps the caller's.
+	CPUAffinity *CPUAffinity `json:"cpuAffinity,omitempty"`
 	// Rlimits are set in the child. RLIMIT_NOFILE is always set: to the value given
 	// here, or to a soft limit of 1024 (Go raises the soft limit of its own process).
 	Rlimits []Rlimit `json:"rlimits,omitempty"`
