@@ -76,6 +76,10 @@ func (r *Resources) Clone() *Resources {
 		v := *r.MemorySwappiness
 		c.MemorySwappiness = &v
 	}
+	if r.CPUIdle != nil {
+		v := *r.CPUIdle
+		c.CPUIdle = &v
+	}
 	if l := r.Lists; l != nil {
 		cl := Lists{Hugetlb: slices.Clone(l.Hugetlb), NetPriorities: slices.Clone(l.NetPriorities), Rdma: slices.Clone(l.Rdma)}
 		if l.Unified != nil {
@@ -118,6 +122,8 @@ func (r *Resources) settings() []setting {
 		{field: "disableOOMKiller", ctrl: "memory", set: r.DisableOOMKiller, v1: true, file: "memory.oom_control"},
 		{field: "cpuRealtimeRuntime", ctrl: "cpu", set: r.CPURealtimeRuntime != 0, v1: true, file: "cpu.rt_runtime_us"},
 		{field: "cpuRealtimePeriod", ctrl: "cpu", set: r.CPURealtimePeriod != 0, v1: true, file: "cpu.rt_period_us"},
+		{field: "cpuBurst", ctrl: "cpu", set: r.CPUBurst != 0, v1: true, v2: true, file: "cpu.cfs_burst_us"},
+		{field: "cpuIdle", ctrl: "cpu", set: r.CPUIdle != nil, v1: true, v2: true, file: "cpu.idle"},
 		{field: "cpusetMems", ctrl: "cpuset", set: r.CpusetMems != "", v1: true, v2: true, file: "cpuset.mems"},
 		{field: "netClassID", ctrl: "net_cls", set: r.NetClassID != 0, v1: true, file: "net_cls.classid"},
 		{field: "netPriorities", ctrl: "net_prio", set: len(l.NetPriorities) > 0, v1: true, file: "net_prio.ifpriomap"},
@@ -169,6 +175,10 @@ func (r *Resources) validateFine() error {
 		return bad("cpuRealtimeRuntime", r.CPURealtimeRuntime, "negative (-1 is unlimited)")
 	case r.CPURealtimePeriod != 0 && r.CPURealtimeRuntime > 0 && uint64(r.CPURealtimeRuntime) > r.CPURealtimePeriod:
 		return bad("cpuRealtimeRuntime", r.CPURealtimeRuntime, "above the period %d", r.CPURealtimePeriod)
+	case r.CPUIdle != nil && *r.CPUIdle != 0 && *r.CPUIdle != 1:
+		return bad("cpuIdle", *r.CPUIdle, "neither 0 nor 1")
+	case r.CPUBurst != 0 && r.CPUQuota == 0 && r.CPUs == 0:
+		return bad("cpuBurst", r.CPUBurst, "set without a quota (cpuQuota or cpus)")
 	}
 	if r.CpusetMems != "" {
 		if _, err := ParseCPUList(r.CpusetMems); err != nil {
@@ -320,6 +330,12 @@ func applyFineV1(dirs map[string]string, r *Resources) error {
 		if r.CPURealtimeRuntime != 0 {
 			w.add(d, "cpu.rt_runtime_us", strconv.FormatInt(r.CPURealtimeRuntime, 10))
 		}
+		if r.CPUBurst != 0 {
+			w.add(d, "cpu.cfs_burst_us", strconv.FormatUint(r.CPUBurst, 10))
+		}
+		if r.CPUIdle != nil {
+			w.add(d, "cpu.idle", strconv.FormatInt(*r.CPUIdle, 10))
+		}
 	}
 	if d := dirs["cpuset"]; d != "" && r.CpusetMems != "" {
 		w.add(d, "cpuset.mems", r.CpusetMems)
@@ -347,6 +363,12 @@ func applyFineV2(d string, r *Resources) error {
 	}
 	if r.CpusetMems != "" {
 		w.add(d, "cpuset.mems", r.CpusetMems)
+	}
+	if r.CPUBurst != 0 {
+		w.add(d, "cpu.max.burst", strconv.FormatUint(r.CPUBurst, 10))
+	}
+	if r.CPUIdle != nil {
+		w.add(d, "cpu.idle", strconv.FormatInt(*r.CPUIdle, 10))
 	}
 	if l := r.Lists; l != nil {
 		w.lists(d, d, l, "max")

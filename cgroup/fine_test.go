@@ -16,6 +16,7 @@ func TestFineValidate(t *testing.T) {
 		{Resources{CPURealtimeRuntime: -2}, "cpuRealtimeRuntime"},
 		{Resources{CPURealtimeRuntime: 2000, CPURealtimePeriod: 1000}, "cpuRealtimeRuntime"},
 		{Resources{CpusetMems: "1-0"}, "cpusetMems"},
+		{Resources{CPUBurst: 1000}, "cpuBurst"},
 		{Resources{Lists: &Lists{Hugetlb: []HugepageLimit{{PageSize: "2M"}}}}, "hugetlb[0].pageSize"},
 		{Resources{Lists: &Lists{NetPriorities: []NetPriority{{Interface: "a b"}}}}, "netPriorities[0].interface"},
 		{Resources{Lists: &Lists{Rdma: []RdmaLimit{{Device: "mlx"}}}}, "rdma[0]"},

@@ -74,6 +74,12 @@ type Resources struct {
 	// of -1 is unlimited.
 	CPURealtimeRuntime int64  `json:"cpuRealtimeRuntime,omitempty"`
 	CPURealtimePeriod  uint64 `json:"cpuRealtimePeriod,omitempty"`
+	// CPUBurst is the CPU time in microseconds that the group may bank beyond
+	// its quota (cpu.cfs_burst_us on v1, cpu.max.burst on v2).
+	CPUBurst uint64 `json:"cpuBurst,omitempty"`
+	// CPUIdle set to 1 gives the group the SCHED_IDLE weight (cpu.idle); nil
+	// leaves it.
+	CPUIdle *int64 `json:"cpuIdle,omitempty"`
 	// CpusetMems lists the memory nodes the group may use ("0-1").
 	CpusetMems string `json:"cpusetMems,omitempty"`
 	// NetClassID tags the group's packets with a class ID (net_cls.classid, v1

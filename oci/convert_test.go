@@ -459,8 +459,8 @@ func TestConvertResources(t *testing.T) {
 				}
 			}},
 		{name: "cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "/machine/x" }, field: "linux.cgroupsPath", want: sandbox.ErrNotSupported},
-		{name: "cpu burst", edit: res(specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: ptr(uint64(1000))}}),
-			field: "linux.resources.cpu.burst", want: sandbox.ErrNotSupported},
+		{name: "cpu burst without a quota", edit: res(specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: ptr(uint64(1000))}}),
+			field: "linux.resources.cpu.burst", want: sandbox.ErrInvalidSpec},
 		{name: "swappiness above 100", edit: res(specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(101))}}),
 			field: "linux.resources.memory.swappiness", want: sandbox.ErrInvalidSpec},
 		{name: "hugepage size", edit: res(specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2XB", Limit: 1}}}),

@@ -36,7 +36,8 @@ func fineMemory(r *specs.LinuxResources, res *cgroup.Resources) error {
 	return nil
 }
 
-// fineCPU sets the realtime bandwidth and the memory nodes.
+// fineCPU sets the realtime bandwidth, the burst, the idle weight and the
+// memory nodes.
 func fineCPU(r *specs.LinuxResources, res *cgroup.Resources) error {
 	p := r.CPU
 	if p == nil {
@@ -47,6 +48,13 @@ func fineCPU(r *specs.LinuxResources, res *cgroup.Resources) error {
 	}
 	if p.RealtimePeriod != nil {
 		res.CPURealtimePeriod = *p.RealtimePeriod
+	}
+	if p.Burst != nil {
+		res.CPUBurst = *p.Burst
+	}
+	if p.Idle != nil {
+		v := *p.Idle
+		res.CPUIdle = &v
 	}
 	res.CpusetMems = p.Mems
 	return nil
@@ -88,7 +96,7 @@ func lists(r *specs.LinuxResources, res *cgroup.Resources) error {
 var fineFields = map[string]string{
 	"memoryReservation": "memory.reservation", "memorySwappiness": "memory.swappiness",
 	"disableOOMKiller": "memory.disableOOMKiller", "cpuRealtimeRuntime": "cpu.realtimeRuntime",
-	"cpuRealtimePeriod": "cpu.realtimePeriod", "cpusetMems": "cpu.mems", "netClassID": "network.classID",
+	"cpuRealtimePeriod": "cpu.realtimePeriod", "cpuBurst": "cpu.burst", "cpuIdle": "cpu.idle", "cpusetMems": "cpu.mems", "netClassID": "network.classID",
 	"netPriorities": "network.priorities", "hugetlb": "hugepageLimits", "rdma": "rdma", "unified": "unified",
 }
 

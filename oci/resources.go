@@ -78,16 +78,6 @@ func cpu(r *specs.LinuxResources, res *cgroup.Resources) error {
 	if p == nil {
 		return nil
 	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{
-		{"burst", p.Burst != nil}, {"idle", p.Idle != nil},
-	} {
-		if f.set {
-			return unsupported("linux.resources.cpu."+f.name, "a Spec has no such CPU setting")
-		}
-	}
 	if p.Shares != nil {
 		res.CPUShares = *p.Shares
 	}

@@ -20,7 +20,7 @@ import (
 // *cgroup.UnsupportedError naming the field, matching ErrNotSupported.
 func TestFineResources(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		seven := uint64(7)
+		seven, one := uint64(7), int64(1)
 		for _, c := range []struct {
 			name     string
 			r        cgroup.Resources
@@ -32,6 +32,8 @@ func TestFineResources(t *testing.T) {
 			{"swappiness", cgroup.Resources{MemorySwappiness: &seven}, "memory", "memory.swappiness", "", "7"},
 			{"disableOOMKiller", cgroup.Resources{DisableOOMKiller: true}, "memory", "memory.oom_control", "", "oom_kill_disable 1"},
 			{"realtime period", cgroup.Resources{CPURealtimePeriod: 50000}, "cpu", "cpu.rt_period_us", "", "50000"},
+			{"burst", cgroup.Resources{CPUQuota: 50000, CPUBurst: 20000}, "cpu", "cpu.cfs_burst_us", "cpu.max.burst", "20000"},
+			{"idle", cgroup.Resources{CPUIdle: &one}, "cpu", "cpu.idle", "cpu.idle", "1"},
 			{"mems", cgroup.Resources{CpusetMems: "0"}, "cpuset", "cpuset.mems", "cpuset.mems", "0"},
 			{"classID", cgroup.Resources{NetClassID: 0x100001}, "net_cls", "net_cls.classid", "", "1048577"},
 			{"priorities", cgroup.Resources{Lists: &cgroup.Lists{NetPriorities: []cgroup.NetPriority{{Interface: "lo", Priority: 3}}}},
