@@ -24,6 +24,39 @@ type Lists struct {
 	// Unified are cgroup v2 files written by name ("memory.high": "1G") after
 	// every other limit, v2 only.
 	Unified map[string]string `json:"unified,omitempty"`
+	// WeightDevice are the block I/O weights (10..1000) of single devices
+	// (blkio.weight_device or blkio.bfq.weight_device on v1, io.weight on v2).
+	WeightDevice []DeviceLimit `json:"weightDevice,omitempty"`
+	// ThrottleReadBps, ThrottleWriteBps, ThrottleReadIOPS and
+	// ThrottleWriteIOPS cap the bytes and the operations per second read and
+	// written on single devices (blkio.throttle.*_device on v1, io.max on v2).
+	ThrottleReadBps   []DeviceLimit `json:"throttleReadBps,omitempty"`
+	ThrottleWriteBps  []DeviceLimit `json:"throttleWriteBps,omitempty"`
+	ThrottleReadIOPS  []DeviceLimit `json:"throttleReadIOPS,omitempty"`
+	ThrottleWriteIOPS []DeviceLimit `json:"throttleWriteIOPS,omitempty"`
+}
+
+// A DeviceLimit is a weight or a rate of the block device Major:Minor.
+type DeviceLimit struct {
+	Major int64  `json:"major"`
+	Minor int64  `json:"minor"`
+	Value uint64 `json:"value"`
+}
+
+// throttles are the throttle lists of l, with their v1 files and v2 keys.
+func (l *Lists) throttles() []throttle {
+	return []throttle{
+		{"throttleReadBps", "blkio.throttle.read_bps_device", "rbps", l.ThrottleReadBps},
+		{"throttleWriteBps", "blkio.throttle.write_bps_device", "wbps", l.ThrottleWriteBps},
+		{"throttleReadIOPS", "blkio.throttle.read_iops_device", "riops", l.ThrottleReadIOPS},
+		{"throttleWriteIOPS", "blkio.throttle.write_iops_device", "wiops", l.ThrottleWriteIOPS},
+	}
+}
+
+// A throttle is one of the throttle lists of a Lists.
+type throttle struct {
+	field, v1, v2 string
+	limits        []DeviceLimit
 }
 
 // A HugepageLimit is the limit in bytes of the huge pages of PageSize ("2MB",
@@ -81,7 +114,10 @@ func (r *Resources) Clone() *Resources {
 		c.CPUIdle = &v
 	}
 	if l := r.Lists; l != nil {
-		cl := Lists{Hugetlb: slices.Clone(l.Hugetlb), NetPriorities: slices.Clone(l.NetPriorities), Rdma: slices.Clone(l.Rdma)}
+		cl := Lists{Hugetlb: slices.Clone(l.Hugetlb), NetPriorities: slices.Clone(l.NetPriorities), Rdma: slices.Clone(l.Rdma),
+			WeightDevice: slices.Clone(l.WeightDevice), ThrottleReadBps: slices.Clone(l.ThrottleReadBps),
+			ThrottleWriteBps: slices.Clone(l.ThrottleWriteBps), ThrottleReadIOPS: slices.Clone(l.ThrottleReadIOPS),
+			ThrottleWriteIOPS: slices.Clone(l.ThrottleWriteIOPS)}
 		if l.Unified != nil {
 			cl.Unified = make(map[string]string, len(l.Unified))
 			for k, v := range l.Unified {
@@ -95,7 +131,15 @@ func (r *Resources) Clone() *Resources {
 
 // empty reports whether l holds nothing.
 func (l *Lists) empty() bool {
-	return l == nil || len(l.Hugetlb) == 0 && len(l.NetPriorities) == 0 && len(l.Rdma) == 0 && len(l.Unified) == 0
+	if l == nil {
+		return true
+	}
+	for _, t := range l.throttles() {
+		if len(t.limits) > 0 {
+			return false
+		}
+	}
+	return len(l.Hugetlb) == 0 && len(l.NetPriorities) == 0 && len(l.Rdma) == 0 && len(l.Unified) == 0 && len(l.WeightDevice) == 0
 }
 
 // A setting is one of the finer settings of a Resources: its field name, the
@@ -106,8 +150,8 @@ type setting struct {
 	set    bool
 	v1, v2 bool
 	// file is a file of the controller's that the host must have (v1), "" for
-	// none.
-	file string
+	// none; alt is one that may stand in for it.
+	file, alt string
 }
 
 // settings lists the finer settings of r.
@@ -116,7 +160,7 @@ func (r *Resources) settings() []setting {
 	if l == nil {
 		l = &Lists{}
 	}
-	return []setting{
+	set := []setting{
 		{field: "memoryReservation", ctrl: "memory", set: r.MemoryReservation != 0, v1: true, v2: true, file: "memory.soft_limit_in_bytes"},
 		{field: "memorySwappiness", ctrl: "memory", set: r.MemorySwappiness != nil, v1: true, file: "memory.swappiness"},
 		{field: "disableOOMKiller", ctrl: "memory", set: r.DisableOOMKiller, v1: true, file: "memory.oom_control"},
@@ -130,7 +174,12 @@ func (r *Resources) settings() []setting {
 		{field: "hugetlb", ctrl: "hugetlb", set: len(l.Hugetlb) > 0, v1: true, v2: true},
 		{field: "rdma", ctrl: "rdma", set: len(l.Rdma) > 0, v1: true, v2: true, file: "rdma.max"},
 		{field: "unified", set: len(l.Unified) > 0, v2: true},
+		{field: "weightDevice", ctrl: "blkio", set: len(l.WeightDevice) > 0, v1: true, v2: true, file: "blkio.weight_device", alt: "blkio.bfq.weight_device"},
 	}
+	for _, t := range l.throttles() {
+		set = append(set, setting{field: t.field, ctrl: "blkio", set: len(t.limits) > 0, v1: true, v2: true, file: t.v1})
+	}
+	return set
 }
 
 // fineWanted returns the controllers, by v1 name, that the finer settings need.
@@ -214,6 +263,18 @@ func (l *Lists) validate() error {
 			return bad(fmt.Sprintf("rdma[%d]", i), d.Device, "limits neither hcaHandles nor hcaObjects")
 		}
 	}
+	for i, d := range l.WeightDevice {
+		if d.Value < 10 || d.Value > 1000 {
+			return bad(fmt.Sprintf("weightDevice[%d]", i), d.Value, "outside 10 to 1000")
+		}
+	}
+	for _, t := range append(l.throttles(), throttle{field: "weightDevice", limits: l.WeightDevice}) {
+		for i, d := range t.limits {
+			if d.Major < 0 || d.Minor < 0 {
+				return bad(fmt.Sprintf("%s[%d]", t.field, i), fmt.Sprintf("%d:%d", d.Major, d.Minor), "not a device number")
+			}
+		}
+	}
 	for k, v := range l.Unified {
 		if !unifiedKey.MatchString(k) || strings.Contains(k, "..") || strings.HasPrefix(k, "cgroup.") {
 			return bad("unified", strconv.Quote(k), "not a controller's file name (cgroup.* files are the runtime's)")
@@ -250,9 +311,9 @@ func (r *Resources) checkFineHost(version int, l *layout, avail []string, euid i
 			return no("a cgroup v1 setting, and this host's cgroups are v2")
 		case version == 1 && l.v1[s.ctrl] == nil:
 			return no("the %s controller is not mounted", s.ctrl)
-		case version == 2 && s.ctrl != "" && !slices.Contains(avail, s.ctrl):
-			return no("the %s controller is not available", s.ctrl)
-		case version == 1 && s.file != "" && !exists(filepath.Join(l.v1[s.ctrl].mountpoint, s.file)):
+		case version == 2 && s.ctrl != "" && !slices.Contains(avail, v2Name(s.ctrl)):
+			return no("the %s controller is not available", v2Name(s.ctrl))
+		case version == 1 && s.file != "" && !s.hostHas(l.v1[s.ctrl].mountpoint):
 			return no("the kernel has no %s", s.file)
 		}
 	}
@@ -265,6 +326,12 @@ func (r *Resources) checkFineHost(version int, l *layout, avail []string, euid i
 		}
 	}
 	return r.Lists.checkPageSizes()
+}
+
+// hostHas reports whether the hierarchy mounted at dir has the setting's file,
+// or the file that may stand in for it.
+func (s setting) hostHas(dir string) bool {
+	return exists(filepath.Join(dir, s.file)) || s.alt != "" && exists(filepath.Join(dir, s.alt))
 }
 
 // unified returns l's unified files, nil for a nil l.
@@ -350,8 +417,39 @@ func applyFineV1(dirs map[string]string, r *Resources) error {
 			}
 		}
 		w.lists(dirs["hugetlb"], dirs["rdma"], l, "limit_in_bytes")
+		if d := dirs["blkio"]; d != "" {
+			w.devicesV1(d, l)
+		}
 	}
 	return w.write()
+}
+
+// devicesV1 adds the block I/O weights and throttles of single devices.
+func (w *writes) devicesV1(d string, l *Lists) {
+	file := "blkio.weight_device"
+	if !exists(filepath.Join(d, file)) {
+		file = "blkio.bfq.weight_device"
+	}
+	for _, x := range l.WeightDevice {
+		w.add(d, file, fmt.Sprintf("%d:%d %d", x.Major, x.Minor, x.Value))
+	}
+	for _, t := range l.throttles() {
+		for _, x := range t.limits {
+			w.add(d, t.v1, fmt.Sprintf("%d:%d %d", x.Major, x.Minor, x.Value))
+		}
+	}
+}
+
+// devicesV2 adds the block I/O weights and throttles of single devices.
+func (w *writes) devicesV2(d string, l *Lists) {
+	for _, x := range l.WeightDevice {
+		w.add(d, "io.weight", fmt.Sprintf("%d:%d %d", x.Major, x.Minor, x.Value))
+	}
+	for _, t := range l.throttles() {
+		for _, x := range t.limits {
+			w.add(d, "io.max", fmt.Sprintf("%d:%d %s=%d", x.Major, x.Minor, t.v2, x.Value))
+		}
+	}
 }
 
 // applyFineV2 writes the finer settings into a v2 directory, the unified files
@@ -372,6 +470,7 @@ func applyFineV2(d string, r *Resources) error {
 	}
 	if l := r.Lists; l != nil {
 		w.lists(d, d, l, "max")
+		w.devicesV2(d, l)
 		keys := make([]string, 0, len(l.Unified))
 		for k := range l.Unified {
 			keys = append(keys, k)

@@ -17,6 +17,8 @@ func TestFineValidate(t *testing.T) {
 		{Resources{CPURealtimeRuntime: 2000, CPURealtimePeriod: 1000}, "cpuRealtimeRuntime"},
 		{Resources{CpusetMems: "1-0"}, "cpusetMems"},
 		{Resources{CPUBurst: 1000}, "cpuBurst"},
+		{Resources{Lists: &Lists{WeightDevice: []DeviceLimit{{Major: 8, Value: 5}}}}, "weightDevice[0]"},
+		{Resources{Lists: &Lists{ThrottleReadBps: []DeviceLimit{{Major: -1, Value: 5}}}}, "throttleReadBps[0]"},
 		{Resources{Lists: &Lists{Hugetlb: []HugepageLimit{{PageSize: "2M"}}}}, "hugetlb[0].pageSize"},
 		{Resources{Lists: &Lists{NetPriorities: []NetPriority{{Interface: "a b"}}}}, "netPriorities[0].interface"},
 		{Resources{Lists: &Lists{Rdma: []RdmaLimit{{Device: "mlx"}}}}, "rdma[0]"},

@@ -470,8 +470,8 @@ func TestConvertResources(t *testing.T) {
 		//lint:ignore SA1019 the deprecated field is still refused
 		{name: "kernel memory", edit: res(specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: ptr(int64(1))}}),
 			field: "linux.resources.memory.kernel", want: sandbox.ErrNotSupported},
-		{name: "throttle", edit: res(specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1}}}}),
-			field: "linux.resources.blockIO.throttleReadBpsDevice", want: sandbox.ErrNotSupported},
+		{name: "leafWeight", edit: res(specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: ptr(uint16(100))}}),
+			field: "linux.resources.blockIO.leafWeight", want: sandbox.ErrNotSupported},
 		{name: "bad device rule", edit: res(specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "x"}}}),
 			field: "linux.resources.devices[0].type", want: sandbox.ErrInvalidSpec},
 	})

@@ -32,8 +32,8 @@
 //
 // The cgroup settings beyond the common limits (memory reservation,
 // swappiness and disableOOMKiller, CPU burst, idle and realtime bandwidth,
-// memory nodes, huge page limits, net_cls and net_prio, rdma, and unified
-// files) are checked against the host's cgroups as Build will check them
+// memory nodes, block I/O weights and throttles of single devices, huge page
+// limits, net_cls and net_prio, rdma, and unified files) are checked against the host's cgroups as Build will check them
 // (cgroup.CheckHost): one whose controller or file is not there, a v1-only
 // one on a v2 host, unified files on a v1 host, or any for an unprivileged
 // caller on cgroup v1, fails naming the field.

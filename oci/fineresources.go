@@ -91,6 +91,41 @@ func lists(r *specs.LinuxResources, res *cgroup.Resources) error {
 	return nil
 }
 
+// fineBlockIO sets the block I/O weights and throttles of single devices.
+func fineBlockIO(r *specs.LinuxResources, res *cgroup.Resources) error {
+	b := r.BlockIO
+	if b == nil {
+		return nil
+	}
+	l := res.Lists
+	if l == nil {
+		l = &cgroup.Lists{}
+	}
+	for i, d := range b.WeightDevice {
+		if d.LeafWeight != nil {
+			return unsupported(fmt.Sprintf("linux.resources.blockIO.weightDevice[%d].leafWeight", i), "a Spec has no leaf weight, which only CFQ had")
+		}
+		if d.Weight != nil {
+			l.WeightDevice = append(l.WeightDevice, cgroup.DeviceLimit{Major: d.Major, Minor: d.Minor, Value: uint64(*d.Weight)})
+		}
+	}
+	for _, t := range []struct {
+		from []specs.LinuxThrottleDevice
+		to   *[]cgroup.DeviceLimit
+	}{
+		{b.ThrottleReadBpsDevice, &l.ThrottleReadBps}, {b.ThrottleWriteBpsDevice, &l.ThrottleWriteBps},
+		{b.ThrottleReadIOPSDevice, &l.ThrottleReadIOPS}, {b.ThrottleWriteIOPSDevice, &l.ThrottleWriteIOPS},
+	} {
+		for _, d := range t.from {
+			*t.to = append(*t.to, cgroup.DeviceLimit{Major: d.Major, Minor: d.Minor, Value: d.Rate})
+		}
+	}
+	if res.Lists == nil && (len(l.WeightDevice)+len(l.ThrottleReadBps)+len(l.ThrottleWriteBps)+len(l.ThrottleReadIOPS)+len(l.ThrottleWriteIOPS) > 0) {
+		res.Lists = l
+	}
+	return nil
+}
+
 // fineFields are the configuration's fields of the finer settings of a
 // cgroup.Resources, by the name cgroup's errors give them.
 var fineFields = map[string]string{
@@ -98,6 +133,9 @@ var fineFields = map[string]string{
 	"disableOOMKiller": "memory.disableOOMKiller", "cpuRealtimeRuntime": "cpu.realtimeRuntime",
 	"cpuRealtimePeriod": "cpu.realtimePeriod", "cpuBurst": "cpu.burst", "cpuIdle": "cpu.idle", "cpusetMems": "cpu.mems", "netClassID": "network.classID",
 	"netPriorities": "network.priorities", "hugetlb": "hugepageLimits", "rdma": "rdma", "unified": "unified",
+	"weightDevice": "blockIO.weightDevice", "throttleReadBps": "blockIO.throttleReadBpsDevice",
+	"throttleWriteBps": "blockIO.throttleWriteBpsDevice", "throttleReadIOPS": "blockIO.throttleReadIOPSDevice",
+	"throttleWriteIOPS": "blockIO.throttleWriteIOPSDevice",
 }
 
 // checkFine checks the finer settings, as Build will, so that what is wrong or

@@ -50,6 +50,10 @@ func convertFineResources(t *testing.T) {
 			cgroup.Resources{Lists: &cgroup.Lists{Hugetlb: []cgroup.HugepageLimit{{PageSize: "2MB", Limit: 4 << 20}}}}, "linux.resources.hugepageLimits"},
 		{"rdma", specs.LinuxResources{Rdma: map[string]specs.LinuxRdma{"mlx4_0": {HcaHandles: ptr(uint32(2))}}},
 			cgroup.Resources{Lists: &cgroup.Lists{Rdma: []cgroup.RdmaLimit{{Device: "mlx4_0", HcaHandles: ptr(uint32(2))}}}}, "linux.resources.rdma"},
+		{"throttle", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1 << 20}}}},
+			cgroup.Resources{Lists: &cgroup.Lists{ThrottleReadBps: []cgroup.DeviceLimit{{Value: 1 << 20}}}}, "linux.resources.blockIO.throttleReadBpsDevice"},
+		{"weightDevice", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{WeightDevice: []specs.LinuxWeightDevice{{Weight: ptr(uint16(300))}}}},
+			cgroup.Resources{Lists: &cgroup.Lists{WeightDevice: []cgroup.DeviceLimit{{Value: 300}}}}, "linux.resources.blockIO.weightDevice"},
 		{"unified", specs.LinuxResources{Unified: map[string]string{"memory.high": "100000000"}},
 			cgroup.Resources{Lists: &cgroup.Lists{Unified: map[string]string{"memory.high": "100000000"}}}, "linux.resources.unified"},
 	} {

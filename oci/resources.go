@@ -20,7 +20,7 @@ func (c *converter) resources() error {
 	}
 	res := &cgroup.Resources{}
 	for _, step := range []func(*specs.LinuxResources, *cgroup.Resources) error{
-		memory, fineMemory, cpu, fineCPU, pids, blockIO, lists,
+		memory, fineMemory, cpu, fineCPU, pids, blockIO, lists, fineBlockIO,
 	} {
 		if err := step(r, res); err != nil {
 			return err
@@ -104,7 +104,8 @@ func pids(r *specs.LinuxResources, res *cgroup.Resources) error {
 	return nil
 }
 
-// blockIO sets the block I/O weight; a Spec has no per-device weights or throttles.
+// blockIO sets the block I/O weight; fineBlockIO the weights and throttles of
+// single devices.
 func blockIO(r *specs.LinuxResources, res *cgroup.Resources) error {
 	b := r.BlockIO
 	if b == nil {
@@ -114,12 +115,10 @@ func blockIO(r *specs.LinuxResources, res *cgroup.Resources) error {
 		name string
 		set  bool
 	}{
-		{"leafWeight", b.LeafWeight != nil}, {"weightDevice", len(b.WeightDevice) > 0},
-		{"throttleReadBpsDevice", len(b.ThrottleReadBpsDevice) > 0}, {"throttleWriteBpsDevice", len(b.ThrottleWriteBpsDevice) > 0},
-		{"throttleReadIOPSDevice", len(b.ThrottleReadIOPSDevice) > 0}, {"throttleWriteIOPSDevice", len(b.ThrottleWriteIOPSDevice) > 0},
+		{"leafWeight", b.LeafWeight != nil},
 	} {
 		if f.set {
-			return unsupported("linux.resources.blockIO."+f.name, "a Spec has only a block I/O weight")
+			return unsupported("linux.resources.blockIO."+f.name, "a Spec has no leaf weight, which only CFQ had")
 		}
 	}
 	if b.Weight != nil {

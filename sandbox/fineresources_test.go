@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 func TestFineResources(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		seven, one := uint64(7), int64(1)
+		major, minor := blockDevice(t)
 		for _, c := range []struct {
 			name     string
 			r        cgroup.Resources
@@ -40,12 +42,33 @@ func TestFineResources(t *testing.T) {
 				"net_prio", "net_prio.ifpriomap", "", "lo 3"},
 			{"hugetlb", cgroup.Resources{Lists: &cgroup.Lists{Hugetlb: []cgroup.HugepageLimit{{PageSize: "2MB", Limit: 4 << 20}}}},
 				"hugetlb", "hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.max", "4194304"},
+			{"throttle", cgroup.Resources{Lists: &cgroup.Lists{ThrottleWriteIOPS: []cgroup.DeviceLimit{{Major: major, Minor: minor, Value: 100}}}},
+				"blkio", "blkio.throttle.write_iops_device", "io.max", fmt.Sprintf("%d:%d", major, minor)},
+			{"weightDevice", cgroup.Resources{Lists: &cgroup.Lists{WeightDevice: []cgroup.DeviceLimit{{Major: major, Minor: minor, Value: 300}}}},
+				"blkio", "blkio.weight_device", "io.weight", fmt.Sprintf("%d:%d 300", major, minor)},
 			{"unified", cgroup.Resources{Lists: &cgroup.Lists{Unified: map[string]string{"memory.high": "104857600"}}},
 				"memory", "", "memory.high", "104857600"},
 		} {
 			t.Run(c.name, func(t *testing.T) { fineResource(t, c.r, c.ctrl, c.v1, c.v2, c.contains) })
 		}
 	})
+}
+
+// blockDevice returns the device number of a disk of the host, for the
+// per-device limits.
+func blockDevice(t *testing.T) (major, minor int64) {
+	devs, _ := filepath.Glob("/sys/block/*/dev")
+	for _, d := range devs {
+		b, err := os.ReadFile(d)
+		if err != nil || strings.Contains(d, "/loop") {
+			continue
+		}
+		if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d:%d", &major, &minor); err == nil {
+			return major, minor
+		}
+	}
+	t.Skip("no block device in /sys/block for the per-device limits")
+	return 0, 0
 }
 
 // fineResource runs a sandbox with r and checks that the cgroup file v1 or v2
