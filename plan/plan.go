@@ -364,6 +364,10 @@ type Cgroup struct {
 	Pids      int64  `json:"pids"`
 	CPUQuota  int64  `json:"cpuQuota"`
 	CPUPeriod uint64 `json:"cpuPeriod"`
+	// Resources are all the limits written to the sandbox's cgroup (the finer
+	// ones too: reservations, swappiness, realtime bandwidth, huge pages,
+	// network classes, per-device I/O, unified files); nil for none.
+	Resources *cgroup.Resources `json:"resources,omitempty"`
 	// Devices are the device rules the cgroup enforces, in order; nil for none.
 	Devices []cgroup.DeviceRule `json:"devices,omitempty"`
 	// FellBack are the cgroup limits that no cgroup can enforce here and that

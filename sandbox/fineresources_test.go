@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -90,6 +91,9 @@ func fineResource(t *testing.T, r cgroup.Resources, ctrl, v1, v2, want string) {
 		t.Fatalf("Build: %v", err)
 	}
 	defer tpl.Close()
+	if p, err := tpl.Spec().Plan(); err != nil || p.Cgroup.Resources == nil || !reflect.DeepEqual(*p.Cgroup.Resources, r) {
+		t.Errorf("the Plan's resources: %+v, %v; want %+v", p.Cgroup.Resources, err, r)
+	}
 	stdin, hold, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

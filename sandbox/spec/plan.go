@@ -404,6 +404,9 @@ func (s *Spec) planCgroup(lp *LimitPlan) plan.Cgroup {
 	case res.CPUQuota > 0:
 		cg.CPUQuota = res.CPUQuota
 	}
+	if !res.IsZero() {
+		cg.Resources = res.Clone()
+	}
 	return cg
 }
 
