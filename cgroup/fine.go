@@ -263,6 +263,25 @@ func (l *Lists) validate() error {
 			return bad(fmt.Sprintf("rdma[%d]", i), d.Device, "limits neither hcaHandles nor hcaObjects")
 		}
 	}
+	if err := l.validateDevices(); err != nil {
+		return err
+	}
+	for k, v := range l.Unified {
+		if !unifiedKey.MatchString(k) || strings.Contains(k, "..") || strings.HasPrefix(k, "cgroup.") {
+			return bad("unified", strconv.Quote(k), "not a controller's file name (cgroup.* files are the runtime's)")
+		}
+		if strings.ContainsRune(v, 0) {
+			return bad("unified."+k, strconv.Quote(v), "holds a NUL byte")
+		}
+	}
+	return nil
+}
+
+// validateDevices checks the weights and throttles of single devices.
+func (l *Lists) validateDevices() error {
+	bad := func(field string, v any, reason string) error {
+		return &ResourceError{Field: field, Value: v, Reason: reason}
+	}
 	for i, d := range l.WeightDevice {
 		if d.Value < 10 || d.Value > 1000 {
 			return bad(fmt.Sprintf("weightDevice[%d]", i), d.Value, "outside 10 to 1000")
@@ -273,14 +292,6 @@ func (l *Lists) validate() error {
 			if d.Major < 0 || d.Minor < 0 {
 				return bad(fmt.Sprintf("%s[%d]", t.field, i), fmt.Sprintf("%d:%d", d.Major, d.Minor), "not a device number")
 			}
-		}
-	}
-	for k, v := range l.Unified {
-		if !unifiedKey.MatchString(k) || strings.Contains(k, "..") || strings.HasPrefix(k, "cgroup.") {
-			return bad("unified", strconv.Quote(k), "not a controller's file name (cgroup.* files are the runtime's)")
-		}
-		if strings.ContainsRune(v, 0) {
-			return bad("unified."+k, strconv.Quote(v), "holds a NUL byte")
 		}
 	}
 	return nil
@@ -380,29 +391,10 @@ func exists(p string) bool {
 func applyFineV1(dirs map[string]string, r *Resources) error {
 	var w writes
 	if d := dirs["memory"]; d != "" {
-		if r.MemoryReservation != 0 {
-			w.add(d, "memory.soft_limit_in_bytes", strconv.FormatInt(r.MemoryReservation, 10))
-		}
-		if r.MemorySwappiness != nil {
-			w.add(d, "memory.swappiness", strconv.FormatUint(*r.MemorySwappiness, 10))
-		}
-		if r.DisableOOMKiller {
-			w.add(d, "memory.oom_control", "1")
-		}
+		w.memoryV1(d, r)
 	}
 	if d := dirs["cpu"]; d != "" {
-		if r.CPURealtimePeriod != 0 {
-			w.add(d, "cpu.rt_period_us", strconv.FormatUint(r.CPURealtimePeriod, 10))
-		}
-		if r.CPURealtimeRuntime != 0 {
-			w.add(d, "cpu.rt_runtime_us", strconv.FormatInt(r.CPURealtimeRuntime, 10))
-		}
-		if r.CPUBurst != 0 {
-			w.add(d, "cpu.cfs_burst_us", strconv.FormatUint(r.CPUBurst, 10))
-		}
-		if r.CPUIdle != nil {
-			w.add(d, "cpu.idle", strconv.FormatInt(*r.CPUIdle, 10))
-		}
+		w.cpuV1(d, r)
 	}
 	if d := dirs["cpuset"]; d != "" && r.CpusetMems != "" {
 		w.add(d, "cpuset.mems", r.CpusetMems)
@@ -422,6 +414,36 @@ func applyFineV1(dirs map[string]string, r *Resources) error {
 		}
 	}
 	return w.write()
+}
+
+// memoryV1 adds the memory reservation, swappiness and OOM killer switch.
+func (w *writes) memoryV1(d string, r *Resources) {
+	if r.MemoryReservation != 0 {
+		w.add(d, "memory.soft_limit_in_bytes", strconv.FormatInt(r.MemoryReservation, 10))
+	}
+	if r.MemorySwappiness != nil {
+		w.add(d, "memory.swappiness", strconv.FormatUint(*r.MemorySwappiness, 10))
+	}
+	if r.DisableOOMKiller {
+		w.add(d, "memory.oom_control", "1")
+	}
+}
+
+// cpuV1 adds the realtime bandwidth (the period first), the burst and the
+// idle weight.
+func (w *writes) cpuV1(d string, r *Resources) {
+	if r.CPURealtimePeriod != 0 {
+		w.add(d, "cpu.rt_period_us", strconv.FormatUint(r.CPURealtimePeriod, 10))
+	}
+	if r.CPURealtimeRuntime != 0 {
+		w.add(d, "cpu.rt_runtime_us", strconv.FormatInt(r.CPURealtimeRuntime, 10))
+	}
+	if r.CPUBurst != 0 {
+		w.add(d, "cpu.cfs_burst_us", strconv.FormatUint(r.CPUBurst, 10))
+	}
+	if r.CPUIdle != nil {
+		w.add(d, "cpu.idle", strconv.FormatInt(*r.CPUIdle, 10))
+	}
 }
 
 // devicesV1 adds the block I/O weights and throttles of single devices.
