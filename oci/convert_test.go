@@ -518,11 +518,23 @@ func TestConvertLinuxFields(t *testing.T) {
 		{name: "sysctl", edit: func(c *specs.Spec) {
 			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace}, specs.LinuxNamespace{Type: specs.IPCNamespace})
 			c.Linux.Sysctl = map[string]string{"net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "100000", "fs.mqueue.msg_max": "20", "kernel.domainname": "d"}
+			c.Mounts = append(c.Mounts, specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"})
 		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
 			if len(s.Sysctl) != 4 || s.Sysctl["net.ipv4.ping_group_range"] != "0 0" || s.Sysctl["kernel.domainname"] != "d" {
 				t.Errorf("sysctl %v", s.Sysctl)
 			}
 		}},
+		{name: "sysctl without /proc", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+			c.Linux.Sysctl = map[string]string{"net.ipv4.ping_group_range": "0 0"}
+		}, field: "linux.sysctl", want: sandbox.ErrInvalidSpec},
+		{name: "uts sysctl with a mapped root", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			c.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			c.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			c.Linux.Sysctl = map[string]string{"kernel.domainname": "d"}
+			c.Mounts = append(c.Mounts, specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"})
+		}, field: "linux.sysctl.kernel.domainname", want: sandbox.ErrNotSupported},
 		{name: "personality LINUX32", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32} },
 			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
 				if s.Personality != sandbox.PersonalityLinux32 {

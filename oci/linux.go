@@ -1,12 +1,14 @@
 package oci
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/sandbox/spec"
 )
 
@@ -62,6 +64,23 @@ func (c *converter) sysctl() error {
 			c.spec.Sysctl = make(map[string]string, len(keys))
 		}
 		c.spec.Sysctl[k] = c.linux.Sysctl[k]
+	}
+	return c.checkSysctl()
+}
+
+// checkSysctl checks the sysctls as Build will (a /proc to write them through,
+// a root that may write those of a uts namespace), naming the configuration's
+// field.
+func (c *converter) checkSysctl() error {
+	var se *spec.SpecError
+	if err := c.spec.CheckSysctl(); errors.As(err, &se) {
+		field := "linux." + se.Field
+		if se.NotSupported {
+			return &FieldError{Field: field, Err: fmt.Errorf("%w: %w", sandbox.ErrNotSupported, se.Err)}
+		}
+		return invalidErr(field, se.Err)
+	} else if err != nil {
+		return invalidErr("linux.sysctl", err)
 	}
 	return nil
 }

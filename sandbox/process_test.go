@@ -80,6 +80,22 @@ func TestSysctlRefused(t *testing.T) {
 				t.Errorf("%s: %v", c.name, err)
 			}
 		}
+		// The kernel lets only the host's root write the uts sysctls.
+		tpl, err := sandbox.NewBuilder(sandbox.WithSysctl("kernel.domainname", "dom")).Build()
+		if testutil.Rootless() {
+			var se *sandbox.SpecError
+			if !errors.Is(err, sandbox.ErrNotSupported) || !errors.As(err, &se) || se.Field != "sysctl.kernel.domainname" {
+				t.Fatalf("kernel.domainname rootless: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("kernel.domainname: %v", err)
+		}
+		defer tpl.Close()
+		if out, st := runTemplate(t, tpl, "/bin/cat", "/proc/sys/kernel/domainname"); !st.Success() || out != "dom\n" {
+			t.Fatalf("kernel.domainname inside: %v %q", st, out)
+		}
 	})
 }
 

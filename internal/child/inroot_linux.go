@@ -582,8 +582,12 @@ func writeProcIn(op *Op, sc *scratch) (int32, syscall.Errno) {
 			break
 		}
 	}
-	if e != 0 {
+	switch e {
+	case 0:
+	case syscall.ENOENT, syscall.ENOTDIR, syscall.ELOOP, syscall.EXDEV:
 		return PhaseResolve, e
+	default:
+		return PhaseStep, e // the open itself: EACCES, EROFS
 	}
 	if _, _, e = syscall.RawSyscall6(unix.SYS_FSTATFS, fd, uintptr(unsafe.Pointer(&sc.fs)), 0, 0, 0, 0); e == 0 && sc.fs.Type != unix.PROC_SUPER_MAGIC {
 		e = syscall.EXDEV

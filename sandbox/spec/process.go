@@ -80,8 +80,8 @@ func SysctlPath(name string) (dotted, file string, err error) {
 
 // checkProcess checks the process attributes: sysctls, umask, OOM score
 // adjustment, personality, scheduler, I/O priority and CPU affinity.
-func (s *Spec) checkProcess() error {
-	if err := s.checkSysctl(); err != nil {
+func (s *Spec) checkProcess(c ids) error {
+	if err := s.checkSysctl(c); err != nil {
 		return err
 	}
 	if s.Umask != nil && *s.Umask > 0o777 {
@@ -96,9 +96,14 @@ func (s *Spec) checkProcess() error {
 	return s.checkSched()
 }
 
+// CheckSysctl checks the sysctls for the calling process as Build does: a
+// *SpecError names the field ("sysctl.kernel.panic").
+func (s *Spec) CheckSysctl() error { return s.checkSysctl(callerIDs()) }
+
 // checkSysctl checks every sysctl's name and value, and that the sandbox has its
-// namespace and a /proc to write it through, as runc does.
-func (s *Spec) checkSysctl() error {
+// namespace and a /proc to write it through, as runc does, and that its root
+// may write it (checkSysctlOwner).
+func (s *Spec) checkSysctl(c ids) error {
 	for _, name := range sortedKeys(s.Sysctl) {
 		field := "sysctl." + name
 		dotted, _, err := SysctlPath(name)
@@ -118,9 +123,35 @@ func (s *Spec) checkSysctl() error {
 		if dotted == "kernel.hostname" && s.Hostname != "" || dotted == "kernel.domainname" && s.Domainname != "" {
 			return specErr(field, "sets what the Spec's hostname or domainname sets")
 		}
+		if err := s.checkSysctlOwner(field, k, c); err != nil {
+			return err
+		}
 	}
 	if len(s.Sysctl) > 0 && !s.mountsProc() {
 		return specErr("sysctl", "the child writes sysctls to /proc/sys, and the Spec mounts no /proc (a new mount namespace with the default mounts, or a proc mount at /proc)")
+	}
+	return nil
+}
+
+// checkSysctlOwner refuses a sysctl of a uts namespace where the sandbox's
+// root is not the host's: the kernel lets only the host's root write
+// /proc/sys/kernel/hostname and domainname, whatever namespace they belong to
+// (those of a network or ipc namespace go by the namespace's owner).
+func (s *Spec) checkSysctlOwner(field string, k namespace.Kind, c ids) error {
+	if k != namespace.UTS {
+		return nil
+	}
+	root := c.uid
+	switch s.Namespaces.Mode(namespace.User) {
+	case namespace.Join:
+		return nil // its maps are read at start; the child reports a refusal
+	case namespace.New:
+		uidMap, _ := s.IDMaps(c.uid, c.gid)
+		root = outsideID(uidMap, 0)
+	}
+	if root != 0 {
+		return &SpecError{NotSupported: true, Field: field,
+			Err: fmt.Errorf("only the host's root may write it, and the sandbox's root is host uid %d", root)}
 	}
 	return nil
 }

@@ -384,7 +384,7 @@ var specChecks = []specCheck{
 	{"options", specOnly((*Spec).checkOptions)},
 	{"workdir", specOnly((*Spec).checkWorkdir)},
 	{"rlimits", specOnly((*Spec).checkRlimits)},
-	{"process", specOnly((*Spec).checkProcess)},
+	{"process", (*Spec).checkProcess},
 	{"init", specOnly((*Spec).checkInit)},
 	{"spawn", (*Spec).checkSpawn},
 	{"parentDeathSignal", specOnly((*Spec).checkParentDeathSignal)},
