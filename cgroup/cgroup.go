@@ -377,6 +377,9 @@ func applyV1(dirs map[string]string, r *Resources, devices []DeviceRule) error {
 			return err
 		}
 	}
+	if err := applyFineV1(dirs, r); err != nil {
+		return err
+	}
 	if d := dirs["devices"]; d != "" {
 		for _, rule := range devices {
 			f := "devices.deny"
@@ -440,7 +443,7 @@ func applyV2(d string, r *Resources) error {
 			return err
 		}
 	}
-	return nil
+	return applyFineV2(d, r)
 }
 
 // writeFile writes data to an existing cgroup file in a single write.

@@ -59,6 +59,11 @@ func wanted(r *Resources) []string {
 	if r.IOWeight != 0 {
 		c = append(c, "blkio")
 	}
+	for _, f := range r.fineWanted() {
+		if !slices.Contains(c, f) {
+			c = append(c, f)
+		}
+	}
 	return c
 }
 
@@ -96,6 +101,12 @@ func Plan(spec *Spec, euid int) (Need, error) {
 			reason = "cgroup " + spec.Path + " ignored, as no limits are asked: " + reason
 		}
 		return Need{Reason: reason}, nil
+	}
+	if mode == V1 || mode == Hybrid {
+		// The finer settings first, so that a refusal names the field.
+		if err := spec.Resources.checkFineHost(1, l, nil, euid); err != nil {
+			return Need{}, err
+		}
 	}
 	switch {
 	case mode == Unavailable:
@@ -151,6 +162,9 @@ func Plan(spec *Spec, euid int) (Need, error) {
 		return none("no delegated cgroup v2 subtree: " + dir + " is not writable")
 	}
 	avail := readFields(filepath.Join(dir, "cgroup.controllers"))
+	if err := spec.Resources.checkFineHost(2, l, avail, euid); err != nil {
+		return Need{}, err
+	}
 	n := Need{Version: 2}
 	for _, c := range want {
 		if !slices.Contains(avail, v2Name(c)) {

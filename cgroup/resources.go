@@ -59,6 +59,34 @@ type Resources struct {
 	// IOWeight is the relative block I/O weight, 10 to 1000 (blkio.weight,
 	// blkio.bfq.weight or io.weight).
 	IOWeight uint16 `json:"ioWeight,omitempty"`
+
+	// MemoryReservation is the soft limit in bytes that memory is reclaimed
+	// down to under pressure (memory.soft_limit_in_bytes on v1, memory.low on
+	// v2).
+	MemoryReservation int64 `json:"memoryReservation,omitempty"`
+	// MemorySwappiness is the group's swappiness, 0 to MaxSwappiness (v1 only).
+	MemorySwappiness *uint64 `json:"memorySwappiness,omitempty"`
+	// DisableOOMKiller pauses the group's tasks instead of killing one when it
+	// runs out of memory (memory.oom_control, v1 only).
+	DisableOOMKiller bool `json:"disableOOMKiller,omitempty"`
+	// CPURealtimeRuntime and CPURealtimePeriod are the realtime bandwidth in
+	// microseconds (cpu.rt_runtime_us and cpu.rt_period_us, v1 only); a runtime
+	// of -1 is unlimited.
+	CPURealtimeRuntime int64  `json:"cpuRealtimeRuntime,omitempty"`
+	CPURealtimePeriod  uint64 `json:"cpuRealtimePeriod,omitempty"`
+	// CPUBurst is the CPU time in microseconds that the group may bank beyond
+	// its quota (cpu.cfs_burst_us on v1, cpu.max.burst on v2).
+	CPUBurst uint64 `json:"cpuBurst,omitempty"`
+	// CPUIdle set to 1 gives the group the SCHED_IDLE weight (cpu.idle); nil
+	// leaves it.
+	CPUIdle *int64 `json:"cpuIdle,omitempty"`
+	// CpusetMems lists the memory nodes the group may use ("0-1").
+	CpusetMems string `json:"cpusetMems,omitempty"`
+	// NetClassID tags the group's packets with a class ID (net_cls.classid, v1
+	// only).
+	NetClassID uint32 `json:"netClassID,omitempty"`
+	// Lists holds the huge page, network priority, RDMA and unified settings.
+	Lists *Lists `json:"lists,omitempty"`
 }
 
 // Unlimited is the value of Pids that says "no limit" explicitly.
@@ -72,6 +100,9 @@ func (r *Resources) IsZero() bool {
 	c := *r
 	if c.Pids == Unlimited {
 		c.Pids = 0
+	}
+	if c.Lists.empty() {
+		c.Lists = nil
 	}
 	return c == Resources{}
 }
@@ -125,6 +156,9 @@ func (r *Resources) Validate() error {
 		if q, _ := r.cpuMax(); q < MinCPUQuota {
 			return bad("cpus", r.CPUs, "gives a quota of %d µs, below the kernel's minimum of %d µs", q, MinCPUQuota)
 		}
+	}
+	if err := r.validateFine(); err != nil {
+		return err
 	}
 	if r.Cpuset != "" {
 		cpus, err := ParseCPUList(r.Cpuset)

@@ -41,6 +41,11 @@ type Env struct {
 	// from its first step, and could not reach a source below a directory that
 	// only root may search.
 	DetachBinds bool
+	// AfterPivot are steps of the caller's own that run once the sandbox is in
+	// its new root, before the masks and read-only paths: the sysctls, which
+	// are written to /proc/sys before it becomes read-only. They keep their
+	// Stage.
+	AfterPivot []Step
 }
 
 // HostCgroupV2 reports whether the host's /sys/fs/cgroup is a cgroup2 filesystem.

@@ -59,11 +59,12 @@ func FlagStringPropagation(f uintptr) string {
 //     missing mount points are created;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
 //     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
-//  4. masks (a bind of /dev/null, checked to be the device 1:3, or an empty
+//  4. env.AfterPivot, the caller's steps in the new root (its sysctls);
+//  5. masks (a bind of /dev/null, checked to be the device 1:3, or an empty
 //     read-only tmpfs) and read-only paths, both skipped where missing and both
 //     left out when env.Privileged; the Hidden files masked and the Hidden
 //     directories made read-only, in every sandbox;
-//  5. the read-only flag on "/" and on env.RootMounts with ReadonlyRoot.
+//  6. the read-only flag on "/" and on env.RootMounts with ReadonlyRoot.
 //
 // The root stays open in the child for later in-root steps (the working
 // directory), which the caller ends before the child rearranges its descriptors.
@@ -93,6 +94,7 @@ func Plan(s Spec, env Env) ([]Step, error) {
 		return nil, err
 	}
 	c.pivot(s, root)
+	c.steps = append(c.steps, env.AfterPivot...)
 	c.masks(s, env.Privileged, hidden)
 	if s.ReadonlyRoot {
 		// A mount of the Spec's own at one of them covers it: that one keeps its

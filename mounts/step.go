@@ -58,6 +58,10 @@ const (
 	// ActCheckpoint waits for the parent, which works in the child's namespaces
 	// (runs fuse-overlayfs) and then releases it. Fork mode only.
 	ActCheckpoint Action = "checkpoint"
+	// ActWriteProc writes Source to the file at Path inside the root, which must
+	// be a file of a procfs (a sysctl under /proc/sys): the child opens it
+	// without following any link and checks its filesystem before it writes.
+	ActWriteProc Action = "write-proc"
 )
 
 // Create says what an in-root step creates of its path where it is missing.

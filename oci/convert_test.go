@@ -76,7 +76,6 @@ func runCases(t *testing.T, cases []convCase) {
 func ptr[T any](v T) *T { return &v }
 
 func TestConvertProcess(t *testing.T) {
-	umask := readUmask(t)
 	runCases(t, []convCase{
 		{name: "command", edit: func(c *specs.Spec) {
 			c.Process.Args, c.Process.Env, c.Process.Cwd = []string{"sh", "-c", "x"}, []string{"A=1"}, "/work/"
@@ -108,10 +107,14 @@ func TestConvertProcess(t *testing.T) {
 				t.Errorf("user %+v", s.User)
 			}
 		}},
-		{name: "the caller's umask", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(umask) },
-			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
-		{name: "another umask", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(umask ^ 0o7) },
-			field: "process.user.umask", want: sandbox.ErrNotSupported},
+		{name: "umask", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(uint32(0o077)) },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Umask == nil || *s.Umask != 0o077 {
+					t.Errorf("umask %v", s.Umask)
+				}
+			}},
+		{name: "umask beyond 0777", edit: func(c *specs.Spec) { c.Process.User.Umask = ptr(uint32(0o1022)) },
+			field: "process.user.umask", want: sandbox.ErrInvalidSpec},
 		{name: "capabilities", edit: func(c *specs.Spec) {
 			c.Process.Capabilities = &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_CHOWN"},
 				Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"}, Inheritable: []string{"CAP_KILL"}, Ambient: []string{"CAP_KILL"}}
@@ -150,14 +153,44 @@ func TestConvertProcess(t *testing.T) {
 					t.Error("no_new_privs not set")
 				}
 			}},
-		{name: "the caller's oomScoreAdj", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(readOOMScoreAdj(t)) },
-			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
-		{name: "another oomScoreAdj", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(readOOMScoreAdj(t) + 1) },
-			field: "process.oomScoreAdj", want: sandbox.ErrNotSupported},
-		{name: "scheduler", edit: func(c *specs.Spec) { c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch} },
-			field: "process.scheduler", want: sandbox.ErrNotSupported},
+		{name: "a raised oomScoreAdj", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(min(readOOMScoreAdj(t)+1, 1000)) },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.OOMScoreAdj == nil || *s.OOMScoreAdj != min(readOOMScoreAdj(t)+1, 1000) {
+					t.Errorf("oomScoreAdj %v", s.OOMScoreAdj)
+				}
+			}},
+		{name: "oomScoreAdj out of range", edit: func(c *specs.Spec) { c.Process.OOMScoreAdj = ptr(1001) },
+			field: "process.oomScoreAdj", want: sandbox.ErrInvalidSpec},
+		{name: "scheduler", edit: func(c *specs.Spec) {
+			c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Nice: 19, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagResetOnFork}}
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if sc := s.Scheduler; sc == nil || sc.Policy != "SCHED_BATCH" || sc.Nice != 19 || !slices.Equal(sc.Flags, []string{"SCHED_FLAG_RESET_ON_FORK"}) {
+				t.Errorf("scheduler %+v", sc)
+			}
+		}},
+		{name: "scheduler priority", edit: func(c *specs.Spec) { c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedBatch, Priority: 3} },
+			field: "process.scheduler.priority", want: sandbox.ErrInvalidSpec},
+		{name: "scheduler flag", edit: func(c *specs.Spec) {
+			c.Process.Scheduler = &specs.Scheduler{Policy: specs.SchedOther, Flags: []specs.LinuxSchedulerFlag{specs.SchedFlagUtilClampMin}}
+		}, field: "process.scheduler.flags[0]", want: sandbox.ErrInvalidSpec},
 		{name: "ioPriority", edit: func(c *specs.Spec) { c.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_IDLE} },
-			field: "process.ioPriority", want: sandbox.ErrNotSupported},
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if io := s.IOPriority; io == nil || io.Class != "IOPRIO_CLASS_IDLE" {
+					t.Errorf("ioPriority %+v", io)
+				}
+			}},
+		{name: "ioPriority 8", edit: func(c *specs.Spec) {
+			c.Process.IOPriority = &specs.LinuxIOPriority{Class: specs.IOPRIO_CLASS_BE, Priority: 8}
+		},
+			field: "process.ioPriority.priority", want: sandbox.ErrInvalidSpec},
+		{name: "execCPUAffinity", edit: func(c *specs.Spec) { c.Process.ExecCPUAffinity = &specs.CPUAffinity{Final: "0"} },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if a := s.CPUAffinity; a == nil || a.Final != "0" {
+					t.Errorf("affinity %+v", a)
+				}
+			}},
+		{name: "execCPUAffinity offline", edit: func(c *specs.Spec) { c.Process.ExecCPUAffinity = &specs.CPUAffinity{Initial: "4095"} },
+			field: "process.execCPUAffinity.initial", want: sandbox.ErrInvalidSpec},
 		{name: "apparmorProfile", edit: func(c *specs.Spec) { c.Process.ApparmorProfile = "docker-default" },
 			field: "process.apparmorProfile", want: sandbox.ErrNotSupported},
 	})
@@ -440,17 +473,19 @@ func TestConvertResources(t *testing.T) {
 		{name: "systemd cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "machine.slice:libpod:abc" }, field: "linux.cgroupsPath", want: sandbox.ErrNotSupported},
 		{name: "climbing cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "/machine/../../x" }, field: "linux.cgroupsPath", want: sandbox.ErrInvalidSpec},
 		{name: "unclean cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "/machine//x" }, field: "linux.cgroupsPath", want: sandbox.ErrInvalidSpec},
-		{name: "hugepages", edit: res(specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1}}}),
-			field: "linux.resources.hugepageLimits", want: sandbox.ErrNotSupported},
-		{name: "network", edit: res(specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr(uint32(1))}}),
-			field: "linux.resources.network", want: sandbox.ErrNotSupported},
-		{name: "unified", edit: res(specs.LinuxResources{Unified: map[string]string{"memory.high": "1"}}),
-			field: "linux.resources.unified", want: sandbox.ErrNotSupported},
+		{name: "cpu burst without a quota", edit: res(specs.LinuxResources{CPU: &specs.LinuxCPU{Burst: ptr(uint64(1000))}}),
+			field: "linux.resources.cpu.burst", want: sandbox.ErrInvalidSpec},
+		{name: "swappiness above 100", edit: res(specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(101))}}),
+			field: "linux.resources.memory.swappiness", want: sandbox.ErrInvalidSpec},
+		{name: "hugepage size", edit: res(specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2XB", Limit: 1}}}),
+			field: "linux.resources.hugepageLimits[0].pageSize", want: sandbox.ErrInvalidSpec},
+		{name: "unified cgroup file", edit: res(specs.LinuxResources{Unified: map[string]string{"cgroup.procs": "1"}}),
+			field: "linux.resources.unified", want: sandbox.ErrInvalidSpec},
 		//lint:ignore SA1019 the deprecated field is still refused
 		{name: "kernel memory", edit: res(specs.LinuxResources{Memory: &specs.LinuxMemory{Kernel: ptr(int64(1))}}),
 			field: "linux.resources.memory.kernel", want: sandbox.ErrNotSupported},
-		{name: "throttle", edit: res(specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{ThrottleReadBpsDevice: []specs.LinuxThrottleDevice{{Rate: 1}}}}),
-			field: "linux.resources.blockIO.throttleReadBpsDevice", want: sandbox.ErrNotSupported},
+		{name: "leafWeight", edit: res(specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{LeafWeight: ptr(uint16(100))}}),
+			field: "linux.resources.blockIO.leafWeight", want: sandbox.ErrNotSupported},
 		{name: "bad device rule", edit: res(specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: true, Type: "x"}}}),
 			field: "linux.resources.devices[0].type", want: sandbox.ErrInvalidSpec},
 	})
@@ -481,22 +516,66 @@ func TestConvertSeccomp(t *testing.T) {
 			field: "linux.seccomp.syscalls[1].action", want: sandbox.ErrInvalidSpec},
 		{name: "listener", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/l.sock"}),
 			field: "linux.seccomp.listenerPath", want: sandbox.ErrNotSupported},
-		{name: "flags", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}}),
-			field: "linux.seccomp.flags", want: sandbox.ErrNotSupported},
+		{name: "flags", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow}}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if p := s.Seccomp.Profile; p == nil || !slices.Equal(p.Flags, []string{seccomp.FlagLog, seccomp.FlagSpecAllow}) {
+					t.Errorf("profile %+v", p)
+				}
+			}},
+		{name: "tsync", edit: sc(specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog, "SECCOMP_FILTER_FLAG_TSYNC"}}),
+			field: "linux.seccomp.flags[1]", want: sandbox.ErrNotSupported},
+	})
+}
+
+func TestConvertLinuxFields(t *testing.T) {
+	runCases(t, []convCase{
+		{name: "sysctl", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace}, specs.LinuxNamespace{Type: specs.IPCNamespace})
+			c.Linux.Sysctl = map[string]string{"net.ipv4.ping_group_range": "0 0", "kernel.shmmax": "100000", "fs.mqueue.msg_max": "20", "kernel.domainname": "d"}
+			c.Mounts = append(c.Mounts, specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"})
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if len(s.Sysctl) != 4 || s.Sysctl["net.ipv4.ping_group_range"] != "0 0" || s.Sysctl["kernel.domainname"] != "d" {
+				t.Errorf("sysctl %v", s.Sysctl)
+			}
+		}},
+		{name: "sysctl without /proc", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.NetworkNamespace})
+			c.Linux.Sysctl = map[string]string{"net.ipv4.ping_group_range": "0 0"}
+		}, field: "linux.sysctl", want: sandbox.ErrInvalidSpec},
+		{name: "uts sysctl with a mapped root", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces = append(c.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+			c.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			c.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+			c.Linux.Sysctl = map[string]string{"kernel.domainname": "d"}
+			c.Mounts = append(c.Mounts, specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"})
+		}, field: "linux.sysctl.kernel.domainname", want: sandbox.ErrNotSupported},
+		{name: "personality LINUX32", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32} },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Personality != sandbox.PersonalityLinux32 {
+					t.Errorf("personality %q", s.Personality)
+				}
+			}},
 	})
 }
 
 func TestConvertRefused(t *testing.T) {
 	runCases(t, []convCase{
-		{name: "sysctl", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
-			field: "linux.sysctl", want: sandbox.ErrNotSupported},
+		{name: "sysctl of the host", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"kernel.panic": "1"} },
+			field: "linux.sysctl.kernel.panic", want: sandbox.ErrNotSupported},
+		{name: "sysctl of a shared namespace", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
+			field: "linux.sysctl.net.ipv4.ip_forward", want: sandbox.ErrNotSupported},
+		{name: "sysctl kernel.hostname", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"kernel.hostname": "x"} },
+			field: "linux.sysctl.kernel.hostname", want: sandbox.ErrInvalidSpec},
+		{name: "sysctl name", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net..ipv4": "1"} },
+			field: "linux.sysctl.net..ipv4", want: sandbox.ErrInvalidSpec},
 		//lint:ignore SA1019 the deprecated field is still refused
 		{name: "hooks", edit: func(c *specs.Spec) { c.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}} },
 			field: "hooks.prestart", want: sandbox.ErrNotSupported},
-		{name: "personality LINUX", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux} },
-			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
-		{name: "personality LINUX32", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32} },
-			field: "linux.personality.domain", want: sandbox.ErrNotSupported},
+		{name: "personality flags", edit: func(c *specs.Spec) {
+			c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}
+		}, field: "linux.personality.flags", want: sandbox.ErrNotSupported},
+		{name: "personality domain", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: "BSD"} },
+			field: "linux.personality.domain", want: sandbox.ErrInvalidSpec},
 		{name: "intelRdt", edit: func(c *specs.Spec) { c.Linux.IntelRdt = &specs.LinuxIntelRdt{ClosID: "x"} },
 			field: "linux.intelRdt", want: sandbox.ErrNotSupported},
 		{name: "netDevices", edit: func(c *specs.Spec) { c.Linux.NetDevices = map[string]specs.LinuxNetDevice{"eth1": {}} },
@@ -516,13 +595,6 @@ func TestReadConfigUnknownField(t *testing.T) {
 	if !errors.As(err, &fe) || !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), "wings") {
 		t.Fatalf("ReadConfig: %v; want a *FieldError matching ErrNotSupported naming the field", err)
 	}
-}
-
-func readUmask(t *testing.T) uint32 {
-	t.Helper()
-	old := unix.Umask(0o22)
-	unix.Umask(old)
-	return uint32(old)
 }
 
 func readOOMScoreAdj(t *testing.T) int {

@@ -1,27 +1,23 @@
 package oci
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/sandbox/spec"
 )
 
-// linuxOther converts the rest of the linux object: time offsets, and the
-// settings a Spec has no place for (sysctl, network devices, Intel RDT, memory
-// policy) or holds only as the caller's (personality).
+// linuxOther converts the rest of the linux object: sysctls, personality and
+// time offsets, and refuses the settings a Spec has no place for (network
+// devices, Intel RDT, memory policy).
 func (c *converter) linuxOther() error {
 	l := c.linux
 	switch {
-	case len(l.Sysctl) > 0:
-		keys := make([]string, 0, len(l.Sysctl))
-		for k := range l.Sysctl {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		return unsupported("linux.sysctl", "%v: a Spec sets no sysctl", keys)
 	case len(l.NetDevices) > 0:
 		return unsupported("linux.netDevices", "a Spec moves no network device into the sandbox")
 	case l.IntelRdt != nil:
@@ -29,29 +25,88 @@ func (c *converter) linuxOther() error {
 	case l.MemoryPolicy != nil:
 		return unsupported("linux.memoryPolicy", "a Spec sets no NUMA memory policy")
 	}
+	if err := c.sysctl(); err != nil {
+		return err
+	}
 	if err := c.personality(); err != nil {
 		return err
 	}
 	return c.timeOffsets()
 }
 
-// personality accepts the execution domain that the sandbox inherits from the
-// caller, and no other: a Spec sets none.
+// sysctl sets the sysctls, each checked as runc checks them: a name of a
+// namespace that the container has of its own (net.* with a network namespace,
+// the System V IPC and POSIX message queue ones with an ipc namespace,
+// kernel.domainname with a uts namespace), not kernel.hostname, which the
+// hostname field sets.
+func (c *converter) sysctl() error {
+	keys := make([]string, 0, len(c.linux.Sysctl))
+	for k := range c.linux.Sysctl {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		field := "linux.sysctl." + k
+		dotted, _, err := spec.SysctlPath(k)
+		if err != nil {
+			return invalidErr(field, err)
+		}
+		ns, ok := spec.SysctlNamespace(dotted)
+		switch {
+		case !ok:
+			return unsupported(field, "not in a namespace of the container's own: it would change the whole host")
+		case dotted == "kernel.hostname":
+			return invalid(field, "the hostname field sets it")
+		case !c.ownNS(ns):
+			return unsupported(field, "belongs to the %s namespace, which the container shares with the host", ns)
+		}
+		if c.spec.Sysctl == nil {
+			c.spec.Sysctl = make(map[string]string, len(keys))
+		}
+		c.spec.Sysctl[k] = c.linux.Sysctl[k]
+	}
+	return c.checkSysctl()
+}
+
+// checkSysctl checks the sysctls as Build will (a /proc to write them through,
+// a root that may write those of a uts namespace), naming the configuration's
+// field.
+func (c *converter) checkSysctl() error {
+	var se *spec.SpecError
+	if err := c.spec.CheckSysctl(); errors.As(err, &se) {
+		field := "linux." + se.Field
+		if se.NotSupported {
+			return &FieldError{Field: field, Err: fmt.Errorf("%w: %w", sandbox.ErrNotSupported, se.Err)}
+		}
+		return invalidErr(field, se.Err)
+	} else if err != nil {
+		return invalidErr("linux.sysctl", err)
+	}
+	return nil
+}
+
+// ownNS reports whether the container has a namespace of kind k of its own: a
+// new one, or a joined one (runc does not check that a joined one is not the
+// host's; Build does).
+func (c *converter) ownNS(k namespace.Kind) bool {
+	m := c.spec.Namespaces.Mode(k)
+	return m == namespace.New || m == namespace.Join
+}
+
+// personality sets the execution domain, LINUX or LINUX32; the runtime spec
+// defines no flag.
 func (c *converter) personality() error {
 	p := c.linux.Personality
 	if p == nil {
 		return nil
 	}
-	if p.Domain != specs.PerLinux {
-		return unsupported("linux.personality.domain", "%s: a Spec sets no personality; the sandbox inherits the caller's, LINUX", p.Domain)
+	if p.Domain != specs.PerLinux && p.Domain != specs.PerLinux32 {
+		return invalid("linux.personality.domain", "%s: the domains are LINUX and LINUX32", p.Domain)
 	}
 	if len(p.Flags) > 0 {
-		return unsupported("linux.personality.flags", "%v: a Spec sets no personality flags", p.Flags)
+		return unsupported("linux.personality.flags", "%v: the runtime spec defines no flag, and Paddock sets none", p.Flags)
 	}
-	own, err := callerPersonality()
-	if err != nil || own != 0 {
-		return unsupported("linux.personality", "the sandbox inherits the caller's personality, which is not plain LINUX (%#x, %v)", own, err)
-	}
+	c.spec.Personality = string(p.Domain)
 	return nil
 }
 

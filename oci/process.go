@@ -1,11 +1,14 @@
 package oci
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/sandbox/spec"
 )
@@ -54,23 +57,19 @@ func (c *converter) command(p *specs.Process) error {
 	return nil
 }
 
-// user sets the user, its groups and the umask, which the target inherits from
-// the caller: a umask other than the caller's cannot be had.
+// user sets the user, its groups and the umask.
 func (c *converter) user(p *specs.Process) error {
 	u := p.User
 	if u.Username != "" {
 		return unsupported("process.user.username", "a Windows field")
 	}
 	c.spec.User = &sandbox.User{UID: u.UID, GID: u.GID, Groups: append([]uint32(nil), u.AdditionalGids...)}
-	if u.Umask == nil {
-		return nil
-	}
-	own, err := callerUmask()
-	if err != nil {
-		return unsupported("process.user.umask", "the caller's umask, which the sandbox inherits, cannot be read: %v", err)
-	}
-	if *u.Umask != own {
-		return unsupported("process.user.umask", "%#o: the sandbox inherits the caller's umask (%#o); a Spec cannot set another", *u.Umask, own)
+	if u.Umask != nil {
+		if *u.Umask > 0o777 {
+			return invalid("process.user.umask", "%#o has bits beyond 0777", *u.Umask)
+		}
+		m := *u.Umask
+		c.spec.Umask = &m
 	}
 	return nil
 }
@@ -161,32 +160,66 @@ func (c *converter) rlimits(p *specs.Process) error {
 	return nil
 }
 
-// processAttrs checks the attributes of the process that a Spec does not hold:
-// an OOM score adjustment is inherited from the caller, so only the caller's own
-// can be had; a scheduler, an I/O priority, a CPU affinity and an AppArmor
-// profile cannot.
+// processAttrs sets the OOM score adjustment, the scheduler, the I/O priority
+// and the CPU affinity, and refuses an AppArmor profile.
 func (c *converter) processAttrs(p *specs.Process) error {
 	if p.OOMScoreAdj != nil {
-		own, err := callerOOMScoreAdj()
-		if err != nil {
-			return unsupported("process.oomScoreAdj", "the caller's score, which the sandbox inherits, cannot be read: %v", err)
-		}
-		if *p.OOMScoreAdj != own {
-			return unsupported("process.oomScoreAdj", "%d: the sandbox inherits the caller's OOM score adjustment (%d); a Spec cannot set another", *p.OOMScoreAdj, own)
+		if err := c.oomScoreAdj(*p.OOMScoreAdj); err != nil {
+			return err
 		}
 	}
+	if sc := p.Scheduler; sc != nil {
+		flags := make([]string, len(sc.Flags))
+		for i, f := range sc.Flags {
+			flags[i] = string(f)
+		}
+		c.spec.Scheduler = &sandbox.Scheduler{Policy: string(sc.Policy), Nice: sc.Nice, Priority: sc.Priority, Flags: flags,
+			Runtime: sc.Runtime, Deadline: sc.Deadline, Period: sc.Period}
+	}
+	if io := p.IOPriority; io != nil {
+		c.spec.IOPriority = &sandbox.IOPriority{Class: string(io.Class), Priority: io.Priority}
+	}
+	if a := p.ExecCPUAffinity; a != nil {
+		c.spec.CPUAffinity = &sandbox.CPUAffinity{Initial: a.Initial, Final: a.Final}
+	}
+	if err := c.checkSched(); err != nil {
+		return err
+	}
 	switch {
-	case p.Scheduler != nil:
-		return unsupported("process.scheduler", "a Spec cannot set a scheduling policy")
-	case p.IOPriority != nil:
-		return unsupported("process.ioPriority", "a Spec cannot set an I/O priority")
-	case p.ExecCPUAffinity != nil:
-		return unsupported("process.execCPUAffinity", "a Spec cannot set a CPU affinity")
 	case p.ApparmorProfile != "":
 		if !apparmorEnabled() {
 			return unsupported("process.apparmorProfile", "AppArmor is not enabled on this host")
 		}
 		return unsupported("process.apparmorProfile", "Paddock cannot apply AppArmor profiles")
+	}
+	return nil
+}
+
+// oomScoreAdj sets the OOM score adjustment where the sandbox's child can: a
+// lower score than the caller's needs CAP_SYS_RESOURCE over the host.
+func (c *converter) oomScoreAdj(v int) error {
+	if err := spec.CheckOOMScoreAdj(v, c.spec.Namespaces.Mode(namespace.User) != namespace.Host); err != nil {
+		return &FieldError{Field: "process.oomScoreAdj", Err: err}
+	}
+	c.spec.OOMScoreAdj = &v
+	return nil
+}
+
+// checkSched checks the scheduler, the I/O priority and the CPU affinity as
+// Build will, and names the configuration's field of what is wrong or cannot
+// be had here (a realtime policy without CAP_SYS_NICE over the host).
+func (c *converter) checkSched() error {
+	if c.spec.Scheduler == nil && c.spec.IOPriority == nil && c.spec.CPUAffinity == nil {
+		return nil
+	}
+	t := &sandbox.Spec{Namespaces: c.spec.Namespaces, Scheduler: c.spec.Scheduler, IOPriority: c.spec.IOPriority, CPUAffinity: c.spec.CPUAffinity}
+	var se *sandbox.SpecError
+	if err := t.CheckSched(); errors.As(err, &se) {
+		field := "process." + strings.Replace(se.Field, "cpuAffinity", "execCPUAffinity", 1)
+		if se.NotSupported {
+			return &FieldError{Field: field, Err: fmt.Errorf("%w: %w", sandbox.ErrNotSupported, se.Err)}
+		}
+		return invalidErr(field, se.Err)
 	}
 	return nil
 }

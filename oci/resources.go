@@ -2,7 +2,6 @@ package oci
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -20,11 +19,14 @@ func (c *converter) resources() error {
 	}
 	res := &cgroup.Resources{}
 	for _, step := range []func(*specs.LinuxResources, *cgroup.Resources) error{
-		refuseResources, memory, cpu, pids, blockIO,
+		memory, fineMemory, cpu, fineCPU, pids, blockIO, lists, fineBlockIO,
 	} {
 		if err := step(r, res); err != nil {
 			return err
 		}
+	}
+	if err := checkFine(r, res); err != nil {
+		return err
 	}
 	if !res.IsZero() {
 		c.spec.Cgroup.Resources = res
@@ -57,26 +59,6 @@ func (c *converter) cgroupsPath() error {
 	return nil
 }
 
-// refuseResources refuses the controllers a Spec has no limits of.
-func refuseResources(r *specs.LinuxResources, _ *cgroup.Resources) error {
-	switch {
-	case len(r.HugepageLimits) > 0:
-		return unsupported("linux.resources.hugepageLimits", "a Spec has no hugetlb limits")
-	case r.Network != nil:
-		return unsupported("linux.resources.network", "a Spec has no net_cls or net_prio settings")
-	case len(r.Rdma) > 0:
-		return unsupported("linux.resources.rdma", "a Spec has no rdma limits")
-	case len(r.Unified) > 0:
-		keys := make([]string, 0, len(r.Unified))
-		for k := range r.Unified {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		return unsupported("linux.resources.unified", "%v: a Spec writes no cgroup v2 file by name", keys)
-	}
-	return nil
-}
-
 // memory sets the memory limit and the limit of memory and swap.
 func memory(r *specs.LinuxResources, res *cgroup.Resources) error {
 	m := r.Memory
@@ -88,8 +70,7 @@ func memory(r *specs.LinuxResources, res *cgroup.Resources) error {
 		set  bool
 	}{
 		//lint:ignore SA1019 a configuration may still set a kernel memory limit, which must be refused
-		{"reservation", m.Reservation != nil}, {"kernel", m.Kernel != nil}, {"kernelTCP", m.KernelTCP != nil},
-		{"swappiness", m.Swappiness != nil}, {"disableOOMKiller", m.DisableOOMKiller != nil},
+		{"kernel", m.Kernel != nil}, {"kernelTCP", m.KernelTCP != nil},
 		{"useHierarchy", m.UseHierarchy != nil}, {"checkBeforeUpdate", m.CheckBeforeUpdate != nil},
 	} {
 		if f.set {
@@ -115,17 +96,6 @@ func cpu(r *specs.LinuxResources, res *cgroup.Resources) error {
 	p := r.CPU
 	if p == nil {
 		return nil
-	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{
-		{"burst", p.Burst != nil}, {"realtimeRuntime", p.RealtimeRuntime != nil},
-		{"realtimePeriod", p.RealtimePeriod != nil}, {"mems", p.Mems != ""}, {"idle", p.Idle != nil},
-	} {
-		if f.set {
-			return unsupported("linux.resources.cpu."+f.name, "a Spec has no such CPU setting")
-		}
 	}
 	if p.Shares != nil {
 		res.CPUShares = *p.Shares
@@ -153,7 +123,8 @@ func pids(r *specs.LinuxResources, res *cgroup.Resources) error {
 	return nil
 }
 
-// blockIO sets the block I/O weight; a Spec has no per-device weights or throttles.
+// blockIO sets the block I/O weight; fineBlockIO the weights and throttles of
+// single devices.
 func blockIO(r *specs.LinuxResources, res *cgroup.Resources) error {
 	b := r.BlockIO
 	if b == nil {
@@ -163,12 +134,10 @@ func blockIO(r *specs.LinuxResources, res *cgroup.Resources) error {
 		name string
 		set  bool
 	}{
-		{"leafWeight", b.LeafWeight != nil}, {"weightDevice", len(b.WeightDevice) > 0},
-		{"throttleReadBpsDevice", len(b.ThrottleReadBpsDevice) > 0}, {"throttleWriteBpsDevice", len(b.ThrottleWriteBpsDevice) > 0},
-		{"throttleReadIOPSDevice", len(b.ThrottleReadIOPSDevice) > 0}, {"throttleWriteIOPSDevice", len(b.ThrottleWriteIOPSDevice) > 0},
+		{"leafWeight", b.LeafWeight != nil},
 	} {
 		if f.set {
-			return unsupported("linux.resources.blockIO."+f.name, "a Spec has only a block I/O weight")
+			return unsupported("linux.resources.blockIO."+f.name, "a Spec has no leaf weight, which only CFQ had")
 		}
 	}
 	if b.Weight != nil {

@@ -27,7 +27,13 @@ func (c *converter) seccomp() error {
 	if err := refuseSeccomp(sc); err != nil {
 		return err
 	}
-	data, err := json.Marshal(sc)
+	flags, err := seccompFlags(sc.Flags)
+	if err != nil {
+		return err
+	}
+	noFlags := *sc
+	noFlags.Flags = nil
+	data, err := json.Marshal(&noFlags)
 	if err != nil {
 		return invalidErr("linux.seccomp", err)
 	}
@@ -39,22 +45,45 @@ func (c *converter) seccomp() error {
 		!(prof.DefaultAction == seccomp.ActErrno && prof.DefaultErrno == uint16(unix.ENOSYS)) {
 		prof.NewerErrno = uint16(unix.ENOSYS)
 	}
+	prof.Flags = flags
 	c.spec.Seccomp = sandbox.Seccomp{Mode: sandbox.SeccompCustom, Profile: &prof}
 	return nil
 }
 
+// seccompFlags returns the filter flags that Paddock loads a filter with, log
+// and spec_allow, where this kernel knows them, and refuses the others: TSYNC
+// (the child is single-threaded; runc's meaning, all threads, has no object
+// here) and WAIT_KILLABLE_RECV (a listener's, which a socket would hold).
+func seccompFlags(flags []specs.LinuxSeccompFlag) ([]string, error) {
+	var out []string
+	for i, f := range flags {
+		field := fmt.Sprintf("linux.seccomp.flags[%d]", i)
+		var v uintptr
+		switch string(f) {
+		case seccomp.FlagLog:
+			v = unix.SECCOMP_FILTER_FLAG_LOG
+		case seccomp.FlagSpecAllow:
+			v = unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
+		default:
+			return nil, unsupported(field, "%s: Paddock loads a filter with %s or %s only", f, seccomp.FlagLog, seccomp.FlagSpecAllow)
+		}
+		if err := seccomp.ProbeFlag(v); err != nil {
+			return nil, unsupported(field, "%s: this kernel does not know it: %v", f, err)
+		}
+		out = append(out, string(f))
+	}
+	return out, nil
+}
+
 // refuseSeccomp refuses the parts of a seccomp object that a Spec cannot hold: a
 // listener socket (Paddock hands the notification descriptor to the caller, as
-// Process.SeccompListener, not to a socket) and filter flags.
+// Process.SeccompListener, not to a socket).
 func refuseSeccomp(sc *specs.LinuxSeccomp) error {
 	if sc.ListenerPath != "" {
 		return unsupported("linux.seccomp.listenerPath", "Paddock hands the notification descriptor to its caller, not to a socket")
 	}
 	if sc.ListenerMetadata != "" {
 		return unsupported("linux.seccomp.listenerMetadata", "Paddock hands the notification descriptor to its caller, not to a socket")
-	}
-	if len(sc.Flags) > 0 {
-		return unsupported("linux.seccomp.flags", "%s: Paddock loads a filter with no flag of the configuration's", sc.Flags[0])
 	}
 	if sc.DefaultAction == specs.ActNotify {
 		return invalid("linux.seccomp.defaultAction", "SCMP_ACT_NOTIFY needs a listenerPath")

@@ -43,6 +43,9 @@ type Plan struct {
 	Hostname    string `json:"hostname,omitempty"`
 	Domainname  string `json:"domainname,omitempty"`
 	OwnHostname bool   `json:"ownHostname,omitempty"`
+	// Process holds the sysctls, umask, OOM score adjustment and personality
+	// that the child sets.
+	Process Process `json:"process,omitzero"`
 	// Capabilities are the sets the child gives the target and what it holds
 	// after execve.
 	Capabilities Capabilities `json:"capabilities"`
@@ -179,6 +182,63 @@ type IDs struct {
 	Reason string   `json:"reason,omitempty"`
 }
 
+// Process is what the child sets of the target's process beside its IDs and
+// privileges; a nil or empty field keeps the caller's.
+type Process struct {
+	// Sysctl are written, in this order, to the sandbox's /proc/sys after the
+	// pivot into its root, before the read-only paths.
+	Sysctl []Sysctl `json:"sysctl,omitempty"`
+	// Umask is set just before the privileges are dropped.
+	Umask *uint32 `json:"umask,omitempty"`
+	// OOMScoreAdj is written to /proc/self/oom_score_adj by the child's first
+	// step, while it has the caller's credentials.
+	OOMScoreAdj *int `json:"oomScoreAdj,omitempty"`
+	// Personality is the execution domain set with personality(2).
+	Personality string `json:"personality,omitempty"`
+	// Scheduler, IOPriority and the final CPU affinity are set with the umask;
+	// the initial CPU affinity with the OOM score adjustment.
+	Scheduler   *Scheduler   `json:"scheduler,omitempty"`
+	IOPriority  *IOPriority  `json:"ioPriority,omitempty"`
+	CPUAffinity *CPUAffinity `json:"cpuAffinity,omitempty"`
+}
+
+// Scheduler is a scheduling policy and its parameters, as sched_setattr(2)
+// takes them and the OCI runtime spec names them: Policy "SCHED_OTHER",
+// "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE" or "SCHED_DEADLINE";
+// Priority for FIFO and RR (1..99); Runtime, Deadline and Period in
+// nanoseconds for DEADLINE; Flags "SCHED_FLAG_RESET_ON_FORK" and the like.
+type Scheduler struct {
+	Policy   string   `json:"policy"`
+	Nice     int32    `json:"nice,omitempty"`
+	Priority int32    `json:"priority,omitempty"`
+	Flags    []string `json:"flags,omitempty"`
+	Runtime  uint64   `json:"runtime,omitempty"`
+	Deadline uint64   `json:"deadline,omitempty"`
+	Period   uint64   `json:"period,omitempty"`
+}
+
+// IOPriority is an I/O scheduling class ("IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+// "IOPRIO_CLASS_IDLE") and the priority within it (0..7).
+type IOPriority struct {
+	Class    string `json:"class"`
+	Priority int    `json:"priority"`
+}
+
+// CPUAffinity are CPU lists ("0-3,6"): Initial from the child's first step,
+// Final from just before the target runs; "" leaves the affinity as it is.
+type CPUAffinity struct {
+	Initial string `json:"initial,omitempty"`
+	Final   string `json:"final,omitempty"`
+}
+
+// A Sysctl is a kernel parameter of the sandbox's own namespaces: its dotted
+// Name, the File the child writes Value to, inside the sandbox's root.
+type Sysctl struct {
+	Name  string `json:"name"`
+	File  string `json:"file"`
+	Value string `json:"value"`
+}
+
 // Capabilities are the capability sets of the target.
 type Capabilities struct {
 	// Sets are the sets the child sets before execve: the Spec's, with "ALL"
@@ -304,6 +364,10 @@ type Cgroup struct {
 	Pids      int64  `json:"pids"`
 	CPUQuota  int64  `json:"cpuQuota"`
 	CPUPeriod uint64 `json:"cpuPeriod"`
+	// Resources are all the limits written to the sandbox's cgroup (the finer
+	// ones too: reservations, swappiness, realtime bandwidth, huge pages,
+	// network classes, per-device I/O, unified files); nil for none.
+	Resources *cgroup.Resources `json:"resources,omitempty"`
 	// Devices are the device rules the cgroup enforces, in order; nil for none.
 	Devices []cgroup.DeviceRule `json:"devices,omitempty"`
 	// FellBack are the cgroup limits that no cgroup can enforce here and that

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/cstr"
@@ -130,6 +131,7 @@ func (t *Template) compile(c ids) error {
 		}
 	}
 	emit.Start(p, pl)
+	emit.Early(p, &pl.Process, processValues)
 	if pl.Cgroup.Version != 0 {
 		emit.JoinCgroups(p)
 	}
@@ -150,6 +152,7 @@ func (t *Template) compile(c ids) error {
 		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
+	emit.Process(p, &pl.Process, processValues)
 	if err := t.compilePrivileges(p, <-priv); err != nil {
 		return err
 	}
@@ -403,6 +406,17 @@ func pathDirs(env []string) []string {
 		dirs = append(dirs, d)
 	}
 	return dirs
+}
+
+// processValues turns the Plan's process attributes into system call values.
+var processValues = emit.ProcessValues{
+	Personality: func(d string) uintptr { v, _ := spec.PersonalityValue(d); return v },
+	SchedAttr: func(sc *plan.Scheduler) []byte {
+		a := spec.SchedAttrOf(sc)
+		return unsafe.Slice((*byte)(unsafe.Pointer(a)), unsafe.Sizeof(*a))
+	},
+	IOPriority:   spec.IOPriorityValue,
+	AffinityMask: spec.AffinityMask,
 }
 
 // privileges are what Spec.ResolvePrivileges returns, through a channel.

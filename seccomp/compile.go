@@ -23,6 +23,9 @@ type Filter struct {
 	// the filter must be loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER and someone
 	// must answer on the returned descriptor.
 	NeedsListener bool
+	// LoadFlags are the profile's filter flags (Profile.Flags), as seccomp(2)
+	// takes them.
+	LoadFlags uintptr
 }
 
 // ErrProgramTooLarge is returned by Compile when the program exceeds the kernel's
@@ -72,6 +75,11 @@ func Compile(p Profile) (*Filter, error) {
 		return nil, err
 	}
 	f := &Filter{NeedsListener: p.DefaultAction == ActNotify}
+	flags, err := p.loadFlags()
+	if err != nil {
+		return nil, err
+	}
+	f.LoadFlags = flags
 	prog := make([]unix.SockFilter, 0, 256)
 	prog = append(prog,
 		stmt(opLdAbsW, offArch),
@@ -392,11 +400,12 @@ func jump(code uint16, k uint32, jt, jf uint8) unix.SockFilter {
 }
 
 // Flags returns the flags with which the child loads f with
-// seccomp(SECCOMP_SET_MODE_FILTER): SECCOMP_FILTER_FLAG_NEW_LISTENER when a rule (or
-// the default) notifies, else 0. The child is single-threaded, so never TSYNC.
+// seccomp(SECCOMP_SET_MODE_FILTER): the profile's LoadFlags, and
+// SECCOMP_FILTER_FLAG_NEW_LISTENER when a rule (or the default) notifies. The
+// child is single-threaded, so never TSYNC.
 func (f *Filter) Flags() uintptr {
 	if f.NeedsListener {
-		return unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
+		return f.LoadFlags | unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 	}
-	return 0
+	return f.LoadFlags
 }

@@ -151,6 +151,9 @@ type Profile struct {
 	Architectures []string `json:"architectures,omitempty"`
 	// Syscalls are the rules, in order.
 	Syscalls []Rule `json:"syscalls"`
+	// Flags are filter flags the child loads the filter with: FlagLog,
+	// FlagSpecAllow. Compile refuses those this kernel lacks.
+	Flags []string `json:"flags,omitempty"`
 }
 
 // A Rule gives an action to the calls of Names whose arguments satisfy every Arg.
@@ -252,6 +255,9 @@ func (p Profile) Validate() error {
 			err.Index = i
 			return err
 		}
+	}
+	if err := p.validateFlags(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -220,7 +220,7 @@ func TestRunExitStatus(t *testing.T) {
 func TestCreateRefused(t *testing.T) {
 	r := &rt{bin: build(t), root: filepath.Join(t.TempDir(), "state")}
 	b := r.bundle(t, []string{"true"}, t.TempDir(), func(cfg map[string]any) {
-		cfg["linux"].(map[string]any)["sysctl"] = map[string]string{"kernel.domainname": "x"}
+		cfg["linux"].(map[string]any)["sysctl"] = map[string]string{"kernel.panic": "1"} // the whole host's
 	})
 	o, code := r.run(t, "create", "--bundle", b, "box")
 	if code != 1 || !strings.Contains(o, "linux.sysctl") {

@@ -12,6 +12,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/paddock-sandbox/paddock/oci"
+	"github.com/paddock-sandbox/paddock/seccomp"
+	"golang.org/x/sys/unix"
 )
 
 // cmdSpec is spec: a config.json for a bundle, like runc's template, that
@@ -139,8 +141,8 @@ func cmdFeatures(stdout io.Writer) error {
 		Linux: &features.Linux{
 			Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 			Capabilities: capNames(),
-			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &no},
-			Seccomp:      &features.Seccomp{Enabled: &yes},
+			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &yes},
+			Seccomp:      &features.Seccomp{Enabled: &yes, KnownFlags: seccompFlags(false), SupportedFlags: seccompFlags(true)},
 			Apparmor:     &features.Apparmor{Enabled: &no},
 			Selinux:      &features.Selinux{Enabled: &yes},
 			IntelRdt:     &features.IntelRdt{Enabled: &no},
@@ -167,4 +169,19 @@ func capNames() []string {
 		"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
 		"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 	}
+}
+
+// seccompFlags returns the filter flags a configuration may ask for; with
+// supported, those this kernel knows.
+func seccompFlags(supported bool) []string {
+	var out []string
+	for _, f := range []struct {
+		name  string
+		value uintptr
+	}{{seccomp.FlagLog, unix.SECCOMP_FILTER_FLAG_LOG}, {seccomp.FlagSpecAllow, unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW}} {
+		if !supported || seccomp.ProbeFlag(f.value) == nil {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }

@@ -74,7 +74,7 @@ func (pr *Program) InRootPath(i int) string {
 		return ""
 	}
 	switch pr.Ops[i].Kind {
-	case KindMountIn, KindBindIn, KindSetAttrIn, KindMaskIn, KindSourceIn, KindMknodIn, KindSymlinkIn, KindChdirIn, KindTerminalIn:
+	case KindMountIn, KindBindIn, KindSetAttrIn, KindMaskIn, KindSourceIn, KindMknodIn, KindSymlinkIn, KindChdirIn, KindTerminalIn, KindWriteProcIn:
 		if r := (*InRoot)(pr.Ops[i].Ptr); r != nil {
 			return r.Path
 		}
@@ -553,4 +553,48 @@ func closeRoots(sc *scratch) {
 	closeFD(sc.null)
 	closeFD(sc.empty)
 	sc.root, sc.null, sc.empty = -1, -1, -1
+}
+
+// writeProcIn is KindWriteProcIn: it writes the bytes of op to the procfs file
+// op.Ptr (*InRoot) inside the root, opened without following any link. It
+// returns the phase that failed with the errno.
+//
+//go:nosplit
+//go:norace
+func writeProcIn(op *Op, sc *scratch) (int32, syscall.Errno) {
+	r := (*InRoot)(op.Ptr)
+	if r == nil || sc.root < 0 {
+		return PhaseStep, syscall.EBADF
+	}
+	prefixes := r.prefixes // a local copy, whose length the compiler can trust
+	if len(prefixes) == 0 {
+		return PhaseResolve, syscall.EISDIR
+	}
+	file := prefixes[len(prefixes)-1]
+	how := &sc.how
+	*how = unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CLOEXEC | unix.O_NOFOLLOW,
+		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	var fd uintptr
+	var e syscall.Errno
+	for {
+		fd, _, e = syscall.RawSyscall6(unix.SYS_OPENAT2, uintptr(sc.root), file, uintptr(unsafe.Pointer(how)), unsafe.Sizeof(*how), 0, 0)
+		if e != syscall.EAGAIN && e != syscall.EINTR {
+			break
+		}
+	}
+	switch e {
+	case 0:
+	case syscall.ENOENT, syscall.ENOTDIR, syscall.ELOOP, syscall.EXDEV:
+		return PhaseResolve, e
+	default:
+		return PhaseStep, e // the open itself: EACCES, EROFS
+	}
+	if _, _, e = syscall.RawSyscall6(unix.SYS_FSTATFS, fd, uintptr(unsafe.Pointer(&sc.fs)), 0, 0, 0, 0); e == 0 && sc.fs.Type != unix.PROC_SUPER_MAGIC {
+		e = syscall.EXDEV
+	}
+	if e == 0 {
+		e = writeAll(fd, op.Args[0], op.Args[1])
+	}
+	syscall.RawSyscall6(unix.SYS_CLOSE, fd, 0, 0, 0, 0, 0)
+	return PhaseStep, e
 }

@@ -117,6 +117,13 @@ const (
 	// the parent opened and checked, so that nothing of the sandbox's root (a
 	// missing /proc, a planted one) comes between. Fork mode only.
 	KindHold
+	// KindWriteProcIn writes Args[1] bytes from Args[0] to the file Ptr
+	// (*InRoot) inside the root, a sysctl: it opens it write-only without
+	// following any link (RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS,
+	// RESOLVE_NO_MAGICLINKS), and fails with EXDEV unless the file is on a
+	// procfs, so that a root that planted a file or another filesystem at
+	// /proc gets nothing written.
+	KindWriteProcIn
 )
 
 // NoChown, as Args[0] of KindTerminalIn, leaves the terminal to the user who

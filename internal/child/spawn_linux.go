@@ -211,6 +211,8 @@ func run(ops []Op, s *Start) {
 			startInit(ops, i, errfd, s)
 		case KindHold:
 			e = hold(errfd, op.Args[0], s)
+		case KindWriteProcIn:
+			phase, e = writeProcIn(op, sc)
 		default:
 			e = syscall.EINVAL
 		}

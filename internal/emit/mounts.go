@@ -65,6 +65,9 @@ func inRoot(p *child.Program, st mounts.Step) {
 		op.Args[0] = uintptr(unix.Mkdev(st.Major, st.Minor))
 	case mounts.ActMask:
 		op.Kind = child.KindMaskIn
+	case mounts.ActWriteProc:
+		op.Kind = child.KindWriteProcIn
+		op.Args[0], op.Args[1] = p.Bytes([]byte(st.Source))
 	default:
 		panic("emit: no in-root step " + string(st.Action))
 	}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -105,6 +106,7 @@ func (s *Spec) resolve(c ids, lp *LimitPlan, labels selinux.Labels) (*plan.Plan,
 	p.Hostname, p.Domainname = s.Hostname, s.Domainname
 	p.OwnHostname = s.Hostname == "" && s.Namespaces.Mode(namespace.UTS) == namespace.New
 	p.NoNewPrivs.Set = s.NoNewPrivileges
+	p.Process = s.planProcess()
 	p.Filesystem = s.planFilesystem()
 	p.Cgroup = s.planCgroup(lp)
 	if p.Rlimits, err = s.planRlimits(lp); err != nil {
@@ -231,7 +233,7 @@ func (s *Spec) resolvePrivileges(compile bool) (r privileges) {
 	}
 	var err error
 	if r.filter, err = seccomp.Compile(*r.seccomp.Profile); err != nil {
-		r.err = &SpecError{Field: "seccomp", Err: err}
+		r.err = &SpecError{NotSupported: errors.Is(err, seccomp.ErrNotSupported), Field: "seccomp", Err: err}
 	}
 	return r
 }
@@ -427,6 +429,9 @@ func (s *Spec) planCgroup(lp *LimitPlan) plan.Cgroup {
 		cg.CPUQuota = int64(res.CPUs * float64(cg.CPUPeriod))
 	case res.CPUQuota > 0:
 		cg.CPUQuota = res.CPUQuota
+	}
+	if !res.IsZero() {
+		cg.Resources = res.Clone()
 	}
 	return cg
 }

@@ -39,6 +39,33 @@ type Spec struct {
 	Workdir string `json:"workdir,omitempty"`
 	// User is who the target runs as inside the sandbox; nil means root (ID 0).
 	User *User `json:"user,omitempty"`
+	// Sysctl are kernel parameters (sysctl(8) names, "net.ipv4.ping_group_range"
+	// or "net/ipv4/ping_group_range") set in the sandbox before the target runs:
+	// only those of a namespace the sandbox has of its own (see CheckSysctl),
+	// written by the child to the /proc/sys of its /proc, which the Spec must
+	// mount, before that is made read-only.
+	Sysctl map[string]string `json:"sysctl,omitempty"`
+	// Umask is the target's file mode creation mask; nil keeps the caller's.
+	Umask *uint32 `json:"umask,omitempty"`
+	// OOMScoreAdj is the target's OOM score adjustment (-1000..1000), set by the
+	// child before anything else; nil keeps the caller's. A value below the
+	// caller's needs CAP_SYS_RESOURCE.
+	OOMScoreAdj *int `json:"oomScoreAdj,omitempty"`
+	// Personality is the target's execution domain: "" keeps the caller's,
+	// PersonalityLinux or PersonalityLinux32 (uname -m then reads i686 on
+	// x86-64).
+	Personality string `json:"personality,omitempty"`
+	// Scheduler is the target's scheduling policy; nil keeps the caller's. A
+	// realtime or deadline policy, or a nice value below the caller's, needs
+	// CAP_SYS_NICE over the host.
+	Scheduler *Scheduler `json:"scheduler,omitempty"`
+	// IOPriority is the target's I/O class and priority; nil keeps the
+	// caller's. The realtime class needs CAP_SYS_ADMIN or CAP_SYS_NICE over the
+	// host.
+	IOPriority *IOPriority `json:"ioPriority,omitempty"`
+	// CPUAffinity restricts the CPUs of the child's setup (Initial) and of the
+	// target (Final); nil keeps the caller's.
+	CPUAffinity *CPUAffinity `json:"cpuAffinity,omitempty"`
 	// Rlimits are set in the child. RLIMIT_NOFILE is always set: to the value given
 	// here, or to a soft limit of 1024 (Go raises the soft limit of its own process).
 	Rlimits []Rlimit `json:"rlimits,omitempty"`
@@ -236,6 +263,7 @@ func (s *Spec) Clone() *Spec {
 	c.Env = append([]string(nil), s.Env...)
 	c.optErrs = append([]error(nil), s.optErrs...)
 	c.Rlimits = append([]Rlimit(nil), s.Rlimits...)
+	c.cloneProcess(s)
 	c.RlimitFallback = append([]Limit(nil), s.RlimitFallback...)
 	if s.User != nil {
 		u := *s.User
@@ -265,10 +293,7 @@ func (s *Spec) Clone() *Spec {
 		Inheritable: append([]string(nil), s.Caps.Inheritable...),
 		Ambient:     append([]string(nil), s.Caps.Ambient...),
 	}
-	if s.Cgroup.Resources != nil {
-		r := *s.Cgroup.Resources
-		c.Cgroup.Resources = &r
-	}
+	c.Cgroup.Resources = s.Cgroup.Resources.Clone()
 	c.Cgroup.Devices = append([]cgroup.DeviceRule(nil), s.Cgroup.Devices...)
 	if s.Cgroup.Devices == nil {
 		c.Cgroup.Devices = nil
@@ -359,6 +384,7 @@ var specChecks = []specCheck{
 	{"options", specOnly((*Spec).checkOptions)},
 	{"workdir", specOnly((*Spec).checkWorkdir)},
 	{"rlimits", specOnly((*Spec).checkRlimits)},
+	{"process", (*Spec).checkProcess},
 	{"init", specOnly((*Spec).checkInit)},
 	{"spawn", (*Spec).checkSpawn},
 	{"parentDeathSignal", specOnly((*Spec).checkParentDeathSignal)},
