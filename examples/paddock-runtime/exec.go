@@ -254,7 +254,8 @@ func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 		}
 	}
 	s.Namespaces = ns
-	s.Hostname, s.Domainname = "", ""
+	// What the namespaces hold was set when the container was made.
+	s.Hostname, s.Domainname, s.Sysctl = "", "", nil
 	s.Rootfs, s.RootDir, s.HostRoot, s.Mounts = overlay.Spec{}, "", nil, mounts.Spec{}
 	// setns(2) moves only children into a pid namespace: the init forks the
 	// process there. A container in the host's has no need of one.
