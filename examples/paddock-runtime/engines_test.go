@@ -75,10 +75,12 @@ func TestPodman(t *testing.T) {
 }
 
 // podmanRun: run --rm prints what the container prints, as uid 0 of its own
-// hostname, and exits with its status.
+// hostname, with the sysctl Podman sets by default (net.ipv4.ping_group_range
+// "0 0", in the container's network namespace), and exits with its status.
 func podmanRun(t *testing.T, p *podman, root string) {
-	out := p.must(t, runArgs([]string{"--rm", "--hostname", "boxed"}, root, "sh", "-c", "echo hello from $(hostname) as $(id -u)")...)
-	if !strings.Contains(out, "hello from boxed as 0\n") {
+	out := p.must(t, runArgs([]string{"--rm", "--hostname", "boxed"}, root, "sh", "-c",
+		"echo hello from $(hostname) as $(id -u), pings from $(cat /proc/sys/net/ipv4/ping_group_range)")...)
+	if !strings.Contains(out, "hello from boxed as 0, pings from 0 0\n") { // Podman's default sysctl
 		t.Errorf("run: %q", out)
 	}
 	if out, code := p.run(t, runArgs([]string{"--rm"}, root, "sh", "-c", "exit 3")...); code != 3 {

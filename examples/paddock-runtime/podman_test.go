@@ -34,12 +34,13 @@ const nobodySubIDs = "nobody:600000:65536"
 // containersConf names paddock-runtime as Podman's runtime "paddock". Podman
 // passes --log-format=json (and reads the errors from the log file) only to
 // the runtimes runtime_supports_json lists, and --cgroups=disabled only to
-// those runtime_supports_nocgroup lists. default_sysctls is emptied: Podman's
-// default ping_group_range is a sysctl, which the runtime does not set yet.
-// The network configuration directory is the test's (root's default is
+// those runtime_supports_nocgroup lists. With CONTAINERS_CONF set, Podman
+// reads no other configuration, so the default sysctl that Debian's
+// containers.conf gives every container is restated. The network
+// configuration directory is the test's (root's default is
 // /etc/containers/networks).
 const containersConf = `[containers]
-default_sysctls = []
+default_sysctls = ["net.ipv4.ping_group_range=0 0"]
 
 [engine]
 runtime = "paddock"
