@@ -476,9 +476,6 @@ func TestConvertRefused(t *testing.T) {
 	runCases(t, []convCase{
 		{name: "sysctl", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"} },
 			field: "linux.sysctl", want: sandbox.ErrNotSupported},
-		//lint:ignore SA1019 the deprecated field is still refused
-		{name: "hooks", edit: func(c *specs.Spec) { c.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}} },
-			field: "hooks.prestart", want: sandbox.ErrNotSupported},
 		{name: "personality LINUX", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux} },
 			check: func(*testing.T, *sandbox.Spec, sandbox.Command) {}},
 		{name: "personality LINUX32", edit: func(c *specs.Spec) { c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux32} },
