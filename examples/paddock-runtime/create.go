@@ -92,6 +92,9 @@ func create(root, id string, f *createFlags) (*container, error) {
 	}
 	c, err := setUp(dir, id, bundle, cfg, spec, cmd)
 	if err == nil {
+		err = createHooks(c, cfg)
+	}
+	if err == nil {
 		err = save(root, c)
 	}
 	if err == nil && f.pidFile != "" {
@@ -100,6 +103,7 @@ func create(root, id string, f *createFlags) (*container, error) {
 	if err != nil {
 		if c != nil {
 			sandbox.Remove(&c.Sandbox)
+			poststop(c)
 		}
 		os.RemoveAll(dir)
 		return nil, err

@@ -63,6 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	lg := newLogger(g, stderr)
 	defer lg.close()
+	warnings = lg
 	if g.showVersion {
 		fmt.Fprintf(stdout, "paddock-runtime version %s\nspec: %s\n", version, specs.Version)
 		return 0

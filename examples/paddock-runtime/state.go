@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/paddock-sandbox/paddock/oci"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"golang.org/x/sys/unix"
 )
@@ -30,6 +31,8 @@ type container struct {
 	Sandbox sandbox.Detached `json:"sandbox"`
 	// Created is the creation time, RFC 3339.
 	Created string `json:"created,omitempty"`
+	// Hooks are the configuration's hooks, for start and delete.
+	Hooks *oci.Hooks `json:"hooks,omitempty"`
 }
 
 // errNotExist reports a container that has no state directory.

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/paddock-sandbox/paddock/oci"
+	"github.com/paddock-sandbox/paddock/sandbox"
+	"golang.org/x/sys/unix"
+)
+
+// Hooks run at the runtime-spec's points (oci.Hooks): prestart and
+// createRuntime in the runtime's namespaces, createContainer and startContainer
+// in the container's (a sandbox that joins them), poststart and poststop in the
+// runtime's again. Each gets the container's state on its standard input, and
+// is killed once its timeout passes.
+
+// hookOutputMax bounds what a hook's output adds to its error.
+const hookOutputMax = 4 << 10
+
+// where says where a hook runs and where its path is resolved.
+type where int
+
+const (
+	// inRuntime runs the hook in the runtime's namespaces.
+	inRuntime where = iota
+	// inContainerHostPath runs it in the container's namespaces, its path
+	// resolved in the runtime's (createContainer).
+	inContainerHostPath
+	// inContainer runs it in the container's namespaces, its path resolved
+	// there (startContainer).
+	inContainer
+)
+
+// runHooks runs hs in order, the container's state st on their standard
+// input, and stops at the first that fails.
+func runHooks(hs []oci.Hook, st specs.State, w where) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	in, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if err := runHook(h, in, st.Pid, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// warnHooks runs hs as runHooks does, but a failure is logged as a warning and
+// the next hook runs (poststart, poststop).
+func warnHooks(hs []oci.Hook, st specs.State) {
+	for _, h := range hs {
+		if err := runHooks([]oci.Hook{h}, st, inRuntime); err != nil {
+			warnf("%v", err)
+		}
+	}
+}
+
+// runHook runs h with in on its standard input.
+func runHook(h oci.Hook, in []byte, pid int, w where) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	if h.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), h.Timeout)
+	}
+	defer cancel()
+	var out bytes.Buffer
+	var err error
+	if w == inRuntime {
+		err = hookHere(ctx, h, in, &out)
+	} else {
+		err = hookIn(ctx, h, in, &out, pid, w == inContainerHostPath)
+	}
+	if err == nil {
+		return nil
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("killed after its timeout of %v", h.Timeout)
+	}
+	msg := strings.TrimSpace(out.String())
+	if len(msg) > hookOutputMax {
+		msg = msg[:hookOutputMax] + "..."
+	}
+	if msg != "" {
+		return fmt.Errorf("hook %s (%s): %w: %s", h.Field, h.Path, err, msg)
+	}
+	return fmt.Errorf("hook %s (%s): %w", h.Field, h.Path, err)
+}
+
+// hookEnv is the environment of h: its own, and nothing of the runtime's.
+func hookEnv(h oci.Hook) []string {
+	if h.Env == nil {
+		return []string{}
+	}
+	return h.Env
+}
+
+// hookHere runs h in the runtime's namespaces, in a process group of its own
+// that the end of ctx kills.
+func hookHere(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer) error {
+	cmd := exec.CommandContext(ctx, h.Path)
+	cmd.Args, cmd.Env = h.Argv(), hookEnv(h)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), out, out
+	return runGroup(ctx, cmd)
+}
+
+// hookIn runs h in the namespaces of the container's process pid (those that
+// differ from the runtime's) through nsenter(1), which forks after setns(2)
+// and so puts the hook in the container's pid namespace too, as a sandbox's
+// target cannot be. With hostPath, the hook's program is opened here, in the runtime's namespaces,
+// and executed as /proc/self/fd/3 through the container's /proc, which shows
+// the joined process once it is in the container's pid namespace; otherwise
+// its path is resolved in the container.
+func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid int, hostPath bool) error {
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		return fmt.Errorf("a hook in the container's namespaces needs nsenter(1) (util-linux): %w", err)
+	}
+	argv := h.Argv()
+	prog := h.Path
+	var extra []*os.File
+	if hostPath {
+		f, err := os.Open(h.Path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		extra, prog = []*os.File{f}, "/proc/self/fd/3"
+	}
+	args := []string{"--target", strconv.Itoa(pid)}
+	for _, ns := range [...]struct{ name, flag string }{
+		{"user", "--user"}, {"mnt", "--mount"}, {"pid", "--pid"}, {"net", "--net"}, {"ipc", "--ipc"},
+		{"uts", "--uts"}, {"cgroup", "--cgroup"}, {"time", "--time"},
+	} {
+		if !sameNS(fmt.Sprintf("/proc/%d/ns/%s", pid, ns.name), "/proc/self/ns/"+ns.name) {
+			args = append(args, ns.flag)
+		}
+	}
+	// Where the user namespace denies setgroups (a rootless container's), nsenter
+	// cannot take ID 0 of it: the runtime's own IDs stay, which its maps make
+	// the container's root.
+	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/setgroups", pid)); strings.TrimSpace(string(b)) == "deny" {
+		args = append(args, "--preserve-credentials")
+	}
+	cmd := exec.CommandContext(ctx, nsenter, append(append(args, "--", prog), argv[1:]...)...)
+	cmd.Env, cmd.ExtraFiles = hookEnv(h), extra
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), out, out
+	return runGroup(ctx, cmd)
+}
+
+// runGroup runs cmd, a hook, in a process group of its own, which the end of
+// ctx kills. This process is then a subreaper: the killed group's processes
+// that outlived their parent come to it and are reaped here. Left to another
+// reaper, one that ran in the container's pid namespace would stay a zombie
+// until that reaper waits for it, and the container's init, which waits for
+// every process of its namespace to be reaped before it dies, with it.
+func runGroup(ctx context.Context, cmd *exec.Cmd) error {
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	if ctx.Err() != nil && cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		for {
+			if _, werr := unix.Wait4(-cmd.Process.Pid, nil, 0, nil); werr != unix.EINTR && werr != nil {
+				break
+			}
+		}
+	}
+	return err
+}
+
+// sameNS reports whether the namespace files a and b are one namespace.
+func sameNS(a, b string) bool {
+	var sa, sb syscall.Stat_t
+	if syscall.Stat(a, &sa) != nil || syscall.Stat(b, &sb) != nil {
+		return false
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
+}
+
+// hookState is the state that the hooks of c get, with status.
+func hookState(c *container, status specs.ContainerState) specs.State {
+	st := c.State
+	st.Status = status
+	return st
+}
+
+// hooksOf returns the hooks of c, none where it has none.
+func hooksOf(c *container) *oci.Hooks {
+	if c.Hooks == nil {
+		return &oci.Hooks{}
+	}
+	return c.Hooks
+}
+
+// createHooks records the hooks of cfg in c and runs those of create: prestart
+// and createRuntime here, then createContainer in the container.
+func createHooks(c *container, cfg *specs.Spec) error {
+	hs, err := oci.HooksOf(cfg)
+	if err != nil || hs == nil {
+		return err
+	}
+	c.Hooks = hs
+	st := hookState(c, specs.StateCreating)
+	if err := runHooks(hs.Prestart, st, inRuntime); err != nil {
+		return err
+	}
+	if err := runHooks(hs.CreateRuntime, st, inRuntime); err != nil {
+		return err
+	}
+	return runHooks(hs.CreateContainer, st, inContainerHostPath)
+}
+
+// startHooks runs the startContainer hooks of c, in the container before its
+// process runs; when one fails the container is killed (it is then stopped,
+// for delete) and start fails.
+func startHooks(c *container) error {
+	err := runHooks(hooksOf(c).StartContainer, hookState(c, specs.StateCreated), inContainer)
+	if err != nil {
+		sandbox.Remove(&c.Sandbox)
+	}
+	return err
+}
+
+// poststart runs the poststart hooks of c, whose failures are warnings.
+func poststart(c *container) { warnHooks(hooksOf(c).Poststart, hookState(c, specs.StateRunning)) }
+
+// poststop runs the poststop hooks of c, once its sandbox is removed; their
+// failures are warnings.
+func poststop(c *container) { warnHooks(hooksOf(c).Poststop, hookState(c, specs.StateStopped)) }
