@@ -70,7 +70,7 @@ func Convert(cfg *specs.Spec, bundle string) (*sandbox.Spec, sandbox.Command, er
 	}
 	for _, step := range []func() error{
 		c.version, c.platforms, c.hooks, c.namespaces, c.idMappings, c.process,
-		c.root, c.mounts, c.devices, c.paths, c.hostname, c.resources, c.seccomp,
+		c.root, c.mounts, c.devices, c.devLinks, c.paths, c.hostname, c.resources, c.seccomp,
 		c.labels, c.linuxOther,
 	} {
 		if err := step(); err != nil {
