@@ -38,12 +38,15 @@ type Command struct {
 	// controlling terminal, in a session of its own; the caller reads and writes
 	// the master through Process.Terminal. Stdin, Stdout and Stderr must be nil.
 	//
-	// Where the sandbox mounts a /dev/pts of its own (the default mounts, with a
-	// new mount namespace), the sandbox opens the terminal there itself, as runc
-	// and crun do, and hands the master out: the target's terminal is a
-	// /dev/pts/N of its own /dev, which tty(1), ttyname(3) and /proc/self/fd/0
-	// name and which it can open again by name, owned by the target's user.
-	// Elsewhere (WithoutRootfs, or a Spec without the default mounts) the caller
+	// Where the sandbox mounts a /dev/pts of its own (the default mounts, or a
+	// devpts of the Spec's own mounts on /dev/pts, with a new mount namespace),
+	// the sandbox opens the terminal there itself, as runc and crun do, and hands
+	// the master out: the target's terminal is a /dev/pts/N of its own /dev,
+	// which tty(1), ttyname(3) and /proc/self/fd/0 name and which it can open
+	// again by name, owned by the target's user. Where /dev is the sandbox's own
+	// too (the default mounts, or a tmpfs of the Spec's own), the terminal is
+	// also bound onto /dev/console, as runc makes a container's console.
+	// Elsewhere (WithoutRootfs, or a Spec without such a /dev/pts) the caller
 	// opens it on the host's /dev/ptmx, and the target sees its name only where it
 	// sees the host's /dev/pts. A terminal that cannot be opened in the sandbox
 	// fails the start with a *ChildError of stage "terminal".

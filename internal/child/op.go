@@ -59,7 +59,8 @@ const (
 	// Args[0], type Args[1], flags Args[2] and data Args[3], C strings or 0.
 	KindMountIn
 	// KindBindIn attaches a copy of a mount tree on Ptr (*InRoot): the host path
-	// (C string) Args[0], or SourceNull, SourceEmpty or SourceSelf. Args[1] holds open_tree's
+	// (C string) Args[0], or SourceNull, SourceEmpty, SourceSelf or SourceTerminal
+	// (a start without a terminal of the sandbox's own skips it). Args[1] holds open_tree's
 	// AT_RECURSIVE for a recursive bind; Args[2] and Args[3] the mount attributes
 	// (MOUNT_ATTR_*) set and cleared on the copy before it is attached, and Args[4]
 	// AT_RECURSIVE to change them on every mount in it.
