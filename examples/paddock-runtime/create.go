@@ -31,7 +31,7 @@ func parseCreate(name string, args []string, withDetach bool) (*createFlags, str
 	fs.StringVar(&f.bundle, "bundle", ".", "the bundle's directory")
 	fs.StringVar(&f.bundle, "b", ".", "the bundle's directory")
 	fs.StringVar(&f.pidFile, "pid-file", "", "a file to write the container's pid to")
-	fs.StringVar(&f.consoleSocket, "console-socket", "", "not supported yet")
+	fs.StringVar(&f.consoleSocket, "console-socket", "", "a unix socket to send the terminal's master to")
 	fs.IntVar(&f.preserveFDs, "preserve-fds", 0, "not supported yet, unless 0")
 	fs.BoolVar(&f.noNewKeyring, "no-new-keyring", false, "accepted: no session keyring is created")
 	fs.BoolVar(&f.noPivot, "no-pivot", false, "refused: the root is always pivoted into")
@@ -45,8 +45,6 @@ func parseCreate(name string, args []string, withDetach bool) (*createFlags, str
 	switch {
 	case fs.NArg() != 1:
 		return nil, "", fmt.Errorf("want one container ID, got %q", fs.Args())
-	case f.consoleSocket != "":
-		return nil, "", errors.New("--console-socket (a terminal) is not supported yet")
 	case f.preserveFDs != 0:
 		return nil, "", errors.New("--preserve-fds is not supported yet")
 	case f.noPivot:
@@ -61,6 +59,7 @@ func cmdCreate(root string, args []string) error {
 	if err != nil {
 		return err
 	}
+	f.detach = true // create returns with the container held
 	_, err = create(root, id, f)
 	return err
 }
@@ -81,8 +80,8 @@ func create(root, id string, f *createFlags) (*container, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cmd.Terminal {
-		return nil, &oci.FieldError{Field: "process.terminal", Err: fmt.Errorf("%w: a terminal needs --console-socket, which paddock-runtime does not support yet", sandbox.ErrNotSupported)}
+	if err := checkConsole(f, cmd.Terminal); err != nil {
+		return nil, err
 	}
 	dir := containerDir(root, id)
 	if err := os.Mkdir(dir, 0o711); errors.Is(err, os.ErrExist) {
@@ -90,7 +89,7 @@ func create(root, id string, f *createFlags) (*container, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	c, err := setUp(dir, id, bundle, cfg, spec, cmd)
+	c, err := setUp(dir, id, bundle, cfg, spec, cmd, f.consoleSocket)
 	if err == nil {
 		err = createHooks(c, cfg)
 	}
@@ -113,7 +112,7 @@ func create(root, id string, f *createFlags) (*container, error) {
 
 // setUp makes the lock file and the exec FIFO in dir, then builds and starts
 // the held, detached sandbox and gives its Process up.
-func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sandbox.Command) (*container, error) {
+func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sandbox.Command, console string) (*container, error) {
 	// The lock file only: a lock held here would pass to the sandbox, which
 	// is cloned from this process. The state directory, made with mkdir, is
 	// this create's alone, and start and delete find no state in it until save.
@@ -135,12 +134,20 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 	}
 	defer tpl.Close()
 	cmd.HoldFIFO = fifo
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if !cmd.Terminal {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
 	p, err := tpl.Start(context.Background(), cmd)
 	if err != nil {
 		return nil, err
 	}
-	d, err := p.Detach()
+	if cmd.Terminal {
+		err = handConsole(p, console)
+	}
+	var d *sandbox.Detached
+	if err == nil {
+		d, err = p.Detach()
+	}
 	if err != nil {
 		p.Kill()
 		p.Wait()
