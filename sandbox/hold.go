@@ -155,6 +155,10 @@ func (p *Process) Release(ctx context.Context) error {
 	}
 	h := p.hold
 	err := hold.ReleaseFIFO(ctx, h.fifo, p.pidfd)
+	var xe *hold.ExecError
+	if errors.As(err, &xe) {
+		err = nil // the error pipe says so, with the program's name
+	}
 	if err != nil && err != hold.ErrNotReleased {
 		// The sandbox still waits (the FIFO could not be opened, ctx ended): a
 		// later Release may try again.
@@ -187,9 +191,17 @@ func (p *Process) Release(ctx context.Context) error {
 // sandbox writes there once it is opened, which is when the sandbox goes on to
 // execute its target. It waits until ctx ends for a sandbox that has not
 // reached its hold yet, and fails when the sandbox closes the FIFO without
-// writing (its hold failed). This is an OCI runtime's start.
+// writing (its hold failed). Once released, it waits until the target is
+// executed: a target that could not be fails with a *ChildError of stage
+// "exec" and the errno of its execve (the sandbox then exits with 125). This
+// is an OCI runtime's start.
 func Release(ctx context.Context, fifo string) error {
-	if err := hold.ReleaseFIFO(ctx, fifo, -1); err != nil {
+	err := hold.ReleaseFIFO(ctx, fifo, -1)
+	var xe *hold.ExecError
+	if errors.As(err, &xe) {
+		return &ChildError{Stage: "exec", Step: "execute the target", Op: child.ExecOp, Errno: xe.Errno}
+	}
+	if err != nil {
 		return fmt.Errorf("sandbox: release %s: %w", fifo, err)
 	}
 	return nil

@@ -109,6 +109,7 @@ const (
 type scratch struct {
 	root, null, empty int32
 	tty               int32
+	hold              int32 // the FIFO that KindHold wrote to, kept until execve
 	timer             int32
 	st                unix.Stat_t
 	fs                unix.Statfs_t

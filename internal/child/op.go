@@ -111,8 +111,9 @@ const (
 	// KindHold holds the start just before execve until another process releases
 	// it (create, then start, as runc's exec FIFO does): the child writes a Report
 	// naming HoldOp with errno 0 on the error pipe, opens the FIFO for writing,
-	// which blocks until a reader opens it, writes one byte, closes it and goes
-	// on. It reaches the FIFO, which lives outside the sandbox's root, by the
+	// which blocks until a reader opens it, writes one byte and goes on, keeping
+	// the FIFO open (close-on-exec) until execve, which closes it, or fails: then
+	// the errno follows the byte, as a native int32. It reaches the FIFO, which lives outside the sandbox's root, by the
 	// O_PATH descriptor that the parent opened on the host for the start:
 	// Start.HoldPath names it ("self/fd/N") in the procfs open at Args[0], which
 	// the parent opened and checked, so that nothing of the sandbox's root (a
