@@ -64,7 +64,7 @@ func start(root, id string) error {
 	}
 	fifo := filepath.Join(containerDir(root, id), fifoFile)
 	if err := sandbox.Release(ctx, fifo); err != nil {
-		return err
+		return execError(c, err)
 	}
 	os.Remove(fifo)
 	c.Status = specs.StateRunning

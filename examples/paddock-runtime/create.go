@@ -153,7 +153,7 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 		p.Wait()
 		return nil, err
 	}
-	c := &container{Sandbox: *d, Created: time.Now().UTC().Format(time.RFC3339Nano)}
+	c := &container{Sandbox: *d, Created: time.Now().UTC().Format(time.RFC3339Nano), Program: cmd.Args[0]}
 	c.State = specs.State{Version: specs.Version, ID: id, Status: specs.StateCreated, Pid: d.Pid, Bundle: bundle, Annotations: cfg.Annotations}
 	return c, nil
 }

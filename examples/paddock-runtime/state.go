@@ -33,6 +33,8 @@ type container struct {
 	Created string `json:"created,omitempty"`
 	// Hooks are the configuration's hooks, for start and delete.
 	Hooks *oci.Hooks `json:"hooks,omitempty"`
+	// Program is the process's program (args[0]), for start's errors.
+	Program string `json:"program,omitempty"`
 }
 
 // errNotExist reports a container that has no state directory.
