@@ -3,12 +3,12 @@
 // BinaryName) call it to create, start, signal and delete containers from OCI
 // bundles.
 //
-//	paddock-runtime [global flags] create --bundle DIR [--pid-file F] ID
+//	paddock-runtime [global flags] create --bundle DIR [--pid-file F] [--console-socket S] ID
 //	paddock-runtime [global flags] start ID
 //	paddock-runtime [global flags] state ID
 //	paddock-runtime [global flags] kill [--all] ID [SIGNAL]
 //	paddock-runtime [global flags] delete [--force] ID
-//	paddock-runtime [global flags] run --bundle DIR [--detach] [--pid-file F] ID
+//	paddock-runtime [global flags] run --bundle DIR [--detach] [--pid-file F] [--console-socket S] ID
 //	paddock-runtime [global flags] list
 //	paddock-runtime spec [--rootless] [--bundle DIR]
 //	paddock-runtime features
