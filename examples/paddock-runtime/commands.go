@@ -227,6 +227,9 @@ func cmdRun(root string, args []string) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	if c.term != nil {
+		defer proxyTerminal(c.term)()
+	}
 	if err := start(root, id); err != nil {
 		remove(root, c)
 		return 1, err

@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"os/signal"
+	"time"
 
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"golang.org/x/sys/unix"
@@ -52,27 +55,84 @@ func sendConsole(socketPath string, master *os.File) error {
 
 // checkConsole checks a terminal against the flags of create or run, as runc
 // does: a container that runs detached (create, run --detach) has a terminal
-// exactly when it has a console socket. A terminal in the foreground of run
-// is not supported yet.
+// exactly when it has a console socket; run in the foreground keeps the
+// terminal itself (proxyTerminal).
 func checkConsole(f *createFlags, terminal bool) error {
 	switch {
 	case f.detach && terminal && f.consoleSocket == "":
 		return errNoConsoleSocket
 	case (!f.detach || !terminal) && f.consoleSocket != "":
 		return errConsoleSocketNoTerminal
-	case !f.detach && terminal:
-		return errors.New("process.terminal: run in the foreground with a terminal is not supported yet: use --detach and --console-socket")
 	}
 	return nil
 }
 
-// handConsole sends the terminal of p on the console socket and closes the
-// runtime's copy of it.
-func handConsole(p *sandbox.Process, socketPath string) error {
+// takeConsole takes the terminal of p: sent on the console socket, and the
+// runtime's copy closed; without a socket (run in the foreground), kept and
+// returned.
+func takeConsole(p *sandbox.Process, socketPath string) (*os.File, error) {
 	m := p.Terminal()
 	if m == nil {
-		return errors.New("the container has no terminal")
+		return nil, errors.New("the container has no terminal")
+	}
+	if socketPath == "" {
+		return m, nil
 	}
 	defer m.Close()
-	return sendConsole(socketPath, m)
+	return nil, sendConsole(socketPath, m)
+}
+
+// proxyTerminal connects the master m of the terminal of a container that run
+// waits for to the runtime's own standard streams, as runc does: what the
+// container writes goes to standard output, standard input goes to the
+// container. Where standard input is a terminal, it is made raw (the
+// container's terminal does the line editing and the echo) and its size is
+// given to the container's, at once and on each SIGWINCH. The returned
+// function, called once the container's process has ended, waits a little for
+// the rest of its output and undoes all that.
+func proxyTerminal(m *os.File) func() {
+	done := make(chan struct{})
+	go func() {
+		io.Copy(os.Stdout, m) // until EIO: every holder of the peer closed it
+		close(done)
+	}()
+	go io.Copy(m, os.Stdin)
+	in := int(os.Stdin.Fd())
+	old, err := unix.IoctlGetTermios(in, unix.TCGETS)
+	if err != nil { // not a terminal
+		return func() { waitOutput(done); m.Close() }
+	}
+	raw := *old
+	raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	raw.Oflag &^= unix.OPOST
+	raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	raw.Cflag = raw.Cflag&^(unix.CSIZE|unix.PARENB) | unix.CS8
+	unix.IoctlSetTermios(in, unix.TCSETS, &raw)
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, unix.SIGWINCH)
+	winch <- unix.SIGWINCH
+	go func() {
+		for range winch {
+			if ws, err := unix.IoctlGetWinsize(in, unix.TIOCGWINSZ); err == nil {
+				unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, ws)
+			}
+		}
+	}()
+	return func() {
+		waitOutput(done)
+		signal.Stop(winch)
+		close(winch)
+		unix.IoctlSetTermios(in, unix.TCSETS, old)
+		m.Close()
+	}
+}
+
+// waitOutput waits until done is closed, the container's output copied, or a
+// short while: a process that left the container's terminal open elsewhere
+// must not hold run.
+func waitOutput(done <-chan struct{}) {
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -122,11 +123,39 @@ func TestConsoleRefused(t *testing.T) {
 		{[]string{"create", "--bundle", term, "box"}, "cannot allocate tty if paddock-runtime will detach without setting console socket"},
 		{[]string{"run", "-d", "--bundle", term, "box"}, "cannot allocate tty"},
 		{[]string{"create", "--bundle", plain, "--console-socket", sock, "box"}, "cannot use console socket if paddock-runtime will not detach or allocate tty"},
-		{[]string{"run", "--bundle", term, "box"}, "run in the foreground with a terminal is not supported yet"},
 	} {
 		if o, code := r.run(t, tc.args...); code != 1 || !strings.Contains(o, tc.want) {
 			t.Errorf("%q: exit %d: %s", tc.args, code, o)
 		}
 		r.gone(t, "box")
 	}
+}
+
+// TestRunTerminal: run in the foreground with a terminal connects it to its
+// own standard streams: the process names its terminal /dev/pts/N, reads what
+// came on run's standard input, its output comes out of run's, and run exits
+// with its status. As root and as uid 65534.
+func TestRunTerminal(t *testing.T) {
+	modes(t, func(t *testing.T, r *rt) {
+		b := r.bundle(t, []string{"sh", "-c", "tty; read line; echo got:$line; exit 4"}, t.TempDir(), func(cfg map[string]any) {
+			cfg["process"].(map[string]any)["terminal"] = true
+		})
+		out, err := os.CreateTemp(t.TempDir(), "out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		cmd := exec.Command(r.bin, "--root", r.root, "run", "--bundle", b, "box")
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader("hello\n"), out, out
+		err = cmd.Run()
+		got, _ := os.ReadFile(out.Name())
+		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 4 {
+			t.Errorf("run: %v, want exit 4:\n%s", err, got)
+		}
+		text := strings.ReplaceAll(string(got), "\r", "")
+		if !regexp.MustCompile(`(?m)^/dev/pts/[0-9]+$`).MatchString(text) || !strings.Contains(text, "got:hello\n") {
+			t.Errorf("run's output:\n%s", text)
+		}
+		r.gone(t, "box")
+	})
 }

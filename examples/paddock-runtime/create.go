@@ -103,6 +103,9 @@ func create(root, id string, f *createFlags) (*container, error) {
 		if c != nil {
 			sandbox.Remove(&c.Sandbox)
 			poststop(c)
+			if c.term != nil {
+				c.term.Close()
+			}
 		}
 		os.RemoveAll(dir)
 		return nil, err
@@ -141,8 +144,9 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 	if err != nil {
 		return nil, err
 	}
+	var term *os.File
 	if cmd.Terminal {
-		err = handConsole(p, console)
+		term, err = takeConsole(p, console)
 	}
 	var d *sandbox.Detached
 	if err == nil {
@@ -151,9 +155,12 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 	if err != nil {
 		p.Kill()
 		p.Wait()
+		if term != nil {
+			term.Close()
+		}
 		return nil, err
 	}
-	c := &container{Sandbox: *d, Created: time.Now().UTC().Format(time.RFC3339Nano), Program: cmd.Args[0]}
+	c := &container{Sandbox: *d, Created: time.Now().UTC().Format(time.RFC3339Nano), Program: cmd.Args[0], term: term}
 	c.State = specs.State{Version: specs.Version, ID: id, Status: specs.StateCreated, Pid: d.Pid, Bundle: bundle, Annotations: cfg.Annotations}
 	return c, nil
 }

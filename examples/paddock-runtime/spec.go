@@ -131,6 +131,7 @@ func cmdFeatures(stdout io.Writer) error {
 	f := features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
+		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 		MountOptions: []string{
 			"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "atime", "noatime",
 			"relatime", "norelatime", "strictatime", "nostrictatime", "nodiratime", "diratime",

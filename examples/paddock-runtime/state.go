@@ -35,6 +35,9 @@ type container struct {
 	Hooks *oci.Hooks `json:"hooks,omitempty"`
 	// Program is the process's program (args[0]), for start's errors.
 	Program string `json:"program,omitempty"`
+	// term is the master of the terminal of a container that run keeps in
+	// the foreground, in the process that created it only.
+	term *os.File
 }
 
 // errNotExist reports a container that has no state directory.
