@@ -21,9 +21,9 @@ import (
 
 // Hooks run at the runtime-spec's points (oci.Hooks): prestart and
 // createRuntime in the runtime's namespaces, createContainer and startContainer
-// in the container's (a sandbox that joins them), poststart and poststop in the
+// in the container's (through nsenter), poststart and poststop in the
 // runtime's again. Each gets the container's state on its standard input, and
-// is killed once its timeout passes.
+// is killed, with its process group, once its timeout passes.
 
 // hookOutputMax bounds what a hook's output adds to its error.
 const hookOutputMax = 4 << 10
@@ -120,10 +120,11 @@ func hookHere(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer) err
 // hookIn runs h in the namespaces of the container's process pid (those that
 // differ from the runtime's) through nsenter(1), which forks after setns(2)
 // and so puts the hook in the container's pid namespace too, as a sandbox's
-// target cannot be. With hostPath, the hook's program is opened here, in the runtime's namespaces,
-// and executed as /proc/self/fd/3 through the container's /proc, which shows
-// the joined process once it is in the container's pid namespace; otherwise
-// its path is resolved in the container.
+// target cannot be. With hostPath, the hook's program is opened here, in the
+// runtime's namespaces, and executed as /proc/self/fd/3 through the
+// container's /proc, which shows the joined process once it is in the
+// container's pid namespace (its argv[0] is then that path); otherwise its
+// path is resolved in the container.
 func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid int, hostPath bool) error {
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
@@ -133,10 +134,11 @@ func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid i
 	prog := h.Path
 	var extra []*os.File
 	if hostPath {
-		f, err := os.Open(h.Path)
+		fd, err := unix.Open(h.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return err
+			return &os.PathError{Op: "open", Path: h.Path, Err: err}
 		}
+		f := os.NewFile(uintptr(fd), h.Path)
 		defer f.Close()
 		extra, prog = []*os.File{f}, "/proc/self/fd/3"
 	}
@@ -162,7 +164,8 @@ func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid i
 }
 
 // runGroup runs cmd, a hook, in a process group of its own, which the end of
-// ctx kills. This process is then a subreaper: the killed group's processes
+// ctx kills. A hook that exited well while a process it left holds its
+// output succeeds, a second later. This process is then a subreaper: the killed group's processes
 // that outlived their parent come to it and are reaped here. Left to another
 // reaper, one that ran in the container's pid namespace would stay a zombie
 // until that reaper waits for it, and the container's init, which waits for
@@ -173,6 +176,9 @@ func runGroup(ctx context.Context, cmd *exec.Cmd) error {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
 	if ctx.Err() != nil && cmd.Process != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		for {

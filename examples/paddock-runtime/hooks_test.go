@@ -124,7 +124,8 @@ func TestHooks(t *testing.T) {
 // TestHookFailures: a createRuntime hook that fails, or runs past its timeout
 // (and is killed), fails create with exit 1 naming the hook, and leaves
 // nothing; a startContainer hook past its timeout fails start and leaves the
-// container stopped, its process never run; failing poststart and poststop
+// container stopped, its process never run; a hook that leaves a process
+// holding its output does not hold create; failing poststart and poststop
 // hooks are warnings.
 func TestHookFailures(t *testing.T) {
 	modes(t, func(t *testing.T, r *rt) {
@@ -166,6 +167,17 @@ func TestHookFailures(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, "ran")); err == nil {
 			t.Error("the process ran after its startContainer hook failed")
 		}
+		// A hook that leaves a process holding its output succeeds once it exits.
+		b = r.bundle(t, []string{"true"}, out, func(cfg map[string]any) {
+			cfg["hooks"] = map[string]any{"createRuntime": []any{map[string]any{"path": "/bin/sh", "args": []string{"sh", "-c", "sleep 3 & echo left"}}}}
+		})
+		t0 := time.Now()
+		r.must(t, "create", "--bundle", b, "box")
+		if d := time.Since(t0); d > 2500*time.Millisecond {
+			t.Errorf("create waited %v for what a hook left", d)
+		}
+		r.must(t, "delete", "box")
+		time.Sleep(time.Until(t0.Add(3500 * time.Millisecond))) // the sleep ends
 		b = r.bundle(t, []string{"true"}, out, func(cfg map[string]any) {
 			fail := []any{map[string]any{"path": "/bin/false"}}
 			cfg["hooks"] = map[string]any{"poststart": fail, "poststop": fail}
