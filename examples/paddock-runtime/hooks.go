@@ -120,27 +120,18 @@ func hookHere(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer) err
 // hookIn runs h in the namespaces of the container's process pid (those that
 // differ from the runtime's) through nsenter(1), which forks after setns(2)
 // and so puts the hook in the container's pid namespace too, as a sandbox's
-// target cannot be. With hostPath, the hook's program is opened here, in the
-// runtime's namespaces, and executed as /proc/self/fd/3 through the
-// container's /proc, which shows the joined process once it is in the
-// container's pid namespace (its argv[0] is then that path); otherwise its
-// path is resolved in the container.
+// target cannot be; its argv[0] is its path. With hostPath (createContainer),
+// its root and working directory are the runtime's "/", which nsenter opens
+// before it enters the namespaces: the hook's path, its interpreter and
+// libraries and the paths it is given resolve as in the runtime's, as under
+// runc, which runs these hooks before pivot_root. It is then in the
+// container's mount namespace but sees the runtime's files; the container's
+// root is /proc/PID/root. Otherwise (startContainer) everything resolves in
+// the container.
 func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid int, hostPath bool) error {
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
 		return fmt.Errorf("a hook in the container's namespaces needs nsenter(1) (util-linux): %w", err)
-	}
-	argv := h.Argv()
-	prog := h.Path
-	var extra []*os.File
-	if hostPath {
-		fd, err := unix.Open(h.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return &os.PathError{Op: "open", Path: h.Path, Err: err}
-		}
-		f := os.NewFile(uintptr(fd), h.Path)
-		defer f.Close()
-		extra, prog = []*os.File{f}, "/proc/self/fd/3"
 	}
 	args := []string{"--target", strconv.Itoa(pid)}
 	for _, ns := range [...]struct{ name, flag string }{
@@ -157,8 +148,11 @@ func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid i
 	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/setgroups", pid)); strings.TrimSpace(string(b)) == "deny" {
 		args = append(args, "--preserve-credentials")
 	}
-	cmd := exec.CommandContext(ctx, nsenter, append(append(args, "--", prog), argv[1:]...)...)
-	cmd.Env, cmd.ExtraFiles = hookEnv(h), extra
+	if hostPath {
+		args = append(args, "--root=/", "--wd=/")
+	}
+	cmd := exec.CommandContext(ctx, nsenter, append(append(args, "--", h.Path), h.Argv()[1:]...)...)
+	cmd.Env = hookEnv(h)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), out, out
 	return runGroup(ctx, cmd)
 }

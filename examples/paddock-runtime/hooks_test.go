@@ -55,6 +55,10 @@ func readMarker(t *testing.T, out, name string) (st map[string]any, ns string, o
 // TestHooks runs a hook of each kind, as root and as uid 65534: each runs once,
 // at its point of the life cycle, with the container's state on its standard
 // input, in the runtime's mount namespace or the container's as the spec says.
+// The createContainer hook, in the container's, resolves its path, its
+// interpreter (the host's /bin/sh, with its libraries) and its argument in the
+// runtime's filesystem; the startContainer hook resolves everything in the
+// container's.
 func TestHooks(t *testing.T) {
 	modes(t, func(t *testing.T, r *rt) {
 		out := t.TempDir()
@@ -64,7 +68,7 @@ func TestHooks(t *testing.T) {
 			cfg["hooks"] = map[string]any{
 				"prestart":        []any{hookEntry(host, filepath.Join(out, "prestart"))},
 				"createRuntime":   []any{hookEntry(host, filepath.Join(out, "createRuntime"))},
-				"createContainer": []any{hookEntry(host, "/out/createContainer")},
+				"createContainer": []any{hookEntry(host, filepath.Join(out, "createContainer"))},
 				"startContainer":  []any{hookEntry("/out/hook.sh", "/out/startContainer")},
 				"poststart":       []any{hookEntry(host, filepath.Join(out, "poststart"))},
 				"poststop":        []any{hookEntry(host, filepath.Join(out, "poststop"))},
