@@ -41,6 +41,10 @@ type Env struct {
 	// from its first step, and could not reach a source below a directory that
 	// only root may search.
 	DetachBinds bool
+	// BeforePivot has the child stop at a checkpoint once its mounts are made,
+	// just before pivot_root, for the parent's work in its namespaces (an OCI
+	// runtime's createRuntime and createContainer hooks). Fork mode only.
+	BeforePivot bool
 }
 
 // HostCgroupV2 reports whether the host's /sys/fs/cgroup is a cgroup2 filesystem.

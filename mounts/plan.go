@@ -56,7 +56,8 @@ func FlagStringPropagation(f uintptr) string {
 //  2. Mounts, Binds (a copy of the source tree attached with move_mount, its
 //     flags set on the copy first, recursively for a recursive bind), Tmpfs and
 //     the tmpfs of the Hidden directories, in the order of their targets' depth;
-//     missing mount points are created; then the Symlinks;
+//     missing mount points are created; then the Symlinks; then, with
+//     env.BeforePivot, a checkpoint for the parent's work;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
 //     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
 //  4. masks (a bind of /dev/null, checked to be the device 1:3, or an empty
@@ -93,6 +94,9 @@ func Plan(s Spec, env Env) ([]Step, error) {
 		return nil, err
 	}
 	c.symlinks(s.Symlinks)
+	if env.BeforePivot && root != "" {
+		c.add(Step{Action: ActCheckpoint, Path: root, What: "wait for the parent's work before pivot_root (a held start's Command.BeforePivot)"})
+	}
 	c.pivot(s, root)
 	c.masks(s, env.Privileged, hidden)
 	if s.ReadonlyRoot {

@@ -9,7 +9,9 @@ import (
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/emit"
+	"github.com/paddock-sandbox/paddock/internal/handshake"
 	"github.com/paddock-sandbox/paddock/internal/hold"
+	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/plan"
 	"golang.org/x/sys/unix"
 )
@@ -41,6 +43,10 @@ type heldStart struct {
 	fd, errR int
 	// fifo and program name the FIFO and the target.
 	fifo, program string
+	// beforePivot is the Command's BeforePivot; pivoted says the checkpoint
+	// before pivot_root was served.
+	beforePivot func(pid int) error
+	pivoted     bool
 }
 
 // compileHold opens the procfs through which held starts reach their FIFOs, and
@@ -55,6 +61,7 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 	}
 	t.files = append(t.files, f)
 	t.hold = true
+	t.pivotCheckpoint = t.spec.Namespaces.Mode(namespace.Mount) == namespace.New && !t.spec.NoRootfs
 	emit.Hold(p, pl, f.Fd())
 	return nil
 }
@@ -66,6 +73,8 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 func (p *Process) openHold(cmd *Command) error {
 	t := p.tmpl
 	switch {
+	case cmd.BeforePivot != nil && !t.pivotCheckpoint:
+		return specErr("command", "BeforePivot needs a held Template (WithHold) with a root filesystem to pivot into")
 	case !t.hold && cmd.HoldFIFO == "":
 		return nil
 	case !t.hold:
@@ -86,10 +95,33 @@ func (p *Process) openHold(cmd *Command) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: move the FIFO's descriptor: %w", err)
 	}
-	p.hold = &heldStart{fd: high, errR: -1, fifo: cmd.HoldFIFO}
+	p.hold = &heldStart{fd: high, errR: -1, fifo: cmd.HoldFIFO, beforePivot: cmd.BeforePivot}
 	b := append(p.start.HoldPath[:0], "self/fd/"...)
 	b = strconv.AppendInt(b, int64(high), 10)
 	p.start.HoldPath[len(b)] = 0
+	return nil
+}
+
+// atPivotCheckpoint reports whether the child's checkpoint that the parent
+// serves now is the one before pivot_root of a held start.
+func (p *Process) atPivotCheckpoint() bool {
+	t := p.tmpl
+	return p.hold != nil && t.pivotCheckpoint && !p.hold.pivoted && (t.fuse == nil || p.fuse != nil)
+}
+
+// pivotCheckpoint serves the checkpoint before pivot_root: it calls the
+// Command's BeforePivot, if any, and releases the child.
+func (p *Process) pivotCheckpoint(syncFD int) error {
+	h := p.hold
+	h.pivoted = true
+	if h.beforePivot != nil {
+		if err := h.beforePivot(p.pid); err != nil {
+			return &ChildError{Stage: "mount", Step: "before pivot_root (Command.BeforePivot)", Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
+		}
+	}
+	if err := handshake.Release(syncFD); err != nil {
+		return &ChildError{Stage: "mount", Step: "release the child before pivot_root", Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
+	}
 	return nil
 }
 

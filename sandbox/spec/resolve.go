@@ -126,6 +126,7 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 		Privileged:       s.Privileged,
 		MountLabel:       selinux.MountOption(mountLabel),
 		DetachBinds:      ns.Auto != nil,
+		BeforePivot:      s.Hold,
 	}
 	steps := []mounts.Step{prop}
 	if !s.NoRootfs {
