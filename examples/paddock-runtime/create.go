@@ -89,9 +89,10 @@ func create(root, id string, f *createFlags) (*container, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	c, err := setUp(dir, id, bundle, cfg, spec, cmd, f.consoleSocket)
+	hs, err := oci.HooksOf(cfg)
+	var c *container
 	if err == nil {
-		err = createHooks(c, cfg)
+		c, err = setUp(dir, id, bundle, cfg, spec, cmd, f.consoleSocket, hs)
 	}
 	if err == nil {
 		err = save(root, c)
@@ -100,13 +101,15 @@ func create(root, id string, f *createFlags) (*container, error) {
 		err = writePidFile(f.pidFile, c.Pid)
 	}
 	if err != nil {
+		pid := 0
 		if c != nil {
 			sandbox.Remove(&c.Sandbox)
-			poststop(c)
+			pid = c.Pid
 			if c.term != nil {
 				c.term.Close()
 			}
 		}
+		failedCreate(hs, id, bundle, pid)
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -114,8 +117,9 @@ func create(root, id string, f *createFlags) (*container, error) {
 }
 
 // setUp makes the lock file and the exec FIFO in dir, then builds and starts
-// the held, detached sandbox and gives its Process up.
-func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sandbox.Command, console string) (*container, error) {
+// the held, detached sandbox, running the hooks hs of create before its
+// pivot_root, and gives its Process up.
+func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sandbox.Command, console string, hs *oci.Hooks) (*container, error) {
 	// The lock file only: a lock held here would pass to the sandbox, which
 	// is cloned from this process. The state directory, made with mkdir, is
 	// this create's alone, and start and delete find no state in it until save.
@@ -137,11 +141,15 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 	}
 	defer tpl.Close()
 	cmd.HoldFIFO = fifo
+	var hookErr error
+	cmd.BeforePivot = beforePivot(hs, id, bundle, cfg, &hookErr)
 	if !cmd.Terminal {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
 	p, err := tpl.Start(context.Background(), cmd)
-	if err != nil {
+	if hookErr != nil {
+		return nil, hookErr // the hook's own words; Start removed the sandbox
+	} else if err != nil {
 		return nil, err
 	}
 	var term *os.File
@@ -160,7 +168,7 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 		}
 		return nil, err
 	}
-	c := &container{Sandbox: *d, Created: time.Now().UTC().Format(time.RFC3339Nano), Program: cmd.Args[0], term: term}
+	c := &container{Sandbox: *d, Created: time.Now().UTC().Format(time.RFC3339Nano), Program: cmd.Args[0], term: term, Hooks: hs}
 	c.State = specs.State{Version: specs.Version, ID: id, Status: specs.StateCreated, Pid: d.Pid, Bundle: bundle, Annotations: cfg.Annotations}
 	return c, nil
 }

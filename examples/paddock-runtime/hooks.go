@@ -19,26 +19,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Hooks run at the runtime-spec's points (oci.Hooks): prestart and
-// createRuntime in the runtime's namespaces, createContainer and startContainer
-// in the container's (through nsenter), poststart and poststop in the
-// runtime's again. Each gets the container's state on its standard input, and
-// is killed, with its process group, once its timeout passes.
+// Hooks run at the runtime-spec's points (oci.Hooks): prestart, createRuntime
+// and createContainer while create's sandbox waits before pivot_root
+// (sandbox.Command.BeforePivot), the first two in the runtime's namespaces, the
+// last in the container's; startContainer in the container's at start, before
+// the release; poststart and poststop in the runtime's again. Each gets the
+// container's state on its standard input, and is killed, with its process
+// group, once its timeout passes.
 
 // hookOutputMax bounds what a hook's output adds to its error.
 const hookOutputMax = 4 << 10
 
-// where says where a hook runs and where its path is resolved.
+// where says where a hook runs.
 type where int
 
 const (
 	// inRuntime runs the hook in the runtime's namespaces.
 	inRuntime where = iota
-	// inContainerHostPath runs it in the container's namespaces, its path
-	// resolved in the runtime's (createContainer).
-	inContainerHostPath
-	// inContainer runs it in the container's namespaces, its path resolved
-	// there (startContainer).
+	// inContainer runs it in the container's namespaces, where its path
+	// resolves: in the host's files before pivot_root (createContainer), in the
+	// container's after (startContainer).
 	inContainer
 )
 
@@ -82,7 +82,7 @@ func runHook(h oci.Hook, in []byte, pid int, w where) error {
 	if w == inRuntime {
 		err = hookHere(ctx, h, in, &out)
 	} else {
-		err = hookIn(ctx, h, in, &out, pid, w == inContainerHostPath)
+		err = hookIn(ctx, h, in, &out, pid)
 	}
 	if err == nil {
 		return nil
@@ -120,15 +120,13 @@ func hookHere(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer) err
 // hookIn runs h in the namespaces of the container's process pid (those that
 // differ from the runtime's) through nsenter(1), which forks after setns(2)
 // and so puts the hook in the container's pid namespace too, as a sandbox's
-// target cannot be; its argv[0] is its path. With hostPath (createContainer),
-// its root and working directory are the runtime's "/", which nsenter opens
-// before it enters the namespaces: the hook's path, its interpreter and
-// libraries and the paths it is given resolve as in the runtime's, as under
-// runc, which runs these hooks before pivot_root. It is then in the
-// container's mount namespace but sees the runtime's files; the container's
-// root is /proc/PID/root. Otherwise (startContainer) everything resolves in
-// the container.
-func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid int, hostPath bool) error {
+// target cannot be; its argv[0] is its path. Its root and working directory
+// are those of the container's mount namespace: before pivot_root
+// (createContainer), its copy of the host's tree, where the hook's path, its
+// interpreter and libraries and the paths it is given resolve as in the
+// runtime's, the container's mounts beside them, as under runc; after
+// (startContainer), the container's root.
+func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid int) error {
 	nsenter, err := exec.LookPath("nsenter")
 	if err != nil {
 		return fmt.Errorf("a hook in the container's namespaces needs nsenter(1) (util-linux): %w", err)
@@ -147,9 +145,6 @@ func hookIn(ctx context.Context, h oci.Hook, in []byte, out *bytes.Buffer, pid i
 	// the container's root.
 	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/setgroups", pid)); strings.TrimSpace(string(b)) == "deny" {
 		args = append(args, "--preserve-credentials")
-	}
-	if hostPath {
-		args = append(args, "--root=/", "--wd=/")
 	}
 	cmd := exec.CommandContext(ctx, nsenter, append(append(args, "--", h.Path), h.Argv()[1:]...)...)
 	cmd.Env = hookEnv(h)
@@ -208,22 +203,31 @@ func hooksOf(c *container) *oci.Hooks {
 	return c.Hooks
 }
 
-// createHooks records the hooks of cfg in c and runs those of create: prestart
-// and createRuntime here, then createContainer in the container.
-func createHooks(c *container, cfg *specs.Spec) error {
-	hs, err := oci.HooksOf(cfg)
-	if err != nil || hs == nil {
-		return err
-	}
-	c.Hooks = hs
-	st := hookState(c, specs.StateCreating)
+// createHooks runs the hooks of create, with the state st: prestart and
+// createRuntime here, then createContainer in the container. It is the
+// sandbox's BeforePivot: the container waits before pivot_root meanwhile.
+func createHooks(hs *oci.Hooks, st specs.State) error {
 	if err := runHooks(hs.Prestart, st, inRuntime); err != nil {
 		return err
 	}
 	if err := runHooks(hs.CreateRuntime, st, inRuntime); err != nil {
 		return err
 	}
-	return runHooks(hs.CreateContainer, st, inContainerHostPath)
+	return runHooks(hs.CreateContainer, st, inContainer)
+}
+
+// beforePivot returns the Command's BeforePivot that runs the hooks hs of
+// create for the container id of bundle, and where its error goes, or nil
+// where there are none.
+func beforePivot(hs *oci.Hooks, id, bundle string, cfg *specs.Spec, hookErr *error) func(int) error {
+	if hs == nil {
+		return nil
+	}
+	return func(pid int) error {
+		st := specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating, Pid: pid, Bundle: bundle, Annotations: cfg.Annotations}
+		*hookErr = createHooks(hs, st)
+		return *hookErr
+	}
 }
 
 // startHooks runs the startContainer hooks of c, in the container before its
@@ -239,6 +243,15 @@ func startHooks(c *container) error {
 
 // poststart runs the poststart hooks of c, whose failures are warnings.
 func poststart(c *container) { warnHooks(hooksOf(c).Poststart, hookState(c, specs.StateRunning)) }
+
+// failedCreate runs the poststop hooks hs of a container that create could
+// not finish, as its delete would (the spec goes on to delete after a failed
+// create hook); pid is its process's, 0 where it had none.
+func failedCreate(hs *oci.Hooks, id, bundle string, pid int) {
+	if hs != nil {
+		warnHooks(hs.Poststop, specs.State{Version: specs.Version, ID: id, Status: specs.StateStopped, Pid: pid, Bundle: bundle})
+	}
+}
 
 // poststop runs the poststop hooks of c, once its sandbox is removed; their
 // failures are warnings.
