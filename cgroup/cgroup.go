@@ -24,6 +24,7 @@ type Cgroup struct {
 	version int
 	v1      map[string]string // controller → directory
 	dirs    []string          // distinct directories, v1 first, then v2
+	joined  []string          // those of dirs that existed: never removed
 	v2dir   string            // directory in the unified hierarchy, or ""
 
 	// made holds the directories of a Parent given in the Spec that the cgroups
@@ -116,7 +117,9 @@ func (pl *Planner) Need() Need { return pl.need }
 
 // Create creates the cgroup called name, as the package-level Create does.
 func (pl *Planner) Create(name string) (*Cgroup, error) {
-	if err := validName(name); err != nil {
+	if pl.spec.Path != "" {
+		name = path.Base(pl.spec.Path)
+	} else if err := validName(name); err != nil {
 		return nil, err
 	}
 	if pl.need.Version == 0 {
@@ -147,17 +150,15 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog 
 	if need.Version == 1 {
 		for _, ctrl := range need.Controllers {
 			h := l.v1[ctrl]
-			cgpath := path.Join(resolveParent(spec.Parent, own.V1[ctrl]), c.name)
+			cgpath := spec.PathFor(own.V1[ctrl], c.name)
 			dir := h.dir(cgpath)
 			c.v1[ctrl] = dir
 			if slices.Contains(c.dirs, dir) {
 				continue // a hierarchy with several controllers, such as cpu,cpuacct
 			}
-			created, ancestors, err := makeDirs(h, cgpath, shares(l, h, "cpuset"), nil)
+			created, ancestors, err := makeDirs(h, cgpath, shares(l, h, "cpuset"), nil, spec.Path != "")
 			c.keepAncestors(spec, ancestors)
-			if created {
-				c.dirs = append(c.dirs, dir)
-			}
+			c.note(dir, created, err)
 			if err != nil {
 				return err
 			}
@@ -167,16 +168,15 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog 
 		}
 	}
 	if need.Version == 2 || need.Unified {
-		cgpath := path.Join(resolveParent(spec.Parent, own.V2), c.name)
+		cgpath := spec.PathFor(own.V2, c.name)
 		var enable []string
 		if need.Version == 2 {
 			enable = need.Controllers
 		}
-		created, ancestors, err := makeDirs(l.v2, cgpath, false, enable)
+		created, ancestors, err := makeDirs(l.v2, cgpath, false, enable, spec.Path != "")
 		c.keepAncestors(spec, ancestors)
-		if created {
+		if c.note(l.v2.dir(cgpath), created, err) {
 			c.v2dir = l.v2.dir(cgpath)
-			c.dirs = append(c.dirs, c.v2dir)
 		}
 		if err != nil {
 			return err
@@ -209,6 +209,20 @@ func (c *Cgroup) create(spec *Spec, need Need, l *layout, own *Membership, prog 
 	return nil
 }
 
+// note records dir, which makeDirs created or, without an error, found and
+// joined, and reports whether it is the cgroup's.
+func (c *Cgroup) note(dir string, created bool, err error) bool {
+	switch {
+	case created:
+	case err == nil:
+		c.joined = append(c.joined, dir)
+	default:
+		return false
+	}
+	c.dirs = append(c.dirs, dir)
+	return true
+}
+
 // shares reports whether controller ctrl is mounted in hierarchy h too.
 func shares(l *layout, h *hierarchy, ctrl string) bool { return l.v1[ctrl] == h }
 
@@ -217,11 +231,12 @@ func shares(l *layout, h *hierarchy, ctrl string) bool { return l.v1[ctrl] == h 
 // must not exist yet. With cpuset, each new directory gets its parent's cpuset.cpus
 // and cpuset.mems (a new v1 cpuset is empty and admits no process). With enable,
 // each level's cgroup.subtree_control enables those v2 controllers for its
-// children. An ancestor that another sandbox's end removed between two steps
+// children. With join, the last element may exist: it is then joined, not
+// created. An ancestor that another sandbox's end removed between two steps
 // (ENOENT) is made again.
-func makeDirs(h *hierarchy, cgpath string, cpuset bool, enable []string) (created bool, ancestors []string, err error) {
+func makeDirs(h *hierarchy, cgpath string, cpuset bool, enable []string, join bool) (created bool, ancestors []string, err error) {
 	for try := 0; ; try++ {
-		created, ancestors, err = makeDirsOnce(h, cgpath, cpuset, enable)
+		created, ancestors, err = makeDirsOnce(h, cgpath, cpuset, enable, join)
 		if try < 5 && errors.Is(err, unix.ENOENT) {
 			continue
 		}
@@ -229,7 +244,7 @@ func makeDirs(h *hierarchy, cgpath string, cpuset bool, enable []string) (create
 	}
 }
 
-func makeDirsOnce(h *hierarchy, cgpath string, cpuset bool, enable []string) (created bool, ancestors []string, err error) {
+func makeDirsOnce(h *hierarchy, cgpath string, cpuset bool, enable []string, join bool) (created bool, ancestors []string, err error) {
 	target := h.dir(cgpath)
 	rel, err := filepath.Rel(h.mountpoint, target)
 	if err != nil || strings.HasPrefix(rel, "..") {
@@ -251,7 +266,7 @@ func makeDirsOnce(h *hierarchy, cgpath string, cpuset bool, enable []string) (cr
 			created = true
 		case err == nil:
 			ancestors = append(ancestors, dir)
-		case !last && errors.Is(err, os.ErrExist):
+		case (!last || join) && errors.Is(err, os.ErrExist):
 		default:
 			return false, ancestors, fileError("mkdir", dir, "", unwrapPath(err))
 		}
@@ -466,12 +481,31 @@ func (c *Cgroup) Version() int {
 	return c.version
 }
 
-// Dirs returns the cgroup's directories: one per v1 hierarchy, then the v2 one.
+// Dirs returns the cgroup's directories: one per v1 hierarchy, then the v2 one,
+// those it joined (Joined) among them.
 func (c *Cgroup) Dirs() []string {
 	if c == nil {
 		return nil
 	}
 	return slices.Clone(c.dirs)
+}
+
+// Created returns the directories of Dirs that the cgroup created: those Remove
+// removes.
+func (c *Cgroup) Created() []string {
+	if c == nil {
+		return nil
+	}
+	return slices.DeleteFunc(slices.Clone(c.dirs), func(d string) bool { return slices.Contains(c.joined, d) })
+}
+
+// Joined returns the directories of Dirs that existed before (a Spec's Path that
+// an engine made first): the cgroup joined them, and Remove leaves them.
+func (c *Cgroup) Joined() []string {
+	if c == nil {
+		return nil
+	}
+	return slices.Clone(c.joined)
 }
 
 // Dir returns the directory of v1 controller ctrl, or the v2 directory when ctrl is
@@ -550,9 +584,10 @@ func (c *Cgroup) Close() error {
 	return nil
 }
 
-// Remove closes the descriptors and removes every directory of the cgroup, retrying
-// for up to ten seconds while its processes exit (call KillAll first). Directories
-// already gone are not an error; parent directories are left in place. The kernel
+// Remove closes the descriptors and removes every directory that the cgroup
+// created, retrying for up to ten seconds while its processes exit (call KillAll
+// first). Directories already gone are not an error; parent directories and those
+// it joined are left in place. The kernel
 // releases an attached device program with the v2 directory.
 func (c *Cgroup) Remove() error {
 	if c == nil {
@@ -611,6 +646,9 @@ func (c *Cgroup) removeDirs(patience time.Duration) error {
 	deadline := time.Now().Add(patience)
 	var first error
 	for _, dir := range c.dirs {
+		if slices.Contains(c.joined, dir) {
+			continue
+		}
 		// Right after the last process was reaped, the kernel may still count it
 		// for a few microseconds (its css_set is released after an RCU grace
 		// period): retry quickly first, then back off.

@@ -84,8 +84,16 @@ func Plan(spec *Spec, euid int) (Need, error) {
 		return Need{}, fileError("read", "/proc/self/mountinfo", "", err)
 	}
 	none := func(reason string) (Need, error) {
+		what := "resource limits (" + strings.Join(want, ", ") + ")"
+		if spec.Path != "" {
+			what += " in cgroup " + spec.Path
+		}
 		if len(want) > 0 {
-			return Need{}, unsupported("resource limits ("+strings.Join(want, ", ")+")", reason)
+			return Need{}, unsupported(what, reason)
+		}
+		if spec.Path != "" {
+			// As runc without resources: a cgroup it cannot make is ignored.
+			reason = "cgroup " + spec.Path + " ignored, as no limits are asked: " + reason
 		}
 		return Need{Reason: reason}, nil
 	}
@@ -116,6 +124,12 @@ func Plan(spec *Spec, euid int) (Need, error) {
 				want = append(want, "devices")
 			}
 			n.Devices, n.DeviceProgram = true, prog
+		} else if spec.Path != "" && l.v1["devices"] != nil {
+			// An exact cgroup is the same path in every hierarchy, as runc
+			// makes it and as an OCI runtime's exec joins it. A new devices
+			// cgroup copies its parent's rules: with none to write, access
+			// stays the parent's.
+			want = append(want, "devices")
 		}
 		n.Controllers = want
 		return n, nil
@@ -128,8 +142,11 @@ func Plan(spec *Spec, euid int) (Need, error) {
 	if err != nil {
 		return Need{}, err
 	}
-	parent := resolveParent(spec.Parent, own.V2)
-	dir := nearestExisting(l.v2.dir(parent))
+	target := path.Dir(spec.PathFor(own.V2, "sandbox"))
+	if spec.Path != "" {
+		target = spec.PathFor(own.V2, "")
+	}
+	dir := nearestExisting(l.v2.dir(target))
 	if euid != 0 && unix.Access(dir, unix.W_OK) != nil {
 		return none("no delegated cgroup v2 subtree: " + dir + " is not writable")
 	}

@@ -141,6 +141,17 @@ type Spec struct {
 	// the caller's own cgroup of each hierarchy. Empty means DefaultParentName below
 	// the caller's own cgroup. Missing directories are created and left in place.
 	Parent string `json:"parent,omitempty"`
+	// Path, when set, is the exact cgroup of the sandbox, as runc reads an OCI
+	// configuration's cgroupsPath: an absolute path ("/machine/ctr") is the same
+	// path below the root of every hierarchy the sandbox uses (each v1 controller
+	// it needs, the unified one), a relative one is below the caller's own cgroup
+	// of each hierarchy. It is created where it is missing, with any missing
+	// parents, and joined as it is where it exists (an engine may make it first);
+	// the limits are written to it either way. Removal removes it only where it
+	// was created, and never its parents. Parent must then be empty. Every
+	// Create of a Planner with a Path returns the one cgroup: the first makes
+	// it, the others join it.
+	Path string `json:"path,omitempty"`
 	// Resources are the limits; nil limits nothing.
 	Resources *Resources `json:"resources,omitempty"`
 	// Devices are the device rules, applied in order. Nil means DefaultDevices.
@@ -166,16 +177,23 @@ func (s *Spec) DeviceRules() []DeviceRule {
 	return s.Devices
 }
 
-// Validate checks the parent path, the resources and the device rules.
+// Validate checks the parent path or exact path, the resources and the device
+// rules.
 func (s *Spec) Validate() error {
 	if s.Parent != "" {
-		if strings.ContainsRune(s.Parent, 0) || path.Clean(s.Parent) != s.Parent && path.Clean(s.Parent)+"/" != s.Parent {
-			return &ResourceError{Field: "parent", Value: strconv.Quote(s.Parent), Reason: "not a clean path"}
+		if err := checkPath("parent", s.Parent, true); err != nil {
+			return err
 		}
-		for _, el := range strings.Split(s.Parent, "/") {
-			if el == ".." {
-				return &ResourceError{Field: "parent", Value: strconv.Quote(s.Parent), Reason: "contains .."}
-			}
+	}
+	if s.Path != "" {
+		if err := checkPath("path", s.Path, false); err != nil {
+			return err
+		}
+		if s.Parent != "" {
+			return &ResourceError{Field: "path", Value: strconv.Quote(s.Path), Reason: "given with a parent " + strconv.Quote(s.Parent) + ": an exact path has none"}
+		}
+		if s.Path == "/" || s.Path == "." {
+			return &ResourceError{Field: "path", Value: strconv.Quote(s.Path), Reason: "names the caller's own or the root cgroup, not a cgroup of the sandbox's own"}
 		}
 	}
 	if err := s.Resources.Validate(); err != nil {
@@ -192,6 +210,34 @@ func (s *Spec) Validate() error {
 		}
 	}
 	return nil
+}
+
+// checkPath checks a cgroup path: no NUL, no "..", clean (a trailing slash
+// allowed where slash is).
+func checkPath(field, p string, slash bool) error {
+	clean := path.Clean(p)
+	if strings.ContainsRune(p, 0) || clean != p && !(slash && clean+"/" == p) {
+		return &ResourceError{Field: field, Value: strconv.Quote(p), Reason: "not a clean path"}
+	}
+	for _, el := range strings.Split(p, "/") {
+		if el == ".." {
+			return &ResourceError{Field: field, Value: strconv.Quote(p), Reason: "contains .."}
+		}
+	}
+	return nil
+}
+
+// PathFor returns the cgroup path (as /proc/PID/cgroup names it) of the sandbox
+// cgroup called name, for a caller whose own path in the hierarchy is own: Path
+// resolved against own, or name below the resolved Parent.
+func (s *Spec) PathFor(own, name string) string {
+	if s.Path != "" {
+		if path.IsAbs(s.Path) {
+			return s.Path
+		}
+		return path.Join(own, s.Path)
+	}
+	return path.Join(resolveParent(s.Parent, own), name)
 }
 
 // validName checks a sandbox cgroup name.

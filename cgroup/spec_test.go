@@ -230,6 +230,10 @@ func TestPlan(t *testing.T) {
 		if n.Devices || strings.Contains(strings.Join(n.Controllers, ","), "devices") {
 			t.Errorf("AllowAllDevices still plans the devices controller: %+v", n)
 		}
+		n, _ = Plan(&Spec{AllowAllDevices: true, Path: "/x"}, 0)
+		if _, err := os.Stat("/sys/fs/cgroup/devices"); err == nil && (n.Devices || !strings.Contains(strings.Join(n.Controllers, ","), "devices")) {
+			t.Errorf("an exact path without device rules is not in the devices hierarchy, or enforces rules: %+v", n)
+		}
 	}
 	if _, err := Plan(&Spec{Resources: &Resources{Pids: -2}}, 0); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Plan of an invalid spec = %v", err)

@@ -425,7 +425,21 @@ func TestConvertResources(t *testing.T) {
 					t.Errorf("resources %+v, want no pids limit", r)
 				}
 			}},
-		{name: "cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "/machine/x" }, field: "linux.cgroupsPath", want: sandbox.ErrNotSupported},
+		{name: "cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "/machine/x" },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Cgroup.Path != "/machine/x" || s.Cgroup.Parent != "" {
+					t.Errorf("cgroup path %q, parent %q", s.Cgroup.Path, s.Cgroup.Parent)
+				}
+			}},
+		{name: "relative cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "ctr/x" },
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Cgroup.Path != "ctr/x" {
+					t.Errorf("cgroup path %q", s.Cgroup.Path)
+				}
+			}},
+		{name: "systemd cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "machine.slice:libpod:abc" }, field: "linux.cgroupsPath", want: sandbox.ErrNotSupported},
+		{name: "climbing cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "/machine/../../x" }, field: "linux.cgroupsPath", want: sandbox.ErrInvalidSpec},
+		{name: "unclean cgroupsPath", edit: func(c *specs.Spec) { c.Linux.CgroupsPath = "/machine//x" }, field: "linux.cgroupsPath", want: sandbox.ErrInvalidSpec},
 		{name: "hugepages", edit: res(specs.LinuxResources{HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 1}}}),
 			field: "linux.resources.hugepageLimits", want: sandbox.ErrNotSupported},
 		{name: "network", edit: res(specs.LinuxResources{Network: &specs.LinuxNetwork{ClassID: ptr(uint32(1))}}),

@@ -3,17 +3,16 @@ package oci
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/cgroup"
 )
 
-// resources sets the cgroup's limits and device rules. A Spec gives each start a
-// cgroup of its own below a parent; it cannot put the sandbox in the cgroup that
-// cgroupsPath names.
+// resources sets the cgroup's path, limits and device rules.
 func (c *converter) resources() error {
-	if c.linux.CgroupsPath != "" {
-		return unsupported("linux.cgroupsPath", "%q: a Spec gives each start a cgroup of its own below a parent, not a cgroup named in advance", c.linux.CgroupsPath)
+	if err := c.cgroupsPath(); err != nil {
+		return err
 	}
 	r := c.linux.Resources
 	if r == nil {
@@ -35,6 +34,26 @@ func (c *converter) resources() error {
 		return err
 	}
 	c.spec.Cgroup.Devices = rules
+	return nil
+}
+
+// cgroupsPath puts the sandbox in exactly the cgroup that cgroupsPath names
+// (sandbox.WithCgroupPath), as runc does without --systemd-cgroup: a path,
+// absolute or relative to the runtime's own cgroup. The systemd form
+// "slice:prefix:name" is refused: it needs a systemd cgroup manager.
+func (c *converter) cgroupsPath() error {
+	p := c.linux.CgroupsPath
+	if p == "" {
+		return nil
+	}
+	if strings.Count(p, ":") == 2 {
+		return unsupported("linux.cgroupsPath", "%q is systemd's slice:prefix:name form, which needs a systemd cgroup manager (--systemd-cgroup); give a path", p)
+	}
+	cs := cgroup.Spec{Path: p}
+	if err := cs.Validate(); err != nil {
+		return invalidErr("linux.cgroupsPath", err)
+	}
+	c.spec.Cgroup.Path = p
 	return nil
 }
 

@@ -207,6 +207,9 @@ func (t *Template) resolveLabels() error {
 // host's mount table it was planned from; with the default mounts, it lets the
 // child open a Command's terminal.
 func (t *Template) compileMountNS(p *child.Program, c ids) error {
+	if t.spec.Namespaces.Mode(namespace.Mount) == namespace.Join {
+		t.compileJoinedTerminal(p)
+	}
 	if t.spec.Namespaces.Mode(namespace.Mount) != namespace.New {
 		return nil
 	}
@@ -308,6 +311,25 @@ func (t *Template) makeStaging() error {
 	}
 	t.staging = staging
 	return nil
+}
+
+// compileJoinedTerminal has a start with a terminal open it in the /dev/pts of
+// a joined mount namespace, as runc's exec opens it in the container's, where
+// that namespace is a process's (/proc/PID/ns/mnt) whose /dev/pts is a devpts:
+// the target then sees its terminal by name. The child resolves /dev/pts in its
+// root once it has joined the namespace.
+func (t *Template) compileJoinedTerminal(p *child.Program) {
+	proc, ok := strings.CutSuffix(t.spec.Namespaces.NS[namespace.Mount].Path, "/ns/mnt")
+	var st unix.Statfs_t
+	if !ok || !strings.HasPrefix(proc, "/proc/") || unix.Statfs(proc+"/root/dev/pts", &st) != nil || st.Type != unix.DEVPTS_SUPER_MAGIC {
+		return
+	}
+	var open child.Op
+	open.Kind = child.KindOpenRoot
+	open.Args[0] = p.CString("/")
+	p.Append(open, "terminal", "open the joined mount namespace's root")
+	t.compileTerminal(p)
+	p.Append(child.Op{Kind: child.KindCloseRoots}, "terminal", "close the root's descriptor")
 }
 
 // compileTerminal has a start with a terminal open it in the sandbox's own

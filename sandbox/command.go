@@ -45,11 +45,14 @@ type Command struct {
 	// which tty(1), ttyname(3) and /proc/self/fd/0 name and which it can open
 	// again by name, owned by the target's user. Where /dev is the sandbox's own
 	// too (the default mounts, or a tmpfs of the Spec's own), the terminal is
-	// also bound onto /dev/console, as runc makes a container's console.
-	// Elsewhere (WithoutRootfs, or a Spec without such a /dev/pts) the caller
+	// also bound onto /dev/console, as runc makes a container's console. A
+	// sandbox that joins the mount namespace of a process whose /dev/pts is a
+	// devpts (/proc/PID/ns/mnt) opens it there, as runc's exec does. Elsewhere
+	// (WithoutRootfs, or a Spec without such a /dev/pts) the caller
 	// opens it on the host's /dev/ptmx, and the target sees its name only where it
 	// sees the host's /dev/pts. A terminal that cannot be opened in the sandbox
-	// fails the start with a *ChildError of stage "terminal".
+	// fails the start with a *ChildError of stage "terminal". With an init
+	// (WithInit), the target, not the init, leads the terminal's session.
 	Terminal bool
 	// TerminalSize is the initial size of that terminal (rows, columns); zero keeps
 	// the kernel's default.

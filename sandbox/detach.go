@@ -24,6 +24,9 @@ type Detached struct {
 	// Cgroup are the directories of the sandbox's cgroup, one per hierarchy;
 	// none where it has no cgroup of its own.
 	Cgroup []string `json:"cgroup,omitempty"`
+	// CgroupJoined are the directories of a cgroup that existed before the
+	// sandbox joined it (WithCgroupPath): Remove leaves them.
+	CgroupJoined []string `json:"cgroupJoined,omitempty"`
 }
 
 // Detach gives up the Process of a detached Template (WithDetached): the
@@ -54,7 +57,7 @@ func (p *Process) Detach() (*Detached, error) {
 	if p.stopCtx != nil {
 		p.stopCtx()
 	}
-	d := &Detached{Pid: p.pid, Cgroup: cg.Dirs()}
+	d := &Detached{Pid: p.pid, Cgroup: cg.Created(), CgroupJoined: cg.Joined()}
 	d.StartTime, _ = hold.StartTime(p.pid)
 	if cg != nil {
 		cg.Close()

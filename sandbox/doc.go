@@ -244,6 +244,13 @@
 // cgroup. Build refuses a detached Spec with what the starting process would have
 // to keep doing: run-time limits, an automatic ID range, a fuse-overlayfs root.
 //
+// WithCgroupPath puts a sandbox in exactly the cgroup named, as an OCI runtime
+// reads cgroupsPath, instead of one per start: made where missing (and then
+// removed with the sandbox, or by Remove), joined and left where an engine made it
+// first. A sandbox that joins every namespace of a running one
+// (WithJoinNamespaceOf for each kind) and its cgroup, with WithInit to fork the
+// target into the joined pid namespace, is an OCI runtime's exec.
+//
 // # What a killed caller leaves
 //
 // Staging directories and cgroups carry the caller's owner ID (16 random hex

@@ -175,6 +175,11 @@ func WithDetached() Option { return func(s *Spec) { s.Detached = true } }
 // PID 1 itself. The init is Paddock's own, executed from a sealed memfd with an empty
 // environment and no descriptor: it holds nothing of the caller (see the package
 // documentation, "The init"). Fork mode only; amd64 only for now.
+//
+// With a joined pid namespace (WithJoinNamespace), the init is how the target
+// gets into it, as an OCI runtime's exec does: setns(2) moves only the joiner's
+// children, so the init, which stays outside in the caller's pid namespace, forks
+// the target there and stays its parent, forwarding signals and its status.
 func WithInit() Option { return func(s *Spec) { s.Init = true } }
 
 // WithSpawnMode forces fork or vfork mode instead of choosing automatically.
@@ -216,9 +221,24 @@ func WithPidsLimit(n int64) Option { return func(s *Spec) { resources(s).Pids = 
 func WithCPUs(n float64) Option { return func(s *Spec) { resources(s).CPUs = n } }
 
 // WithCgroupParent creates the sandboxes' cgroups below path: absolute, the same
-// path in every hierarchy; relative, below the caller's own cgroup.
+// path in every hierarchy; relative, below the caller's own cgroup. It replaces
+// WithCgroupPath.
 func WithCgroupParent(path string) Option {
-	return func(s *Spec) { s.Cgroup.Parent = path; s.NoCgroup = false }
+	return func(s *Spec) { s.Cgroup.Parent = path; s.Cgroup.Path = ""; s.NoCgroup = false }
+}
+
+// WithCgroupPath puts the sandbox in exactly the cgroup path, as an OCI runtime
+// reads cgroupsPath (see cgroup.Spec.Path): absolute, the same path below the root
+// of every hierarchy; relative, below the caller's own cgroup. It is created where
+// missing and then removed at the sandbox's end (or by Remove), or joined as it is
+// where it exists and then left; the limits are written to it either way. Every
+// start of the Template shares it, and the one that made it kills what is left
+// in it at its end: start one at a time, as an OCI runtime does, or make the
+// cgroup first. Where the caller cannot make or join it, Build
+// fails with ErrNotSupported if the Spec has limits, and otherwise leaves the
+// sandbox in the caller's cgroup, as the Plan's cgroup reason says.
+func WithCgroupPath(path string) Option {
+	return func(s *Spec) { s.Cgroup.Path = path; s.Cgroup.Parent = ""; s.NoCgroup = false }
 }
 
 // WithoutCgroup keeps the sandbox in the caller's cgroup: no cgroup limits and no

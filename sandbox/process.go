@@ -233,7 +233,8 @@ func (p *Process) finishCgroup(st *ExitStatus) error {
 		st.Cgroup = stats
 		st.OOMKilled = stats.OOMKills > 0
 	}
-	if pids, _ := cg.Pids(); len(pids) > 0 {
+	// A cgroup it joined (WithCgroupPath) is not the sandbox's alone.
+	if pids, _ := cg.Pids(); len(pids) > 0 && len(cg.Joined()) == 0 {
 		cg.KillAll()
 	}
 	if err := removeCgroup(cg); err != nil {
@@ -365,7 +366,7 @@ func (p *Process) setupStdio(cmd *Command) error {
 // none and sees the host's /dev, one that the parent opens on the host.
 func (p *Process) setupTerminal(ws WindowSize) error {
 	s := &p.start
-	s.Setsid, s.Ctty = true, 0
+	s.Setsid, s.Ctty, s.CttyInTarget = true, 0, p.tmpl.spec.Init
 	if p.tmpl.ownTerminal {
 		s.FDs[0], s.FDs[1], s.FDs[2] = child.TerminalPeer, child.TerminalPeer, child.TerminalPeer
 		s.TerminalSize = unix.Winsize{Row: ws.Rows, Col: ws.Cols}

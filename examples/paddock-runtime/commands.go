@@ -124,7 +124,7 @@ func cmdKill(root string, args []string) error {
 		return err
 	}
 	if *all {
-		signalCgroup(c.Sandbox.Cgroup, sig)
+		signalCgroup(append(c.Sandbox.Cgroup, c.Sandbox.CgroupJoined...), sig) // an engine's cgroup too
 	}
 	return nil
 }

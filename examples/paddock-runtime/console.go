@@ -2,9 +2,7 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"time"
@@ -31,26 +29,15 @@ var errConsoleSocketNoTerminal = errors.New("cannot use console socket if paddoc
 
 // sendConsole sends master, the master side of a container's terminal, over
 // the unix socket at socketPath: one message whose payload is the master's
-// name and whose only descriptor is the master.
+// name and whose only descriptor is the master (exec's dialConsole and
+// sendMaster).
 func sendConsole(socketPath string, master *os.File) error {
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: socketPath, Net: "unix"})
+	conn, err := dialConsole(socketPath)
 	if err != nil {
-		return fmt.Errorf("--console-socket: %w", err)
+		return err
 	}
 	defer conn.Close()
-	name := master.Name()
-	if name == "" {
-		name = "/dev/ptmx"
-	}
-	oob := unix.UnixRights(int(master.Fd()))
-	n, oobn, err := conn.WriteMsgUnix([]byte(name), oob, nil)
-	if err != nil {
-		return fmt.Errorf("--console-socket %s: send the terminal: %w", socketPath, err)
-	}
-	if n != len(name) || oobn != len(oob) {
-		return fmt.Errorf("--console-socket %s: send the terminal: short write", socketPath)
-	}
-	return nil
+	return sendMaster(conn, master)
 }
 
 // checkConsole checks a terminal against the flags of create or run, as runc

@@ -32,7 +32,7 @@ func parseCreate(name string, args []string, withDetach bool) (*createFlags, str
 	fs.StringVar(&f.bundle, "b", ".", "the bundle's directory")
 	fs.StringVar(&f.pidFile, "pid-file", "", "a file to write the container's pid to")
 	fs.StringVar(&f.consoleSocket, "console-socket", "", "a unix socket to send the terminal's master to")
-	fs.IntVar(&f.preserveFDs, "preserve-fds", 0, "not supported yet, unless 0")
+	fs.IntVar(&f.preserveFDs, "preserve-fds", 0, "pass descriptors 3 to 3+N-1 on to the process")
 	fs.BoolVar(&f.noNewKeyring, "no-new-keyring", false, "accepted: no session keyring is created")
 	fs.BoolVar(&f.noPivot, "no-pivot", false, "refused: the root is always pivoted into")
 	if withDetach {
@@ -45,8 +45,8 @@ func parseCreate(name string, args []string, withDetach bool) (*createFlags, str
 	switch {
 	case fs.NArg() != 1:
 		return nil, "", fmt.Errorf("want one container ID, got %q", fs.Args())
-	case f.preserveFDs != 0:
-		return nil, "", errors.New("--preserve-fds is not supported yet")
+	case f.preserveFDs < 0:
+		return nil, "", fmt.Errorf("--preserve-fds %d", f.preserveFDs)
 	case f.noPivot:
 		return nil, "", errors.New("--no-pivot is not supported: the container's root is always pivoted into")
 	}
@@ -80,6 +80,8 @@ func create(root, id string, f *createFlags) (*container, error) {
 	if err != nil {
 		return nil, err
 	}
+	spec.Cgroup.Path = containerCgroupPath(cfg, root, id) // exec joins it
+	cmd.ExtraFiles = preservedFiles(f.preserveFDs)
 	if err := checkConsole(f, cmd.Terminal); err != nil {
 		return nil, err
 	}
@@ -95,6 +97,7 @@ func create(root, id string, f *createFlags) (*container, error) {
 		c, err = setUp(dir, id, bundle, cfg, spec, cmd, f.consoleSocket, hs)
 	}
 	if err == nil {
+		c.CgroupPath = spec.Cgroup.Path
 		err = save(root, c)
 	}
 	if err == nil && f.pidFile != "" {

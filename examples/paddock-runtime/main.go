@@ -3,12 +3,16 @@
 // BinaryName) call it to create, start, signal and delete containers from OCI
 // bundles.
 //
-//	paddock-runtime [global flags] create --bundle DIR [--pid-file F] [--console-socket S] ID
+//	paddock-runtime [global flags] create --bundle DIR [--pid-file F] [--preserve-fds N] [--console-socket S] ID
 //	paddock-runtime [global flags] start ID
 //	paddock-runtime [global flags] state ID
 //	paddock-runtime [global flags] kill [--all] ID [SIGNAL]
 //	paddock-runtime [global flags] delete [--force] ID
-//	paddock-runtime [global flags] run --bundle DIR [--detach] [--pid-file F] [--console-socket S] ID
+//	paddock-runtime [global flags] run --bundle DIR [--detach] [--pid-file F] [--preserve-fds N] [--console-socket S] ID
+//	paddock-runtime [global flags] exec [--process FILE] [--detach] [--pid-file F] [--console-socket S]
+//	        [--tty] [--cwd D] [--env K=V]... [--user UID[:GID]] [--additional-gids G]...
+//	        [--cap C]... [--no-new-privs] [--process-label L]
+//	        [--preserve-fds N] ID [ARGS...]
 //	paddock-runtime [global flags] list
 //	paddock-runtime spec [--rootless] [--bundle DIR]
 //	paddock-runtime features
@@ -49,7 +53,7 @@ var errUsage = errors.New("usage")
 
 // notYet are runc's commands that this runtime does not have yet.
 var notYet = map[string]bool{
-	"exec": true, "pause": true, "resume": true, "ps": true, "events": true,
+	"pause": true, "resume": true, "ps": true, "events": true,
 	"checkpoint": true, "restore": true, "update": true, "init": true,
 }
 
@@ -113,6 +117,8 @@ func dispatch(g *globals, name string, args []string, stdout io.Writer) (int, er
 		return 0, cmdDelete(root, args)
 	case "run":
 		return cmdRun(root, args)
+	case "exec":
+		return cmdExec(root, args)
 	case "list":
 		return 0, cmdList(root, args, stdout)
 	}

@@ -31,6 +31,8 @@ type container struct {
 	Sandbox sandbox.Detached `json:"sandbox"`
 	// Created is the creation time, RFC 3339.
 	Created string `json:"created,omitempty"`
+	// CgroupPath is the container's exact cgroup, which exec joins.
+	CgroupPath string `json:"cgroupPath,omitempty"`
 	// Hooks are the configuration's hooks, for start and delete.
 	Hooks *oci.Hooks `json:"hooks,omitempty"`
 	// Program is the process's program (args[0]), for start's errors.

@@ -64,6 +64,11 @@ type Start struct {
 	Ctty int32
 	// Setsid starts a new session before exec.
 	Setsid bool
+	// CttyInTarget leaves the controlling terminal to the target of a KindInit:
+	// it starts a session of its own after the fork and takes Ctty there, so
+	// that it leads its session in its pid namespace (which a joined one's init,
+	// outside it, could not) and its shell has job control.
+	CttyInTarget bool
 	// CgroupFDs are cgroup.procs descriptors for KindJoinCgroups.
 	NCgroupFDs int32
 	CgroupFDs  [MaxCgroupFDs]int32
@@ -203,7 +208,7 @@ func run(ops []Op, s *Start) {
 		case KindTerminalIn:
 			phase, e = terminalIn(op, s)
 		case KindInit:
-			startInit(ops, i, errfd)
+			startInit(ops, i, errfd, s)
 		case KindHold:
 			e = hold(errfd, op.Args[0], s)
 		default:
@@ -491,7 +496,7 @@ func stdio(s *Start, errfd uintptr) (uintptr, syscall.Errno) {
 			return errfd, e
 		}
 	}
-	if s.Ctty >= 0 {
+	if s.Ctty >= 0 && !s.CttyInTarget {
 		if _, _, e := syscall.RawSyscall(unix.SYS_IOCTL, uintptr(s.Ctty), unix.TIOCSCTTY, 0); e != 0 {
 			return errfd, e
 		}

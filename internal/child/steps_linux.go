@@ -18,7 +18,7 @@ import (
 //
 //go:nosplit
 //go:norace
-func startInit(ops []Op, i int, errfd uintptr) {
+func startInit(ops []Op, i int, errfd uintptr, s *Start) {
 	all := ^uint64(0)
 	var old uint64
 	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
@@ -27,11 +27,32 @@ func startInit(ops []Op, i int, errfd uintptr) {
 		fail(errfd, InitOp, e)
 	}
 	if pid == 0 {
+		if e := targetSession(s); e != 0 {
+			fail(errfd, InitOp, e)
+		}
 		awaitInit()
 		syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
 		return
 	}
 	becomeInit(ops, i, pid, errfd)
+}
+
+// targetSession gives the target of KindInit a session of its own with its
+// controlling terminal, where the Start leaves the terminal to it
+// (Start.CttyInTarget): the init, which started a session before the fork, took
+// none.
+//
+//go:nosplit
+//go:norace
+func targetSession(s *Start) syscall.Errno {
+	if !s.CttyInTarget || s.Ctty < 0 {
+		return 0
+	}
+	if _, _, e := syscall.RawSyscall(unix.SYS_SETSID, 0, 0, 0); e != 0 {
+		return e
+	}
+	_, _, e := syscall.RawSyscall(unix.SYS_IOCTL, uintptr(s.Ctty), unix.TIOCSCTTY, 0)
+	return e
 }
 
 // awaitInit holds the target back until the init runs, so that a sandbox whose

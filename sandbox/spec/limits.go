@@ -245,7 +245,7 @@ func (s *Spec) enforceable(euid int, l Limit) bool {
 	case LimitPids:
 		one.Pids = 1
 	}
-	_, err := cgroup.Plan(&cgroup.Spec{Parent: s.Cgroup.Parent, AllowAllDevices: true, Resources: one}, euid)
+	_, err := cgroup.Plan(&cgroup.Spec{Parent: s.Cgroup.Parent, Path: s.Cgroup.Path, AllowAllDevices: true, Resources: one}, euid)
 	return err == nil
 }
 

@@ -157,6 +157,9 @@ func (s *Spec) planIDs(c ids, vfork bool) plan.IDs {
 	if u := s.User; u != nil {
 		d.User, d.Group, d.Groups = u.UID, u.GID, slices.Clone(u.Groups)
 	}
+	if s.Namespaces.Mode(namespace.User) == namespace.Join {
+		d.Setgroups = joinedSetgroups(s.Namespaces.NS[namespace.User].Path)
+	}
 	if s.Namespaces.Mode(namespace.User) != namespace.New {
 		return d
 	}
@@ -177,6 +180,23 @@ func (s *Spec) planIDs(c ids, vfork bool) plan.IDs {
 	}
 	d.UID, d.GID = outsideID(d.UIDMap, d.User), outsideID(d.GIDMap, d.Group)
 	return d
+}
+
+// joinedSetgroups reads the setgroups policy of the joined user namespace at
+// nsPath where it is a process's (/proc/PID/ns/user): a namespace whose creator
+// wrote "deny" (an unprivileged one) refuses setgroups(2), so the child keeps
+// its groups there instead of dropping them. Elsewhere it is "", and the child
+// drops them.
+func joinedSetgroups(nsPath string) string {
+	dir, ok := strings.CutSuffix(nsPath, "/ns/user")
+	if !ok || !strings.HasPrefix(dir, "/proc/") {
+		return ""
+	}
+	b, err := os.ReadFile(dir + "/setgroups")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // outsideID maps id inside through m, or returns it unchanged without a map; an
@@ -381,9 +401,15 @@ func (s *Spec) planCgroup(lp *LimitPlan) plan.Cgroup {
 		return cg
 	case lp.Need.Version == 0:
 		cg.Reason = "no cgroup can be made here for this caller: the sandbox stays in the caller's cgroup"
+		if lp.Need.Reason != "" {
+			cg.Reason += " (" + lp.Need.Reason + ")"
+		}
 		return cg
 	}
 	cg.Reason = "each start gets a cgroup of its own below the parent, removed when it is waited for"
+	if s.Cgroup.Path != "" {
+		cg.Reason = "every start is in exactly the cgroup " + s.Cgroup.Path + ": made where missing and then removed with the sandbox, joined and left where it exists"
+	}
 	if lp.Need.Devices {
 		cg.Devices = slices.Clone(s.Cgroup.DeviceRules())
 	}
@@ -555,16 +581,7 @@ func (s *Spec) observeCgroup(cg *plan.Cgroup) {
 		cg.Err = err.Error()
 		return
 	}
-	at := func(ownPath string) string {
-		parent := s.Cgroup.Parent
-		switch {
-		case parent == "":
-			parent = path.Join(ownPath, cgroup.DefaultParentName)
-		case !path.IsAbs(parent):
-			parent = path.Join(ownPath, parent)
-		}
-		return path.Join(parent, "<start>")
-	}
+	at := func(ownPath string) string { return s.Cgroup.PathFor(ownPath, "<start>") }
 	cg.Paths = map[string]string{}
 	if cg.Version == 1 {
 		for _, ctrl := range cg.Controllers {

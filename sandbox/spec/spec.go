@@ -455,10 +455,11 @@ func (s *Spec) checkRlimits() error {
 	return nil
 }
 
-// checkInit checks that an init has a new pid namespace to be PID 1 of.
+// checkInit checks that an init has a new pid namespace to be PID 1 of, or a
+// joined one to fork the target into.
 func (s *Spec) checkInit() error {
-	if s.Init && s.Namespaces.Mode(namespace.PID) != namespace.New {
-		return specErr("init", "an init needs a new pid namespace")
+	if m := s.Namespaces.Mode(namespace.PID); s.Init && m != namespace.New && m != namespace.Join {
+		return specErr("init", "an init needs a new pid namespace, or a joined one to fork the target into")
 	}
 	return nil
 }
@@ -669,15 +670,16 @@ func (s *Spec) checkLandlock() error {
 
 // checkNamespaceOwner checks that the child can create and enter the Spec's
 // namespaces. setns(2) of a pid namespace moves only the caller's later children,
-// never the caller: a target that joined one would run outside it. Without a new
+// never the caller: a target that joined one would run outside it, unless an
+// init forks it there (the init stays outside, as its parent). Without a new
 // user namespace, new namespaces need CAP_SYS_ADMIN; with a joined one, every new
 // namespace but pid is created inside it, and a new pid namespace, made by
 // clone3 before the join, needs CAP_SYS_ADMIN in the caller's own.
 func (s *Spec) checkNamespaceOwner() error {
 	ns := &s.Namespaces
-	if ns.Mode(namespace.PID) == namespace.Join {
+	if ns.Mode(namespace.PID) == namespace.Join && !s.Init {
 		return &SpecError{NotSupported: true, Field: "namespaces.pid", Err: errors.New(
-			"joining a pid namespace moves only the joiner's children into it (setns(2)), so the target would run outside it")}
+			"joining a pid namespace moves only the joiner's children into it (setns(2)), so the target would run outside it: give it an init (WithInit), which forks the target there")}
 	}
 	user := ns.Mode(namespace.User)
 	if user == namespace.New || callerHas(caps.SysAdmin) {
