@@ -46,6 +46,10 @@ type Env struct {
 	// are written to /proc/sys before it becomes read-only. They keep their
 	// Stage.
 	AfterPivot []Step
+	// BeforePivot has the child stop at a checkpoint once its mounts are made,
+	// just before pivot_root, for the parent's work in its namespaces (an OCI
+	// runtime's createRuntime and createContainer hooks). Fork mode only.
+	BeforePivot bool
 }
 
 // HostCgroupV2 reports whether the host's /sys/fs/cgroup is a cgroup2 filesystem.

@@ -111,6 +111,9 @@ func TestValidate(t *testing.T) {
 		{"tmpfs bad size", Spec{Tmpfs: []Tmpfs{{Target: "/tmp", Size: "64q"}}}, nil, new(*MountError)},
 		{"tmpfs bad mode", Spec{Tmpfs: []Tmpfs{{Target: "/tmp", Mode: 0o17777}}}, nil, new(*MountError)},
 		{"mount without type", Spec{Mounts: []Mount{{Source: "x", Target: "/x"}}}, nil, new(*MountError)},
+		{"relative symlink path", Spec{Symlinks: []Symlink{{Path: "dev/fd", Value: "/proc/self/fd"}}}, nil, nil},
+		{"symlink without value", Spec{Symlinks: []Symlink{{Path: "/dev/fd"}}}, nil, nil},
+		{"symlink at the root", Spec{Symlinks: []Symlink{{Path: "/", Value: "x"}}}, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.spec.Validate()
@@ -127,7 +130,7 @@ func TestValidate(t *testing.T) {
 	}
 	good := Spec{Defaults: true, Binds: []Bind{{Source: "/tmp", Target: "/work", ReadOnly: true, Propagation: RSlave}},
 		Tmpfs:  []Tmpfs{{Target: "/run", Size: "64m", Mode: 0o755, Options: []string{"nosuid", "uid=1000"}}},
-		Masked: DefaultMasked, ReadOnly: DefaultReadOnly, RootPropagation: Slave}
+		Masked: DefaultMasked, ReadOnly: DefaultReadOnly, RootPropagation: Slave, Symlinks: DefaultSymlinks}
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -255,5 +258,33 @@ func TestPlanSteps(t *testing.T) {
 	}
 	if st, err := PlanPropagation(Spec{RootPropagation: Slave}); err != nil || st.Action != ActPropagation || st.InRoot || st.FlagText != "rslave" {
 		t.Errorf("PlanPropagation(slave) = %+v, %v", st, err)
+	}
+}
+
+// TestPlanSymlinks: the Spec's own links come after its own mounts (so that a
+// tmpfs on /dev holds them) and before pivot_root, each in the root, its
+// parents made, an existing path left alone.
+func TestPlanSymlinks(t *testing.T) {
+	spec := Spec{Tmpfs: []Tmpfs{{Target: "/dev"}}, Symlinks: []Symlink{{Path: "/dev/fd", Value: "/proc/self/fd"}}}
+	steps, err := Plan(spec, Env{NewRoot: "/staging/root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpfs, link, pivot := -1, -1, -1
+	for i, st := range steps {
+		switch {
+		case st.Path == "/dev" && st.Action == ActMount:
+			tmpfs = i
+		case st.Action == ActSymlink:
+			link = i
+			if st.Path != "/dev/fd" || st.Source != "/proc/self/fd" || !st.InRoot || st.Create != CreateParent || !st.IgnoreExist {
+				t.Errorf("symlink step: %+v", st)
+			}
+		case st.Action == ActPivotRoot:
+			pivot = i
+		}
+	}
+	if tmpfs < 0 || link < tmpfs || pivot < link {
+		t.Errorf("tmpfs at %d, link at %d, pivot_root at %d", tmpfs, link, pivot)
 	}
 }

@@ -56,7 +56,8 @@ func FlagStringPropagation(f uintptr) string {
 //  2. Mounts, Binds (a copy of the source tree attached with move_mount, its
 //     flags set on the copy first, recursively for a recursive bind), Tmpfs and
 //     the tmpfs of the Hidden directories, in the order of their targets' depth;
-//     missing mount points are created;
+//     missing mount points are created; then the Symlinks; then, with
+//     env.BeforePivot, a checkpoint for the parent's work;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
 //     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
 //  4. env.AfterPivot, the caller's steps in the new root (its sysctls);
@@ -92,6 +93,10 @@ func Plan(s Spec, env Env) ([]Step, error) {
 	c.emptyMount(s, env, hidden)
 	if err := c.userMounts(s, env, hidden); err != nil {
 		return nil, err
+	}
+	c.symlinks(s.Symlinks)
+	if env.BeforePivot && root != "" {
+		c.add(Step{Action: ActCheckpoint, Path: root, What: "wait for the parent's work before pivot_root (a held start's Command.BeforePivot)"})
 	}
 	c.pivot(s, root)
 	c.steps = append(c.steps, env.AfterPivot...)
@@ -141,11 +146,16 @@ func (c *planner) defaults(env Env) {
 		for _, d := range DefaultDevices {
 			c.device(d, env.InUserNS)
 		}
-		for _, l := range DefaultSymlinks {
-			st := inRoot(ActSymlink, l.Path, CreateParent, fmt.Sprintf("symlink %s -> %s", l.Path, l.Value))
-			st.Source, st.IgnoreExist = l.Value, true
-			c.add(st)
-		}
+		c.symlinks(DefaultSymlinks)
+	}
+}
+
+// symlinks makes the links ls, each where nothing is yet.
+func (c *planner) symlinks(ls []Symlink) {
+	for _, l := range ls {
+		st := inRoot(ActSymlink, l.Path, CreateParent, fmt.Sprintf("symlink %s -> %s", l.Path, l.Value))
+		st.Source, st.IgnoreExist = l.Value, true
+		c.add(st)
 	}
 }
 

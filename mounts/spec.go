@@ -128,6 +128,11 @@ type Spec struct {
 	// pivot_root. A hidden path that is the target of one of the Spec's mounts is
 	// left to that mount; missing ones are skipped.
 	Hidden []HiddenPath `json:"hidden,omitempty"`
+	// Symlinks are made inside the root after the Spec's own mounts, before
+	// pivot_root, with their missing parent directories; a path that exists is
+	// left as it is. An OCI runtime makes the links of DefaultSymlinks this way
+	// on a /dev of its configuration's own, as it makes no default mounts.
+	Symlinks []Symlink `json:"symlinks,omitempty"`
 	// ReadonlyRoot remounts the root filesystem read-only, last.
 	ReadonlyRoot bool `json:"readonlyRoot,omitempty"`
 	// RootPropagation is private (the default), slave or shared: how "/" of the
@@ -237,6 +242,14 @@ func (s *Spec) Validate() error {
 	for _, h := range s.Hidden {
 		if err := checkTarget(h.Path); err != nil {
 			return pathError("hidden", h.Path, err)
+		}
+	}
+	for _, l := range s.Symlinks {
+		if err := checkTarget(l.Path); err != nil {
+			return pathError("symlink", l.Path, err)
+		}
+		if l.Path == "/" || l.Value == "" || strings.ContainsRune(l.Value, 0) {
+			return pathError("symlink", l.Path, fmt.Errorf("cannot link it to %q", l.Value))
 		}
 	}
 	return nil

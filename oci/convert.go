@@ -70,7 +70,7 @@ func Convert(cfg *specs.Spec, bundle string) (*sandbox.Spec, sandbox.Command, er
 	}
 	for _, step := range []func() error{
 		c.version, c.platforms, c.hooks, c.namespaces, c.idMappings, c.process,
-		c.root, c.mounts, c.devices, c.paths, c.hostname, c.resources, c.seccomp,
+		c.root, c.mounts, c.devices, c.devLinks, c.paths, c.hostname, c.resources, c.seccomp,
 		c.labels, c.linuxOther,
 	} {
 		if err := step(); err != nil {
@@ -106,26 +106,11 @@ func (c *converter) platforms() error {
 	return nil
 }
 
-// hooks refuses hooks: they are run by an OCI runtime around the sandbox, at
-// points of its life cycle that a Spec does not describe.
+// hooks checks the hooks, which the runtime runs around the sandbox (HooksOf):
+// they make no part of the Spec.
 func (c *converter) hooks() error {
-	h := c.cfg.Hooks
-	if h == nil {
-		return nil
-	}
-	for _, k := range []struct {
-		name  string
-		hooks []specs.Hook
-	}{
-		//lint:ignore SA1019 a configuration may still list prestart hooks, which must be refused
-		{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer},
-		{"startContainer", h.StartContainer}, {"poststart", h.Poststart}, {"poststop", h.Poststop},
-	} {
-		if len(k.hooks) > 0 {
-			return unsupported("hooks."+k.name, "hooks are run by the runtime around the sandbox, which Paddock does not have yet")
-		}
-	}
-	return nil
+	_, err := HooksOf(c.cfg)
+	return err
 }
 
 // nsKinds maps the spec's namespace types to Paddock's kinds.

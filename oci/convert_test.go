@@ -568,9 +568,6 @@ func TestConvertRefused(t *testing.T) {
 			field: "linux.sysctl.kernel.hostname", want: sandbox.ErrInvalidSpec},
 		{name: "sysctl name", edit: func(c *specs.Spec) { c.Linux.Sysctl = map[string]string{"net..ipv4": "1"} },
 			field: "linux.sysctl.net..ipv4", want: sandbox.ErrInvalidSpec},
-		//lint:ignore SA1019 the deprecated field is still refused
-		{name: "hooks", edit: func(c *specs.Spec) { c.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/true"}}} },
-			field: "hooks.prestart", want: sandbox.ErrNotSupported},
 		{name: "personality flags", edit: func(c *specs.Spec) {
 			c.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"ADDR_NO_RANDOMIZE"}}
 		}, field: "linux.personality.flags", want: sandbox.ErrNotSupported},

@@ -232,10 +232,28 @@ func (t *Template) compileMountNS(p *child.Program, c ids) error {
 	} else if w != nil && w.file != nil {
 		w.file.Close()
 	}
-	if t.spec.Mounts.Defaults {
+	if t.spec.Mounts.Defaults || ownMount(&t.spec.Mounts, "/dev/pts", "devpts") {
 		t.compileTerminal(p)
 	}
 	return nil
+}
+
+// ownMount reports whether the Spec's own mounts put a new filesystem of type
+// fstype on target.
+func ownMount(s *mounts.Spec, target, fstype string) bool {
+	for _, m := range s.Mounts {
+		if m.Target == target && m.FSType == fstype && m.Flags&unix.MS_BIND == 0 {
+			return true
+		}
+	}
+	if fstype == "tmpfs" {
+		for _, tm := range s.Tmpfs {
+			if tm.Target == target {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // compileEnv keeps the target's default environment, as C strings for execve and
@@ -318,12 +336,17 @@ func (t *Template) compileJoinedTerminal(p *child.Program) {
 }
 
 // compileTerminal has a start with a terminal open it in the sandbox's own
-// /dev/pts, the devpts of the default mounts (or one of the Spec's own mounts
-// over it), after its root and mounts are in place and while the child is still
-// root of the sandbox: the peer then is a /dev/pts/N that the sandbox sees, and
-// the child can give it to the target's user.
+// /dev/pts, the devpts of the default mounts or of the Spec's own mounts, after
+// its root and mounts are in place and while the child is still root of the
+// sandbox: the peer then is a /dev/pts/N that the sandbox sees, and the child
+// can give it to the target's user. On a /dev of the sandbox's own (a tmpfs),
+// the peer is also bound onto /dev/console, as runc makes a container's
+// console.
 func (t *Template) compileTerminal(p *child.Program) {
 	emit.Terminal(p, t.plan.IDs.User)
+	if t.spec.Mounts.Defaults || ownMount(&t.spec.Mounts, "/dev", "tmpfs") {
+		emit.Console(p)
+	}
 	t.ownTerminal = true
 }
 

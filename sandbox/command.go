@@ -38,14 +38,17 @@ type Command struct {
 	// controlling terminal, in a session of its own; the caller reads and writes
 	// the master through Process.Terminal. Stdin, Stdout and Stderr must be nil.
 	//
-	// Where the sandbox mounts a /dev/pts of its own (the default mounts, with a
-	// new mount namespace), the sandbox opens the terminal there itself, as runc
-	// and crun do, and hands the master out: the target's terminal is a
-	// /dev/pts/N of its own /dev, which tty(1), ttyname(3) and /proc/self/fd/0
-	// name and which it can open again by name, owned by the target's user.
-	// A sandbox that joins the mount namespace of a process whose /dev/pts is a
+	// Where the sandbox mounts a /dev/pts of its own (the default mounts, or a
+	// devpts of the Spec's own mounts on /dev/pts, with a new mount namespace),
+	// the sandbox opens the terminal there itself, as runc and crun do, and hands
+	// the master out: the target's terminal is a /dev/pts/N of its own /dev,
+	// which tty(1), ttyname(3) and /proc/self/fd/0 name and which it can open
+	// again by name, owned by the target's user. Where /dev is the sandbox's own
+	// too (the default mounts, or a tmpfs of the Spec's own), the terminal is
+	// also bound onto /dev/console, as runc makes a container's console. A
+	// sandbox that joins the mount namespace of a process whose /dev/pts is a
 	// devpts (/proc/PID/ns/mnt) opens it there, as runc's exec does. Elsewhere
-	// (WithoutRootfs, or a Spec without the default mounts) the caller
+	// (WithoutRootfs, or a Spec without such a /dev/pts) the caller
 	// opens it on the host's /dev/ptmx, and the target sees its name only where it
 	// sees the host's /dev/pts. A terminal that cannot be opened in the sandbox
 	// fails the start with a *ChildError of stage "terminal". With an init
@@ -62,6 +65,16 @@ type Command struct {
 	// make it writable by that user (mode 0622, as runc makes its exec FIFO).
 	// It must be empty for a Template that does not hold its starts.
 	HoldFIFO string
+	// BeforePivot, for a start of a held Template (WithHold) with a root
+	// filesystem, is called during Start while the sandbox waits with its
+	// namespaces, cgroup and mounts made, just before pivot_root, with the
+	// sandbox's pid: runc's point for an OCI runtime's createRuntime and
+	// createContainer hooks, which join the sandbox's namespaces there and still
+	// see the host's files. An error fails the start (a *ChildError of stage
+	// "mount" that wraps it), which leaves nothing behind. A held start without
+	// one goes on at once. Start calls it again for an attempt that it makes
+	// again (a start that a change of the host's mount table defeated).
+	BeforePivot func(pid int) error
 }
 
 // WindowSize is a terminal size in characters.

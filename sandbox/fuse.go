@@ -32,9 +32,13 @@ func (t *Template) compileFuse(r overlay.Spec, env overlay.Env) error {
 }
 
 // checkpoint mounts the root with fuse-overlayfs in the waiting child's
-// namespaces and releases the child.
+// namespaces and releases the child; or serves a held start's checkpoint
+// before pivot_root (pivotCheckpoint).
 func (p *Process) checkpoint(syncFD int) error {
 	t := p.tmpl
+	if p.atPivotCheckpoint() {
+		return p.pivotCheckpoint(syncFD)
+	}
 	if t.fuse == nil || syncFD < 0 || p.fuse != nil {
 		return &ChildError{Stage: "root filesystem", Step: "unexpected checkpoint", Op: child.CheckpointOp, Errno: unix.EPROTO}
 	}

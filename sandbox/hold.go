@@ -9,7 +9,9 @@ import (
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/emit"
+	"github.com/paddock-sandbox/paddock/internal/handshake"
 	"github.com/paddock-sandbox/paddock/internal/hold"
+	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/plan"
 	"golang.org/x/sys/unix"
 )
@@ -41,6 +43,10 @@ type heldStart struct {
 	fd, errR int
 	// fifo and program name the FIFO and the target.
 	fifo, program string
+	// beforePivot is the Command's BeforePivot; pivoted says the checkpoint
+	// before pivot_root was served.
+	beforePivot func(pid int) error
+	pivoted     bool
 }
 
 // compileHold opens the procfs through which held starts reach their FIFOs, and
@@ -55,6 +61,7 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 	}
 	t.files = append(t.files, f)
 	t.hold = true
+	t.pivotCheckpoint = t.spec.Namespaces.Mode(namespace.Mount) == namespace.New && !t.spec.NoRootfs
 	emit.Hold(p, pl, f.Fd())
 	return nil
 }
@@ -66,6 +73,8 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 func (p *Process) openHold(cmd *Command) error {
 	t := p.tmpl
 	switch {
+	case cmd.BeforePivot != nil && !t.pivotCheckpoint:
+		return specErr("command", "BeforePivot needs a held Template (WithHold) with a root filesystem to pivot into")
 	case !t.hold && cmd.HoldFIFO == "":
 		return nil
 	case !t.hold:
@@ -86,10 +95,33 @@ func (p *Process) openHold(cmd *Command) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: move the FIFO's descriptor: %w", err)
 	}
-	p.hold = &heldStart{fd: high, errR: -1, fifo: cmd.HoldFIFO}
+	p.hold = &heldStart{fd: high, errR: -1, fifo: cmd.HoldFIFO, beforePivot: cmd.BeforePivot}
 	b := append(p.start.HoldPath[:0], "self/fd/"...)
 	b = strconv.AppendInt(b, int64(high), 10)
 	p.start.HoldPath[len(b)] = 0
+	return nil
+}
+
+// atPivotCheckpoint reports whether the child's checkpoint that the parent
+// serves now is the one before pivot_root of a held start.
+func (p *Process) atPivotCheckpoint() bool {
+	t := p.tmpl
+	return p.hold != nil && t.pivotCheckpoint && !p.hold.pivoted && (t.fuse == nil || p.fuse != nil)
+}
+
+// pivotCheckpoint serves the checkpoint before pivot_root: it calls the
+// Command's BeforePivot, if any, and releases the child.
+func (p *Process) pivotCheckpoint(syncFD int) error {
+	h := p.hold
+	h.pivoted = true
+	if h.beforePivot != nil {
+		if err := h.beforePivot(p.pid); err != nil {
+			return &ChildError{Stage: "mount", Step: "before pivot_root (Command.BeforePivot)", Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
+		}
+	}
+	if err := handshake.Release(syncFD); err != nil {
+		return &ChildError{Stage: "mount", Step: "release the child before pivot_root", Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
+	}
 	return nil
 }
 
@@ -155,6 +187,10 @@ func (p *Process) Release(ctx context.Context) error {
 	}
 	h := p.hold
 	err := hold.ReleaseFIFO(ctx, h.fifo, p.pidfd)
+	var xe *hold.ExecError
+	if errors.As(err, &xe) {
+		err = nil // the error pipe says so, with the program's name
+	}
 	if err != nil && err != hold.ErrNotReleased {
 		// The sandbox still waits (the FIFO could not be opened, ctx ended): a
 		// later Release may try again.
@@ -187,9 +223,17 @@ func (p *Process) Release(ctx context.Context) error {
 // sandbox writes there once it is opened, which is when the sandbox goes on to
 // execute its target. It waits until ctx ends for a sandbox that has not
 // reached its hold yet, and fails when the sandbox closes the FIFO without
-// writing (its hold failed). This is an OCI runtime's start.
+// writing (its hold failed). Once released, it waits until the target is
+// executed: a target that could not be fails with a *ChildError of stage
+// "exec" and the errno of its execve (the sandbox then exits with 125). This
+// is an OCI runtime's start.
 func Release(ctx context.Context, fifo string) error {
-	if err := hold.ReleaseFIFO(ctx, fifo, -1); err != nil {
+	err := hold.ReleaseFIFO(ctx, fifo, -1)
+	var xe *hold.ExecError
+	if errors.As(err, &xe) {
+		return &ChildError{Stage: "exec", Step: "execute the target", Op: child.ExecOp, Errno: xe.Errno}
+	}
+	if err != nil {
 		return fmt.Errorf("sandbox: release %s: %w", fifo, err)
 	}
 	return nil

@@ -66,6 +66,10 @@ type Template struct {
 	owner  bool // the Template holds the owner ID (owner.Hold) until Close
 	filter *seccomp.Filter
 	cgroup *cgroup.Planner // creates each start's cgroup, or nil
+
+	// pivotCheckpoint says that each start also stops before pivot_root, for
+	// the Command's BeforePivot (a held Template with a root filesystem).
+	pivotCheckpoint bool
 	// plan is what the Spec resolved to, which the program was emitted from.
 	plan *plan.Plan
 	fuse *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint

@@ -59,13 +59,20 @@ func start(root, id string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := startHooks(c); err != nil {
+		return err
+	}
 	fifo := filepath.Join(containerDir(root, id), fifoFile)
 	if err := sandbox.Release(ctx, fifo); err != nil {
-		return err
+		return execError(c, err)
 	}
 	os.Remove(fifo)
 	c.Status = specs.StateRunning
-	return save(root, c)
+	if err := save(root, c); err != nil {
+		return err
+	}
+	poststart(c)
+	return nil
 }
 
 // cmdState is state: the OCI state of a container, as JSON.
@@ -204,6 +211,7 @@ func remove(root string, c *container) error {
 	if err := sandbox.Remove(&c.Sandbox); err != nil {
 		return err
 	}
+	poststop(c)
 	return os.RemoveAll(containerDir(root, c.ID))
 }
 
@@ -218,6 +226,9 @@ func cmdRun(root string, args []string) (int, error) {
 	c, err := create(root, id, f)
 	if err != nil {
 		return 1, err
+	}
+	if c.term != nil {
+		defer proxyTerminal(c.term)()
 	}
 	if err := start(root, id); err != nil {
 		remove(root, c)

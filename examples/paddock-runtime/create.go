@@ -31,7 +31,7 @@ func parseCreate(name string, args []string, withDetach bool) (*createFlags, str
 	fs.StringVar(&f.bundle, "bundle", ".", "the bundle's directory")
 	fs.StringVar(&f.bundle, "b", ".", "the bundle's directory")
 	fs.StringVar(&f.pidFile, "pid-file", "", "a file to write the container's pid to")
-	fs.StringVar(&f.consoleSocket, "console-socket", "", "not supported yet")
+	fs.StringVar(&f.consoleSocket, "console-socket", "", "a unix socket to send the terminal's master to")
 	fs.IntVar(&f.preserveFDs, "preserve-fds", 0, "pass descriptors 3 to 3+N-1 on to the process")
 	fs.BoolVar(&f.noNewKeyring, "no-new-keyring", false, "accepted: no session keyring is created")
 	fs.BoolVar(&f.noPivot, "no-pivot", false, "refused: the root is always pivoted into")
@@ -45,8 +45,6 @@ func parseCreate(name string, args []string, withDetach bool) (*createFlags, str
 	switch {
 	case fs.NArg() != 1:
 		return nil, "", fmt.Errorf("want one container ID, got %q", fs.Args())
-	case f.consoleSocket != "":
-		return nil, "", errors.New("--console-socket (a terminal) is not supported yet")
 	case f.preserveFDs < 0:
 		return nil, "", fmt.Errorf("--preserve-fds %d", f.preserveFDs)
 	case f.noPivot:
@@ -61,6 +59,7 @@ func cmdCreate(root string, args []string) error {
 	if err != nil {
 		return err
 	}
+	f.detach = true // create returns with the container held
 	_, err = create(root, id, f)
 	return err
 }
@@ -83,8 +82,8 @@ func create(root, id string, f *createFlags) (*container, error) {
 	}
 	spec.Cgroup.Path = containerCgroupPath(cfg, root, id) // exec joins it
 	cmd.ExtraFiles = preservedFiles(f.preserveFDs)
-	if cmd.Terminal {
-		return nil, &oci.FieldError{Field: "process.terminal", Err: fmt.Errorf("%w: a terminal needs --console-socket, which paddock-runtime does not support yet", sandbox.ErrNotSupported)}
+	if err := checkConsole(f, cmd.Terminal); err != nil {
+		return nil, err
 	}
 	dir := containerDir(root, id)
 	if err := os.Mkdir(dir, 0o711); errors.Is(err, os.ErrExist) {
@@ -92,7 +91,11 @@ func create(root, id string, f *createFlags) (*container, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	c, err := setUp(dir, id, bundle, cfg, spec, cmd)
+	hs, err := oci.HooksOf(cfg)
+	var c *container
+	if err == nil {
+		c, err = setUp(dir, id, bundle, cfg, spec, cmd, f.consoleSocket, hs)
+	}
 	if err == nil {
 		c.CgroupPath = spec.Cgroup.Path
 		err = save(root, c)
@@ -101,9 +104,15 @@ func create(root, id string, f *createFlags) (*container, error) {
 		err = writePidFile(f.pidFile, c.Pid)
 	}
 	if err != nil {
+		pid := 0
 		if c != nil {
 			sandbox.Remove(&c.Sandbox)
+			pid = c.Pid
+			if c.term != nil {
+				c.term.Close()
+			}
 		}
+		failedCreate(hs, id, bundle, pid)
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -111,8 +120,9 @@ func create(root, id string, f *createFlags) (*container, error) {
 }
 
 // setUp makes the lock file and the exec FIFO in dir, then builds and starts
-// the held, detached sandbox and gives its Process up.
-func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sandbox.Command) (*container, error) {
+// the held, detached sandbox, running the hooks hs of create before its
+// pivot_root, and gives its Process up.
+func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sandbox.Command, console string, hs *oci.Hooks) (*container, error) {
 	// The lock file only: a lock held here would pass to the sandbox, which
 	// is cloned from this process. The state directory, made with mkdir, is
 	// this create's alone, and start and delete find no state in it until save.
@@ -135,18 +145,34 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 	}
 	defer tpl.Close()
 	cmd.HoldFIFO = fifo
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	var hookErr error
+	cmd.BeforePivot = beforePivot(hs, id, bundle, cfg, &hookErr)
+	if !cmd.Terminal {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
 	p, err := tpl.Start(context.Background(), cmd)
-	if err != nil {
+	if hookErr != nil {
+		return nil, hookErr // the hook's own words; Start removed the sandbox
+	} else if err != nil {
 		return nil, err
 	}
-	d, err := p.Detach()
+	var term *os.File
+	if cmd.Terminal {
+		term, err = takeConsole(p, console)
+	}
+	var d *sandbox.Detached
+	if err == nil {
+		d, err = p.Detach()
+	}
 	if err != nil {
 		p.Kill()
 		p.Wait()
+		if term != nil {
+			term.Close()
+		}
 		return nil, err
 	}
-	c := &container{Sandbox: *d, Created: time.Now().UTC().Format(time.RFC3339Nano)}
+	c := &container{Sandbox: *d, Created: time.Now().UTC().Format(time.RFC3339Nano), Program: cmd.Args[0], term: term, Hooks: hs}
 	c.State = specs.State{Version: specs.Version, ID: id, Status: specs.StateCreated, Pid: d.Pid, Bundle: bundle, Annotations: cfg.Annotations}
 	return c, nil
 }

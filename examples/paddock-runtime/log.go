@@ -36,18 +36,36 @@ func newLogger(g *globals, stderr io.Writer) *logger {
 }
 
 // errorf logs an error.
-func (l *logger) errorf(format string, a ...any) {
+func (l *logger) errorf(format string, a ...any) { l.logf("error", format, a...) }
+
+// warnings is the logger of the command line being run, for warnf.
+var warnings *logger
+
+// warnf logs a warning, such as a poststop hook's failure, which the spec has
+// logged rather than fail the command.
+func warnf(format string, a ...any) {
+	if warnings != nil {
+		warnings.logf("warning", format, a...)
+	}
+}
+
+// logf logs a message at level.
+func (l *logger) logf(level, format string, a ...any) {
 	msg := fmt.Sprintf(format, a...)
-	fmt.Fprintf(l.stderr, "paddock-runtime: %s\n", msg)
+	if level == "error" {
+		fmt.Fprintf(l.stderr, "paddock-runtime: %s\n", msg)
+	} else {
+		fmt.Fprintf(l.stderr, "paddock-runtime: %s: %s\n", level, msg)
+	}
 	if l.file == nil {
 		return
 	}
 	if l.json {
-		b, _ := json.Marshal(map[string]string{"level": "error", "msg": msg, "time": time.Now().Format(time.RFC3339Nano)})
+		b, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": time.Now().Format(time.RFC3339Nano)})
 		l.file.Write(append(b, '\n'))
 		return
 	}
-	fmt.Fprintf(l.file, "time=%q level=error msg=%q\n", time.Now().Format(time.RFC3339Nano), msg)
+	fmt.Fprintf(l.file, "time=%q level=%s msg=%q\n", time.Now().Format(time.RFC3339Nano), level, msg)
 }
 
 // close closes the log file.

@@ -3,12 +3,12 @@
 // BinaryName) call it to create, start, signal and delete containers from OCI
 // bundles.
 //
-//	paddock-runtime [global flags] create --bundle DIR [--pid-file F] [--preserve-fds N] ID
+//	paddock-runtime [global flags] create --bundle DIR [--pid-file F] [--preserve-fds N] [--console-socket S] ID
 //	paddock-runtime [global flags] start ID
 //	paddock-runtime [global flags] state ID
 //	paddock-runtime [global flags] kill [--all] ID [SIGNAL]
 //	paddock-runtime [global flags] delete [--force] ID
-//	paddock-runtime [global flags] run --bundle DIR [--detach] [--pid-file F] [--preserve-fds N] ID
+//	paddock-runtime [global flags] run --bundle DIR [--detach] [--pid-file F] [--preserve-fds N] [--console-socket S] ID
 //	paddock-runtime [global flags] exec [--process FILE] [--detach] [--pid-file F] [--console-socket S]
 //	        [--tty] [--cwd D] [--env K=V]... [--user UID[:GID]] [--additional-gids G]...
 //	        [--cap C]... [--no-new-privs] [--process-label L]
@@ -69,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	lg := newLogger(g, stderr)
 	defer lg.close()
+	warnings = lg
 	if g.showVersion {
 		fmt.Fprintf(stdout, "paddock-runtime version %s\nspec: %s\n", version, specs.Version)
 		return 0

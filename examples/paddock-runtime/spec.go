@@ -19,8 +19,8 @@ import (
 // cmdSpec is spec: a config.json for a bundle, like runc's template, that
 // create accepts: a "sh" on a read-only root "rootfs", with the mounts, masked
 // and read-only paths and the three capabilities runc's template has. Unlike
-// runc's, it asks for no terminal (paddock-runtime has no --console-socket
-// yet) and raises no ambient capabilities (runc's template raises ambient
+// runc's, it asks for no terminal (a terminal needs --console-socket, and
+// run in the foreground does not have one yet) and raises no ambient capabilities (runc's template raises ambient
 // capabilities that it does not make inheritable, which the kernel refuses).
 // With --rootless it adds a user namespace that maps the caller to root and
 // binds the host's /sys, as runc spec --rootless does.
@@ -133,6 +133,7 @@ func cmdFeatures(stdout io.Writer) error {
 	f := features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
+		Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
 		MountOptions: []string{
 			"ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "atime", "noatime",
 			"relatime", "norelatime", "strictatime", "nostrictatime", "nodiratime", "diratime",

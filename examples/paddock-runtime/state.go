@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/paddock-sandbox/paddock/oci"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"golang.org/x/sys/unix"
 )
@@ -32,6 +33,13 @@ type container struct {
 	Created string `json:"created,omitempty"`
 	// CgroupPath is the container's exact cgroup, which exec joins.
 	CgroupPath string `json:"cgroupPath,omitempty"`
+	// Hooks are the configuration's hooks, for start and delete.
+	Hooks *oci.Hooks `json:"hooks,omitempty"`
+	// Program is the process's program (args[0]), for start's errors.
+	Program string `json:"program,omitempty"`
+	// term is the master of the terminal of a container that run keeps in
+	// the foreground, in the process that created it only.
+	term *os.File
 }
 
 // errNotExist reports a container that has no state directory.

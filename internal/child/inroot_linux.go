@@ -94,6 +94,10 @@ const (
 	// the parent copied and changed (see Detached): the step neither copies it
 	// again nor sets attributes on it.
 	SourceDetached = ^uintptr(3)
+	// SourceTerminal binds the peer of the terminal that KindTerminalIn opened
+	// (the sandbox's /dev/console, as runc makes it); a start without one skips
+	// the step.
+	SourceTerminal = ^uintptr(4)
 )
 
 // scratch is the child's working memory for the in-root steps, kept in the Start
@@ -105,6 +109,7 @@ const (
 type scratch struct {
 	root, null, empty int32
 	tty               int32
+	hold              int32 // the FIFO that KindHold wrote to, kept until execve
 	timer             int32
 	st                unix.Stat_t
 	fs                unix.Statfs_t
@@ -257,6 +262,9 @@ func inRoot(op *Op, sc *scratch) (int32, syscall.Errno) {
 	if r == nil {
 		return PhaseStep, syscall.EINVAL
 	}
+	if op.Kind == KindBindIn && op.Args[0] == SourceTerminal && sc.tty < 0 {
+		return PhaseStep, 0 // no terminal of the sandbox's own: no console
+	}
 	fd, e := resolveIn(sc, r)
 	if e != 0 {
 		return PhaseResolve, e
@@ -313,7 +321,8 @@ func mountHere(fd, src, fstype, flags, data uintptr) syscall.Errno {
 var emptyName = [1]byte{0}
 
 // bindHere attaches a copy of the source tree onto fd: the host path src, the kept
-// /dev/null (SourceNull), the empty tmpfs (SourceEmpty) or fd itself (SourceSelf);
+// /dev/null (SourceNull), the empty tmpfs (SourceEmpty), fd itself (SourceSelf)
+// or the terminal's peer (SourceTerminal);
 // treeFlags are open_tree's
 // (AT_RECURSIVE for a recursive bind); attrSet and attrClr are set on the copy, and
 // on every mount in it with setFlags AT_RECURSIVE, before it is attached.
@@ -335,6 +344,11 @@ func bindHere(sc *scratch, fd, src, treeFlags, attrSet, attrClr, setFlags uintpt
 		dir, p, treeFlags = uintptr(kept), empty, treeFlags|unix.AT_EMPTY_PATH
 	case SourceSelf:
 		dir, p, treeFlags = fd, empty, treeFlags|unix.AT_EMPTY_PATH
+	case SourceTerminal:
+		if sc.tty < 0 {
+			return syscall.EBADF
+		}
+		dir, p, treeFlags = uintptr(sc.tty), empty, treeFlags|unix.AT_EMPTY_PATH
 	}
 	tree, _, e := syscall.RawSyscall6(unix.SYS_OPEN_TREE, dir, p, treeFlags|unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC, 0, 0, 0)
 	if e != 0 {

@@ -59,7 +59,8 @@ const (
 	// Args[0], type Args[1], flags Args[2] and data Args[3], C strings or 0.
 	KindMountIn
 	// KindBindIn attaches a copy of a mount tree on Ptr (*InRoot): the host path
-	// (C string) Args[0], or SourceNull, SourceEmpty or SourceSelf. Args[1] holds open_tree's
+	// (C string) Args[0], or SourceNull, SourceEmpty, SourceSelf or SourceTerminal
+	// (a start without a terminal of the sandbox's own skips it). Args[1] holds open_tree's
 	// AT_RECURSIVE for a recursive bind; Args[2] and Args[3] the mount attributes
 	// (MOUNT_ATTR_*) set and cleared on the copy before it is attached, and Args[4]
 	// AT_RECURSIVE to change them on every mount in it.
@@ -110,8 +111,9 @@ const (
 	// KindHold holds the start just before execve until another process releases
 	// it (create, then start, as runc's exec FIFO does): the child writes a Report
 	// naming HoldOp with errno 0 on the error pipe, opens the FIFO for writing,
-	// which blocks until a reader opens it, writes one byte, closes it and goes
-	// on. It reaches the FIFO, which lives outside the sandbox's root, by the
+	// which blocks until a reader opens it, writes one byte and goes on, keeping
+	// the FIFO open (close-on-exec) until execve, which closes it, or fails: then
+	// the errno follows the byte, as a native int32. It reaches the FIFO, which lives outside the sandbox's root, by the
 	// O_PATH descriptor that the parent opened on the host for the start:
 	// Start.HoldPath names it ("self/fd/N") in the procfs open at Args[0], which
 	// the parent opened and checked, so that nothing of the sandbox's root (a

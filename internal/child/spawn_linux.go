@@ -167,7 +167,7 @@ func Spawn(p *Program, s *Start) (pid int, errno syscall.Errno) {
 func run(ops []Op, s *Start) {
 	errfd := uintptr(s.ErrFD)
 	sc := &s.scratch
-	sc.root, sc.null, sc.empty, sc.tty = -1, -1, -1, -1
+	sc.root, sc.null, sc.empty, sc.tty, sc.hold = -1, -1, -1, -1, -1
 	for i := 0; i < len(ops); i++ {
 		op := &ops[i]
 		var e syscall.Errno
@@ -220,7 +220,33 @@ func run(ops []Op, s *Start) {
 			failIn(errfd, int32(i), phase, e)
 		}
 	}
-	fail(errfd, ExecOp, execTarget(s))
+	execOrFail(s, errfd)
+}
+
+// execOrFail executes the target, or reports why it could not and exits. (Its
+// own frame, not run's: run's is on the deepest chain of the child's stack.)
+//
+//go:nosplit
+//go:norace
+func execOrFail(s *Start, errfd uintptr) {
+	e := execTarget(s)
+	holdExecFailed(&s.scratch, e)
+	fail(errfd, ExecOp, e)
+}
+
+// holdExecFailed tells the process that released a held start, which reads the
+// FIFO until execve closes it, that execve failed with e: the errno as a native
+// int32, after the byte of the release. The error pipe says it too, but its
+// reader may be gone (a detached sandbox).
+//
+//go:nosplit
+//go:norace
+func holdExecFailed(sc *scratch, e syscall.Errno) {
+	if sc.hold < 0 {
+		return
+	}
+	v := int32(e)
+	writeAll(uintptr(sc.hold), uintptr(unsafe.Pointer(&v)), 4)
 }
 
 //go:nosplit
@@ -373,7 +399,9 @@ func checkpoint(errfd uintptr, syncfd int32) syscall.Errno {
 
 // hold is KindHold: it tells the parent that the child waits, then opens the
 // FIFO that s.HoldPath names in the procfs at procfd for writing, which blocks
-// until a reader opens it, and writes one byte.
+// until a reader opens it, and writes one byte. It keeps the FIFO open, close
+// on exec, so that the reader sees execve succeed as the end of the FIFO, or
+// fail as its errno (holdExecFailed).
 //
 //go:nosplit
 //go:norace
@@ -397,8 +425,12 @@ func hold(errfd, procfd uintptr, s *Start) syscall.Errno {
 		return e
 	}
 	e = writeAll(fd, uintptr(unsafe.Pointer(&zeroText[0])), 1)
-	syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
-	return e
+	if e != 0 {
+		syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+		return e
+	}
+	s.scratch.hold = int32(fd) // close-on-exec: execve closes it
+	return 0
 }
 
 // stdio moves the target's descriptors into place, marks every other descriptor

@@ -148,6 +148,15 @@ func Terminal(p *child.Program, uid uint32) {
 	p.Append(op, "terminal", "open a pseudo-terminal in the sandbox's /dev/pts (a devpts)")
 }
 
+// Console binds the peer of the terminal that Terminal opened onto /dev/console,
+// made as an empty file where missing, as runc makes a container's console; a
+// start without a terminal skips it.
+func Console(p *child.Program) {
+	op := child.Op{Kind: child.KindBindIn, Ptr: unsafe.Pointer(p.InRoot("/dev/console", child.CreateFile))}
+	op.Args[0] = child.SourceTerminal
+	p.Append(op, "terminal", "bind the terminal onto /dev/console")
+}
+
 // User switches to the target's user after the setup that needs root. Keeping
 // capabilities across the uid change lets the capability step decide what
 // remains. Without groups of its own, the target drops the caller's where

@@ -7,6 +7,7 @@ package hold
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -42,7 +43,8 @@ var ErrNotReleased = errors.New("the sandbox gave up its hold before it was rele
 
 // ReleaseFIFO opens fifo for reading, without blocking, and waits until the
 // sandbox writes its byte, ctx ends, or the process of pidfd (when not -1)
-// ends. A reader opened without O_NONBLOCK would wait in open, beyond ctx's
+// ends; after the byte, until the sandbox's execve closes the FIFO, or fails
+// (an *ExecError). A reader opened without O_NONBLOCK would wait in open, beyond ctx's
 // reach; one opened with it sees no hang-up until a writer came and left.
 func ReleaseFIFO(ctx context.Context, fifo string, pidfd int) error {
 	fd, err := unix.Open(fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -67,7 +69,7 @@ func ReleaseFIFO(ctx context.Context, fifo string, pidfd int) error {
 			n, err := unix.Read(fd, b[:])
 			switch {
 			case n == 1:
-				return nil
+				return execResult(fd, wake)
 			case err == unix.EAGAIN || err == unix.EINTR:
 				continue
 			case err != nil:
@@ -80,6 +82,49 @@ func ReleaseFIFO(ctx context.Context, fifo string, pidfd int) error {
 		}
 		if pfd[2].Revents != 0 {
 			return ErrNotReleased
+		}
+	}
+}
+
+// An ExecError reports that a released sandbox could not execute its target:
+// after the byte of the release, it wrote the errno of its execve on the FIFO.
+type ExecError struct {
+	Errno unix.Errno
+}
+
+// Error implements the error interface.
+func (e *ExecError) Error() string { return "execute the target: " + e.Errno.Error() }
+
+// Unwrap returns the errno.
+func (e *ExecError) Unwrap() error { return e.Errno }
+
+// execResult reads the FIFO fd of a sandbox that was just released until it
+// ends: the sandbox keeps it open until its execve, which closes it, or writes
+// the errno of a failed execve first (a native int32). It returns nil when the
+// FIFO ends without one, an *ExecError when it brings one, and nil too when
+// ctx ends first (the release happened; how the execve went is unknown).
+func execResult(fd int, wake *waker) error {
+	var b [4]byte
+	got := 0
+	for {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake.fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, -1); err == unix.EINTR {
+			continue
+		} else if err != nil {
+			return nil
+		}
+		if pfd[0].Revents == 0 {
+			return nil // ctx ended
+		}
+		n, err := unix.Read(fd, b[got:])
+		switch {
+		case n > 0:
+			if got += n; got == len(b) {
+				return &ExecError{Errno: unix.Errno(int32(binary.NativeEndian.Uint32(b[:])))}
+			}
+		case err == unix.EAGAIN || err == unix.EINTR:
+		default:
+			return nil // the end: executed (or gone without a word)
 		}
 	}
 }

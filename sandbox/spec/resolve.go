@@ -127,6 +127,7 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 		MountLabel:       selinux.MountOption(mountLabel),
 		DetachBinds:      ns.Auto != nil,
 		AfterPivot:       s.sysctlSteps(),
+		BeforePivot:      s.Hold,
 	}
 	steps := []mounts.Step{prop}
 	if !s.NoRootfs {

@@ -1,0 +1,112 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/sandbox"
+)
+
+// TestReleaseExecFailure: Release from the FIFO alone, as an OCI runtime's
+// start does, reports a target that could not be executed with the errno of
+// its execve, where nothing reads the sandbox's error pipe; a target that was
+// executed releases without error. As root and as uid 65534.
+func TestReleaseExecFailure(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		for _, c := range []struct {
+			args  []string
+			errno syscall.Errno
+		}{
+			{[]string{"/no/such/program"}, syscall.ENOENT},
+			{[]string{"/etc"}, syscall.EACCES},
+			{[]string{"/bin/true"}, 0},
+		} {
+			_, fifo := heldDir(t)
+			tpl, err := sandbox.NewBuilder(sandbox.WithHold()).Build()
+			if err != nil {
+				t.Fatalf("Build: %v", err)
+			}
+			p, err := tpl.Start(context.Background(), sandbox.Command{Args: c.args, HoldFIFO: fifo})
+			tpl.Close()
+			if err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err = sandbox.Release(ctx, fifo)
+			cancel()
+			var ce *sandbox.ChildError
+			switch {
+			case c.errno == 0 && err != nil:
+				t.Errorf("%s: Release: %v", c.args[0], err)
+			case c.errno != 0 && (!errors.As(err, &ce) || ce.Stage != "exec" || ce.Errno != c.errno):
+				t.Errorf("%s: Release: %v; want a *ChildError of stage exec with %v", c.args[0], err, c.errno)
+			}
+			want := 125
+			if c.errno == 0 {
+				want = 0
+			}
+			if st, err := p.Wait(); err != nil || st.Code != want {
+				t.Errorf("%s: Wait: %v, %v; want exit %d", c.args[0], st, err, want)
+			}
+		}
+	})
+}
+
+// TestHoldBeforePivot: a held start calls the Command's BeforePivot with the
+// sandbox's pid while it waits in its own mount namespace, its root not yet
+// pivoted into; an error of it fails the start, wrapped, leaving nothing; a
+// Template that does not hold refuses it. As root and as uid 65534.
+func TestHoldBeforePivot(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		_, fifo := heldDir(t)
+		tpl, err := sandbox.NewBuilder(sandbox.WithHold()).Build()
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		defer tpl.Close()
+		self, _ := os.Readlink("/proc/self/ns/mnt")
+		var calls []string
+		before := func(pid int) error {
+			ns, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+			root, err := os.Readlink(fmt.Sprintf("/proc/%d/root", pid))
+			calls = append(calls, fmt.Sprintf("%d %v %s %v", pid, ns != self && ns != "", root, err))
+			return nil
+		}
+		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}, HoldFIFO: fifo, BeforePivot: before})
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		if want := fmt.Sprintf("%d true / <nil>", p.Pid()); len(calls) != 1 || calls[0] != want {
+			t.Errorf("BeforePivot calls %q, want [%q]", calls, want)
+		}
+		if err := p.Release(context.Background()); err != nil {
+			t.Fatalf("Release: %v", err)
+		}
+		if st, err := p.Wait(); err != nil || !st.Success() {
+			t.Errorf("Wait: %v, %v", st, err)
+		}
+
+		boom := errors.New("the hook failed")
+		_, err = tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}, HoldFIFO: fifo,
+			BeforePivot: func(int) error { return boom }})
+		var ce *sandbox.ChildError
+		if !errors.Is(err, boom) || !errors.As(err, &ce) || ce.Stage != "mount" {
+			t.Errorf("Start with a failing BeforePivot: %v", err)
+		}
+
+		plain, err := sandbox.NewBuilder().Build()
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		defer plain.Close()
+		if _, err := plain.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}, BeforePivot: before}); !errors.Is(err, sandbox.ErrInvalidSpec) {
+			t.Errorf("BeforePivot without a hold: %v", err)
+		}
+	})
+}
