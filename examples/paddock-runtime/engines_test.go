@@ -30,7 +30,6 @@ func pending(t *testing.T, out string, pieces ...string) {
 
 // Pieces of the runtime that other work is building.
 const (
-	pendingConsole = "--console-socket (a terminal) is not supported yet"
 	// Rootless Podman binds each host device for --privileged with
 	// "slave,nosuid,noexec,rw,rbind"; oci takes only ro beside a propagation.
 	pendingBindFlags = "with propagation or an idmapping: such a bind takes only ro"
@@ -70,6 +69,7 @@ func TestPodman(t *testing.T) {
 		t.Run("privileged", func(t *testing.T) { podmanPrivileged(t, p, root) })
 		t.Run("read-only", func(t *testing.T) { podmanReadOnly(t, p, root) })
 		t.Run("refused", func(t *testing.T) { podmanRefused(t, p, root) })
+		t.Run("not-found", func(t *testing.T) { podmanNotFound(t, p, root) })
 		t.Run("cgroups", func(t *testing.T) { podmanCgroups(t, p, root) })
 	})
 }
@@ -123,16 +123,21 @@ func podmanDetached(t *testing.T, p *podman, root string) {
 	}
 }
 
-// podmanTerminal: run -it on a terminal that the test allocates: the
-// container's standard streams are a terminal, and what it prints reaches
-// the test's.
+// podmanTerminal: run -it and exec -it on a terminal that the test
+// allocates: the process's standard streams are a terminal of the
+// container's, and what it prints reaches the test's.
 func podmanTerminal(t *testing.T, p *podman, root string) {
 	cmd := p.cmd(runArgs([]string{"--rm", "-it"}, root, "sh", "-c", "test -t 0 && test -t 1 && echo IS-A-TTY; exit 4")...)
 	out, code := onTerminal(t, cmd)
-	pending(t, out, pendingConsole)
 	if code != 4 || !strings.Contains(out, "IS-A-TTY") {
 		t.Errorf("run -it: exit %d: %q", code, out)
 	}
+	p.must(t, runArgs([]string{"-d", "--name", "tty"}, root, "sleep", "1000")...)
+	out, code = onTerminal(t, p.cmd("exec", "-it", "tty", "sh", "-c", "test -t 0 && test -t 1 && echo EXEC-IS-A-TTY; exit 5"))
+	if code != 5 || !strings.Contains(out, "EXEC-IS-A-TTY") {
+		t.Errorf("exec -it: exit %d: %q", code, out)
+	}
+	p.must(t, "rm", "--force", "--time", "0", "tty")
 	p.settled(t)
 }
 
@@ -219,6 +224,24 @@ func podmanRefused(t *testing.T, p *podman, root string) {
 	if after := runtimeStateDirs(t, p); len(after) != len(before) {
 		t.Errorf("the runtime's state after a refused create: %v, before %v", after, before)
 	}
+}
+
+// podmanNotFound: a command that the container does not have fails run and
+// exec with the runtime's message, naming it. (runc finds it missing at
+// create, and Podman then exits 127; paddock-runtime at start, and Podman
+// exits 126.)
+func podmanNotFound(t *testing.T, p *podman, root string) {
+	const msg = `exec: "/nonexistent": no such file or directory`
+	if out, code := p.run(t, runArgs([]string{"--rm"}, root, "/nonexistent")...); code == 0 || !strings.Contains(out, msg) {
+		t.Errorf("run of a command not there: exit %d: %q", code, out)
+	}
+	p.must(t, runArgs([]string{"-d", "--name", "nf"}, root, "sleep", "1000")...)
+	out, code := p.run(t, "exec", "nf", "/nonexistent")
+	if code != 127 || !strings.Contains(out, "/nonexistent: no such file or directory") {
+		t.Errorf("exec of a command not there: exit %d: %q", code, out)
+	}
+	p.must(t, "rm", "--force", "--time", "0", "nf")
+	p.settled(t)
 }
 
 // podmanCgroups: rootful Podman's default, a cgroup that linux.cgroupsPath
