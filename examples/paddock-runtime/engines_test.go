@@ -16,19 +16,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pending skips t when out is paddock-runtime's refusal of a piece that is
-// still being built (its messages say "not supported yet", or name the field
-// that waits for it), so that the test runs by itself once the piece lands.
-func pending(t *testing.T, out string, pieces ...string) {
+// pending skips t when out is paddock-runtime's refusal of something an
+// engine asks for that it does not take yet (the refusal's words, below), so
+// that the test runs by itself once it does.
+func pending(t *testing.T, out string, refusals ...string) {
 	t.Helper()
-	for _, p := range pieces {
-		if strings.Contains(out, p) {
-			t.Skipf("paddock-runtime does not have this yet (%s): %s", p, strings.TrimSpace(out))
+	for _, r := range refusals {
+		if strings.Contains(out, r) {
+			t.Skipf("paddock-runtime does not take this yet (%s): %s", r, strings.TrimSpace(out))
 		}
 	}
 }
 
-// Pieces of the runtime that other work is building.
+// What Podman asks for and the runtime refuses yet.
 const (
 	// Rootless Podman binds each host device for --privileged with
 	// "slave,nosuid,noexec,rw,rbind"; oci takes only ro beside a propagation.
