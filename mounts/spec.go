@@ -110,10 +110,10 @@ type Spec struct {
 	// Defaults adds DefaultMounts: /proc, /dev with its nodes and symlinks, /dev/pts,
 	// /dev/shm, /dev/mqueue, /sys, /sys/fs/cgroup.
 	Defaults bool `json:"defaults,omitempty"`
-	// Mounts, Binds and Tmpfs are the sandbox's own mounts, made after the defaults
-	// in the order of their targets' depth (a mount on /a before one on /a/b, as
-	// Docker and Podman sort them), and for the same depth Mounts, then Binds, then
-	// Tmpfs, each in its order.
+	// Mounts, Binds and Tmpfs are the sandbox's own mounts, made after the defaults:
+	// Mounts, then Binds, then Tmpfs, each in its order, except that a mount moves
+	// before any earlier one on a path below its target (a mount on /a before one
+	// on /a/b, as Docker and Podman sort them), so that none is covered.
 	Mounts []Mount `json:"mounts,omitempty"`
 	Binds  []Bind  `json:"binds,omitempty"`
 	Tmpfs  []Tmpfs `json:"tmpfs,omitempty"`
