@@ -165,7 +165,7 @@ func TestConvertProcess(t *testing.T) {
 
 func TestConvertSELinux(t *testing.T) {
 	if selinux.Enabled() {
-		t.Skip("SELinux is enabled on this host: the labels would be mapped, not refused")
+		t.Skip("SELinux is enabled on this host: the labels would be applied")
 	}
 	runCases(t, []convCase{
 		{name: "no label", edit: func(*specs.Spec) {}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
@@ -173,11 +173,24 @@ func TestConvertSELinux(t *testing.T) {
 				t.Errorf("label %+v, want none", s.Label)
 			}
 		}},
-		{name: "selinuxLabel", edit: func(c *specs.Spec) { c.Process.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2" },
-			field: "process.selinuxLabel", want: sandbox.ErrNotSupported},
-		{name: "mountLabel", edit: func(c *specs.Spec) { c.Linux.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2" },
+		{name: "selinuxLabel, unapplied", edit: func(c *specs.Spec) { c.Process.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2" }, check: unlabelled},
+		{name: "mountLabel, unapplied", edit: func(c *specs.Spec) { c.Linux.MountLabel = "system_u:object_r:svirt_sandbox_file_t:s0:c715,c811" }, check: unlabelled},
+		{name: "both, unapplied", edit: func(c *specs.Spec) {
+			c.Process.SelinuxLabel, c.Linux.MountLabel = "system_u:system_r:container_t:s0:c1,c2", "system_u:object_r:container_file_t:s0:c1,c2"
+		}, check: unlabelled},
+		{name: "a malformed label is still refused", edit: func(c *specs.Spec) { c.Linux.MountLabel = "container_file_t" },
+			field: "linux.mountLabel", want: sandbox.ErrInvalidSpec},
+		{name: "a file label Paddock cannot give is still refused", edit: func(c *specs.Spec) { c.Linux.MountLabel = "unconfined_u:object_r:container_file_t:s0" },
 			field: "linux.mountLabel", want: sandbox.ErrNotSupported},
 	})
+}
+
+// unlabelled checks that a Spec carries no SELinux label.
+func unlabelled(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+	t.Helper()
+	if !s.Label.Disable {
+		t.Errorf("label %+v, want none where SELinux is off", s.Label)
+	}
 }
 
 func TestConvertRootAndPaths(t *testing.T) {
