@@ -59,3 +59,21 @@ func TestPlanListedOrder(t *testing.T) {
 		t.Errorf("mount steps %q, want %q", got, want)
 	}
 }
+
+// TestPlanMountPropagation: a Mount's propagation is a step of its own right
+// after the mount, and an unknown one is refused.
+func TestPlanMountPropagation(t *testing.T) {
+	spec := Spec{Mounts: []Mount{{Source: "tmpfs", Target: "/t", FSType: "tmpfs", Propagation: RShared}}}
+	steps, err := Plan(spec, Env{NewRoot: "/staging/root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(steps, func(st Step) bool { return st.Action == ActMount && st.Path == "/t" })
+	if i < 0 || i+1 >= len(steps) || steps[i+1].Action != ActPropagation || steps[i+1].Path != "/t" || steps[i+1].FlagText != "rshared" || !steps[i+1].InRoot {
+		t.Errorf("steps %+v: want the mount of /t, then its rshared propagation", steps)
+	}
+	spec.Mounts[0].Propagation = "sideways"
+	if err := spec.Validate(); err == nil {
+		t.Error("an unknown propagation was taken")
+	}
+}

@@ -173,7 +173,12 @@ func (c *planner) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 				create = CreateFile
 			}
 		}
-		es = append(es, entry{m.Target, func() { c.mount(m, create) }})
+		es = append(es, entry{m.Target, func() {
+			c.mount(m, create)
+			if f := m.Propagation.Flags(); f != 0 {
+				c.add(propagation(m.Target, f, true))
+			}
+		}})
 	}
 	for _, b := range s.Binds {
 		e, err := c.bind(b, env)

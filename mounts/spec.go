@@ -58,6 +58,9 @@ type Mount struct {
 	FSType string  `json:"type,omitempty"`
 	Flags  uintptr `json:"flags,omitempty"`
 	Data   string  `json:"data,omitempty"`
+	// Propagation, if set, is applied to the mount after it is made (a
+	// propagation type cannot be given in the mount(2) call that makes it).
+	Propagation Propagation `json:"propagation,omitempty"`
 }
 
 // String implements fmt.Stringer.
@@ -200,6 +203,9 @@ func (s *Spec) Validate() error {
 			}
 		} else if m.FSType == "" {
 			return &MountError{Source: m.Source, Target: m.Target, Flags: m.Flags, Data: m.Data, Err: errors.New("no filesystem type"), Invalid: true}
+		}
+		if m.Propagation != "" && m.Propagation.Flags() == 0 {
+			return &MountError{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags, Data: m.Data, Err: fmt.Errorf("unknown propagation %q", m.Propagation), Invalid: true}
 		}
 	}
 	for _, b := range s.Binds {

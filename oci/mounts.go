@@ -154,9 +154,6 @@ func (c *converter) filesystem(field string, m specs.Mount, dst string, o option
 	if m.Type == "" {
 		return invalid(field+".type", "no filesystem type")
 	}
-	if p := o.propagation; p != "" && p != mounts.Private && p != mounts.RPrivate {
-		return unsupported(field+".options", "propagation %s of a new %s mount: the Spec sets the propagation of binds only", p, m.Type)
-	}
 	if o.recursive {
 		return invalid(field+".options", "rbind without a bind")
 	}
@@ -169,7 +166,7 @@ func (c *converter) filesystem(field string, m specs.Mount, dst string, o option
 		if len(o.data) > 0 {
 			return unsupported(field+".options", "%s: the %s mount is the host's %s bound, which takes no filesystem option", strings.Join(o.data, ","), m.Type, host)
 		}
-		c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: host, Target: dst, FSType: "bind", Flags: unix.MS_BIND | unix.MS_REC | o.flags})
+		c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: host, Target: dst, FSType: "bind", Flags: unix.MS_BIND | unix.MS_REC | o.flags, Propagation: o.propagation})
 		return nil
 	}
 	if m.Type == "mqueue" && c.newNS(namespace.User) && !c.newNS(namespace.IPC) {
@@ -179,7 +176,7 @@ func (c *converter) filesystem(field string, m specs.Mount, dst string, o option
 	if fstype == "cgroup" {
 		fstype = "cgroup2"
 	}
-	c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: m.Source, Target: dst, FSType: fstype, Flags: o.flags, Data: strings.Join(o.data, ",")})
+	c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: m.Source, Target: dst, FSType: fstype, Flags: o.flags, Data: strings.Join(o.data, ","), Propagation: o.propagation})
 	return nil
 }
 
