@@ -274,16 +274,15 @@ func TestConvertMounts(t *testing.T) {
 			}
 		}},
 		{name: "bind with propagation", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"rbind", "rslave", "ro"}}),
-			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
-				want := mounts.Bind{Source: "/tmp", Target: "/data", ReadOnly: true, Recursive: true, Propagation: mounts.RSlave}
-				if !slices.Equal(s.Mounts.Binds, []mounts.Bind{want}) {
-					t.Errorf("binds %+v", s.Mounts.Binds)
-				}
-			}},
+			check: wantMount(mounts.Mount{Source: "/tmp", Target: "/data", FSType: "bind", Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, Propagation: mounts.RSlave})},
 		{name: "propagation and flags", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "shared", "nosuid"}}),
-			field: "mounts[0].options", want: sandbox.ErrNotSupported},
-		{name: "bind with data", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "uid=5"}}),
-			field: "mounts[0].options", want: sandbox.ErrInvalidSpec},
+			check: wantMount(mounts.Mount{Source: "/tmp", Target: "/data", FSType: "bind", Flags: unix.MS_BIND | unix.MS_NOSUID, Propagation: mounts.Shared})},
+		{name: "unbindable bind", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"rbind", "runbindable"}}),
+			check: wantMount(mounts.Mount{Source: "/tmp", Target: "/data", FSType: "bind", Flags: unix.MS_BIND | unix.MS_REC, Propagation: mounts.RUnbindable})},
+		{name: "bind with data, which mount(2) drops", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "nosuid", "mode=755", "size=1k"}}),
+			check: wantMount(mounts.Mount{Source: "/tmp", Target: "/data", FSType: "bind", Flags: unix.MS_BIND | unix.MS_NOSUID})},
+		{name: "shared tmpfs", edit: mount(specs.Mount{Destination: "/t", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "shared", "size=1k"}}),
+			check: wantMount(mounts.Mount{Source: "tmpfs", Target: "/t", FSType: "tmpfs", Flags: unix.MS_NOSUID, Data: "size=1k", Propagation: mounts.Shared})},
 		{name: "sync bind", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "sync"}}),
 			field: "mounts[0].options", want: sandbox.ErrNotSupported},
 		{name: "unknown option", edit: mount(specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}}),
@@ -535,4 +534,15 @@ func readOOMScoreAdj(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// wantMount checks that the Spec's first mount (the configuration's only one,
+// before the devices' binds) is want.
+func wantMount(want mounts.Mount) func(*testing.T, *sandbox.Spec, sandbox.Command) {
+	return func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+		t.Helper()
+		if len(s.Mounts.Mounts) == 0 || s.Mounts.Mounts[0] != want || len(s.Mounts.Binds) != 0 {
+			t.Errorf("mounts %+v, binds %+v; want %+v", s.Mounts.Mounts, s.Mounts.Binds, want)
+		}
+	}
 }

@@ -83,13 +83,12 @@ func (c *converter) mount(field string, m specs.Mount) error {
 	return c.filesystem(field, m, dst, o)
 }
 
-// bind converts a bind mount: a Mount whose flags the child sets on its copy of
-// the source, or, with a propagation other than private or with an idmapping, a
-// Bind, which takes no other flags than ro.
+// bind converts a bind mount: a Mount whose flags and propagation the child
+// sets on its copy of the source, or, with an idmapping, a Bind, which takes no
+// other flag than ro. Filesystem options (mode=755, size=1k) mean nothing to a
+// bind: mount(2) reads no data with MS_BIND, and runc passes them to the
+// kernel, which drops them; they are accepted and dropped here too.
 func (c *converter) bind(field string, m specs.Mount, dst string, o options) error {
-	if len(o.data) > 0 {
-		return invalid(field+".options", "a bind takes no filesystem option (%s)", strings.Join(o.data, ","))
-	}
 	if o.flags&^bindFlags != 0 {
 		return unsupported(field+".options", "%s on a bind: the child sets only ro, nosuid, nodev, noexec and the atime flags on a bind", mounts.FlagString(o.flags&^bindFlags))
 	}
@@ -101,20 +100,19 @@ func (c *converter) bind(field string, m specs.Mount, dst string, o options) err
 	if err != nil {
 		return err
 	}
-	private := o.propagation == "" || o.propagation == mounts.Private || o.propagation == mounts.RPrivate
-	if private && !idmap {
+	if !idmap {
 		flags := uintptr(unix.MS_BIND) | o.flags
 		if o.recursive {
 			flags |= unix.MS_REC
 		}
-		c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: src, Target: dst, FSType: "bind", Flags: flags})
+		c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: src, Target: dst, FSType: "bind", Flags: flags, Propagation: o.propagation})
 		return nil
 	}
 	if o.flags&^unix.MS_RDONLY != 0 {
-		return unsupported(field+".options", "%s with propagation or an idmapping: such a bind takes only ro", mounts.FlagString(o.flags&^unix.MS_RDONLY))
+		return unsupported(field+".options", "%s with an idmapping: such a bind takes only ro", mounts.FlagString(o.flags&^unix.MS_RDONLY))
 	}
 	b := mounts.Bind{Source: src, Target: dst, ReadOnly: o.flags&unix.MS_RDONLY != 0, Recursive: o.recursive, IDMap: idmap}
-	if !private {
+	if o.propagation != mounts.Private && o.propagation != mounts.RPrivate {
 		b.Propagation = o.propagation
 	}
 	c.spec.Mounts.Binds = append(c.spec.Mounts.Binds, b)
