@@ -56,7 +56,8 @@ func FlagStringPropagation(f uintptr) string {
 //  2. Mounts, Binds (a copy of the source tree attached with move_mount, its
 //     flags set on the copy first, recursively for a recursive bind), Tmpfs and
 //     the tmpfs of the Hidden directories, in that order, except that a mount
-//     moves before any earlier one below its target (parentsFirst);
+//     moves before any earlier one below its target (parentsFirst); then the
+//     Nodes;
 //     missing mount points are created;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
 //     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
@@ -91,6 +92,9 @@ func Plan(s Spec, env Env) ([]Step, error) {
 	hidden := s.keepTargets(s.Hidden)
 	c.emptyMount(s, env, hidden)
 	if err := c.userMounts(s, env, hidden); err != nil {
+		return nil, err
+	}
+	if err := c.nodes(s, env); err != nil {
 		return nil, err
 	}
 	c.pivot(s, root)

@@ -120,6 +120,8 @@ type Spec struct {
 	Mounts []Mount `json:"mounts,omitempty"`
 	Binds  []Bind  `json:"binds,omitempty"`
 	Tmpfs  []Tmpfs `json:"tmpfs,omitempty"`
+	// Nodes are device nodes and FIFOs made after the mounts (see Node).
+	Nodes []Node `json:"nodes,omitempty"`
 	// Masked paths are hidden after pivot_root; missing ones are skipped. A "*" in a
 	// path is expanded against the host (as in /sys/devices/system/cpu/cpu*/...).
 	Masked []string `json:"masked,omitempty"`

@@ -343,9 +343,22 @@ func TestConvertDevices(t *testing.T) {
 	dev := func(d specs.LinuxDevice) func(c *specs.Spec) {
 		return func(c *specs.Spec) { c.Linux.Devices = []specs.LinuxDevice{d} }
 	}
+	inUserNS := func(d specs.LinuxDevice) func(c *specs.Spec) {
+		return func(c *specs.Spec) { userNS(c); dev(d)(c) }
+	}
 	mode := os.FileMode(0o666)
 	runCases(t, []convCase{
-		{name: "a host node", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: &mode}),
+		{name: "a node of its own", edit: dev(specs.LinuxDevice{Path: "/dev/test1", Type: "c", Major: 10, Minor: 666, FileMode: ptr(os.FileMode(0o660)), UID: ptr(uint32(0))}),
+			check: wantNode(mounts.Node{Path: "/dev/test1", Type: unix.S_IFCHR, Major: 10, Minor: 666, Mode: 0o660}, "c")},
+		{name: "a block node, 0666 by default", edit: dev(specs.LinuxDevice{Path: "/dev/test2", Type: "b", Major: 8, Minor: 666}),
+			check: wantNode(mounts.Node{Path: "/dev/test2", Type: unix.S_IFBLK, Major: 8, Minor: 666, Mode: 0o666}, "b")},
+		{name: "a FIFO", edit: dev(specs.LinuxDevice{Path: "/dev/test3", Type: "p", FileMode: ptr(os.FileMode(0o600))}),
+			check: wantNode(mounts.Node{Path: "/dev/test3", Type: unix.S_IFIFO, Mode: 0o600}, "")},
+		{name: "a node of another owner", edit: dev(specs.LinuxDevice{Path: "/dev/test1", Type: "c", Major: 10, Minor: 666, GID: ptr(uint32(5))}),
+			field: "linux.devices[0].gid", want: sandbox.ErrNotSupported},
+		{name: "numbers out of range", edit: dev(specs.LinuxDevice{Path: "/dev/test1", Type: "c", Major: 1 << 12, Minor: 1}),
+			field: "linux.devices[0]", want: sandbox.ErrInvalidSpec},
+		{name: "in a user namespace, a host node", edit: inUserNS(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: &mode}),
 			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
 				n := 0
 				for _, m := range s.Mounts.Mounts {
@@ -353,18 +366,35 @@ func TestConvertDevices(t *testing.T) {
 						n++
 					}
 				}
-				if n != 1 {
-					t.Errorf("/dev/zero bound %d times", n)
+				if n != 1 || len(s.Mounts.Nodes) != 0 {
+					t.Errorf("/dev/zero bound %d times, nodes %v", n, s.Mounts.Nodes)
 				}
 			}},
-		{name: "other numbers", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 6}),
+		{name: "in a user namespace, other numbers", edit: inUserNS(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 6}),
 			field: "linux.devices[0]", want: sandbox.ErrNotSupported},
-		{name: "other mode", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: ptr(os.FileMode(0o600))}),
+		{name: "in a user namespace, other mode", edit: inUserNS(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: ptr(os.FileMode(0o600))}),
 			field: "linux.devices[0].fileMode", want: sandbox.ErrNotSupported},
-		{name: "fifo", edit: dev(specs.LinuxDevice{Path: "/dev/f", Type: "p"}), field: "linux.devices[0].type", want: sandbox.ErrNotSupported},
-		{name: "no host node", edit: dev(specs.LinuxDevice{Path: "/dev/paddock-none", Type: "c", Major: 1, Minor: 3}),
+		{name: "in a user namespace, a FIFO", edit: inUserNS(specs.LinuxDevice{Path: "/dev/f", Type: "p"}),
+			check: wantNode(mounts.Node{Path: "/dev/f", Type: unix.S_IFIFO, Mode: 0o666}, "")},
+		{name: "in a user namespace, no host node", edit: inUserNS(specs.LinuxDevice{Path: "/dev/paddock-none", Type: "c", Major: 1, Minor: 3}),
 			field: "linux.devices[0]", want: sandbox.ErrNotSupported},
 	})
+}
+
+// wantNode checks that the Spec's only node is want and, for a device of
+// cgroup type typ, that the device cgroup's last rule allows it.
+func wantNode(want mounts.Node, typ string) func(*testing.T, *sandbox.Spec, sandbox.Command) {
+	return func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+		t.Helper()
+		if !slices.Equal(s.Mounts.Nodes, []mounts.Node{want}) {
+			t.Errorf("nodes %+v, want %+v", s.Mounts.Nodes, want)
+		}
+		rules := s.Cgroup.Devices
+		last := rules[len(rules)-1]
+		if typ != "" && (!last.Allow || last.Type != typ || last.Major != int64(want.Major) || last.Minor != int64(want.Minor) || last.Access != "rwm") {
+			t.Errorf("last device rule %+v, want an allow of the node", last)
+		}
+	}
 }
 
 func TestConvertNamespaces(t *testing.T) {
