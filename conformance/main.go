@@ -165,7 +165,11 @@ func runAll(c config, s *suite, tmp string, rts []runtime, files []string) (*tab
 		fmt.Fprintln(os.Stderr, tb.progress(f))
 	}
 	tb.took = time.Since(start)
-	if left := leftCgroups(before); len(left) > 0 {
+	ids := map[string]bool{}
+	for _, id := range r.ids {
+		ids[id] = true
+	}
+	if left := leftCgroups(before, ids); len(left) > 0 {
 		return nil, fmt.Errorf("the host is not as found: cgroups left %q", left)
 	}
 	return tb, nil

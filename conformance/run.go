@@ -34,6 +34,16 @@ type runner struct {
 	tmp     string        // the run's temporary directory
 	detach  []string      // mount points to detach in each file's namespace
 	timeout time.Duration // for each file
+	ids     []string      // the IDs of every container created so far
+}
+
+// keys returns the keys of a set.
+func keys(set map[string]bool) []string {
+	var out []string
+	for k := range set {
+		out = append(out, k)
+	}
+	return out
 }
 
 // runFile runs the validation program file against rt and judges it.
@@ -63,7 +73,8 @@ func (r *runner) runFile(ctx context.Context, rt runtime, file string) (result, 
 		return res, err
 	}
 	res.verdict = judge(out, exit, timedOut)
-	res.Swept = sweep(rt.Binary, state, before)
+	res.Swept = sweep(rt.Binary, state, calls, before)
+	r.ids = append(r.ids, keys(createdIDs(calls))...)
 	if err := os.MkdirAll(filepath.Dir(res.Output), 0o755); err != nil {
 		return res, err
 	}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,10 +15,9 @@ import (
 // cgroupRoot is where the host's cgroup hierarchies are mounted.
 const cgroupRoot = "/sys/fs/cgroup"
 
-// suiteCgroup matches a path component that the suite or a runtime made for
-// it: the suite's fixed cgroupsPath names and the containers' IDs, which the
-// suite draws as UUIDs.
-var suiteCgroup = regexp.MustCompile(`^(cgrouptest|testdir|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+// suiteCgroups are the fixed names the suite gives cgroupsPath
+// (cgroups.AbsCgroupPath and RelCgroupPath of runtime-tools).
+var suiteCgroups = map[string]bool{"cgrouptest": true, "testdir": true}
 
 // cgroupDirs lists the directories of every cgroup hierarchy.
 func cgroupDirs() (map[string]bool, error) {
@@ -38,9 +36,11 @@ func cgroupDirs() (map[string]bool, error) {
 
 // sweep puts back what a file left: it deletes, with --force, every container
 // left in the file's state directory, then kills what is in the cgroups
-// that appeared since before and are the suite's (suiteCgroup), and removes
-// them. It returns what it removed.
-func sweep(binary, state string, before map[string]bool) []string {
+// that appeared since before and are the file's (a component is one of the
+// suite's fixed names or the ID of a container the file created, read from the
+// calls log), and removes them. Other cgroups are left alone: other work on
+// the host may be making its own meanwhile. It returns what it removed.
+func sweep(binary, state, calls string, before map[string]bool) []string {
 	var swept []string
 	ents, _ := os.ReadDir(state)
 	for _, e := range ents {
@@ -50,7 +50,7 @@ func sweep(binary, state string, before map[string]bool) []string {
 		exec.Command(binary, "--root", state, "delete", "--force", e.Name()).Run()
 		swept = append(swept, "container "+e.Name())
 	}
-	for _, d := range leftCgroups(before) {
+	for _, d := range leftCgroups(before, createdIDs(calls)) {
 		killCgroup(d)
 		if err := os.Remove(d); err == nil {
 			swept = append(swept, "cgroup "+d)
@@ -59,13 +59,28 @@ func sweep(binary, state string, before map[string]bool) []string {
 	return swept
 }
 
+// createdIDs reads the IDs of the containers created or run in a calls log,
+// whose lines are "exit N: ARGS", the ID last in a create or run.
+func createdIDs(calls string) map[string]bool {
+	ids := map[string]bool{}
+	b, _ := os.ReadFile(calls)
+	for _, line := range strings.Split(string(b), "\n") {
+		_, args, ok := strings.Cut(line, ": ")
+		f := strings.Fields(args)
+		if ok && len(f) > 1 && (f[0] == "create" || f[0] == "run") {
+			ids[f[len(f)-1]] = true
+		}
+	}
+	return ids
+}
+
 // leftCgroups returns the cgroup directories that are not in before and have
-// a component of the suite's, deepest first.
-func leftCgroups(before map[string]bool) []string {
+// a component that is one of suiteCgroups or ids, deepest first.
+func leftCgroups(before, ids map[string]bool) []string {
 	now, _ := cgroupDirs()
 	var left []string
 	for d := range now {
-		if before[d] || !suiteMade(d) {
+		if before[d] || !madeBy(d, ids) {
 			continue
 		}
 		left = append(left, d)
@@ -76,14 +91,15 @@ func leftCgroups(before map[string]bool) []string {
 	return left
 }
 
-// suiteMade reports whether a cgroup directory has a component of the suite's.
-func suiteMade(dir string) bool {
+// madeBy reports whether a cgroup directory has a component of the suite's
+// fixed names or one of ids.
+func madeBy(dir string, ids map[string]bool) bool {
 	rel, err := filepath.Rel(cgroupRoot, dir)
 	if err != nil {
 		return false
 	}
 	for _, c := range strings.Split(rel, "/") {
-		if suiteCgroup.MatchString(c) {
+		if suiteCgroups[c] || ids[c] {
 			return true
 		}
 	}

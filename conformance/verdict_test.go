@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -79,3 +81,29 @@ func TestCheck(t *testing.T) {
 
 func pass() result { return result{verdict: verdict{Pass: true}} }
 func fail() result { return result{verdict: verdict{Why: "1 not ok"}} }
+
+// TestCreatedIDs: the IDs of the containers a file created are read from its
+// calls log, and only cgroups named after them or the suite's fixed names are
+// the file's.
+func TestCreatedIDs(t *testing.T) {
+	calls := filepath.Join(t.TempDir(), "calls")
+	log := "time=x level=error msg=\"create: refused\"\nexit 1: create --bundle /b a-1\nexit 0: state a-1\nexit 0: create --pid-file /p --bundle /b b-2\nexit 0: run --bundle /b c-3\n"
+	if err := os.WriteFile(calls, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ids := createdIDs(calls)
+	if len(ids) != 3 || !ids["a-1"] || !ids["b-2"] || !ids["c-3"] {
+		t.Errorf("createdIDs = %v", ids)
+	}
+	for dir, want := range map[string]bool{
+		"/sys/fs/cgroup/pids/a-1":                    true,
+		"/sys/fs/cgroup/memory/x/testdir/cgrouptest": true,
+		"/sys/fs/cgroup/pids/cgrouptest":             true,
+		"/sys/fs/cgroup/pids/d-4":                    false,
+		"/sys/fs/cgroup/pids/paddock/e":              false,
+	} {
+		if got := madeBy(dir, ids); got != want {
+			t.Errorf("madeBy(%s) = %v, want %v", dir, got, want)
+		}
+	}
+}
