@@ -75,6 +75,11 @@ func run(c config) (int, error) {
 	if err != nil {
 		return 2, err
 	}
+	// Bundles lie below it: a container whose root is another user outside
+	// (linux.uidMappings) must be able to reach its root filesystem.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return 2, err
+	}
 	fmt.Fprintf(os.Stderr, "conformance: working in %s (each file's TAP output is kept in %s)\n", tmp, filepath.Join(tmp, "tap"))
 	rts, err := runtimes(c, tmp)
 	if err != nil {

@@ -52,7 +52,7 @@ func (r *runner) runFile(ctx context.Context, rt runtime, file string) (result, 
 	state := filepath.Join(dir, "state")
 	tmp := filepath.Join(dir, "tmp")
 	for _, d := range []string{state, tmp} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		if err := os.MkdirAll(d, 0o755); err != nil { // see run's Chmod
 			return result{}, err
 		}
 	}
