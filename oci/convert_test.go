@@ -534,15 +534,30 @@ func TestConvertRefused(t *testing.T) {
 	})
 }
 
+// TestReadConfigUnknownField: properties the runtime-spec types do not know are
+// ignored, as the spec requires, and UnknownFields names each, at any depth;
+// names match without case, as encoding/json matches them.
 func TestReadConfigUnknownField(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, oci.ConfigName), []byte(`{"ociVersion":"1.2.0","wings":true}`), 0o644); err != nil {
+	config := `{"ociVersion":"1.2.0","wings":true,"Hostname":"h","process":{"cwd":"/","tail":1,"user":{"uid":0,"gid":0,"fur":"x"}},
+		"mounts":[{"destination":"/a"},{"destination":"/b","flavour":"salt"}],"annotations":{"any.key":"v"},"linux":{"resources":{"memory":{"limit":1,"fizz":2}}}}`
+	if err := os.WriteFile(filepath.Join(dir, oci.ConfigName), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := oci.ReadConfig(dir)
-	var fe *oci.FieldError
-	if !errors.As(err, &fe) || !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), "wings") {
-		t.Fatalf("ReadConfig: %v; want a *FieldError matching ErrNotSupported naming the field", err)
+	cfg, err := oci.ReadConfig(dir)
+	if err != nil || cfg.Hostname != "h" || cfg.Process.Cwd != "/" {
+		t.Fatalf("ReadConfig: %+v, %v; want the known fields read and the others ignored", cfg, err)
+	}
+	got, err := oci.UnknownFields(dir)
+	want := []string{"linux.resources.memory.fizz", "mounts[1].flavour", "process.tail", "process.user.fur", "wings"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("UnknownFields = %q, %v; want %q", got, err, want)
+	}
+	if err := os.WriteFile(filepath.Join(dir, oci.ConfigName), []byte(`{"ociVersion":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oci.ReadConfig(dir); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Errorf("ReadConfig of broken JSON: %v; want ErrInvalidSpec", err)
 	}
 }
 
