@@ -200,12 +200,12 @@ func idMaps(ms []specs.LinuxIDMapping) []namespace.IDMap {
 // hostname sets the host and domain names.
 func (c *converter) hostname() error {
 	c.spec.Hostname, c.spec.Domainname = c.cfg.Hostname, c.cfg.Domainname
-	if (c.cfg.Hostname != "" || c.cfg.Domainname != "") && !c.newNS(namespace.UTS) {
+	if (c.cfg.Hostname != "" || c.cfg.Domainname != "") && c.spec.Namespaces.Mode(namespace.UTS) == namespace.Host {
 		field := "hostname"
 		if c.cfg.Hostname == "" {
 			field = "domainname"
 		}
-		return invalid(field, "a host or domain name needs a new uts namespace")
+		return invalid(field, "a host or domain name needs a uts namespace, new or joined")
 	}
 	return nil
 }

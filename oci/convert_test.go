@@ -234,6 +234,13 @@ func TestConvertRootAndPaths(t *testing.T) {
 			}},
 		{name: "hostname without uts", edit: func(c *specs.Spec) { c.Hostname, c.Linux.Namespaces = "box", c.Linux.Namespaces[:1] },
 			field: "hostname", want: sandbox.ErrInvalidSpec},
+		{name: "hostname of a joined uts", edit: func(c *specs.Spec) {
+			c.Hostname, c.Linux.Namespaces = "box", append(c.Linux.Namespaces[:1], specs.LinuxNamespace{Type: specs.UTSNamespace, Path: "/proc/1/ns/uts"})
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if s.Hostname != "box" || s.Namespaces.Mode(namespace.UTS) != namespace.Join {
+				t.Errorf("hostname %q, uts %v", s.Hostname, s.Namespaces.Mode(namespace.UTS))
+			}
+		}},
 	})
 }
 
