@@ -15,6 +15,8 @@ var reasonKinds = map[string]string{
 	"host":  "host limit",   // the peers fail it the same way on this host
 	"suite": "suite defect", // the 2019 suite expects what the spec does not say
 	"gap":   "Paddock gap",  // Paddock does not do it yet
+	// a behaviour Paddock keeps with the peers, which fail the file the same way
+	"shared": "as runc and crun do",
 }
 
 // A reason says why Paddock fails a file.
@@ -23,8 +25,8 @@ type reason struct {
 }
 
 // readReasons reads the reasons file: one line per file, "FILE KIND TEXT",
-// KIND one of host, suite and gap; blank lines and lines starting with #
-// are skipped.
+// KIND one of host, suite, gap and shared; blank lines and lines starting
+// with # are skipped.
 func readReasons(path string) (map[string]reason, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -44,7 +46,7 @@ func parseReasons(sc *bufio.Scanner, name string) (map[string]reason, error) {
 		}
 		f := strings.SplitN(line, " ", 3)
 		if len(f) < 3 || reasonKinds[f[1]] == "" {
-			return nil, fmt.Errorf("%s:%d: want FILE host|suite|gap TEXT", name, n)
+			return nil, fmt.Errorf("%s:%d: want FILE host|suite|gap|shared TEXT", name, n)
 		}
 		if _, dup := out[f[0]]; dup {
 			return nil, fmt.Errorf("%s:%d: %s given twice", name, n, f[0])

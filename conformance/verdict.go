@@ -55,8 +55,10 @@ func judge(tap string, exit int, timedOut bool) verdict {
 		if block {
 			v.Why = "empty plan with an error block"
 		}
-	case v.Ok == 0:
+	case v.Ok == 0 && v.Skip > 0:
 		v.Why = "nothing but skips"
+	case v.Ok == 0:
+		v.Why = "no ok"
 	default:
 		v.Pass = true
 	}
