@@ -81,6 +81,7 @@ func run(c config) (int, error) {
 		return 2, err
 	}
 	fmt.Fprintf(os.Stderr, "conformance: working in %s (each file's TAP output is kept in %s)\n", tmp, filepath.Join(tmp, "tap"))
+	defer keepOnlyTAP(tmp)
 	rts, err := runtimes(c, tmp)
 	if err != nil {
 		return 2, err
@@ -89,8 +90,6 @@ func run(c config) (int, error) {
 	if err != nil {
 		return 2, err
 	}
-	defer os.RemoveAll(s.bin)
-	defer os.RemoveAll(filepath.Join(tmp, "suite"))
 	files, err := selectFiles(s.files, c.only)
 	if err != nil {
 		return 2, err
@@ -198,4 +197,16 @@ func finish(c config, tb *table, complete bool) (int, error) {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// keepOnlyTAP removes from the run's directory everything but the TAP
+// outputs: the suite's module and programs, the bundles' tarball, the
+// runtime's build.
+func keepOnlyTAP(tmp string) {
+	ents, _ := os.ReadDir(tmp)
+	for _, e := range ents {
+		if e.Name() != "tap" {
+			os.RemoveAll(filepath.Join(tmp, e.Name()))
+		}
+	}
 }
