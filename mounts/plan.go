@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -55,8 +55,9 @@ func FlagStringPropagation(f uintptr) string {
 //  1. the default mounts, devices and /dev symlinks under the new root (Defaults);
 //  2. Mounts, Binds (a copy of the source tree attached with move_mount, its
 //     flags set on the copy first, recursively for a recursive bind), Tmpfs and
-//     the tmpfs of the Hidden directories, in the order of their targets' depth;
-//     missing mount points are created; then the Symlinks; then, with
+//     the tmpfs of the Hidden directories, in that order, except that a mount
+//     moves before any earlier one below its target (parentsFirst); then the
+//     Nodes; then the Symlinks; missing mount points are created; then, with
 //     env.BeforePivot, a checkpoint for the parent's work;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
 //     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
@@ -92,6 +93,9 @@ func Plan(s Spec, env Env) ([]Step, error) {
 	hidden := s.keepTargets(s.Hidden)
 	c.emptyMount(s, env, hidden)
 	if err := c.userMounts(s, env, hidden); err != nil {
+		return nil, err
+	}
+	if err := c.nodes(s, env); err != nil {
 		return nil, err
 	}
 	c.symlinks(s.Symlinks)
@@ -160,8 +164,8 @@ func (c *planner) symlinks(ls []Symlink) {
 }
 
 // userMounts makes the Spec's own mounts, binds and tmpfs, and the tmpfs of the
-// hidden directories, in the order of their targets' depth, so that a mount is
-// never made below another one that would then cover it.
+// hidden directories, in their listed order except that a mount is never made
+// below another one that would then cover it (parentsFirst).
 func (c *planner) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 	type entry struct {
 		target string
@@ -184,7 +188,12 @@ func (c *planner) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 				create = CreateFile
 			}
 		}
-		es = append(es, entry{m.Target, func() { c.mount(m, create) }})
+		es = append(es, entry{m.Target, func() {
+			c.mount(m, create)
+			if f := m.Propagation.Flags(); f != 0 {
+				c.add(propagation(m.Target, f, true))
+			}
+		}})
 	}
 	for _, b := range s.Binds {
 		e, err := c.bind(b, env)
@@ -201,11 +210,38 @@ func (c *planner) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 		m := Mount{Source: "tmpfs", Target: t.Target, FSType: "tmpfs", Flags: flags, Data: data}
 		es = append(es, entry{t.Target, func() { c.mount(m, CreateDir) }})
 	}
-	sort.SliceStable(es, func(i, j int) bool { return depth(es[i].target) < depth(es[j].target) })
-	for _, e := range es {
-		e.plan()
+	order := parentsFirst(len(es), func(i int) string { return es[i].target })
+	for _, i := range order {
+		es[i].plan()
 	}
 	return nil
+}
+
+// parentsFirst orders n targets as listed, except that a target moves before
+// the first earlier one that lies below it, so that no mount is made below
+// another that would then cover it. Unrelated targets keep their listed order
+// (an OCI runtime mounts in the configuration's order, and the runtime-tools
+// suite checks it in the mount table), and mounts on the same target stack in
+// the listed order. It returns the indexes in mount order.
+func parentsFirst(n int, target func(int) string) []int {
+	order := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		t := filepath.Clean(target(i))
+		at := len(order)
+		for k, j := range order {
+			if inside(filepath.Clean(target(j)), t) {
+				at = k
+				break
+			}
+		}
+		order = slices.Insert(order, at, i)
+	}
+	return order
+}
+
+// inside reports whether path p lies strictly below dir.
+func inside(p, dir string) bool {
+	return p != dir && strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // bind checks the bind b in env and returns what plans it.
@@ -238,9 +274,6 @@ func (c *planner) bind(b Bind, env Env) (func(), error) {
 		}
 	}, nil
 }
-
-// depth is the number of components of an absolute path.
-func depth(p string) int { return strings.Count(strings.Trim(filepath.Clean(p), "/"), "/") + 1 }
 
 // hideDir covers the hidden directory p with an empty tmpfs: a copy of the empty
 // read-only one, or, where the sandbox's own mounts lie below p or the tmpfs needs

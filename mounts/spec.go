@@ -58,6 +58,9 @@ type Mount struct {
 	FSType string  `json:"type,omitempty"`
 	Flags  uintptr `json:"flags,omitempty"`
 	Data   string  `json:"data,omitempty"`
+	// Propagation, if set, is applied to the mount after it is made (a
+	// propagation type cannot be given in the mount(2) call that makes it).
+	Propagation Propagation `json:"propagation,omitempty"`
 }
 
 // String implements fmt.Stringer.
@@ -110,13 +113,15 @@ type Spec struct {
 	// Defaults adds DefaultMounts: /proc, /dev with its nodes and symlinks, /dev/pts,
 	// /dev/shm, /dev/mqueue, /sys, /sys/fs/cgroup.
 	Defaults bool `json:"defaults,omitempty"`
-	// Mounts, Binds and Tmpfs are the sandbox's own mounts, made after the defaults
-	// in the order of their targets' depth (a mount on /a before one on /a/b, as
-	// Docker and Podman sort them), and for the same depth Mounts, then Binds, then
-	// Tmpfs, each in its order.
+	// Mounts, Binds and Tmpfs are the sandbox's own mounts, made after the defaults:
+	// Mounts, then Binds, then Tmpfs, each in its order, except that a mount moves
+	// before any earlier one on a path below its target (a mount on /a before one
+	// on /a/b, as Docker and Podman sort them), so that none is covered.
 	Mounts []Mount `json:"mounts,omitempty"`
 	Binds  []Bind  `json:"binds,omitempty"`
 	Tmpfs  []Tmpfs `json:"tmpfs,omitempty"`
+	// Nodes are device nodes and FIFOs made after the mounts (see Node).
+	Nodes []Node `json:"nodes,omitempty"`
 	// Masked paths are hidden after pivot_root; missing ones are skipped. A "*" in a
 	// path is expanded against the host (as in /sys/devices/system/cpu/cpu*/...).
 	Masked []string `json:"masked,omitempty"`
@@ -205,6 +210,9 @@ func (s *Spec) Validate() error {
 			}
 		} else if m.FSType == "" {
 			return &MountError{Source: m.Source, Target: m.Target, Flags: m.Flags, Data: m.Data, Err: errors.New("no filesystem type"), Invalid: true}
+		}
+		if m.Propagation != "" && m.Propagation.Flags() == 0 {
+			return &MountError{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags, Data: m.Data, Err: fmt.Errorf("unknown propagation %q", m.Propagation), Invalid: true}
 		}
 	}
 	for _, b := range s.Binds {

@@ -29,7 +29,8 @@ const (
 	ActMkdir Action = "mkdir"
 	// ActSymlink makes Path a symbolic link to Source.
 	ActSymlink Action = "symlink"
-	// ActMknod makes Path the character device Major:Minor with permissions Mode.
+	// ActMknod makes Path the node Major:Minor with permissions Mode: a character
+	// device, or the file type in Mode's S_IFMT bits (a Node's block device or FIFO).
 	ActMknod Action = "mknod"
 	// ActEmptyTmpfs makes the empty, read-only, detached tmpfs that ActHide and
 	// ActMask bind copies of.

@@ -16,22 +16,18 @@ import (
 // ConfigName is the name of a bundle's configuration file.
 const ConfigName = "config.json"
 
-// ReadConfig reads the configuration of the bundle in directory bundle. A field
-// that the runtime-spec types do not know (one of a later version of the spec, or
-// a misspelt one) is refused rather than dropped: a *FieldError matching
-// sandbox.ErrNotSupported.
+// ReadConfig reads the configuration of the bundle in directory bundle. A
+// property that the runtime-spec types do not know (one of a later version of
+// the spec, or a misspelt one) is ignored, as the spec requires of a runtime;
+// UnknownFields lists them, for the runtime to report.
 func ReadConfig(bundle string) (*specs.Spec, error) {
 	data, err := os.ReadFile(filepath.Join(bundle, ConfigName))
 	if err != nil {
 		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var cfg specs.Spec
 	if err := dec.Decode(&cfg); err != nil {
-		if strings.Contains(err.Error(), "unknown field") {
-			return nil, unsupported(ConfigName, "%v", err)
-		}
 		return nil, invalidErr(ConfigName, err)
 	}
 	if dec.More() {
@@ -189,12 +185,12 @@ func idMaps(ms []specs.LinuxIDMapping) []namespace.IDMap {
 // hostname sets the host and domain names.
 func (c *converter) hostname() error {
 	c.spec.Hostname, c.spec.Domainname = c.cfg.Hostname, c.cfg.Domainname
-	if (c.cfg.Hostname != "" || c.cfg.Domainname != "") && !c.newNS(namespace.UTS) {
+	if (c.cfg.Hostname != "" || c.cfg.Domainname != "") && c.spec.Namespaces.Mode(namespace.UTS) == namespace.Host {
 		field := "hostname"
 		if c.cfg.Hostname == "" {
 			field = "domainname"
 		}
-		return invalid(field, "a host or domain name needs a new uts namespace")
+		return invalid(field, "a host or domain name needs a uts namespace, new or joined")
 	}
 	return nil
 }

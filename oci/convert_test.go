@@ -198,7 +198,7 @@ func TestConvertProcess(t *testing.T) {
 
 func TestConvertSELinux(t *testing.T) {
 	if selinux.Enabled() {
-		t.Skip("SELinux is enabled on this host: the labels would be mapped, not refused")
+		t.Skip("SELinux is enabled on this host: the labels would be applied")
 	}
 	runCases(t, []convCase{
 		{name: "no label", edit: func(*specs.Spec) {}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
@@ -206,11 +206,24 @@ func TestConvertSELinux(t *testing.T) {
 				t.Errorf("label %+v, want none", s.Label)
 			}
 		}},
-		{name: "selinuxLabel", edit: func(c *specs.Spec) { c.Process.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2" },
-			field: "process.selinuxLabel", want: sandbox.ErrNotSupported},
-		{name: "mountLabel", edit: func(c *specs.Spec) { c.Linux.MountLabel = "system_u:object_r:container_file_t:s0:c1,c2" },
+		{name: "selinuxLabel, unapplied", edit: func(c *specs.Spec) { c.Process.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2" }, check: unlabelled},
+		{name: "mountLabel, unapplied", edit: func(c *specs.Spec) { c.Linux.MountLabel = "system_u:object_r:svirt_sandbox_file_t:s0:c715,c811" }, check: unlabelled},
+		{name: "both, unapplied", edit: func(c *specs.Spec) {
+			c.Process.SelinuxLabel, c.Linux.MountLabel = "system_u:system_r:container_t:s0:c1,c2", "system_u:object_r:container_file_t:s0:c1,c2"
+		}, check: unlabelled},
+		{name: "a malformed label is still refused", edit: func(c *specs.Spec) { c.Linux.MountLabel = "container_file_t" },
+			field: "linux.mountLabel", want: sandbox.ErrInvalidSpec},
+		{name: "a file label Paddock cannot give is still refused", edit: func(c *specs.Spec) { c.Linux.MountLabel = "unconfined_u:object_r:container_file_t:s0" },
 			field: "linux.mountLabel", want: sandbox.ErrNotSupported},
 	})
+}
+
+// unlabelled checks that a Spec carries no SELinux label.
+func unlabelled(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+	t.Helper()
+	if !s.Label.Disable {
+		t.Errorf("label %+v, want none where SELinux is off", s.Label)
+	}
 }
 
 func TestConvertRootAndPaths(t *testing.T) {
@@ -254,6 +267,13 @@ func TestConvertRootAndPaths(t *testing.T) {
 			}},
 		{name: "hostname without uts", edit: func(c *specs.Spec) { c.Hostname, c.Linux.Namespaces = "box", c.Linux.Namespaces[:1] },
 			field: "hostname", want: sandbox.ErrInvalidSpec},
+		{name: "hostname of a joined uts", edit: func(c *specs.Spec) {
+			c.Hostname, c.Linux.Namespaces = "box", append(c.Linux.Namespaces[:1], specs.LinuxNamespace{Type: specs.UTSNamespace, Path: "/proc/1/ns/uts"})
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if s.Hostname != "box" || s.Namespaces.Mode(namespace.UTS) != namespace.Join {
+				t.Errorf("hostname %q, uts %v", s.Hostname, s.Namespaces.Mode(namespace.UTS))
+			}
+		}},
 	})
 }
 
@@ -294,16 +314,15 @@ func TestConvertMounts(t *testing.T) {
 			}
 		}},
 		{name: "bind with propagation", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"rbind", "rslave", "ro"}}),
-			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
-				want := mounts.Bind{Source: "/tmp", Target: "/data", ReadOnly: true, Recursive: true, Propagation: mounts.RSlave}
-				if !slices.Equal(s.Mounts.Binds, []mounts.Bind{want}) {
-					t.Errorf("binds %+v", s.Mounts.Binds)
-				}
-			}},
+			check: wantMount(mounts.Mount{Source: "/tmp", Target: "/data", FSType: "bind", Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, Propagation: mounts.RSlave})},
 		{name: "propagation and flags", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "shared", "nosuid"}}),
-			field: "mounts[0].options", want: sandbox.ErrNotSupported},
-		{name: "bind with data", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "uid=5"}}),
-			field: "mounts[0].options", want: sandbox.ErrInvalidSpec},
+			check: wantMount(mounts.Mount{Source: "/tmp", Target: "/data", FSType: "bind", Flags: unix.MS_BIND | unix.MS_NOSUID, Propagation: mounts.Shared})},
+		{name: "unbindable bind", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"rbind", "runbindable"}}),
+			check: wantMount(mounts.Mount{Source: "/tmp", Target: "/data", FSType: "bind", Flags: unix.MS_BIND | unix.MS_REC, Propagation: mounts.RUnbindable})},
+		{name: "bind with data, which mount(2) drops", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "nosuid", "mode=755", "size=1k"}}),
+			check: wantMount(mounts.Mount{Source: "/tmp", Target: "/data", FSType: "bind", Flags: unix.MS_BIND | unix.MS_NOSUID})},
+		{name: "shared tmpfs", edit: mount(specs.Mount{Destination: "/t", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "shared", "size=1k"}}),
+			check: wantMount(mounts.Mount{Source: "tmpfs", Target: "/t", FSType: "tmpfs", Flags: unix.MS_NOSUID, Data: "size=1k", Propagation: mounts.Shared})},
 		{name: "sync bind", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "sync"}}),
 			field: "mounts[0].options", want: sandbox.ErrNotSupported},
 		{name: "unknown option", edit: mount(specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}}),
@@ -364,9 +383,22 @@ func TestConvertDevices(t *testing.T) {
 	dev := func(d specs.LinuxDevice) func(c *specs.Spec) {
 		return func(c *specs.Spec) { c.Linux.Devices = []specs.LinuxDevice{d} }
 	}
+	inUserNS := func(d specs.LinuxDevice) func(c *specs.Spec) {
+		return func(c *specs.Spec) { userNS(c); dev(d)(c) }
+	}
 	mode := os.FileMode(0o666)
 	runCases(t, []convCase{
-		{name: "a host node", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: &mode}),
+		{name: "a node of its own", edit: dev(specs.LinuxDevice{Path: "/dev/test1", Type: "c", Major: 10, Minor: 666, FileMode: ptr(os.FileMode(0o660)), UID: ptr(uint32(0))}),
+			check: wantNode(mounts.Node{Path: "/dev/test1", Type: unix.S_IFCHR, Major: 10, Minor: 666, Mode: 0o660}, "c")},
+		{name: "a block node, 0666 by default", edit: dev(specs.LinuxDevice{Path: "/dev/test2", Type: "b", Major: 8, Minor: 666}),
+			check: wantNode(mounts.Node{Path: "/dev/test2", Type: unix.S_IFBLK, Major: 8, Minor: 666, Mode: 0o666}, "b")},
+		{name: "a FIFO", edit: dev(specs.LinuxDevice{Path: "/dev/test3", Type: "p", FileMode: ptr(os.FileMode(0o600))}),
+			check: wantNode(mounts.Node{Path: "/dev/test3", Type: unix.S_IFIFO, Mode: 0o600}, "")},
+		{name: "a node of another owner", edit: dev(specs.LinuxDevice{Path: "/dev/test1", Type: "c", Major: 10, Minor: 666, GID: ptr(uint32(5))}),
+			field: "linux.devices[0].gid", want: sandbox.ErrNotSupported},
+		{name: "numbers out of range", edit: dev(specs.LinuxDevice{Path: "/dev/test1", Type: "c", Major: 1 << 12, Minor: 1}),
+			field: "linux.devices[0]", want: sandbox.ErrInvalidSpec},
+		{name: "in a user namespace, a host node", edit: inUserNS(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: &mode}),
 			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
 				n := 0
 				for _, m := range s.Mounts.Mounts {
@@ -374,18 +406,35 @@ func TestConvertDevices(t *testing.T) {
 						n++
 					}
 				}
-				if n != 1 {
-					t.Errorf("/dev/zero bound %d times", n)
+				if n != 1 || len(s.Mounts.Nodes) != 0 {
+					t.Errorf("/dev/zero bound %d times, nodes %v", n, s.Mounts.Nodes)
 				}
 			}},
-		{name: "other numbers", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 6}),
+		{name: "in a user namespace, other numbers", edit: inUserNS(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 6}),
 			field: "linux.devices[0]", want: sandbox.ErrNotSupported},
-		{name: "other mode", edit: dev(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: ptr(os.FileMode(0o600))}),
+		{name: "in a user namespace, other mode", edit: inUserNS(specs.LinuxDevice{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5, FileMode: ptr(os.FileMode(0o600))}),
 			field: "linux.devices[0].fileMode", want: sandbox.ErrNotSupported},
-		{name: "fifo", edit: dev(specs.LinuxDevice{Path: "/dev/f", Type: "p"}), field: "linux.devices[0].type", want: sandbox.ErrNotSupported},
-		{name: "no host node", edit: dev(specs.LinuxDevice{Path: "/dev/paddock-none", Type: "c", Major: 1, Minor: 3}),
+		{name: "in a user namespace, a FIFO", edit: inUserNS(specs.LinuxDevice{Path: "/dev/f", Type: "p"}),
+			check: wantNode(mounts.Node{Path: "/dev/f", Type: unix.S_IFIFO, Mode: 0o666}, "")},
+		{name: "in a user namespace, no host node", edit: inUserNS(specs.LinuxDevice{Path: "/dev/paddock-none", Type: "c", Major: 1, Minor: 3}),
 			field: "linux.devices[0]", want: sandbox.ErrNotSupported},
 	})
+}
+
+// wantNode checks that the Spec's only node is want and, for a device of
+// cgroup type typ, that the device cgroup's last rule allows it.
+func wantNode(want mounts.Node, typ string) func(*testing.T, *sandbox.Spec, sandbox.Command) {
+	return func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+		t.Helper()
+		if !slices.Equal(s.Mounts.Nodes, []mounts.Node{want}) {
+			t.Errorf("nodes %+v, want %+v", s.Mounts.Nodes, want)
+		}
+		rules := s.Cgroup.Devices
+		last := rules[len(rules)-1]
+		if typ != "" && (!last.Allow || last.Type != typ || last.Major != int64(want.Major) || last.Minor != int64(want.Minor) || last.Access != "rwm") {
+			t.Errorf("last device rule %+v, want an allow of the node", last)
+		}
+	}
 }
 
 func TestConvertNamespaces(t *testing.T) {
@@ -582,15 +631,30 @@ func TestConvertRefused(t *testing.T) {
 	})
 }
 
+// TestReadConfigUnknownField: properties the runtime-spec types do not know are
+// ignored, as the spec requires, and UnknownFields names each, at any depth;
+// names match without case, as encoding/json matches them.
 func TestReadConfigUnknownField(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, oci.ConfigName), []byte(`{"ociVersion":"1.2.0","wings":true}`), 0o644); err != nil {
+	config := `{"ociVersion":"1.2.0","wings":true,"Hostname":"h","process":{"cwd":"/","tail":1,"user":{"uid":0,"gid":0,"fur":"x"}},
+		"mounts":[{"destination":"/a"},{"destination":"/b","flavour":"salt"}],"annotations":{"any.key":"v"},"linux":{"resources":{"memory":{"limit":1,"fizz":2}}}}`
+	if err := os.WriteFile(filepath.Join(dir, oci.ConfigName), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := oci.ReadConfig(dir)
-	var fe *oci.FieldError
-	if !errors.As(err, &fe) || !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), "wings") {
-		t.Fatalf("ReadConfig: %v; want a *FieldError matching ErrNotSupported naming the field", err)
+	cfg, err := oci.ReadConfig(dir)
+	if err != nil || cfg.Hostname != "h" || cfg.Process.Cwd != "/" {
+		t.Fatalf("ReadConfig: %+v, %v; want the known fields read and the others ignored", cfg, err)
+	}
+	got, err := oci.UnknownFields(dir)
+	want := []string{"linux.resources.memory.fizz", "mounts[1].flavour", "process.tail", "process.user.fur", "wings"}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("UnknownFields = %q, %v; want %q", got, err, want)
+	}
+	if err := os.WriteFile(filepath.Join(dir, oci.ConfigName), []byte(`{"ociVersion":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oci.ReadConfig(dir); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Errorf("ReadConfig of broken JSON: %v; want ErrInvalidSpec", err)
 	}
 }
 
@@ -605,4 +669,15 @@ func readOOMScoreAdj(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// wantMount checks that the Spec's first mount (the configuration's only one,
+// before the devices' binds) is want.
+func wantMount(want mounts.Mount) func(*testing.T, *sandbox.Spec, sandbox.Command) {
+	return func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+		t.Helper()
+		if len(s.Mounts.Mounts) == 0 || s.Mounts.Mounts[0] != want || len(s.Mounts.Binds) != 0 {
+			t.Errorf("mounts %+v, binds %+v; want %+v", s.Mounts.Mounts, s.Mounts.Binds, want)
+		}
+	}
 }

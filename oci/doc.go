@@ -14,7 +14,10 @@
 // *FieldError naming the field in the OCI JSON path form ("process.scheduler",
 // "linux.sysctl.kernel.panic", "mounts[3].options"): it matches sandbox.ErrNotSupported where
 // Paddock (or this host) lacks the feature, and sandbox.ErrInvalidSpec where the
-// configuration itself is wrong. Nothing is dropped silently. What Convert
+// configuration itself is wrong. Nothing is dropped silently. Properties that
+// the runtime spec does not define at all are the exception the spec makes:
+// ReadConfig ignores them, as a runtime must, and UnknownFields names them for
+// the runtime to report. What Convert
 // accepts is checked again, against the host and the caller, by
 // sandbox.Builder.Build, whose errors name the Spec's fields.
 //

@@ -83,13 +83,12 @@ func (c *converter) mount(field string, m specs.Mount) error {
 	return c.filesystem(field, m, dst, o)
 }
 
-// bind converts a bind mount: a Mount whose flags the child sets on its copy of
-// the source, or, with a propagation other than private or with an idmapping, a
-// Bind, which takes no other flags than ro.
+// bind converts a bind mount: a Mount whose flags and propagation the child
+// sets on its copy of the source, or, with an idmapping, a Bind, which takes no
+// other flag than ro. Filesystem options (mode=755, size=1k) mean nothing to a
+// bind: mount(2) reads no data with MS_BIND, and runc passes them to the
+// kernel, which drops them; they are accepted and dropped here too.
 func (c *converter) bind(field string, m specs.Mount, dst string, o options) error {
-	if len(o.data) > 0 {
-		return invalid(field+".options", "a bind takes no filesystem option (%s)", strings.Join(o.data, ","))
-	}
 	if o.flags&^bindFlags != 0 {
 		return unsupported(field+".options", "%s on a bind: the child sets only ro, nosuid, nodev, noexec and the atime flags on a bind", mounts.FlagString(o.flags&^bindFlags))
 	}
@@ -101,20 +100,19 @@ func (c *converter) bind(field string, m specs.Mount, dst string, o options) err
 	if err != nil {
 		return err
 	}
-	private := o.propagation == "" || o.propagation == mounts.Private || o.propagation == mounts.RPrivate
-	if private && !idmap {
+	if !idmap {
 		flags := uintptr(unix.MS_BIND) | o.flags
 		if o.recursive {
 			flags |= unix.MS_REC
 		}
-		c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: src, Target: dst, FSType: "bind", Flags: flags})
+		c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: src, Target: dst, FSType: "bind", Flags: flags, Propagation: o.propagation})
 		return nil
 	}
 	if o.flags&^unix.MS_RDONLY != 0 {
-		return unsupported(field+".options", "%s with propagation or an idmapping: such a bind takes only ro", mounts.FlagString(o.flags&^unix.MS_RDONLY))
+		return unsupported(field+".options", "%s with an idmapping: such a bind takes only ro", mounts.FlagString(o.flags&^unix.MS_RDONLY))
 	}
 	b := mounts.Bind{Source: src, Target: dst, ReadOnly: o.flags&unix.MS_RDONLY != 0, Recursive: o.recursive, IDMap: idmap}
-	if !private {
+	if o.propagation != mounts.Private && o.propagation != mounts.RPrivate {
 		b.Propagation = o.propagation
 	}
 	c.spec.Mounts.Binds = append(c.spec.Mounts.Binds, b)
@@ -154,9 +152,6 @@ func (c *converter) filesystem(field string, m specs.Mount, dst string, o option
 	if m.Type == "" {
 		return invalid(field+".type", "no filesystem type")
 	}
-	if p := o.propagation; p != "" && p != mounts.Private && p != mounts.RPrivate {
-		return unsupported(field+".options", "propagation %s of a new %s mount: the Spec sets the propagation of binds only", p, m.Type)
-	}
 	if o.recursive {
 		return invalid(field+".options", "rbind without a bind")
 	}
@@ -169,7 +164,7 @@ func (c *converter) filesystem(field string, m specs.Mount, dst string, o option
 		if len(o.data) > 0 {
 			return unsupported(field+".options", "%s: the %s mount is the host's %s bound, which takes no filesystem option", strings.Join(o.data, ","), m.Type, host)
 		}
-		c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: host, Target: dst, FSType: "bind", Flags: unix.MS_BIND | unix.MS_REC | o.flags})
+		c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: host, Target: dst, FSType: "bind", Flags: unix.MS_BIND | unix.MS_REC | o.flags, Propagation: o.propagation})
 		return nil
 	}
 	if m.Type == "mqueue" && c.newNS(namespace.User) && !c.newNS(namespace.IPC) {
@@ -179,7 +174,7 @@ func (c *converter) filesystem(field string, m specs.Mount, dst string, o option
 	if fstype == "cgroup" {
 		fstype = "cgroup2"
 	}
-	c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: m.Source, Target: dst, FSType: fstype, Flags: o.flags, Data: strings.Join(o.data, ",")})
+	c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: m.Source, Target: dst, FSType: fstype, Flags: o.flags, Data: strings.Join(o.data, ","), Propagation: o.propagation})
 	return nil
 }
 

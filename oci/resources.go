@@ -35,7 +35,9 @@ func (c *converter) resources() error {
 	if err != nil {
 		return err
 	}
-	c.spec.Cgroup.Devices = rules
+	// After the configuration's rules and runc's: the allow rules of the
+	// configuration's devices (see node).
+	c.spec.Cgroup.Devices = append(rules, c.spec.Cgroup.Devices...)
 	return nil
 }
 

@@ -76,6 +76,7 @@ func create(root, id string, f *createFlags) (*container, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnUnknown(bundle)
 	spec, cmd, err := oci.Convert(cfg, bundle)
 	if err != nil {
 		return nil, err

@@ -59,7 +59,11 @@ func inRoot(p *child.Program, st mounts.Step) {
 		op.Args[0] = p.CString(st.Source)
 	case mounts.ActMknod:
 		op.Kind = child.KindMknodIn
-		op.Args[0], op.Args[1], op.Args[2] = uintptr(unix.S_IFCHR|st.Mode), uintptr(unix.Mkdev(st.Major, st.Minor)), uintptr(st.Mode)
+		mode := st.Mode
+		if mode&unix.S_IFMT == 0 {
+			mode |= unix.S_IFCHR
+		}
+		op.Args[0], op.Args[1], op.Args[2] = uintptr(mode), uintptr(unix.Mkdev(st.Major, st.Minor)), uintptr(st.Mode&0o7777)
 	case mounts.ActMaskSource:
 		op.Kind = child.KindSourceIn
 		op.Args[0] = uintptr(unix.Mkdev(st.Major, st.Minor))

@@ -30,7 +30,9 @@ type Spec struct {
 
 	Namespaces namespace.Spec `json:"namespaces"`
 
-	// Hostname and Domainname are set in a new UTS namespace.
+	// Hostname and Domainname are set in the sandbox's UTS namespace, new or
+	// joined (the names of a joined one change for all that share it, as an OCI
+	// runtime sets them in a pod's).
 	Hostname   string `json:"hostname,omitempty"`
 	Domainname string `json:"domainname,omitempty"`
 	// Env is the target's environment unless a Command brings its own.
@@ -423,14 +425,15 @@ func (s *Spec) checkNamespaces(c ids) error {
 	return nil
 }
 
-// checkHostname checks that a hostname or domain name has a new uts namespace to
-// be set in, and that the kernel takes it: at most 64 bytes, no NUL.
+// checkHostname checks that a hostname or domain name has a uts namespace of
+// the sandbox's, new or joined, to be set in, and that the kernel takes it: at
+// most 64 bytes, no NUL.
 func (s *Spec) checkHostname() error {
 	if s.Hostname == "" && s.Domainname == "" {
 		return nil
 	}
-	if s.Namespaces.Mode(namespace.UTS) != namespace.New {
-		return specErr("hostname", "a hostname needs a new uts namespace")
+	if m := s.Namespaces.Mode(namespace.UTS); m != namespace.New && m != namespace.Join {
+		return specErr("hostname", "a hostname needs a uts namespace other than the host's, new or joined")
 	}
 	if len(s.Hostname) > 64 || len(s.Domainname) > 64 {
 		return specErr("hostname", "longer than 64 bytes")
