@@ -154,27 +154,52 @@ func TestHoldInit(t *testing.T) {
 	})
 }
 
-// TestHoldExecFailure: a target that cannot be executed fails the release as it
-// fails a start that is not held.
+// TestHoldExecFailure: a target that cannot be executed fails the start of a
+// held sandbox, before it holds, as runc's create fails, with the errno that
+// execve would give: a path not there, a name no PATH directory holds, a
+// directory, a file without execute permission. A file that is executable
+// holds. As root and as uid 65534.
 func TestHoldExecFailure(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		_, fifo := heldDir(t)
-		tpl, err := sandbox.NewBuilder(sandbox.WithHold()).Build()
+		dir, fifo := heldDir(t)
+		if err := os.WriteFile(filepath.Join(dir, "noexec"), []byte("#!/bin/sh\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "prog"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tpl, err := sandbox.NewBuilder(sandbox.WithHold(), sandbox.WithBind(dir, "/out", false)).Build()
 		if err != nil {
 			t.Fatalf("Build: %v", err)
 		}
 		defer tpl.Close()
-		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/no/such/program"}, HoldFIFO: fifo})
-		if err != nil {
-			t.Fatalf("Start: %v", err)
-		}
-		err = p.Release(context.Background())
-		var ce *sandbox.ChildError
-		if !errors.As(err, &ce) || !ce.NotFound() {
-			t.Errorf("Release: %v; want a *ChildError of stage exec, not found", err)
-		}
-		if st, err := p.Wait(); err != nil || st.Code != 125 {
-			t.Errorf("Wait: %v, %v; want exit 125", st, err)
+		for _, c := range []struct {
+			args  []string
+			errno syscall.Errno
+		}{
+			{[]string{"/no/such/program"}, syscall.ENOENT},
+			{[]string{"no-such-program-in-path"}, syscall.ENOENT},
+			{[]string{"/etc"}, syscall.EACCES},
+			{[]string{"/out/noexec"}, syscall.EACCES},
+			{[]string{"/out/prog"}, 0},
+		} {
+			p, err := tpl.Start(context.Background(), sandbox.Command{Args: c.args, HoldFIFO: fifo})
+			if c.errno == 0 {
+				if err != nil {
+					t.Fatalf("%s: Start: %v", c.args[0], err)
+				}
+				p.Kill()
+				p.Wait()
+				continue
+			}
+			var ce *sandbox.ChildError
+			if !errors.As(err, &ce) || ce.Stage != "exec" || ce.Errno != c.errno {
+				t.Errorf("%s: Start: %v; want a *ChildError of stage exec with %v", c.args[0], err, c.errno)
+			}
+			if err == nil {
+				p.Kill()
+				p.Wait()
+			}
 		}
 	})
 }

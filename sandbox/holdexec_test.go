@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -15,27 +16,34 @@ import (
 
 // TestReleaseExecFailure: Release from the FIFO alone, as an OCI runtime's
 // start does, reports a target that could not be executed with the errno of
-// its execve, where nothing reads the sandbox's error pipe; a target that was
+// its execve, where nothing reads the sandbox's error pipe (a program that was
+// there when the start held, and is gone at the release); a target that was
 // executed releases without error. As root and as uid 65534.
 func TestReleaseExecFailure(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		for _, c := range []struct {
-			args  []string
-			errno syscall.Errno
+			remove bool
+			errno  syscall.Errno
 		}{
-			{[]string{"/no/such/program"}, syscall.ENOENT},
-			{[]string{"/etc"}, syscall.EACCES},
-			{[]string{"/bin/true"}, 0},
+			{true, syscall.ENOENT},
+			{false, 0},
 		} {
-			_, fifo := heldDir(t)
-			tpl, err := sandbox.NewBuilder(sandbox.WithHold()).Build()
+			dir, fifo := heldDir(t)
+			prog := filepath.Join(dir, "prog")
+			if err := os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			tpl, err := sandbox.NewBuilder(sandbox.WithHold(), sandbox.WithBind(dir, "/out", false)).Build()
 			if err != nil {
 				t.Fatalf("Build: %v", err)
 			}
-			p, err := tpl.Start(context.Background(), sandbox.Command{Args: c.args, HoldFIFO: fifo})
+			p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/out/prog"}, HoldFIFO: fifo})
 			tpl.Close()
 			if err != nil {
 				t.Fatalf("Start: %v", err)
+			}
+			if c.remove {
+				os.Remove(prog)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			err = sandbox.Release(ctx, fifo)
@@ -43,16 +51,16 @@ func TestReleaseExecFailure(t *testing.T) {
 			var ce *sandbox.ChildError
 			switch {
 			case c.errno == 0 && err != nil:
-				t.Errorf("%s: Release: %v", c.args[0], err)
+				t.Errorf("removed %v: Release: %v", c.remove, err)
 			case c.errno != 0 && (!errors.As(err, &ce) || ce.Stage != "exec" || ce.Errno != c.errno):
-				t.Errorf("%s: Release: %v; want a *ChildError of stage exec with %v", c.args[0], err, c.errno)
+				t.Errorf("removed %v: Release: %v; want a *ChildError of stage exec with %v", c.remove, err, c.errno)
 			}
 			want := 125
 			if c.errno == 0 {
 				want = 0
 			}
 			if st, err := p.Wait(); err != nil || st.Code != want {
-				t.Errorf("%s: Wait: %v, %v; want exit %d", c.args[0], st, err, want)
+				t.Errorf("removed %v: Wait: %v, %v; want exit %d", c.remove, st, err, want)
 			}
 		}
 	})

@@ -155,7 +155,8 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 	if hookErr != nil {
 		return nil, hookErr // the hook's own words; Start removed the sandbox
 	} else if err != nil {
-		return nil, err
+		// A program not there fails create, as with runc, in runc's words.
+		return nil, execError(&container{Program: cmd.Args[0]}, err)
 	}
 	var term *os.File
 	if cmd.Terminal {

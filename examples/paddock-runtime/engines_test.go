@@ -242,12 +242,12 @@ func podmanRefused(t *testing.T, p *podman, root string) {
 }
 
 // podmanNotFound: a command that the container does not have fails run and
-// exec with the runtime's message, naming it. (runc finds it missing at
-// create, and Podman then exits 127; paddock-runtime at start, and Podman
-// exits 126.)
+// exec with the runtime's message, naming it, and exit status 127: the
+// runtime finds it missing at create, as runc does, and Podman reads "no such
+// file or directory" in create's message as a command not found.
 func podmanNotFound(t *testing.T, p *podman, root string) {
 	const msg = `exec: "/nonexistent": no such file or directory`
-	if out, code := p.run(t, runArgs([]string{"--rm"}, root, "/nonexistent")...); code == 0 || !strings.Contains(out, msg) {
+	if out, code := p.run(t, runArgs([]string{"--rm"}, root, "/nonexistent")...); code != 127 || !strings.Contains(out, msg) {
 		t.Errorf("run of a command not there: exit %d: %q", code, out)
 	}
 	p.must(t, runArgs([]string{"-d", "--name", "nf"}, root, "sleep", "1000")...)

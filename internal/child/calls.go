@@ -90,6 +90,9 @@ func opCalls(op *Op) (calls []Call, known bool) {
 		}, true
 	case KindHold:
 		return []Call{
+			// findTarget: a refusal is no failure of its own.
+			{Nr: unix.SYS_NEWFSTATAT, Args: a(atFDCWD), Optional: true},
+			{Nr: unix.SYS_FACCESSAT2, Args: a(atFDCWD, 0, unix.X_OK, unix.AT_EACCESS), Optional: true},
 			{Nr: unix.SYS_WRITE, Args: a(0, 0, uintptr(ReportSize))},
 			{Nr: unix.SYS_OPENAT, Args: a(0, 0, unix.O_WRONLY|unix.O_CLOEXEC)},
 			{Nr: unix.SYS_WRITE, Args: a(0, uintptr(unsafe.Pointer(&zeroText[0])), 1)},

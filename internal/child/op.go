@@ -109,7 +109,10 @@ const (
 	// the staging tmpfs), with move_mount, and closes the child's descriptor of it.
 	KindAttach
 	// KindHold holds the start just before execve until another process releases
-	// it (create, then start, as runc's exec FIFO does): the child writes a Report
+	// it (create, then start, as runc's exec FIFO does). It first checks that one
+	// of Start.Paths can be executed, and fails as execve would (a Report naming
+	// ExecOp) where none can, so that a program not there fails the start and
+	// not the release. Then the child writes a Report
 	// naming HoldOp with errno 0 on the error pipe, opens the FIFO for writing,
 	// which blocks until a reader opens it, writes one byte and goes on, keeping
 	// the FIFO open (close-on-exec) until execve, which closes it, or fails: then

@@ -409,6 +409,9 @@ func hold(errfd, procfd uintptr, s *Start) syscall.Errno {
 	if s.HoldPath[0] == 0 {
 		return syscall.EBADF
 	}
+	if e := findTarget(s); e != 0 {
+		fail(errfd, ExecOp, e) // as execve would have at the release
+	}
 	r := Report{Op: HoldOp}
 	if e := writeAll(errfd, uintptr(unsafe.Pointer(&r)), unsafe.Sizeof(r)); e != 0 {
 		return e
@@ -431,6 +434,45 @@ func hold(errfd, procfd uintptr, s *Start) syscall.Errno {
 	}
 	s.scratch.hold = int32(fd) // close-on-exec: execve closes it
 	return 0
+}
+
+// findTarget checks, before a start holds, that one of the candidates for the
+// executable (s.Paths) can be executed, as runc looks the program up in the
+// container before create returns: a regular file, or any non-directory, that
+// faccessat2(X_OK, AT_EACCESS) lets the target's user execute. It returns the
+// errno that execve would give (ENOENT, or EACCES where a candidate was
+// found but may not be executed), or 0. Where the kernel or a seccomp filter
+// refuses the calls (ENOSYS, EPERM), it decides by the permission bits, or
+// leaves the decision to execve. A program that appears or goes before the
+// release is execve's to judge.
+//
+//go:nosplit
+//go:norace
+func findTarget(s *Start) syscall.Errno {
+	best := syscall.ENOENT
+	st := &s.scratch.st
+	for i := 0; i < len(s.Paths); i++ {
+		path := uintptr(unsafe.Pointer(s.Paths[i]))
+		_, _, e := syscall.RawSyscall6(unix.SYS_NEWFSTATAT, atFDCWD, path, uintptr(unsafe.Pointer(st)), 0, 0, 0)
+		switch {
+		case e == syscall.ENOSYS || e == syscall.EPERM:
+			return 0 // cannot tell: execve will
+		case e == syscall.EACCES:
+			best = e
+			continue
+		case e != 0:
+			continue
+		case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+			best = syscall.EACCES
+			continue
+		}
+		_, _, e = syscall.RawSyscall6(unix.SYS_FACCESSAT2, atFDCWD, path, unix.X_OK, unix.AT_EACCESS, 0, 0)
+		if e == 0 || ((e == syscall.ENOSYS || e == syscall.EPERM) && st.Mode&0o111 != 0) {
+			return 0
+		}
+		best = syscall.EACCES
+	}
+	return best
 }
 
 // stdio moves the target's descriptors into place, marks every other descriptor
