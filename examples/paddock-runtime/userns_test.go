@@ -94,3 +94,68 @@ func TestCgroupManagerDisabled(t *testing.T) {
 		}
 	}
 }
+
+// envNoSubIDs marks the copy of the test binary that runs as uid 0 of a user
+// namespace of host uid 65534 alone, whose setgroups is denied, as a rootless
+// Podman without subordinate IDs calls the runtime.
+const envNoSubIDs = "PADDOCK_RUNTIME_TEST_NO_SUBIDS"
+
+// TestRootlessEngineNoSubIDs: in such a namespace, a container that stays in
+// it (a configuration without a user namespace of its own) runs as its uid 0,
+// keeping the groups that the namespace will not let it drop, where it failed
+// at "drop supplementary groups", and delete leaves nothing.
+func TestRootlessEngineNoSubIDs(t *testing.T) {
+	if os.Getenv(envNoSubIDs) == "" {
+		if os.Geteuid() != 0 {
+			t.Skip("mapping a user namespace's uid 0 to uid 65534 needs root")
+		}
+		bin := build(t)
+		xdg := testutil.SharedTempDir(t, "xdg-")
+		if err := os.Chown(xdg, testutil.Nobody, testutil.Nobody); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Rerun{
+			Pattern: "^TestRootlessEngineNoSubIDs$",
+			Env:     append(os.Environ(), envNoSubIDs+"=1", envBin+"="+bin, "XDG_RUNTIME_DIR="+xdg),
+			Attr: &syscall.SysProcAttr{
+				Cloneflags:  syscall.CLONE_NEWUSER,
+				Credential:  &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true},
+				UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: testutil.Nobody, Size: 1}},
+				GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: testutil.Nobody, Size: 1}},
+			},
+			Label: "as uid 0 of a user namespace that denies setgroups (host uid 65534)",
+		}.Run(t)
+		return
+	}
+	if b, _ := os.ReadFile("/proc/self/setgroups"); strings.TrimSpace(string(b)) != "deny" {
+		t.Fatalf("/proc/self/setgroups: %q, want deny", b)
+	}
+	r := &rt{bin: os.Getenv(envBin), root: filepath.Join(t.TempDir(), "state")}
+	b := r.bundle(t, []string{"sh", "-c", "id -u; cat /proc/self/setgroups"}, t.TempDir(), func(cfg map[string]any) {
+		linux := cfg["linux"].(map[string]any)
+		var ns []any
+		for _, n := range linux["namespaces"].([]any) {
+			if n.(map[string]any)["type"] != "user" {
+				ns = append(ns, n)
+			}
+		}
+		linux["namespaces"] = ns
+		delete(linux, "uidMappings")
+		delete(linux, "gidMappings")
+		for _, m := range cfg["mounts"].([]any) { // gid 5 is not mapped
+			if m := m.(map[string]any); m["type"] == "devpts" {
+				var opts []any
+				for _, o := range m["options"].([]any) {
+					if o != "gid=5" {
+						opts = append(opts, o)
+					}
+				}
+				m["options"] = opts
+			}
+		}
+	})
+	if out := r.must(t, "run", "--bundle", b, "box"); !strings.HasSuffix(out, "0\ndeny\n") {
+		t.Errorf("run: %q; want uid 0 in a namespace that denies setgroups", out)
+	}
+	r.gone(t, "box")
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/mountinfo"
 	"github.com/paddock-sandbox/paddock/caps"
@@ -159,8 +160,11 @@ func (s *Spec) planIDs(c ids, vfork bool) plan.IDs {
 	if u := s.User; u != nil {
 		d.User, d.Group, d.Groups = u.UID, u.GID, slices.Clone(u.Groups)
 	}
-	if s.Namespaces.Mode(namespace.User) == namespace.Join {
+	switch s.Namespaces.Mode(namespace.User) {
+	case namespace.Join:
 		d.Setgroups = joinedSetgroups(s.Namespaces.NS[namespace.User].Path)
+	case namespace.Host:
+		d.Setgroups = ownSetgroups()
 	}
 	if s.Namespaces.Mode(namespace.User) != namespace.New {
 		return d
@@ -200,6 +204,18 @@ func joinedSetgroups(nsPath string) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// ownSetgroups is the setgroups policy of the caller's own user namespace,
+// read once: a sandbox that stays in it keeps its groups where it is "deny"
+// (the caller runs in an unprivileged namespace, as a rootless engine without
+// subordinate IDs calls its runtime), since setgroups(2) fails there.
+var ownSetgroups = sync.OnceValue(func() string {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+})
 
 // outsideID maps id inside through m, or returns it unchanged without a map; an
 // unmapped ID shows as the overflow ID 65534.
