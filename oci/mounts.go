@@ -160,6 +160,11 @@ func (c *converter) filesystem(field string, m specs.Mount, dst string, o option
 			return err
 		}
 	}
+	if o.tmpcopyup {
+		if err := c.checkCopyUp(field, m.Type, dst); err != nil {
+			return err
+		}
+	}
 	if host := c.hostTree(m.Type); host != "" {
 		if len(o.data) > 0 {
 			return unsupported(field+".options", "%s: the %s mount is the host's %s bound, which takes no filesystem option", strings.Join(o.data, ","), m.Type, host)

@@ -15,6 +15,7 @@ type options struct {
 	propagation    mounts.Propagation
 	idmap          bool
 	idmapRecursive bool // ridmap
+	tmpcopyup      bool // see copyup.go
 	data           []string
 }
 
@@ -76,6 +77,8 @@ func (o *options) add(field, opt string) error {
 		o.bind = true
 	case opt == "rbind":
 		o.bind, o.recursive = true, true
+	case opt == "tmpcopyup":
+		o.tmpcopyup = true
 	case opt == "idmap", opt == "ridmap":
 		o.idmap, o.idmapRecursive = true, opt == "ridmap"
 	case p.Flags() != 0:
