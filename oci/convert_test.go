@@ -325,7 +325,7 @@ func TestConvertMounts(t *testing.T) {
 			check: wantMount(mounts.Mount{Source: "tmpfs", Target: "/t", FSType: "tmpfs", Flags: unix.MS_NOSUID, Data: "size=1k", Propagation: mounts.Shared})},
 		{name: "sync bind", edit: mount(specs.Mount{Destination: "/data", Source: "/tmp", Options: []string{"bind", "sync"}}),
 			field: "mounts[0].options", want: sandbox.ErrNotSupported},
-		{name: "unknown option", edit: mount(specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}}),
+		{name: "unknown option", edit: mount(specs.Mount{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"copyup"}}),
 			field: "mounts[0].options", want: sandbox.ErrNotSupported},
 		{name: "tmpfs size 0", edit: mount(specs.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=0"}}),
 			field: "mounts[0].options", want: sandbox.ErrInvalidSpec},
