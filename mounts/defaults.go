@@ -36,10 +36,12 @@ type Env struct {
 	// rootless sandbox on the host's "/"). ReadonlyRoot remounts them read-only too.
 	RootMounts []string
 	// DetachBinds has the parent copy every bind's source for each start (as it
-	// copies an idmapped one, see Bind.IDMap) instead of the child binding it by
-	// path: the child of an automatic ID range is an unprivileged user of the host
-	// from its first step, and could not reach a source below a directory that
-	// only root may search.
+	// copies an idmapped one, see Bind.IDMap), the binds of Spec.Mounts as well
+	// as Spec.Binds, instead of the child binding it by path: the child of an
+	// automatic ID range, or of a root caller's user namespace whose root is
+	// another user of the host, is an unprivileged user of the host from its
+	// first step, and could not reach a source below a directory that only
+	// root may search (an engine's run directory, mode 0700).
 	DetachBinds bool
 	// AfterPivot are steps of the caller's own that run once the sandbox is in
 	// its new root, before the masks and read-only paths: the sysctls, which

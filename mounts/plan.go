@@ -189,7 +189,11 @@ func (c *planner) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 			}
 		}
 		es = append(es, entry{m.Target, func() {
-			c.mount(m, create)
+			if m.Flags&unix.MS_BIND != 0 && env.DetachBinds {
+				c.detached(m, create, false)
+			} else {
+				c.mount(m, create)
+			}
 			if f := m.Propagation.Flags(); f != 0 {
 				c.add(propagation(m.Target, f, true))
 			}

@@ -49,6 +49,7 @@ func TestPodman(t *testing.T) {
 		t.Run("refused", func(t *testing.T) { podmanRefused(t, p, root) })
 		t.Run("not-found", func(t *testing.T) { podmanNotFound(t, p, root) })
 		t.Run("cgroups", func(t *testing.T) { podmanCgroups(t, p, root) })
+		t.Run("uidmap", func(t *testing.T) { podmanUIDMap(t, p) })
 	})
 }
 
@@ -175,6 +176,27 @@ func podmanReadOnly(t *testing.T, p *podman, _ string) {
 	out, code = p.run(t, runArgs([]string{"--rm", "--tmpfs", "/etc"}, root, "true")...)
 	if code == 0 || !strings.Contains(out, `option "tmpcopyup": /etc in the root holds files`) {
 		t.Errorf("run --tmpfs /etc: exit %d: %q", code, out)
+	}
+	p.settled(t)
+}
+
+// podmanUIDMap: rootful --uidmap and --gidmap run the container as root of
+// a user namespace that is host uid 100000, on a root that belongs to it,
+// with the /etc/hosts that Podman keeps below its run root (mode 0700): the
+// runtime copies that bind's source before the container enters its
+// namespace, where its root could not reach it.
+func podmanUIDMap(t *testing.T, p *podman) {
+	if os.Geteuid() != 0 {
+		t.Skip("--uidmap of another uid range is a root caller's: the rootless half maps its subordinate range already")
+	}
+	root := testutil.BusyboxRoot(t)
+	if out, err := exec.Command("chown", "-R", "100000:100000", root).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v: %s", err, out)
+	}
+	out := p.must(t, runArgs([]string{"--rm", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"}, root,
+		"sh", "-c", "grep -c host.containers.internal /etc/hosts; cat /proc/self/uid_map")...)
+	if want := "1\n         0     100000      65536\n"; out != want {
+		t.Errorf("run --uidmap: %q, want %q", out, want)
 	}
 	p.settled(t)
 }

@@ -111,10 +111,13 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 	if err != nil {
 		return nil, &SpecError{Field: "mounts", Err: err}
 	}
-	var gidMap []namespace.IDMap
+	var uidMap, gidMap []namespace.IDMap
 	if ns.Mode(namespace.User) == namespace.New {
-		_, gidMap = s.IDMaps(c.uid, c.gid)
+		uidMap, gidMap = s.IDMaps(c.uid, c.gid)
 	}
+	// A root caller's child in a user namespace whose root is another user of
+	// the host binds what that user may reach: the parent copies the sources.
+	rootElsewhere := c.uid == 0 && ns.Mode(namespace.User) == namespace.New && ns.Auto == nil && !mapsTo(uidMap, 0, 0)
 	env := mounts.Env{
 		InUserNS:         inUserNS,
 		NewNetNS:         ns.Mode(namespace.Net) == namespace.New,
@@ -125,7 +128,7 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 		UnmappedTTYGroup: inUserNS && !idMapped(gidMap, 5),
 		Privileged:       s.Privileged,
 		MountLabel:       selinux.MountOption(mountLabel),
-		DetachBinds:      ns.Auto != nil,
+		DetachBinds:      ns.Auto != nil || rootElsewhere,
 		AfterPivot:       s.sysctlSteps(),
 		BeforePivot:      s.Hold,
 	}
@@ -326,4 +329,10 @@ func (s *Spec) cpuRlimit() time.Duration {
 		return (d + time.Second - 1) / time.Second * time.Second
 	}
 	return 0
+}
+
+// mapsTo reports whether m maps id inside to host outside.
+func mapsTo(m []namespace.IDMap, id, host uint32) bool {
+	h, ok := namespace.MapToHost(m, id)
+	return ok && h == host
 }
