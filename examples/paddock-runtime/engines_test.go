@@ -365,3 +365,27 @@ func onTerminal(t *testing.T, cmd *exec.Cmd) (string, int) {
 	}
 	return strings.ReplaceAll(out, "\r\n", "\n"), code
 }
+
+// TestPodmanWithoutSubIDs: a rootless Podman whose user has no subordinate
+// IDs maps that user alone, as root of a user namespace that denies
+// setgroups, and runs the runtime there: its container stays in that
+// namespace, as its uid 0, keeping the groups it cannot drop. As uid 65534.
+func TestPodmanWithoutSubIDs(t *testing.T) {
+	testutil.ModesWith(t, envBin, build, func(t *testing.T, bin string) {
+		if os.Geteuid() == 0 {
+			t.Skip("a rootless Podman's case: the uid 65534 half runs it")
+		}
+		for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+			if b, err := os.ReadFile(f); err == nil && regexp.MustCompile(`(?m)^(nobody|65534):`).Match(b) {
+				t.Skipf("%s gives uid 65534 a range: Podman would map it", f)
+			}
+		}
+		p := newPodman(t, bin)
+		root := testutil.BusyboxRoot(t)
+		out := p.must(t, runArgs([]string{"--rm"}, root, "sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/setgroups")...)
+		if want := "0\n         0      65534          1\ndeny\n"; !strings.HasSuffix(out, want) {
+			t.Errorf("run: %q, want it to end in %q", out, want)
+		}
+		p.settled(t)
+	})
+}
