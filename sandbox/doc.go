@@ -226,13 +226,19 @@
 // target's pid, in the target's namespaces and cgroup. The target runs once a
 // reader opens the FIFO that the Command names (Command.HoldFIFO) and takes the
 // byte the sandbox writes there: Process.Release in this process, which also
-// reports a target that could not be executed, or Release in any other. This is
+// reports a target that could not be executed, or Release in any other. Before
+// it holds, the sandbox checks that one of the target's candidate paths can be
+// executed (stat, then faccessat2 with X_OK as the target's user), so that a
+// program that is not there fails Start as execve would, as runc's create finds
+// it; one that goes before the release fails the release. This is
 // runc's exec FIFO, the base of an OCI runtime's create and start. The sandbox
 // reaches the FIFO, on the host and outside its root, by a descriptor the parent
 // opened, through the host's procfs, never through a path of its own root. A held
 // start needs fork mode (Build chooses it and refuses vfork mode) and no Landlock
 // ruleset, which forbids opening a file outside it; a seccomp filter must allow
-// the hold's openat and write, which Build checks as it checks the other calls.
+// the hold's openat and write, which Build checks as it checks the other calls
+// (a filter that refuses the check's newfstatat or faccessat2 leaves the
+// judgement to execve).
 // While held, the sandbox is a sandbox like any other: the end of the start's
 // context kills it, and Wait waits for it.
 //
