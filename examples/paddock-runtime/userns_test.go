@@ -132,16 +132,7 @@ func TestRootlessEngineNoSubIDs(t *testing.T) {
 	}
 	r := &rt{bin: os.Getenv(envBin), root: filepath.Join(t.TempDir(), "state")}
 	b := r.bundle(t, []string{"sh", "-c", "id -u; cat /proc/self/setgroups"}, t.TempDir(), func(cfg map[string]any) {
-		linux := cfg["linux"].(map[string]any)
-		var ns []any
-		for _, n := range linux["namespaces"].([]any) {
-			if n.(map[string]any)["type"] != "user" {
-				ns = append(ns, n)
-			}
-		}
-		linux["namespaces"] = ns
-		delete(linux, "uidMappings")
-		delete(linux, "gidMappings")
+		callersUserNS(cfg)
 		for _, m := range cfg["mounts"].([]any) { // gid 5 is not mapped
 			if m := m.(map[string]any); m["type"] == "devpts" {
 				var opts []any
@@ -158,4 +149,28 @@ func TestRootlessEngineNoSubIDs(t *testing.T) {
 		t.Errorf("run: %q; want uid 0 in a namespace that denies setgroups", out)
 	}
 	r.gone(t, "box")
+	// Groups of its own it cannot be given there: create says so by field.
+	b = r.bundle(t, []string{"true"}, t.TempDir(), func(cfg map[string]any) {
+		cfg["process"].(map[string]any)["user"] = map[string]any{"uid": 0, "gid": 0, "additionalGids": []int{0}}
+		callersUserNS(cfg)
+	})
+	if out, code := r.run(t, "create", "--bundle", b, "box"); code != 1 || !strings.Contains(out, "user.groups") || !strings.Contains(out, "denies setgroups(2)") {
+		t.Errorf("create with groups: exit %d: %q", code, out)
+	}
+	r.gone(t, "box")
+}
+
+// callersUserNS has the configuration cfg stay in the runtime's user
+// namespace: no user namespace of its own, no maps.
+func callersUserNS(cfg map[string]any) {
+	linux := cfg["linux"].(map[string]any)
+	var ns []any
+	for _, n := range linux["namespaces"].([]any) {
+		if n.(map[string]any)["type"] != "user" {
+			ns = append(ns, n)
+		}
+	}
+	linux["namespaces"] = ns
+	delete(linux, "uidMappings")
+	delete(linux, "gidMappings")
 }

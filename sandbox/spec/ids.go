@@ -31,6 +31,10 @@ func (s *Spec) validateIDs(c ids) error {
 			return err
 		}
 	}
+	if s.Namespaces.Mode(namespace.User) == namespace.Host && len(u.Groups) > 0 && ownSetgroups() == namespace.SetgroupsDeny {
+		return specErr("user.groups", "the caller's own user namespace, which the sandbox stays in, denies setgroups(2): "+
+			"the target keeps the caller's groups and can be given none of its own")
+	}
 	if s.Namespaces.Mode(namespace.User) != namespace.New {
 		return nil
 	}
