@@ -146,6 +146,10 @@ func (t *Template) compile(c ids) error {
 	if err := t.compileMountNS(p, c); err != nil {
 		return err
 	}
+	if n := len(p.Detached); n > child.MaxDetached {
+		return &SpecError{NotSupported: true, Field: "mounts", Err: fmt.Errorf(
+			"%d binds that the parent copies for each start (idmapped ones, and every one where the user namespace's root is another user of the host), at most %d", n, child.MaxDetached)}
+	}
 	emit.Rlimits(p, pl.Rlimits, func(name string) int { n, _ := spec.RlimitResource(name); return n })
 	emit.Workdir(p, s.Workdir, s.Namespaces.Mode(namespace.Mount) == namespace.New)
 	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
