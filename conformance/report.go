@@ -71,10 +71,14 @@ const paddock = "paddock"
 
 // cell renders one result.
 func cell(r result) string {
+	s := "fail (" + r.Why + ")"
 	if r.Pass {
-		return "pass"
+		s = "pass"
 	}
-	return "fail (" + r.Why + ")"
+	if a := r.Again; a != nil && !a.Pass {
+		s += ", then fail (" + a.Why + ") when run again"
+	}
+	return s
 }
 
 // progress is the line printed after a file ran under every runtime.
@@ -98,11 +102,13 @@ func (tb *table) passes(name string) int {
 	return n
 }
 
-// peerPasses reports whether a peer of Paddock passes file, and which.
+// peerPasses reports whether a peer of Paddock passes file, and which: a
+// peer passes a file when it passed it in this run and, where the file was run
+// again for it (confirmPeers), passed it again.
 func (tb *table) peerPasses(file string) []string {
 	var out []string
 	for _, rt := range tb.runtimes {
-		if rt.Name != paddock && tb.results[file][rt.Name].Pass {
+		if rt.Name != paddock && tb.results[file][rt.Name].steady() {
 			out = append(out, rt.Name)
 		}
 	}
@@ -246,4 +252,6 @@ const rerun = "## Running it again\n\n" +
 	"access to the module proxy; it takes a few minutes. `conformance/run.sh -files 'REGEXP'` runs some files\n" +
 	"only, and then prints the results without writing this file. Each file's TAP output is kept under the\n" +
 	"temporary directory the run prints. `.ci/run` runs it after the Go tests; it fails when Paddock passes fewer\n" +
-	"than 40 files or fails a file that runc or crun passes in the same run.\n"
+	"than 40 files or fails a file that runc or crun passes in the same run. A file a peer passes and Paddock\n" +
+	"fails is run a second time under that peer, and counts as the peer's pass only when it passes again: some\n" +
+	"files pass or fail by timing. The totals count each runtime's first run; Paddock's files are run once.\n"

@@ -73,6 +73,21 @@ func TestCheck(t *testing.T) {
 	if c := tb.cause("b"); !strings.Contains(c, "but crun passed") {
 		t.Errorf("cause = %q", c)
 	}
+	// A peer that passes once and fails when run again does not count.
+	flaky := pass()
+	flaky.Again = &verdict{Why: "1 not ok"}
+	tb.results["b"]["crun"] = flaky
+	if p := tb.check(1, true); len(p) != 0 {
+		t.Errorf("check with a pass that did not hold = %q", p)
+	}
+	if c := cell(flaky); !strings.Contains(c, "then fail (1 not ok) when run again") {
+		t.Errorf("cell = %q", c)
+	}
+	flaky.Again = &verdict{Pass: true}
+	tb.results["b"]["crun"] = flaky
+	if p := tb.check(1, true); len(p) != 1 {
+		t.Errorf("check with a pass that held = %q", p)
+	}
 	tb.results["b"]["crun"] = fail()
 	if p := tb.check(1, true); len(p) != 0 {
 		t.Errorf("check = %q", p)
