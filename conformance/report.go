@@ -17,6 +17,8 @@ var reasonKinds = map[string]string{
 	"gap":   "Paddock gap",  // Paddock does not do it yet
 	// a behaviour Paddock keeps with the peers, which fail the file the same way
 	"shared": "as runc and crun do",
+	// what Paddock refuses by design, where a peer may do it
+	"design": "Paddock refuses",
 }
 
 // A reason says why Paddock fails a file.
@@ -25,7 +27,7 @@ type reason struct {
 }
 
 // readReasons reads the reasons file: one line per file, "FILE KIND TEXT",
-// KIND one of host, suite, gap and shared; blank lines and lines starting
+// KIND one of host, suite, gap, shared and design; blank lines and lines starting
 // with # are skipped.
 func readReasons(path string) (map[string]reason, error) {
 	f, err := os.Open(path)
@@ -46,7 +48,7 @@ func parseReasons(sc *bufio.Scanner, name string) (map[string]reason, error) {
 		}
 		f := strings.SplitN(line, " ", 3)
 		if len(f) < 3 || reasonKinds[f[1]] == "" {
-			return nil, fmt.Errorf("%s:%d: want FILE host|suite|gap|shared TEXT", name, n)
+			return nil, fmt.Errorf("%s:%d: want FILE host|suite|gap|shared|design TEXT", name, n)
 		}
 		if _, dup := out[f[0]]; dup {
 			return nil, fmt.Errorf("%s:%d: %s given twice", name, n, f[0])
