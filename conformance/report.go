@@ -17,6 +17,8 @@ var reasonKinds = map[string]string{
 	"gap":   "Paddock gap",  // Paddock does not do it yet
 	// a behaviour Paddock keeps with the peers, which fail the file the same way
 	"shared": "as runc and crun do",
+	// what Paddock refuses by design, where a peer may do it
+	"design": "Paddock refuses",
 }
 
 // A reason says why Paddock fails a file.
@@ -25,7 +27,7 @@ type reason struct {
 }
 
 // readReasons reads the reasons file: one line per file, "FILE KIND TEXT",
-// KIND one of host, suite, gap and shared; blank lines and lines starting
+// KIND one of host, suite, gap, shared and design; blank lines and lines starting
 // with # are skipped.
 func readReasons(path string) (map[string]reason, error) {
 	f, err := os.Open(path)
@@ -46,7 +48,7 @@ func parseReasons(sc *bufio.Scanner, name string) (map[string]reason, error) {
 		}
 		f := strings.SplitN(line, " ", 3)
 		if len(f) < 3 || reasonKinds[f[1]] == "" {
-			return nil, fmt.Errorf("%s:%d: want FILE host|suite|gap|shared TEXT", name, n)
+			return nil, fmt.Errorf("%s:%d: want FILE host|suite|gap|shared|design TEXT", name, n)
 		}
 		if _, dup := out[f[0]]; dup {
 			return nil, fmt.Errorf("%s:%d: %s given twice", name, n, f[0])
@@ -71,10 +73,14 @@ const paddock = "paddock"
 
 // cell renders one result.
 func cell(r result) string {
+	s := "fail (" + r.Why + ")"
 	if r.Pass {
-		return "pass"
+		s = "pass"
 	}
-	return "fail (" + r.Why + ")"
+	if a := r.Again; a != nil && !a.Pass {
+		s += ", then fail (" + a.Why + ") when run again"
+	}
+	return s
 }
 
 // progress is the line printed after a file ran under every runtime.
@@ -98,11 +104,13 @@ func (tb *table) passes(name string) int {
 	return n
 }
 
-// peerPasses reports whether a peer of Paddock passes file, and which.
+// peerPasses reports whether a peer of Paddock passes file, and which: a
+// peer passes a file when it passed it in this run and, where the file was run
+// again for it (confirmPeers), passed it again.
 func (tb *table) peerPasses(file string) []string {
 	var out []string
 	for _, rt := range tb.runtimes {
-		if rt.Name != paddock && tb.results[file][rt.Name].Pass {
+		if rt.Name != paddock && tb.results[file][rt.Name].steady() {
 			out = append(out, rt.Name)
 		}
 	}
@@ -246,4 +254,6 @@ const rerun = "## Running it again\n\n" +
 	"access to the module proxy; it takes a few minutes. `conformance/run.sh -files 'REGEXP'` runs some files\n" +
 	"only, and then prints the results without writing this file. Each file's TAP output is kept under the\n" +
 	"temporary directory the run prints. `.ci/run` runs it after the Go tests; it fails when Paddock passes fewer\n" +
-	"than 40 files or fails a file that runc or crun passes in the same run.\n"
+	"than 40 files or fails a file that runc or crun passes in the same run. A file a peer passes and Paddock\n" +
+	"fails is run a second time under that peer, and counts as the peer's pass only when it passes again: some\n" +
+	"files pass or fail by timing. The totals count each runtime's first run; Paddock's files are run once.\n"

@@ -24,7 +24,14 @@ type result struct {
 	Output string        // where its TAP output is kept
 	Took   time.Duration // its wall time
 	Swept  []string      // what was left behind and removed after it
+	// Again is the verdict of a second run, made for a peer that passed a
+	// file Paddock failed (see confirmPeers); nil where there was none.
+	Again *verdict
 }
+
+// steady reports whether the result is a pass that holds: a pass, and a pass
+// again where the file was run a second time.
+func (r result) steady() bool { return r.Pass && (r.Again == nil || r.Again.Pass) }
 
 // runner runs validation programs one at a time, each in a private mount
 // namespace with the hybrid host's cgroup2 mounts detached, under a timeout,

@@ -40,9 +40,9 @@ func TestJudge(t *testing.T) {
 
 // TestParseReasons: the reasons file's lines, comments, and its errors.
 func TestParseReasons(t *testing.T) {
-	in := "# comment\n\nlinux_sysctl gap sysctl, being built\nkill suite the 2019 suite expects X\n"
+	in := "# comment\n\nlinux_sysctl gap sysctl, being built\nkill suite the 2019 suite expects X\nlinux_ns_itype design no mount namespace\n"
 	r, err := parseReasons(bufio.NewScanner(strings.NewReader(in)), "r")
-	if err != nil || len(r) != 2 || r["linux_sysctl"] != (reason{"gap", "sysctl, being built"}) || r["kill"].Kind != "suite" {
+	if err != nil || len(r) != 3 || r["linux_ns_itype"].Kind != "design" || r["linux_sysctl"] != (reason{"gap", "sysctl, being built"}) || r["kill"].Kind != "suite" {
 		t.Errorf("parseReasons = %v, %v", r, err)
 	}
 	for _, bad := range []string{"kill\n", "kill why\n", "kill odd text\n", "kill host a\nkill host b\n"} {
@@ -72,6 +72,21 @@ func TestCheck(t *testing.T) {
 	}
 	if c := tb.cause("b"); !strings.Contains(c, "but crun passed") {
 		t.Errorf("cause = %q", c)
+	}
+	// A peer that passes once and fails when run again does not count.
+	flaky := pass()
+	flaky.Again = &verdict{Why: "1 not ok"}
+	tb.results["b"]["crun"] = flaky
+	if p := tb.check(1, true); len(p) != 0 {
+		t.Errorf("check with a pass that did not hold = %q", p)
+	}
+	if c := cell(flaky); !strings.Contains(c, "then fail (1 not ok) when run again") {
+		t.Errorf("cell = %q", c)
+	}
+	flaky.Again = &verdict{Pass: true}
+	tb.results["b"]["crun"] = flaky
+	if p := tb.check(1, true); len(p) != 1 {
+		t.Errorf("check with a pass that held = %q", p)
 	}
 	tb.results["b"]["crun"] = fail()
 	if p := tb.check(1, true); len(p) != 0 {
