@@ -52,8 +52,9 @@ func TestParseReasons(t *testing.T) {
 	}
 }
 
-// TestCheck: Paddock fails the check below the minimum or on a file a peer
-// passes; a host reason that a peer contradicts is flagged in the table.
+// TestCheck: Paddock fails the check below the minimum, on a file with no
+// reason, and on a file a peer passes for a reason the peer contradicts; a
+// recorded gap a peer passes is listed as open.
 func TestCheck(t *testing.T) {
 	tb := &table{
 		runtimes: []runtime{{Name: "runc"}, {Name: "crun"}, {Name: paddock}},
@@ -91,6 +92,20 @@ func TestCheck(t *testing.T) {
 	tb.results["b"]["crun"] = fail()
 	if p := tb.check(1, true); len(p) != 0 {
 		t.Errorf("check = %q", p)
+	}
+	// A gap a peer passes is open, not a failure of the run; a failure with
+	// no reason recorded is one.
+	tb.results["b"]["crun"] = pass()
+	tb.reasons["b"] = reason{"gap", "not built"}
+	if p := tb.check(1, true); len(p) != 0 {
+		t.Errorf("check with a recorded gap = %q", p)
+	}
+	if o := tb.open(); len(o) != 1 || !strings.Contains(o[0], "b: crun passed") {
+		t.Errorf("open = %q", o)
+	}
+	delete(tb.reasons, "b")
+	if p := tb.check(1, true); len(p) != 1 || !strings.Contains(p[0], "no reason recorded") {
+		t.Errorf("check without a reason = %q", p)
 	}
 }
 
