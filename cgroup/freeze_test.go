@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // counter starts a shell in c that writes a growing count to a file, and
@@ -84,16 +86,30 @@ func TestFreezeNoCgroup(t *testing.T) {
 	}
 }
 
-// TestUpdateAndUsage creates a cgroup joined to cpu and cpuset without
-// limits, updates memory, pids, CPU shares and quota and cpuset, reads the
+// TestUpdateAndUsage creates a cgroup without limits, extends it to the cpu
+// and cpuset hierarchies (its process moved in), updates memory, pids, CPU shares and quota and cpuset, reads the
 // files back, and reads them through Usage.
 func TestUpdateAndUsage(t *testing.T) {
 	requireRootV1(t)
-	spec := testSpec(t, nil)
-	spec.Join = []string{"cpu", "cpuset"}
-	made := create(t, spec, "update")
+	made := create(t, testSpec(t, nil), "update")
 	c := FromDirs(made.Dirs())
-	startInCgroup(t, made, "/bin/sleep", "30")
+	cmd, _ := startInCgroup(t, made, "/bin/sleep", "30")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Extend(ctx, "cpu", "cpuset"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ctrl := range []string{"cpu", "cpuset"} {
+		if d := c.Dir(ctrl); d != "" {
+			t.Cleanup(func() { removeDir(t, d) })
+			if pids, _ := readPids(filepath.Join(d, "cgroup.procs")); len(pids) != 1 || pids[0] != cmd.Process.Pid {
+				t.Errorf("%s after Extend: pids %v, want [%d]", d, pids, cmd.Process.Pid)
+			}
+		}
+	}
+	if st, _ := c.FreezerState(); st != Thawed {
+		t.Errorf("freezer after Extend: %s", st)
+	}
 	r := &Resources{Memory: 64 << 20, Pids: 32}
 	if c.Dir("cpu") != "" {
 		r.CPUShares, r.CPUQuota, r.CPUPeriod = 512, 50000, 100000
@@ -151,4 +167,16 @@ func TestUpdateMissingController(t *testing.T) {
 	if got := readTrim(t, filepath.Join(c.Dir("pids"), "pids.max")); got != "max" {
 		t.Errorf("pids.max written by a refused update: %s", got)
 	}
+}
+
+// removeDir kills what is left in cgroup directory d and removes it.
+func removeDir(t *testing.T, d string) {
+	for range 500 {
+		killListed(d)
+		if err := unix.Rmdir(d); err == nil || err == unix.ENOENT {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("cleanup: rmdir %s", d)
 }

@@ -101,9 +101,8 @@ func Plan(spec *Spec, euid int) (Need, error) {
 				return Need{}, unsupported("controller "+c, "not mounted")
 			}
 		}
-		// Base controllers: accounting (Stats) and freezing (KillAll) when
-		// mounted, and those the Spec joins.
-		for _, c := range append([]string{"memory", "pids", "cpuacct", "freezer"}, spec.Join...) {
+		// Base controllers: accounting (Stats) and freezing (KillAll) when mounted.
+		for _, c := range []string{"memory", "pids", "cpuacct", "freezer"} {
 			if l.v1[c] != nil && !slices.Contains(want, c) {
 				want = append(want, c)
 			}
@@ -113,7 +112,7 @@ func Plan(spec *Spec, euid int) (Need, error) {
 			if err != nil {
 				return Need{}, err
 			}
-			if ctrl && !slices.Contains(want, "devices") {
+			if ctrl {
 				want = append(want, "devices")
 			}
 			n.Devices, n.DeviceProgram = true, prog
@@ -135,11 +134,6 @@ func Plan(spec *Spec, euid int) (Need, error) {
 		return none("no delegated cgroup v2 subtree: " + dir + " is not writable")
 	}
 	avail := readFields(filepath.Join(dir, "cgroup.controllers"))
-	for _, c := range spec.Join {
-		if slices.Contains(avail, v2Name(c)) && !slices.Contains(want, c) {
-			want = append(want, c)
-		}
-	}
 	n := Need{Version: 2}
 	for _, c := range want {
 		if !slices.Contains(avail, v2Name(c)) {

@@ -152,11 +152,6 @@ type Spec struct {
 	// DeviceEnforcement chooses the mechanism that enforces the device rules;
 	// DevicesAuto (empty) picks the cheapest one the host has.
 	DeviceEnforcement DeviceEnforcement `json:"deviceEnforcement,omitempty"`
-	// Join names controllers (by their v1 names: cpu, cpuset, blkio, ...) that
-	// the cgroup is created in even where Resources set no limit of theirs, so
-	// that Cgroup.Update can set one later, as an OCI runtime's update does.
-	// Those the host does not have are left out.
-	Join []string `json:"join,omitempty"`
 }
 
 // DeviceRules returns the device rules that apply: none with AllowAllDevices,
@@ -185,11 +180,6 @@ func (s *Spec) Validate() error {
 	}
 	if err := s.Resources.Validate(); err != nil {
 		return err
-	}
-	for _, c := range s.Join {
-		if !v1Controllers[c] {
-			return &ResourceError{Field: "join", Value: strconv.Quote(c), Reason: "not a cgroup controller"}
-		}
 	}
 	if !s.DeviceEnforcement.valid() {
 		return &ResourceError{Field: "deviceEnforcement", Value: strconv.Quote(string(s.DeviceEnforcement)), Reason: "not \"\", \"program\" or \"both\""}

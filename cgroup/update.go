@@ -1,10 +1,16 @@
 package cgroup
 
 import (
+	"context"
+	"errors"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Update changes the limits of an existing cgroup, as an OCI runtime's
@@ -24,11 +30,7 @@ func (c *Cgroup) Update(r *Resources) error {
 		}
 		return unsupported("resource limits", "the sandbox has no cgroup")
 	}
-	need := wanted(r)
-	if r.Pids == Unlimited {
-		need = append(need, "pids")
-	}
-	for _, ctrl := range need {
+	for _, ctrl := range r.Controllers() {
 		if err := c.hasController(ctrl); err != nil {
 			return err
 		}
@@ -42,6 +44,124 @@ func (c *Cgroup) Update(r *Resources) error {
 		}
 	}
 	return applyV2(c.v2dir, r)
+}
+
+// Controllers returns the controllers, by their v1 names, that r's limits are
+// written to: "memory", "pids", "cpu", "cpuset", "blkio".
+func (r *Resources) Controllers() []string {
+	c := wanted(r)
+	if r != nil && r.Pids == Unlimited {
+		c = append(c, "pids")
+	}
+	return c
+}
+
+// Extend puts a v1 cgroup in the hierarchies of the controllers ctrls (v1
+// names) that it is not in yet, so that Update can write their limits: runc
+// puts a container in every hierarchy when it creates it, Paddock only in
+// those its limits, accounting and freezing need, since each costs every
+// start a migration. The new directory has the path, below its hierarchy's
+// mount, that the cgroup's directories have below theirs (the shortest, see
+// relPath; a new cpuset
+// directory gets its parent's CPUs and memory nodes); every process of the
+// cgroup is moved into it, with the cgroup frozen meanwhile where it has a
+// freezer (left frozen if it was). Dirs then lists the new directories, which
+// whoever removes the cgroup must know. A controller the host does not mount
+// fails with an error matching ErrNotSupported; on v2, Extend does nothing.
+func (c *Cgroup) Extend(ctx context.Context, ctrls ...string) error {
+	if c == nil {
+		return unsupported("controllers "+strings.Join(ctrls, ", "), "the sandbox has no cgroup")
+	}
+	if c.version != 1 || len(c.dirs) == 0 {
+		return nil
+	}
+	l, err := loadLayout()
+	if err != nil {
+		return err
+	}
+	var add []string
+	for _, ctrl := range ctrls {
+		if c.v1[ctrl] != "" || slices.Contains(add, ctrl) {
+			continue
+		}
+		if l.v1[ctrl] == nil {
+			return unsupported("controller "+ctrl, "not mounted")
+		}
+		add = append(add, ctrl)
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	rel, err := c.relPath(l)
+	if err != nil {
+		return err
+	}
+	if st, err := c.FreezerState(); err == nil && st != Frozen {
+		if err := c.Freeze(ctx); err != nil {
+			return err
+		}
+		defer c.Thaw(context.WithoutCancel(ctx))
+	}
+	for _, ctrl := range add {
+		if err := c.extend(l, ctrl, rel); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relPath returns the shortest of the paths that the cgroup's v1 directories
+// have below the mounts of their hierarchies: the caller that created it was
+// in the root of most hierarchies, and in a deeper cgroup of some (a service
+// manager's memory accounting, say), which a new directory need not copy.
+func (c *Cgroup) relPath(l *layout) (string, error) {
+	best := ""
+	for _, d := range c.dirs {
+		for _, h := range l.v1 {
+			if rel, ok := strings.CutPrefix(d, h.mountpoint+"/"); ok && (best == "" || len(rel) < len(best)) {
+				best = rel
+			}
+		}
+	}
+	if best == "" {
+		return "", fileError("find the hierarchy of", c.dirs[0], "", os.ErrNotExist)
+	}
+	return "/" + best, nil
+}
+
+// extend makes the cgroup's directory in the hierarchy of ctrl and moves its
+// processes into it.
+func (c *Cgroup) extend(l *layout, ctrl, rel string) error {
+	h := l.v1[ctrl]
+	dir := filepath.Join(h.mountpoint, rel)
+	if !slices.Contains(c.dirs, dir) {
+		_, _, err := makeDirs(h, path.Join(h.root, rel), shares(l, h, "cpuset"), nil)
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
+		c.dirs = slices.Insert(c.dirs, len(c.dirs)-btoi(c.v2dir != ""), dir)
+	}
+	for _, other := range v1ControllersOf(dir) {
+		c.v1[other] = dir
+	}
+	pids, err := readPids(filepath.Join(c.dirs[0], "cgroup.procs"))
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		err := writeFile(filepath.Join(dir, "cgroup.procs"), strconv.Itoa(pid))
+		if err != nil && !errors.Is(err, unix.ESRCH) {
+			return err
+		}
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // hasController checks that the cgroup can take limits of controller ctrl (a
