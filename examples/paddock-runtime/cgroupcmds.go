@@ -20,11 +20,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// joined are the controllers each container's cgroup is created in even
-// without a limit of theirs, so that update can set one later, as runc's
-// containers are in every hierarchy.
-var joined = []string{"cpu", "cpuset", "blkio"}
-
 // errNoCgroup explains why a container without a cgroup of its own cannot be
 // paused, watched or updated.
 func errNoCgroup(what string) error {

@@ -148,8 +148,10 @@ func TestPs(t *testing.T) {
 }
 
 // TestUpdate: update changes memory.limit_in_bytes and pids.max, from flags
-// and from a LinuxResources file on standard input, as read from the cgroup's
-// files; a field it cannot change is refused by name.
+// and from a LinuxResources file on standard input, and CPU shares and quota
+// once it has put the container in the cpu hierarchy, as read from the
+// cgroup's files; a field it cannot change is refused by name. delete removes
+// the directory update added (testutil.Main checks the host).
 func TestUpdate(t *testing.T) {
 	modes(t, func(t *testing.T, r *rt) {
 		b := r.bundle(t, []string{"sleep", "100"}, t.TempDir(), nil)
@@ -166,6 +168,21 @@ func TestUpdate(t *testing.T) {
 		r.must(t, "update", "--memory", "64m", "--pids-limit", "20", "box")
 		expectFile(t, filepath.Join(mem, "memory.limit_in_bytes"), "67108864")
 		expectFile(t, filepath.Join(pids, "pids.max"), "20")
+
+		// The container is not in the cpu hierarchy until an update needs it.
+		if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.shares"); err == nil {
+			if d := r.cgroupDir(t, "box", "cpu"); d != "" {
+				t.Errorf("the container is in the cpu hierarchy before an update: %s", d)
+			}
+			r.must(t, "update", "--cpu-shares", "512", "--cpu-quota", "50000", "box")
+			cpu := r.cgroupDir(t, "box", "cpu")
+			if cpu == "" {
+				t.Fatal("update --cpu-shares did not record a cpu cgroup")
+			}
+			expectFile(t, filepath.Join(cpu, "cpu.shares"), "512")
+			expectFile(t, filepath.Join(cpu, "cpu.cfs_quota_us"), "50000")
+			expectFile(t, filepath.Join(cpu, "cgroup.procs"), strconv.Itoa(r.pid(t, "box")))
+		}
 
 		cmd := exec.Command(r.bin, "--root", r.root, "update", "-r", "-", "box")
 		cmd.Stdin = strings.NewReader(`{"memory": {"limit": 33554432}, "pids": {"limit": 0}}`)

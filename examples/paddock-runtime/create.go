@@ -81,7 +81,6 @@ func create(root, id string, f *createFlags) (*container, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec.Cgroup.Join = joined // for update
 	if cmd.Terminal {
 		return nil, &oci.FieldError{Field: "process.terminal", Err: fmt.Errorf("%w: a terminal needs --console-socket, which paddock-runtime does not support yet", sandbox.ErrNotSupported)}
 	}

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/cgroup"
@@ -58,7 +61,30 @@ func cmdUpdate(root string, args []string, stdin io.Reader) error {
 	if cg == nil && !r.IsZero() {
 		return errNoCgroup("update")
 	}
+	if err := extend(root, c, cg, r); err != nil {
+		return err
+	}
 	return cg.Update(r)
+}
+
+// extend puts the container's cgroup in the hierarchies r needs that it is
+// not in yet (cpu, cpuset, blkio: a container is created in those only when
+// its config limits them), and records the new directories, which delete
+// removes.
+func extend(root string, c *container, cg *cgroup.Cgroup, r *cgroup.Resources) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := cg.Extend(ctx, r.Controllers()...)
+	if dirs := cg.Dirs(); !slices.Equal(dirs, c.Sandbox.Cgroup) {
+		c.Sandbox.Cgroup = dirs
+		if c.Status == statePaused { // the status recorded; load computes paused
+			c.Status = specs.StateRunning
+		}
+		if serr := save(root, c); err == nil {
+			err = serr
+		}
+	}
+	return err
 }
 
 // flagResources reads update's flags into Resources.
