@@ -166,7 +166,7 @@ func runAll(c config, s *suite, tmp string, rts []runtime, files []string) (*tab
 			}
 			tb.results[f][rt.Name] = res
 			if len(res.Swept) > 0 {
-				fmt.Fprintf(os.Stderr, "conformance: %s under %s left %d containers and cgroups, now removed: %s\n", f, rt.Name, len(res.Swept), strings.Join(res.Swept, ", "))
+				fmt.Fprintf(os.Stderr, "conformance: %s under %s left or changed %d things, now put back: %s\n", f, rt.Name, len(res.Swept), strings.Join(res.Swept, ", "))
 			}
 		}
 		fmt.Fprintln(os.Stderr, tb.progress(f))

@@ -72,6 +72,7 @@ func (r *runner) runFile(ctx context.Context, rt runtime, file string) (result, 
 	if err != nil {
 		return result{}, err
 	}
+	devices := devOwners(stdDevices)
 	res := result{Output: filepath.Join(r.tmp, "tap", rt.Name, file+".tap")}
 	start := time.Now()
 	out, exit, timedOut, err := r.exec(ctx, file, wrapper, tmp)
@@ -80,7 +81,7 @@ func (r *runner) runFile(ctx context.Context, rt runtime, file string) (result, 
 		return res, err
 	}
 	res.verdict = judge(out, exit, timedOut)
-	res.Swept = sweep(rt.Binary, state, calls, before)
+	res.Swept = append(sweep(rt.Binary, state, calls, before), restoreDevices(devices)...)
 	r.ids = append(r.ids, keys(createdIDs(calls))...)
 	if err := os.MkdirAll(filepath.Dir(res.Output), 0o755); err != nil {
 		return res, err

@@ -137,3 +137,27 @@ func TestCreatedIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreDevices: an owner or mode a file changed is put back and said.
+func TestRestoreDevices(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "null")
+	if err := os.WriteFile(p, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	before := devOwners([]string{p})
+	if got := restoreDevices(before); len(got) != 0 {
+		t.Errorf("nothing changed, restoreDevices = %q", got)
+	}
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := restoreDevices(before); len(got) != 1 || !strings.Contains(got[0], "600, put back to") {
+		t.Errorf("restoreDevices = %q", got)
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o666 {
+		t.Errorf("mode after restore: %v, %v", st.Mode(), err)
+	}
+}
