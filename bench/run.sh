@@ -199,4 +199,8 @@ fi
 
 "$tmp/report" "${report_args[@]}" -runs "$runs" -md "$repo/BENCHMARKS.md" -svg "$repo/bench/chart.svg"
 CGO_ENABLED=0 go build -o "$tmp/sysprobe" ./internal/testutil/sysprobe && go build -o "$tmp/syscalls" ./bench/syscalls && "$tmp/syscalls" -rootfs "$rootfs" -probe "$tmp/sysprobe" -paddock "$tmp/paddock-run" -md "$repo/BENCHMARKS.md" # per-syscall cost beside crun
+# An OCI runtime's whole cycle beside runc and crun (its own section, its own run).
+oci_args=(-n "$runs")
+[ "$rootless" = 1 ] && oci_args+=(--rootless)
+"$repo/bench/oci.sh" "${oci_args[@]}"
 echo "wrote BENCHMARKS.md and bench/chart.svg"

@@ -775,7 +775,9 @@ func (c *Cgroup) Pids() ([]int, error) {
 
 // FromDirs returns the cgroup whose directories are dirs (the Dirs of a cgroup
 // that another process created, or that a process gave up), without
-// descriptors: for Pids, KillAll and Remove. No directory is a nil *Cgroup.
+// descriptors: for Pids, KillAll, Remove, Freeze, Usage and Update. Each v1
+// directory stands for the controllers of the hierarchy it lies in. No
+// directory is a nil *Cgroup.
 func FromDirs(dirs []string) *Cgroup {
 	if len(dirs) == 0 {
 		return nil
@@ -788,10 +790,29 @@ func FromDirs(dirs []string) *Cgroup {
 			continue
 		}
 		c.version = 1
-		if _, err := os.Stat(filepath.Join(d, "freezer.state")); err == nil {
-			c.v1["freezer"] = d
+		for _, ctrl := range v1ControllersOf(d) {
+			c.v1[ctrl] = d
 		}
 	}
 	c.name = filepath.Base(c.dirs[0])
 	return c
+}
+
+// v1ControllersOf returns the v1 controllers of the hierarchy that directory d
+// lies in, by the mount table; without one, "freezer" where d has freezer.state.
+func v1ControllersOf(d string) []string {
+	var ctrls []string
+	if l, err := loadLayout(); err == nil {
+		for ctrl, h := range l.v1 {
+			if d == h.mountpoint || strings.HasPrefix(d, h.mountpoint+"/") {
+				ctrls = append(ctrls, ctrl)
+			}
+		}
+	}
+	if len(ctrls) == 0 {
+		if _, err := os.Stat(filepath.Join(d, "freezer.state")); err == nil {
+			ctrls = append(ctrls, "freezer")
+		}
+	}
+	return ctrls
 }

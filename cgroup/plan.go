@@ -88,20 +88,6 @@ func Plan(spec *Spec, euid int) (Need, error) {
 	if err != nil {
 		return Need{}, fileError("read", "/proc/self/mountinfo", "", err)
 	}
-	none := func(reason string) (Need, error) {
-		what := "resource limits (" + strings.Join(want, ", ") + ")"
-		if spec.Path != "" {
-			what += " in cgroup " + spec.Path
-		}
-		if len(want) > 0 {
-			return Need{}, unsupported(what, reason)
-		}
-		if spec.Path != "" {
-			// As runc without resources: a cgroup it cannot make is ignored.
-			reason = "cgroup " + spec.Path + " ignored, as no limits are asked: " + reason
-		}
-		return Need{Reason: reason}, nil
-	}
 	if mode == V1 || mode == Hybrid {
 		// The finer settings first, so that a refusal names the field.
 		if err := spec.Resources.checkFineHost(1, l, nil, euid); err != nil {
@@ -110,44 +96,70 @@ func Plan(spec *Spec, euid int) (Need, error) {
 	}
 	switch {
 	case mode == Unavailable:
-		return none("no cgroup filesystem is mounted")
+		return noCgroup(spec, want, "no cgroup filesystem is mounted")
 	case (mode == V1 || mode == Hybrid) && euid != 0:
-		return none("cgroup v1 cannot be delegated to an unprivileged user")
+		return noCgroup(spec, want, "cgroup v1 cannot be delegated to an unprivileged user")
 	case mode == V1 || mode == Hybrid:
-		n := Need{Version: 1, Unified: mode == Hybrid && l.v2 != nil}
-		for _, c := range want {
-			if l.v1[c] == nil {
-				return Need{}, unsupported("controller "+c, "not mounted")
-			}
+		return planV1(spec, l, want, mode == Hybrid && l.v2 != nil)
+	}
+	return planV2(spec, l, want, euid)
+}
+
+// noCgroup is the Need of a Spec that gets no cgroup, for reason: an error
+// where it asks for limits (want), else no cgroup, and an exact path ignored
+// as runc ignores a cgroup it cannot make when no resources are set.
+func noCgroup(spec *Spec, want []string, reason string) (Need, error) {
+	what := "resource limits (" + strings.Join(want, ", ") + ")"
+	if spec.Path != "" {
+		what += " in cgroup " + spec.Path
+	}
+	if len(want) > 0 {
+		return Need{}, unsupported(what, reason)
+	}
+	if spec.Path != "" {
+		reason = "cgroup " + spec.Path + " ignored, as no limits are asked: " + reason
+	}
+	return Need{Reason: reason}, nil
+}
+
+// planV1 is Plan on a cgroup v1 (or hybrid, with unified) host, as root.
+func planV1(spec *Spec, l *layout, want []string, unified bool) (Need, error) {
+	n := Need{Version: 1, Unified: unified}
+	for _, c := range want {
+		if l.v1[c] == nil {
+			return Need{}, unsupported("controller "+c, "not mounted")
 		}
-		// Base controllers: accounting (Stats) and freezing (KillAll) when mounted.
-		for _, c := range []string{"memory", "pids", "cpuacct", "freezer"} {
-			if l.v1[c] != nil && !slices.Contains(want, c) {
-				want = append(want, c)
-			}
+	}
+	// Base controllers: accounting (Stats) and freezing (KillAll) when mounted.
+	for _, c := range []string{"memory", "pids", "cpuacct", "freezer"} {
+		if l.v1[c] != nil && !slices.Contains(want, c) {
+			want = append(want, c)
 		}
-		if len(spec.DeviceRules()) > 0 {
-			ctrl, prog, err := deviceMechanisms(spec.DeviceEnforcement, l.v1["devices"] != nil, n.Unified)
-			if err != nil {
-				return Need{}, err
-			}
-			if ctrl {
-				want = append(want, "devices")
-			}
-			n.Devices, n.DeviceProgram = true, prog
-		} else if spec.Path != "" && l.v1["devices"] != nil {
-			// An exact cgroup is the same path in every hierarchy, as runc
-			// makes it and as an OCI runtime's exec joins it. A new devices
-			// cgroup copies its parent's rules: with none to write, access
-			// stays the parent's.
+	}
+	if len(spec.DeviceRules()) > 0 {
+		ctrl, prog, err := deviceMechanisms(spec.DeviceEnforcement, l.v1["devices"] != nil, n.Unified)
+		if err != nil {
+			return Need{}, err
+		}
+		if ctrl {
 			want = append(want, "devices")
 		}
-		n.Controllers = want
-		return n, nil
+		n.Devices, n.DeviceProgram = true, prog
+	} else if spec.Path != "" && l.v1["devices"] != nil {
+		// An exact cgroup is the same path in every hierarchy, as runc
+		// makes it and as an OCI runtime's exec joins it. A new devices
+		// cgroup copies its parent's rules: with none to write, access
+		// stays the parent's.
+		want = append(want, "devices")
 	}
-	// V2.
+	n.Controllers = want
+	return n, nil
+}
+
+// planV2 is Plan on a cgroup v2 host.
+func planV2(spec *Spec, l *layout, want []string, euid int) (Need, error) {
 	if l.v2 == nil {
-		return none("the unified hierarchy is not mounted")
+		return noCgroup(spec, want, "the unified hierarchy is not mounted")
 	}
 	own, err := ReadMembership(0)
 	if err != nil {
@@ -159,7 +171,7 @@ func Plan(spec *Spec, euid int) (Need, error) {
 	}
 	dir := nearestExisting(l.v2.dir(target))
 	if euid != 0 && unix.Access(dir, unix.W_OK) != nil {
-		return none("no delegated cgroup v2 subtree: " + dir + " is not writable")
+		return noCgroup(spec, want, "no delegated cgroup v2 subtree: "+dir+" is not writable")
 	}
 	avail := readFields(filepath.Join(dir, "cgroup.controllers"))
 	if err := spec.Resources.checkFineHost(2, l, avail, euid); err != nil {

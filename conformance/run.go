@@ -24,7 +24,14 @@ type result struct {
 	Output string        // where its TAP output is kept
 	Took   time.Duration // its wall time
 	Swept  []string      // what was left behind and removed after it
+	// Again is the verdict of a second run, made for a peer that passed a
+	// file Paddock failed (see confirmPeers); nil where there was none.
+	Again *verdict
 }
+
+// steady reports whether the result is a pass that holds: a pass, and a pass
+// again where the file was run a second time.
+func (r result) steady() bool { return r.Pass && (r.Again == nil || r.Again.Pass) }
 
 // runner runs validation programs one at a time, each in a private mount
 // namespace with the hybrid host's cgroup2 mounts detached, under a timeout,
@@ -65,6 +72,7 @@ func (r *runner) runFile(ctx context.Context, rt runtime, file string) (result, 
 	if err != nil {
 		return result{}, err
 	}
+	devices := devOwners(stdDevices)
 	res := result{Output: filepath.Join(r.tmp, "tap", rt.Name, file+".tap")}
 	start := time.Now()
 	out, exit, timedOut, err := r.exec(ctx, file, wrapper, tmp)
@@ -73,7 +81,7 @@ func (r *runner) runFile(ctx context.Context, rt runtime, file string) (result, 
 		return res, err
 	}
 	res.verdict = judge(out, exit, timedOut)
-	res.Swept = sweep(rt.Binary, state, calls, before)
+	res.Swept = append(sweep(rt.Binary, state, calls, before), restoreDevices(devices)...)
 	r.ids = append(r.ids, keys(createdIDs(calls))...)
 	if err := os.MkdirAll(filepath.Dir(res.Output), 0o755); err != nil {
 		return res, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -122,4 +123,48 @@ func killCgroup(dir string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// stdDevices are the host's device nodes a runtime may hand a container as
+// its standard streams (the suite starts the runtime with /dev/null as those)
+// and change the owner of: crun 1.8 gives the container's user the
+// descriptors of its standard streams, /dev/null included, where runc leaves
+// /dev/null alone.
+var stdDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+
+// devOwner is the owner and mode of a device node.
+type devOwner struct{ uid, gid, mode uint32 }
+
+// devOwners reads the owner and mode of each of paths that exists.
+func devOwners(paths []string) map[string]devOwner {
+	out := map[string]devOwner{}
+	for _, p := range paths {
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) == nil {
+			out[p] = devOwner{st.Uid, st.Gid, st.Mode & 0o7777}
+		}
+	}
+	return out
+}
+
+// restoreDevices puts back the owner and mode of every node of before that a
+// file changed, and says what it put back.
+func restoreDevices(before map[string]devOwner) []string {
+	var out []string
+	paths := make([]string, 0, len(before))
+	for p := range before {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	now := devOwners(paths)
+	for _, p := range paths {
+		was, now := before[p], now[p]
+		if now == was {
+			continue
+		}
+		os.Chown(p, int(was.uid), int(was.gid))
+		syscall.Chmod(p, was.mode)
+		out = append(out, fmt.Sprintf("owner and mode of %s (%d:%d %o, put back to %d:%d %o)", p, now.uid, now.gid, now.mode, was.uid, was.gid, was.mode))
+	}
+	return out
 }

@@ -40,9 +40,9 @@ func TestJudge(t *testing.T) {
 
 // TestParseReasons: the reasons file's lines, comments, and its errors.
 func TestParseReasons(t *testing.T) {
-	in := "# comment\n\nlinux_sysctl gap sysctl, being built\nkill suite the 2019 suite expects X\n"
+	in := "# comment\n\nlinux_sysctl gap sysctl, being built\nkill suite the 2019 suite expects X\nlinux_ns_itype design no mount namespace\n"
 	r, err := parseReasons(bufio.NewScanner(strings.NewReader(in)), "r")
-	if err != nil || len(r) != 2 || r["linux_sysctl"] != (reason{"gap", "sysctl, being built"}) || r["kill"].Kind != "suite" {
+	if err != nil || len(r) != 3 || r["linux_ns_itype"].Kind != "design" || r["linux_sysctl"] != (reason{"gap", "sysctl, being built"}) || r["kill"].Kind != "suite" {
 		t.Errorf("parseReasons = %v, %v", r, err)
 	}
 	for _, bad := range []string{"kill\n", "kill why\n", "kill odd text\n", "kill host a\nkill host b\n"} {
@@ -52,8 +52,9 @@ func TestParseReasons(t *testing.T) {
 	}
 }
 
-// TestCheck: Paddock fails the check below the minimum or on a file a peer
-// passes; a host reason that a peer contradicts is flagged in the table.
+// TestCheck: Paddock fails the check below the minimum, on a file with no
+// reason, and on a file a peer passes for a reason the peer contradicts; a
+// recorded gap a peer passes is listed as open.
 func TestCheck(t *testing.T) {
 	tb := &table{
 		runtimes: []runtime{{Name: "runc"}, {Name: "crun"}, {Name: paddock}},
@@ -73,9 +74,38 @@ func TestCheck(t *testing.T) {
 	if c := tb.cause("b"); !strings.Contains(c, "but crun passed") {
 		t.Errorf("cause = %q", c)
 	}
+	// A peer that passes once and fails when run again does not count.
+	flaky := pass()
+	flaky.Again = &verdict{Why: "1 not ok"}
+	tb.results["b"]["crun"] = flaky
+	if p := tb.check(1, true); len(p) != 0 {
+		t.Errorf("check with a pass that did not hold = %q", p)
+	}
+	if c := cell(flaky); !strings.Contains(c, "then fail (1 not ok) when run again") {
+		t.Errorf("cell = %q", c)
+	}
+	flaky.Again = &verdict{Pass: true}
+	tb.results["b"]["crun"] = flaky
+	if p := tb.check(1, true); len(p) != 1 {
+		t.Errorf("check with a pass that held = %q", p)
+	}
 	tb.results["b"]["crun"] = fail()
 	if p := tb.check(1, true); len(p) != 0 {
 		t.Errorf("check = %q", p)
+	}
+	// A gap a peer passes is open, not a failure of the run; a failure with
+	// no reason recorded is one.
+	tb.results["b"]["crun"] = pass()
+	tb.reasons["b"] = reason{"gap", "not built"}
+	if p := tb.check(1, true); len(p) != 0 {
+		t.Errorf("check with a recorded gap = %q", p)
+	}
+	if o := tb.open(); len(o) != 1 || !strings.Contains(o[0], "b: crun passed") {
+		t.Errorf("open = %q", o)
+	}
+	delete(tb.reasons, "b")
+	if p := tb.check(1, true); len(p) != 1 || !strings.Contains(p[0], "no reason recorded") {
+		t.Errorf("check without a reason = %q", p)
 	}
 }
 
@@ -105,5 +135,29 @@ func TestCreatedIDs(t *testing.T) {
 		if got := madeBy(dir, ids); got != want {
 			t.Errorf("madeBy(%s) = %v, want %v", dir, got, want)
 		}
+	}
+}
+
+// TestRestoreDevices: an owner or mode a file changed is put back and said.
+func TestRestoreDevices(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "null")
+	if err := os.WriteFile(p, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	before := devOwners([]string{p})
+	if got := restoreDevices(before); len(got) != 0 {
+		t.Errorf("nothing changed, restoreDevices = %q", got)
+	}
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := restoreDevices(before); len(got) != 1 || !strings.Contains(got[0], "600, put back to") {
+		t.Errorf("restoreDevices = %q", got)
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o666 {
+		t.Errorf("mode after restore: %v, %v", st.Mode(), err)
 	}
 }

@@ -1,14 +1,10 @@
 package oci_test
 
 import (
-	"context"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
-	"github.com/paddock-sandbox/paddock/oci"
-	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
 // TestDeviceNodes runs runc's configuration with devices of its own and looks
@@ -36,25 +32,7 @@ func TestDeviceNodes(t *testing.T) {
 			p["args"] = args
 			cfg["linux"].(map[string]any)["devices"] = devices
 		})
-		cfg, err := oci.ReadConfig(bundle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec, cmd, err := oci.Convert(cfg, bundle)
-		if err != nil {
-			t.Fatalf("Convert: %v", err)
-		}
-		tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec)).Build()
-		if err != nil {
-			t.Fatalf("Build: %v", err)
-		}
-		defer tpl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, st, err := tpl.CombinedOutput(ctx, cmd)
-		if err != nil || !st.Success() {
-			t.Fatalf("run: %v, %v\n%s", err, st, out)
-		}
+		out := runBundle(t, bundle)
 		if string(out) != want {
 			t.Errorf("inside the sandbox:\n%s\nwant:\n%s", out, want)
 		}

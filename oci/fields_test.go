@@ -1,16 +1,12 @@
 package oci_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
-	"github.com/paddock-sandbox/paddock/oci"
-	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
 // TestRuncSpecFields runs runc's configuration with a sysctl (Podman's
@@ -43,25 +39,7 @@ func TestRuncSpecFields(t *testing.T) {
 			l["sysctl"] = map[string]string{"net.ipv4.ping_group_range": "0 0"}
 			l["personality"] = map[string]any{"domain": "LINUX32"}
 		})
-		cfg, err := oci.ReadConfig(bundle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec, cmd, err := oci.Convert(cfg, bundle)
-		if err != nil {
-			t.Fatalf("Convert: %v", err)
-		}
-		tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec)).Build()
-		if err != nil {
-			t.Fatalf("Build: %v", err)
-		}
-		defer tpl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, st, err := tpl.CombinedOutput(ctx, cmd)
-		if err != nil || !st.Success() {
-			t.Fatalf("run: %v, %v\n%s", err, st, out)
-		}
+		out := runBundle(t, bundle)
 		lines := strings.Split(strings.ReplaceAll(string(out), " ", "\t"), "\n")
 		want := []string{"0\t0", "0027", "i686", fmt.Sprint(score), "Cpus_allowed_list:\t0"}
 		if len(lines) < 6 || !slices.Equal(lines[:5], want) {

@@ -1,13 +1,9 @@
 package oci_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
-	"github.com/paddock-sandbox/paddock/oci"
-	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
 // TestMountOrderAndPropagation runs runc's configuration with two tmpfs
@@ -31,25 +27,7 @@ END { print (pts < sys) ? "listed order" : "reordered" }`, "/proc/self/mountinfo
 				map[string]any{"destination": "/mnt/private", "type": "tmpfs", "source": "tmpfs", "options": []string{"private", "size=1k"}},
 				map[string]any{"destination": "/mnt/bound", "source": dir, "options": []string{"rbind", "rshared", "nosuid", "mode=755"}})
 		})
-		cfg, err := oci.ReadConfig(bundle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec, cmd, err := oci.Convert(cfg, bundle)
-		if err != nil {
-			t.Fatalf("Convert: %v", err)
-		}
-		tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec)).Build()
-		if err != nil {
-			t.Fatalf("Build: %v", err)
-		}
-		defer tpl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, st, err := tpl.CombinedOutput(ctx, cmd)
-		if err != nil || !st.Success() {
-			t.Fatalf("run: %v, %v\n%s", err, st, out)
-		}
+		out := runBundle(t, bundle)
 		if want := "/mnt/shared shared\n/mnt/private not shared\n/mnt/bound shared\nlisted order\n"; string(out) != want {
 			t.Errorf("inside the sandbox:\n%s\nwant:\n%s", out, want)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/oci"
 	"github.com/paddock-sandbox/paddock/sandbox"
@@ -96,6 +97,38 @@ cat /proc/timer_list | wc -c
 	if err := os.Chmod(filepath.Join(root, "tmp"), 0o1777); err != nil {
 		t.Fatal(err)
 	}
+	out := runConfig(t, cfg, bundle)
+	want := "oci-box\n" + uid + "\n1\ncharacter special file 1:3\ncharacter special file 1:3\n0\n"
+	if readonly {
+		want += "1\n"
+	}
+	if string(out) != want {
+		t.Errorf("inside the sandbox:\n%s\nwant:\n%s", out, want)
+	}
+	written, err := os.ReadFile(filepath.Join(root, "tmp/written"))
+	switch {
+	case readonly && err == nil:
+		t.Errorf("a write inside a read-only root reached %s", root)
+	case !readonly && string(written) != "oci\n":
+		t.Errorf("the write inside did not land in root.path %s: %q, %v", root, written, err)
+	}
+}
+
+// runBundle runs the bundle's config.json in a sandbox and returns what it
+// printed, failing the test unless it ran and exited 0.
+func runBundle(t *testing.T, bundle string) []byte {
+	t.Helper()
+	cfg, err := oci.ReadConfig(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runConfig(t, cfg, bundle)
+}
+
+// runConfig converts cfg, runs it in a sandbox and returns what it printed,
+// failing the test unless it ran and exited 0.
+func runConfig(t *testing.T, cfg *specs.Spec, bundle string) []byte {
+	t.Helper()
 	spec, cmd, err := oci.Convert(cfg, bundle)
 	if err != nil {
 		t.Fatalf("Convert: %v", err)
@@ -111,18 +144,5 @@ cat /proc/timer_list | wc -c
 	if err != nil || !st.Success() {
 		t.Fatalf("run: %v, %v\n%s", err, st, out)
 	}
-	want := "oci-box\n" + uid + "\n1\ncharacter special file 1:3\ncharacter special file 1:3\n0\n"
-	if readonly {
-		want += "1\n"
-	}
-	if string(out) != want {
-		t.Errorf("inside the sandbox:\n%s\nwant:\n%s", out, want)
-	}
-	written, err := os.ReadFile(filepath.Join(root, "tmp/written"))
-	switch {
-	case readonly && err == nil:
-		t.Errorf("a write inside a read-only root reached %s", root)
-	case !readonly && string(written) != "oci\n":
-		t.Errorf("the write inside did not land in root.path %s: %q, %v", root, written, err)
-	}
+	return out
 }

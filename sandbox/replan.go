@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/mountwatch"
@@ -93,14 +94,15 @@ func (t *Template) program() (*child.Program, error) {
 // replanAfter reports whether a start of prog that failed with err should be
 // tried again with a new plan, and makes it: the start failed in the filesystem
 // segment on a mount of the plan rather than on a path inside the root (which a new
-// plan would not change). The host's table may look as it did at the plan (a mount
+// plan would not change), and not with EACCES, which a new plan would not
+// change either (see explainAccess). The host's table may look as it did at the plan (a mount
 // made and gone again while the child worked: mount IDs cannot show that, and the
 // poll can miss the unmount), so the failure alone is the reason; Start bounds the
 // attempts.
 func (t *Template) replanAfter(err error, prog *child.Program) bool {
 	w := t.mounts
 	var ce *ChildError
-	if w == nil || !errors.As(err, &ce) || ce.Path != "" {
+	if w == nil || !errors.As(err, &ce) || ce.Path != "" || ce.Errno == syscall.EACCES {
 		return false
 	}
 	w.mu.Lock()

@@ -143,6 +143,9 @@ func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 // in all; where a change defeated every one, Start fails with an error matching
 // ErrMountsChanging (and the last attempt's *ChildError), and a later Start may
 // well succeed. Where the new plan fails, Start returns an error matching ErrStale that says why.
+// A mount of a host path that the sandbox's root may not reach (EACCES: a
+// directory on the way that its user, mapped elsewhere on the host, may not
+// search) is not tried again: the *ChildError names the path and the directory.
 func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
@@ -159,6 +162,9 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 			return nil, err
 		}
 		p, err := t.start(ctx, cmd, prog)
+		if ce, ok := deniedAccess(err); ok {
+			t.explainAccess(ce)
+		}
 		if err == nil || !t.replanAfter(err, prog) {
 			return p, err
 		}

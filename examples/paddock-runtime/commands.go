@@ -117,7 +117,7 @@ func cmdKill(root string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.Status != specs.StateCreated && c.Status != specs.StateRunning {
+	if c.Status != specs.StateCreated && c.Status != specs.StateRunning && c.Status != statePaused {
 		return fmt.Errorf("container %s is %s", c.ID, c.Status)
 	}
 	if err := signalPid(c.Sandbox.Pid, c.Sandbox.StartTime, sig); err != nil {
@@ -200,8 +200,11 @@ func cmdDelete(root string, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	if c.Status == specs.StateRunning && !*force {
-		return fmt.Errorf("container %s is running: stop it first, or use --force", id)
+	if (c.Status == specs.StateRunning || c.Status == statePaused) && !*force {
+		return fmt.Errorf("container %s is %s: stop it first, or use --force", id, c.Status)
+	}
+	if c.Status == statePaused {
+		killFrozen(c)
 	}
 	return remove(root, c)
 }

@@ -14,6 +14,11 @@
 //	        [--cap C]... [--no-new-privs] [--process-label L]
 //	        [--preserve-fds N] ID [ARGS...]
 //	paddock-runtime [global flags] list
+//	paddock-runtime [global flags] pause ID
+//	paddock-runtime [global flags] resume ID
+//	paddock-runtime [global flags] ps [--format table|json] ID [PS ARGS]
+//	paddock-runtime [global flags] events [--stats] [--interval D] ID
+//	paddock-runtime [global flags] update [--memory N] [--pids-limit N] [--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus S] [--blkio-weight N] [-r FILE] ID
 //	paddock-runtime spec [--rootless] [--bundle DIR]
 //	paddock-runtime features
 //
@@ -55,8 +60,7 @@ var errUsage = errors.New("usage")
 
 // notYet are runc's commands that this runtime does not have yet.
 var notYet = map[string]bool{
-	"pause": true, "resume": true, "ps": true, "events": true,
-	"checkpoint": true, "restore": true, "update": true, "init": true,
+	"checkpoint": true, "restore": true, "init": true,
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -124,6 +128,16 @@ func dispatch(g *globals, name string, args []string, stdout io.Writer) (int, er
 		return cmdExec(root, args)
 	case "list":
 		return 0, cmdList(root, args, stdout)
+	case "pause":
+		return 0, cmdPause(root, args)
+	case "resume":
+		return 0, cmdResume(root, args)
+	case "ps":
+		return 0, cmdPs(root, args, stdout)
+	case "events":
+		return 0, cmdEvents(root, args, stdout)
+	case "update":
+		return 0, cmdUpdate(root, args, os.Stdin)
 	}
 	return 1, fmt.Errorf("unknown command")
 }

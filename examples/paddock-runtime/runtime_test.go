@@ -227,7 +227,7 @@ func TestCreateRefused(t *testing.T) {
 		t.Errorf("create with linux.sysctl: exit %d: %s", code, o)
 	}
 	r.gone(t, "box")
-	for _, cmd := range [][]string{{"resume", "box"}, {"pause", "box"}, {"--systemd-cgroup", "list"}} {
+	for _, cmd := range [][]string{{"checkpoint", "box"}, {"restore", "box"}, {"--systemd-cgroup", "list"}} {
 		if o, code := r.run(t, cmd...); code != 1 || !strings.Contains(o, "not supported") {
 			t.Errorf("%q: exit %d: %s", cmd, code, o)
 		}

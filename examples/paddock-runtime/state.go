@@ -111,14 +111,18 @@ func save(root string, c *container) error {
 }
 
 // status computes the status of c: what it recorded ("created" while held,
-// "running" once started) while its process lives and is the same process (its
-// start time), "stopped" otherwise.
+// "running" once started, "paused" while its cgroup is frozen) while its
+// process lives and is the same process (its start time), "stopped"
+// otherwise.
 func status(c *container) specs.ContainerState {
 	if c.Status == specs.StateCreating || c.Status == specs.StateStopped {
 		return c.Status
 	}
 	if !alive(c.Sandbox.Pid, c.Sandbox.StartTime) {
 		return specs.StateStopped
+	}
+	if c.Status == specs.StateRunning && frozen(c) {
+		return statePaused
 	}
 	return c.Status
 }
