@@ -267,15 +267,22 @@ func removeCgroupsMade(t *testing.T, name string, below ...string) {
 // removeMade removes, when t ends, the directory top and the directories
 // below it (innermost first), each only where empty, if top was not there
 // when t began: what an engine makes at a fixed host path that no option
-// moves.
+// moves. A cgroup stays busy until the engine's last process in it (conmon)
+// has exited, which it does on its own time: it tries for five seconds.
 func removeMade(t *testing.T, top string, below ...string) {
 	if _, err := os.Stat(top); err == nil {
 		return
 	}
 	t.Cleanup(func() {
-		for _, d := range below {
-			os.Remove(filepath.Join(top, d))
+		for try := 0; try < 50; try++ {
+			for _, d := range below {
+				os.Remove(filepath.Join(top, d))
+			}
+			if err := os.Remove(top); err == nil || errors.Is(err, os.ErrNotExist) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		os.Remove(top)
+		t.Errorf("%s: still there after the test", top)
 	})
 }

@@ -282,7 +282,6 @@ func podmanCgroups(t *testing.T, p *podman, root string) {
 	if os.Geteuid() != 0 {
 		t.Skip("rootless Podman on this host's cgroup v1 names no cgroup: the run subtest is that case")
 	}
-	removeCgroupsMade(t, "libpod_parent", "conmon") // conmon's cgroup and the containers' parent
 	const glob = "/sys/fs/cgroup/*/libpod_parent/libpod-*"
 	before, _ := filepath.Glob(glob)
 	out := p.must(t, runArgs([]string{"-d", "--name", "cg"}, root, "sleep", "1000")...)

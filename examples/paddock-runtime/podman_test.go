@@ -87,6 +87,11 @@ func newPodman(t *testing.T, bin string) *podman {
 		// Rootful netavark's run directory, fixed (its lock and IP
 		// allocations, shared by every Podman of the host).
 		removeMade(t, "/run/containers", "networks")
+		// The runtime's default state directory (Podman passes no --root), and
+		// the cgroup v1 parent of conmon and the containers that Podman's
+		// cgroupfs manager names: both fixed host paths.
+		removeMade(t, "/run/paddock-runtime")
+		removeCgroupsMade(t, "libpod_parent", "conmon")
 	}
 	before := runtimeStateDirs(t, p)
 	t.Cleanup(func() { p.clean(t, before) })
