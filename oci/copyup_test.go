@@ -1,13 +1,11 @@
 package oci_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/oci"
@@ -37,20 +35,9 @@ func TestTmpcopyup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		spec, cmd, err := oci.Convert(cfg, bundle)
-		if err != nil {
-			t.Fatalf("Convert: %v", err)
-		}
-		tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec)).Build()
-		if err != nil {
-			t.Fatalf("Build: %v", err)
-		}
-		defer tpl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, st, err := tpl.CombinedOutput(ctx, cmd)
-		if err != nil || !st.Success() || string(out) != "ro\nrw\n2\n" {
-			t.Errorf("inside: %v, %v: %q; want a read-only root and two writable tmpfs mounts", err, st, out)
+		out := runConfig(t, cfg, bundle)
+		if string(out) != "ro\nrw\n2\n" {
+			t.Errorf("inside: %q; want a read-only root and two writable tmpfs mounts", out)
 		}
 		if _, err := os.Stat(filepath.Join(cfg.Root.Path, "tmp/a")); err == nil {
 			t.Error("a file written to the tmpfs landed in the root")

@@ -1,14 +1,11 @@
 package oci_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/paddock-sandbox/paddock/oci"
-	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
 // TestBindBelowPrivateDir: as root, a container in a user namespace whose
@@ -52,20 +49,9 @@ func TestBindBelowPrivateDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, cmd, err := oci.Convert(cfg, bundle)
-	if err != nil {
-		t.Fatalf("Convert: %v", err)
-	}
-	tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec)).Build()
-	if err != nil {
-		t.Fatalf("Build: %v", err)
-	}
-	defer tpl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, st, err := tpl.CombinedOutput(ctx, cmd)
+	out := runConfig(t, cfg, bundle)
 	const want = "10.0.0.1 boxed\nro\n         0     100000      65536\n"
-	if err != nil || !st.Success() || string(out) != want {
-		t.Errorf("inside: %v, %v: %q; want %q", err, st, out, want)
+	if string(out) != want {
+		t.Errorf("inside: %q; want %q", out, want)
 	}
 }
