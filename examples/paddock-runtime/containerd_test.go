@@ -96,14 +96,7 @@ func (c *containerd) ctr(t *testing.T, args ...string) (string, int) {
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
 	err = cmd.Run()
-	b, _ := os.ReadFile(out.Name())
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return string(b), ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(b), 0
+	return outputAndCode(t, "ctr", out.Name(), err)
 }
 
 // must runs ctr with args and fails t unless it exits 0.

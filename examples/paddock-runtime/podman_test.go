@@ -148,14 +148,7 @@ func (p *podman) run(t *testing.T, args ...string) (string, int) {
 		<-done
 		t.Fatalf("podman %s: still running after 2 minutes", strings.Join(args, " "))
 	}
-	b, _ := os.ReadFile(out.Name())
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return string(b), ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return string(b), 0
+	return outputAndCode(t, "podman", out.Name(), err)
 }
 
 // must runs podman with args and fails t unless it exits 0.

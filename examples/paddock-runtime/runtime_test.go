@@ -48,14 +48,7 @@ func (r *rt) run(t *testing.T, args ...string) (string, int) {
 	cmd := exec.Command(r.bin, append([]string{"--root", r.root}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	err = cmd.Run()
-	b, _ := os.ReadFile(out.Name())
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return string(b), ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", r.bin, err)
-	}
-	return string(b), 0
+	return outputAndCode(t, r.bin, out.Name(), err)
 }
 
 // must runs the runtime with args and fails t unless it exits 0.
@@ -261,4 +254,18 @@ func TestDeleteCreated(t *testing.T) {
 			t.Error("the command of a deleted container ran")
 		}
 	})
+}
+
+// outputAndCode returns what a command named name wrote to the file out and its
+// exit status, from err of its Run; it fails t where the command did not run.
+func outputAndCode(t *testing.T, name, out string, err error) (string, int) {
+	t.Helper()
+	b, _ := os.ReadFile(out)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(b), ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return string(b), 0
 }
