@@ -20,10 +20,11 @@
 // A child joins its cgroups as its first step, before it creates a cgroup namespace:
 // the namespace's root is the cgroup the process is in when it unshares, so joining
 // later would leave /proc/self/cgroup showing "/../.." paths and the sandbox would see
-// its own cgroup as outside its namespace. On v1 the child writes "0" to cgroup.procs
-// descriptors that the parent opened for it ([Cgroup.ProcsFDs]); on v2 the parent can
-// instead clone it straight into the cgroup with clone3's CLONE_INTO_CGROUP
-// ([Cgroup.CloneFD]).
+// its own cgroup as outside its namespace. On v1 the child writes "0" to the "tasks"
+// files that the parent opened for it ([Cgroup.JoinFDs]): it is single-threaded, so
+// moving its one thread moves it, without the global lock (and RCU grace period)
+// that a write to cgroup.procs takes. On v2 the parent clones it straight into the
+// cgroup with clone3's CLONE_INTO_CGROUP ([Cgroup.CloneFD]).
 //
 // Only root can create cgroups in the v1 hierarchies: they cannot be delegated. An
 // unprivileged caller gets limits only from a v2 subtree delegated to it (for example

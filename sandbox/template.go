@@ -355,8 +355,8 @@ func (p *Process) writeIDMaps(pid int) error {
 
 var cgroupSeq atomic.Uint64
 
-// createCgroup creates this start's cgroup and hands its cgroup.procs descriptors
-// to the child, which joins it before anything else.
+// createCgroup creates this start's cgroup and hands the child its join
+// descriptors (cgroup.Cgroup.JoinFDs), which it writes before anything else.
 func (p *Process) createCgroup() error {
 	// The owner ID makes the name unique across pid namespaces and reboots (a pid is
 	// neither), and lets another process reclaim it if this one dies.
@@ -370,7 +370,7 @@ func (p *Process) createCgroup() error {
 		return &ChildError{Stage: "cgroup", Step: "create cgroup " + name, Op: -1, Errno: child.ErrnoOf(err), cause: err}
 	}
 	p.cgroup = cg
-	fds := cg.ProcsFDs()
+	fds := cg.JoinFDs()
 	if len(fds) > child.MaxCgroupFDs {
 		return &ChildError{Stage: "cgroup", Step: "join cgroup " + name, Op: -1, Errno: syscall.E2BIG}
 	}
@@ -379,7 +379,8 @@ func (p *Process) createCgroup() error {
 	}
 	p.start.NCgroupFDs = int32(len(fds))
 	// With a cgroup v2 directory, clone3 puts the child there from its first
-	// instruction; the v1 hierarchies of a hybrid host are joined by the writes.
+	// instruction; the v1 hierarchies (of a v1 or hybrid host) are joined by the
+	// writes.
 	if fd, ok := cg.CloneFD(); ok {
 		p.start.Clone.Flags |= unix.CLONE_INTO_CGROUP
 		p.start.Clone.Cgroup = uint64(fd)

@@ -31,8 +31,9 @@ const (
 	// parent died; the child exits. The sync descriptor stays open (it is
 	// close-on-exec) for a later KindCheckpoint.
 	KindWaitParent
-	// KindJoinCgroups writes "0" to every descriptor of Start.CgroupFDs: the
-	// cgroup.procs files of the sandbox's cgroup, opened by the parent for this start.
+	// KindJoinCgroups writes "0" to every descriptor of Start.CgroupFDs: the v1
+	// "tasks" files of the sandbox's cgroup, opened by the parent for this start
+	// (the child is single-threaded: moving its thread moves it).
 	KindJoinCgroups
 	// KindLoopbackUp brings the loopback interface of the child's new network
 	// namespace up, as container runtimes do ("--net none" still has lo).

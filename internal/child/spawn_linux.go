@@ -32,8 +32,8 @@ type CloneArgs struct {
 	Cgroup     uint64
 }
 
-// MaxCgroupFDs is how many cgroup.procs files a start can join (one per v1
-// hierarchy and the unified one).
+// MaxCgroupFDs is how many cgroup files a start can join by writing (one per v1
+// hierarchy).
 const MaxCgroupFDs = 16
 
 // MaxFDs is how many descriptors a sandboxed process can be given (stdio included).
@@ -69,7 +69,7 @@ type Start struct {
 	// that it leads its session in its pid namespace (which a joined one's init,
 	// outside it, could not) and its shell has job control.
 	CttyInTarget bool
-	// CgroupFDs are cgroup.procs descriptors for KindJoinCgroups.
+	// CgroupFDs are the v1 "tasks" descriptors for KindJoinCgroups.
 	NCgroupFDs int32
 	CgroupFDs  [MaxCgroupFDs]int32
 	// Detached holds, for the Program's Detached entries in order, descriptors of
