@@ -30,6 +30,13 @@ type Hooks struct {
 	Prestart, CreateRuntime, CreateContainer, StartContainer, Poststart, Poststop []Hook
 }
 
+// BeforePivot reports whether hs has hooks that run while the container waits
+// before pivot_root (prestart, createRuntime, createContainer): a runtime then
+// builds with sandbox.WithHoldBeforePivot. A nil *Hooks has none.
+func (hs *Hooks) BeforePivot() bool {
+	return hs != nil && len(hs.Prestart)+len(hs.CreateRuntime)+len(hs.CreateContainer) > 0
+}
+
 // A Hook is one hook of a configuration, checked.
 type Hook struct {
 	// Field is its path in the configuration, as "hooks.createRuntime[1]".

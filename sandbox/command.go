@@ -65,14 +65,14 @@ type Command struct {
 	// make it writable by that user (mode 0622, as runc makes its exec FIFO).
 	// It must be empty for a Template that does not hold its starts.
 	HoldFIFO string
-	// BeforePivot, for a start of a held Template (WithHold) with a root
-	// filesystem, is called during Start while the sandbox waits with its
+	// BeforePivot, for a start of a held Template with a stop before pivot_root
+	// (WithHold, WithHoldBeforePivot) and a root filesystem, is called during Start while the sandbox waits with its
 	// namespaces, cgroup and mounts made, just before pivot_root, with the
 	// sandbox's pid: runc's point for an OCI runtime's createRuntime and
 	// createContainer hooks, which join the sandbox's namespaces there and still
 	// see the host's files. An error fails the start (a *ChildError of stage
-	// "mount" that wraps it), which leaves nothing behind. A held start without
-	// one goes on at once. Start calls it again for an attempt that it makes
+	// "mount" that wraps it), which leaves nothing behind. A start of such a
+	// Template without one goes on at once. Start calls it again for an attempt that it makes
 	// again (a start that a change of the host's mount table defeated).
 	BeforePivot func(pid int) error
 }

@@ -61,7 +61,7 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 	}
 	t.files = append(t.files, f)
 	t.hold = true
-	t.pivotCheckpoint = t.spec.Namespaces.Mode(namespace.Mount) == namespace.New && !t.spec.NoRootfs
+	t.pivotCheckpoint = t.spec.HoldBeforePivot && t.spec.Namespaces.Mode(namespace.Mount) == namespace.New && !t.spec.NoRootfs
 	emit.Hold(p, pl, f.Fd())
 	return nil
 }
@@ -74,7 +74,7 @@ func (p *Process) openHold(cmd *Command) error {
 	t := p.tmpl
 	switch {
 	case cmd.BeforePivot != nil && !t.pivotCheckpoint:
-		return specErr("command", "BeforePivot needs a held Template (WithHold) with a root filesystem to pivot into")
+		return specErr("command", "BeforePivot needs a held Template (WithHold, WithHoldBeforePivot) with a root filesystem to pivot into")
 	case !t.hold && cmd.HoldFIFO == "":
 		return nil
 	case !t.hold:

@@ -69,11 +69,13 @@ func TestReleaseExecFailure(t *testing.T) {
 // TestHoldBeforePivot: a held start calls the Command's BeforePivot with the
 // sandbox's pid while it waits in its own mount namespace, its root not yet
 // pivoted into; an error of it fails the start, wrapped, leaving nothing; a
-// Template that does not hold refuses it. As root and as uid 65534.
+// Template that does not hold, or holds without WithHoldBeforePivot, refuses
+// it, and WithHoldBeforePivot without WithHold fails Build. As root and as uid
+// 65534.
 func TestHoldBeforePivot(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		_, fifo := heldDir(t)
-		tpl, err := sandbox.NewBuilder(sandbox.WithHold()).Build()
+		tpl, err := sandbox.NewBuilder(sandbox.WithHold(), sandbox.WithHoldBeforePivot()).Build()
 		if err != nil {
 			t.Fatalf("Build: %v", err)
 		}
@@ -115,6 +117,17 @@ func TestHoldBeforePivot(t *testing.T) {
 		defer plain.Close()
 		if _, err := plain.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}, BeforePivot: before}); !errors.Is(err, sandbox.ErrInvalidSpec) {
 			t.Errorf("BeforePivot without a hold: %v", err)
+		}
+		heldOnly, err := sandbox.NewBuilder(sandbox.WithHold()).Build()
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		defer heldOnly.Close()
+		if _, err := heldOnly.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}, HoldFIFO: fifo, BeforePivot: before}); !errors.Is(err, sandbox.ErrInvalidSpec) {
+			t.Errorf("BeforePivot without WithHoldBeforePivot: %v", err)
+		}
+		if _, err := sandbox.NewBuilder(sandbox.WithHoldBeforePivot()).Build(); !errors.Is(err, sandbox.ErrInvalidSpec) {
+			t.Errorf("WithHoldBeforePivot without WithHold: %v", err)
 		}
 	})
 }

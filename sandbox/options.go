@@ -162,6 +162,12 @@ func rlimitMatch(r int, name string) bool {
 // Landlock ruleset (see Spec.Hold).
 func WithHold() Option { return func(s *Spec) { s.Hold = true } }
 
+// WithHoldBeforePivot also stops each held start (WithHold) once its mounts are
+// made, before pivot_root, where the Command's BeforePivot runs: an OCI runtime
+// runs its prestart, createRuntime and createContainer hooks there. Without it a
+// Command's BeforePivot is refused, and starts skip the round trip it costs.
+func WithHoldBeforePivot() Option { return func(s *Spec) { s.HoldBeforePivot = true } }
+
 // WithDetached lets the sandbox outlive the process that starts it, as an OCI
 // runtime's container outlives the runtime: no parent-death signal, and
 // Process.Detach gives the Process up without Wait, returning what Remove needs

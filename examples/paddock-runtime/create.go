@@ -140,7 +140,11 @@ func setUp(dir, id, bundle string, cfg *specs.Spec, spec *sandbox.Spec, cmd sand
 		return nil, err
 	}
 	placeCgroup(spec)
-	tpl, err := sandbox.NewBuilder(sandbox.WithSpec(spec), sandbox.WithHold(), sandbox.WithDetached()).Build()
+	opts := []sandbox.Option{sandbox.WithSpec(spec), sandbox.WithHold(), sandbox.WithDetached()}
+	if hs.BeforePivot() {
+		opts = append(opts, sandbox.WithHoldBeforePivot()) // a stop that only hooks need
+	}
+	tpl, err := sandbox.NewBuilder(opts...).Build()
 	if err != nil {
 		return nil, err
 	}

@@ -220,7 +220,7 @@ func createHooks(hs *oci.Hooks, st specs.State) error {
 // create for the container id of bundle, and where its error goes, or nil
 // where there are none.
 func beforePivot(hs *oci.Hooks, id, bundle string, cfg *specs.Spec, hookErr *error) func(int) error {
-	if hs == nil {
+	if !hs.BeforePivot() {
 		return nil
 	}
 	return func(pid int) error {

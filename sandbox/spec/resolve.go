@@ -130,7 +130,7 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 		MountLabel:       selinux.MountOption(mountLabel),
 		DetachBinds:      ns.Auto != nil || rootElsewhere,
 		AfterPivot:       s.sysctlSteps(),
-		BeforePivot:      s.Hold,
+		BeforePivot:      s.Hold && s.HoldBeforePivot,
 	}
 	steps := []mounts.Step{prop}
 	if !s.NoRootfs {

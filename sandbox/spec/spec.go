@@ -88,6 +88,12 @@ type Spec struct {
 	// create and start. It needs fork mode: a vfork child would keep the calling
 	// thread until it executes.
 	Hold bool `json:"hold,omitempty"`
+	// HoldBeforePivot has each held start (Hold) also stop once its mounts are
+	// made, before pivot_root, for the Command's BeforePivot (an OCI runtime's
+	// prestart, createRuntime and createContainer hooks). It costs each start a
+	// round trip to the parent, so only a Spec that asks for it pays it. It needs
+	// Hold, a new mount namespace and a root filesystem.
+	HoldBeforePivot bool `json:"holdBeforePivot,omitempty"`
 	// Detached lets the sandbox outlive the process that started it: no
 	// parent-death signal, and the Process can be given up (Process.Detach),
 	// leaving the sandbox's cgroup to be removed later (Remove). Build refuses
@@ -530,6 +536,8 @@ func (s *Spec) checkParentDeathSignal() error {
 // Landlock ruleset, which would refuse the open of a FIFO outside every rule.
 func (s *Spec) checkHold() error {
 	switch {
+	case !s.Hold && s.HoldBeforePivot:
+		return specErr("hold", "a stop before pivot_root (HoldBeforePivot) is a held start's (Hold)")
 	case !s.Hold:
 		return nil
 	case s.Spawn == SpawnVfork:
