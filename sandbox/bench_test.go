@@ -125,7 +125,7 @@ func BenchmarkStart(b *testing.B) {
 
 // BenchmarkStartInit measures Start+Wait of /bin/true with and without an init as
 // PID 1 (fork mode: an init rules vfork out), rootful and rootless, without a
-// cgroup so that the v1 migration's grace period does not drown the difference.
+// cgroup so that the cgroup's directories and rules do not drown the difference.
 func BenchmarkStartInit(b *testing.B) {
 	for _, p := range []preset{
 		{name: "rootful", opts: []sandbox.Option{sandbox.Rootful(), sandbox.WithoutCgroup()}},
@@ -145,7 +145,7 @@ func BenchmarkStartInit(b *testing.B) {
 
 // BenchmarkStartTerminal measures Start+Wait of /bin/true with and without a
 // terminal (opened in the sandbox's own /dev/pts), rootful and rootless, without a
-// cgroup so that the v1 migration's grace period does not drown the difference.
+// cgroup so that the cgroup's directories and rules do not drown the difference.
 func BenchmarkStartTerminal(b *testing.B) {
 	for _, p := range []preset{
 		{name: "rootful", opts: []sandbox.Option{sandbox.Rootful(), sandbox.WithoutCgroup()}},
