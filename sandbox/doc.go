@@ -254,8 +254,9 @@
 // reads cgroupsPath, instead of one per start: made where missing (and then
 // removed with the sandbox, or by Remove), joined and left where an engine made it
 // first. A sandbox that joins every namespace of a running one
-// (WithJoinNamespaceOf for each kind) and its cgroup, with WithInit to fork the
-// target into the joined pid namespace, is an OCI runtime's exec.
+// (WithJoinNamespaceOf for each kind) and its cgroup, its target handed over
+// into the joined pid namespace (see WithJoinNamespace), is an OCI runtime's
+// exec.
 //
 // # What a killed caller leaves
 //
