@@ -180,6 +180,37 @@ func TestHandoverHeld(t *testing.T) {
 	})
 }
 
+// TestHandoverDetached: a detached start that hands over names its target in
+// what Detach returns, in the joined pid namespace, and Remove kills and reaps
+// it, as an OCI runtime's create and delete do.
+func TestHandoverDetached(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		first, opts, pidNS := joinedFirst(t)
+		tpl, err := sandbox.NewBuilder(append(opts, sandbox.WithDetached())...).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tpl.Close()
+		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "60"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := p.Detach()
+		if err != nil {
+			p.Kill()
+			p.Wait()
+			t.Fatal(err)
+		}
+		if got, _ := os.Readlink(namespace.PID.Path(d.Pid)); got != pidNS || d.StartTime == 0 {
+			t.Errorf("Detached names pid %d (start time %d) in the pid namespace %s, want the target in %s", d.Pid, d.StartTime, got, pidNS)
+		}
+		if err := sandbox.Remove(d); err != nil {
+			t.Fatal(err)
+		}
+		onlyChild(t, first.Pid())
+	})
+}
+
 // TestHandoverNotVfork: vfork mode cannot hand over, since the parent reaps the
 // child that joined the pid namespace; Build says so by field.
 func TestHandoverNotVfork(t *testing.T) {
