@@ -15,6 +15,21 @@ import (
 // package child), so every report that follows is the target's, and a failed
 // step kills and reaps the target (abort).
 
+// beginHandover marks, in a start that hands over, that the child is about to
+// be released: from then on the end of the start's context does not kill the
+// child, which could leave a target it had just cloned unknown to this process,
+// but is recorded, and adopt kills the target. Between its release and the
+// handover the child makes only a few system calls that do not wait (the
+// cgroup join, the namespace joins); one that fails reports and exits.
+func (p *Process) beginHandover() {
+	if !p.tmpl.plan.Spawn.Handover {
+		return
+	}
+	p.mu.Lock()
+	p.handing = true
+	p.mu.Unlock()
+}
+
 // handedOver is what readReport returns for the child's handover marker.
 type handedOver struct{ pid int }
 
@@ -38,7 +53,7 @@ func (p *Process) adopt(pid int) error {
 	reap(p.pid)
 	p.mu.Lock()
 	old := p.pidfd
-	p.pid, p.pidfd = pid, fd
+	p.pid, p.pidfd, p.handing = pid, fd, false
 	if p.ctxErr != nil {
 		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 	}

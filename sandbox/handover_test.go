@@ -211,6 +211,29 @@ func TestHandoverDetached(t *testing.T) {
 	})
 }
 
+// TestHandoverContext: the end of the start's context kills the target that
+// the start handed over to, and Wait says so.
+func TestHandoverContext(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		first, opts, _ := joinedFirst(t)
+		tpl, err := sandbox.NewBuilder(opts...).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tpl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		p, err := tpl.Start(ctx, sandbox.Command{Args: []string{"sleep", "60"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := p.Wait(); !errors.Is(err, context.DeadlineExceeded) || st == nil || st.Signal != syscall.SIGKILL {
+			t.Fatalf("Wait = %v, %v; want killed at the deadline", st, err)
+		}
+		onlyChild(t, first.Pid())
+	})
+}
+
 // TestHandoverNotVfork: vfork mode cannot hand over, since the parent reaps the
 // child that joined the pid namespace; Build says so by field.
 func TestHandoverNotVfork(t *testing.T) {
