@@ -242,10 +242,11 @@ func addCaps(p *specs.Process, names []string) {
 // intoContainer turns the Spec of the container's configuration, converted with
 // the exec's process, into one that enters the running container c instead of
 // making a new one: every namespace the configuration lists is joined from the
-// container's process (the user namespace first; the process is handed over into
-// the pid namespace, see sandbox.WithJoinNamespace), the root and mounts are the container's own, nothing of the
-// namespaces is set again (hostname, ID maps, clocks), and the cgroup is the
-// container's, joined without limits or device rules written again.
+// container's process (the user namespace first; the process is handed over
+// into the pid namespace, see sandbox.WithJoinNamespace), the root and mounts
+// are the container's own, nothing of the namespaces is set again (hostname, ID
+// maps, clocks), and the cgroup is the container's, joined without limits or
+// device rules written again.
 func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 	ns := namespace.Spec{NS: map[namespace.Kind]namespace.Config{}}
 	for _, k := range namespace.Kinds {
