@@ -121,6 +121,10 @@ type Spawn struct {
 	Mode string `json:"mode"`
 	// Init says that PID 1 of the new pid namespace is Paddock's own init.
 	Init bool `json:"init,omitempty"`
+	// Handover says that the target is cloned into a joined pid namespace by
+	// the child that joined it, and becomes the start's process: the child
+	// exits (see sandbox.WithNamespace).
+	Handover bool `json:"handover,omitempty"`
 	// ParentDeathSignal is the signal the sandbox gets when the thread that
 	// started it dies; 0 for a detached sandbox, which outlives it.
 	ParentDeathSignal int `json:"parentDeathSignal"`

@@ -138,6 +138,9 @@ func (t *Template) compile(c ids) error {
 	if err := t.compileJoins(p, pl); err != nil {
 		return err
 	}
+	if pl.Spawn.Handover {
+		emit.Handover(p, pl)
+	}
 	if t.userNS {
 		t.keepIDMaps(c, pl)
 	}

@@ -66,6 +66,10 @@ func (p *Process) killForContext(ctx context.Context) (retry bool) {
 		return false
 	}
 	if p.pidfd >= 0 {
+		if p.handing {
+			p.ctxErr = ctx.Err() // adopt kills the target (see beginHandover)
+			return false
+		}
 		if _, exited := handshake.ChildExit(p.pidfd); !exited && unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0) == nil {
 			p.ctxErr = ctx.Err()
 		}

@@ -149,6 +149,17 @@
 // architecture other than amd64, where vm.memfd_noexec forbids executable memfds,
 // and under a seccomp filter that refuses or kills one of the init's system calls.
 //
+// # A joined pid namespace
+//
+// setns(2) of a pid namespace moves only the joiner's later children into it. With
+// an init, PID 1 forks the target there and stays outside, its parent. Without
+// one, each start hands over, as runc and crun fork twice: once it has joined its
+// namespaces, the child clones the target into the pid namespace as a child of the
+// caller (CLONE_PARENT), reports it and exits, and the parent reaps it. The
+// Process is then the target, where an OCI engine expects the container's
+// process: Pid, PidFD, Signal, Wait, Release and Detach are the target's, and a
+// step of the target that fails is its ChildError, the target killed and reaped.
+//
 // # Limits and how a run ended
 //
 // The presets bound a sandbox's processes and threads to DefaultPidsLimit (2048,
@@ -254,8 +265,9 @@
 // reads cgroupsPath, instead of one per start: made where missing (and then
 // removed with the sandbox, or by Remove), joined and left where an engine made it
 // first. A sandbox that joins every namespace of a running one
-// (WithJoinNamespaceOf for each kind) and its cgroup, with WithInit to fork the
-// target into the joined pid namespace, is an OCI runtime's exec.
+// (WithJoinNamespaceOf for each kind) and its cgroup, its target handed over
+// into the joined pid namespace (see WithJoinNamespace), is an OCI runtime's
+// exec.
 //
 // # What a killed caller leaves
 //

@@ -93,6 +93,13 @@ func WithHostNamespaces(kinds ...namespace.Kind) Option {
 
 // WithJoinNamespace enters an existing namespace, named by a path such as
 // /proc/PID/ns/net or a bind mount of one.
+//
+// A joined pid namespace holds only the joiner's later children (setns(2)), so
+// without an init (WithInit) each start hands over, as runc and crun do: the
+// child that joined the namespaces clones the target into it as a child of the
+// caller (CLONE_PARENT) and exits. The target, which is not PID 1 there, is then
+// the Process: its Pid and PidFD, Wait, Signal, Release and Detach are the
+// target's, and its steps fail with the same ChildError. Fork mode only.
 func WithJoinNamespace(kind namespace.Kind, path string) Option {
 	return func(s *Spec) { s.Namespaces.Set(kind, namespace.Config{Mode: namespace.Join, Path: path}) }
 }
@@ -182,10 +189,11 @@ func WithDetached() Option { return func(s *Spec) { s.Detached = true } }
 // environment and no descriptor: it holds nothing of the caller (see the package
 // documentation, "The init"). Fork mode only; amd64 only for now.
 //
-// With a joined pid namespace (WithJoinNamespace), the init is how the target
-// gets into it, as an OCI runtime's exec does: setns(2) moves only the joiner's
-// children, so the init, which stays outside in the caller's pid namespace, forks
-// the target there and stays its parent, forwarding signals and its status.
+// With a joined pid namespace (WithJoinNamespace), setns(2) moves only the
+// joiner's children into it: the init, which stays outside in the caller's pid
+// namespace, forks the target there and stays its parent, forwarding signals and
+// its status; the Process is the init. Without it the start hands over instead
+// (see WithJoinNamespace).
 func WithInit() Option { return func(s *Spec) { s.Init = true } }
 
 // WithSpawnMode forces fork or vfork mode instead of choosing automatically.

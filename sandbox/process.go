@@ -42,6 +42,7 @@ type Process struct {
 	deadline  time.Time     // the context's deadline, or zero
 	ctxErr    error         // the context's error, once its end killed the sandbox
 	inClone   bool          // the clone is under way (see killForContext)
+	handing   bool          // the released child is handing over (see beginHandover)
 	waitDelay time.Duration // Command.WaitDelay
 	cgroup    *cgroup.Cgroup
 	ids       *startIDs // the block of IDs this start holds, or nil

@@ -23,6 +23,13 @@ var errCheckpoint = errors.New("sandbox: the child waits at its checkpoint")
 func (p *Process) readReports(errFD, syncFD int, program string) error {
 	for {
 		err := p.tmpl.readReport(p.prog, errFD, program)
+		var h *handedOver
+		if errors.As(err, &h) {
+			if err := p.adopt(h.pid); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != errCheckpoint {
 			return err
 		}
@@ -52,6 +59,8 @@ func (t *Template) readReport(prog *child.Program, fd int, program string) error
 			return errHeld
 		}
 		e.Stage, e.Step = "hold", "wait to be released"
+	case child.HandoverOp:
+		return &handedOver{pid: int(r.Pid)}
 	case child.CheckpointOp:
 		if r.Errno == 0 {
 			return errCheckpoint

@@ -325,6 +325,7 @@ func (p *Process) release(fds *handshake.FDs, pid int) error {
 	}
 	child.CloseDetached(s)
 	if err == nil {
+		p.beginHandover()
 		if werr := handshake.Release(fds.SyncW); werr != nil {
 			err = fmt.Errorf("sandbox: release the child: %w", werr)
 		}

@@ -242,10 +242,11 @@ func addCaps(p *specs.Process, names []string) {
 // intoContainer turns the Spec of the container's configuration, converted with
 // the exec's process, into one that enters the running container c instead of
 // making a new one: every namespace the configuration lists is joined from the
-// container's process (the user namespace first; the init forks the target into
-// the pid namespace), the root and mounts are the container's own, nothing of the
-// namespaces is set again (hostname, ID maps, clocks), and the cgroup is the
-// container's, joined without limits or device rules written again.
+// container's process (the user namespace first; the process is handed over
+// into the pid namespace, see sandbox.WithJoinNamespace), the root and mounts
+// are the container's own, nothing of the namespaces is set again (hostname, ID
+// maps, clocks), and the cgroup is the container's, joined without limits or
+// device rules written again.
 func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 	ns := namespace.Spec{NS: map[namespace.Kind]namespace.Config{}}
 	for _, k := range namespace.Kinds {
@@ -257,9 +258,10 @@ func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 	// What the namespaces hold was set when the container was made.
 	s.Hostname, s.Domainname, s.Sysctl = "", "", nil
 	s.Rootfs, s.RootDir, s.HostRoot, s.Mounts = overlay.Spec{}, "", nil, mounts.Spec{}
-	// setns(2) moves only children into a pid namespace: the init forks the
-	// process there. A container in the host's has no need of one.
-	s.Init, s.Hold, s.Detached = ns.Mode(namespace.PID) == namespace.Join, false, detach
+	// setns(2) moves only children into a pid namespace: without an init, the
+	// child clones the process there and hands it over, as runc's exec does, so
+	// that the pid file names the process itself and engines wait for it.
+	s.Init, s.Hold, s.Detached = false, false, detach
 	s.Cgroup = cgroup.Spec{Path: c.CgroupPath, AllowAllDevices: true}
 	s.NoCgroup = c.CgroupPath == ""
 }
@@ -304,8 +306,8 @@ func execStart(tpl *sandbox.Template, cmd sandbox.Command, f *execFlags) (int, e
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	}
 	cmd.ExtraFiles = preservedFiles(f.preserveFDs)
-	// The console socket is reached before the start: once the process runs,
-	// killing its init would leave it behind.
+	// The console socket is reached before the start, so that a socket that
+	// cannot be reached fails the exec before the process runs.
 	var console *net.UnixConn
 	if cmd.Terminal {
 		var err error
@@ -346,7 +348,7 @@ func execStart(tpl *sandbox.Template, cmd sandbox.Command, f *execFlags) (int, e
 }
 
 // waitExec waits for p, forwarding the signals this process gets, and returns
-// its exit code (128+N for a signal N, as the init reports it).
+// its exit code (128+N for a signal N, as a shell reports it).
 func waitExec(p *sandbox.Process) (int, error) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)

@@ -146,7 +146,8 @@ func TestExec(t *testing.T) {
 }
 
 // TestExecDetach: exec --detach returns once the process runs and writes its
-// pid file; the process lives on in the container, in its cgroup as the host
+// pid file, which names the process in the container's pid namespace; the
+// process lives on in the container, in its cgroup as the host
 // reads it: the configuration's cgroupsPath (root) or the container's ID below
 // the runtime's cgroup (uid 65534, where cgroup v1 gives it none), which delete
 // removes.
@@ -177,6 +178,11 @@ func TestExecDetach(t *testing.T) {
 		pid, err := strconv.Atoi(string(b2))
 		if err != nil || unix.Kill(pid, 0) != nil {
 			t.Fatalf("pid file %q: not a live process (%v)", b2, err)
+		}
+		// The pid file names the process itself, in the container's pid
+		// namespace, as runc's does: no init stands outside it.
+		if got, want := readNS(t, namespace.PID, pid), readNS(t, namespace.PID, r.pidOf(t, "box")); got != want {
+			t.Errorf("the pid file's process %d is in the pid namespace %s, not the container's %s", pid, got, want)
 		}
 		if execCg, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup"); err != nil || string(execCg) != string(initCg) {
 			t.Errorf("the exec'd process's cgroups:\n%s\nthe container's:\n%s", execCg, initCg)
@@ -427,4 +433,14 @@ func TestExecOtherCgroup(t *testing.T) {
 		t.Errorf("exec made a cgroup below %s", other)
 	}
 	r.must(t, "delete", "--force", "box")
+}
+
+// readNS reads the namespace link of kind k of process pid.
+func readNS(t *testing.T, k namespace.Kind, pid int) string {
+	t.Helper()
+	link, err := os.Readlink(k.Path(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
 }

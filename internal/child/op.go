@@ -130,6 +130,15 @@ const (
 	// procfs, so that a root that planted a file or another filesystem at
 	// /proc gets nothing written.
 	KindWriteProcIn
+	// KindHandover hands the start over to a target cloned into the pid
+	// namespace that the child joined (setns(2) moves only the joiner's later
+	// children), as runc's double fork does: the child clones the target with
+	// CLONE_PARENT, so that the target is the parent's own child, reports its
+	// pid in a Report naming HandoverOp and exits. The target carries on with
+	// the ops that follow once the child is gone, having set the parent-death
+	// signal Args[0] again (a fork clears it); it exits if the child could not
+	// report it, or if the parent died. Fork mode only.
+	KindHandover
 )
 
 // NoChown, as Args[0] of KindTerminalIn, leaves the terminal to the user who

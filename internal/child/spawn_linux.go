@@ -113,6 +113,9 @@ type Report struct {
 	// Phase says where an in-root step failed: PhaseResolve while resolving its
 	// path inside the root, PhaseStep in its own work.
 	Phase int32
+	// Pid is, in the HandoverOp marker, the target's pid as the parent sees
+	// it; 0 in every other Report.
+	Pid int32
 }
 
 // ExecOp is the op index that a Report names when execve itself failed.
@@ -134,6 +137,12 @@ const DeadlineOp = -5
 // 0) before it waits for the release: not a failure, but the child held before
 // execve. A failure of the hold itself names the KindHold op.
 const HoldOp = -6
+
+// HandoverOp is the op index of the marker Report that KindHandover writes
+// (with Errno 0) once it has cloned the target: Report.Pid names the target,
+// which the parent is to wait for from then on, and the child that wrote it
+// exits.
+const HandoverOp = -7
 
 // CheckpointOp is the op index of the marker Report that KindCheckpoint writes
 // (with Errno 0): not a failure, but the child waiting for the parent's work and a
@@ -213,6 +222,8 @@ func run(ops []Op, s *Start) {
 			e = hold(errfd, op.Args[0], s)
 		case KindWriteProcIn:
 			phase, e = writeProcIn(op, sc)
+		case KindHandover:
+			e = handover(errfd, op.Args[0])
 		default:
 			e = syscall.EINVAL
 		}

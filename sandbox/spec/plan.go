@@ -124,6 +124,7 @@ func (s *Spec) planSpawn(vfork bool, reason string) plan.Spawn {
 	if vfork {
 		sp.Mode = plan.Vfork
 	}
+	sp.Handover = s.Handover()
 	if s.Hold {
 		sp.Hold = plan.HoldBeforeExec
 	}

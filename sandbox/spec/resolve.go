@@ -78,6 +78,8 @@ func (s *Spec) spawnMode(c ids) (vfork bool, reason string, err error) {
 		return false, "vfork mode is not supported on this architecture", nil
 	case s.Init:
 		return false, "the init needs fork mode", nil
+	case s.Handover():
+		return false, "the handover into a joined pid namespace needs fork mode", nil
 	case s.Hold:
 		return false, "a held start needs fork mode: a vfork child would hold the calling thread", nil
 	case fuse:

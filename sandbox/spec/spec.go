@@ -512,6 +512,9 @@ func (s *Spec) checkSpawn(c ids) error {
 	if s.Init {
 		return specErr("spawn", "vfork mode cannot have an init: the parent would wait for it to exec")
 	}
+	if s.Handover() {
+		return specErr("spawn", "vfork mode cannot join a pid namespace: the target is cloned into it by a child that the parent reaps")
+	}
 	if s.Namespaces.Mode(namespace.User) != namespace.New {
 		return nil
 	}
@@ -706,18 +709,13 @@ func (s *Spec) checkLandlock() error {
 }
 
 // checkNamespaceOwner checks that the child can create and enter the Spec's
-// namespaces. setns(2) of a pid namespace moves only the caller's later children,
-// never the caller: a target that joined one would run outside it, unless an
-// init forks it there (the init stays outside, as its parent). Without a new
+// namespaces. (A joined pid namespace gets its target by a handover, or from an
+// init: see Handover.) Without a new
 // user namespace, new namespaces need CAP_SYS_ADMIN; with a joined one, every new
 // namespace but pid is created inside it, and a new pid namespace, made by
 // clone3 before the join, needs CAP_SYS_ADMIN in the caller's own.
 func (s *Spec) checkNamespaceOwner() error {
 	ns := &s.Namespaces
-	if ns.Mode(namespace.PID) == namespace.Join && !s.Init {
-		return &SpecError{NotSupported: true, Field: "namespaces.pid", Err: errors.New(
-			"joining a pid namespace moves only the joiner's children into it (setns(2)), so the target would run outside it: give it an init (WithInit), which forks the target there")}
-	}
 	user := ns.Mode(namespace.User)
 	if user == namespace.New || callerHas(caps.SysAdmin) {
 		return nil
