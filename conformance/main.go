@@ -7,15 +7,15 @@
 // It runs as root (the suite creates containers as root), from the
 // repository's root, through conformance/run.sh:
 //
-//	conformance/run.sh [-files REGEXP] [-timeout 2m] [-min N] [-out CONFORMANCE.md]
+//	conformance/run.sh [-files REGEXP] [-timeout 2m] [-min N] [-out CONFORMANCE.md] [-tap DIR]
 //
 // It builds the suite in a throwaway module in a temporary directory (the
 // suite's module and pinned dependencies come from the Go module proxy),
 // builds paddock-runtime, then runs every file under each runtime with a
 // state directory of its own, in a private mount namespace, under a timeout,
-// and removes what the file left (containers, the suite's cgroups). Each
-// file's TAP output is kept under the temporary directory, whose path it
-// prints.
+// and removes what the file left (containers, the suite's cgroups). With -tap,
+// each file's TAP output is kept below that directory; without, it goes with
+// the temporary directory, which the run removes.
 //
 // It exits 1 when Paddock passes fewer than -min files, fails a file that
 // reasons.txt gives no reason for, or fails a file that runc or crun passes in
@@ -40,6 +40,7 @@ import (
 // config is the command line.
 type config struct {
 	out, reasons, intro, only string
+	tap                       string // where each file's TAP output is kept, or ""
 	runc, crun                string
 	timeout                   time.Duration
 	min                       int
@@ -51,6 +52,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "CONFORMANCE.md", "the table to write (only after a run of every file)")
 	flag.StringVar(&c.reasons, "reasons", "conformance/reasons.txt", "why Paddock fails the files it fails")
 	flag.StringVar(&c.intro, "intro", "conformance/intro.md", "the table's introduction")
+	flag.StringVar(&c.tap, "tap", "", "keep each file's TAP output below this directory (by default it goes with the run's temporary directory)")
 	flag.StringVar(&c.only, "files", "", "run only the files whose name matches this regular expression")
 	flag.StringVar(&c.runc, "runc", "runc", "the runc binary")
 	flag.StringVar(&c.crun, "crun", "crun", "the crun binary")
@@ -83,8 +85,11 @@ func run(c config) (int, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return 2, err
 	}
-	fmt.Fprintf(os.Stderr, "conformance: working in %s (each file's TAP output is kept in %s)\n", tmp, filepath.Join(tmp, "tap"))
-	defer keepOnlyTAP(tmp)
+	if c.tap == "" {
+		c.tap = filepath.Join(tmp, "tap")
+	}
+	fmt.Fprintf(os.Stderr, "conformance: working in %s (each file's TAP output in %s)\n", tmp, c.tap)
+	defer os.RemoveAll(tmp)
 	rts, err := runtimes(c, tmp)
 	if err != nil {
 		return 2, err
@@ -154,7 +159,7 @@ func runAll(c config, s *suite, tmp string, rts []runtime, files []string) (*tab
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{s: s, tmp: tmp, detach: detach, timeout: c.timeout}
+	r := &runner{s: s, tmp: tmp, tap: c.tap, detach: detach, timeout: c.timeout}
 	tb := &table{runtimes: rts, files: files, results: map[string]map[string]result{}, detached: detach}
 	start := time.Now()
 	for _, f := range files {
@@ -232,16 +237,4 @@ func finish(c config, tb *table, complete bool) (int, error) {
 		return 1, nil
 	}
 	return 0, nil
-}
-
-// keepOnlyTAP removes from the run's directory everything but the TAP
-// outputs: the suite's module and programs, the bundles' tarball, the
-// runtime's build.
-func keepOnlyTAP(tmp string) {
-	ents, _ := os.ReadDir(tmp)
-	for _, e := range ents {
-		if e.Name() != "tap" {
-			os.RemoveAll(filepath.Join(tmp, e.Name()))
-		}
-	}
 }

@@ -282,8 +282,8 @@ func firstLine(name string, args ...string) string {
 const rerun = "## Running it again\n\n" +
 	"As root, from the repository's root: `conformance/run.sh`. It needs runc, crun, `unshare` and Go with\n" +
 	"access to the module proxy; it takes a few minutes. `conformance/run.sh -files 'REGEXP'` runs some files\n" +
-	"only, and then prints the results without writing this file. Each file's TAP output is kept under the\n" +
-	"temporary directory the run prints. `.ci/run` runs it after the Go tests; it fails when Paddock passes fewer\n" +
+	"only, and then prints the results without writing this file; `-tap DIR` keeps each file's TAP output\n" +
+	"below DIR. `.ci/run` runs it (keeping the TAP output in the clone's `conformance/tap`) after the Go tests; it fails when Paddock passes fewer\n" +
 	"files than `-min` says (the count this table last reached, so that no file is lost), fails a file with no\n" +
 	"reason recorded, or fails a file a peer passes for a reason other than a recorded gap or refusal (those\n" +
 	"are listed as open). A file a peer passes and Paddock\n" +

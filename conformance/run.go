@@ -39,6 +39,7 @@ func (r result) steady() bool { return r.Pass && (r.Again == nil || r.Again.Pass
 type runner struct {
 	s       *suite
 	tmp     string        // the run's temporary directory
+	tap     string        // where each file's TAP output is kept
 	detach  []string      // mount points to detach in each file's namespace
 	timeout time.Duration // for each file
 	ids     []string      // the IDs of every container created so far
@@ -73,7 +74,7 @@ func (r *runner) runFile(ctx context.Context, rt runtime, file string) (result, 
 		return result{}, err
 	}
 	devices := devOwners(stdDevices)
-	res := result{Output: filepath.Join(r.tmp, "tap", rt.Name, file+".tap")}
+	res := result{Output: filepath.Join(r.tap, rt.Name, file+".tap")}
 	start := time.Now()
 	out, exit, timedOut, err := r.exec(ctx, file, wrapper, tmp)
 	res.Took = time.Since(start)
