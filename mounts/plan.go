@@ -60,7 +60,8 @@ func FlagStringPropagation(f uintptr) string {
 //     Nodes; then the Symlinks; missing mount points are created; then, with
 //     env.BeforePivot, a checkpoint for the parent's work;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
-//     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
+//     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot, or chroot
+//     alone with env.ChrootInPlace;
 //  4. env.AfterPivot, the caller's steps in the new root (its sysctls);
 //  5. masks (a bind of /dev/null, checked to be the device 1:3, or an empty
 //     read-only tmpfs) and read-only paths, both skipped where missing and both
@@ -102,7 +103,7 @@ func Plan(s Spec, env Env) ([]Step, error) {
 	if env.BeforePivot && root != "" {
 		c.add(Step{Action: ActCheckpoint, Path: root, What: "wait for the parent's work before pivot_root (a held start's Command.BeforePivot)"})
 	}
-	c.pivot(s, root)
+	c.pivot(s, env, root)
 	c.steps = append(c.steps, env.AfterPivot...)
 	c.masks(s, env.Privileged, hidden)
 	if s.ReadonlyRoot {
@@ -303,10 +304,12 @@ func (c *planner) hideDir(p string) {
 }
 
 // pivot makes the new root the sandbox's "/" and opens it for the steps after.
-func (c *planner) pivot(s Spec, root string) {
+func (c *planner) pivot(s Spec, env Env, root string) {
 	if root != "" {
 		c.add(Step{Action: ActChdir, Path: root, What: "chdir " + root})
-		if s.Chroot {
+		if env.ChrootInPlace {
+			c.add(Step{Action: ActChroot, Path: ".", What: "chroot " + root + " (in the caller's mount namespace)"})
+		} else if s.Chroot {
 			c.add(Step{Action: ActMove, Source: ".", Path: "/", Flags: unix.MS_MOVE, What: "move " + root + " to /"})
 			c.add(Step{Action: ActChroot, Path: ".", What: "chroot " + root})
 		} else {
