@@ -308,6 +308,9 @@ func (c *planner) pivot(s Spec, env Env, root string) {
 	if root != "" {
 		c.add(Step{Action: ActChdir, Path: root, What: "chdir " + root})
 		if env.ChrootInPlace {
+			// The copies of shared host mounts that binds brought in would
+			// otherwise send the mounts made on them, masks included.
+			c.add(propagation(root, unix.MS_REC|unix.MS_PRIVATE, false))
 			c.add(Step{Action: ActChroot, Path: ".", What: "chroot " + root + " (in the caller's mount namespace)"})
 		} else if s.Chroot {
 			c.add(Step{Action: ActMove, Source: ".", Path: "/", Flags: unix.MS_MOVE, What: "move " + root + " to /"})

@@ -146,6 +146,7 @@ func (t *Template) compile(c ids) error {
 	if err := t.compileMountNS(p, c); err != nil {
 		return err
 	}
+	t.compileStagingDetach(p)
 	if n := len(p.Detached); n > child.MaxDetached {
 		return &SpecError{NotSupported: true, Field: "mounts", Err: fmt.Errorf(
 			"%d binds that the parent copies for each start (idmapped ones, and every one where the user namespace's root is another user of the host), at most %d", n, child.MaxDetached)}
@@ -153,7 +154,6 @@ func (t *Template) compile(c ids) error {
 	emit.Rlimits(p, pl.Rlimits, func(name string) int { n, _ := spec.RlimitResource(name); return n })
 	emit.Workdir(p, s.Workdir, s.BuildsFilesystem())
 	if s.BuildsFilesystem() {
-		t.compileStagingDetach(p)
 		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")

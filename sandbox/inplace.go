@@ -11,14 +11,17 @@ import (
 // A root in the caller's mount namespace (WithRootInCallerMountNS) is mounted
 // by the child below the Template's staging directory, which it first makes a
 // private mount of its own, and entered with chroot. Once the child has made
-// every mount of its setup, it stops at a checkpoint, and the parent detaches
+// every mount of its setup, it enters a detached copy of its whole root tree
+// (child.KindRerootCopy) and stops at a checkpoint, and the parent detaches
 // the staging directory's mounts from the caller's namespace (umount2 with
-// MNT_DETACH): the child and the target keep their root, a lazily unmounted
-// tree staying usable to those whose root is in it, the caller's mount table
-// is as it was before the start, and ".." at the top of the root leads
-// nowhere else. A start that fails is undone the same way once its child is
-// dead. The mounts of a start are made on the one staging directory, so the
-// starts of the Template take turns (Template.stagingMu).
+// MNT_DETACH): the caller's mount table is as it was before the start, and
+// the sandbox keeps its root, whose copy belongs to no mount namespace and
+// has no parent mount. The copy is needed because a tree that umount2
+// detaches lazily is cut apart, each mount from its parent: the sandbox would
+// see the bare directories under its /proc and /dev. A start that fails is
+// undone the same way once its child is dead. The mounts of a start are made
+// on the one staging directory, so the starts of the Template take turns
+// (Template.stagingMu).
 
 // maxStagingMounts bounds the mounts that the parent detaches from the
 // staging directory: the bind of the staging directory on itself and the root
@@ -26,13 +29,19 @@ import (
 const maxStagingMounts = 8
 
 // compileStagingDetach appends, for a root in the caller's mount namespace,
-// the checkpoint at which the parent detaches it, after the last step that
-// mounts (the terminal's bind on /dev/console).
+// the steps that enter a copy of it and the checkpoint at which the parent
+// detaches it, after the last step that mounts (the terminal's bind on
+// /dev/console) and before the working directory, resolved in the copy.
 func (t *Template) compileStagingDetach(p *child.Program) {
 	if !t.spec.InCallerMountNS() {
 		return
 	}
 	t.callerMountNS = true
+	var reroot, open child.Op
+	reroot.Kind, reroot.Args[0], reroot.Args[1] = child.KindRerootCopy, p.CString("/"), p.CString(".")
+	p.Append(reroot, "mount", "enter a detached copy of the root's mounts (open_tree, OPEN_TREE_CLONE, AT_RECURSIVE; chroot)")
+	open.Kind, open.Args[0] = child.KindOpenRoot, p.CString("/")
+	p.Append(open, "mount", "open the copy of the root")
 	p.Append(child.Op{Kind: child.KindCheckpoint}, "mount",
 		"wait for the parent to detach the root from the caller's mount namespace")
 }

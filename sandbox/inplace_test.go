@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -91,5 +92,100 @@ func TestRootInJoinedMountNS(t *testing.T) {
 			t.Fatalf("staging directory missing in the joined namespace: %v", err)
 		}
 		t.Logf("staging directory missing: %v", err)
+	})
+}
+
+// TestRootInCallerMountNS: a sandbox without a mount namespace of its own sets
+// up its root directory in the caller's, as runc and crun do: it shares the
+// caller's mount namespace and has the busybox directory as "/". Once Start has
+// returned, nothing of it is left in the caller's mount table, nor in a
+// namespace that receives the host's mounts (a slave): the root was made below
+// a private mount and detached, and the sandbox still uses it. ".." at the top
+// of its root, walked from outside as a chroot escape would, stays there. A
+// start that fails, and a held start, leave the table as it was too. Rootless,
+// Build refuses it: the child could not mount in the caller's namespace.
+func TestRootInCallerMountNS(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		dir := testutil.BusyboxRoot(t)
+		opts := []sandbox.Option{sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS()}
+		if testutil.Rootless() {
+			for _, o := range [][]sandbox.Option{opts, append(opts, sandbox.WithoutUserNS())} {
+				_, err := sandbox.NewBuilder(o...).Build()
+				if !errors.Is(err, sandbox.ErrNotSupported) || !strings.Contains(err.Error(), "needs CAP_SYS_ADMIN") {
+					t.Errorf("rootless root in the caller's mount namespace: %v", err)
+				}
+			}
+			return
+		}
+		slave := mountNSHolder(t, "mount --make-rslave / && exec sleep 1000")
+		slaveTable := func() string {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(slave) + "/mountinfo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		before, beforeSlave := mountSnapshot(t), slaveTable()
+		unchanged := func(when string) {
+			t.Helper()
+			if after := mountSnapshot(t); after != before {
+				t.Errorf("%s, the caller's mount table changed:\nbefore\n%s\nafter\n%s", when, before, after)
+			}
+			if after := slaveTable(); after != beforeSlave {
+				t.Errorf("%s, the slave namespace's mount table changed:\nbefore\n%s\nafter\n%s", when, beforeSlave, after)
+			}
+		}
+		tpl, err := sandbox.NewBuilder(opts...).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tpl.Close()
+		var out strings.Builder
+		p, err := tpl.Start(context.Background(), sandbox.Command{Stdout: &out, Stderr: &out,
+			Args: []string{"/bin/sh", "-c", "read x; readlink /proc/self/ns/mnt; [ -c /dev/null ] && echo dev; cat /etc/hostname; ls /bin/busybox"}, Stdin: strings.NewReader("go\n")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unchanged("while the sandbox runs")
+		root := "/proc/" + strconv.Itoa(p.Pid()) + "/root"
+		var top, up syscall.Stat_t
+		if err := syscall.Stat(root, &top); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Stat(root+"/../..", &up); err != nil || up.Dev != top.Dev || up.Ino != top.Ino {
+			t.Errorf("\"..\" at the top of the detached root leads elsewhere: %+v, %v", up, err)
+		}
+		if st, err := p.Wait(); err != nil || !st.Success() {
+			t.Fatalf("Wait: %v, %v: %s", st, err, out.String())
+		}
+		if want := nsInode(t, namespace.Mount, 0) + "\ndev\nbusybox\n/bin/busybox\n"; out.String() != want {
+			t.Errorf("in the caller's mount namespace: got %q, want %q", out.String(), want)
+		}
+
+		err = startErr(t, append(opts, sandbox.WithWorkdir("/no/such/dir")))
+		var ce *sandbox.ChildError
+		if !errors.As(err, &ce) || ce.Stage != "workdir" {
+			t.Errorf("a start that fails in the root: %v", err)
+		}
+		unchanged("after a failed start")
+
+		_, fifo := heldDir(t)
+		held, err := sandbox.NewBuilder(append(opts, sandbox.WithHold())...).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer held.Close()
+		hp, err := held.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}, HoldFIFO: fifo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unchanged("while a start is held")
+		if err := hp.Release(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := hp.Wait(); err != nil || !st.Success() {
+			t.Fatalf("held start: %v, %v", st, err)
+		}
+		unchanged("at the end")
 	})
 }

@@ -197,9 +197,10 @@ func WithRootInJoinedMountNS(path string) Option {
 // weaker isolation than a mount namespace: the sandbox sees the caller's mount
 // table in /proc/self/mountinfo, and a process that can escape a chroot
 // reaches the top of the root's tree. The mounts are made below a private
-// mount of the sandbox's own, so none propagates, and each start detaches them
-// from the caller's namespace before Start returns, leaving its mount table as
-// it was. It needs CAP_SYS_ADMIN in the caller's own user namespace (no new
+// mount of the sandbox's own, so none propagates; the sandbox then enters a
+// copy of them that belongs to no mount namespace, and each start detaches
+// them from the caller's namespace before Start returns, leaving its mount
+// table as it was. It needs CAP_SYS_ADMIN in the caller's own user namespace (no new
 // user namespace), fork mode, and the starts of the Template take turns.
 func WithRootInCallerMountNS() Option {
 	return func(s *Spec) {

@@ -213,6 +213,8 @@ func run(ops []Op, s *Start) {
 			e = hold(errfd, op.Args[0], s)
 		case KindWriteProcIn:
 			phase, e = writeProcIn(op, sc)
+		case KindRerootCopy:
+			e = rerootCopy(op.Args[0], op.Args[1])
 		default:
 			e = syscall.EINVAL
 		}

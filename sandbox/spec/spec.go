@@ -143,12 +143,13 @@ type Spec struct {
 	//   - with the caller's mount namespace (no mount namespace of the sandbox's
 	//     own), the child mounts in it below the staging directory, made a
 	//     private mount of its own first so that nothing propagates, and enters
-	//     the root with chroot; each start then detaches the whole staging tree
-	//     from the caller's namespace before Start returns. This is weaker
+	//     the root with chroot; once its mounts are made, it enters a copy of
+	//     them that belongs to no namespace, and each start detaches the whole
+	//     staging tree from the caller's namespace before Start returns. This is weaker
 	//     isolation: the sandbox's mount table is the caller's (its
 	//     /proc/self/mountinfo lists the caller's mounts), a mount the caller
 	//     makes or removes later is not seen, and a process that can escape a
-	//     chroot (CAP_SYS_CHROOT) reaches the top of the detached tree; it needs
+	//     chroot (CAP_SYS_CHROOT) reaches the top of that copy: its root; it needs
 	//     CAP_SYS_ADMIN over the caller's mount namespace, so no new user
 	//     namespace, and its starts take turns.
 	RootInPlace bool `json:"rootInPlace,omitempty"`
