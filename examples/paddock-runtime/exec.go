@@ -257,6 +257,8 @@ func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 	// What the namespaces hold was set when the container was made.
 	s.Hostname, s.Domainname, s.Sysctl = "", "", nil
 	s.Rootfs, s.RootDir, s.HostRoot, s.Mounts = overlay.Spec{}, "", nil, mounts.Spec{}
+	// A joined mount namespace is entered as it is, its root set up already.
+	s.RootInPlace = false
 	// setns(2) moves only children into a pid namespace: the init forks the
 	// process there. A container in the host's has no need of one.
 	s.Init, s.Hold, s.Detached = ns.Mode(namespace.PID) == namespace.Join, false, detach
