@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -101,8 +102,10 @@ func TestRootInJoinedMountNS(t *testing.T) {
 // returned, nothing of it is left in the caller's mount table, nor in a
 // namespace that receives the host's mounts (a slave): the root was made below
 // a private mount and detached, and the sandbox still uses it. ".." at the top
-// of its root, walked from outside as a chroot escape would, stays there. A
-// start that fails, and a held start, leave the table as it was too. Rootless,
+// of its root, walked from outside, stays there, and a chroot escape from
+// inside ends there. A
+// start that fails, a held start and starts at once leave the table as it
+// was too. Rootless,
 // Build refuses it: the child could not mount in the caller's namespace.
 func TestRootInCallerMountNS(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
@@ -162,6 +165,16 @@ func TestRootInCallerMountNS(t *testing.T) {
 			t.Errorf("in the caller's mount namespace: got %q, want %q", out.String(), want)
 		}
 
+		// A chroot escape from inside ends at the top of the root's copy: the
+		// root itself.
+		probe := testutil.Sysprobe(t)
+		out.Reset()
+		escaped := sh(t, append(opts, sandbox.WithBind(probe, "/sysprobe", true)), "/sysprobe escape; ls -A / | tr '\n' ' '")
+		if lines := strings.Split(escaped, "\n"); len(lines) != 2 || lines[0]+" " != lines[1] || !strings.Contains(lines[0], "sysprobe") {
+			t.Errorf("a chroot escape leads elsewhere than the root:\n%s", escaped)
+		}
+		unchanged("after the escape")
+
 		err = startErr(t, append(opts, sandbox.WithWorkdir("/no/such/dir")))
 		var ce *sandbox.ChildError
 		if !errors.As(err, &ce) || ce.Stage != "workdir" {
@@ -186,6 +199,98 @@ func TestRootInCallerMountNS(t *testing.T) {
 		if st, err := hp.Wait(); err != nil || !st.Success() {
 			t.Fatalf("held start: %v, %v", st, err)
 		}
+
+		// Starts at once take turns on the staging directory.
+		errs := make(chan error, 4)
+		for range cap(errs) {
+			go func() {
+				var b strings.Builder
+				_, err := tpl.Run(context.Background(), sandbox.Command{Args: []string{"/bin/cat", "/etc/hostname"}, Stdout: &b})
+				if err == nil && b.String() != "busybox\n" {
+					err = fmt.Errorf("output %q", b.String())
+				}
+				errs <- err
+			}()
+		}
+		for range cap(errs) {
+			if err := <-errs; err != nil {
+				t.Errorf("a start among others: %v", err)
+			}
+		}
 		unchanged("at the end")
+	})
+}
+
+// TestRootInCallerMountNSPropagation: where the staging directory lies on a
+// shared mount, with a slave of it in another namespace, the slave receives
+// only the empty bind of the staging directory on itself while a start sets up
+// its root (seen at the held start's checkpoint before chroot, once every
+// mount is made), none of the mounts beneath it, and loses that bind again:
+// once Start has returned, both tables are as they were. It runs in a private
+// mount namespace of the test's own, which it changes.
+func TestRootInCallerMountNSPropagation(t *testing.T) {
+	testutil.InPrivateMounts(t, func(t *testing.T, m *testutil.Mounter) {
+		dir := testutil.BusyboxRoot(t)
+		shared := t.TempDir()
+		m.Mount(t, shared)
+		defer m.Unmount(t, shared)
+		if err := syscall.Mount("", shared, "", syscall.MS_SHARED, ""); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("TMPDIR", shared) // the Template's staging directory lands there
+		testutil.Require(t, "unshare", "util-linux")
+		cmd := exec.Command("unshare", "--mount", "--propagation", "unchanged", "sh", "-c", "mount --make-rslave "+shared+" && exec sleep 1000")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Wait()
+		defer cmd.Process.Kill()
+		slave := "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/mountinfo"
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/comm"); strings.TrimSpace(string(comm)) == "sleep" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the slave namespace's holder did not reach sleep")
+			}
+		}
+		table := func(path string) string {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		before, beforeSlave := table("/proc/self/mountinfo"), table(slave)
+
+		_, fifo := heldDir(t)
+		tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithHold()).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tpl.Close()
+		var during string
+		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}, HoldFIFO: fifo,
+			BeforePivot: func(int) error { during = table(slave); return nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Wait()
+		defer p.Kill()
+		var below []string
+		for _, line := range strings.Split(during, "\n") {
+			if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], shared+"/") {
+				below = append(below, f[4])
+			}
+		}
+		if len(below) != 1 || !strings.Contains(below[0], "/paddock-root-") {
+			t.Errorf("the slave received more than the staging directory's bind: %q", below)
+		}
+		if after := table("/proc/self/mountinfo"); after != before {
+			t.Errorf("the caller's mount table changed:\nbefore\n%s\nafter\n%s", before, after)
+		}
+		if after := table(slave); after != beforeSlave {
+			t.Errorf("the slave's mount table changed:\nbefore\n%s\nafter\n%s", beforeSlave, after)
+		}
 	})
 }
