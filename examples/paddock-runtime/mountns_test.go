@@ -1,0 +1,60 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// withoutMountNS removes the mount namespace from a configuration's list.
+func withoutMountNS(cfg map[string]any) {
+	linux := cfg["linux"].(map[string]any)
+	var kept []any
+	for _, n := range linux["namespaces"].([]any) {
+		if n.(map[string]any)["type"] != "mount" {
+			kept = append(kept, n)
+		}
+	}
+	linux["namespaces"] = kept
+}
+
+// TestNoMountNamespace: a configuration that lists no mount namespace runs its
+// container in the runtime's, as runc does, and the host's mount table is the
+// same after create, after the container ran and after delete. As uid 65534,
+// whose configuration has a user namespace, create refuses it, saying why.
+func TestNoMountNamespace(t *testing.T) {
+	modes(t, func(t *testing.T, r *rt) {
+		out := t.TempDir()
+		b := r.bundle(t, []string{"sh", "-c", "readlink /proc/self/ns/mnt > /out/ns; cat /etc/hostname >> /out/ns"}, out, withoutMountNS)
+		if os.Geteuid() != 0 {
+			if o, code := r.run(t, "create", "--bundle", b, "box"); code == 0 || !strings.Contains(o, "CAP_SYS_ADMIN") {
+				t.Errorf("rootless create without a mount namespace: exit %d: %s", code, o)
+			}
+			return
+		}
+		table := func() string {
+			b, err := os.ReadFile("/proc/self/mountinfo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(b)
+		}
+		before := table()
+		r.must(t, "create", "--bundle", b, "box")
+		if after := table(); after != before {
+			t.Errorf("after create, the mount table changed:\nbefore\n%s\nafter\n%s", before, after)
+		}
+		r.must(t, "start", "box")
+		r.waitStatus(t, "box", "stopped")
+		own, _ := os.Readlink("/proc/self/ns/mnt")
+		if got, err := os.ReadFile(filepath.Join(out, "ns")); string(got) != own+"\nbusybox\n" {
+			t.Errorf("the container's mount namespace and root: %q, %v; want %s and busybox", got, err, own)
+		}
+		r.must(t, "delete", "box")
+		r.gone(t, "box")
+		if after := table(); after != before {
+			t.Errorf("after delete, the mount table changed:\nbefore\n%s\nafter\n%s", before, after)
+		}
+	})
+}
