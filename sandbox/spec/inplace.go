@@ -60,3 +60,19 @@ func (s *Spec) checkRootInPlace() error {
 	return &SpecError{NotSupported: true, Field: "mounts.rootPropagation", Err: errors.New(
 		"a root in the caller's mount namespace is a private mount of the sandbox's own: it takes no other propagation")}
 }
+
+// rootInPlace returns the steps that make a root set up in place: in a joined
+// mount namespace, named as steps on paths of the caller's, which must exist
+// there; in the caller's, followed by the step that makes the bound root and
+// its mounts private.
+func (s *Spec) rootInPlace(root []mounts.Step, staging string) []mounts.Step {
+	switch {
+	case s.InCallerMountNS():
+		return append(root, mounts.PrivateTree(staging))
+	case s.RootInPlace:
+		for i := range root {
+			root[i].What += ", paths of the caller's that must exist in the joined mount namespace"
+		}
+	}
+	return root
+}

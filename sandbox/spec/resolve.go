@@ -143,10 +143,7 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 		if err != nil {
 			return nil, err
 		}
-		steps = append(steps, root...)
-		if s.InCallerMountNS() {
-			steps = append(steps, mounts.PrivateTree(staging))
-		}
+		steps = append(steps, s.rootInPlace(root, staging)...)
 		env.NewRoot, env.RootMounts = overlay.NewRoot(staging), mps
 		if s.RootDir != "" {
 			env.NewRoot = staging
