@@ -195,7 +195,9 @@ func (c *planner) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 			} else {
 				c.mount(m, create)
 			}
-			if f := m.Propagation.Flags(); f != 0 {
+			if m.Flags&unix.MS_BIND != 0 {
+				c.bindPropagation(m.Target, m.Propagation, env)
+			} else if f := m.Propagation.Flags(); f != 0 {
 				c.add(propagation(m.Target, f, true))
 			}
 		}})
@@ -274,10 +276,22 @@ func (c *planner) bind(b Bind, env Env) (func(), error) {
 		} else {
 			c.mount(m, create)
 		}
-		if f := b.Propagation.Flags(); f != 0 {
-			c.add(propagation(b.Target, f, true))
-		}
+		c.bindPropagation(b.Target, b.Propagation, env)
 	}, nil
+}
+
+// bindPropagation sets the propagation p of the bind at target, if any. In the
+// caller's mount namespace (env.ChrootInPlace) a bind without one is made
+// private with its mounts: a copy of a shared host mount stays its peer, and
+// the mounts made below it would reach the host and stay there.
+func (c *planner) bindPropagation(target string, p Propagation, env Env) {
+	f := p.Flags()
+	if f == 0 && env.ChrootInPlace {
+		f = unix.MS_REC | unix.MS_PRIVATE
+	}
+	if f != 0 {
+		c.add(propagation(target, f, true))
+	}
 }
 
 // hideDir covers the hidden directory p with an empty tmpfs: a copy of the empty

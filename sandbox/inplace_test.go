@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -263,8 +264,14 @@ func TestRootInCallerMountNSPropagation(t *testing.T) {
 		}
 		before, beforeSlave := table("/proc/self/mountinfo"), table(slave)
 
+		// A bind of a directory of the shared mount, with a tmpfs below it.
+		src := filepath.Join(shared, "src")
+		if err := os.Mkdir(src, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		_, fifo := heldDir(t)
-		tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithHold()).Build()
+		tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithHold(),
+			sandbox.WithBind(src, "/mnt", false), sandbox.WithTmpfs("/mnt/sub", "1m", 0o755)).Build()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +290,7 @@ func TestRootInCallerMountNSPropagation(t *testing.T) {
 				below = append(below, f[4])
 			}
 		}
-		if len(below) != 1 || !strings.Contains(below[0], "/paddock-root-") {
+		if len(below) != 1 || !strings.Contains(below[0], "/paddock-root-") || strings.Contains(below[0], "/src") {
 			t.Errorf("the slave received more than the staging directory's bind: %q", below)
 		}
 		if after := table("/proc/self/mountinfo"); after != before {
