@@ -226,7 +226,8 @@ func TestRootInCallerMountNS(t *testing.T) {
 // shared mount, with a slave of it in another namespace, the slave receives
 // only the empty bind of the staging directory on itself while a start sets up
 // its root (seen at the held start's checkpoint before chroot, once every
-// mount is made), none of the mounts beneath it, and loses that bind again:
+// mount is made), none of the mounts beneath it, not even a tmpfs below a
+// bind of a directory of the shared mount, and loses that bind again:
 // once Start has returned, both tables are as they were. It runs in a private
 // mount namespace of the test's own, which it changes.
 func TestRootInCallerMountNSPropagation(t *testing.T) {
