@@ -56,7 +56,8 @@ func nsInode(t *testing.T, k namespace.Kind, pid int) string {
 // the caller's mount table is unchanged. Where the staging directory is
 // missing in the joined namespace, the start fails naming the step. A rootless
 // caller's sandbox, in a user namespace of its own, is refused by Build: that
-// user namespace does not own the mount namespace, so setns would fail.
+// user namespace does not own the mount namespace, so setns would fail; one
+// that joins the user namespace that owns it sets its root up there.
 func TestRootInJoinedMountNS(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		dir := testutil.BusyboxRoot(t)
@@ -65,6 +66,7 @@ func TestRootInJoinedMountNS(t *testing.T) {
 			if !errors.Is(err, sandbox.ErrInvalidSpec) || !strings.Contains(err.Error(), "setns needs CAP_SYS_ADMIN") {
 				t.Fatalf("rootless join of a mount namespace that its new user namespace does not own: %v", err)
 			}
+			rootlessJoinedMountNS(t, dir)
 			return
 		}
 		pid := mountNSHolder(t, "exec sleep 1000")
@@ -95,6 +97,33 @@ func TestRootInJoinedMountNS(t *testing.T) {
 		}
 		t.Logf("staging directory missing: %v", err)
 	})
+}
+
+// rootlessJoinedMountNS: a rootless caller that joins the user namespace
+// owning the mount namespace sets up its root there too.
+func rootlessJoinedMountNS(t *testing.T, dir string) {
+	testutil.Require(t, "unshare", "util-linux")
+	cmd := exec.Command("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "exec sleep 1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	pid := cmd.Process.Pid
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); strings.TrimSpace(string(comm)) == "sleep" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("unshare --user --mount did not reach sleep")
+		}
+	}
+	out := sh(t, []sandbox.Option{sandbox.WithRootDir(dir), sandbox.WithRootInJoinedMountNS(namespace.Mount.Path(pid)),
+		sandbox.WithJoinNamespaceOf(namespace.User, pid), sandbox.WithHostNamespaces(namespace.PID)},
+		"readlink /proc/self/ns/mnt; cat /etc/hostname")
+	if want := nsInode(t, namespace.Mount, pid) + "\nbusybox\n"; out != want {
+		t.Errorf("rootless, in the joined namespace: got %q, want %q", out, want)
+	}
 }
 
 // TestRootInCallerMountNS: a sandbox without a mount namespace of its own sets

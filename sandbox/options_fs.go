@@ -181,8 +181,9 @@ func remove(list []string, drop []string) []string {
 // the sandbox's mounts are made in it, and pivot_root makes the sandbox's root
 // the root of every process of the namespace whose root was the old one, and
 // detaches the old root from the namespace. Joining needs CAP_SYS_ADMIN over
-// the user namespace that owns it, and the staging directory of the Template
-// (below the caller's temporary directory) must exist in it.
+// the user namespace that owns it (a rootless caller joins that user namespace
+// too, WithJoinNamespace), and the Template's staging directory (below the
+// caller's temporary directory) and the root directory must exist in it.
 func WithRootInJoinedMountNS(path string) Option {
 	return func(s *Spec) {
 		s.Namespaces.Set(namespace.Mount, namespace.Config{Mode: namespace.Join, Path: path})
