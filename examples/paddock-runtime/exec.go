@@ -105,6 +105,11 @@ func cmdExec(root string, args []string) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	if spec.InCallerMountNS() {
+		// Its root is a chroot in the runtime's namespace: joining the
+		// container's namespaces would leave the process in the runtime's root.
+		return 1, fmt.Errorf("container %s has no mount namespace of its own: exec into it is not supported, the process would see the runtime's root and not the container's", id)
+	}
 	intoContainer(spec, c, f.detach)
 	if err := sameCgroup(spec, c); err != nil {
 		return 1, err

@@ -21,12 +21,13 @@ func withoutMountNS(cfg map[string]any) {
 
 // TestNoMountNamespace: a configuration that lists no mount namespace runs its
 // container in the runtime's, as runc does, and the host's mount table is the
-// same after create, after the container ran and after delete. As uid 65534,
+// same after create, after the container ran and after delete; exec into it
+// is refused, since the process would see the runtime's root. As uid 65534,
 // whose configuration has a user namespace, create refuses it, saying why.
 func TestNoMountNamespace(t *testing.T) {
 	modes(t, func(t *testing.T, r *rt) {
 		out := t.TempDir()
-		b := r.bundle(t, []string{"sh", "-c", "readlink /proc/self/ns/mnt > /out/ns; cat /etc/hostname >> /out/ns"}, out, withoutMountNS)
+		b := r.bundle(t, []string{"sh", "-c", "readlink /proc/self/ns/mnt > /out/ns; cat /etc/hostname >> /out/ns; while [ ! -e /out/done ]; do sleep 0.05; done"}, out, withoutMountNS)
 		if os.Geteuid() != 0 {
 			if o, code := r.run(t, "create", "--bundle", b, "box"); code == 0 || !strings.Contains(o, "CAP_SYS_ADMIN") {
 				t.Errorf("rootless create without a mount namespace: exit %d: %s", code, o)
@@ -46,6 +47,12 @@ func TestNoMountNamespace(t *testing.T) {
 			t.Errorf("after create, the mount table changed:\nbefore\n%s\nafter\n%s", before, after)
 		}
 		r.must(t, "start", "box")
+		if o, code := r.run(t, "exec", "box", "true"); code == 0 || !strings.Contains(o, "no mount namespace of its own") {
+			t.Errorf("exec into a container without a mount namespace: exit %d: %s", code, o)
+		}
+		if err := os.WriteFile(filepath.Join(out, "done"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		r.waitStatus(t, "box", "stopped")
 		own, _ := os.Readlink("/proc/self/ns/mnt")
 		if got, err := os.ReadFile(filepath.Join(out, "ns")); string(got) != own+"\nbusybox\n" {
