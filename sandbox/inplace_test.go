@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
@@ -330,4 +331,73 @@ func TestRootInCallerMountNSPropagation(t *testing.T) {
 			t.Errorf("the slave's mount table changed:\nbefore\n%s\nafter\n%s", beforeSlave, after)
 		}
 	})
+}
+
+// envKilledInPlace makes the test binary act as a caller that is killed while
+// a start of a root in its mount namespace waits at the checkpoint before
+// chroot: it prints its owner ID from there and waits. The value is the root
+// directory.
+const envKilledInPlace = "PADDOCK_TEST_KILLED_IN_PLACE"
+
+func init() {
+	dir := os.Getenv(envKilledInPlace)
+	if dir == "" {
+		return
+	}
+	tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithHold()).Build()
+	if err == nil {
+		fifo := filepath.Join(os.TempDir(), "paddock-killed-fifo-"+strconv.Itoa(os.Getpid()))
+		if err = syscall.Mkfifo(fifo, 0o600); err == nil {
+			_, err = tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/true"}, HoldFIFO: fifo,
+				BeforePivot: func(int) error {
+					os.Remove(fifo)
+					id, _ := owner.Held()
+					os.Stdout.WriteString(id + "\n")
+					time.Sleep(time.Minute)
+					return nil
+				}})
+		}
+	}
+	os.Stdout.WriteString("error " + fmt.Sprint(err) + "\n")
+	os.Exit(1)
+}
+
+// TestReclaimKilledInPlace: a caller killed while a start sets up a root in its
+// mount namespace leaves the root's mounts on its staging directory; the next
+// Reclaim detaches them and removes the directory.
+func TestReclaimKilledInPlace(t *testing.T) {
+	if testutil.Rootless() {
+		t.Skip("a root in the caller's mount namespace needs CAP_SYS_ADMIN")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envKilledInPlace+"="+testutil.BusyboxRoot(t))
+	id := strings.TrimSpace(testutil.StartLine(t, cmd))
+	if !owner.ValidID(id) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the caller said %q", id)
+	}
+	mounted := func() int { return strings.Count(mountSnapshot(t), "/paddock-root-"+id+"-") }
+	if n := mounted(); n < 2 {
+		t.Errorf("at the checkpoint, %d mounts on the staging directory; want the bind on itself, the root and more", n)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := sandbox.Reclaim(); err != nil {
+			t.Fatal(err)
+		}
+		if left := leftBy(t, id); len(left) == 0 && mounted() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left after Reclaim: %v, %d mounts", leftBy(t, id), mounted())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
