@@ -22,7 +22,8 @@ func withoutMountNS(cfg map[string]any) {
 // TestNoMountNamespace: a configuration that lists no mount namespace runs its
 // container in the runtime's, as runc does, and the host's mount table is the
 // same after create, after the container ran and after delete; exec into it
-// is refused, since the process would see the runtime's root. As uid 65534,
+// is refused, since the process would see the runtime's root; a read-only
+// root stays read-only. As uid 65534,
 // whose configuration has a user namespace, create refuses it, saying why.
 func TestNoMountNamespace(t *testing.T) {
 	modes(t, func(t *testing.T, r *rt) {
@@ -62,6 +63,19 @@ func TestNoMountNamespace(t *testing.T) {
 		r.gone(t, "box")
 		if after := table(); after != before {
 			t.Errorf("after delete, the mount table changed:\nbefore\n%s\nafter\n%s", before, after)
+		}
+
+		// A read-only root stays read-only: root.path itself, remounted so.
+		ro := r.bundle(t, []string{"sh", "-c", "touch /written 2>/dev/null && echo writable; cat /etc/hostname"}, out, func(cfg map[string]any) {
+			withoutMountNS(cfg)
+			cfg["root"].(map[string]any)["readonly"] = true
+		})
+		if o, code := r.run(t, "run", "--bundle", ro, "ro"); code != 0 || o != "busybox\n" {
+			t.Errorf("read-only root without a mount namespace: exit %d, %q", code, o)
+		}
+		r.gone(t, "ro")
+		if after := table(); after != before {
+			t.Errorf("after run, the mount table changed:\nbefore\n%s\nafter\n%s", before, after)
 		}
 	})
 }
