@@ -145,13 +145,15 @@ type Spec struct {
 	//     private mount of its own first so that nothing propagates, and enters
 	//     the root with chroot; once its mounts are made, it enters a copy of
 	//     them that belongs to no namespace, and each start detaches the whole
-	//     staging tree from the caller's namespace before Start returns. This is weaker
-	//     isolation: the sandbox's mount table is the caller's (its
-	//     /proc/self/mountinfo lists the caller's mounts), a mount the caller
-	//     makes or removes later is not seen, and a process that can escape a
-	//     chroot (CAP_SYS_CHROOT) reaches the top of that copy: its root; it needs
-	//     CAP_SYS_ADMIN over the caller's mount namespace, so no new user
-	//     namespace, and its starts take turns.
+	//     staging tree from the caller's namespace before Start returns (its
+	//     /proc/self/mountinfo is then empty: its root lies in no namespace's
+	//     tree). This is weaker isolation: the sandbox is in the caller's mount
+	//     namespace, so a process of it with CAP_SYS_ADMIN that reaches a path
+	//     of the caller's (the /proc/PID/root of a process outside, where the pid
+	//     namespace is shared) can mount there, and a process that can escape a
+	//     chroot (CAP_SYS_CHROOT) reaches the top of the copy, its own root, if
+	//     nothing else. It needs CAP_SYS_ADMIN over the caller's mount namespace,
+	//     so no new user namespace, and its starts take turns.
 	RootInPlace bool `json:"rootInPlace,omitempty"`
 
 	// Caps are the capability sets of the target.
