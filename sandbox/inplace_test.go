@@ -129,15 +129,15 @@ func rootlessJoinedMountNS(t *testing.T, dir string) {
 
 // TestRootInCallerMountNS: a sandbox without a mount namespace of its own sets
 // up its root directory in the caller's, as runc and crun do: it shares the
-// caller's mount namespace and has the busybox directory as "/". Once Start has
-// returned, nothing of it is left in the caller's mount table, nor in a
-// namespace that receives the host's mounts (a slave): the root was made below
-// a private mount and detached, and the sandbox still uses it. ".." at the top
-// of its root, walked from outside, stays there, and a chroot escape from
-// inside ends there. A
-// start that fails, a held start and starts at once leave the table as it
-// was too. Rootless,
-// Build refuses it: the child could not mount in the caller's namespace.
+// caller's mount namespace and, after Start has returned, has the busybox
+// directory as "/" with its /proc and /dev mounted, and an empty mount table.
+// Nothing of it is left in the caller's mount table then, nor in another
+// namespace's (what a slave of a shared mount receives is
+// TestRootInCallerMountNSPropagation's). ".." at the top of its root, walked
+// from outside, stays there, and a chroot escape from inside ends there. A
+// start that fails, a held start and starts at once leave the table as it was
+// too. Rootless, Build refuses it: the child could not mount in the caller's
+// namespace.
 func TestRootInCallerMountNS(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		dir := testutil.BusyboxRoot(t)
@@ -176,7 +176,7 @@ func TestRootInCallerMountNS(t *testing.T) {
 		defer tpl.Close()
 		var out strings.Builder
 		p, err := tpl.Start(context.Background(), sandbox.Command{Stdout: &out, Stderr: &out,
-			Args: []string{"/bin/sh", "-c", "read x; readlink /proc/self/ns/mnt; [ -c /dev/null ] && echo dev; cat /etc/hostname; ls /bin/busybox"}, Stdin: strings.NewReader("go\n")})
+			Args: []string{"/bin/sh", "-c", "read x; readlink /proc/self/ns/mnt; [ -c /dev/null ] && echo dev; cat /etc/hostname; ls /bin/busybox; wc -l < /proc/self/mountinfo"}, Stdin: strings.NewReader("go\n")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func TestRootInCallerMountNS(t *testing.T) {
 		if st, err := p.Wait(); err != nil || !st.Success() {
 			t.Fatalf("Wait: %v, %v: %s", st, err, out.String())
 		}
-		if want := nsInode(t, namespace.Mount, 0) + "\ndev\nbusybox\n/bin/busybox\n"; out.String() != want {
+		if want := nsInode(t, namespace.Mount, 0) + "\ndev\nbusybox\n/bin/busybox\n0\n"; out.String() != want {
 			t.Errorf("in the caller's mount namespace: got %q, want %q", out.String(), want)
 		}
 

@@ -197,8 +197,9 @@ func WithRootInJoinedMountNS(path string) Option {
 // configuration that lists no mount namespace (Spec.RootInPlace). This is
 // weaker isolation than a mount namespace of its own: a process of the sandbox
 // with CAP_SYS_ADMIN that reaches a path of the caller's (through a shared pid
-// namespace's /proc/PID/root) can mount there, and a chroot is left by a
-// process with CAP_SYS_CHROOT, though only for the top of the root's tree. The mounts are made below a private
+// namespace's /proc/PID/root) can mount there, and a process with
+// CAP_SYS_CHROOT can leave the chroot, though it gets no further than the top
+// of the root's tree. The mounts are made below a private
 // mount of the sandbox's own, so none propagates; the sandbox then enters a
 // copy of them that belongs to no mount namespace, and each start detaches
 // them from the caller's namespace before Start returns, leaving its mount
