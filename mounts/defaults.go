@@ -52,6 +52,11 @@ type Env struct {
 	// just before pivot_root, for the parent's work in its namespaces (an OCI
 	// runtime's createRuntime and createContainer hooks). Fork mode only.
 	BeforePivot bool
+	// ChrootInPlace enters the new root with chroot alone, leaving it mounted
+	// where it was assembled: the child mounts in the caller's own mount
+	// namespace (see PlanStagingPrivate), whose "/" pivot_root or a move onto
+	// it would change for every process there.
+	ChrootInPlace bool
 }
 
 // HostCgroupV2 reports whether the host's /sys/fs/cgroup is a cgroup2 filesystem.

@@ -60,7 +60,8 @@ func FlagStringPropagation(f uintptr) string {
 //     Nodes; then the Symlinks; missing mount points are created; then, with
 //     env.BeforePivot, a checkpoint for the parent's work;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
-//     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot;
+//     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot, or chroot
+//     alone with env.ChrootInPlace;
 //  4. env.AfterPivot, the caller's steps in the new root (its sysctls);
 //  5. masks (a bind of /dev/null, checked to be the device 1:3, or an empty
 //     read-only tmpfs) and read-only paths, both skipped where missing and both
@@ -102,7 +103,7 @@ func Plan(s Spec, env Env) ([]Step, error) {
 	if env.BeforePivot && root != "" {
 		c.add(Step{Action: ActCheckpoint, Path: root, What: "wait for the parent's work before pivot_root (a held start's Command.BeforePivot)"})
 	}
-	c.pivot(s, root)
+	c.pivot(s, env, root)
 	c.steps = append(c.steps, env.AfterPivot...)
 	c.masks(s, env.Privileged, hidden)
 	if s.ReadonlyRoot {
@@ -194,7 +195,9 @@ func (c *planner) userMounts(s Spec, env Env, hidden []HiddenPath) error {
 			} else {
 				c.mount(m, create)
 			}
-			if f := m.Propagation.Flags(); f != 0 {
+			if m.Flags&unix.MS_BIND != 0 {
+				c.bindPropagation(m.Target, m.Propagation, env)
+			} else if f := m.Propagation.Flags(); f != 0 {
 				c.add(propagation(m.Target, f, true))
 			}
 		}})
@@ -273,10 +276,22 @@ func (c *planner) bind(b Bind, env Env) (func(), error) {
 		} else {
 			c.mount(m, create)
 		}
-		if f := b.Propagation.Flags(); f != 0 {
-			c.add(propagation(b.Target, f, true))
-		}
+		c.bindPropagation(b.Target, b.Propagation, env)
 	}, nil
+}
+
+// bindPropagation sets the propagation p of the bind at target, if any. In the
+// caller's mount namespace (env.ChrootInPlace) a bind without one is made
+// private with its mounts: a copy of a shared host mount stays its peer, and
+// the mounts made below it would reach the host and stay there.
+func (c *planner) bindPropagation(target string, p Propagation, env Env) {
+	f := p.Flags()
+	if f == 0 && env.ChrootInPlace {
+		f = unix.MS_REC | unix.MS_PRIVATE
+	}
+	if f != 0 {
+		c.add(propagation(target, f, true))
+	}
 }
 
 // hideDir covers the hidden directory p with an empty tmpfs: a copy of the empty
@@ -303,10 +318,15 @@ func (c *planner) hideDir(p string) {
 }
 
 // pivot makes the new root the sandbox's "/" and opens it for the steps after.
-func (c *planner) pivot(s Spec, root string) {
+func (c *planner) pivot(s Spec, env Env, root string) {
 	if root != "" {
 		c.add(Step{Action: ActChdir, Path: root, What: "chdir " + root})
-		if s.Chroot {
+		if env.ChrootInPlace {
+			// The copies of shared host mounts that binds brought in would
+			// otherwise send the mounts made on them, masks included.
+			c.add(propagation(root, unix.MS_REC|unix.MS_PRIVATE, false))
+			c.add(Step{Action: ActChroot, Path: ".", What: "chroot " + root + " (in the caller's mount namespace)"})
+		} else if s.Chroot {
 			c.add(Step{Action: ActMove, Source: ".", Path: "/", Flags: unix.MS_MOVE, What: "move " + root + " to /"})
 			c.add(Step{Action: ActChroot, Path: ".", What: "chroot " + root})
 		} else {

@@ -10,6 +10,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
@@ -66,7 +67,7 @@ func Convert(cfg *specs.Spec, bundle string) (*sandbox.Spec, sandbox.Command, er
 	}
 	for _, step := range []func() error{
 		c.version, c.platforms, c.hooks, c.namespaces, c.idMappings, c.process,
-		c.root, c.mounts, c.devices, c.devLinks, c.paths, c.hostname, c.resources, c.seccomp,
+		c.root, c.rootInPlace, c.mounts, c.devices, c.devLinks, c.paths, c.hostname, c.resources, c.seccomp,
 		c.labels, c.linuxOther,
 	} {
 		if err := step(); err != nil {
@@ -118,8 +119,8 @@ var nsKinds = map[specs.LinuxNamespaceType]namespace.Kind{
 }
 
 // namespaces sets how each kind of namespace is had: new, or joined by path; the
-// kinds not listed are the caller's. A root filesystem needs a new mount
-// namespace.
+// kinds not listed are the caller's. Without a new mount namespace, the root is
+// set up in place (rootInPlace).
 func (c *converter) namespaces() error {
 	ns := &c.spec.Namespaces
 	for i, n := range c.linux.Namespaces {
@@ -140,11 +141,23 @@ func (c *converter) namespaces() error {
 		}
 		ns.Set(k, conf)
 	}
-	switch ns.Mode(namespace.Mount) {
-	case namespace.Host:
-		return unsupported("linux.namespaces", "no mount namespace: Paddock gives a sandbox its root filesystem in a new one")
-	case namespace.Join:
-		return unsupported("linux.namespaces", "a joined mount namespace: Paddock gives a sandbox its root filesystem in a new one")
+	return nil
+}
+
+// rootInPlace sets the root up in the joined mount namespace, or in the
+// runtime's own where the configuration lists none, as runc does (see
+// sandbox.Spec.RootInPlace): root.path itself, pivoted into in a joined
+// namespace, entered with chroot in the runtime's, and made read-only last
+// where root.readonly says, the mount points of the configuration's mounts
+// being made in root.path, as runc makes them.
+func (c *converter) rootInPlace() error {
+	s := c.spec
+	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
+		return nil
+	}
+	s.RootInPlace = true
+	if s.RootDir == "" && len(s.Rootfs.Lower) == 1 {
+		s.RootDir, s.Rootfs = s.Rootfs.Lower[0], overlay.Spec{}
 	}
 	return nil
 }

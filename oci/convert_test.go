@@ -456,7 +456,19 @@ func TestConvertNamespaces(t *testing.T) {
 		},
 			field: "linux.namespaces[3].type", want: sandbox.ErrInvalidSpec},
 		{name: "no mount namespace", edit: func(c *specs.Spec) { c.Linux.Namespaces = c.Linux.Namespaces[1:] },
-			field: "linux.namespaces", want: sandbox.ErrNotSupported},
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if s.Namespaces.Mode(namespace.Mount) != namespace.Host || !s.RootInPlace || s.RootDir == "" {
+					t.Errorf("root in the runtime's mount namespace: %+v, in place %v, root %q", s.Namespaces.NS, s.RootInPlace, s.RootDir)
+				}
+			}},
+		{name: "joined mount namespace, read-only root", edit: func(c *specs.Spec) {
+			c.Linux.Namespaces[0] = specs.LinuxNamespace{Type: specs.MountNamespace, Path: "/proc/1/ns/mnt"}
+			c.Root.Readonly = true
+		}, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+			if s.Namespaces.Mode(namespace.Mount) != namespace.Join || !s.RootInPlace || s.RootDir == "" || len(s.Rootfs.Lower) != 0 || !s.Mounts.ReadonlyRoot {
+				t.Errorf("root in a joined mount namespace: %+v, in place %v, root %q, layers %v", s.Namespaces.NS, s.RootInPlace, s.RootDir, s.Rootfs.Lower)
+			}
+		}},
 		{name: "ID maps", edit: userNS, check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
 			want := []namespace.IDMap{{HostID: uint32(os.Getuid()), Size: 1}}
 			if !slices.Equal(s.Namespaces.UIDMap, want) || s.Namespaces.Mode(namespace.User) != namespace.New {

@@ -149,13 +149,14 @@ func (t *Template) compile(c ids) error {
 	if err := t.compileMountNS(p, c); err != nil {
 		return err
 	}
+	t.compileStagingDetach(p)
 	if n := len(p.Detached); n > child.MaxDetached {
 		return &SpecError{NotSupported: true, Field: "mounts", Err: fmt.Errorf(
 			"%d binds that the parent copies for each start (idmapped ones, and every one where the user namespace's root is another user of the host), at most %d", n, child.MaxDetached)}
 	}
 	emit.Rlimits(p, pl.Rlimits, func(name string) int { n, _ := spec.RlimitResource(name); return n })
-	emit.Workdir(p, s.Workdir, s.Namespaces.Mode(namespace.Mount) == namespace.New)
-	if s.Namespaces.Mode(namespace.Mount) == namespace.New {
+	emit.Workdir(p, s.Workdir, s.BuildsFilesystem())
+	if s.BuildsFilesystem() {
 		p.Append(child.Op{Kind: child.KindCloseRoots}, "mount", "close the root's descriptors")
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
@@ -217,10 +218,10 @@ func (t *Template) resolveLabels() error {
 // host's mount table it was planned from; with the default mounts, it lets the
 // child open a Command's terminal.
 func (t *Template) compileMountNS(p *child.Program, c ids) error {
-	if t.spec.Namespaces.Mode(namespace.Mount) == namespace.Join {
+	if t.spec.Namespaces.Mode(namespace.Mount) == namespace.Join && !t.spec.RootInPlace {
 		t.compileJoinedTerminal(p)
 	}
-	if t.spec.Namespaces.Mode(namespace.Mount) != namespace.New {
+	if !t.spec.BuildsFilesystem() {
 		return nil
 	}
 	// The table as it is before the plan reads it (see mountWatch).
@@ -233,8 +234,9 @@ func (t *Template) compileMountNS(p *child.Program, c ids) error {
 		return err
 	}
 	t.plan.Filesystem.Steps, t.plan.Filesystem.Staging = steps, t.staging
-	if t.fuse == nil {
-		// fuse-overlayfs reads the host's "/" when each start mounts it.
+	if t.fuse == nil && !t.spec.RootInPlace {
+		// fuse-overlayfs reads the host's "/" when each start mounts it; a
+		// root in place is a root directory, planned from no mount table.
 		t.watchMounts(w, from, len(p.Ops))
 	} else if w != nil && w.file != nil {
 		w.file.Close()

@@ -39,6 +39,9 @@ func (p *Process) checkpoint(syncFD int) error {
 	if p.atPivotCheckpoint() {
 		return p.pivotCheckpoint(syncFD)
 	}
+	if t.callerMountNS && !p.stagingDetached {
+		return p.stagingCheckpoint(syncFD)
+	}
 	if t.fuse == nil || syncFD < 0 || p.fuse != nil {
 		return &ChildError{Stage: "root filesystem", Step: "unexpected checkpoint", Op: child.CheckpointOp, Errno: unix.EPROTO}
 	}

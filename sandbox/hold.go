@@ -11,7 +11,6 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/emit"
 	"github.com/paddock-sandbox/paddock/internal/handshake"
 	"github.com/paddock-sandbox/paddock/internal/hold"
-	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/plan"
 	"golang.org/x/sys/unix"
 )
@@ -61,7 +60,7 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 	}
 	t.files = append(t.files, f)
 	t.hold = true
-	t.pivotCheckpoint = t.spec.HoldBeforePivot && t.spec.Namespaces.Mode(namespace.Mount) == namespace.New && !t.spec.NoRootfs
+	t.pivotCheckpoint = t.spec.HoldBeforePivot && t.spec.BuildsFilesystem() && !t.spec.NoRootfs
 	emit.Hold(p, pl, f.Fd())
 	return nil
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"github.com/paddock-sandbox/paddock/mounts"
+	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
 )
 
@@ -170,4 +171,43 @@ func remove(list []string, drop []string) []string {
 		}
 	}
 	return out
+}
+
+// WithRootInJoinedMountNS enters the existing mount namespace at path (such as
+// /proc/PID/ns/mnt) and sets up the sandbox's root directory (WithRootDir) and
+// mounts there, as runc does for an OCI configuration that joins a mount
+// namespace (Spec.RootInPlace). It changes that namespace for every process in
+// it: every mount there becomes private (or slave, see WithRootPropagation),
+// the sandbox's mounts are made in it, and pivot_root makes the sandbox's root
+// the root of every process of the namespace whose root was the old one, and
+// detaches the old root from the namespace. Joining needs CAP_SYS_ADMIN over
+// the user namespace that owns it (a rootless caller joins that user namespace
+// too, WithJoinNamespace), and the Template's staging directory (below the
+// caller's temporary directory) and the root directory must exist in it.
+func WithRootInJoinedMountNS(path string) Option {
+	return func(s *Spec) {
+		s.Namespaces.Set(namespace.Mount, namespace.Config{Mode: namespace.Join, Path: path})
+		s.RootInPlace = true
+	}
+}
+
+// WithRootInCallerMountNS sets up the sandbox's root directory (WithRootDir)
+// and mounts without a mount namespace of the sandbox's own, in the caller's,
+// and enters the root with chroot, as runc and crun do for an OCI
+// configuration that lists no mount namespace (Spec.RootInPlace). This is
+// weaker isolation than a mount namespace of its own: a process of the sandbox
+// with CAP_SYS_ADMIN that reaches a path of the caller's (through a shared pid
+// namespace's /proc/PID/root) can mount there, and a process with
+// CAP_SYS_CHROOT can leave the chroot, though it gets no further than the top
+// of the root's tree. The mounts are made below a private
+// mount of the sandbox's own, so none propagates; the sandbox then enters a
+// copy of them that belongs to no mount namespace, and each start detaches
+// them from the caller's namespace before Start returns, leaving its mount
+// table as it was. It needs CAP_SYS_ADMIN in the caller's own user namespace (no new
+// user namespace), fork mode, and the starts of the Template take turns.
+func WithRootInCallerMountNS() Option {
+	return func(s *Spec) {
+		s.Namespaces.Set(namespace.Mount, namespace.Config{Mode: namespace.Host})
+		s.RootInPlace = true
+	}
 }

@@ -48,6 +48,9 @@ type Process struct {
 	ids       *startIDs // the block of IDs this start holds, or nil
 	listener  *os.File
 	fuse      *overlay.FuseDaemon // serves the root with the fuse driver; stopped by Wait
+	// stagingDetached says that the parent detached this start's root from the
+	// caller's mount namespace (see inplace.go).
+	stagingDetached bool
 
 	mu     sync.Mutex
 	done   bool
@@ -305,6 +308,7 @@ func (p *Process) abort() {
 		p.mountNS = -1
 	}
 	p.stopFuse()
+	p.undoStaging()
 	unix.Close(p.pidfd)
 	p.closeErrPipe()
 	p.stdio.Close()

@@ -67,6 +67,12 @@ type Template struct {
 	filter *seccomp.Filter
 	cgroup *cgroup.Planner // creates each start's cgroup, or nil
 
+	// callerMountNS says that each start sets up its root in the caller's mount
+	// namespace, below the staging directory, which the parent detaches at a
+	// checkpoint (see inplace.go); stagingMu makes the starts take turns.
+	callerMountNS bool
+	stagingMu     sync.Mutex
+
 	// pivotCheckpoint says that each start also stops before pivot_root, for
 	// the Command's BeforePivot (a held Template with a root filesystem).
 	pivotCheckpoint bool
@@ -149,6 +155,10 @@ func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
+	}
+	if t.callerMountNS {
+		t.stagingMu.Lock()
+		defer t.stagingMu.Unlock()
 	}
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -401,7 +411,7 @@ func (t *Template) explainExec(program string, errno syscall.Errno) string {
 			}
 		}
 	case syscall.ENOENT:
-		if !strings.HasPrefix(program, "/") || t.spec.Namespaces.Mode(namespace.Mount) != namespace.New || t.spec.NoRootfs {
+		if !strings.HasPrefix(program, "/") || !t.spec.BuildsFilesystem() || t.spec.NoRootfs {
 			return ""
 		}
 		layers := append([]string{t.spec.Rootfs.Upper}, t.spec.RootOverlaySpec().Lower...)

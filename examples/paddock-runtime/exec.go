@@ -105,6 +105,11 @@ func cmdExec(root string, args []string) (int, error) {
 	if err != nil {
 		return 1, err
 	}
+	if spec.InCallerMountNS() {
+		// Its root is a chroot in the runtime's namespace: joining the
+		// container's namespaces would leave the process in the runtime's root.
+		return 1, fmt.Errorf("container %s has no mount namespace of its own: exec into it is not supported, the process would see the runtime's root and not the container's", id)
+	}
 	intoContainer(spec, c, f.detach)
 	if err := sameCgroup(spec, c); err != nil {
 		return 1, err
@@ -258,6 +263,8 @@ func intoContainer(s *sandbox.Spec, c *container, detach bool) {
 	// What the namespaces hold was set when the container was made.
 	s.Hostname, s.Domainname, s.Sysctl = "", "", nil
 	s.Rootfs, s.RootDir, s.HostRoot, s.Mounts = overlay.Spec{}, "", nil, mounts.Spec{}
+	// A joined mount namespace is entered as it is, its root set up already.
+	s.RootInPlace = false
 	// setns(2) moves only children into a pid namespace: without an init, the
 	// child clones the process there and hands it over, as runc's exec does, so
 	// that the pid file names the process itself and engines wait for it.

@@ -224,6 +224,8 @@ func run(ops []Op, s *Start) {
 			phase, e = writeProcIn(op, sc)
 		case KindHandover:
 			e = handover(errfd, op.Args[0])
+		case KindRerootCopy:
+			e = rerootCopy(op.Args[0], op.Args[1])
 		default:
 			e = syscall.EINVAL
 		}

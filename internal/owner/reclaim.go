@@ -130,6 +130,7 @@ func reclaimOwner(id string, staging []string, cgs Cgroups) {
 		if unix.Lstat(dir, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != uid {
 			continue
 		}
+		detachAll(dir)
 		if err := unix.Rmdir(dir); err != nil && err != unix.ENOENT {
 			all = false
 		}
@@ -145,6 +146,18 @@ func reclaimOwner(id string, staging []string, cgs Cgroups) {
 		d.Release()
 	} else {
 		d.Keep()
+	}
+}
+
+// detachAll detaches the mounts stacked on a dead owner's staging directory
+// in this mount namespace: a root that a start killed midway was setting up
+// in its caller's mount namespace (sandbox.WithRootInCallerMountNS). Where
+// there are none, the first umount2 fails with EINVAL.
+func detachAll(dir string) {
+	for range 8 {
+		if unix.Unmount(dir, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW) != nil {
+			return
+		}
 	}
 }
 

@@ -71,7 +71,7 @@ func (s *Spec) Plan() (*plan.Plan, error) {
 // planSteps resolves the mount steps of a new mount namespace with a staging
 // directory of its own, removed again: a Template makes its own for its steps.
 func (s *Spec) planSteps(p *plan.Plan, c ids, mountLabel string) error {
-	if s.Namespaces.Mode(namespace.Mount) != namespace.New {
+	if !s.buildsFilesystem() {
 		return nil
 	}
 	staging := ""
@@ -320,7 +320,7 @@ func (s *Spec) planSeccomp(bounding caps.Set) (plan.Seccomp, error) {
 // paths that binds bring in and the sandbox's device nodes.
 func (s *Spec) planFilesystem() plan.Filesystem {
 	fs := plan.Filesystem{Root: "host", Masked: []string{}, ReadOnly: []string{}}
-	newMount := s.Namespaces.Mode(namespace.Mount) == namespace.New
+	newMount := s.buildsFilesystem()
 	newRoot := newMount && !s.NoRootfs
 	if newRoot {
 		s.planRoot(&fs)
@@ -329,6 +329,9 @@ func (s *Spec) planFilesystem() plan.Filesystem {
 		fs.Propagation = string(s.Mounts.RootPropagation)
 		if fs.Propagation == "" {
 			fs.Propagation = string(mounts.RPrivate)
+		}
+		if s.InCallerMountNS() {
+			fs.Propagation = string(mounts.Private) // the staging directory's, not "/"
 		}
 	}
 	if newMount && !s.Privileged {

@@ -172,7 +172,7 @@ func (s *Spec) ownNamespace(k namespace.Kind) bool {
 
 // mountsProc reports whether the Spec mounts a /proc in a new mount namespace.
 func (s *Spec) mountsProc() bool {
-	if s.Namespaces.Mode(namespace.Mount) != namespace.New {
+	if !s.buildsFilesystem() {
 		return false
 	}
 	if s.Mounts.Defaults {

@@ -84,6 +84,8 @@ func (s *Spec) spawnMode(c ids) (vfork bool, reason string, err error) {
 		return false, "a held start needs fork mode: a vfork child would hold the calling thread", nil
 	case fuse:
 		return false, "the parent starts fuse-overlayfs for each start", nil
+	case s.InCallerMountNS():
+		return false, "the parent detaches the root from the caller's mount namespace while the child waits", nil
 	case s.detachedMounts():
 		return false, "the parent idmaps copied mounts for each start", nil
 	case userNS && s.hasGroups():
@@ -135,12 +137,15 @@ func (s *Spec) planMounts(c ids, staging, mountLabel string) ([]mounts.Step, err
 		BeforePivot:      s.Hold && s.HoldBeforePivot,
 	}
 	steps := []mounts.Step{prop}
+	if s.InCallerMountNS() {
+		steps, env.ChrootInPlace = mounts.PlanStagingPrivate(staging), true
+	}
 	if !s.NoRootfs {
 		root, mps, err := s.planRootSteps(c, staging, mountLabel)
 		if err != nil {
 			return nil, err
 		}
-		steps = append(steps, root...)
+		steps = append(steps, s.rootInPlace(root, staging)...)
 		env.NewRoot, env.RootMounts = overlay.NewRoot(staging), mps
 		if s.RootDir != "" {
 			env.NewRoot = staging

@@ -137,6 +137,30 @@ type Spec struct {
 	UnmappedLayers bool `json:"unmappedLayers,omitempty"`
 	// Mounts are the kernel filesystems, binds, tmpfs, masked and read-only paths.
 	Mounts mounts.Spec `json:"mounts"`
+	// RootInPlace sets up the root directory (RootDir) and the mounts in a mount
+	// namespace that is not the sandbox's own, as runc does where an OCI
+	// configuration joins a mount namespace or lists none (see
+	// WithRootInJoinedMountNS and WithRootInCallerMountNS):
+	//   - with a joined mount namespace, the child enters it and runs the same
+	//     steps as in a new one: it makes every mount of that namespace private
+	//     (or slave, as RootPropagation says), mounts the root there and
+	//     pivot_roots into it, which changes the root of every process of the
+	//     namespace and detaches the old root from it;
+	//   - with the caller's mount namespace (no mount namespace of the sandbox's
+	//     own), the child mounts in it below the staging directory, made a
+	//     private mount of its own first so that nothing propagates, and enters
+	//     the root with chroot; once its mounts are made, it enters a copy of
+	//     them that belongs to no namespace, and each start detaches the whole
+	//     staging tree from the caller's namespace before Start returns (its
+	//     /proc/self/mountinfo is then empty: its root lies in no namespace's
+	//     tree). This is weaker isolation: the sandbox is in the caller's mount
+	//     namespace, so a process of it with CAP_SYS_ADMIN that reaches a path
+	//     of the caller's (the /proc/PID/root of a process outside, where the pid
+	//     namespace is shared) can mount there, and a process that can escape a
+	//     chroot (CAP_SYS_CHROOT) reaches the top of the copy, its own root, if
+	//     nothing else. It needs CAP_SYS_ADMIN over the caller's mount namespace,
+	//     so no new user namespace, and its starts take turns.
+	RootInPlace bool `json:"rootInPlace,omitempty"`
 
 	// Caps are the capability sets of the target.
 	Caps caps.Spec `json:"capabilities"`
@@ -592,7 +616,10 @@ func (s *Spec) checkSharedNetNS(c ids) error {
 // checkFilesystem checks the root filesystem and the mounts, which need a new mount
 // namespace.
 func (s *Spec) checkFilesystem() error {
-	if s.Namespaces.Mode(namespace.Mount) != namespace.New {
+	if err := s.checkRootInPlace(); err != nil {
+		return err
+	}
+	if !s.buildsFilesystem() {
 		if s.hasMounts() {
 			return specErr("mounts", "a root filesystem, mounts, masks and read-only paths need a new mount namespace")
 		}
@@ -702,7 +729,7 @@ func (s *Spec) checkLandlock() error {
 	if err := s.Landlock.Validate(); err != nil {
 		return &SpecError{Field: "landlock", Err: err}
 	}
-	if len(s.Landlock.Rules) > 0 && s.Namespaces.Mode(namespace.Mount) != namespace.New {
+	if len(s.Landlock.Rules) > 0 && !s.buildsFilesystem() {
 		return specErr("landlock", "Landlock rules name paths inside the sandbox's root: they need a new mount namespace")
 	}
 	return nil
@@ -747,12 +774,12 @@ func callerHas(c caps.Cap) bool {
 // onHostRoot reports whether the sandbox's root is the embedded default: the
 // host's own "/" as the only lower layer.
 func (s *Spec) onHostRoot() bool {
-	return s.Namespaces.Mode(namespace.Mount) == namespace.New && !s.NoRootfs && s.RootDir == "" && len(s.Rootfs.Lower) == 0
+	return s.buildsFilesystem() && !s.NoRootfs && s.RootDir == "" && len(s.Rootfs.Lower) == 0
 }
 
 // dirRoot reports whether the sandbox's root is the directory RootDir.
 func (s *Spec) dirRoot() bool {
-	return s.Namespaces.Mode(namespace.Mount) == namespace.New && !s.NoRootfs && s.RootDir != ""
+	return s.buildsFilesystem() && !s.NoRootfs && s.RootDir != ""
 }
 
 // hostRoot returns what the Spec hides of the host's "/" where that is its root.

@@ -10,6 +10,7 @@
 //	sysprobe loop N NR[/A0...]        makes the call N times; prints ns per call
 //	sysprobe int80 NR                 i386 system call NR through int 0x80; prints EAX
 //	sysprobe pid1 [SECRET...]         what /proc/1 and ptrace reveal of PID 1 (see pid1)
+//	sysprobe escape                   leaves a chroot as root can; lists "/" where it ends
 //
 // Numbers are decimal or 0x-prefixed hexadecimal; a leading '-' negates (as an
 // unsigned 64-bit value, so -1 is 0xffffffffffffffff).

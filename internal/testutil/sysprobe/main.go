@@ -49,6 +49,8 @@ func main() {
 		fmt.Println(r)
 	case "pid1":
 		pid1(os.Args[2:])
+	case "escape":
+		escape()
 	default:
 		usage()
 	}
@@ -80,6 +82,6 @@ func parseNum(s string) uintptr {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: sysprobe call NR[/ARG...]... | loop N NR[/ARG...] | int80 NR | pid1 [SECRET...]")
+	fmt.Fprintln(os.Stderr, "usage: sysprobe call NR[/ARG...]... | loop N NR[/ARG...] | int80 NR | pid1 [SECRET...] | escape")
 	os.Exit(2)
 }
