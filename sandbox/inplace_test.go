@@ -301,7 +301,7 @@ func TestRootInCallerMountNSPropagation(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, fifo := heldDir(t)
-		tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithHold(),
+		tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithHold(), sandbox.WithHoldBeforePivot(),
 			sandbox.WithBind(src, "/mnt", false), sandbox.WithTmpfs("/mnt/sub", "1m", 0o755)).Build()
 		if err != nil {
 			t.Fatal(err)
@@ -344,7 +344,7 @@ func init() {
 	if dir == "" {
 		return
 	}
-	tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithHold()).Build()
+	tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithHold(), sandbox.WithHoldBeforePivot()).Build()
 	if err == nil {
 		fifo := filepath.Join(os.TempDir(), "paddock-killed-fifo-"+strconv.Itoa(os.Getpid()))
 		if err = syscall.Mkfifo(fifo, 0o600); err == nil {
