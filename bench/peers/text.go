@@ -1,0 +1,45 @@
+package main
+
+const intro = "What a Go service that sandboxes a command compares: os/exec of bubblewrap, crun and runc\n" +
+	"against Start+Wait of a Paddock Template built once, in its own process. `bench/peers.sh`\n" +
+	"(called by `bench/run.sh`, or run alone: it writes this section only) runs package sandbox's\n" +
+	"`BenchmarkPeers` in one `go test -bench` invocation as root, and again as uid 65534, in a\n" +
+	"private mount namespace where the cgroup v2 mount is detached (crun 1.8.1 refuses to run on\n" +
+	"this hybrid host otherwise). Its sub-benchmarks run busybox's `/bin/true` from one busybox\n" +
+	"root filesystem that the benchmark builds in a temporary directory:\n\n" +
+	"- **exec-true**: os/exec of that same `/bin/true` with no sandbox: the floor.\n" +
+	"- **paddock**: `Template.Start`+`Wait`, unpooled; the Template is built once, before the timing.\n" +
+	"- **bwrap**, **crun**, **runc**: os/exec of the binary, one per op; crun and runc `run --bundle`\n" +
+	"  with a state directory of each sub-benchmark's own and a fresh container ID per op (`run`\n" +
+	"  deletes the container when it exits; any left at the end is deleted with `delete --force`).\n\n" +
+	"The same isolation for all, checked from inside each sandbox (the probe lines below):\n\n" +
+	"- **Namespaces:** new mount, pid, ipc, uts and network; as uid 65534 also a user namespace\n" +
+	"  mapping only the caller (0 → 65534; Paddock's `Rootless()`, bubblewrap's `--unshare-user\n" +
+	"  --uid 0 --gid 0`, the OCI configs' single uid and gid map). No cgroup namespace: neither\n" +
+	"  runtime's generated spec has one, so Paddock keeps the host's (`WithHostNamespaces(namespace.Cgroup)`).\n" +
+	"- **Root:** the busybox directory itself, read-only, no overlay (Paddock's `WithRootDir` and\n" +
+	"  `WithReadonlyRootfs`, bubblewrap's `--ro-bind DIR /`, the OCI configs' `root.readonly`).\n" +
+	"- **Capabilities:** AUDIT_WRITE, KILL and NET_BIND_SERVICE, the default of `runc spec` and `crun\n" +
+	"  spec`, as bounding, effective and permitted sets, none inheritable or ambient (Paddock's\n" +
+	"  `WithCaps`, bubblewrap's `--cap-drop ALL --cap-add` each; the specs' ambient set dropped):\n" +
+	"  `CapEff: 0000000020000420` in every sandbox.\n" +
+	"- **no_new_privs** in all: bubblewrap always sets it, the generated specs ask for it, Paddock's default.\n" +
+	"- **Seccomp:** each one's default. Paddock loads its own (Docker's profile for these\n" +
+	"  capabilities: `Seccomp: 2`); the peers load none (`Seccomp: 0`): bubblewrap has no default\n" +
+	"  filter and the generated specs have no seccomp section. Paddock does more work here.\n" +
+	"- **No cgroup limits.** Paddock makes no cgroup (`WithoutCgroup`), nor does bubblewrap; crun and\n" +
+	"  runc as root make and remove one per container with only the specs' device rule (deny all),\n" +
+	"  as their defaults do (crun's `--cgroup-manager=disabled` would skip it; runc has no such\n" +
+	"  switch); as uid 65534, on this cgroup v1 host, they cannot make one.\n\n" +
+	"What still differs: the mounts, which the probe lines list. Paddock, crun and runc mount the\n" +
+	"same set (`/proc`, `/dev` with `/dev/pts`, `/dev/shm` and `/dev/mqueue`, `/sys`, `/sys/fs/cgroup`)\n" +
+	"with masked and read-only paths (as uid 65534 they bind the host's device nodes); bubblewrap\n" +
+	"only a new `/proc` and a minimal `/dev`, and no masks. The machine was shared with other work\n" +
+	"while these figures were taken (a load of 5 to 6 on its 2 CPUs): compare ratios, and rerun\n" +
+	"`bench/peers.sh` for better ones. The sub-benchmarks run one after another, not interleaved;\n" +
+	"each figure is the median of the `-count` runs' ns/op.\n"
+
+const notes = "\nWhy this differs from the side-by-side tables above: there `paddock` is `examples/run`, a whole\n" +
+	"Go program per sandbox, its start-up and its Build (the seccomp compilation) included; here the\n" +
+	"Template is built once and each op is the clone, the child's setup, the exec and the reaping,\n" +
+	"where each peer still pays a fork and exec of its own binary and, for runc, of `runc init`.\n"
