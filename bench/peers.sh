@@ -4,7 +4,12 @@
 # --rootless, again as uid 65534); writes the section "The library beside exec'd peers (Go benchmarks)" of
 # BENCHMARKS.md and nothing else.
 #
-#   bench/peers.sh [--rootless] [-n RUNS] [-count C]
+#   bench/peers.sh [--rootless] [-n RUNS] [-rounds R]
+#
+# Each round is one run of the test binary, in which every sub-benchmark runs RUNS
+# times in turn; the section gives each one's median over the R rounds, so that the
+# phases of a shared machine weigh on all of them more alike than in one long run
+# of each.
 #
 # Run as root; bench/run.sh calls it. The benchmark builds its own busybox root,
 # bundles and state directories in temporary directories and deletes every
@@ -16,13 +21,13 @@ repo=$PWD
 
 rootless=0
 runs=200
-count=3
+rounds=5
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rootless) rootless=1 ;;
 	-n) runs=$2; shift ;;
-	-count) count=$2; shift ;;
-	*) echo "usage: bench/peers.sh [--rootless] [-n RUNS] [-count C]" >&2; exit 2 ;;
+	-rounds) rounds=$2; shift ;;
+	*) echo "usage: bench/peers.sh [--rootless] [-n RUNS] [-rounds R]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -49,19 +54,23 @@ install -d -o $nobody -g $nobody "$tmp/out"
 # crun 1.8.1 refuses to run while the cgroup v2 mount of a hybrid host lists a
 # controller: every sub-benchmark runs in a private mount namespace without it.
 peers() {
-	local out=$1
+	local out=$1 round
 	shift
-	(cd "$tmp/out" && unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$@"' sh \
-		"$@" "$tmp/sandbox.test" -test.v -test.run '^$' -test.bench '^BenchmarkPeers$' \
-		-test.benchtime "${runs}x" -test.count "$count") | tee "$out"
+	: >"$out"
+	for round in $(seq "$rounds"); do
+		echo "-- round $round of $rounds"
+		(cd "$tmp/out" && unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$@"' sh \
+			"$@" "$tmp/sandbox.test" -test.v -test.run '^$' -test.bench '^BenchmarkPeers$' \
+			-test.benchtime "${runs}x" -test.count 1) | tee -a "$out"
+	done
 }
-echo "== BenchmarkPeers, as root ($runs runs, $count times)"
+echo "== BenchmarkPeers, as root ($rounds rounds of $runs runs)"
 peers "$tmp/root.txt"
 md_args=(-root "$tmp/root.txt")
 if [ "$rootless" = 1 ]; then
-	echo "== BenchmarkPeers, as uid $nobody ($runs runs, $count times)"
+	echo "== BenchmarkPeers, as uid $nobody ($rounds rounds of $runs runs)"
 	peers "$tmp/rootless.txt" setpriv --reuid=$nobody --regid=$nobody --clear-groups
 	md_args+=(-rootless "$tmp/rootless.txt")
 fi
-"$tmp/peers" -md "$repo/BENCHMARKS.md" "${md_args[@]}" -runs "$runs" -count "$count"
+"$tmp/peers" -md "$repo/BENCHMARKS.md" "${md_args[@]}" -runs "$runs" -rounds "$rounds"
 echo "wrote the peers section of BENCHMARKS.md"

@@ -253,12 +253,12 @@ func deleteContainers(b *testing.B, bin, state string) {
 }
 
 // skipCrunOnUnifiedControllers skips b where crun 1.8.1 refuses to run: while
-// the cgroup v2 mount of a hybrid host lists a controller. bench/run.sh runs the
-// benchmarks in a mount namespace where that mount is detached.
+// the cgroup v2 mount of a hybrid host lists a controller. bench/peers.sh runs
+// the benchmark in a mount namespace where that mount is detached.
 func skipCrunOnUnifiedControllers(b *testing.B) {
 	data, err := os.ReadFile("/sys/fs/cgroup/unified/cgroup.controllers")
 	if err == nil && len(bytes.TrimSpace(data)) > 0 {
-		b.Skipf("crun: refuses to run while /sys/fs/cgroup/unified lists controllers (%s); detach it in a private mount namespace, as bench/run.sh does",
+		b.Skipf("crun: refuses to run while /sys/fs/cgroup/unified lists controllers (%s); detach it in a private mount namespace, as bench/peers.sh does",
 			bytes.TrimSpace(data))
 	}
 }

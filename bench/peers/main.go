@@ -24,7 +24,7 @@ var order = []string{"exec-true", "paddock", "bwrap", "crun", "runc"}
 
 // result is what one run's output says of one sub-benchmark.
 type result struct {
-	nsOp   []float64 // one per -count run
+	nsOp   []float64 // one per round
 	probe  string
 	skip   string
 	allocs string
@@ -45,7 +45,6 @@ func (r *result) median() float64 {
 var (
 	benchLine = regexp.MustCompile(`^BenchmarkPeers/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s(\d+) allocs/op)?`)
 	nameLine  = regexp.MustCompile(`^(?:--- (?:BENCH|SKIP|FAIL): )?BenchmarkPeers/(\S+?)(?:-\d+)?$`)
-	skipLine  = regexp.MustCompile(`^--- SKIP: BenchmarkPeers/`)
 	logLine   = regexp.MustCompile(`^\s+\S+\.go:\d+: (.*)$`)
 )
 
@@ -63,7 +62,7 @@ func readRun(path string) (map[string]*result, error) {
 		}
 		return out[name]
 	}
-	cur, skipping := "", false
+	cur := ""
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
@@ -73,14 +72,14 @@ func readRun(path string) (map[string]*result, error) {
 				return nil, fmt.Errorf("%s: %q: %w", path, line, err)
 			}
 			r := get(m[1])
-			r.nsOp, r.allocs, cur, skipping = append(r.nsOp, ns), m[3], m[1], false
+			r.nsOp, r.allocs, cur = append(r.nsOp, ns), m[3], m[1]
 		} else if m := nameLine.FindStringSubmatch(line); m != nil {
-			cur, skipping = m[1], skipLine.MatchString(line)
+			cur = m[1]
 		} else if m := logLine.FindStringSubmatch(line); m != nil && cur != "" {
 			r := get(cur)
 			if text, ok := strings.CutPrefix(m[1], "probe: "); ok && r.probe == "" {
 				r.probe = text
-			} else if skipping && r.skip == "" {
+			} else if r.skip == "" { // go test prints a skip's reason before its "--- SKIP" line
 				r.skip = m[1]
 			}
 		}
@@ -99,15 +98,15 @@ func main() {
 	root := flag.String("root", "", "BenchmarkPeers output, run as root")
 	rootless := flag.String("rootless", "", "BenchmarkPeers output, run as uid 65534 (optional)")
 	runs := flag.Int("runs", 0, "the -test.benchtime count given to each sub-benchmark, to restate it")
-	count := flag.Int("count", 0, "the -test.count given, to restate it")
+	rounds := flag.Int("rounds", 0, "how many times the test binary ran, to restate it")
 	flag.Parse()
 	if *root == "" {
 		fail(errors.New("-root is required"))
 	}
 	var b strings.Builder
 	b.WriteString(heading + "\n\n" + intro)
-	fmt.Fprintf(&b, "\n%s, %d CPUs, %s, %s; %d runs per sub-benchmark, %d times; mount namespace: private, %s detached.\n",
-		privatens.Uname(), runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format(time.RFC3339), *runs, *count, privatens.UnifiedMount)
+	fmt.Fprintf(&b, "\n%s, %d CPUs, %s, %s (load average %s); %d rounds of %d runs per sub-benchmark; mount namespace: private, %s detached.\n",
+		privatens.Uname(), runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format(time.RFC3339), loadAverage(), *rounds, *runs, privatens.UnifiedMount)
 	done, err := readRuns(*root, *rootless)
 	if err != nil {
 		fail(err)
@@ -164,7 +163,7 @@ func table(b *strings.Builder, r run) {
 	res, title := r.res, r.title
 	floor, pd := res["exec-true"].median(), res["paddock"].median()
 	p("\n### %s\n\n", strings.ToUpper(title[:1])+title[1:])
-	p("| sub-benchmark | ms/op | ratio to exec-true | Paddock's speed-up over it | allocs/op |\n|---|---:|---:|---:|---:|\n")
+	p("| sub-benchmark | ns/op | ratio to exec-true | Paddock's speed-up over it | allocs/op |\n|---|---:|---:|---:|---:|\n")
 	for _, name := range order {
 		r := res[name]
 		switch {
@@ -177,7 +176,7 @@ func table(b *strings.Builder, r run) {
 			if name != "exec-true" && name != "paddock" {
 				up = fmt.Sprintf("**%.2f×**", r.median()/pd)
 			}
-			p("| %s | %.3f | %.2f× | %s | %s |\n", name, r.median()/1e6, r.median()/floor, up, r.allocs)
+			p("| %s | %.0f | %.2f× | %s | %s |\n", name, r.median(), r.median()/floor, up, r.allocs)
 		}
 	}
 	p("\nWhat each sandbox reported of itself (`peerProbe`: `/proc/self/status`, the namespaces it does\nnot share with the benchmark, a write to its root):\n\n```\n")
@@ -211,6 +210,15 @@ func replaceSection(md, section string) error {
 		doc += section
 	}
 	return os.WriteFile(md, []byte(doc), 0o644)
+}
+
+// loadAverage is the 1, 5 and 15 minute load averages of /proc/loadavg.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " / ")
+	}
+	return "unknown"
 }
 
 func yes(ok bool) string {

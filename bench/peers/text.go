@@ -35,9 +35,10 @@ const intro = "What a Go service that sandboxes a command compares: os/exec of b
 	"same set (`/proc`, `/dev` with `/dev/pts`, `/dev/shm` and `/dev/mqueue`, `/sys`, `/sys/fs/cgroup`)\n" +
 	"with masked and read-only paths (as uid 65534 they bind the host's device nodes); bubblewrap\n" +
 	"only a new `/proc` and a minimal `/dev`, and no masks. The machine was shared with other work\n" +
-	"while these figures were taken (a load of 5 to 6 on its 2 CPUs): compare ratios, and rerun\n" +
-	"`bench/peers.sh` for better ones. The sub-benchmarks run one after another, not interleaved;\n" +
-	"each figure is the median of the `-count` runs' ns/op.\n"
+	"while these figures were taken (its load average when the section was written is below):\n" +
+	"compare ratios, and rerun `bench/peers.sh` for better ones. It runs the test binary round after\n" +
+	"round, each round running every sub-benchmark in turn; each figure is the median of the rounds'\n" +
+	"ns/op, so that the machine's busy phases weigh on all of them more alike.\n"
 
 const notes = "\nWhy this differs from the side-by-side tables above: there `paddock` is `examples/run`, a whole\n" +
 	"Go program per sandbox, its start-up and its Build (the seccomp compilation) included; here the\n" +
