@@ -3,10 +3,10 @@ package main
 const intro = "What a Go service that sandboxes a command compares: os/exec of bubblewrap, crun and runc\n" +
 	"against Start+Wait of a Paddock Template built once, in its own process. `bench/peers.sh`\n" +
 	"(called by `bench/run.sh`, or run alone: it writes this section only) runs package sandbox's\n" +
-	"`BenchmarkPeers` in one `go test -bench` invocation as root, and again as uid 65534, in a\n" +
-	"private mount namespace where the cgroup v2 mount is detached (crun 1.8.1 refuses to run on\n" +
-	"this hybrid host otherwise). Its sub-benchmarks run busybox's `/bin/true` from one busybox\n" +
-	"root filesystem that the benchmark builds in a temporary directory:\n\n" +
+	"`BenchmarkPeers`, all of whose sub-benchmarks run in each `go test -bench` invocation, as root\n" +
+	"and again as uid 65534, in a private mount namespace where the cgroup v2 mount is detached\n" +
+	"(crun 1.8.1 refuses to run on this hybrid host otherwise). The sub-benchmarks run busybox's\n" +
+	"`/bin/true` from one busybox root filesystem that the benchmark builds in a temporary directory:\n\n" +
 	"- **exec-true**: os/exec of that same `/bin/true` with no sandbox: the floor.\n" +
 	"- **paddock**: `Template.Start`+`Wait`, unpooled; the Template is built once, before the timing.\n" +
 	"- **bwrap**, **crun**, **runc**: os/exec of the binary, one per op; crun and runc `run --bundle`\n" +
@@ -30,7 +30,7 @@ const intro = "What a Go service that sandboxes a command compares: os/exec of b
 	"- **No cgroup limits.** Paddock makes no cgroup (`WithoutCgroup`), nor does bubblewrap; crun and\n" +
 	"  runc as root make and remove one per container with only the specs' device rule (deny all),\n" +
 	"  as their defaults do (crun's `--cgroup-manager=disabled` would skip it; runc has no such\n" +
-	"  switch); as uid 65534, on this cgroup v1 host, they cannot make one.\n\n" +
+	"  switch); as uid 65534 they cannot make one on this cgroup v1 host, where nothing is delegated.\n\n" +
 	"What still differs: the mounts, which the probe lines list. Paddock, crun and runc mount the\n" +
 	"same set (`/proc`, `/dev` with `/dev/pts`, `/dev/shm` and `/dev/mqueue`, `/sys`, `/sys/fs/cgroup`)\n" +
 	"with masked and read-only paths (as uid 65534 they bind the host's device nodes); bubblewrap\n" +
