@@ -154,7 +154,20 @@ func target(b *strings.Builder, r run) {
 		fmt.Fprintf(b, "| %s | %s | not run | **no** |\n", what, r.title)
 		return
 	}
-	fmt.Fprintf(b, "| %s | %s | %.2f× | %s |\n", what, r.title, bw/pd, yes(bw/pd >= 1.5))
+	fmt.Fprintf(b, "| %s | %s | %.2f× (rounds: %s) | %s |\n", what, r.title, bw/pd, roundRatios(r.res["bwrap"], r.res["paddock"]), yes(bw/pd >= 1.5))
+}
+
+// roundRatios is the least and the greatest of num's ns/op over den's, round
+// by round: the spread of a ratio whose two figures ran close together in time.
+func roundRatios(num, den *result) string {
+	var rs []float64
+	for i := range min(len(num.nsOp), len(den.nsOp)) {
+		rs = append(rs, num.nsOp[i]/den.nsOp[i])
+	}
+	if len(rs) == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.2f–%.2f×", slices.Min(rs), slices.Max(rs))
 }
 
 // table writes the table of one run, with what each sandbox reported of itself.

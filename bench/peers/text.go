@@ -38,7 +38,8 @@ const intro = "What a Go service that sandboxes a command compares: os/exec of b
 	"while these figures were taken (its load average when the section was written is below):\n" +
 	"compare ratios, and rerun `bench/peers.sh` for better ones. It runs the test binary round after\n" +
 	"round, each round running every sub-benchmark in turn; each figure is the median of the rounds'\n" +
-	"ns/op, so that the machine's busy phases weigh on all of them more alike.\n"
+	"ns/op, so that the machine's busy phases weigh on all of them more alike; the targets also give\n" +
+	"the least and the greatest ratio of a single round, whose two figures ran close together in time.\n"
 
 const notes = "\nWhy this differs from the side-by-side tables above: there `paddock` is `examples/run`, a whole\n" +
 	"Go program per sandbox, its start-up and its Build (the seccomp compilation) included; here the\n" +
