@@ -22,9 +22,9 @@ import (
 var peerCaps = []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 
 // peerProbe is what a sandbox of BenchmarkPeers runs, once, in place of /bin/true,
-// to show what it got: its capabilities, no_new_privs and seccomp mode, the
-// namespaces it shares with the benchmark (by inode), its mount points, and
-// whether its root is writable.
+// to show what it got: its capabilities, no_new_privs and seccomp mode, its
+// namespaces (by inode, which describeProbe compares with the benchmark's), its
+// mount points, and whether its root is writable.
 var peerProbe = []string{"/bin/sh", "-c", `grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\t\n' '  '
 for n in mnt pid net ipc uts user cgroup; do printf '%s=%s ' $n "$(readlink /proc/self/ns/$n)"; done
 awk '{printf "%s%s", (NR > 1 ? "," : "mounts="), $5} END {printf " "}' /proc/self/mountinfo
