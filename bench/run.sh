@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side spawn benchmark of Paddock against bubblewrap, crun and runc, plus
-# the Go benchmarks of package sandbox; writes BENCHMARKS.md and bench/chart.svg.
+# the Go benchmarks of package sandbox (bench/peers.sh: BenchmarkPeers among them);
+# writes BENCHMARKS.md and bench/chart.svg.
 #
 #   bench/run.sh [--rootless] [-n RUNS]
 #
@@ -203,4 +204,6 @@ CGO_ENABLED=0 go build -o "$tmp/sysprobe" ./internal/testutil/sysprobe && go bui
 oci_args=(-n "$runs")
 [ "$rootless" = 1 ] && oci_args+=(--rootless)
 "$repo/bench/oci.sh" "${oci_args[@]}"
+# Start+Wait of a prebuilt Template beside os/exec of the peers (its own section).
+"$repo/bench/peers.sh" "${oci_args[@]}"
 echo "wrote BENCHMARKS.md and bench/chart.svg"
