@@ -110,7 +110,16 @@ const notes = "\nWhat differs: paddock-runtime is one static Go binary per step 
 	"those its limits, accounting and freezing need (memory, pids, cpuacct, freezer, devices;\n" +
 	"`update` adds cpu, cpuset or blkio when it needs them). Each step is a new process: a\n" +
 	"start of paddock-runtime's binary alone (`--version`) costs more than a static Go \"hello\"\n" +
-	"(its dependencies' initialisation), and a cycle pays it three times.\n"
+	"(its dependencies' initialisation), and a cycle pays it three times.\n\n" +
+	"Where the cycle goes (`ocicycle -steps`, as root, on a quieter machine than the tables'):\n" +
+	"create about 12 ms, start 5.7, delete 4.8, against crun's 9.1, 4.1 and 4.0 and runc's 27.8,\n" +
+	"5.7 and 5.1. The binary's start alone is 2.6 ms (a static Go \"hello\" 1.5, `/bin/true` 0.65);\n" +
+	"inside create, Build is 1 ms and the clone until the container holds 3 ms. Two changes made\n" +
+	"create cheaper: the container joins its v1 cgroups through `tasks`, where a write to\n" +
+	"`cgroup.procs` waited 5 to 15 ms for an RCU grace period; and it stops before `pivot_root`\n" +
+	"only for a config with hooks there. Three times faster than runc would be about 13 ms a\n" +
+	"cycle, about what three starts of a Go binary and one container's kernel work already take:\n" +
+	"that target is not met by trimming.\n"
 
 var tmpPath = regexp.MustCompile(`/tmp/paddock-oci\.[A-Za-z0-9]+`)
 
