@@ -1,13 +1,12 @@
 package oci_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/internal/sandboxtest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/oci"
@@ -22,16 +21,7 @@ import (
 // owns: Build refuses it by field.
 func TestJoinedPIDNamespace(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		holder, err := sandbox.NewBuilder().Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer holder.Close()
-		first, err := holder.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "60"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { first.Signal(syscall.SIGKILL); first.Wait() }()
+		first := sandboxtest.Sleeper(t)
 		path := namespace.PID.Path(first.Pid())
 		want, err := os.Readlink(path)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/internal/sandboxtest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
@@ -22,23 +23,14 @@ import (
 // init, and its pid namespace's link.
 func joinedFirst(t *testing.T) (first *sandbox.Process, opts []sandbox.Option, pidNS string) {
 	t.Helper()
-	tpl, err := sandbox.NewBuilder().Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tpl.Close() })
-	first, err = tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "60"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { first.Signal(syscall.SIGKILL); first.Wait() })
+	first = sandboxtest.Sleeper(t)
 	for _, k := range namespace.Kinds {
 		link, _ := os.Readlink(k.Path(first.Pid()))
 		if own, _ := os.Readlink(k.Path(os.Getpid())); link != own {
 			opts = append(opts, sandbox.WithJoinNamespaceOf(k, first.Pid()))
 		}
 	}
-	pidNS, err = os.Readlink(namespace.PID.Path(first.Pid()))
+	pidNS, err := os.Readlink(namespace.PID.Path(first.Pid()))
 	if err != nil {
 		t.Fatal(err)
 	}

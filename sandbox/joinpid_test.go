@@ -1,12 +1,11 @@
 package sandbox_test
 
 import (
-	"context"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/internal/sandboxtest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
@@ -19,16 +18,7 @@ import (
 // namespace whose creator denied setgroups(2).
 func TestJoinPIDNamespace(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		tpl, err := sandbox.NewBuilder().Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tpl.Close()
-		first, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "60"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { first.Signal(syscall.SIGKILL); first.Wait() }()
+		first := sandboxtest.Sleeper(t)
 		// A user switch: in the rootless half the joined user namespace
 		// denies setgroups(2), so the child must keep its groups there.
 		opts := []sandbox.Option{sandbox.WithInit(), sandbox.WithUser(0, 0)}
@@ -77,16 +67,7 @@ func kinds(m map[namespace.Kind]string) string {
 // the device, the size, job control, and the session all check out from inside.
 func TestJoinedTerminal(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		tpl, err := sandbox.NewBuilder().Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tpl.Close()
-		first, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "60"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { first.Signal(syscall.SIGKILL); first.Wait() }()
+		first := sandboxtest.Sleeper(t)
 		opts := []sandbox.Option{sandbox.WithInit()}
 		for _, k := range namespace.Kinds {
 			link, _ := os.Readlink(k.Path(first.Pid()))

@@ -4,8 +4,10 @@
 package sandboxtest
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
@@ -46,4 +48,22 @@ func SpecErrorFor(t *testing.T, err error, field string, want ...string) {
 		}
 	}
 	t.Log(err)
+}
+
+// Sleeper builds a Template of opts and starts "sleep 60" in it, a sandbox for
+// others to join or inspect; the test's cleanup kills and reaps it and closes
+// the Template.
+func Sleeper(t testing.TB, opts ...sandbox.Option) *sandbox.Process {
+	t.Helper()
+	tpl, err := sandbox.NewBuilder(opts...).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tpl.Close() })
+	p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "60"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Signal(syscall.SIGKILL); p.Wait() })
+	return p
 }
