@@ -7,6 +7,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/paddock-sandbox/paddock/bench/internal/mdsection"
 )
 
 // heading starts the section -md writes.
@@ -70,25 +72,7 @@ func writeMarkdown(md, rootful, rootless string) error {
 		section(&b, r, m.title)
 	}
 	b.WriteString(notes)
-	old, err := os.ReadFile(md)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	doc := string(old)
-	if i := strings.Index(doc, "\n"+heading+"\n"); i >= 0 {
-		rest := doc[i+1+len(heading):]
-		end := ""
-		if j := strings.Index(rest, "\n## "); j >= 0 {
-			end = rest[j+1:]
-		}
-		doc = doc[:i+1] + b.String() + "\n" + end
-	} else {
-		if doc != "" && !strings.HasSuffix(doc, "\n\n") {
-			doc += "\n"
-		}
-		doc += b.String()
-	}
-	return os.WriteFile(md, []byte(doc), 0o644)
+	return mdsection.Replace(md, heading, b.String())
 }
 
 const intro = "`bench/oci.sh` (called by `bench/run.sh`, or run alone: it writes this section only) times\n" +

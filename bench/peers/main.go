@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/bench/internal/mdsection"
 	"github.com/paddock-sandbox/paddock/bench/internal/privatens"
 )
 
@@ -119,7 +120,7 @@ func main() {
 		table(&b, r)
 	}
 	b.WriteString(notes)
-	if err := replaceSection(*md, b.String()); err != nil {
+	if err := mdsection.Replace(*md, heading, b.String()); err != nil {
 		fail(err)
 	}
 }
@@ -199,30 +200,6 @@ func table(b *strings.Builder, r run) {
 		}
 	}
 	p("```\n")
-}
-
-// replaceSection replaces the section under heading in the Markdown file md, up
-// to the next section of its level, or appends it.
-func replaceSection(md, section string) error {
-	old, err := os.ReadFile(md)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	doc := string(old)
-	if i := strings.Index(doc, "\n"+heading+"\n"); i >= 0 {
-		rest := doc[i+1+len(heading):]
-		end := ""
-		if j := strings.Index(rest, "\n## "); j >= 0 {
-			end = rest[j+1:]
-		}
-		doc = doc[:i+1] + section + "\n" + end
-	} else {
-		if doc != "" && !strings.HasSuffix(doc, "\n\n") {
-			doc += "\n"
-		}
-		doc += section
-	}
-	return os.WriteFile(md, []byte(doc), 0o644)
 }
 
 // loadAverage is the 1, 5 and 15 minute load averages of /proc/loadavg.
