@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/containerd/cgroups/v3/cgroup2"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"golang.org/x/sys/unix"
 )
@@ -64,7 +63,7 @@ func BenchmarkCreateRemove(b *testing.B) {
 // BenchmarkDeviceProgram measures the device program's parts on an empty v2
 // directory: "mkdir" is the directory alone (the baseline), "attach" adds attaching
 // a program loaded once (what Create does), "load-attach" instead loads and attaches
-// one per directory as containerd's cgroup2.LoadAttachCgroupDeviceFilter does, and
+// one per directory (as containerd and runc do), and
 // "load" is the compilation and verification alone (what NewPlanner does once).
 func BenchmarkDeviceProgram(b *testing.B) {
 	if os.Geteuid() != 0 {
@@ -93,10 +92,6 @@ func BenchmarkDeviceProgram(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer prog.Close()
-	insts, license, err := cgroup2.DeviceFilter(ociDevices(rules))
-	if err != nil {
-		b.Fatal(err)
-	}
 	for _, mode := range []string{"mkdir", "attach", "load-attach"} {
 		b.Run(mode, func(b *testing.B) {
 			parent := fmt.Sprintf("/paddock-bench-%s", testutil.RunID())
@@ -118,14 +113,15 @@ func BenchmarkDeviceProgram(b *testing.B) {
 						b.Fatal(err)
 					}
 				case "load-attach":
-					fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+					p, err := loadDeviceProgram(rules)
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := cgroup2.LoadAttachCgroupDeviceFilter(insts, license, fd); err != nil {
+					err = attachDeviceProgram(p, dir)
+					p.Close()
+					if err != nil {
 						b.Fatal(err)
 					}
-					unix.Close(fd)
 				}
 				if err := unix.Rmdir(dir); err != nil {
 					b.Fatal(err)

@@ -26,6 +26,7 @@ const (
 	probeEnv    = "PADDOCK_CGROUP_PROBE"
 	probeDevice = "device"
 	probeJoin   = "join"
+	probeAccess = "access"
 )
 
 func TestMain(m *testing.M) {
@@ -34,6 +35,8 @@ func TestMain(m *testing.M) {
 		os.Exit(deviceProbe())
 	case probeJoin:
 		os.Exit(joinProbe())
+	case probeAccess:
+		os.Exit(accessProbe())
 	}
 	testutil.Main(m)
 }

@@ -1,12 +1,8 @@
 package cgroup
 
 import (
-	"strings"
-
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/containerd/cgroups/v3/cgroup2"
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,54 +40,17 @@ func (e DeviceEnforcement) valid() bool {
 	return e == DevicesAuto || e == DevicesProgram || e == DevicesBoth
 }
 
-// ociDevices converts rules to the OCI runtime spec's form, which containerd's
-// cgroup2.DeviceFilter compiles. The filter reads Major and Minor through their
-// pointers (-1 is a wildcard); it tries the rules last to first and the first that
-// matches decides.
-//
-// The filter matches a rule when the requested access shares a bit with the
-// rule's, where the v1 controller allows only a request contained in an allow
-// rule's access: opening with O_RDWR asks for "rw" at once, so "allow c 1:3 r"
-// alone would let a read-write open through. Each allow rule granting one of r and
-// w is therefore followed by a deny rule of the other for the same devices, tried
-// just before it. That can only refuse more: it is exact unless another rule for
-// the same devices grants the missing access earlier in the list, which is then
-// refused to read-write opens (v1 would merge the two). A type "a" rule gets the
-// access "rwm", which the filter treats as matching every request.
-func ociDevices(rules []DeviceRule) []specs.LinuxDeviceCgroup {
-	out := make([]specs.LinuxDeviceCgroup, 0, len(rules))
-	for _, r := range rules {
-		major, minor, access := r.Major, r.Minor, r.Access
-		if r.Type == "a" {
-			major, minor, access = Wildcard, Wildcard, "rwm"
-		}
-		out = append(out, specs.LinuxDeviceCgroup{Allow: r.Allow, Type: r.Type, Major: &major, Minor: &minor, Access: access})
-		if !r.Allow || r.Type == "a" {
-			continue
-		}
-		read, write := strings.ContainsRune(access, 'r'), strings.ContainsRune(access, 'w')
-		if read != write {
-			missing := "w"
-			if write {
-				missing = "r"
-			}
-			out = append(out, specs.LinuxDeviceCgroup{Type: r.Type, Major: &major, Minor: &minor, Access: missing})
-		}
-	}
-	return out
-}
-
-// loadDeviceProgram compiles rules with containerd's cgroup2.DeviceFilter (the
-// program runc and containerd attach on v2) and loads it into the kernel.
+// loadDeviceProgram compiles rules to a device program (see deviceProgram) and
+// loads it into the kernel.
 func loadDeviceProgram(rules []DeviceRule) (*ebpf.Program, error) {
-	insts, license, err := cgroup2.DeviceFilter(ociDevices(rules))
+	insts, err := deviceProgram(rules)
 	if err != nil {
 		return nil, fileError("build device program", "", "", err)
 	}
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.CGroupDevice,
 		Instructions: insts,
-		License:      license,
+		License:      deviceProgramLicense,
 	})
 	if err != nil {
 		return nil, fileError("load device program", "", "", err)

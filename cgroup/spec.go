@@ -5,8 +5,9 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
-	"github.com/containerd/cgroups/v3"
+	"golang.org/x/sys/unix"
 )
 
 // Mode is the cgroup layout of the host.
@@ -38,16 +39,32 @@ func (m Mode) String() string {
 }
 
 // Detect reports the host's cgroup layout. The answer is computed once.
-func Detect() Mode {
-	switch cgroups.Mode() {
-	case cgroups.Legacy:
-		return V1
-	case cgroups.Hybrid:
-		return Hybrid
-	case cgroups.Unified:
-		return V2
+func Detect() Mode { return detected() }
+
+var detected = sync.OnceValue(detectMode)
+
+// detectMode tells the layouts apart by the filesystem types at their mount
+// points (the kernel's cgroup-v1 and cgroup-v2 documentation): a cgroup2
+// filesystem at /sys/fs/cgroup is the unified layout; a tmpfs holding the v1
+// hierarchies (or a single v1 hierarchy mounted there) is v1, or hybrid when a
+// cgroup2 filesystem is also mounted at /sys/fs/cgroup/unified, as systemd does.
+// Anything else, such as the bare sysfs directory, means no cgroups.
+func detectMode() Mode {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
+		return Unavailable
 	}
-	return Unavailable
+	switch st.Type {
+	case unix.CGROUP2_SUPER_MAGIC:
+		return V2
+	case unix.TMPFS_MAGIC, unix.CGROUP_SUPER_MAGIC:
+	default:
+		return Unavailable
+	}
+	if err := unix.Statfs("/sys/fs/cgroup/unified", &st); err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return Hybrid
+	}
+	return V1
 }
 
 // Wildcard stands for every major or minor number in a DeviceRule.
