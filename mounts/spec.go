@@ -106,6 +106,25 @@ type Tmpfs struct {
 	// ...) become flags, anything else (uid=1000, nr_inodes=...) goes to the data.
 	// Empty means nosuid,nodev,noexec.
 	Options []string `json:"options,omitempty"`
+	// CopyUp fills the new tmpfs with what the root filesystem holds at Target
+	// before the sandbox runs (Podman's tmpcopyup), so that it starts with the
+	// image's files. The child stops once its mounts are made, before
+	// pivot_root, and the parent copies the tree, by descriptor: directories,
+	// regular files, symbolic links as links (never followed), FIFOs, and device
+	// nodes where the caller may make them; modes, times, and owners where the
+	// caller may set them. It needs a root filesystem to copy from (see the
+	// sandbox package).
+	CopyUp bool `json:"copyUp,omitempty"`
+}
+
+// CopiesUp reports whether a tmpfs of s is filled from the root (Tmpfs.CopyUp).
+func (s *Spec) CopiesUp() bool {
+	for _, t := range s.Tmpfs {
+		if t.CopyUp {
+			return true
+		}
+	}
+	return false
 }
 
 // Spec is the mount part of a sandbox.

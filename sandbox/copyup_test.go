@@ -1,0 +1,176 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/sandbox"
+)
+
+// copyUpTree writes, below dir/data of a root, the tree that the copy-up
+// tests copy: nested directories, a file with content and mode 0640, an
+// executable, a FIFO, and links that point out of the root, absolutely and by
+// "..", which must be copied as links and never followed.
+func copyUpTree(t *testing.T, root string) {
+	t.Helper()
+	data := filepath.Join(root, "data")
+	must(t, os.MkdirAll(filepath.Join(data, "a/b/c"), 0o755))
+	must(t, os.WriteFile(filepath.Join(data, "a/b/c/file"), []byte("deep\n"), 0o640))
+	must(t, os.Chmod(filepath.Join(data, "a/b/c/file"), 0o640))
+	must(t, os.WriteFile(filepath.Join(data, "tool"), []byte("#!/bin/sh\necho tool\n"), 0o751))
+	must(t, os.Chmod(filepath.Join(data, "tool"), 0o751))
+	must(t, os.Chmod(filepath.Join(data, "a/b"), 0o711))
+	must(t, os.Symlink("/etc/shadow", filepath.Join(data, "abs")))
+	must(t, os.Symlink("../../../../../../../../etc/passwd", filepath.Join(data, "up")))
+	must(t, syscall.Mkfifo(filepath.Join(data, "fifo"), 0o620))
+	must(t, os.Chmod(filepath.Join(data, "fifo"), 0o620))
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTmpfsCopyUp fills a tmpfs from a root directory and looks from inside:
+// the files with their content and modes, the links as links, a FIFO, the
+// owners of the copies (the sources' for a root caller, the sandbox's root
+// for a rootless one), a tmpfs that takes writes which never reach the root.
+func TestTmpfsCopyUp(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		dir := testutil.BusyboxRoot(t)
+		copyUpTree(t, dir)
+		owner := "0"
+		if !testutil.Rootless() {
+			must(t, os.Lchown(filepath.Join(dir, "data/a/b/c/file"), 1234, 1235))
+			owner = "1234"
+		}
+		leavesNothing(t, func(t *testing.T) {
+			out := sh(t, []sandbox.Option{sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/data", "1m", 0o755)}, `
+cat /data/a/b/c/file
+stat -c '%a %u' /data/a/b/c/file; stat -c '%a' /data/tool /data/a/b /data/fifo
+readlink /data/abs; readlink /data/up
+[ -L /data/abs ] && [ -L /data/up ] && echo links
+[ -p /data/fifo ] && echo fifo
+sh /data/tool
+grep ' /data ' /proc/self/mountinfo | grep -q tmpfs && echo tmpfs
+echo new > /data/new && rm /data/tool && echo written`)
+			want := "deep\n640 " + owner + "\n751\n711\n620\n/etc/shadow\n../../../../../../../../etc/passwd\nlinks\nfifo\ntool\ntmpfs\nwritten\n"
+			if out != want {
+				t.Errorf("inside:\n%s\nwant:\n%s", out, want)
+			}
+		})
+		if _, err := os.Stat(filepath.Join(dir, "data/new")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a write to the tmpfs reached the root: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data/tool")); err != nil {
+			t.Errorf("a removal in the tmpfs reached the root: %v", err)
+		}
+	})
+}
+
+// TestTmpfsCopyUpHostileMountPoint: a root whose mount point is a link out of
+// it gets the tmpfs, and its copy, at the link's target inside the root; the
+// host directory of the same path is neither covered nor copied.
+func TestTmpfsCopyUpHostileMountPoint(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		dir := testutil.BusyboxRoot(t)
+		host := testutil.SharedTempDir(t, "paddock-canary-")
+		must(t, os.WriteFile(filepath.Join(host, "host-secret"), []byte("secret\n"), 0o644))
+		must(t, os.MkdirAll(filepath.Join(dir, host), 0o755))
+		must(t, os.WriteFile(filepath.Join(dir, host, "in-root"), []byte("in root\n"), 0o644))
+		must(t, os.Symlink("/../../../.."+host, filepath.Join(dir, "evil")))
+		leavesNothing(t, func(t *testing.T) {
+			out := sh(t, []sandbox.Option{sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/evil", "1m", 0o755)},
+				`ls -A /evil/; grep -c ' `+host+` ' /proc/self/mountinfo`)
+			if out != "in-root\n1\n" {
+				t.Errorf("inside: %q, want the root's own file, and the tmpfs on %s", out, host)
+			}
+		})
+		if names, _ := os.ReadDir(host); len(names) != 1 {
+			t.Errorf("the host's %s was touched: %v", host, names)
+		}
+	})
+}
+
+// TestTmpfsCopyUpFull: a tree larger than the tmpfs fails the start with
+// ENOSPC, naming the mount, and leaves nothing behind.
+func TestTmpfsCopyUpFull(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		dir := testutil.BusyboxRoot(t)
+		copyUpTree(t, dir)
+		must(t, os.WriteFile(filepath.Join(dir, "data/big"), make([]byte, 1<<20), 0o644))
+		leavesNothing(t, func(t *testing.T) {
+			tpl, err := sandbox.NewBuilder(sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/data", "64k", 0o755)).Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tpl.Close()
+			_, err = tpl.Run(context.Background(), sandbox.Command{Args: []string{"/bin/true"}})
+			var ce *sandbox.ChildError
+			if !errors.As(err, &ce) || ce.Errno != syscall.ENOSPC || !strings.Contains(err.Error(), "/data") {
+				t.Fatalf("Run: %v, want a *ChildError with ENOSPC naming /data", err)
+			}
+			t.Log(err)
+		})
+	})
+}
+
+// TestTmpfsCopyUpRefused: copy-up needs a root filesystem to copy from, and
+// fork mode; the refusal names the tmpfs's field.
+func TestTmpfsCopyUpRefused(t *testing.T) {
+	dir := t.TempDir()
+	for name, opts := range map[string][]sandbox.Option{
+		"host root": {sandbox.WithTmpfsCopyUp("/data", "", 0)},
+		"vfork":     {sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/data", "", 0), sandbox.WithSpawnMode(sandbox.SpawnVfork)},
+	} {
+		_, err := sandbox.NewBuilder(opts...).Build()
+		var se *sandbox.SpecError
+		if !errors.Is(err, sandbox.ErrInvalidSpec) || !errors.As(err, &se) || se.Field != "mounts.tmpfs[0].copyUp" {
+			t.Errorf("%s: %v, want ErrInvalidSpec naming mounts.tmpfs[0].copyUp", name, err)
+		}
+	}
+}
+
+// TestTmpfsCopyUpOverlay fills a tmpfs from the one layer of an overlay root
+// that holds its mount point, around the Spec's own binds below it (made by
+// the child in the tmpfs before the copy, as Podman's /run/.containerenv is),
+// and refuses to merge a mount point that two layers hold.
+func TestTmpfsCopyUpOverlay(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		base := testutil.BusyboxRoot(t)
+		copyUpTree(t, base)
+		top := testutil.SharedTempDir(t, "paddock-layer-")
+		must(t, os.MkdirAll(filepath.Join(top, "opt"), 0o755))
+		src := testutil.SharedTempDir(t, "paddock-bind-")
+		must(t, os.WriteFile(filepath.Join(src, "bound"), []byte("bound\n"), 0o644))
+		leavesNothing(t, func(t *testing.T) {
+			out := sh(t, []sandbox.Option{sandbox.WithLayers(top, base), sandbox.WithTmpfsCopyUp("/data", "1m", 0o755),
+				sandbox.WithBind(src, "/data/a/b/c/mnt", true), sandbox.WithBind(filepath.Join(src, "bound"), "/data/x/file", true)}, `
+cat /data/a/b/c/file /data/a/b/c/mnt/bound /data/x/file; stat -c '%a' /data/a/b`)
+			if out != "deep\nbound\nbound\n711\n" {
+				t.Errorf("inside: %q", out)
+			}
+		})
+		must(t, os.MkdirAll(filepath.Join(top, "data"), 0o755))
+		leavesNothing(t, func(t *testing.T) {
+			tpl, err := sandbox.NewBuilder(sandbox.WithLayers(top, base), sandbox.WithTmpfsCopyUp("/data", "1m", 0o755)).Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tpl.Close()
+			_, err = tpl.Run(context.Background(), sandbox.Command{Args: []string{"/bin/true"}})
+			var ce *sandbox.ChildError
+			if !errors.As(err, &ce) || ce.Errno != syscall.EOPNOTSUPP {
+				t.Fatalf("Run with /data in two layers: %v, want a *ChildError with EOPNOTSUPP", err)
+			}
+		})
+	})
+}

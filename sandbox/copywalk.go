@@ -1,0 +1,149 @@
+package sandbox
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"golang.org/x/sys/unix"
+)
+
+// A copyWalk copies a directory tree of the root into a copy-up tmpfs, by
+// descriptor (see copyup.go).
+type copyWalk struct {
+	covered map[string]bool // see copyUp.covered
+	chown   bool            // give each copy its source's owner
+}
+
+// dir copies the entries of the directory src into dst; at is the path of
+// both in the sandbox, depth the levels below the mount point.
+func (w *copyWalk) dir(src *os.File, dst int, at string, depth int) error {
+	if depth > maxCopyDepth {
+		return &os.PathError{Op: "copy", Path: at, Err: fmt.Errorf("deeper than %d directories: %w", maxCopyDepth, unix.ELOOP)}
+	}
+	for {
+		names, err := src.Readdirnames(256)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &os.PathError{Op: "read directory", Path: at, Err: err}
+		}
+		for _, n := range names {
+			if err := w.entry(src, dst, n, at, depth); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// entry copies the entry name of src into dst.
+func (w *copyWalk) entry(src *os.File, dst int, name, at string, depth int) error {
+	p := path.Join(at, name)
+	mountPoint, onTheWay := w.covered[p]
+	if onTheWay && mountPoint {
+		return nil // a mount of the Spec's covers it
+	}
+	sfd := int(src.Fd())
+	var st unix.Stat_t
+	if err := unix.Fstatat(sfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	var err error
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		err = w.subdir(src, dst, name, p, depth, onTheWay)
+	case unix.S_IFREG:
+		err = w.file(sfd, dst, name, p)
+	case unix.S_IFLNK:
+		err = w.symlink(sfd, dst, name)
+	case unix.S_IFIFO:
+		err = unix.Mknodat(dst, name, unix.S_IFIFO|0o600, 0)
+	case unix.S_IFCHR, unix.S_IFBLK:
+		if !w.chown {
+			return nil // a rootless caller cannot make devices
+		}
+		err = unix.Mknodat(dst, name, st.Mode&unix.S_IFMT|0o600, int(st.Rdev))
+	default:
+		return nil // a socket means nothing without its server
+	}
+	if err == nil {
+		err = w.attrs(dst, name, &st)
+	}
+	if err != nil {
+		if _, ok := err.(*os.PathError); !ok {
+			err = &os.PathError{Op: "copy", Path: p, Err: err}
+		}
+	}
+	return err
+}
+
+// subdir copies the directory name of src into dst: a new directory, or the
+// one the child made on the way to a mount point (made).
+func (w *copyWalk) subdir(src *os.File, dst int, name, p string, depth int, made bool) error {
+	if err := unix.Mkdirat(dst, name, 0o700); err != nil && !(made && err == unix.EEXIST) {
+		return err
+	}
+	sfd, err := unix.Openat(int(src.Fd()), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	s := os.NewFile(uintptr(sfd), p)
+	defer s.Close()
+	dfd, err := unix.Openat(dst, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open the copy", Path: p, Err: err}
+	}
+	defer unix.Close(dfd)
+	return w.dir(s, dfd, p, depth+1)
+}
+
+// file copies the regular file name of src into dst, p in the sandbox: a new
+// file of the same content (copy_file_range, or read and write).
+func (w *copyWalk) file(src, dst int, name, p string) error {
+	sfd, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	s := os.NewFile(uintptr(sfd), p)
+	defer s.Close()
+	dfd, err := unix.Openat(dst, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	d := os.NewFile(uintptr(dfd), p)
+	_, err = d.ReadFrom(s)
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// symlink copies the symbolic link name of src into dst, as a link: it is
+// never followed.
+func (w *copyWalk) symlink(src, dst int, name string) error {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(src, name, buf)
+	if err != nil {
+		return err
+	}
+	return unix.Symlinkat(string(buf[:n]), dst, name)
+}
+
+// attrs gives the copy name in dst the owner (where w.chown), mode and times
+// of its source st. The owner goes first: a chown clears set-ID bits.
+func (w *copyWalk) attrs(dst int, name string, st *unix.Stat_t) error {
+	if w.chown {
+		if err := unix.Fchownat(dst, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+		if err := unix.Fchmodat(dst, name, st.Mode&0o7777, 0); err != nil {
+			return err
+		}
+	}
+	ts := []unix.Timespec{st.Atim, st.Mtim}
+	return unix.UtimesNanoAt(dst, name, ts, unix.AT_SYMLINK_NOFOLLOW)
+}

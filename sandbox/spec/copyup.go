@@ -1,0 +1,68 @@
+package spec
+
+import (
+	"fmt"
+
+	"github.com/paddock-sandbox/paddock/namespace"
+)
+
+// checkCopyUp checks the tmpfs mounts that are filled from the root
+// (mounts.Tmpfs.CopyUp) for caller c: the parent copies the files while the
+// child waits before pivot_root, so they need a root filesystem the parent can
+// read on the host (a root directory, or the layers of an overlay other than
+// the host's "/", not idmapped), fork mode, and a sandbox whose root is the
+// caller, so that the files the caller makes in the tmpfs are the sandbox
+// root's (a user namespace that maps neither would make the kernel refuse
+// them with EOVERFLOW).
+func (s *Spec) checkCopyUp(c ids) error {
+	for i, t := range s.Mounts.Tmpfs {
+		if !t.CopyUp {
+			continue
+		}
+		field := fmt.Sprintf("mounts.tmpfs[%d].copyUp", i)
+		if why := s.copyUpRefusal(c); why != "" {
+			return specErr(field, "copy-up of the tmpfs on %s: %s", t.Target, why)
+		}
+	}
+	return nil
+}
+
+// copyUpRefusal says why the Spec cannot fill a tmpfs from its root for
+// caller c, or "".
+func (s *Spec) copyUpRefusal(c ids) string {
+	ns := &s.Namespaces
+	switch {
+	case !s.buildsFilesystem() || s.NoRootfs || s.onHostRoot():
+		return "it needs a root filesystem to copy from (a root directory or the layers of an overlay)"
+	case s.RootInPlace && !s.InCallerMountNS():
+		return "a root set up in a joined mount namespace is not reachable from the host"
+	case s.RootDir == "" && s.rootHasHostLayer():
+		return "the host's \"/\" as a layer of the overlay is not copied from"
+	case s.RootDir == "" && s.Rootfs.IDMap:
+		return "the files of idmapped layers would be copied with their owners on the host"
+	case s.Spawn == SpawnVfork:
+		return "the parent copies while the child waits, which a vfork child cannot (fork mode)"
+	case ns.Mode(namespace.User) == namespace.Join:
+		return "the parent cannot tell which IDs a joined user namespace maps"
+	case ns.Auto != nil:
+		return "the copies would be owned by the caller, whom an automatic ID range does not map"
+	}
+	if ns.Mode(namespace.User) == namespace.New {
+		uidMap, gidMap := s.IDMaps(c.uid, c.gid)
+		if !mapsTo(uidMap, 0, uint32(c.uid)) || !mapsTo(gidMap, 0, uint32(c.gid)) {
+			return "the copies would be owned by the caller, which the user namespace does not map to its root"
+		}
+	}
+	return ""
+}
+
+// rootHasHostLayer reports whether the overlay root has the host's "/" as a
+// layer.
+func (s *Spec) rootHasHostLayer() bool {
+	for _, l := range s.Rootfs.Lower {
+		if l == "/" {
+			return true
+		}
+	}
+	return false
+}
