@@ -61,6 +61,8 @@ type Mount struct {
 	// Propagation, if set, is applied to the mount after it is made (a
 	// propagation type cannot be given in the mount(2) call that makes it).
 	Propagation Propagation `json:"propagation,omitempty"`
+	// CopyUp, on a tmpfs only, fills it from the root as Tmpfs.CopyUp does.
+	CopyUp bool `json:"copyUp,omitempty"`
 }
 
 // String implements fmt.Stringer.
@@ -117,8 +119,14 @@ type Tmpfs struct {
 	CopyUp bool `json:"copyUp,omitempty"`
 }
 
-// CopiesUp reports whether a tmpfs of s is filled from the root (Tmpfs.CopyUp).
+// CopiesUp reports whether a tmpfs of s is filled from the root (Tmpfs.CopyUp,
+// Mount.CopyUp).
 func (s *Spec) CopiesUp() bool {
+	for _, m := range s.Mounts {
+		if m.CopyUp {
+			return true
+		}
+	}
 	for _, t := range s.Tmpfs {
 		if t.CopyUp {
 			return true
@@ -232,6 +240,9 @@ func (s *Spec) Validate() error {
 		}
 		if m.Propagation != "" && m.Propagation.Flags() == 0 {
 			return &MountError{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags, Data: m.Data, Err: fmt.Errorf("unknown propagation %q", m.Propagation), Invalid: true}
+		}
+		if m.CopyUp && (m.FSType != "tmpfs" || m.Flags&unix.MS_BIND != 0) {
+			return &MountError{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags, Data: m.Data, Err: errors.New("copy-up fills a new tmpfs only"), Invalid: true}
 		}
 	}
 	for _, b := range s.Binds {

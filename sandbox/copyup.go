@@ -69,11 +69,20 @@ func (t *Template) compileCopyUp(c ids) {
 	}
 	t.copyRoot, t.chownCopies = newRoot, c.uid == 0
 	t.pivotCheckpoint = true
+	var targets []string
+	for _, m := range s.Mounts.Mounts {
+		if m.CopyUp {
+			targets = append(targets, m.Target)
+		}
+	}
 	for _, m := range s.Mounts.Tmpfs {
 		if m.CopyUp {
-			target := path.Clean(m.Target)
-			t.copyUp = append(t.copyUp, copyUp{target: target, layers: layers, covered: t.coveredBelow(target)})
+			targets = append(targets, m.Target)
 		}
+	}
+	for _, target := range targets {
+		target = path.Clean(target)
+		t.copyUp = append(t.copyUp, copyUp{target: target, layers: layers, covered: t.coveredBelow(target)})
 	}
 }
 

@@ -15,13 +15,21 @@ import (
 // root's (a user namespace that maps neither would make the kernel refuse
 // them with EOVERFLOW).
 func (s *Spec) checkCopyUp(c ids) error {
-	for i, t := range s.Mounts.Tmpfs {
-		if !t.CopyUp {
-			continue
+	if !s.Mounts.CopiesUp() {
+		return nil
+	}
+	why := s.copyUpRefusal(c)
+	if why == "" {
+		return nil
+	}
+	for i, m := range s.Mounts.Mounts {
+		if m.CopyUp {
+			return specErr(fmt.Sprintf("mounts.mounts[%d].copyUp", i), "copy-up of the tmpfs on %s: %s", m.Target, why)
 		}
-		field := fmt.Sprintf("mounts.tmpfs[%d].copyUp", i)
-		if why := s.copyUpRefusal(c); why != "" {
-			return specErr(field, "copy-up of the tmpfs on %s: %s", t.Target, why)
+	}
+	for i, t := range s.Mounts.Tmpfs {
+		if t.CopyUp {
+			return specErr(fmt.Sprintf("mounts.tmpfs[%d].copyUp", i), "copy-up of the tmpfs on %s: %s", t.Target, why)
 		}
 	}
 	return nil
