@@ -14,6 +14,8 @@ import (
 type copyWalk struct {
 	covered map[string]bool // see copyUp.covered
 	chown   bool            // give each copy its source's owner
+	buf     []byte          // the buffer of readWrite, made once
+	link    []byte          // the buffer of symlink, made once
 }
 
 // dir copies the entries of the directory src into dst; at is the path of
@@ -100,35 +102,78 @@ func (w *copyWalk) subdir(src *os.File, dst int, name, p string, depth int, made
 }
 
 // file copies the regular file name of src into dst, p in the sandbox: a new
-// file of the same content (copy_file_range, or read and write).
+// file of the same content.
 func (w *copyWalk) file(src, dst int, name, p string) error {
 	sfd, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
-	s := os.NewFile(uintptr(sfd), p)
-	defer s.Close()
+	defer unix.Close(sfd)
 	dfd, err := unix.Openat(dst, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
 	}
-	d := os.NewFile(uintptr(dfd), p)
-	_, err = d.ReadFrom(s)
-	if cerr := d.Close(); err == nil {
-		err = cerr
+	defer unix.Close(dfd)
+	if err := w.content(sfd, dfd); err != nil {
+		return &os.PathError{Op: "copy", Path: p, Err: err}
 	}
-	return err
+	return nil
+}
+
+// content copies what sfd holds into dfd: by copy_file_range, which the
+// kernel refuses between filesystems of different types (EXDEV), else by
+// read and write through w's buffer.
+func (w *copyWalk) content(sfd, dfd int) error {
+	for {
+		n, err := unix.CopyFileRange(sfd, nil, dfd, nil, 1<<30, 0)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EXDEV || err == unix.EINVAL || err == unix.ENOSYS || err == unix.EOPNOTSUPP:
+			return w.readWrite(sfd, dfd)
+		case err != nil || n == 0:
+			return err
+		}
+	}
+}
+
+// readWrite copies what is left of sfd into dfd with read and write.
+func (w *copyWalk) readWrite(sfd, dfd int) error {
+	if w.buf == nil {
+		w.buf = make([]byte, 64<<10)
+	}
+	for {
+		n, err := unix.Read(sfd, w.buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			return err
+		}
+		for b := w.buf[:n]; len(b) > 0; {
+			m, err := unix.Write(dfd, b)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			b = b[m:]
+		}
+	}
 }
 
 // symlink copies the symbolic link name of src into dst, as a link: it is
 // never followed.
 func (w *copyWalk) symlink(src, dst int, name string) error {
-	buf := make([]byte, unix.PathMax)
-	n, err := unix.Readlinkat(src, name, buf)
+	if w.link == nil {
+		w.link = make([]byte, unix.PathMax)
+	}
+	n, err := unix.Readlinkat(src, name, w.link)
 	if err != nil {
 		return err
 	}
-	return unix.Symlinkat(string(buf[:n]), dst, name)
+	return unix.Symlinkat(string(w.link[:n]), dst, name)
 }
 
 // attrs gives the copy name in dst the owner (where w.chown), mode and times
