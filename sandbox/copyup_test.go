@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
@@ -124,14 +125,23 @@ func TestTmpfsCopyUpFull(t *testing.T) {
 	})
 }
 
-// TestTmpfsCopyUpRefused: copy-up needs a root filesystem to copy from, and
-// fork mode; the refusal names the tmpfs's field.
+// TestTmpfsCopyUpRefused: copy-up needs a root filesystem to copy from, fork
+// mode, a mount point other than "/", and a sandbox whose root is the caller
+// (a root caller's user namespace that maps host uid 100000 to its root would
+// get copies it cannot own); the refusal names the tmpfs's field.
 func TestTmpfsCopyUpRefused(t *testing.T) {
 	dir := t.TempDir()
+	elsewhere := []namespace.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
 	for name, opts := range map[string][]sandbox.Option{
 		"host root": {sandbox.WithTmpfsCopyUp("/data", "", 0)},
 		"vfork":     {sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/data", "", 0), sandbox.WithSpawnMode(sandbox.SpawnVfork)},
+		"slash":     {sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/", "", 0)},
+		"root elsewhere": {sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/data", "", 0),
+			sandbox.WithUserNS(elsewhere, elsewhere)},
 	} {
+		if name == "root elsewhere" && testutil.Rootless() {
+			continue // a map of another range is a root caller's
+		}
 		_, err := sandbox.NewBuilder(opts...).Build()
 		var se *sandbox.SpecError
 		if !errors.Is(err, sandbox.ErrInvalidSpec) || !errors.As(err, &se) || se.Field != "mounts.tmpfs[0].copyUp" {
@@ -198,4 +208,23 @@ func BenchmarkStartCopyUp(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) { benchStart(b, append(append([]sandbox.Option(nil), base...), c.opts...)...) })
 	}
+}
+
+// TestTmpfsCopyUpInCallerMountNS: a root set up in the caller's mount
+// namespace (WithRootInCallerMountNS, a root caller's) gets its copy-up tmpfs
+// filled at the stop before chroot, and leaves the caller's mount table as it
+// was. Rootless, Build refuses the root in the caller's namespace itself.
+func TestTmpfsCopyUpInCallerMountNS(t *testing.T) {
+	if testutil.Rootless() {
+		t.Skip("a root in the caller's mount namespace needs CAP_SYS_ADMIN there")
+	}
+	dir := testutil.BusyboxRoot(t)
+	copyUpTree(t, dir)
+	leavesNothing(t, func(t *testing.T) {
+		out := sh(t, []sandbox.Option{sandbox.WithRootDir(dir), sandbox.WithRootInCallerMountNS(), sandbox.WithTmpfsCopyUp("/data", "1m", 0o755)},
+			"cat /data/a/b/c/file; readlink /data/abs")
+		if out != "deep\n/etc/shadow\n" {
+			t.Errorf("inside: %q", out)
+		}
+	})
 }

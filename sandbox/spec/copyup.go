@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/paddock-sandbox/paddock/namespace"
 )
@@ -19,17 +20,27 @@ func (s *Spec) checkCopyUp(c ids) error {
 		return nil
 	}
 	why := s.copyUpRefusal(c)
-	if why == "" {
+	check := func(field, target string) error {
+		switch {
+		case filepath.Clean(target) == "/":
+			return specErr(field, "copy-up of a tmpfs on \"/\" would copy the whole root")
+		case why != "":
+			return specErr(field, "copy-up of the tmpfs on %s: %s", target, why)
+		}
 		return nil
 	}
 	for i, m := range s.Mounts.Mounts {
 		if m.CopyUp {
-			return specErr(fmt.Sprintf("mounts.mounts[%d].copyUp", i), "copy-up of the tmpfs on %s: %s", m.Target, why)
+			if err := check(fmt.Sprintf("mounts.mounts[%d].copyUp", i), m.Target); err != nil {
+				return err
+			}
 		}
 	}
 	for i, t := range s.Mounts.Tmpfs {
 		if t.CopyUp {
-			return specErr(fmt.Sprintf("mounts.tmpfs[%d].copyUp", i), "copy-up of the tmpfs on %s: %s", t.Target, why)
+			if err := check(fmt.Sprintf("mounts.tmpfs[%d].copyUp", i), t.Target); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
