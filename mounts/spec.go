@@ -114,8 +114,8 @@ type Tmpfs struct {
 	// pivot_root, and the parent copies the tree, by descriptor: directories,
 	// regular files, symbolic links as links (never followed), FIFOs, and device
 	// nodes where the caller may make them; modes, times, and owners where the
-	// caller may set them. It needs a root filesystem to copy from (see the
-	// sandbox package).
+	// caller may set them and the sandbox's user namespace maps them. It needs a
+	// root filesystem to copy from (see the sandbox package).
 	CopyUp bool `json:"copyUp,omitempty"`
 }
 

@@ -68,6 +68,7 @@ func (t *Template) compileCopyUp(c ids) {
 		newRoot = overlay.NewRoot(t.staging)
 	}
 	t.copyRoot, t.chownCopies = newRoot, c.uid == 0
+	t.idmappedLayers = s.RootDir == "" && s.RootOverlaySpec().IDMap
 	t.pivotCheckpoint = true
 	var targets []string
 	for _, m := range s.Mounts.Mounts {
@@ -126,10 +127,36 @@ func (p *Process) fillTmpfs() error {
 	if len(t.copyUp) == 0 {
 		return nil
 	}
+	var owners *copyOwners
+	var err error
+	if t.chownCopies {
+		owners, err = readOwners(p.pid, t.idmappedLayers)
+	}
+	if err != nil {
+		return &ChildError{Stage: "mount", Step: "read the sandbox's ID maps for its copy-up tmpfs", Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
+	}
+	uid, gid, ok := uint32(0), uint32(0), true
+	if owners != nil {
+		uid, gid, ok = owners.root()
+	}
+	if !ok {
+		return &ChildError{Stage: "mount", Step: "copy into the copy-up tmpfs", Op: child.CheckpointOp, Errno: unix.EOVERFLOW,
+			Detail: "the sandbox's user namespace maps no root to own the copies"}
+	}
+	if uid == 0 && gid == 0 {
+		return p.fillAll(owners) // host root is the sandbox's root, or no caller of its own
+	}
+	return asIDs(uid, gid, func() error { return p.fillAll(owners) })
+}
+
+// fillAll fills each copy-up tmpfs, the copies given owners by owners (nil:
+// the caller's own).
+func (p *Process) fillAll(owners *copyOwners) error {
+	t := p.tmpl
 	root, err := openRootOf(p.pid, t.copyRoot)
 	for _, c := range t.copyUp {
 		if err == nil {
-			err = c.fill(root, t.chownCopies)
+			err = c.fill(root, owners)
 		}
 		if err != nil {
 			if root >= 0 {
@@ -174,7 +201,7 @@ func openRootOf(pid int, newRoot string) (int, error) {
 
 // fill copies the tree at c.target of the root into the tmpfs there, below
 // root (the sandbox's new root in the child's mount namespace).
-func (c copyUp) fill(root int, chown bool) error {
+func (c copyUp) fill(root int, owners *copyOwners) error {
 	dst, err := c.openTmpfs(root)
 	if err != nil {
 		return err
@@ -185,7 +212,7 @@ func (c copyUp) fill(root int, chown bool) error {
 		return err
 	}
 	defer src.Close()
-	w := &copyWalk{covered: c.covered, chown: chown}
+	w := &copyWalk{covered: c.covered, owners: owners}
 	return w.dir(src, dst, c.target, 0)
 }
 

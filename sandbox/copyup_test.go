@@ -12,6 +12,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
@@ -126,22 +127,14 @@ func TestTmpfsCopyUpFull(t *testing.T) {
 }
 
 // TestTmpfsCopyUpRefused: copy-up needs a root filesystem to copy from, fork
-// mode, a mount point other than "/", and a sandbox whose root is the caller
-// (a root caller's user namespace that maps host uid 100000 to its root would
-// get copies it cannot own); the refusal names the tmpfs's field.
+// mode and a mount point other than "/"; the refusal names the tmpfs's field.
 func TestTmpfsCopyUpRefused(t *testing.T) {
 	dir := t.TempDir()
-	elsewhere := []namespace.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
 	for name, opts := range map[string][]sandbox.Option{
 		"host root": {sandbox.WithTmpfsCopyUp("/data", "", 0)},
 		"vfork":     {sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/data", "", 0), sandbox.WithSpawnMode(sandbox.SpawnVfork)},
 		"slash":     {sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/", "", 0)},
-		"root elsewhere": {sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/data", "", 0),
-			sandbox.WithUserNS(elsewhere, elsewhere)},
 	} {
-		if name == "root elsewhere" && testutil.Rootless() {
-			continue // a map of another range is a root caller's
-		}
 		_, err := sandbox.NewBuilder(opts...).Build()
 		var se *sandbox.SpecError
 		if !errors.Is(err, sandbox.ErrInvalidSpec) || !errors.As(err, &se) || se.Field != "mounts.tmpfs[0].copyUp" {
@@ -225,6 +218,62 @@ func TestTmpfsCopyUpInCallerMountNS(t *testing.T) {
 			"cat /data/a/b/c/file; readlink /data/abs")
 		if out != "deep\n/etc/shadow\n" {
 			t.Errorf("inside: %q", out)
+		}
+	})
+}
+
+// TestTmpfsCopyUpRootElsewhere: a root caller's sandbox whose root is host uid
+// 100000 (a user namespace of another range) gets copies it owns: a source
+// owned by an ID the namespace maps keeps it (host 101234 shows as 1234), one
+// owned by an unmapped ID (host root) becomes the sandbox root's; the copy is
+// made on a thread of its own whose filesystem IDs are the sandbox root's.
+func TestTmpfsCopyUpRootElsewhere(t *testing.T) {
+	if testutil.Rootless() {
+		t.Skip("a user namespace of another range is a root caller's")
+	}
+	dir := testutil.BusyboxRoot(t)
+	copyUpTree(t, dir)
+	must(t, os.Lchown(filepath.Join(dir, "data/a/b/c/file"), 101234, 101235))
+	m := []namespace.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	leavesNothing(t, func(t *testing.T) {
+		out := sh(t, []sandbox.Option{sandbox.WithRootDir(dir), sandbox.WithUserNS(m, m), sandbox.WithTmpfsCopyUp("/data", "1m", 0o755)},
+			"stat -c '%u:%g %a' /data/a/b/c/file /data/tool /data/a; cat /data/a/b/c/file")
+		if want := "1234:1235 640\n0:0 751\n0:0 755\ndeep\n"; out != want {
+			t.Errorf("inside: %q, want %q", out, want)
+		}
+	})
+	// Every thread of the process is root again, filesystem IDs included.
+	tasks, _ := filepath.Glob("/proc/self/task/*/status")
+	for _, task := range tasks {
+		b, err := os.ReadFile(task)
+		if err != nil {
+			continue // a thread that ended
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if (strings.HasPrefix(l, "Uid:") || strings.HasPrefix(l, "Gid:")) && strings.Fields(l)[4] != "0" {
+				t.Errorf("%s: %s after the copy", task, l)
+			}
+		}
+	}
+}
+
+// TestTmpfsCopyUpAutoIDMapped: under an automatic range, on idmapped layers
+// (a file owned by n on the host shows as n inside), the copies show the
+// owners their sources show: the parent gives each the host ID of the block
+// that n stands for.
+func TestTmpfsCopyUpAutoIDMapped(t *testing.T) {
+	requireRootCaller(t)
+	bb := testutil.BusyboxRoot(t)
+	if err := overlay.IDMappedLayers(bb); errors.Is(err, overlay.ErrNotSupported) {
+		t.Skipf("idmapped lower layers: %v", err)
+	}
+	copyUpTree(t, bb)
+	must(t, os.Lchown(filepath.Join(bb, "data/a/b/c/file"), 1234, 1235))
+	leavesNothing(t, func(t *testing.T) {
+		out := sh(t, []sandbox.Option{sandbox.WithAutoUserNS(testRange(t)), sandbox.WithRootfs(bb), sandbox.WithTmpfsCopyUp("/data", "1m", 0o755)},
+			"stat -c '%u:%g %a' /data/a/b/c/file /data/tool; cat /data/a/b/c/file")
+		if want := "1234:1235 640\n0:0 751\ndeep\n"; out != want {
+			t.Errorf("inside: %q, want %q", out, want)
 		}
 	})
 }

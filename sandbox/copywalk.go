@@ -13,7 +13,7 @@ import (
 // descriptor (see copyup.go).
 type copyWalk struct {
 	covered map[string]bool // see copyUp.covered
-	chown   bool            // give each copy its source's owner
+	owners  *copyOwners     // a root caller's, which gives copies owners; nil otherwise
 	buf     []byte          // the buffer of readWrite, made once
 	link    []byte          // the buffer of symlink, made once
 }
@@ -63,7 +63,7 @@ func (w *copyWalk) entry(src *os.File, dst int, name, at string, depth int) erro
 	case unix.S_IFIFO:
 		err = unix.Mknodat(dst, name, unix.S_IFIFO|0o600, 0)
 	case unix.S_IFCHR, unix.S_IFBLK:
-		if !w.chown {
+		if w.owners == nil {
 			return nil // a rootless caller cannot make devices
 		}
 		err = unix.Mknodat(dst, name, st.Mode&unix.S_IFMT|0o600, int(st.Rdev))
@@ -179,12 +179,15 @@ func (w *copyWalk) symlink(src, dst int, name string) error {
 	return unix.Symlinkat(string(w.link[:n]), dst, name)
 }
 
-// attrs gives the copy name in dst the owner (where w.chown), mode and times
-// of its source st. The owner goes first: a chown clears set-ID bits.
+// attrs gives the copy name in dst the owner (a root caller's, see
+// copyOwners), mode and times of its source st. The owner goes first: a chown
+// clears set-ID bits.
 func (w *copyWalk) attrs(dst int, name string, st *unix.Stat_t) error {
-	if w.chown {
-		if err := unix.Fchownat(dst, name, int(st.Uid), int(st.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return err
+	if w.owners != nil {
+		if uid, gid, ok := w.owners.owner(st.Uid, st.Gid); ok {
+			if err := unix.Fchownat(dst, name, int(uid), int(gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				return err
+			}
 		}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFLNK {

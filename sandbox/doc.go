@@ -177,16 +177,21 @@
 // directories, regular files (copy_file_range, or read and write), symbolic
 // links as links, FIFOs, and device nodes where the caller may make them (a root
 // caller); sockets are skipped, hard links become separate files, extended
-// attributes are not copied. The copies get their sources' modes and times, and
-// a root caller's their sources' owners; a rootless caller's copies are its own,
-// which is the sandbox's root. The tmpfs's own root keeps its mode. The mounts of
-// the Spec below it are left to cover what they cover. A full tmpfs fails the
-// start with a *ChildError of errno ENOSPC naming the mount and the file, and the
-// tmpfs dies with the child. Build refuses copy-up, by the tmpfs's field, without
-// a root to copy from (the host's "/"), on "/", in vfork mode, with idmapped
-// layers, and in a user namespace whose root is not the caller (a joined one, an
-// automatic range, a map of other host IDs), whose root could not own the
-// copies. The stop costs a start ~0.15 ms; each copied file ~30 µs.
+// attributes are not copied. The copies get their sources' modes and times. A
+// root caller copies as the sandbox's root (where that is another host user, on
+// a thread of its own whose filesystem IDs it sets, and back, with setfsuid and
+// setfsgid: the kernel makes files in the sandbox's tmpfs only under IDs its
+// user namespace maps) and gives each copy its source's owner where the
+// namespace maps it (on idmapped layers, the host ID the owner stands for); a
+// source owned by an unmapped ID is copied as the sandbox root's. A rootless
+// caller's copies are its own, which Build makes sure is the sandbox's root. The
+// tmpfs's own root keeps its mode. The mounts of the Spec below it are left to
+// cover what they cover. A full tmpfs fails the start with a *ChildError of errno
+// ENOSPC naming the mount and the file, and the tmpfs dies with the child. Build
+// refuses copy-up, by the tmpfs's field, without a root to copy from (the host's
+// "/"), on "/", in vfork mode, and for a rootless caller in a user namespace
+// whose root is not the caller. The stop costs a start ~0.15 ms; each copied
+// file ~30 µs.
 //
 // # Limits and how a run ended
 //

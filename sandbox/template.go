@@ -81,9 +81,10 @@ type Template struct {
 	// stop before pivot_root (see copyup.go), below copyRoot, the new root in
 	// the child's mount namespace; chownCopies gives the copies their sources'
 	// owners (a root caller).
-	copyUp      []copyUp
-	copyRoot    string
-	chownCopies bool
+	copyUp         []copyUp
+	copyRoot       string
+	chownCopies    bool
+	idmappedLayers bool // the root's layers are idmapped (see copyOwners)
 	// plan is what the Spec resolved to, which the program was emitted from.
 	plan *plan.Plan
 	fuse *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint

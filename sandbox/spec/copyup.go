@@ -8,13 +8,15 @@ import (
 )
 
 // checkCopyUp checks the tmpfs mounts that are filled from the root
-// (mounts.Tmpfs.CopyUp) for caller c: the parent copies the files while the
-// child waits before pivot_root, so they need a root filesystem the parent can
-// read on the host (a root directory, or the layers of an overlay other than
-// the host's "/", not idmapped), fork mode, and a sandbox whose root is the
-// caller, so that the files the caller makes in the tmpfs are the sandbox
-// root's (a user namespace that maps neither would make the kernel refuse
-// them with EOVERFLOW).
+// (mounts.Tmpfs.CopyUp, mounts.Mount.CopyUp) for caller c: the parent copies
+// the files while the child waits before pivot_root, so they need a root
+// filesystem the parent can read on the host (a root directory, or the layers
+// of an overlay other than the host's "/"), fork mode, a mount point other
+// than "/", and, for a rootless caller, a sandbox whose root is the caller: its
+// copies are its own, and the kernel refuses files in the sandbox's tmpfs
+// under an ID that the user namespace does not map (EOVERFLOW). A root caller
+// copies as the sandbox's root, whatever its namespace maps (see the sandbox
+// package).
 func (s *Spec) checkCopyUp(c ids) error {
 	if !s.Mounts.CopiesUp() {
 		return nil
@@ -57,19 +59,17 @@ func (s *Spec) copyUpRefusal(c ids) string {
 		return "a root set up in a joined mount namespace is not reachable from the host"
 	case s.RootDir == "" && s.rootHasHostLayer():
 		return "the host's \"/\" as a layer of the overlay is not copied from"
-	case s.RootDir == "" && s.Rootfs.IDMap:
-		return "the files of idmapped layers would be copied with their owners on the host"
 	case s.Spawn == SpawnVfork:
 		return "the parent copies while the child waits, which a vfork child cannot (fork mode)"
+	case c.uid == 0:
+		return ""
 	case ns.Mode(namespace.User) == namespace.Join:
-		return "the parent cannot tell which IDs a joined user namespace maps"
-	case ns.Auto != nil:
-		return "the copies would be owned by the caller, whom an automatic ID range does not map"
+		return "a rootless caller's copies are its own, and the root of a joined user namespace may be another user"
 	}
 	if ns.Mode(namespace.User) == namespace.New {
 		uidMap, gidMap := s.IDMaps(c.uid, c.gid)
 		if !mapsTo(uidMap, 0, uint32(c.uid)) || !mapsTo(gidMap, 0, uint32(c.gid)) {
-			return "the copies would be owned by the caller, which the user namespace does not map to its root"
+			return "a rootless caller's copies are its own, and the user namespace does not map the caller to its root"
 		}
 	}
 	return ""
