@@ -76,18 +76,23 @@ func hostMapped(m []namespace.IDMap, id uint32) bool {
 }
 
 // asIDs runs f on a thread of its own whose filesystem IDs are uid and gid,
-// with its permitted capabilities effective, and sets them back to root's
-// before it lets another goroutine run there. The thread is not let go to end
-// either, though a goroutine that exits locked to it would take it along: it
-// may be the thread that cloned a sandbox, whose parent-death signal would
-// kill the sandbox with it. Only where the IDs cannot be set back does the
-// thread end.
+// with its permitted capabilities effective, and sets both back before it lets
+// another goroutine run there. The thread is not let go to end either, though
+// a goroutine that exits locked to it would take it along: it may be the
+// thread that cloned a sandbox, whose parent-death signal would kill the
+// sandbox with it. Only where the IDs cannot be set back does the thread end.
 func asIDs(uid, gid uint32, f func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		err := switchIDs(uid, gid, f)
-		if rerr := restoreIDs(); rerr != nil {
+		saved, err := getCaps()
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- err
+			return
+		}
+		err = switchIDs(uid, gid, f)
+		if rerr := restoreIDs(saved); rerr != nil {
 			if err == nil {
 				err = rerr
 			}
@@ -108,21 +113,28 @@ func switchIDs(uid, gid uint32, f func() error) error {
 	if err := checkFSIDs(uid, gid); err != nil {
 		return err
 	}
-	if err := raiseCaps(); err != nil {
+	caps, err := getCaps()
+	if err != nil {
+		return err
+	}
+	for i := range caps {
+		caps[i].Effective = caps[i].Permitted
+	}
+	if err := setCaps(caps); err != nil {
 		return err
 	}
 	return f()
 }
 
-// restoreIDs sets the calling thread's filesystem IDs back to root's, which
-// gives it back the capabilities setfsuid dropped.
-func restoreIDs() error {
+// restoreIDs sets the calling thread's filesystem IDs back to root's and its
+// capabilities back to saved.
+func restoreIDs(saved [2]unix.CapUserData) error {
 	unix.Setfsuid(0)
 	unix.Setfsgid(0)
 	if err := checkFSIDs(0, 0); err != nil {
 		return err
 	}
-	return raiseCaps()
+	return setCaps(saved)
 }
 
 // checkFSIDs checks the calling thread's filesystem IDs: setfsuid and
@@ -138,16 +150,19 @@ func checkFSIDs(uid, gid uint32) error {
 	return nil
 }
 
-// raiseCaps makes the calling thread's permitted capabilities effective.
-func raiseCaps() error {
+// getCaps returns the calling thread's capability sets.
+func getCaps() ([2]unix.CapUserData, error) {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return &os.SyscallError{Syscall: "capget", Err: err}
+		return data, &os.SyscallError{Syscall: "capget", Err: err}
 	}
-	for i := range data {
-		data[i].Effective = data[i].Permitted
-	}
+	return data, nil
+}
+
+// setCaps sets the calling thread's capability sets.
+func setCaps(data [2]unix.CapUserData) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return &os.SyscallError{Syscall: "capset", Err: err}
 	}
