@@ -187,7 +187,8 @@ func podmanReadOnly(t *testing.T, p *podman, _ string) {
 // a user namespace that is host uid 100000, on a root that belongs to it,
 // with the /etc/hosts that Podman keeps below its run root (mode 0700): the
 // runtime copies that bind's source before the container enters its
-// namespace, where its root could not reach it.
+// namespace, where its root could not reach it. With --read-only and a
+// --tmpfs on /etc, the tmpfs mounts start with the image's files and owners.
 func podmanUIDMap(t *testing.T, p *podman) {
 	if os.Geteuid() != 0 {
 		t.Skip("--uidmap of another uid range is a root caller's: the rootless half maps its subordinate range already")
@@ -200,6 +201,19 @@ func podmanUIDMap(t *testing.T, p *podman) {
 		"sh", "-c", "grep -c host.containers.internal /etc/hosts; cat /proc/self/uid_map")...)
 	if want := "1\n         0     100000      65536\n"; out != want {
 		t.Errorf("run --uidmap: %q, want %q", out, want)
+	}
+	// A --tmpfs on the image's /etc, filled by the runtime as the container's
+	// root (host uid 100000), with the image's owners.
+	if err := os.WriteFile(filepath.Join(root, "etc/motd"), []byte("from the image\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(filepath.Join(root, "etc/motd"), 101000, 101000); err != nil {
+		t.Fatal(err)
+	}
+	out = p.must(t, runArgs([]string{"--rm", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536", "--read-only", "--tmpfs", "/etc"}, root,
+		"sh", "-c", "cat /etc/motd; stat -c '%u %a' /etc/motd; touch /etc/new && echo ETC-WRITABLE")...)
+	if want := "from the image\n1000 640\nETC-WRITABLE\n"; out != want {
+		t.Errorf("run --uidmap --read-only --tmpfs /etc: %q, want %q", out, want)
 	}
 	p.settled(t)
 }
