@@ -23,6 +23,11 @@
 // and device nodes cannot be created: the host's nodes are bound onto empty files
 // instead.
 //
+// A tmpfs with CopyUp ([Tmpfs].CopyUp, [Mount].CopyUp) starts with what the root
+// holds at its mount point: Plan has the child stop at a checkpoint once its
+// mounts are made, before pivot_root, and the parent (package sandbox) copies
+// the tree into the tmpfs there, by descriptor, while the child waits.
+//
 // [Plan] (after [PlanPropagation]) resolves a [Spec] to the child's mount steps
 // ([Step]): plain, printable data, in the order the child runs them, that package
 // internal/emit turns into the child's ops. [Inspect] reads back what a live

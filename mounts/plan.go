@@ -58,7 +58,8 @@ func FlagStringPropagation(f uintptr) string {
 //     the tmpfs of the Hidden directories, in that order, except that a mount
 //     moves before any earlier one below its target (parentsFirst); then the
 //     Nodes; then the Symlinks; missing mount points are created; then, with
-//     env.BeforePivot, a checkpoint for the parent's work;
+//     env.BeforePivot or a tmpfs to fill (Tmpfs.CopyUp), a checkpoint for
+//     the parent's work;
 //  3. pivot_root into the new root (chdir; pivot_root(".", "."); umount2(".",
 //     MNT_DETACH); chdir("/")), or MS_MOVE and chroot with Chroot, or chroot
 //     alone with env.ChrootInPlace;
@@ -100,8 +101,8 @@ func Plan(s Spec, env Env) ([]Step, error) {
 		return nil, err
 	}
 	c.symlinks(s.Symlinks)
-	if env.BeforePivot && root != "" {
-		c.add(Step{Action: ActCheckpoint, Path: root, What: "wait for the parent's work before pivot_root (a held start's Command.BeforePivot)"})
+	if (env.BeforePivot || s.CopiesUp()) && root != "" {
+		c.add(Step{Action: ActCheckpoint, Path: root, What: checkpointWhat(s, env)})
 	}
 	c.pivot(s, env, root)
 	c.steps = append(c.steps, env.AfterPivot...)
@@ -503,4 +504,15 @@ func joinData(data, opt string) string {
 		return opt
 	}
 	return data + "," + opt
+}
+
+// checkpointWhat says what the parent does at the checkpoint before pivot_root.
+func checkpointWhat(s Spec, env Env) string {
+	switch {
+	case env.BeforePivot && s.CopiesUp():
+		return "wait for the parent to copy the root's files into the copy-up tmpfs and run a held start's Command.BeforePivot before pivot_root"
+	case s.CopiesUp():
+		return "wait for the parent to copy the root's files into the copy-up tmpfs before pivot_root"
+	}
+	return "wait for the parent's work before pivot_root (a held start's Command.BeforePivot)"
 }

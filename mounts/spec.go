@@ -61,6 +61,8 @@ type Mount struct {
 	// Propagation, if set, is applied to the mount after it is made (a
 	// propagation type cannot be given in the mount(2) call that makes it).
 	Propagation Propagation `json:"propagation,omitempty"`
+	// CopyUp, on a tmpfs only, fills it from the root as Tmpfs.CopyUp does.
+	CopyUp bool `json:"copyUp,omitempty"`
 }
 
 // String implements fmt.Stringer.
@@ -106,6 +108,31 @@ type Tmpfs struct {
 	// ...) become flags, anything else (uid=1000, nr_inodes=...) goes to the data.
 	// Empty means nosuid,nodev,noexec.
 	Options []string `json:"options,omitempty"`
+	// CopyUp fills the new tmpfs with what the root filesystem holds at Target
+	// before the sandbox runs (Podman's tmpcopyup), so that it starts with the
+	// image's files. The child stops once its mounts are made, before
+	// pivot_root, and the parent copies the tree, by descriptor: directories,
+	// regular files, symbolic links as links (never followed), FIFOs, and device
+	// nodes where the caller may make them; modes, times, and owners where the
+	// caller may set them and the sandbox's user namespace maps them. It needs a
+	// root filesystem to copy from (see the sandbox package).
+	CopyUp bool `json:"copyUp,omitempty"`
+}
+
+// CopiesUp reports whether a tmpfs of s is filled from the root (Tmpfs.CopyUp,
+// Mount.CopyUp).
+func (s *Spec) CopiesUp() bool {
+	for _, m := range s.Mounts {
+		if m.CopyUp {
+			return true
+		}
+	}
+	for _, t := range s.Tmpfs {
+		if t.CopyUp {
+			return true
+		}
+	}
+	return false
 }
 
 // Spec is the mount part of a sandbox.
@@ -213,6 +240,9 @@ func (s *Spec) Validate() error {
 		}
 		if m.Propagation != "" && m.Propagation.Flags() == 0 {
 			return &MountError{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags, Data: m.Data, Err: fmt.Errorf("unknown propagation %q", m.Propagation), Invalid: true}
+		}
+		if m.CopyUp && (m.FSType != "tmpfs" || m.Flags&unix.MS_BIND != 0) {
+			return &MountError{Source: m.Source, Target: m.Target, FSType: m.FSType, Flags: m.Flags, Data: m.Data, Err: errors.New("copy-up fills a new tmpfs only"), Invalid: true}
 		}
 	}
 	for _, b := range s.Binds {

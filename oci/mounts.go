@@ -179,7 +179,8 @@ func (c *converter) filesystem(field string, m specs.Mount, dst string, o option
 	if fstype == "cgroup" {
 		fstype = "cgroup2"
 	}
-	c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: m.Source, Target: dst, FSType: fstype, Flags: o.flags, Data: strings.Join(o.data, ","), Propagation: o.propagation})
+	c.spec.Mounts.Mounts = append(c.spec.Mounts.Mounts, mounts.Mount{Source: m.Source, Target: dst, FSType: fstype, Flags: o.flags,
+		Data: strings.Join(o.data, ","), Propagation: o.propagation, CopyUp: o.tmpcopyup})
 	return nil
 }
 

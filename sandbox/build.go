@@ -150,6 +150,7 @@ func (t *Template) compile(c ids) error {
 		return err
 	}
 	t.compileStagingDetach(p)
+	t.compileCopyUp(c)
 	if n := len(p.Detached); n > child.MaxDetached {
 		return &SpecError{NotSupported: true, Field: "mounts", Err: fmt.Errorf(
 			"%d binds that the parent copies for each start (idmapped ones, and every one where the user namespace's root is another user of the host), at most %d", n, child.MaxDetached)}

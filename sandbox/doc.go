@@ -160,6 +160,39 @@
 // process: Pid, PidFD, Signal, Wait, Release and Detach are the target's, and a
 // step of the target that fails is its ChildError, the target killed and reaped.
 //
+// # A tmpfs filled from the root
+//
+// A tmpfs with CopyUp (WithTmpfsCopyUp, mounts.Tmpfs.CopyUp, mounts.Mount.CopyUp;
+// Podman's tmpcopyup) starts with what the root filesystem holds at its mount
+// point. The child copies nothing and stays allocation-free: each start stops
+// once the child's mounts are made, before pivot_root, and the parent copies in
+// Go while it waits. It reaches the tmpfs through the child's mount namespace
+// (/proc/<pid>/root, the staging root, the mount point, each with openat2
+// RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS), checks that it is the root of a tmpfs
+// holding only the mount points of the Spec's mounts below it, and reads the
+// same path of the root as the host sees it, resolved inside the root directory
+// or inside the one overlay layer that holds it (a path held by several layers
+// fails with EOPNOTSUPP rather than be merged). The walk goes by descriptor, 64
+// directory levels at most, and never follows a symbolic link of the root:
+// directories, regular files (copy_file_range, or read and write), symbolic
+// links as links, FIFOs, and device nodes where the caller may make them (a root
+// caller); sockets are skipped, hard links become separate files, extended
+// attributes are not copied. The copies get their sources' modes and times. A
+// root caller copies as the sandbox's root (where that is another host user, on
+// a thread of its own whose filesystem IDs it sets, and back, with setfsuid and
+// setfsgid: the kernel makes files in the sandbox's tmpfs only under IDs its
+// user namespace maps) and gives each copy its source's owner where the
+// namespace maps it (on idmapped layers, the host ID the owner stands for); a
+// source owned by an unmapped ID is copied as the sandbox root's. A rootless
+// caller's copies are its own, which Build makes sure is the sandbox's root. The
+// tmpfs's own root keeps its mode. The mounts of the Spec below it are left to
+// cover what they cover. A full tmpfs fails the start with a *ChildError of errno
+// ENOSPC naming the mount and the file, and the tmpfs dies with the child. Build
+// refuses copy-up, by the tmpfs's field, without a root to copy from (the host's
+// "/"), on "/", in vfork mode, and for a rootless caller in a user namespace
+// whose root is not the caller. The stop costs a start ~0.15 ms; each copied
+// file ~30 µs.
+//
 // # Limits and how a run ended
 //
 // The presets bound a sandbox's processes and threads to DefaultPidsLimit (2048,

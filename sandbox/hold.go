@@ -42,10 +42,8 @@ type heldStart struct {
 	fd, errR int
 	// fifo and program name the FIFO and the target.
 	fifo, program string
-	// beforePivot is the Command's BeforePivot; pivoted says the checkpoint
-	// before pivot_root was served.
+	// beforePivot is the Command's BeforePivot.
 	beforePivot func(pid int) error
-	pivoted     bool
 }
 
 // compileHold opens the procfs through which held starts reach their FIFOs, and
@@ -60,7 +58,9 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 	}
 	t.files = append(t.files, f)
 	t.hold = true
-	t.pivotCheckpoint = t.spec.HoldBeforePivot && t.spec.BuildsFilesystem() && !t.spec.NoRootfs
+	if t.spec.HoldBeforePivot && t.spec.BuildsFilesystem() && !t.spec.NoRootfs {
+		t.pivotCheckpoint = true
+	}
 	emit.Hold(p, pl, f.Fd())
 	return nil
 }
@@ -72,7 +72,7 @@ func (t *Template) compileHold(p *child.Program, pl *plan.Plan) error {
 func (p *Process) openHold(cmd *Command) error {
 	t := p.tmpl
 	switch {
-	case cmd.BeforePivot != nil && !t.pivotCheckpoint:
+	case cmd.BeforePivot != nil && !(t.hold && t.pivotCheckpoint && t.spec.HoldBeforePivot):
 		return specErr("command", "BeforePivot needs a held Template (WithHold, WithHoldBeforePivot) with a root filesystem to pivot into")
 	case !t.hold && cmd.HoldFIFO == "":
 		return nil
@@ -102,18 +102,22 @@ func (p *Process) openHold(cmd *Command) error {
 }
 
 // atPivotCheckpoint reports whether the child's checkpoint that the parent
-// serves now is the one before pivot_root of a held start.
+// serves now is the one before pivot_root: of a held start, or of a start
+// with copy-up tmpfs mounts to fill.
 func (p *Process) atPivotCheckpoint() bool {
 	t := p.tmpl
-	return p.hold != nil && t.pivotCheckpoint && !p.hold.pivoted && (t.fuse == nil || p.fuse != nil)
+	return t.pivotCheckpoint && !p.pivoted && (t.fuse == nil || p.fuse != nil)
 }
 
-// pivotCheckpoint serves the checkpoint before pivot_root: it calls the
-// Command's BeforePivot, if any, and releases the child.
+// pivotCheckpoint serves the checkpoint before pivot_root: it fills the
+// copy-up tmpfs mounts, calls the Command's BeforePivot, if any, and releases
+// the child.
 func (p *Process) pivotCheckpoint(syncFD int) error {
-	h := p.hold
-	h.pivoted = true
-	if h.beforePivot != nil {
+	p.pivoted = true
+	if err := p.fillTmpfs(); err != nil {
+		return err
+	}
+	if h := p.hold; h != nil && h.beforePivot != nil {
 		if err := h.beforePivot(p.pid); err != nil {
 			return &ChildError{Stage: "mount", Step: "before pivot_root (Command.BeforePivot)", Op: child.CheckpointOp, Errno: child.ErrnoOf(err), cause: err}
 		}

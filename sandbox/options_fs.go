@@ -109,6 +109,17 @@ func WithTmpfs(target, size string, mode uint32) Option {
 	}
 }
 
+// WithTmpfsCopyUp adds a tmpfs at target, as WithTmpfs does, that each start
+// fills with what the root filesystem holds there before the sandbox runs
+// (mounts.Tmpfs.CopyUp, Podman's tmpcopyup): the sandbox gets the image's files
+// in a writable tmpfs. It needs a root filesystem (WithRootDir or the layers
+// of an overlay) and fork mode.
+func WithTmpfsCopyUp(target, size string, mode uint32) Option {
+	return func(s *Spec) {
+		s.Mounts.Tmpfs = append(s.Mounts.Tmpfs, mounts.Tmpfs{Target: target, Size: size, Mode: mode, CopyUp: true})
+	}
+}
+
 // WithMask hides paths from the sandbox: files read as empty, directories as an
 // empty read-only tmpfs. Paths missing on the running kernel are skipped.
 func WithMask(paths ...string) Option {

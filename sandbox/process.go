@@ -51,6 +51,8 @@ type Process struct {
 	// stagingDetached says that the parent detached this start's root from the
 	// caller's mount namespace (see inplace.go).
 	stagingDetached bool
+	// pivoted says that the parent served the checkpoint before pivot_root.
+	pivoted bool
 
 	mu     sync.Mutex
 	done   bool

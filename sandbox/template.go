@@ -74,8 +74,17 @@ type Template struct {
 	stagingMu     sync.Mutex
 
 	// pivotCheckpoint says that each start also stops before pivot_root, for
-	// the Command's BeforePivot (a held Template with a root filesystem).
+	// the Command's BeforePivot (a held Template with a root filesystem) or to
+	// fill its copy-up tmpfs mounts.
 	pivotCheckpoint bool
+	// copyUp lists the tmpfs mounts that each start fills from the root at the
+	// stop before pivot_root (see copyup.go), below copyRoot, the new root in
+	// the child's mount namespace; chownCopies gives the copies their sources'
+	// owners (a root caller).
+	copyUp         []copyUp
+	copyRoot       string
+	chownCopies    bool
+	idmappedLayers bool // the root's layers are idmapped (see copyOwners)
 	// plan is what the Spec resolved to, which the program was emitted from.
 	plan *plan.Plan
 	fuse *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint

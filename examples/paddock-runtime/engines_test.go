@@ -154,28 +154,31 @@ func podmanPrivileged(t *testing.T, p *podman, root string) {
 }
 
 // podmanReadOnly: --read-only makes the root read-only, with the tmpfs
-// mounts Podman adds (/tmp, /var/tmp, /run: tmpcopyup, on directories the
-// busybox root has empty or lacks), and a --tmpfs on a directory the root
-// lacks is writable, its files not in the root. A --tmpfs on a directory
-// that holds files (/etc), whose files tmpcopyup would copy, is refused with
-// the runtime's message naming it. A root of its own: the other subtests'
-// containers leave their mount points in theirs (/run/.containerenv), which
-// tmpcopyup would copy.
+// mounts Podman adds (/tmp, /var/tmp, /run: tmpcopyup), and a --tmpfs on a
+// directory the root lacks is writable, its files not in the root. A --tmpfs
+// on a directory that holds files (/etc) starts with the image's files
+// (tmpcopyup: the runtime copies them), around the binds Podman makes in it
+// (/etc/hostname, /etc/hosts), and takes writes that never reach the root. A
+// root of its own, with a file of the image's in /etc.
 func podmanReadOnly(t *testing.T, p *podman, _ string) {
 	root := testutil.BusyboxRoot(t)
+	if err := os.WriteFile(filepath.Join(root, "etc/motd"), []byte("from the image\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, code := p.run(t, runArgs([]string{"--rm", "--read-only", "--tmpfs", "/scratch"}, root, "sh", "-c",
 		"touch /bin/x || echo ROOT-READ-ONLY; touch /scratch/y /tmp/z && echo TMPFS-WRITABLE; cat /etc/hostname")...)
 	if code != 0 || !strings.Contains(out, "ROOT-READ-ONLY\n") || !strings.Contains(out, "TMPFS-WRITABLE\n") {
 		t.Errorf("run --read-only --tmpfs /scratch: exit %d: %q", code, out)
 	}
-	for _, f := range []string{"scratch/y", "tmp/z"} {
+	out, code = p.run(t, runArgs([]string{"--rm", "--hostname", "boxed", "--tmpfs", "/etc"}, root, "sh", "-c",
+		"cat /etc/motd; echo $(cat /etc/hostname); touch /etc/new && echo ETC-WRITABLE; grep -c ' /etc .* - tmpfs ' /proc/self/mountinfo")...)
+	if code != 0 || out != "from the image\nboxed\nETC-WRITABLE\n1\n" {
+		t.Errorf("run --tmpfs /etc: exit %d: %q; want the image's /etc/motd, Podman's hostname and a writable tmpfs", code, out)
+	}
+	for _, f := range []string{"scratch/y", "tmp/z", "etc/new"} {
 		if _, err := os.Stat(filepath.Join(root, f)); err == nil {
 			t.Errorf("%s, written to a tmpfs, landed in the root", f)
 		}
-	}
-	out, code = p.run(t, runArgs([]string{"--rm", "--tmpfs", "/etc"}, root, "true")...)
-	if code == 0 || !strings.Contains(out, `option "tmpcopyup": /etc in the root holds files`) {
-		t.Errorf("run --tmpfs /etc: exit %d: %q", code, out)
 	}
 	p.settled(t)
 }
@@ -184,7 +187,8 @@ func podmanReadOnly(t *testing.T, p *podman, _ string) {
 // a user namespace that is host uid 100000, on a root that belongs to it,
 // with the /etc/hosts that Podman keeps below its run root (mode 0700): the
 // runtime copies that bind's source before the container enters its
-// namespace, where its root could not reach it.
+// namespace, where its root could not reach it. With --read-only and a
+// --tmpfs on /etc, the tmpfs mounts start with the image's files and owners.
 func podmanUIDMap(t *testing.T, p *podman) {
 	if os.Geteuid() != 0 {
 		t.Skip("--uidmap of another uid range is a root caller's: the rootless half maps its subordinate range already")
@@ -197,6 +201,19 @@ func podmanUIDMap(t *testing.T, p *podman) {
 		"sh", "-c", "grep -c host.containers.internal /etc/hosts; cat /proc/self/uid_map")...)
 	if want := "1\n         0     100000      65536\n"; out != want {
 		t.Errorf("run --uidmap: %q, want %q", out, want)
+	}
+	// A --tmpfs on the image's /etc, filled by the runtime as the container's
+	// root (host uid 100000), with the image's owners.
+	if err := os.WriteFile(filepath.Join(root, "etc/motd"), []byte("from the image\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(filepath.Join(root, "etc/motd"), 101000, 101000); err != nil {
+		t.Fatal(err)
+	}
+	out = p.must(t, runArgs([]string{"--rm", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536", "--read-only", "--tmpfs", "/etc"}, root,
+		"sh", "-c", "cat /etc/motd; stat -c '%u %a' /etc/motd; touch /etc/new && echo ETC-WRITABLE")...)
+	if want := "from the image\n1000 640\nETC-WRITABLE\n"; out != want {
+		t.Errorf("run --uidmap --read-only --tmpfs /etc: %q, want %q", out, want)
 	}
 	p.settled(t)
 }

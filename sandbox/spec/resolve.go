@@ -84,6 +84,8 @@ func (s *Spec) spawnMode(c ids) (vfork bool, reason string, err error) {
 		return false, "a held start needs fork mode: a vfork child would hold the calling thread", nil
 	case fuse:
 		return false, "the parent starts fuse-overlayfs for each start", nil
+	case s.Mounts.CopiesUp():
+		return false, "the parent fills the copy-up tmpfs while the child waits before pivot_root", nil
 	case s.InCallerMountNS():
 		return false, "the parent detaches the root from the caller's mount namespace while the child waits", nil
 	case s.detachedMounts():

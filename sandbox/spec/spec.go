@@ -424,6 +424,7 @@ var specChecks = []specCheck{
 	{"detached", (*Spec).checkDetached},
 	{"sharedNetNS", (*Spec).checkSharedNetNS},
 	{"rootfs and mounts", specOnly((*Spec).checkFilesystem)},
+	{"tmpfs copy-up", (*Spec).checkCopyUp},
 	{"capabilities", specOnly((*Spec).checkCaps)},
 	{"seccomp", specOnly((*Spec).checkSeccomp)},
 	{"selinux", specOnly((*Spec).checkLabel)},
