@@ -68,6 +68,10 @@ func Self() (*Owner, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("owner: lock %s: %w", f.Name(), err)
 	}
+	// The lock file names this process's temporary directory, where its
+	// staging directories are: a Reclaim run with another TMPDIR finds them
+	// there once this owner is dead.
+	f.WriteString(filepath.Clean(os.TempDir()) + "\n")
 	self.o = &Owner{ID: id, dir: dir, f: f}
 	return self.o, nil
 }
@@ -177,6 +181,19 @@ func (d *Dead) Release() {
 // Keep drops the lock and leaves the lock file, for an owner whose objects could
 // not all be removed: a later pass tries again.
 func (d *Dead) Keep() { d.f.Close() }
+
+// TempDir returns the temporary directory that the dead owner's lock file names
+// (where its staging directories are), or "" where it names none. The lock file
+// is in the caller's own lock directory, which nobody else may write.
+func (d *Dead) TempDir() string {
+	var b [4096]byte
+	n, _ := d.f.ReadAt(b[:], 0)
+	dir, ok := strings.CutSuffix(string(b[:n]), "\n")
+	if !ok || !filepath.IsAbs(dir) || filepath.Clean(dir) != dir {
+		return ""
+	}
+	return dir
+}
 
 // IfDead returns a *Dead when the owner id's lock file exists in Dir and its lock
 // can be taken, and nil otherwise: the owner lives, is this process, or is not

@@ -70,3 +70,42 @@ func TestLiveness(t *testing.T) {
 		t.Error("an owner whose lock file is gone counts as dead")
 	}
 }
+
+// TestReclaimOtherTempDir: an owner with another temporary directory leaves a
+// staging directory there; a Reclaim in this process, whose TMPDIR differs,
+// removes it before the owner's lock file, and leaves others' entries alone.
+func TestReclaimOtherTempDir(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "PADDOCK_OWNER_HOLD=1", "TMPDIR="+other)
+	id := strings.TrimSpace(testutil.StartLine(t, cmd))
+	cmd.Process.Kill()
+	cmd.Wait()
+	if !owner.ValidID(id) {
+		t.Fatalf("the other process's owner is %q", id)
+	}
+	staging := filepath.Join(other, owner.StagingPrefix+id+"-1")
+	foreign := filepath.Join(other, owner.StagingPrefix+"0123456789abcdef-1")
+	for _, d := range []string{staging, foreign} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := owner.Reclaim(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(staging); err == nil {
+		t.Errorf("the dead owner's staging directory %s is still there", staging)
+	}
+	if _, err := os.Stat(foreign); err != nil {
+		t.Errorf("another owner's entry went: %v", err)
+	}
+	dir, _ := owner.Dir()
+	if _, err := os.Stat(filepath.Join(dir, id+".lock")); err == nil {
+		t.Error("the dead owner's lock file is still there")
+	}
+}

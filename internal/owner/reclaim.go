@@ -84,7 +84,7 @@ type Cgroups interface {
 // none). Only what carries the ID of an owner whose liveness lock can be taken is
 // removed, and of that only empty directories.
 func Reclaim(cgs Cgroups) error {
-	tmp := os.TempDir()
+	tmp := filepath.Clean(os.TempDir())
 	ents, err := os.ReadDir(tmp)
 	if err != nil {
 		return err
@@ -123,6 +123,11 @@ func reclaimOwner(id string, staging []string, cgs Cgroups) {
 	if d == nil {
 		return
 	}
+	// An owner with another temporary directory left its staging directories
+	// there: this pass removes them too, before its lock file goes.
+	if own := d.TempDir(); own != "" && own != filepath.Clean(os.TempDir()) {
+		staging = append(staging, stagingIn(own, id)...)
+	}
 	all := true
 	uid := uint32(os.Geteuid())
 	for _, dir := range staging {
@@ -147,6 +152,18 @@ func reclaimOwner(id string, staging []string, cgs Cgroups) {
 	} else {
 		d.Keep()
 	}
+}
+
+// stagingIn returns the staging directories of owner id in the directory tmp.
+func stagingIn(tmp, id string) []string {
+	ents, _ := os.ReadDir(tmp)
+	var dirs []string
+	for _, e := range ents {
+		if got, ok := IDIn(e.Name(), StagingPrefix); ok && got == id && e.IsDir() {
+			dirs = append(dirs, filepath.Join(tmp, e.Name()))
+		}
+	}
+	return dirs
 }
 
 // detachAll detaches the mounts stacked on a dead owner's staging directory
