@@ -381,6 +381,7 @@ func (p *Process) createCgroup() error {
 	// The owner ID makes the name unique across pid namespaces and reboots (a pid is
 	// neither), and lets another process reclaim it if this one dies.
 	name := cgroupPrefix + owner.Hold() + "-" + strconv.FormatUint(cgroupSeq.Add(1), 10)
+	owner.NoteCgroups()
 	cg, err := p.tmpl.cgroup.Create(name)
 	if err != nil {
 		owner.Drop()

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -31,9 +32,10 @@ import (
 // An Owner is this process's owner ID and its held lock.
 type Owner struct {
 	// ID is 16 hexadecimal digits.
-	ID  string
-	dir string
-	f   *os.File
+	ID      string
+	dir     string
+	f       *os.File
+	cgroups bool // the lock file says it makes cgroups (NoteCgroups)
 }
 
 var self struct {
@@ -74,6 +76,19 @@ func Self() (*Owner, error) {
 	f.WriteString(filepath.Clean(os.TempDir()) + "\n")
 	self.o = &Owner{ID: id, dir: dir, f: f}
 	return self.o, nil
+}
+
+// NoteCgroups records in the lock file, once, that this owner makes cgroups, so
+// that after its death a Reclaim pass that does not list cgroups leaves its lock
+// file to one that does.
+func NoteCgroups() {
+	self.mu.Lock()
+	defer self.mu.Unlock()
+	if self.o == nil || self.o.cgroups {
+		return
+	}
+	self.o.cgroups = true
+	self.o.f.WriteString(cgroupsLine + "\n")
 }
 
 // Held returns this process's owner ID while its lock is held.
@@ -182,17 +197,33 @@ func (d *Dead) Release() {
 // not all be removed: a later pass tries again.
 func (d *Dead) Keep() { d.f.Close() }
 
+// cgroupsLine is the line a lock file gets once its owner makes a cgroup.
+const cgroupsLine = "cgroups"
+
 // TempDir returns the temporary directory that the dead owner's lock file names
 // (where its staging directories are), or "" where it names none. The lock file
 // is in the caller's own lock directory, which nobody else may write.
 func (d *Dead) TempDir() string {
-	var b [4096]byte
-	n, _ := d.f.ReadAt(b[:], 0)
-	dir, ok := strings.CutSuffix(string(b[:n]), "\n")
-	if !ok || !filepath.IsAbs(dir) || filepath.Clean(dir) != dir {
+	lines := d.lines()
+	if len(lines) == 0 || !filepath.IsAbs(lines[0]) || filepath.Clean(lines[0]) != lines[0] {
 		return ""
 	}
-	return dir
+	return lines[0]
+}
+
+// MadeCgroups reports whether the dead owner's lock file says it made cgroups,
+// which only a Reclaim pass that lists them can judge gone.
+func (d *Dead) MadeCgroups() bool { return slices.Contains(d.lines(), cgroupsLine) }
+
+// lines returns the complete lines of the dead owner's lock file.
+func (d *Dead) lines() []string {
+	var b [4096]byte
+	n, _ := d.f.ReadAt(b[:], 0)
+	s := string(b[:n])
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return strings.Split(s[:i], "\n")
+	}
+	return nil
 }
 
 // IfDead returns a *Dead when the owner id's lock file exists in Dir and its lock

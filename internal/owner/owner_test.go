@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 			os.Stdout.WriteString("error " + err.Error() + "\n")
 			os.Exit(1)
 		}
+		if os.Getenv("PADDOCK_OWNER_CGROUPS") == "1" {
+			owner.NoteCgroups()
+		}
 		os.Stdout.WriteString(o.ID + "\n")
 		select {}
 	}
@@ -107,5 +110,43 @@ func TestReclaimOtherTempDir(t *testing.T) {
 	dir, _ := owner.Dir()
 	if _, err := os.Stat(filepath.Join(dir, id+".lock")); err == nil {
 		t.Error("the dead owner's lock file is still there")
+	}
+}
+
+// TestReclaimKeepsCgroupOwner: a pass that lists no cgroups removes a dead
+// owner's lock file only where the owner never made a cgroup; the lock of one
+// that did stays for a pass that lists them.
+func TestReclaimKeepsCgroupOwner(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := owner.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, made := range []bool{true, false} {
+		cmd := exec.Command(exe)
+		cmd.Env = append(os.Environ(), "PADDOCK_OWNER_HOLD=1")
+		if made {
+			cmd.Env = append(cmd.Env, "PADDOCK_OWNER_CGROUPS=1")
+		}
+		id := strings.TrimSpace(testutil.StartLine(t, cmd))
+		cmd.Process.Kill()
+		cmd.Wait()
+		if !owner.ValidID(id) {
+			t.Fatalf("the other process's owner is %q", id)
+		}
+		if err := owner.Reclaim(nil); err != nil {
+			t.Fatal(err)
+		}
+		lock := filepath.Join(dir, id+".lock")
+		_, err := os.Stat(lock)
+		if made != (err == nil) {
+			t.Errorf("owner that made cgroups: %v; its lock file after a pass without cgroups: %v", made, err)
+		}
+		if d := owner.IfDead(id); d != nil {
+			d.Release()
+		}
 	}
 }

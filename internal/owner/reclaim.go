@@ -146,6 +146,8 @@ func reclaimOwner(id string, staging []string, cgs Cgroups) {
 			return ok && got == id
 		})
 		all = all && len(busy) == 0
+	} else if d.MadeCgroups() {
+		all = false // its cgroups are for a pass that lists them
 	}
 	if all {
 		d.Release()
