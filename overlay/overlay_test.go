@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -253,13 +254,10 @@ func TestKernelInUserNS(t *testing.T) {
 			existed = append(existed, n)
 		}
 	}
-	before, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := testutil.MountTable(t)
 	if err := probeKernelInUserNS(); err == nil {
 		// Its tmpfs and overlay are mounts of its own namespace: none reaches the host.
-		if after, _ := os.ReadFile("/proc/self/mountinfo"); string(after) != string(before) {
+		if after := testutil.MountTable(t); after != before {
 			t.Errorf("the host's mount table changed across the probe:\n%s\nthen\n%s", before, after)
 		}
 		for _, n := range []string{"lower", "upper", "work", "merged"} {
@@ -268,7 +266,7 @@ func TestKernelInUserNS(t *testing.T) {
 			}
 		}
 	}
-	err = KernelInUserNS()
+	err := KernelInUserNS()
 	if errors.Is(err, ErrNotSupported) {
 		t.Skipf("kernel overlayfs in a user namespace: %v", err)
 	}
@@ -439,13 +437,10 @@ func BenchmarkKernelInUserNS(b *testing.B) {
 // idmapped layers where they cannot work does not plan.
 func TestIDMappedLayers(t *testing.T) {
 	requireRoot(t)
-	before, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := testutil.MountTable(t)
 	lower := t.TempDir()
-	err = probeIDMappedLayer(lower)
-	if after, _ := os.ReadFile("/proc/self/mountinfo"); string(after) != string(before) {
+	err := probeIDMappedLayer(lower)
+	if after := testutil.MountTable(t); after != before {
 		t.Errorf("the host's mount table changed across the probe:\n%s\nthen\n%s", before, after)
 	}
 	if errors.Is(err, ErrNotSupported) {

@@ -406,14 +406,10 @@ func TestRootWritesStayInUpper(t *testing.T) {
 }
 
 // mountSnapshot returns this process's mount table as text, for before/after
-// comparisons.
+// comparisons, without other test binaries' mounts (testutil.MountTable).
 func mountSnapshot(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return testutil.MountTable(t)
 }
 
 // leavesNothing runs f and checks that the host's mount table, this process's

@@ -293,7 +293,7 @@ func TestRootInCallerMountNSPropagation(t *testing.T) {
 			}
 			return string(b)
 		}
-		before, beforeSlave := table("/proc/self/mountinfo"), table(slave)
+		before, beforeSlave := mountSnapshot(t), table(slave)
 
 		// A bind of a directory of the shared mount, with a tmpfs below it.
 		src := filepath.Join(shared, "src")
@@ -324,7 +324,7 @@ func TestRootInCallerMountNSPropagation(t *testing.T) {
 		if len(below) != 1 || !strings.Contains(below[0], "/paddock-root-") || strings.Contains(below[0], "/src") {
 			t.Errorf("the slave received more than the staging directory's bind: %q", below)
 		}
-		if after := table("/proc/self/mountinfo"); after != before {
+		if after := mountSnapshot(t); after != before {
 			t.Errorf("the caller's mount table changed:\nbefore\n%s\nafter\n%s", before, after)
 		}
 		if after := table(slave); after != beforeSlave {

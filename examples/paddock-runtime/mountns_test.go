@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
 // withoutMountNS removes the mount namespace from a configuration's list.
@@ -35,13 +37,7 @@ func TestNoMountNamespace(t *testing.T) {
 			}
 			return
 		}
-		table := func() string {
-			b, err := os.ReadFile("/proc/self/mountinfo")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return string(b)
-		}
+		table := func() string { return testutil.MountTable(t) }
 		before := table()
 		r.must(t, "create", "--bundle", b, "box")
 		if after := table(); after != before {
