@@ -1,10 +1,16 @@
 package sandbox_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,13 +51,14 @@ func waitWarm(t *testing.T, tpl *sandbox.Template, n int) {
 func TestPoolCommand(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		tpl := pooled(t, context.Background(), 2, sandbox.WithWorkdir("/usr"))
+		warm := childPids(t)
 		r, w, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer r.Close()
 		var out, errOut bytes.Buffer
-		st, err := tpl.Run(context.Background(), sandbox.Command{
+		p, err := tpl.Start(context.Background(), sandbox.Command{
 			Args:       []string{"sh", "-c", `read line; echo "$line $GREETING $(pwd) $#" "$0"; echo oops >&2; echo extra >&3`, "zero"},
 			Env:        []string{"GREETING=hi", "PATH=/usr/bin:/bin"},
 			Stdin:      strings.NewReader("in\n"),
@@ -60,6 +67,13 @@ func TestPoolCommand(t *testing.T) {
 			ExtraFiles: []*os.File{w},
 		})
 		w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !warm[p.Pid()] {
+			t.Errorf("pid %d was not a warm child %v", p.Pid(), warm)
+		}
+		st, err := p.Wait()
 		if err != nil || !st.Success() {
 			t.Fatalf("Run: %v %v\n%s%s", st, err, out.String(), errOut.String())
 		}
@@ -75,5 +89,276 @@ func TestPoolCommand(t *testing.T) {
 			t.Errorf("descriptor 3 got %q", got)
 		}
 		waitWarm(t, tpl, 2) // refilled
+	})
+}
+
+// childPids returns the pids of this process's children.
+func childPids(t *testing.T) map[int]bool {
+	t.Helper()
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	pids := map[int]bool{}
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, f := range strings.Fields(string(b)) {
+			n, _ := strconv.Atoi(f)
+			pids[n] = true
+		}
+	}
+	return pids
+}
+
+// probeOut runs script in a pooled start of tpl and returns its output.
+func probeOut(t *testing.T, tpl *sandbox.Template, script string) string {
+	t.Helper()
+	var out bytes.Buffer
+	st, err := tpl.Run(context.Background(), sandbox.Command{Args: []string{"sh", "-c", script}, Stdout: &out, Stderr: &out})
+	if err != nil || !st.Success() {
+		t.Fatalf("Run %q: %v %v\n%s", script, st, err, out.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// TestPoolIsolation checks that two pooled starts share nothing: a file
+// written in the root or /tmp by one is absent in the next, and each has its
+// own pid namespace, hostname and cgroup.
+func TestPoolIsolation(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		tpl := pooled(t, context.Background(), 2)
+		script := `ls /etc/mark /tmp/mark 2>/dev/null; echo mark > /etc/mark; echo mark > /tmp/mark; hostname pooled$$ 2>/dev/null; ` +
+			`echo "$(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/uts) $(hostname) $(cat /proc/self/cgroup | md5sum)"`
+		a := probeOut(t, tpl, script)
+		waitWarm(t, tpl, 2)
+		b := probeOut(t, tpl, script)
+		for _, out := range []string{a, b} {
+			if strings.Contains(out, "/etc/mark") || strings.Contains(out, "/tmp/mark") {
+				t.Errorf("a file of the other start is there: %q", out)
+			}
+		}
+		fa, fb := strings.Fields(a), strings.Fields(b)
+		if len(fa) < 2 || len(fb) < 2 || fa[0] == fb[0] || fa[1] == fb[1] {
+			t.Errorf("the starts share their pid or uts namespace: %q, %q", a, b)
+		}
+		ha, ca := outside(t, tpl)
+		hb, cb := outside(t, tpl)
+		if ha == hb {
+			t.Errorf("two starts have the same hostname %q", ha)
+		}
+		own, _ := os.ReadFile("/proc/self/cgroup")
+		if ca != string(own) && ca == cb {
+			t.Errorf("two starts share their cgroup:\n%s", ca)
+		}
+	})
+}
+
+// outside starts a pooled sandbox and returns its hostname and its cgroups as
+// the host sees them.
+func outside(t *testing.T, tpl *sandbox.Template) (hostname, cgroup string) {
+	t.Helper()
+	p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Wait()
+	defer p.Kill()
+	cg, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid()) + "/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Hostname(), string(cg)
+}
+
+// TestPoolCloseWithWarm closes a Template whose warm sandboxes wait, and a
+// pool whose context ends: the warm children are gone at once; Main checks
+// that nothing (processes, mounts, cgroups, staging directories) is left.
+func TestPoolCloseWithWarm(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		tpl := pooled(t, context.Background(), 3)
+		before := childPids(t)
+		tpl.Close()
+		if n := tpl.Warm(); n != 0 {
+			t.Errorf("%d warm after Close", n)
+		}
+		for pid := range before {
+			if _, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/status"); err == nil {
+				if b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); !strings.Contains(string(b), ") Z ") {
+					t.Errorf("pid %d still runs after Close", pid)
+				}
+			}
+		}
+		if _, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"true"}}); !errors.Is(err, sandbox.ErrClosed) {
+			t.Errorf("Start after Close: %v", err)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		tpl = pooled(t, ctx, 2)
+		cancel()
+		deadline := time.Now().Add(5 * time.Second)
+		for tpl.Warm() != 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n := tpl.Warm(); n != 0 {
+			t.Errorf("%d warm after the pool's context ended", n)
+		}
+		// The Template itself still starts, without the pool.
+		if out := probeOut(t, tpl, "echo ok"); out != "ok" {
+			t.Errorf("got %q", out)
+		}
+		tpl.Close()
+	})
+}
+
+// TestPoolBeyond starts more sandboxes at once than the pool holds: the
+// others start without it, and every one works.
+func TestPoolBeyond(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		tpl := pooled(t, context.Background(), 1)
+		var ps []*sandbox.Process
+		for i := 0; i < 3; i++ {
+			p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sleep", "10"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps = append(ps, p)
+		}
+		for _, p := range ps {
+			p.Kill()
+			if st, _ := p.Wait(); st.Signal != syscall.SIGKILL {
+				t.Errorf("pid %d: %v", p.Pid(), st)
+			}
+		}
+		if out := probeOut(t, tpl, "echo ok"); out != "ok" {
+			t.Errorf("got %q", out)
+		}
+	})
+}
+
+// TestPoolStepAfterPoint checks that a step after the pool point that fails (a
+// missing working directory) fails the pooled start with that step's
+// ChildError, and that a program that is not there fails as exec.
+func TestPoolStepAfterPoint(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		tpl := pooled(t, context.Background(), 1, sandbox.WithWorkdir("/nonexistent"))
+		_, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"true"}})
+		var ce *sandbox.ChildError
+		if !errors.As(err, &ce) || ce.Stage != "workdir" || ce.Errno != syscall.ENOENT {
+			t.Fatalf("got %v, want the workdir step's ENOENT", err)
+		}
+		waitWarm(t, tpl, 1)
+		tpl2 := pooled(t, context.Background(), 1)
+		_, err = tpl2.Start(context.Background(), sandbox.Command{Args: []string{"/no/such/program"}})
+		if !errors.As(err, &ce) || ce.Stage != "exec" {
+			t.Fatalf("got %v, want an exec error", err)
+		}
+	})
+}
+
+// TestPoolRefused checks that a Template whose starts need the parent after
+// the pool point refuses a pool.
+func TestPoolRefused(t *testing.T) {
+	tpl, err := sandbox.NewBuilder(sandbox.WithInit()).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tpl.Close()
+	if err := tpl.Pool(context.Background(), 1); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Errorf("Pool with an init: %v", err)
+	}
+}
+
+// TestPoolVfork checks that a vfork Template pools fork-mode children, and
+// that their starts work.
+func TestPoolVfork(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		tpl := pooled(t, context.Background(), 1, sandbox.WithSpawnMode(sandbox.SpawnVfork))
+		warm := childPids(t)
+		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"true"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !warm[p.Pid()] {
+			t.Errorf("pid %d was not a warm child %v", p.Pid(), warm)
+		}
+		if st, err := p.Wait(); err != nil || !st.Success() {
+			t.Fatalf("%v %v", st, err)
+		}
+	})
+}
+
+// envPoolParent makes the test binary a parent with a full pool that prints
+// its warm children's pids and waits to be killed.
+const envPoolParent = "PADDOCK_TEST_POOL_PARENT"
+
+func init() {
+	if os.Getenv(envPoolParent) != "1" {
+		return
+	}
+	// No root filesystem and no cgroup: the parent is killed, so it never
+	// removes a staging directory or a cgroup.
+	tpl, err := sandbox.NewBuilder(sandbox.WithoutRootfs(), sandbox.WithoutCgroup()).Build()
+	if err == nil {
+		err = tpl.Pool(context.Background(), 2)
+	}
+	for err == nil && tpl.Warm() != 2 {
+		time.Sleep(time.Millisecond)
+	}
+	if err != nil {
+		os.Stdout.WriteString("error " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	var pids []string
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		pids = append(pids, strings.Fields(string(b))...)
+	}
+	os.Stdout.WriteString(strings.Join(pids, " ") + "\n")
+	time.Sleep(time.Minute)
+	os.Exit(0)
+}
+
+// TestPoolParentDeath kills a process whose pool holds warm children: they
+// exit (the end of their socket, and the parent-death signal).
+func TestPoolParentDeath(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), envPoolParent+"=1")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		cmd.Process.Kill()
+		cmd.Wait()
+		pids := strings.Fields(line)
+		if len(pids) != 2 {
+			t.Fatalf("the parent said %q", line)
+		}
+		for _, s := range pids {
+			pid, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("the parent said %q", line)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				data, err := os.ReadFile("/proc/" + s + "/stat")
+				if err != nil || strings.Contains(string(data), ") Z ") {
+					var ws syscall.WaitStatus
+					syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+					break
+				}
+				if time.Now().After(deadline) {
+					syscall.Kill(pid, syscall.SIGKILL)
+					t.Fatalf("the warm child %d outlived its parent: %s", pid, data)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 	})
 }
