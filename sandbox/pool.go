@@ -284,8 +284,8 @@ func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, e
 	if p = pl.take(); p == nil {
 		return nil, nil, false
 	}
-	pl.fill()
 	p, err = p.handOver(ctx, cmd)
+	pl.fill() // after the handover, which the refill's clone would slow down
 	return p, err, true
 }
 
