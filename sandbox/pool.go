@@ -52,6 +52,7 @@ type warmChild struct {
 	fds  handshake.FDs
 	sock int
 	buf  []byte
+	base *child.Program // the program the pool point was spliced into
 }
 
 // Pool keeps up to n warm sandboxes for t's starts, filled in the background
@@ -216,12 +217,12 @@ func (w *warmChild) close() {
 // it waits at the pool point.
 func (pl *pool) warmUp() (*Process, error) {
 	t := pl.t
-	prog, err := t.poolProgram()
+	base, prog, err := t.poolProgram()
 	if err != nil {
 		return nil, err
 	}
 	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1}
-	w := &warmChild{fds: handshake.NoFDs(), sock: -1, buf: make([]byte, poolBufLen)}
+	w := &warmChild{fds: handshake.NoFDs(), sock: -1, buf: make([]byte, poolBufLen), base: base}
 	p.warm = w
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty, s.PoolFD = -1, -1, -1, -1, -1
@@ -284,6 +285,11 @@ func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, e
 	if p = pl.take(); p == nil {
 		return nil, nil, false
 	}
+	if !p.leavePool() {
+		go p.discard()
+		pl.fill()
+		return nil, nil, false
+	}
 	p, err = p.handOver(ctx, cmd)
 	pl.fill() // after the handover, which the refill's clone would slow down
 	return p, err, true
@@ -298,15 +304,30 @@ func (pl *pool) fits(cmd *Command) bool {
 	return layout(nil, cmd.Args, env, dirs) <= poolBufLen
 }
 
+// leavePool takes the warm child p out of the pool's keeping for a start: it
+// stops the watch of the pool's context, which the start's replaces. It
+// reports false where p cannot serve: the pool's context ended (and killed
+// it), or the host's mounts changed since its root was planned (the next
+// unpooled start plans it again).
+func (p *Process) leavePool() bool {
+	if p.stopCtx != nil {
+		if !p.stopCtx() {
+			return false
+		}
+		p.stopCtx = nil
+	}
+	if p.tmpl.mounts == nil {
+		return true
+	}
+	prog, err := p.tmpl.program()
+	return err == nil && prog == p.warm.base
+}
+
 // handOver sends cmd to the warm child p and completes the start as Start's
 // handshake does: it returns once the target runs, or with the error of the
 // step that failed, the child killed and removed.
 func (p *Process) handOver(ctx context.Context, cmd *Command) (*Process, error) {
 	w := p.warm
-	if p.stopCtx != nil {
-		p.stopCtx() // the pool's context: the start's governs from now on
-		p.stopCtx = nil
-	}
 	p.waitDelay = cmd.WaitDelay
 	err := p.watchContext(ctx)
 	if err == nil {
@@ -340,13 +361,13 @@ func (p *Process) handOver(ctx context.Context, cmd *Command) (*Process, error) 
 	return p, nil
 }
 
-// poolProgram returns the program of a warm child: the one of the next start
-// (planned again where the host's mounts changed), with the pool point spliced
-// in after its filesystem segment.
-func (t *Template) poolProgram() (*child.Program, error) {
+// poolProgram returns the program of a warm child: base, the one of the next
+// start (planned again where the host's mounts changed), with the pool point
+// spliced in after its filesystem segment.
+func (t *Template) poolProgram() (base, pooled *child.Program, err error) {
 	prog, err := t.program()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	at := t.poolAt
 	if w := t.mounts; w != nil {
@@ -356,7 +377,7 @@ func (t *Template) poolProgram() (*child.Program, error) {
 		}
 		w.mu.Unlock()
 	}
-	return prog.Splice(at, at, emit.Pool(prog)), nil
+	return prog, prog.Splice(at, at, emit.Pool(prog)), nil
 }
 
 // layout lays the message of cmd (args, the environment env and the PATH's

@@ -410,3 +410,35 @@ func benchPooled(b *testing.B, opts ...sandbox.Option) {
 	b.ReportMetric(float64(inStart.Microseconds())/float64(b.N), "start-µs/op")
 	b.ReportMetric(float64(inWait.Microseconds())/float64(b.N), "wait-µs/op")
 }
+
+// TestPoolFollowsHostMounts checks that a warm sandbox whose root was planned
+// before the host's mount table changed does not serve: the start after a
+// mount below /tmp runs in a new one, and works, as unpooled starts do
+// (TestTemplateFollowsHostMounts).
+func TestPoolFollowsHostMounts(t *testing.T) {
+	testutil.MountModes(t, func(t *testing.T, m *testutil.Mounter) {
+		tpl := pooled(t, context.Background(), 1)
+		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		warm := childPids(t)
+		m.Mount(t, dir)
+		defer m.Unmount(t, dir)
+		var out bytes.Buffer
+		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/sh", "-c", "ls /usr/bin/env"}, Stdout: &out, Stderr: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if warm[p.Pid()] {
+			t.Errorf("pid %d, warm before the mount, served after it", p.Pid())
+		}
+		if st, err := p.Wait(); err != nil || !st.Success() {
+			t.Fatalf("%v %v\n%s", st, err, out.String())
+		}
+		waitWarm(t, tpl, 1)
+		if got := probeOut(t, tpl, "ls /usr/bin/env"); got != "/usr/bin/env" {
+			t.Errorf("got %q", got)
+		}
+	})
+}
