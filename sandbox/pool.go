@@ -414,10 +414,10 @@ func layout(buf []byte, args, env, dirs []string) int {
 	h.Envp = m.strings(env)
 	h.Paths, h.NPaths = m.base+uintptr(m.arr), uintptr(np)
 	if slash {
-		m.ptr(m.str0(args[0], ""))
+		m.ptr(m.str0(args[0], "", ""))
 	} else {
 		for _, d := range dirs {
-			m.ptr(m.str0(d+"/", args[0]))
+			m.ptr(m.str0(d, "/", args[0]))
 		}
 	}
 	return n
@@ -435,7 +435,7 @@ type msg struct {
 func (m *msg) strings(ss []string) uintptr {
 	at := m.base + uintptr(m.arr)
 	for _, s := range ss {
-		m.ptr(m.str0(s, ""))
+		m.ptr(m.str0(s, "", ""))
 	}
 	m.ptr(0)
 	return at
@@ -447,11 +447,12 @@ func (m *msg) ptr(v uintptr) {
 	m.arr += 8
 }
 
-// str0 appends the C string a+b to the strings and returns its address.
-func (m *msg) str0(a, b string) uintptr {
+// str0 appends the C string a+b+c to the strings and returns its address.
+func (m *msg) str0(a, b, c string) uintptr {
 	at := m.base + uintptr(m.str)
 	m.str += copy(m.buf[m.str:], a)
 	m.str += copy(m.buf[m.str:], b)
+	m.str += copy(m.buf[m.str:], c)
 	m.buf[m.str] = 0
 	m.str++
 	return at

@@ -229,6 +229,20 @@ func TestPoolBeyond(t *testing.T) {
 		if out := probeOut(t, tpl, "echo ok"); out != "ok" {
 			t.Errorf("got %q", out)
 		}
+		// A command too long for a warm sandbox's buffer starts without it.
+		waitWarm(t, tpl, 1)
+		warm := childPids(t)
+		var out bytes.Buffer
+		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"sh", "-c", "echo ${#1}", "sh", strings.Repeat("x", 40<<10)}, Stdout: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if warm[p.Pid()] {
+			t.Errorf("a command of 40 KiB was handed to a warm sandbox")
+		}
+		if st, err := p.Wait(); err != nil || !st.Success() || strings.TrimSpace(out.String()) != "40960" {
+			t.Errorf("%v %v %q", st, err, out.String())
+		}
 	})
 }
 
