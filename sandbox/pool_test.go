@@ -456,3 +456,97 @@ func TestPoolFollowsHostMounts(t *testing.T) {
 		}
 	})
 }
+
+// TestPoolNoDescriptorLeak checks that a pooled target gets its own
+// descriptors and nothing else: not one the parent left without
+// close-on-exec, not the warm sandbox's socket or pipes.
+func TestPoolNoDescriptorLeak(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		defer w.Close()
+		syscall.Syscall(syscall.SYS_FCNTL, r.Fd(), syscall.F_SETFD, 0)
+		tpl := pooled(t, context.Background(), 1)
+		extra, err := os.Open("/dev/zero")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer extra.Close()
+		warm := childPids(t)
+		var out bytes.Buffer
+		p, err := tpl.Start(context.Background(), sandbox.Command{
+			Args:       []string{"/bin/sh", "-c", "exec ls -l /proc/self/fd"},
+			Stdout:     &out,
+			ExtraFiles: []*os.File{nil, extra},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !warm[p.Pid()] {
+			t.Errorf("pid %d was not a warm child", p.Pid())
+		}
+		if _, err := p.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		// 0, 1, 2, the directory ls reads as 3 (closed for the target) and the
+		// extra file as 4.
+		var got []string
+		for _, line := range strings.Split(out.String(), "\n") {
+			if i := strings.Index(line, " -> "); i > 0 {
+				f := strings.Fields(line[:i])
+				got = append(got, f[len(f)-1]+" "+line[i+4:])
+			}
+		}
+		if len(got) != 5 || !strings.HasPrefix(got[3], "3 /proc/") || got[4] != "4 /dev/zero" {
+			t.Fatalf("descriptors inside: %q", got)
+		}
+	})
+}
+
+// TestPoolConcurrent starts from several goroutines at once on a small
+// pool: pooled and unpooled starts mix, and each runs its own command.
+func TestPoolConcurrent(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		tpl := pooled(t, context.Background(), 2)
+		errs := make(chan error, 6)
+		for g := 0; g < 6; g++ {
+			go func() {
+				for i := 0; i < 3; i++ {
+					want := strconv.Itoa(g*10 + i)
+					var out bytes.Buffer
+					st, err := tpl.Run(context.Background(), sandbox.Command{Args: []string{"echo", want}, Stdout: &out})
+					if err == nil && (!st.Success() || strings.TrimSpace(out.String()) != want) {
+						err = errors.New("got " + out.String() + ", want " + want)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for g := 0; g < 6; g++ {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}
+
+// TestPoolStartContext checks that the end of a pooled start's own context
+// kills the sandbox, as it does an unpooled one's.
+func TestPoolStartContext(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		tpl := pooled(t, context.Background(), 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		st, err := tpl.Run(ctx, sandbox.Command{Args: []string{"sleep", "10"}})
+		if !errors.Is(err, context.DeadlineExceeded) || st == nil || st.Signal != syscall.SIGKILL {
+			t.Fatalf("got %v, %v", st, err)
+		}
+	})
+}
