@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
@@ -316,6 +317,7 @@ func (p *Process) leavePool() bool {
 		}
 		p.stopCtx = nil
 	}
+	p.deadline = time.Time{} // the pool's; the start's own replaces it
 	if p.tmpl.mounts == nil {
 		return true
 	}
