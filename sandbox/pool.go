@@ -223,31 +223,47 @@ func (pl *pool) warmUp() (*Process, error) {
 		return nil, err
 	}
 	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1}
-	w := &warmChild{fds: handshake.NoFDs(), sock: -1, buf: make([]byte, poolBufLen), base: base}
-	p.warm = w
+	p.warm = &warmChild{fds: handshake.NoFDs(), sock: -1, buf: make([]byte, poolBufLen), base: base}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty, s.PoolFD = -1, -1, -1, -1, -1
+	childSock, err := p.openWarm()
+	if err == nil {
+		err = p.prepare(pl.ctx, prog)
+	}
+	if err != nil {
+		if childSock >= 0 {
+			unix.Close(childSock)
+		}
+		p.warm.close()
+		return p.abandon(err)
+	}
+	return p.cloneWarm(childSock)
+}
+
+// openWarm opens the handshake's descriptors of a warm child and its command
+// socket, whose child end it returns.
+func (p *Process) openWarm() (childSock int, err error) {
+	t, s, w := p.tmpl, &p.start, p.warm
 	listener := t.filter != nil && t.filter.NeedsListener
 	if err := w.fds.Open(s, true, listener, false); err != nil {
-		w.close()
-		return p.abandon(err)
+		return -1, err
 	}
 	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		w.close()
-		return p.abandon(fmt.Errorf("sandbox: the pool's command socket: %w", err))
+		return -1, fmt.Errorf("sandbox: the pool's command socket: %w", err)
 	}
 	w.sock, s.PoolFD = sp[0], int32(sp[1])
 	s.PoolBuf, s.PoolBufLen = &w.buf[0], uintptr(len(w.buf))
-	if err := p.prepare(pl.ctx, prog); err != nil {
-		unix.Close(sp[1])
-		w.close()
-		return p.abandon(err)
-	}
+	return sp[1], nil
+}
+
+// cloneWarm clones the warm child, releases it and waits for its marker.
+func (p *Process) cloneWarm(childSock int) (*Process, error) {
+	w, s := p.warm, &p.start
 	p.cloning()
-	pid, errno := child.Spawn(prog, s)
+	pid, errno := child.Spawn(p.prog, s)
 	w.fds.CloseChild()
-	unix.Close(sp[1])
+	unix.Close(childSock)
 	if errno != 0 {
 		child.CloseDetached(s)
 		p.cloned(-1)
@@ -255,10 +271,10 @@ func (pl *pool) warmUp() (*Process, error) {
 		return p.abandon(&ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno})
 	}
 	p.cloned(pid)
-	if t.lateMountNS {
+	if p.tmpl.lateMountNS {
 		p.holdMountNS()
 	}
-	err = p.release(&w.fds, pid)
+	err := p.release(&w.fds, pid)
 	if err == nil {
 		err = p.readReports(w.fds.ErrR, w.fds.SyncW, "")
 	}
@@ -273,28 +289,37 @@ func (pl *pool) warmUp() (*Process, error) {
 }
 
 // startPooled starts cmd in a warm child of t's pool, if it has one and cmd
-// can be handed over; ok says whether it did.
-func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, err error, ok bool) {
+// can be handed over; ok says whether it did. A warm child that cannot serve
+// (see leavePool), or that is gone before it took the command, leaves the
+// start to the unpooled path.
+func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, ok bool, err error) {
 	pl := t.pool.Load()
 	if pl == nil || t.closed.Load() || cmd.Terminal || cmd.HoldFIFO != "" || cmd.BeforePivot != nil ||
 		3+len(cmd.ExtraFiles) > child.MaxFDs || !pl.fits(cmd) {
-		return nil, nil, false
+		return nil, false, nil
 	}
 	if ctx.Err() != nil {
-		return nil, nil, false // the unpooled start says so
+		return nil, false, nil // the unpooled start says so
 	}
 	if p = pl.take(); p == nil {
-		return nil, nil, false
+		return nil, false, nil
 	}
 	if !p.leavePool() {
 		go p.discard()
 		pl.fill()
-		return nil, nil, false
+		return nil, false, nil
 	}
 	p, err = p.handOver(ctx, cmd)
 	pl.fill() // after the handover, which the refill's clone would slow down
-	return p, err, true
+	if err == errWarmGone {
+		return nil, false, nil
+	}
+	return p, true, err
 }
+
+// errWarmGone is what handOver returns when the warm child was gone before it
+// could take the command.
+var errWarmGone = errors.New("sandbox: the warm sandbox is gone")
 
 // fits reports whether cmd's message fits in a warm child's buffer.
 func (pl *pool) fits(cmd *Command) bool {
@@ -337,6 +362,10 @@ func (p *Process) handOver(ctx context.Context, cmd *Command) (*Process, error) 
 	}
 	if err == nil {
 		err = p.sendCommand(cmd)
+	}
+	if err == errWarmGone {
+		p.discard()
+		return nil, err
 	}
 	p.stdio.CloseChildEnds()
 	program := cmd.Args[0]
@@ -496,7 +525,11 @@ func (p *Process) sendCommand(cmd *Command) error {
 	if k > 0 {
 		oob = unix.UnixRights(fds[:k]...)
 	}
-	if err := unix.Sendmsg(w.sock, w.buf[:n], oob, nil, 0); err != nil {
+	err := unix.Sendmsg(w.sock, w.buf[:n], oob, nil, unix.MSG_NOSIGNAL)
+	if err == unix.EPIPE || err == unix.ECONNRESET || err == unix.ECONNREFUSED {
+		return errWarmGone
+	}
+	if err != nil {
 		return &ChildError{Stage: "pool", Step: "send the command to the warm sandbox", Op: -1, Errno: child.ErrnoOf(err), cause: err}
 	}
 	return nil

@@ -550,3 +550,36 @@ func TestPoolStartContext(t *testing.T) {
 		}
 	})
 }
+
+// TestPoolWarmKilled kills a warm sandbox while it waits: the next start,
+// which finds it gone, starts without it and works.
+func TestPoolWarmKilled(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		before := childPids(t)
+		tpl := pooled(t, context.Background(), 1)
+		var warm int
+		for pid := range childPids(t) {
+			if !before[pid] {
+				warm = pid
+			}
+		}
+		if warm == 0 {
+			t.Fatal("no warm child found")
+		}
+		if err := syscall.Kill(warm, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		var out bytes.Buffer
+		p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"echo", "ok"}, Stdout: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Pid() == warm {
+			t.Errorf("the killed warm child served")
+		}
+		if st, err := p.Wait(); err != nil || !st.Success() || out.String() != "ok\n" {
+			t.Errorf("%v %v %q", st, err, out.String())
+		}
+	})
+}

@@ -165,7 +165,7 @@ func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
 	}
-	if p, err, ok := t.startPooled(ctx, &cmd); ok {
+	if p, ok, err := t.startPooled(ctx, &cmd); ok {
 		return p, err
 	}
 	if t.callerMountNS {
