@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/seccomp"
 )
 
 // pooled builds a Template from opts with a pool of n and waits until it is
@@ -580,6 +582,20 @@ func TestPoolWarmKilled(t *testing.T) {
 		}
 		if st, err := p.Wait(); err != nil || !st.Success() || out.String() != "ok\n" {
 			t.Errorf("%v %v %q", st, err, out.String())
+		}
+	})
+}
+
+// TestPoolSeccompNotify checks that a pooled start hands its seccomp listener
+// over as an unpooled one does (TestSeccompNotify).
+func TestPoolSeccompNotify(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		prof := seccomp.Default(caps.DockerDefault.Names())
+		prof.Syscalls = append([]seccomp.Rule{{Names: []string{"mkdir", "mkdirat"}, Action: seccomp.ActNotify}}, prof.Syscalls...)
+		tpl := pooled(t, context.Background(), 1, sandbox.WithSeccompProfile(prof))
+		warm := childPids(t)
+		if pid := superviseMkdirIn(t, tpl); !warm[pid] {
+			t.Errorf("pid %d was not a warm child", pid)
 		}
 	})
 }
