@@ -35,8 +35,11 @@ const poolBufLen = 32 << 10
 type pool struct {
 	t    *Template // the Template whose children wait: the owner, or its fork-mode twin
 	twin *Template // the fork-mode twin of a vfork Template, closed with the pool, or nil
-	ctx  context.Context
-	n    int
+	// ctx is the pool's context, a child of Pool's that close cancels, so that
+	// a warm-up under way ends too.
+	ctx    context.Context
+	cancel context.CancelFunc
+	n      int
 
 	mu      sync.Mutex
 	warm    []*Process
@@ -78,7 +81,7 @@ func (t *Template) Pool(ctx context.Context, n int) error {
 	if err := t.poolable(); err != nil {
 		return err
 	}
-	pl := &pool{t: t, ctx: ctx, n: n}
+	pl := &pool{t: t, n: n}
 	if t.vfork {
 		twin, err := NewBuilder(WithSpec(t.spec), WithSpawnMode(SpawnFork)).Build()
 		if err != nil {
@@ -86,11 +89,12 @@ func (t *Template) Pool(ctx context.Context, n int) error {
 		}
 		pl.t, pl.twin = twin, twin
 	}
+	pl.ctx, pl.cancel = context.WithCancel(ctx)
+	pl.stop = context.AfterFunc(ctx, pl.close)
 	if !t.pool.CompareAndSwap(nil, pl) {
-		pl.closeTwin()
+		pl.close()
 		return specErr("pool", "the Template has a pool already")
 	}
-	pl.stop = context.AfterFunc(ctx, pl.close)
 	if t.closed.Load() {
 		pl.close()
 		return ErrClosed
@@ -183,9 +187,8 @@ func (pl *pool) close() {
 	warm := pl.warm
 	pl.warm = nil
 	pl.mu.Unlock()
-	if pl.stop != nil {
-		pl.stop()
-	}
+	pl.stop()
+	pl.cancel() // kills the children of the warm-ups under way
 	for _, p := range warm {
 		p.discard()
 	}
