@@ -279,6 +279,28 @@ func TestPoolRefused(t *testing.T) {
 	if err := tpl.Pool(context.Background(), 1); !errors.Is(err, sandbox.ErrInvalidSpec) {
 		t.Errorf("Pool with an init: %v", err)
 	}
+	held, err := sandbox.NewBuilder(sandbox.WithHold()).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := held.Pool(context.Background(), 1); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Errorf("Pool with a hold: %v", err)
+	}
+	plain, err := sandbox.NewBuilder(sandbox.WithoutRootfs(), sandbox.WithoutCgroup()).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if err := plain.Pool(context.Background(), 0); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Errorf("Pool of 0: %v", err)
+	}
+	if err := plain.Pool(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.Pool(context.Background(), 1); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Errorf("a second Pool: %v", err)
+	}
 }
 
 // TestPoolVfork checks that a vfork Template pools fork-mode children, and
