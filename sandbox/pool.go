@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/emit"
 	"github.com/paddock-sandbox/paddock/internal/handshake"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"golang.org/x/sys/unix"
 )
 
@@ -57,6 +59,9 @@ type warmChild struct {
 	sock int
 	buf  []byte
 	base *child.Program // the program the pool point was spliced into
+	// steps are the mount steps of base's plan, where the Template follows the
+	// host's mount table.
+	steps []mounts.Step
 }
 
 // Pool keeps up to n warm sandboxes for t's starts, filled in the background
@@ -221,12 +226,12 @@ func (w *warmChild) close() {
 // it waits at the pool point.
 func (pl *pool) warmUp() (*Process, error) {
 	t := pl.t
-	base, prog, err := t.poolProgram()
+	base, prog, steps, err := t.poolProgram()
 	if err != nil {
 		return nil, err
 	}
 	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1}
-	p.warm = &warmChild{fds: handshake.NoFDs(), sock: -1, buf: make([]byte, poolBufLen), base: base}
+	p.warm = &warmChild{fds: handshake.NoFDs(), sock: -1, buf: make([]byte, poolBufLen), base: base, steps: steps}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty, s.PoolFD = -1, -1, -1, -1, -1
 	childSock, err := p.openWarm()
@@ -349,8 +354,16 @@ func (p *Process) leavePool() bool {
 	if p.tmpl.mounts == nil {
 		return true
 	}
-	prog, err := p.tmpl.program()
-	return err == nil && prog == p.warm.base
+	t := p.tmpl
+	prog, err := t.program()
+	if err != nil || prog == p.warm.base {
+		return err == nil
+	}
+	// Planned again: a change of the host's mounts that the plan does not
+	// read (most are) leaves the same steps, and the warm root as good.
+	t.mounts.mu.Lock()
+	defer t.mounts.mu.Unlock()
+	return reflect.DeepEqual(t.planSteps(), p.warm.steps)
 }
 
 // handOver sends cmd to the warm child p and completes the start as Start's
@@ -397,11 +410,12 @@ func (p *Process) handOver(ctx context.Context, cmd *Command) (*Process, error) 
 
 // poolProgram returns the program of a warm child: base, the one of the next
 // start (planned again where the host's mounts changed), with the pool point
-// spliced in after its filesystem segment.
-func (t *Template) poolProgram() (base, pooled *child.Program, err error) {
+// spliced in after its filesystem segment, and the mount steps of its plan
+// where the Template follows the host's mount table.
+func (t *Template) poolProgram() (base, pooled *child.Program, steps []mounts.Step, err error) {
 	prog, err := t.program()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	at := t.poolAt
 	if w := t.mounts; w != nil {
@@ -409,9 +423,18 @@ func (t *Template) poolProgram() (base, pooled *child.Program, err error) {
 		if prog == w.prog {
 			at += w.to - w.baseTo
 		}
+		steps = t.planSteps()
 		w.mu.Unlock()
 	}
-	return prog, prog.Splice(at, at, emit.Pool(prog)), nil
+	return prog, prog.Splice(at, at, emit.Pool(prog)), steps, nil
+}
+
+// planSteps returns the mount steps of the current plan, with t.mounts.mu held.
+func (t *Template) planSteps() []mounts.Step {
+	if s := t.mounts.steps; s != nil {
+		return s
+	}
+	return t.plan.Filesystem.Steps
 }
 
 // layout lays the message of cmd (args, the environment env and the PATH's
