@@ -47,6 +47,7 @@ type pool struct {
 	warm    []*Process
 	filling int
 	closed  bool
+	retry   time.Duration  // the wait before the fill after a failed warm-up
 	done    sync.WaitGroup // the fills under way
 	stop    func() bool    // ends the watch of ctx
 }
@@ -149,7 +150,8 @@ func (pl *pool) fill() {
 }
 
 // warmOne makes one warm child and adds it to the pool. A warm-up that fails
-// leaves nothing behind and is not tried again until the next pooled start.
+// leaves nothing behind and is tried again later, after a wait that doubles
+// with each failure in a row, from 10 ms up to 10 s.
 func (pl *pool) warmOne() {
 	defer pl.done.Done()
 	p, err := pl.warmUp()
@@ -162,7 +164,12 @@ func (pl *pool) warmOne() {
 	}
 	if err == nil {
 		pl.warm = append(pl.warm, p)
+		pl.retry = 0
+		pl.mu.Unlock()
+		return
 	}
+	pl.retry = min(max(2*pl.retry, 10*time.Millisecond), 10*time.Second)
+	time.AfterFunc(pl.retry, pl.fill)
 	pl.mu.Unlock()
 }
 

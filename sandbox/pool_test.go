@@ -472,7 +472,7 @@ func benchPooled(b *testing.B, opts ...sandbox.Option) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		for tpl.Warm() < 2 {
+		for deadline := time.Now().Add(time.Second); tpl.Warm() < 2 && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Microsecond)
 		}
 		b.StartTimer()
