@@ -155,6 +155,7 @@ func (t *Template) compile(c ids) error {
 		return &SpecError{NotSupported: true, Field: "mounts", Err: fmt.Errorf(
 			"%d binds that the parent copies for each start (idmapped ones, and every one where the user namespace's root is another user of the host), at most %d", n, child.MaxDetached)}
 	}
+	t.poolAt = len(p.Ops) // what follows depends on the command (see Pool)
 	emit.Rlimits(p, pl.Rlimits, func(name string) int { n, _ := spec.RlimitResource(name); return n })
 	emit.Workdir(p, s.Workdir, s.BuildsFilesystem())
 	if s.BuildsFilesystem() {

@@ -262,6 +262,15 @@
 // Wait closes the pipes and returns ErrWaitDelay. Template.Output and
 // CombinedOutput run a Command and collect what it writes.
 //
+// # A warm pool
+//
+// Template.Pool keeps up to n sandboxes set up to the last step that does not
+// depend on the command (after pivot_root), each waiting for one; Start hands a
+// waiting one its command and refills the pool in the background, and starts
+// without the pool when none waits. Template.Warm says how many wait. A pooled
+// start is isolated as an unpooled one is; the end of the pool's context,
+// Template.Close and the caller's death kill and remove the waiting ones.
+//
 // # Create, then start
 //
 // WithHold holds every start of a Template just before execve, after every other

@@ -594,6 +594,12 @@ func superviseMkdir(t *testing.T, opts ...sandbox.Option) {
 		t.Fatal(err)
 	}
 	defer tpl.Close()
+	superviseMkdirIn(t, tpl)
+}
+
+// superviseMkdirIn is superviseMkdir in a sandbox of tpl, whose pid it returns.
+func superviseMkdirIn(t *testing.T, tpl *sandbox.Template) int {
+	t.Helper()
 	var out bytes.Buffer
 	p, err := tpl.Start(context.Background(), sandbox.Command{
 		Args:   []string{"/bin/sh", "-c", "mkdir /tmp/notified; echo rc=$?"},
@@ -630,4 +636,5 @@ func superviseMkdir(t *testing.T, opts ...sandbox.Option) {
 	if !strings.Contains(out.String(), "Read-only file system") || !strings.Contains(out.String(), "rc=1") {
 		t.Fatalf("the supervisor's answer did not reach the sandbox: %q", out.String())
 	}
+	return p.Pid()
 }

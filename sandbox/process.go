@@ -34,6 +34,7 @@ type Process struct {
 	pidfd32 int32
 	mountNS int        // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
 	hold    *heldStart // a held start's FIFO and error pipe, or nil (see hold.go)
+	warm    *warmChild // a warm child's socket and buffer, until its start (see pool.go)
 
 	stdio    stdio.Streams // the target's standard streams: pipes and their copies
 	terminal *os.File

@@ -9,6 +9,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/mountwatch"
+	"github.com/paddock-sandbox/paddock/mounts"
 )
 
 // ErrStale reports a Template whose plan of the root filesystem no longer fits the
@@ -45,8 +46,9 @@ type mountWatch struct {
 	base, prog   *child.Program
 	from, baseTo int
 	to           int
-	replans      int   // how many times the plan was made again, for tests
-	err          error // why the last new plan failed, until the table changes again
+	steps        []mounts.Step // the current plan's mount steps; nil: the Template's
+	replans      int           // how many times the plan was made again, for tests
+	err          error         // why the last new plan failed, until the table changes again
 }
 
 // newMountWatch returns a watch of the caller's mount table as it is now, or nil
@@ -125,10 +127,12 @@ func (t *Template) replan() error {
 	w := t.mounts
 	w.table.Mark() // before reading the table: a change while planning shows next time
 	seg := &child.Program{}
-	if _, err := t.compileFilesystem(seg, t.caller); err != nil {
+	steps, err := t.compileFilesystem(seg, t.caller)
+	if err != nil {
 		w.err = staleError(err)
 		return w.err
 	}
+	w.steps = steps
 	w.prog, w.to, w.err = w.base.Splice(w.from, w.baseTo, seg), w.from+len(seg.Ops), nil
 	w.replans++
 	return nil

@@ -59,6 +59,8 @@ func (t *Template) readReport(prog *child.Program, fd int, program string) error
 			return errHeld
 		}
 		e.Stage, e.Step = "hold", "wait to be released"
+	case child.PoolOp:
+		return errWarm
 	case child.HandoverOp:
 		return &handedOver{pid: int(r.Pid)}
 	case child.CheckpointOp:

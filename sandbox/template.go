@@ -98,6 +98,12 @@ type Template struct {
 	// namespace to a goroutine (see releaseMountNS), which mountNS keeps for Close.
 	lateMountNS bool
 	mountNS     mountns.Releases
+
+	// poolAt is the index of the program's first op that depends on the
+	// command, where a warm child waits; pool is the warm pool, or nil (see
+	// Pool).
+	poolAt int
+	pool   atomic.Pointer[pool]
 }
 
 // Spec returns a copy of the Spec the Template was built from.
@@ -111,6 +117,9 @@ func (t *Template) Spec() *Spec { return t.spec.Clone() }
 func (t *Template) Close() error {
 	t.closeOnce.Do(func() {
 		t.closed.Store(true)
+		if pl := t.pool.Load(); pl != nil {
+			pl.close()
+		}
 		t.mountNS.Close()
 		for _, f := range t.files {
 			f.Close()
@@ -164,6 +173,9 @@ func (t *Template) Run(ctx context.Context, cmd Command) (*ExitStatus, error) {
 func (t *Template) Start(ctx context.Context, cmd Command) (*Process, error) {
 	if len(cmd.Args) == 0 || cmd.Args[0] == "" {
 		return nil, specErr("command", "no program given")
+	}
+	if p, ok, err := t.startPooled(ctx, &cmd); ok {
+		return p, err
 	}
 	if t.callerMountNS {
 		t.stagingMu.Lock()

@@ -115,6 +115,7 @@ type scratch struct {
 	fs                unix.Statfs_t
 	how               unix.OpenHow
 	attr              unix.MountAttr
+	cmsg              [poolCmsgLen]byte // the descriptors of KindPool's message
 }
 
 // Report phases: where a failing step failed.

@@ -139,6 +139,14 @@ const (
 	// signal Args[0] again (a fork clears it); it exits if the child could not
 	// report it, or if the parent died. Fork mode only.
 	KindHandover
+	// KindPool is the point where a warm child of a pool waits for its
+	// command (see pool_linux.go): every step before it is the same for any
+	// command, every step after it reads the command. It writes a Report naming
+	// PoolOp with errno 0 on the error pipe, closes every descriptor but its own,
+	// and blocks in recvmsg on Start.PoolFD for one PoolHeader message into
+	// Start.PoolBuf, with the command's descriptors. EOF (the pool closed, the
+	// parent died) makes it exit. Fork mode only.
+	KindPool
 )
 
 // NoChown, as Args[0] of KindTerminalIn, leaves the terminal to the user who

@@ -98,6 +98,12 @@ type Start struct {
 	Paths []*byte
 	Argv  **byte
 	Envp  **byte
+	// PoolFD is, for a warm child of a pool (KindPool), its end of the socket
+	// over which the parent sends the command into PoolBuf, PoolBufLen bytes
+	// reserved before the clone.
+	PoolFD     int32
+	PoolBuf    *byte
+	PoolBufLen uintptr
 
 	// deadline, when set (SetDeadline), bounds the child's life before exec.
 	deadline deadline
@@ -143,6 +149,11 @@ const HoldOp = -6
 // which the parent is to wait for from then on, and the child that wrote it
 // exits.
 const HandoverOp = -7
+
+// PoolOp is the op index of the marker Report that KindPool writes (with Errno
+// 0) once the child is warm: set up up to the pool point, and waiting for its
+// command.
+const PoolOp = -8
 
 // CheckpointOp is the op index of the marker Report that KindCheckpoint writes
 // (with Errno 0): not a failure, but the child waiting for the parent's work and a
@@ -224,6 +235,8 @@ func run(ops []Op, s *Start) {
 			phase, e = writeProcIn(op, sc)
 		case KindHandover:
 			e = handover(errfd, op.Args[0])
+		case KindPool:
+			e = poolWait(errfd, s)
 		case KindRerootCopy:
 			e = rerootCopy(op.Args[0], op.Args[1])
 		default:

@@ -201,3 +201,11 @@ func WriteFile(p *child.Program, stage, path, text string) {
 	op.Args[0], op.Args[1], op.Args[2] = p.CString(path), ptr, n
 	p.Append(op, stage, fmt.Sprintf("write %q to %s", strings.TrimSpace(text), path))
 }
+
+// Pool returns the segment that a pooled Template splices in at its pool point
+// (see child.KindPool), with the detached mounts of p, whose segment it joins.
+func Pool(p *child.Program) *child.Program {
+	q := &child.Program{Detached: p.Detached}
+	q.Append(child.Op{Kind: child.KindPool}, "pool", "wait in the pool for the command")
+	return q
+}
