@@ -702,3 +702,26 @@ func TestPoolSeccompNotify(t *testing.T) {
 		servedWarm(t, tpl, func() int { return superviseMkdirIn(t, tpl) })
 	})
 }
+
+// TestPoolCopyUp checks that a Template with a tmpfs filled from its root
+// pools: the warm-up serves the copy's stop before pivot_root, and each pooled
+// start gets a tmpfs of its own with the root's files, which a write of the
+// first does not change for the next.
+func TestPoolCopyUp(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		dir := testutil.BusyboxRoot(t)
+		must(t, os.MkdirAll(filepath.Join(dir, "data/sub"), 0o755))
+		must(t, os.WriteFile(filepath.Join(dir, "data/sub/file"), []byte("from the root\n"), 0o644))
+		tpl := pooled(t, context.Background(), 1, sandbox.WithRootDir(dir), sandbox.WithTmpfsCopyUp("/data", "1m", 0o755))
+		script := "cat /data/sub/file; ls /data; touch /data/new"
+		var a, b string
+		servedWarm(t, tpl, func() int { return pooledOut(t, tpl, script, &a) })
+		servedWarm(t, tpl, func() int { return pooledOut(t, tpl, script, &b) })
+		if want := "from the root\nsub"; a != want || b != want {
+			t.Errorf("pooled starts saw %q and %q, want %q each", a, b, want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data/new")); err == nil {
+			t.Error("a write to the tmpfs reached the root")
+		}
+	})
+}
