@@ -105,13 +105,22 @@ func (w *copyWalk) subdir(src *os.File, dst int, name, p string, depth int, made
 }
 
 // file copies the regular file name of src into dst, p in the sandbox: a new
-// file of the same content.
+// file of the same content. The source is opened without blocking and checked
+// again once open: a FIFO or a device put in the file's place since the stat
+// would otherwise hold the copy, or fill the tmpfs.
 func (w *copyWalk) file(src, dst int, name, p string) error {
-	sfd, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	sfd, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(sfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(sfd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return &os.PathError{Op: "copy", Path: p, Err: fmt.Errorf("no longer a regular file: %w", unix.EAGAIN)}
+	}
 	dfd, err := unix.Openat(dst, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
