@@ -78,10 +78,9 @@ func deviceMatches(rules []DeviceRule) ([]deviceMatch, error) {
 // fields cannot hold, are refused.
 func newDeviceMatch(r DeviceRule) (deviceMatch, error) {
 	m := deviceMatch{allow: r.Allow, major: Wildcard, minor: Wildcard, access: accessAll}
-	if r.Type == "a" {
-		return m, nil
-	}
 	switch r.Type {
+	case "a":
+		return m, nil
 	case "c":
 		m.typ = unix.BPF_DEVCG_DEV_CHAR
 	case "b":
