@@ -156,7 +156,7 @@ func (p *Process) fillAll(owners *copyOwners) error {
 	root, err := openRootOf(p.pid, t.copyRoot)
 	for _, c := range t.copyUp {
 		if err == nil {
-			err = c.fill(root, owners)
+			err = c.fill(root, owners, p.contextErr)
 		}
 		if err != nil {
 			if root >= 0 {
@@ -200,8 +200,9 @@ func openRootOf(pid int, newRoot string) (int, error) {
 }
 
 // fill copies the tree at c.target of the root into the tmpfs there, below
-// root (the sandbox's new root in the child's mount namespace).
-func (c copyUp) fill(root int, owners *copyOwners) error {
+// root (the sandbox's new root in the child's mount namespace), until stop
+// returns an error: the start's context ended.
+func (c copyUp) fill(root int, owners *copyOwners, stop func() error) error {
 	dst, err := c.openTmpfs(root)
 	if err != nil {
 		return err
@@ -212,7 +213,7 @@ func (c copyUp) fill(root int, owners *copyOwners) error {
 		return err
 	}
 	defer src.Close()
-	w := &copyWalk{covered: c.covered, owners: owners}
+	w := &copyWalk{covered: c.covered, owners: owners, stop: stop}
 	return w.dir(src, dst, c.target, 0)
 }
 

@@ -16,6 +16,7 @@ type copyWalk struct {
 	owners  *copyOwners     // a root caller's, which gives copies owners; nil otherwise
 	buf     []byte          // the buffer of readWrite, made once
 	link    []byte          // the buffer of symlink, made once
+	stop    func() error    // non-nil once the start's context ended (Process.contextErr)
 }
 
 // dir copies the entries of the directory src into dst; at is the path of
@@ -42,6 +43,9 @@ func (w *copyWalk) dir(src *os.File, dst int, at string, depth int) error {
 
 // entry copies the entry name of src into dst.
 func (w *copyWalk) entry(src *os.File, dst int, name, at string, depth int) error {
+	if err := w.stop(); err != nil {
+		return err // the sandbox is killed; the tmpfs would outlive it only in this walk
+	}
 	p := path.Join(at, name)
 	mountPoint, onTheWay := w.covered[p]
 	if onTheWay && mountPoint {
