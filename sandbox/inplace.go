@@ -1,11 +1,9 @@
 package sandbox
 
 import (
-	"fmt"
-
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/handshake"
-	"golang.org/x/sys/unix"
+	"github.com/paddock-sandbox/paddock/internal/owner"
 )
 
 // A root in the caller's mount namespace (WithRootInCallerMountNS) is mounted
@@ -22,11 +20,6 @@ import (
 // undone the same way once its child is dead. The mounts of a start are made
 // on the one staging directory, so the starts of the Template take turns
 // (Template.stagingMu).
-
-// maxStagingMounts bounds the mounts that the parent detaches from the
-// staging directory: the bind of the staging directory on itself and the root
-// bound on it, stacked there, and a margin.
-const maxStagingMounts = 8
 
 // compileStagingDetach appends, for a root in the caller's mount namespace,
 // the steps that enter a copy of it and the checkpoint at which the parent
@@ -69,18 +62,8 @@ func (p *Process) undoStaging() {
 	}
 }
 
-// detachStaging detaches every mount stacked on the staging directory, the
-// topmost first, each with the mounts beneath it, until none is left
-// (EINVAL: the directory is no mount point).
+// detachStaging detaches every mount stacked on the staging directory
+// (owner.DetachMounts).
 func (t *Template) detachStaging() error {
-	for range maxStagingMounts {
-		err := unix.Unmount(t.staging, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
-		if err == unix.EINVAL {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("more than %d mounts on %s: %w", maxStagingMounts, t.staging, unix.EBUSY)
+	return owner.DetachMounts(t.staging, owner.MaxStagingMounts)
 }

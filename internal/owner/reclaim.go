@@ -3,6 +3,7 @@ package owner
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,7 +136,7 @@ func reclaimOwner(id string, staging []string, cgs Cgroups) {
 		if unix.Lstat(dir, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != uid {
 			continue
 		}
-		detachAll(dir)
+		DetachMounts(dir, MaxStagingMounts)
 		if err := unix.Rmdir(dir); err != nil && err != unix.ENOENT {
 			all = false
 		}
@@ -168,16 +169,28 @@ func stagingIn(tmp, id string) []string {
 	return dirs
 }
 
-// detachAll detaches the mounts stacked on a dead owner's staging directory
-// in this mount namespace: a root that a start killed midway was setting up
-// in its caller's mount namespace (sandbox.WithRootInCallerMountNS). Where
-// there are none, the first umount2 fails with EINVAL.
-func detachAll(dir string) {
-	for range 8 {
-		if unix.Unmount(dir, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW) != nil {
-			return
+// MaxStagingMounts bounds the mounts detached from a staging directory: the
+// bind of the directory on itself and the root bound on it, stacked there, and
+// a margin.
+const MaxStagingMounts = 8
+
+// DetachMounts detaches every mount stacked on dir in this mount namespace,
+// the topmost first, each with the mounts beneath it (umount2 with
+// MNT_DETACH), until dir is no mount point (EINVAL), at most max of them. A
+// root set up in its caller's mount namespace (sandbox.WithRootInCallerMountNS)
+// is detached so once its child has entered a copy of it, and Reclaim so
+// detaches what a start killed midway left on a dead owner's staging directory.
+func DetachMounts(dir string, max int) error {
+	for range max {
+		err := unix.Unmount(dir, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
+		if err == unix.EINVAL {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
+	return fmt.Errorf("more than %d mounts on %s: %w", max, dir, unix.EBUSY)
 }
 
 // reclaimEvery is the least time between two passes that ReclaimSoon runs.
