@@ -19,6 +19,9 @@ var reasonKinds = map[string]string{
 	"shared": "as runc and crun do",
 	// what Paddock refuses by design, where a peer may do it
 	"design": "Paddock refuses",
+	// a file whose checks race with each other, under every runtime: Paddock's
+	// failure of it is run again (see retryRaces)
+	"race": "the suite's own race",
 }
 
 // A reason says why Paddock fails a file.
@@ -32,7 +35,7 @@ type reason struct {
 func (r reason) open() bool { return r.Kind == "gap" || r.Kind == "design" }
 
 // readReasons reads the reasons file: one line per file, "FILE KIND TEXT",
-// KIND one of host, suite, gap, shared and design; blank lines and lines starting
+// KIND one of host, suite, gap, shared, design and race; blank lines and lines starting
 // with # are skipped.
 func readReasons(path string) (map[string]reason, error) {
 	f, err := os.Open(path)
@@ -53,7 +56,7 @@ func parseReasons(sc *bufio.Scanner, name string) (map[string]reason, error) {
 		}
 		f := strings.SplitN(line, " ", 3)
 		if len(f) < 3 || reasonKinds[f[1]] == "" {
-			return nil, fmt.Errorf("%s:%d: want FILE host|suite|gap|shared|design TEXT", name, n)
+			return nil, fmt.Errorf("%s:%d: want FILE host|suite|gap|shared|design|race TEXT", name, n)
 		}
 		if _, dup := out[f[0]]; dup {
 			return nil, fmt.Errorf("%s:%d: %s given twice", name, n, f[0])
@@ -84,6 +87,14 @@ func cell(r result) string {
 	}
 	if a := r.Again; a != nil && !a.Pass {
 		s += ", then fail (" + a.Why + ") when run again"
+	}
+	for i, e := range r.Earlier {
+		if i == 0 {
+			s += fmt.Sprintf(" on run %d, after", len(r.Earlier)+1)
+		} else {
+			s += ","
+		}
+		s += " fail (" + e.Why + ")"
 	}
 	return s
 }
@@ -129,7 +140,7 @@ func (tb *table) cause(file string) string {
 		return "**no reason recorded**"
 	}
 	s := reasonKinds[r.Kind] + ": " + r.Text
-	if peers := tb.peerPasses(file); len(peers) > 0 && r.Kind != "gap" {
+	if peers := tb.peerPasses(file); len(peers) > 0 && r.Kind != "gap" && r.Kind != "race" {
 		s += " (**but " + strings.Join(peers, " and ") + " passed in this run**)"
 	}
 	return s
@@ -156,7 +167,7 @@ func (tb *table) check(min int, complete bool) []string {
 		switch {
 		case !ok:
 			out = append(out, fmt.Sprintf("%s: paddock failed (%s) with no reason recorded in conformance/reasons.txt", f, res.Output))
-		case len(peers) > 0 && !r.open():
+		case len(peers) > 0 && !r.open() && r.Kind != "race":
 			out = append(out, fmt.Sprintf("%s: %s passed, paddock failed (%s), and its recorded reason is a %s", f, strings.Join(peers, " and "), res.Output, reasonKinds[r.Kind]))
 		}
 	}
@@ -288,4 +299,6 @@ const rerun = "## Running it again\n\n" +
 	"reason recorded, or fails a file a peer passes for a reason other than a recorded gap or refusal (those\n" +
 	"are listed as open). A file a peer passes and Paddock\n" +
 	"fails is run a second time under that peer, and counts as the peer's pass only when it passes again: some\n" +
-	"files pass or fail by timing. The totals count each runtime's first run; Paddock's files are run once.\n"
+	"files pass or fail by timing. A file whose own checks race (its reason's kind is `race`) and that Paddock\n" +
+	"fails is run again under Paddock, up to twice, and the table shows every run. The totals count each\n" +
+	"runtime's first run, and Paddock's last.\n"

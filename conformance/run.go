@@ -27,6 +27,9 @@ type result struct {
 	// Again is the verdict of a second run, made for a peer that passed a
 	// file Paddock failed (see confirmPeers); nil where there was none.
 	Again *verdict
+	// Earlier are the verdicts of Paddock's failed runs of a racing file
+	// before this one (see retryRaces), oldest first.
+	Earlier []verdict
 }
 
 // steady reports whether the result is a pass that holds: a pass, and a pass

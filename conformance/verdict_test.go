@@ -103,6 +103,17 @@ func TestCheck(t *testing.T) {
 	if o := tb.open(); len(o) != 1 || !strings.Contains(o[0], "b: crun passed") {
 		t.Errorf("open = %q", o)
 	}
+	// A race of the suite's own is neither open nor contradicted by a peer's
+	// pass; the runs that lost it are shown.
+	tb.reasons["b"] = reason{"race", "the hook and the process race"}
+	if p := tb.check(1, true); len(p) != 0 {
+		t.Errorf("check with a recorded race = %q", p)
+	}
+	retried := pass()
+	retried.Earlier = []verdict{{Why: "1 not ok"}, {Why: "exit status 1"}}
+	if c := cell(retried); c != "pass on run 3, after fail (1 not ok), fail (exit status 1)" {
+		t.Errorf("cell of a retried race = %q", c)
+	}
 	delete(tb.reasons, "b")
 	if p := tb.check(1, true); len(p) != 1 || !strings.Contains(p[0], "no reason recorded") {
 		t.Errorf("check without a reason = %q", p)
