@@ -2,6 +2,7 @@ package cgroup
 
 import (
 	"fmt"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -111,6 +112,11 @@ func (d DeviceRule) validate(field string) error {
 	}
 	if d.Major < Wildcard || d.Minor < Wildcard {
 		return bad("negative device number")
+	}
+	if d.Major > math.MaxUint32 || d.Minor > math.MaxUint32 {
+		// v1's devices.allow reads each number as a u32, and so does the v2
+		// device program's context.
+		return bad("a device number above 32 bits")
 	}
 	if d.Access == "" {
 		return bad("empty access")

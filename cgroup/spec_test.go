@@ -80,6 +80,7 @@ func TestSpecValidate(t *testing.T) {
 		{Spec{Devices: []DeviceRule{{Allow: true, Type: "x"}}}, "devices[0]"},
 		{Spec{Devices: []DeviceRule{{Type: "a"}, {Allow: true, Type: "c", Major: 1, Minor: 3, Access: "rwx"}}}, "devices[1]"},
 		{Spec{Devices: []DeviceRule{{Allow: true, Type: "b", Major: -2, Minor: 0, Access: "r"}}}, "devices[0]"},
+		{Spec{Devices: []DeviceRule{{Allow: true, Type: "c", Major: 1, Minor: 1 << 32, Access: "r"}}}, "devices[0]"},
 		{Spec{Resources: &Resources{Memory: 1}}, "memory"},
 	}
 	for _, tt := range bad {
