@@ -154,8 +154,6 @@ func removeTree(t testing.TB, p string) {
 	}
 }
 
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
 func readTrim(t *testing.T, p string) string {
 	t.Helper()
 	b, err := os.ReadFile(p)

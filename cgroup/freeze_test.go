@@ -146,6 +146,21 @@ func TestUpdateAndUsage(t *testing.T) {
 	if got := readTrim(t, filepath.Join(c.Dir("pids"), "pids.max")); got != "max" {
 		t.Errorf("pids.max after an update to unlimited: %s", got)
 	}
+	if err := c.Update(&Resources{Memory: Unlimited}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"} {
+		p := filepath.Join(c.Dir("memory"), f)
+		if !fileExists(p) {
+			continue // swap is not accounted
+		}
+		if got, err := strconv.ParseUint(readTrim(t, p), 10, 64); err != nil || got < 1<<60 {
+			t.Errorf("%s after an update to unlimited: %d, %v", f, got, err)
+		}
+	}
+	if err := c.Update(&Resources{Memory: Unlimited, MemorySwap: 128 << 20}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Update with a swap limit and unlimited memory: %v, want ErrInvalid", err)
+	}
 	if err := c.Update(&Resources{Pids: -5}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Update with negative pids: %v, want ErrInvalid", err)
 	}

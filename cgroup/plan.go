@@ -44,7 +44,7 @@ func wanted(r *Resources) []string {
 	if r == nil {
 		return nil
 	}
-	if r.Memory != 0 || r.MemorySwap != 0 {
+	if r.Memory > 0 || r.MemorySwap > 0 || (r.Memory == 0 && r.MemorySwap != 0) {
 		c = append(c, "memory")
 	}
 	if r.Pids > 0 {

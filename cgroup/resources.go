@@ -30,7 +30,9 @@ const (
 // Resources are the limits of a sandbox's cgroup. The zero value of every field
 // means "not limited"; Resources is plain data that marshals to JSON.
 type Resources struct {
-	// Memory is the memory limit in bytes (at least MinMemory).
+	// Memory is the memory limit in bytes (at least MinMemory); Unlimited, like
+	// 0, is no limit, and lets Update lift a limit set before (with the limit of
+	// memory plus swap, unless MemorySwap says otherwise).
 	Memory int64 `json:"memory,omitempty"`
 	// MemorySwap is the limit of memory plus swap in bytes, as Docker's
 	// --memory-swap: -1 is unlimited swap, 0 means the same as Memory (no swap), and
@@ -89,7 +91,7 @@ type Resources struct {
 	Lists *Lists `json:"lists,omitempty"`
 }
 
-// Unlimited is the value of Pids that says "no limit" explicitly.
+// Unlimited is the value of Pids and Memory that says "no limit" explicitly.
 const Unlimited = -1
 
 // IsZero reports whether r limits nothing.
@@ -100,6 +102,9 @@ func (r *Resources) IsZero() bool {
 	c := *r
 	if c.Pids == Unlimited {
 		c.Pids = 0
+	}
+	if c.Memory == Unlimited && c.MemorySwap <= 0 {
+		c.Memory, c.MemorySwap = 0, 0
 	}
 	if c.Lists.empty() {
 		c.Lists = nil
@@ -117,8 +122,10 @@ func (r *Resources) Validate() error {
 		return &ResourceError{Field: field, Value: v, Reason: fmt.Sprintf(format, args...)}
 	}
 	switch {
-	case r.Memory < 0:
-		return bad("memory", r.Memory, "negative")
+	case r.Memory < Unlimited:
+		return bad("memory", r.Memory, "negative (use -1 for unlimited)")
+	case r.Memory == Unlimited && r.MemorySwap > 0:
+		return bad("memorySwap", r.MemorySwap, "a limit of memory plus swap with unlimited memory")
 	case r.Memory > 0 && r.Memory < MinMemory:
 		return bad("memory", r.Memory, "below the minimum of %d bytes (6 MiB)", MinMemory)
 	case r.MemorySwap < -1:

@@ -15,7 +15,9 @@ import (
 
 // Update changes the limits of an existing cgroup, as an OCI runtime's
 // `update` does: each field of r that is set is written, the others stay as
-// they are; Pids of Unlimited lifts the process limit. r is validated first
+// they are; Pids of Unlimited lifts the process limit, Memory of Unlimited the
+// memory limit (and the limit of memory plus swap, unless MemorySwap is -1 too
+// or 0). r is validated first
 // (a *ResourceError), then every controller it needs is checked: one that the
 // cgroup is not in (on v1), or that its v2 directory does not have, fails with
 // an error matching ErrNotSupported naming it, before anything is written.
@@ -43,6 +45,11 @@ func (c *Cgroup) Update(r *Resources) error {
 			return err
 		}
 	}
+	if r.Memory == Unlimited {
+		if err := unlimitMemoryV2(c.v2dir); err != nil {
+			return err
+		}
+	}
 	return applyV2(c.v2dir, r)
 }
 
@@ -52,6 +59,9 @@ func (r *Resources) Controllers() []string {
 	c := wanted(r)
 	if r != nil && r.Pids == Unlimited {
 		c = append(c, "pids")
+	}
+	if r != nil && r.Memory == Unlimited {
+		c = append(c, "memory")
 	}
 	return c
 }
@@ -197,6 +207,11 @@ func updateV1(dirs map[string]string, r *Resources) error {
 			return err
 		}
 	}
+	if d := dirs["memory"]; d != "" && r.Memory == Unlimited {
+		if err := unlimitMemoryV1(d); err != nil {
+			return err
+		}
+	}
 	if d := dirs["memory"]; d != "" && r.Memory > 0 {
 		memsw := filepath.Join(d, "memory.memsw.limit_in_bytes")
 		swap := r.MemorySwap
@@ -215,6 +230,36 @@ func updateV1(dirs map[string]string, r *Resources) error {
 		}
 	}
 	return applyV1(dirs, r, nil)
+}
+
+// unlimitMemoryV1 lifts a v1 directory's memory limit, and its limit of memory
+// plus swap first where the kernel accounts swap: the kernel refuses a memory
+// limit above that one.
+func unlimitMemoryV1(d string) error {
+	if memsw := filepath.Join(d, "memory.memsw.limit_in_bytes"); fileExists(memsw) {
+		if err := writeFile(memsw, "-1"); err != nil {
+			return err
+		}
+	}
+	return writeFile(filepath.Join(d, "memory.limit_in_bytes"), "-1")
+}
+
+// unlimitMemoryV2 lifts a v2 directory's memory limit, and its swap limit
+// where it has one, as runc does for a memory limit of -1.
+func unlimitMemoryV2(d string) error {
+	if err := writeFile(filepath.Join(d, "memory.max"), "max"); err != nil {
+		return err
+	}
+	if swap := filepath.Join(d, "memory.swap.max"); fileExists(swap) {
+		return writeFile(swap, "max")
+	}
+	return nil
+}
+
+// fileExists reports whether name exists.
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 // blkioWeightFile checks that a v1 blkio directory has a weight to set.

@@ -191,6 +191,11 @@ func TestUpdate(t *testing.T) {
 		}
 		expectFile(t, filepath.Join(mem, "memory.limit_in_bytes"), "33554432")
 		expectFile(t, filepath.Join(pids, "pids.max"), "max")
+		// -1 lifts the memory limit, as runc's update does.
+		r.must(t, "update", "--memory", "-1", "box")
+		if b, err := os.ReadFile(filepath.Join(mem, "memory.limit_in_bytes")); err != nil || len(strings.TrimSpace(string(b))) < 18 {
+			t.Errorf("memory.limit_in_bytes after update --memory -1: %q, %v", b, err)
+		}
 
 		f := filepath.Join(t.TempDir(), "r.json")
 		os.WriteFile(f, []byte(`{"memory": {"reservation": 1048576}}`), 0o644)

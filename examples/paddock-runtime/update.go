@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -248,9 +247,6 @@ func fromSpec(lr *specs.LinuxResources) (*cgroup.Resources, error) {
 		if b.Weight != nil {
 			r.IOWeight = *b.Weight
 		}
-	}
-	if r.Memory == -1 {
-		return nil, errors.New("--resources: memory.limit -1 (unlimited) cannot be set by paddock-runtime once a limit is set")
 	}
 	return r, nil
 }
