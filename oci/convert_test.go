@@ -513,6 +513,12 @@ func TestConvertResources(t *testing.T) {
 				t.Errorf("device rules %v", d)
 			}
 		}},
+		{name: "unlimited memory and swap", edit: res(specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: ptr(int64(-1)), Swap: ptr(int64(-1))}}),
+			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
+				if r := s.Cgroup.Resources; r != nil && !r.IsZero() {
+					t.Errorf("resources %+v, want no memory limit", r)
+				}
+			}},
 		{name: "no pids limit", edit: res(specs.LinuxResources{Pids: &specs.LinuxPids{Limit: ptr(int64(0))}}),
 			check: func(t *testing.T, s *sandbox.Spec, _ sandbox.Command) {
 				if r := s.Cgroup.Resources; r != nil && r.Pids != cgroup.Unlimited {

@@ -88,7 +88,9 @@ func memory(r *specs.LinuxResources, res *cgroup.Resources) error {
 		if *m.Swap != -1 && (*m.Swap <= 0 || res.Memory == 0) {
 			return invalid("linux.resources.memory.swap", "%d: a limit of memory and swap needs a memory limit, or is -1 (unlimited)", *m.Swap)
 		}
-		res.MemorySwap = *m.Swap
+		if res.Memory > 0 {
+			res.MemorySwap = *m.Swap // -1 without a memory limit limits nothing
+		}
 	}
 	return nil
 }
