@@ -283,7 +283,7 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 		r := rs.r
 		pd := r.get("paddock")
 		p("## Side by side, %s\n\n", rs.title)
-		p("| command | median ms | p10 ms | p90 ms | ratio to `%s` | its median ÷ paddock's |\n|---|---:|---:|---:|---:|---:|\n", r.Baseline)
+		p("| command | median ms | p10 ms | p90 ms | ratio to `%s` | its median ÷ paddock's | failed runs |\n|---|---:|---:|---:|---:|---:|---:|\n", r.Baseline)
 		for _, res := range r.Results {
 			vs := ""
 			if res.Name != r.Baseline && pd.MedianMS > 0 {
@@ -292,12 +292,10 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 					vs = "**" + vs + "**"
 				}
 			}
-			failed := ""
-			if res.Failures > 0 {
-				failed = fmt.Sprintf(" (%d failed)", res.Failures)
-			}
-			p("| %s%s | %.3f | %.3f | %.3f | %.2f× | %s |\n", res.Name, failed, res.MedianMS, res.P10MS, res.P90MS, res.Ratio, vs)
+			p("| %s | %.3f | %.3f | %.3f | %.2f× | %s | %d of %d |\n", res.Name, res.MedianMS, res.P10MS, res.P90MS, res.Ratio, vs, res.Failures, res.Runs+res.Failures)
 		}
+		p("\nA run that fails is counted in the last column and left out of the figures; the\n")
+		p("harness stops only when a command fails more than 5%% of its runs.\n")
 		p("\nExact commands (`{id}` is a number unique to each run; `$TMP` the run's temporary directory):\n\n```\n")
 		for _, res := range r.Results {
 			p("%-18s %s\n", res.Name, tmpName(strings.Join(res.Argv, " ")))
