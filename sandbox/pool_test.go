@@ -445,54 +445,6 @@ func TestPoolParentDeath(t *testing.T) {
 	})
 }
 
-// BenchmarkPool measures Start+Wait of /bin/true in a pooled start beside an
-// unpooled one of the same Template (compare with BenchmarkExecTrue in the same
-// run), rootful and rootless. Before each pooled start the pool is full again
-// (not timed): the refill that the start begins runs beside it, as it would.
-func BenchmarkPool(b *testing.B) {
-	for _, p := range presets[:2] {
-		b.Run(p.name+"/unpooled", func(b *testing.B) { benchStart(b, p.options(b)...) })
-		b.Run(p.name+"/pooled", func(b *testing.B) { benchPooled(b, p.options(b)...) })
-	}
-}
-
-func benchPooled(b *testing.B, opts ...sandbox.Option) {
-	tpl, err := sandbox.NewBuilder(opts...).Build()
-	if err != nil {
-		b.Skip(err)
-	}
-	defer tpl.Close()
-	ctx := context.Background()
-	if err := tpl.Pool(ctx, 2); err != nil {
-		b.Fatal(err)
-	}
-	cmd := sandbox.Command{Args: []string{"/bin/true"}}
-	var inStart, inWait time.Duration
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		for deadline := time.Now().Add(time.Second); tpl.Warm() < 2 && time.Now().Before(deadline); {
-			time.Sleep(50 * time.Microsecond)
-		}
-		b.StartTimer()
-		t0 := time.Now()
-		p, err := tpl.Start(ctx, cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		st, err := p.Wait()
-		inStart += t1.Sub(t0)
-		inWait += time.Since(t1)
-		if err != nil || !st.Success() {
-			b.Fatal(st, err)
-		}
-	}
-	b.ReportMetric(float64(inStart.Microseconds())/float64(b.N), "start-µs/op")
-	b.ReportMetric(float64(inWait.Microseconds())/float64(b.N), "wait-µs/op")
-}
-
 // TestPoolFollowsHostMounts checks that a pooled start sees the host's mounts
 // as an unpooled one would (splitRootFollows): rootless on the host's "/", the
 // root is one overlay per top-level directory, planned against the mount
