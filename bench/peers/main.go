@@ -21,11 +21,18 @@ import (
 const heading = "## The library beside exec'd peers (Go benchmarks)"
 
 // order is the sub-benchmarks of BenchmarkPeers, as the tables list them.
-var order = []string{"exec-true", "paddock", "bwrap", "crun", "runc"}
+var order = []string{"exec-true", "paddock", "paddock-pooled", "bwrap", "crun", "runc"}
+
+// targets are the speed-ups that a pooled start is to reach over each peer.
+var targets = []struct {
+	peer string
+	x    float64
+}{{"bwrap", 3}, {"crun", 5}, {"runc", 10}}
 
 // result is what one run's output says of one sub-benchmark.
 type result struct {
 	nsOp   []float64 // one per round
+	failed int       // runs that failed, over all rounds (left out of ns/op)
 	probe  string
 	skip   string
 	allocs string
@@ -47,6 +54,7 @@ var (
 	benchLine = regexp.MustCompile(`^BenchmarkPeers/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(?:.*?\s(\d+) allocs/op)?`)
 	nameLine  = regexp.MustCompile(`^(?:--- (?:BENCH|SKIP|FAIL): )?BenchmarkPeers/(\S+?)(?:-\d+)?$`)
 	logLine   = regexp.MustCompile(`^\s+\S+\.go:\d+: (.*)$`)
+	failLine  = regexp.MustCompile(`\s([\d.]+) failed\s`)
 )
 
 // readRun reads one run's `go test -v -bench` output.
@@ -74,6 +82,10 @@ func readRun(path string) (map[string]*result, error) {
 			}
 			r := get(m[1])
 			r.nsOp, r.allocs, cur = append(r.nsOp, ns), m[3], m[1]
+			if f := failLine.FindStringSubmatch(line); f != nil {
+				n, _ := strconv.ParseFloat(f[1], 64)
+				r.failed += int(n)
+			}
 		} else if m := nameLine.FindStringSubmatch(line); m != nil {
 			cur = m[1]
 		} else if m := logLine.FindStringSubmatch(line); m != nil && cur != "" {
@@ -147,15 +159,20 @@ func readRuns(root, rootless string) ([]run, error) {
 	return done, nil
 }
 
-// target writes the row of the targets table of one run.
+// target writes the rows of the targets table of one run: the pooled start
+// against each peer.
 func target(b *strings.Builder, r run) {
-	const what = "Template.Start+Wait, unpooled, ≥ 1.5× faster than os/exec of bubblewrap with the same isolation (`BenchmarkPeers/paddock` against `/bwrap`)"
-	bw, pd := r.res["bwrap"].median(), r.res["paddock"].median()
-	if bw == 0 {
-		fmt.Fprintf(b, "| %s | %s | not run | **no** |\n", what, r.title)
-		return
+	pd := r.res["paddock-pooled"]
+	for _, t := range targets {
+		what := fmt.Sprintf("Template.Start+Wait, pooled, ≥ %g× faster than os/exec of %s with the same isolation (`BenchmarkPeers/paddock-pooled` against `/%s`)", t.x, t.peer, t.peer)
+		peer := r.res[t.peer]
+		if peer.median() == 0 || pd.median() == 0 {
+			fmt.Fprintf(b, "| %s | %s | not run | **no** |\n", what, r.title)
+			continue
+		}
+		x := peer.median() / pd.median()
+		fmt.Fprintf(b, "| %s | %s | %.2f× (rounds: %s) | %s |\n", what, r.title, x, roundRatios(peer, pd), yes(x >= t.x))
 	}
-	fmt.Fprintf(b, "| %s | %s | %.2f× (rounds: %s) | %s |\n", what, r.title, bw/pd, roundRatios(r.res["bwrap"], r.res["paddock"]), yes(bw/pd >= 1.5))
 }
 
 // roundRatios is the least and the greatest of num's ns/op over den's, round
@@ -177,20 +194,24 @@ func table(b *strings.Builder, r run) {
 	res, title := r.res, r.title
 	floor, pd := res["exec-true"].median(), res["paddock"].median()
 	p("\n### %s\n\n", strings.ToUpper(title[:1])+title[1:])
-	p("| sub-benchmark | ns/op | ratio to exec-true | Paddock's speed-up over it | allocs/op |\n|---|---:|---:|---:|---:|\n")
+	pooled := res["paddock-pooled"].median()
+	p("| sub-benchmark | ns/op | ratio to exec-true | Paddock's speed-up over it | pooled | allocs/op | failed runs |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range order {
 		r := res[name]
 		switch {
 		case r == nil:
-			p("| %s | not run | | | |\n", name)
+			p("| %s | not run | | | | | |\n", name)
 		case r.median() == 0:
-			p("| %s | skipped: %s | | | |\n", name, strings.ReplaceAll(r.skip, "|", `\|`))
+			p("| %s | skipped: %s | | | | | |\n", name, strings.ReplaceAll(r.skip, "|", `\|`))
 		default:
-			up := ""
-			if name != "exec-true" && name != "paddock" {
+			up, upPooled := "", ""
+			if name != "exec-true" && !strings.HasPrefix(name, "paddock") {
 				up = fmt.Sprintf("**%.2f×**", r.median()/pd)
+				if pooled > 0 {
+					upPooled = fmt.Sprintf("**%.2f×**", r.median()/pooled)
+				}
 			}
-			p("| %s | %.0f | %.2f× | %s | %s |\n", name, r.median(), r.median()/floor, up, r.allocs)
+			p("| %s | %.0f | %.2f× | %s | %s | %s | %d |\n", name, r.median(), r.median()/floor, up, upPooled, r.allocs, r.failed)
 		}
 	}
 	p("\nWhat each sandbox reported of itself (`peerProbe`: `/proc/self/status`, the namespaces it does\nnot share with the benchmark, a write to its root):\n\n```\n")

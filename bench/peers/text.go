@@ -9,9 +9,15 @@ const intro = "What a Go service that sandboxes a command compares: os/exec of b
 	"`/bin/true` from one busybox root filesystem that the benchmark builds in a temporary directory:\n\n" +
 	"- **exec-true**: os/exec of that same `/bin/true` with no sandbox: the floor.\n" +
 	"- **paddock**: `Template.Start`+`Wait`, unpooled; the Template is built once, before the timing.\n" +
+	"- **paddock-pooled**: the same Template with a warm pool of 2 (`Template.Pool`), full again\n" +
+	"  before each start, untimed: the refill runs beside the start and its Wait, not on the\n" +
+	"  next start's path (BenchmarkPool's throughput rows count it). Its probe line comes from a\n" +
+	"  warm sandbox.\n" +
 	"- **bwrap**, **crun**, **runc**: os/exec of the binary, one per op; crun and runc `run --bundle`\n" +
 	"  with a state directory of each sub-benchmark's own and a fresh container ID per op (`run`\n" +
-	"  deletes the container when it exits; any left at the end is deleted with `delete --force`).\n\n" +
+	"  deletes the container when it exits; any left at the end is deleted with `delete --force`).\n" +
+	"  A run that fails is counted (the last column) and left out of ns/op; a peer that fails more\n" +
+	"  than 5% of its runs fails its sub-benchmark.\n\n" +
 	"The same isolation for all, checked from inside each sandbox (the probe lines below):\n\n" +
 	"- **Namespaces:** new mount, pid, ipc, uts and network; as uid 65534 also a user namespace\n" +
 	"  mapping only the caller (0 → 65534; Paddock's `Rootless()`, bubblewrap's `--unshare-user\n" +
