@@ -2,7 +2,13 @@ package sandbox_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +40,9 @@ var poolPresets = []struct {
 // that the start begins runs beside it, as it would, but not on the next start's
 // path. The throughput rows are those of BenchmarkThroughput for the default
 // Template (NewBuilder() with no option) with 2 starters, unpooled and pooled;
-// there nothing waits for the refill, which counts.
+// there nothing waits for the refill, which counts. The memory rows
+// (benchPoolMemory) are what each warm sandbox of the default Template costs a
+// caller with an empty heap and with a 1 GiB live one.
 func BenchmarkPool(b *testing.B) {
 	b.Run("exec-true", BenchmarkExecTrue)
 	for _, p := range poolPresets {
@@ -57,6 +65,9 @@ func BenchmarkPool(b *testing.B) {
 	}
 	b.Run("throughput/default/starters=2/unpooled", func(b *testing.B) { benchThroughput(b, false) })
 	b.Run("throughput/default/starters=2/pooled", func(b *testing.B) { benchThroughput(b, true) })
+	for _, size := range []int{0, 1 << 30} {
+		b.Run(fmt.Sprintf("memory/heap=%dMiB", size>>20), func(b *testing.B) { benchPoolMemory(b, size) })
+	}
 }
 
 // benchThroughput is throughput of the default Template from 2 starters, with a
@@ -91,18 +102,25 @@ func waitPool(tpl *sandbox.Template, n int, timeout time.Duration) bool {
 }
 
 // benchPooled is benchStart with a pool of poolSize, full again (not timed)
-// before each start. It reports as cold/op the share of starts before which the
-// pool was not full after a second: those may have started without it.
+// before each start (benchPooledLoop).
 func benchPooled(b *testing.B, opts ...sandbox.Option) {
 	tpl, err := sandbox.NewBuilder(opts...).Build()
 	if err != nil {
 		b.Skip(err)
 	}
 	defer tpl.Close()
-	ctx := context.Background()
-	if err := tpl.Pool(ctx, poolSize); err != nil {
+	if err := tpl.Pool(context.Background(), poolSize); err != nil {
 		b.Fatal(err)
 	}
+	benchPooledLoop(b, tpl)
+}
+
+// benchPooledLoop measures Start+Wait of /bin/true in tpl, whose pool of
+// poolSize is full again (not timed) before each start. It reports as cold/op
+// the share of starts before which the pool was not full after a second: those
+// may have started without it.
+func benchPooledLoop(b *testing.B, tpl *sandbox.Template) {
+	ctx := context.Background()
 	cmd := sandbox.Command{Args: []string{"/bin/true"}}
 	var inStart, inWait time.Duration
 	cold := 0
@@ -130,4 +148,113 @@ func benchPooled(b *testing.B, opts ...sandbox.Option) {
 	b.ReportMetric(float64(inStart.Microseconds())/float64(b.N), "start-µs/op")
 	b.ReportMetric(float64(inWait.Microseconds())/float64(b.N), "wait-µs/op")
 	b.ReportMetric(float64(cold)/float64(b.N), "cold/op")
+}
+
+// benchPoolMemory measures what each warm sandbox of the default Template costs
+// a caller with a live heap of size bytes. A warm child is a fork of the
+// caller: it shares the caller's pages until one side writes to one, and keeps
+// its own copy of the page tables. It reports, per warm child, from
+// /proc/PID/smaps_rollup and status: its proportional share of the pages it
+// maps (warm-pss-KiB: a page shared by the caller and k warm children counts
+// 1/(k+1)) and its page tables (warm-pte-KiB) once the pool is full, and its
+// share again once the caller has written to every page of its heap
+// (rewritten-pss-KiB: the old pages are then the warm children's alone, shared
+// among them). The timed loop is a pooled Start+Wait with that heap.
+func benchPoolMemory(b *testing.B, size int) {
+	heap = liveHeap(size)
+	defer func() { heap = nil; runtime.GC() }()
+	tpl, err := sandbox.NewBuilder().Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tpl.Close()
+	before := childSet()
+	if err := tpl.Pool(context.Background(), poolSize); err != nil {
+		b.Fatal(err)
+	}
+	if !waitPool(tpl, poolSize, 10*time.Second) {
+		b.Fatalf("%d warm sandboxes after 10s, want %d", tpl.Warm(), poolSize)
+	}
+	var warm []int
+	for pid := range childSet() {
+		if !before[pid] {
+			warm = append(warm, pid)
+		}
+	}
+	first, err := memoryOf(warm)
+	if err != nil {
+		b.Skipf("reading a warm child's memory: %v", err)
+	}
+	for _, chunk := range heap {
+		for i := 0; i < len(chunk); i += 4096 {
+			chunk[i]++ // the caller's heap changes: each page is copied
+		}
+	}
+	again, err := memoryOf(warm)
+	if err != nil {
+		b.Fatalf("reading a warm child's memory: %v", err)
+	}
+	benchPooledLoop(b, tpl)
+	n := float64(len(warm))
+	b.ReportMetric(float64(first["Pss"])/n, "warm-pss-KiB")
+	b.ReportMetric(float64(first["VmPTE"])/n, "warm-pte-KiB")
+	b.ReportMetric(float64(again["Pss"])/n, "rewritten-pss-KiB")
+}
+
+// liveHeap returns size bytes in chunks of 64 MiB, every page touched: a live,
+// resident heap.
+func liveHeap(size int) [][]byte {
+	var h [][]byte
+	for n := 0; n < size; n += 64 << 20 {
+		chunk := make([]byte, 64<<20)
+		for i := 0; i < len(chunk); i += 4096 {
+			chunk[i] = 1
+		}
+		h = append(h, chunk)
+	}
+	return h
+}
+
+// childSet returns the pids of this process's children.
+func childSet() map[int]bool {
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	pids := map[int]bool{}
+	for _, f := range tasks {
+		data, _ := os.ReadFile(f)
+		for _, field := range strings.Fields(string(data)) {
+			if n, err := strconv.Atoi(field); err == nil {
+				pids[n] = true
+			}
+		}
+	}
+	return pids
+}
+
+// memoryOf sums, over pids, the kB figures of /proc/PID/smaps_rollup and the
+// VmPTE line of /proc/PID/status, by field name.
+func memoryOf(pids []int) (map[string]int, error) {
+	if len(pids) == 0 {
+		return nil, errors.New("no warm child")
+	}
+	sum := map[string]int{}
+	for _, pid := range pids {
+		for _, file := range []string{"smaps_rollup", "status"} {
+			data, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+			if err != nil {
+				return nil, err
+			}
+			for _, line := range strings.Split(string(data), "\n") {
+				f := strings.Fields(line)
+				if len(f) != 3 || f[2] != "kB" || (file == "status" && f[0] != "VmPTE:") {
+					continue
+				}
+				kb, err := strconv.Atoi(f[1])
+				if err != nil {
+					return nil, fmt.Errorf("/proc/%d/%s: %q: %w", pid, file, line, err)
+				}
+				sum[strings.TrimSuffix(f[0], ":")] += kb
+			}
+		}
+	}
+	return sum, nil
 }
