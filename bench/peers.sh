@@ -4,12 +4,13 @@
 # --rootless, again as uid 65534); writes the section "The library beside exec'd peers (Go benchmarks)" of
 # BENCHMARKS.md and nothing else.
 #
-#   bench/peers.sh [--rootless] [-n RUNS] [-rounds R]
+#   bench/peers.sh [--rootless] [-n RUNS] [-rounds R] [-keep DIR]
 #
 # Each round is one run of the test binary, in which every sub-benchmark runs RUNS
 # times in turn; the section gives each one's median over the R rounds, so that the
 # phases of a shared machine weigh on all of them more alike than in one long run
-# of each.
+# of each. With -keep, the raw outputs are also copied to DIR (root.txt, and
+# rootless.txt with --rootless), for bench/run.sh's targets table.
 #
 # Run as root; bench/run.sh calls it. The benchmark builds its own busybox root,
 # bundles and state directories in temporary directories and deletes every
@@ -22,12 +23,14 @@ repo=$PWD
 rootless=0
 runs=200
 rounds=5
+keep=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rootless) rootless=1 ;;
 	-n) runs=$2; shift ;;
 	-rounds) rounds=$2; shift ;;
-	*) echo "usage: bench/peers.sh [--rootless] [-n RUNS] [-rounds R]" >&2; exit 2 ;;
+	-keep) keep=$2; shift ;;
+	*) echo "usage: bench/peers.sh [--rootless] [-n RUNS] [-rounds R] [-keep DIR]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -71,6 +74,11 @@ if [ "$rootless" = 1 ]; then
 	echo "== BenchmarkPeers, as uid $nobody ($rounds rounds of $runs runs)"
 	peers "$tmp/rootless.txt" setpriv --reuid=$nobody --regid=$nobody --clear-groups
 	md_args+=(-rootless "$tmp/rootless.txt")
+fi
+if [ -n "$keep" ]; then
+	mkdir -p "$keep"
+	cp "$tmp/root.txt" "$keep/"
+	if [ "$rootless" = 1 ]; then cp "$tmp/rootless.txt" "$keep/"; fi
 fi
 "$tmp/peers" -md "$repo/BENCHMARKS.md" "${md_args[@]}" -runs "$runs" -rounds "$rounds"
 echo "wrote the peers section of BENCHMARKS.md"

@@ -5,6 +5,10 @@
 #
 #   bench/run.sh [--rootless] [-n RUNS]
 #
+# A command that fails now and then (rootless runc, about once in 200 runs) is
+# counted and its failed runs left out; only one that fails more than 5% of its
+# runs stops the run.
+#
 # Run as root. The rootful comparison always runs; with --rootless the same set
 # runs again as uid 65534 (nobody), each peer in its rootless mode. Everything it
 # creates lives in one temporary directory, removed on exit.
@@ -121,6 +125,7 @@ done
 CGO_ENABLED=0 go build -o "$tmp/paddock-run" ./examples/run
 go build -o "$tmp/sidebyside" ./bench/sidebyside
 go build -o "$tmp/report" ./bench/report
+go build -o "$tmp/peers" ./bench/peers
 go test -c -o "$tmp/sandbox.test" ./sandbox
 chmod 755 "$tmp"/paddock-run "$tmp"/sidebyside "$tmp"/report "$tmp"/sandbox.test
 
@@ -178,12 +183,13 @@ if [ "$rootless" = 1 ]; then
 fi
 
 # The Go benchmarks of package sandbox, in the same kind of mount namespace.
-echo "== go test -bench (ExecTrue, Start, Heap, Throughput)"
+echo "== go test -bench (ExecTrue, Start, Heap, Throughput, Pool)"
 gobench() { # $1 output, $2 "" or uid
-	local as=() patterns=('^Benchmark(ExecTrue|Start|Heap|Throughput)$')
-	# As a user, the rootful presets build but cannot start: only the others.
+	local as=() patterns=('^Benchmark(ExecTrue|Start|Heap|Throughput|Pool)$')
+	# As a user, the rootful presets build but cannot start: only the others
+	# (BenchmarkPool skips its rootful rows itself).
 	[ -n "$2" ] && as=(setpriv --reuid="$2" --regid="$2" --clear-groups) &&
-		patterns=('^BenchmarkExecTrue$' '^BenchmarkStart$/^(rootless|rootless-nocgroup|rootless-rootfs|norootfs|privileged)$' '^Benchmark(Heap|Throughput)$')
+		patterns=('^BenchmarkExecTrue$' '^BenchmarkStart$/^(rootless|rootless-nocgroup|rootless-rootfs|norootfs|privileged)$' '^Benchmark(Heap|Throughput)$' '^BenchmarkPool$')
 	: >"$1"
 	for pattern in "${patterns[@]}"; do
 		(cd "$tmp" && unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec "$@"' sh \
@@ -198,12 +204,30 @@ if [ "$rootless" = 1 ]; then
 	report_args+=(-gobench-rootless "$tmp/gobench-rootless.txt")
 fi
 
+# The child's no-allocation target is a test (the child disassembled), not a timing.
+if go test -count=1 -run '^TestChildIsNosplit$' ./internal/child >"$tmp/nosplit.txt" 2>&1; then
+	report_args+=(-nosplit ok)
+else
+	cat "$tmp/nosplit.txt" >&2
+	report_args+=(-nosplit "failed")
+fi
+
+# Start+Wait of a prebuilt Template, pooled and not, beside os/exec of the peers
+# (bench/peers.sh): its outputs feed the targets table, and its own section is
+# written again below, once the report has written the file.
+oci_args=(-n "$runs")
+[ "$rootless" = 1 ] && oci_args+=(--rootless)
+peer_rounds=5
+"$repo/bench/peers.sh" "${oci_args[@]}" -rounds "$peer_rounds" -keep "$tmp/peers-out"
+report_args+=(-peers-root "$tmp/peers-out/root.txt")
+[ "$rootless" = 1 ] && report_args+=(-peers-rootless "$tmp/peers-out/rootless.txt")
+
 "$tmp/report" "${report_args[@]}" -runs "$runs" -md "$repo/BENCHMARKS.md" -svg "$repo/bench/chart.svg"
 CGO_ENABLED=0 go build -o "$tmp/sysprobe" ./internal/testutil/sysprobe && go build -o "$tmp/syscalls" ./bench/syscalls && "$tmp/syscalls" -rootfs "$rootfs" -probe "$tmp/sysprobe" -paddock "$tmp/paddock-run" -md "$repo/BENCHMARKS.md" # per-syscall cost beside crun
 # An OCI runtime's whole cycle beside runc and crun (its own section, its own run).
-oci_args=(-n "$runs")
-[ "$rootless" = 1 ] && oci_args+=(--rootless)
 "$repo/bench/oci.sh" "${oci_args[@]}"
-# Start+Wait of a prebuilt Template beside os/exec of the peers (its own section).
-"$repo/bench/peers.sh" "${oci_args[@]}"
+# The section of the peers' run above.
+peers_args=(-root "$tmp/peers-out/root.txt")
+[ "$rootless" = 1 ] && peers_args+=(-rootless "$tmp/peers-out/rootless.txt")
+"$tmp/peers" -md "$repo/BENCHMARKS.md" "${peers_args[@]}" -runs "$runs" -rounds "$peer_rounds"
 echo "wrote BENCHMARKS.md and bench/chart.svg"

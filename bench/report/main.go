@@ -57,6 +57,7 @@ type bench struct {
 	// The halves of a Start+Wait (BenchmarkStart): the call to the target's exec,
 	// and the rest, to the end of Wait; 0 where not reported.
 	startUS, waitUS float64
+	metrics         map[string]float64 // every "VALUE UNIT" pair after ns/op, by unit
 }
 
 var (
@@ -64,6 +65,7 @@ var (
 	perSecLine = regexp.MustCompile(`([\d.]+) sandboxes/s`)
 	startLine  = regexp.MustCompile(`([\d.]+) start-µs/op`)
 	waitLine   = regexp.MustCompile(`([\d.]+) wait-µs/op`)
+	metricPair = regexp.MustCompile(`\s([\d.]+) (\S+)`)
 )
 
 func readBench(path string) ([]bench, error) {
@@ -77,14 +79,18 @@ func readBench(path string) ([]bench, error) {
 	for sc.Scan() {
 		m := benchLine.FindStringSubmatch(sc.Text())
 		if m == nil || !(m[1] == "BenchmarkExecTrue" || strings.HasPrefix(m[1], "BenchmarkStart/") ||
-			strings.HasPrefix(m[1], "BenchmarkHeap/") || strings.HasPrefix(m[1], "BenchmarkThroughput/")) {
+			strings.HasPrefix(m[1], "BenchmarkHeap/") || strings.HasPrefix(m[1], "BenchmarkThroughput/") ||
+			strings.HasPrefix(m[1], "BenchmarkPool/")) {
 			continue
 		}
 		ns, err := strconv.ParseFloat(m[2], 64)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %q: %w", path, sc.Text(), err)
 		}
-		b := bench{name: m[1], nsOp: ns, allocs: m[3]}
+		b := bench{name: m[1], nsOp: ns, allocs: m[3], metrics: map[string]float64{}}
+		for _, pair := range metricPair.FindAllStringSubmatch(sc.Text(), -1) {
+			b.metrics[pair[2]], _ = strconv.ParseFloat(pair[1], 64)
+		}
 		if ps := perSecLine.FindStringSubmatch(sc.Text()); ps != nil {
 			b.perSec, _ = strconv.ParseFloat(ps[1], 64)
 		}
@@ -136,6 +142,9 @@ func main() {
 	gbRootless := flag.String("gobench-rootless", "", "go test -bench output of package sandbox, run as uid 65534 (optional)")
 	probeRoot := flag.String("probe-rootful", "", "what each rootful sandbox reported of its status (optional)")
 	probeRootless := flag.String("probe-rootless", "", "what each rootless sandbox reported of its status (optional)")
+	peersRoot := flag.String("peers-root", "", "BenchmarkPeers output of bench/peers.sh, run as root (optional)")
+	peersRootless := flag.String("peers-rootless", "", "BenchmarkPeers output of bench/peers.sh, run as uid 65534 (optional)")
+	nosplit := flag.String("nosplit", "", `the outcome of internal/child's TestChildIsNosplit: "ok", or what failed (optional)`)
 	runs := flag.Int("runs", 0, "the -n given to run.sh, to restate the command")
 	mdPath := flag.String("md", "BENCHMARKS.md", "Markdown output")
 	svgPath := flag.String("svg", "bench/chart.svg", "SVG output")
@@ -163,13 +172,21 @@ func main() {
 		fail(err)
 		gbs = append(gbs, gorun{"as uid 65534", b})
 	}
+	var prs []peerRun
+	for _, f := range []struct{ path, title string }{{*peersRoot, "as root"}, {*peersRootless, "as uid 65534"}} {
+		if f.path != "" {
+			pr, err := readPeers(f.path, f.title)
+			fail(err)
+			prs = append(prs, pr)
+		}
+	}
 	mdAbs, err := filepath.Abs(*mdPath)
 	fail(err)
 	svgAbs, err := filepath.Abs(*svgPath)
 	fail(err)
 	svgRel, err := filepath.Rel(filepath.Dir(mdAbs), svgAbs)
 	fail(err)
-	md := markdown(runsets, gbs, *runs, filepath.ToSlash(svgRel))
+	md := markdown(runsets, gbs, prs, *nosplit, *runs, filepath.ToSlash(svgRel))
 	fail(os.WriteFile(*mdPath, []byte(md), 0o644))
 	fail(os.WriteFile(*svgPath, []byte(chart(runsets)), 0o644))
 }
@@ -194,23 +211,7 @@ func readOpt(path string) string {
 	return strings.TrimRight(string(data), "\n")
 }
 
-// peers are the commands compared with paddock, and the issue's target for each.
-var peers = []struct {
-	name   string
-	target float64
-}{{"bwrap", 2}, {"crun", 4}, {"runc", 10}}
-
-// goTargets are the issue's targets on the Go benchmarks. The default spawn mode
-// of a rootless sandbox is vfork.
-var goTargets = []struct {
-	name, desc string
-	limit      float64
-}{
-	{"BenchmarkStart/rootless/nonet/vfork", "default rootless, no new netns: ≤ 2.0× ExecTrue", 2.0},
-	{"BenchmarkStart/rootless/vfork", "default rootless, new netns: ≤ 2.5× ExecTrue", 2.5},
-}
-
-func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
+func markdown(runsets []runset, gbs []gorun, prs []peerRun, nosplit string, runs int, svg string) string {
 	var b strings.Builder
 	first := runsets[0].r
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -231,53 +232,23 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 	p("  not only crun, runs in that same namespace.\n\n")
 	p("![median spawn time per sandbox](%s)\n\n", svg)
 
-	p("## Targets of issue 8\n\n")
-	p("| target | where | measured | met |\n|---|---|---:|---|\n")
-	for _, rs := range runsets {
-		pd := rs.r.get("paddock")
-		for _, peer := range peers {
-			pr := rs.r.get(peer.name)
-			if pr == nil || pr.MedianMS == 0 || pd.MedianMS == 0 {
-				continue
-			}
-			x := pr.MedianMS / pd.MedianMS
-			p("| ≥ %g× faster than %s (medians, side by side) | %s | %.2f× | %s |\n", peer.target, peer.name, rs.title, x, yes(x >= peer.target))
-		}
-	}
-	for _, g := range gbs {
-		et := findBench(g.benches, "BenchmarkExecTrue")
-		if et == nil {
-			continue
-		}
-		for _, t := range goTargets {
-			bm := findBench(g.benches, t.name)
-			if bm == nil {
-				continue
-			}
-			x := bm.nsOp / et.nsOp
-			p("| %s (`%s`) | Go benchmark, %s | %.2f× | %s |\n", t.desc, strings.TrimPrefix(t.name, "Benchmark"), g.title, x, yes(x <= t.limit))
-		}
-		empty, full := findBench(g.benches, "BenchmarkHeap/heap=0MiB/vfork"), findBench(g.benches, "BenchmarkHeap/heap=1024MiB/vfork")
-		if empty != nil && full != nil {
-			x := full.nsOp / empty.nsOp
-			p("| vfork with a 1 GiB live heap: ≤ 1.2× its cost with an empty heap (`Heap/heap=1024MiB/vfork`) | Go benchmark, %s | %.2f× | %s |\n", g.title, x, yes(x <= 1.2))
-		}
-		if tp := findBench(g.benches, "BenchmarkThroughput/default/starters=2"); tp != nil && tp.perSec > 0 {
-			p("| ≥ 500 default sandboxes per second, 2 concurrent starters (`Throughput/default/starters=2`) | Go benchmark, %s | %.0f/s | %s |\n", g.title, tp.perSec, yes(tp.perSec >= 500))
-		}
-		if bm := findBench(g.benches, "BenchmarkStart/rootless-nocgroup/nonet/vfork"); bm != nil && bm.allocs != "" {
-			n, _ := strconv.Atoi(bm.allocs)
-			p("| at most 10 allocations per Start+Wait in the parent (`Start/rootless-nocgroup/nonet/vfork`; the child makes none: internal/child's TestChildIsNosplit) | Go benchmark, %s | %d | %s |\n", g.title, n, yes(n <= 10))
-		}
-	}
-	p("\nThe side-by-side targets compare whole processes: `paddock` there is `examples/run`, a Go\n")
+	targetsTable(p, runsets, gbs, prs, nosplit)
+	p("\nThe side-by-side target compares whole processes: `paddock` there is `examples/run`, a Go\n")
 	p("program that starts, builds its Template (seccomp compilation included) and spawns once.\n")
-	p("The Go benchmark targets measure Start+Wait of a prebuilt Template against os/exec of\n")
-	p("`/bin/true` in the same process. The default spawn mode of a rootless sandbox is vfork (a\n")
-	p("user namespace mapping only the caller's own ID, which the child writes itself), hence the\n")
-	p("`/vfork` rows. As root, the `rootless` preset maps root and may create a per-start cgroup,\n")
-	p("which a real rootless caller on cgroup v1 cannot: where both exist, the run as uid 65534 is\n")
-	p("the one that answers the target.\n\n")
+	p("The Go benchmark targets measure Start+Wait of a prebuilt Template against\n")
+	p("`Pool/exec-true`, os/exec of `/bin/true` in the same run of the same test binary. Before\n")
+	p("each pooled start the pool (2 warm sandboxes) is full again, untimed: the refill that a\n")
+	p("start begins runs beside it and its Wait, not on the next start's path; the throughput\n")
+	p("rows wait for nothing, so the refill counts there. `rootless` is `Rootless()` on the\n")
+	p("host's `/`: as uid 65534 the default sandbox (vfork unpooled; a pool keeps fork-mode\n")
+	p("children). As root it maps a block of subordinate IDs per start and may create a\n")
+	p("per-start cgroup, which a real rootless caller on cgroup v1 cannot: where both exist, the\n")
+	p("run as uid 65534 is the one that answers the target. The peer targets are the medians of\n")
+	p("the rounds of `bench/peers.sh` (its section below has each round's spread). A warm child\n")
+	p("is a fork of the caller: it shares the caller's heap until the caller writes to it, then\n")
+	p("keeps the old pages (shared by the warm children, each counted for its share), and\n")
+	p("copies the page tables; the memory row reads `/proc/PID/smaps_rollup` and `status` of\n")
+	p("each warm child.\n\n")
 
 	for _, rs := range runsets {
 		r := rs.r
@@ -310,19 +281,30 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 	for _, g := range gbs {
 		et := findBench(g.benches, "BenchmarkExecTrue")
 		p("## Go benchmarks, %s\n\n", g.title)
-		p("`go test -c ./sandbox`, then `sandbox.test -test.run '^$' -test.bench '^Benchmark(ExecTrue|Start)$'\n")
+		p("`go test -c ./sandbox`, then `sandbox.test -test.run '^$' -test.bench '^Benchmark(ExecTrue|Start|Heap|Throughput|Pool)$'\n")
 		p("-test.benchtime %dx` in the same kind of mount namespace (as a user, only the presets a user\n", max(runs, 1))
 		p("can start). Start is Start+Wait of a prebuilt Template: no Build and no Go start-up,\n")
 		p("unlike `paddock-run` above. Its two halves: *start*, from the call to the target's exec\n")
 		p("(the clone and the child's whole setup), and *wait*, from there to the end of Wait (the\n")
 		p("target's run, its exit, the reaping). `rootless-rootfs` is the default rootless sandbox on\n")
 		p("a busybox root filesystem instead of the host's `/`: one overlay, where the host's `/` takes\n")
-		p("one per top-level directory (see below).\n\n")
-		p("| benchmark | ms/op | ratio to ExecTrue | start ms | wait ms | allocs/op |\n|---|---:|---:|---:|---:|---:|\n")
+		p("one per top-level directory (see below). The `Pool` rows are `BenchmarkPool`, whose ratios\n")
+		p("are to its own `Pool/exec-true`, measured in the same run: an unpooled and a pooled start\n")
+		p("of each Template of the targets above, and the throughput of the default Template with 2\n")
+		p("starters, unpooled and pooled.\n\n")
+		p("| benchmark | ms/op | ratio to ExecTrue | start ms | wait ms | sandboxes/s | allocs/op |\n|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, bm := range g.benches {
+			floor := et
+			if strings.HasPrefix(bm.name, "BenchmarkPool/") {
+				floor = findBench(g.benches, "BenchmarkPool/exec-true")
+			}
 			ratio := "—"
-			if et != nil && et.nsOp > 0 {
-				ratio = fmt.Sprintf("%.2f×", bm.nsOp/et.nsOp)
+			if x, ok := ratioTo(&bm, floor); ok {
+				ratio = fmt.Sprintf("%.2f×", x)
+			}
+			perSec := ""
+			if bm.perSec > 0 {
+				perSec = fmt.Sprintf("%.0f", bm.perSec)
 			}
 			half := func(us float64) string {
 				if us == 0 {
@@ -330,7 +312,7 @@ func markdown(runsets []runset, gbs []gorun, runs int, svg string) string {
 				}
 				return fmt.Sprintf("%.3f", us/1e3)
 			}
-			p("| %s | %.3f | %s | %s | %s | %s |\n", strings.TrimPrefix(bm.name, "Benchmark"), bm.nsOp/1e6, ratio, half(bm.startUS), half(bm.waitUS), bm.allocs)
+			p("| %s | %.3f | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(bm.name, "Benchmark"), bm.nsOp/1e6, ratio, half(bm.startUS), half(bm.waitUS), perSec, bm.allocs)
 		}
 		p("\n")
 	}
