@@ -78,12 +78,8 @@ var peerTargets = []struct {
 func targetsTable(p func(string, ...any), runsets []runset, gbs []gorun, prs []peerRun, nosplit string) {
 	p("## Targets\n\n")
 	p("| target | where | measured | met |\n|---|---|---:|---|\n")
-	for _, g := range gbs {
-		latencyRows(p, g)
-	}
-	for _, pr := range prs {
-		peerRows(p, pr)
-	}
+	latencyRows(p, gbs)
+	peerRows(p, prs)
 	wholeProcessRow(p, runsets)
 	for _, g := range gbs {
 		throughputRow(p, g)
@@ -130,26 +126,37 @@ func ratioTo(bm, floor *bench) (float64, bool) {
 	return bm.nsOp / floor.nsOp, true
 }
 
-func latencyRows(p func(string, ...any), g gorun) {
-	floor := findBench(g.benches, "BenchmarkPool/exec-true")
+// latencyRows writes each latency target's rows, one per run.
+func latencyRows(p func(string, ...any), gbs []gorun) {
 	for _, t := range latencyTargets {
-		if x, ok := ratioTo(findBench(g.benches, t.name), floor); ok {
-			p("| %s | `%s`, %s | %.2f× | %s |\n", t.desc, strings.TrimPrefix(t.name, "Benchmark"), g.title, x, yes(x <= t.limit))
+		for _, g := range gbs {
+			floor := findBench(g.benches, "BenchmarkPool/exec-true")
+			if x, ok := ratioTo(findBench(g.benches, t.name), floor); ok {
+				p("| %s | `%s`, %s | %.2f× | %s |\n", t.desc, strings.TrimPrefix(t.name, "Benchmark"), g.title, x, yes(x <= t.limit))
+			}
 		}
 	}
 }
 
-func peerRows(p func(string, ...any), pr peerRun) {
-	pd := pr.median["paddock-pooled"]
+// peerRows writes each peer target's rows, one per run.
+func peerRows(p func(string, ...any), prs []peerRun) {
 	for _, t := range peerTargets {
-		peer := pr.median[t.peer]
-		desc := fmt.Sprintf("pooled Start+Wait ≥ %g× faster than os/exec of %s, same isolation", t.x, t.peer)
-		if pd == 0 || peer == 0 {
-			p("| %s | `BenchmarkPeers`, %s | not run | **no** |\n", desc, pr.title)
-			continue
+		for _, pr := range prs {
+			peerRow(p, pr, t.peer, t.x)
 		}
-		p("| %s | `BenchmarkPeers/paddock-pooled` against `/%s`, %s | %.2f× | %s |\n", desc, t.peer, pr.title, peer/pd, yes(peer/pd >= t.x))
 	}
+}
+
+// peerRow is the pooled start against os/exec of one peer in one run.
+func peerRow(p func(string, ...any), pr peerRun, name string, target float64) {
+	desc := fmt.Sprintf("pooled Start+Wait ≥ %g× faster than os/exec of %s, same isolation", target, name)
+	pd, peer := pr.median["paddock-pooled"], pr.median[name]
+	if pd == 0 || peer == 0 {
+		p("| %s | `BenchmarkPeers`, %s | not run | **no** |\n", desc, pr.title)
+		return
+	}
+	x := peer / pd
+	p("| %s | `BenchmarkPeers/paddock-pooled` against `/%s`, %s | %.2f× | %s |\n", desc, name, pr.title, x, yes(x >= target))
 }
 
 // wholeProcessRow is examples/run against bubblewrap, rootless, side by side.
