@@ -61,6 +61,9 @@ func layerTar(t testing.TB, entries ...entry) []byte {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Pad to tar(1)'s record of 10240 bytes, as most writers do: the diff ID
+	// covers the padding too.
+	buf.Write(make([]byte, (10240-buf.Len()%10240)%10240))
 	return buf.Bytes()
 }
 

@@ -52,7 +52,8 @@ type dirMeta struct {
 // root and checks the stream against diffID.
 func (u *unpacker) unpack(r io.Reader) error {
 	h := sha256.New()
-	tr := tar.NewReader(io.TeeReader(r, h))
+	r = io.TeeReader(r, h)
+	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
