@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -149,14 +147,4 @@ func testImage(t testing.TB, cfg v1.Config) string {
 	dir := t.TempDir() + "/layout"
 	writeLayout(t, dir, "test", cfg, fiveLayers(t)...)
 	return "oci:" + dir + ":test"
-}
-
-// tree lists a directory's files as "path mode uid:gid [target]" lines.
-func tree(t testing.TB, root string) string {
-	t.Helper()
-	out, err := exec.Command("find", root, "-printf", "%P %M %U:%G %l\n").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.ReplaceAll(string(out), root, "ROOT")
 }

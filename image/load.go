@@ -260,7 +260,7 @@ func extractLayout(archive, dir string) error {
 		switch h.Typeflag {
 		case tar.TypeDir:
 			err = root.MkdirAll(rel, 0o700)
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 			err = extractFile(root, rel, tr)
 		}
 		if err != nil {

@@ -271,6 +271,11 @@ func (s *Store) Layers() ([]string, error) {
 // its hex digits) or one of whose references is given; Prune then removes the
 // layers that no other image uses.
 func (s *Store) Remove(image string) error {
+	unlock, err := lock(filepath.Join(s.root, "locks", "images"), unix.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	imgs, err := s.Images()
 	if err != nil {
 		return err

@@ -130,7 +130,7 @@ func (u *unpacker) write(parent int, rel, base string, hdr *tar.Header, r io.Rea
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return u.mkdir(parent, rel, base, hdr, mode)
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		return u.file(parent, base, hdr, mode, r)
 	case tar.TypeSymlink:
 		if err := u.clear(parent, base, false); err != nil {
