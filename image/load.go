@@ -288,3 +288,16 @@ func extractFile(root *os.Root, rel string, r io.Reader) error {
 	}
 	return err
 }
+
+// Env returns the image's environment (for sandbox.WithImage).
+func (img *Image) Env() []string { return slices.Clone(img.Config.Env) }
+
+// Workdir returns the image's working directory, or "" (for sandbox.WithImage).
+func (img *Image) Workdir() string { return img.Config.WorkingDir }
+
+// User returns the image's user resolved to IDs, and whether the image names
+// one (for sandbox.WithImage).
+func (img *Image) User() (uid, gid uint32, groups []uint32, ok bool) {
+	c := img.Config
+	return c.UID, c.GID, slices.Clone(c.Groups), c.User != ""
+}
