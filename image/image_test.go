@@ -262,3 +262,24 @@ func TestPrune(t *testing.T) {
 		}
 	})
 }
+
+// TestRunImageAutoRange runs an image in a root caller's rootless sandbox: an
+// automatic block of subordinate IDs, whose layers are idmapped (or copied for
+// each start where they cannot be), so that root's store, owned by host root,
+// is the sandbox root's.
+func TestRunImageAutoRange(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("an automatic ID range is a root caller's")
+	}
+	s := newStore(t)
+	img, err := image.Load(testImage(t, v1.Config{Env: []string{"PATH=/bin"}, User: "app"}), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, img, []string{"/bin/sh", "-c", "id; stat -c %u:%g /home/app /bin/busybox; ls /opt/keep; cat /proc/self/uid_map"}, sandbox.Rootless())
+	for _, want := range []string{"uid=1000(app) gid=1000(app)", "1000:1000\n0:0\n", "c\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
