@@ -42,3 +42,34 @@ func BenchmarkStartImage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoad measures a load of the five-layer test image into a store
+// that holds it already (the index, manifest and configuration are read and
+// checked, the user resolved, nothing unpacked), and into an empty store.
+func BenchmarkLoad(b *testing.B) {
+	ref := testImage(b, v1.Config{User: "app"})
+	b.Run("cached", func(b *testing.B) {
+		s := newStore(b)
+		if _, err := image.Load(ref, s); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := image.Load(ref, s); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if s.Unpacked() != 5 {
+			b.Fatalf("unpacked %d layers, want 5", s.Unpacked())
+		}
+	})
+	b.Run("empty", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			s := newStore(b)
+			b.StartTimer()
+			if _, err := image.Load(ref, s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
