@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/paddock-sandbox/paddock/image"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"golang.org/x/sys/unix"
 )
@@ -282,4 +283,25 @@ func TestRunImageAutoRange(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// TestRunImageFuse runs the five-layer image on fuse-overlayfs, Podman's
+// fallback where the kernel's overlay does not work in a user namespace: it
+// reads the same whiteouts and opaque attributes.
+func TestRunImageFuse(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		if err := overlay.FuseAvailable(); errors.Is(err, overlay.ErrNotSupported) {
+			t.Skipf("fuse-overlayfs: %v", err)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		img, err := image.Load(testImage(t, v1.Config{Env: []string{"PATH=/bin"}}), newStore(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := run(t, img, []string{"/bin/sh", "-c", `echo "[$(ls /opt/keep | tr '\n' ' ')]"; test -e /gone && echo GONE-SHOWS; cat /etc/os-release; grep -c fuse /proc/self/mountinfo`}, sandbox.WithOverlayDriver(overlay.Fuse))
+		if !strings.Contains(out, "[c ]") || strings.Contains(out, "GONE-SHOWS") || !strings.Contains(out, "Paddock test image") {
+			t.Errorf("output:\n%s", out)
+		}
+	})
 }
