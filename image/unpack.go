@@ -91,10 +91,23 @@ func (u *unpacker) entry(hdr *tar.Header, r io.Reader) error {
 		return corrupt(u.diffID, hdr.Name, err)
 	}
 	defer unix.Close(parent)
-	if err := u.write(parent, rel, base, hdr, r); err != nil {
+	if err := u.write(parent, rel, base, hdr, r); hostFault(err) {
+		return &LayerError{DiffID: u.diffID, Entry: hdr.Name, Err: err}
+	} else if err != nil {
 		return corrupt(u.diffID, hdr.Name, err)
 	}
 	return nil
+}
+
+// hostFault reports whether err is the host's doing (a full or failing disk,
+// no memory), not the layer's.
+func hostFault(err error) bool {
+	for _, e := range []error{unix.ENOSPC, unix.EDQUOT, unix.EIO, unix.EROFS, unix.ENOMEM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // cleanPath makes a tar entry's name relative to the layer's root. It refuses
@@ -236,7 +249,13 @@ func (u *unpacker) link(parent int, base string, hdr *tar.Header) error {
 // node makes a device node or a FIFO. An unprivileged caller cannot make a
 // device node (other than a whiteout): it is skipped.
 func (u *unpacker) node(parent int, base string, hdr *tar.Header, mode uint32) error {
-	kind := map[byte]uint32{tar.TypeChar: unix.S_IFCHR, tar.TypeBlock: unix.S_IFBLK, tar.TypeFifo: unix.S_IFIFO}[hdr.Typeflag]
+	kind := uint32(unix.S_IFIFO)
+	switch hdr.Typeflag {
+	case tar.TypeChar:
+		kind = unix.S_IFCHR
+	case tar.TypeBlock:
+		kind = unix.S_IFBLK
+	}
 	dev := unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor))
 	if !u.rootful && kind != unix.S_IFIFO && !(kind == unix.S_IFCHR && dev == 0) {
 		u.skipped++
