@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/paddock-sandbox/paddock/image"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"golang.org/x/sys/unix"
@@ -264,10 +265,10 @@ func TestPrune(t *testing.T) {
 	})
 }
 
-// TestRunImageAutoRange runs an image in a root caller's rootless sandbox: an
-// automatic block of subordinate IDs, whose layers are idmapped (or copied for
-// each start where they cannot be), so that root's store, owned by host root,
-// is the sandbox root's.
+// TestRunImageAutoRange runs an image in a root caller's sandboxes whose root
+// is another host ID: an automatic block of subordinate IDs, and a map of the
+// caller's own with idmapped layers. The parent attaches the layers, so that
+// root's private store is reached, and its files are the sandbox root's.
 func TestRunImageAutoRange(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("an automatic ID range is a root caller's")
@@ -277,10 +278,16 @@ func TestRunImageAutoRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := run(t, img, []string{"/bin/sh", "-c", "id; stat -c %u:%g /home/app /bin/busybox; ls /opt/keep; cat /proc/self/uid_map"}, sandbox.Rootless())
-	for _, want := range []string{"uid=1000(app) gid=1000(app)", "1000:1000\n0:0\n", "c\n"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	m := []namespace.IDMap{{ContainerID: 0, HostID: 1_500_000_000, Size: 65536}}
+	for name, opts := range map[string][]sandbox.Option{
+		"automatic range":   {sandbox.Rootless()},
+		"own map, idmapped": {sandbox.WithUserNS(m, m), sandbox.WithIDMappedLayers()},
+	} {
+		out := run(t, img, []string{"/bin/sh", "-c", "id; stat -c %u:%g /home/app /bin/busybox; ls /opt/keep"}, opts...)
+		for _, want := range []string{"uid=1000(app) gid=1000(app)", "1000:1000\n0:0\n", "c\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: output lacks %q:\n%s", name, want, out)
+			}
 		}
 	}
 }

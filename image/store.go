@@ -47,9 +47,13 @@ func DefaultRoot() (string, error) {
 }
 
 // OpenStore opens the store at root, making its directories where they are
-// missing; "" means DefaultRoot. The layers are searchable by every user (0711)
-// in a store of root's, whose sandboxes may run under other host IDs, and private
-// (0700) in another user's.
+// missing; "" means DefaultRoot. Its directories are private to their owner
+// (0700), who must be the caller: a layer holds the image's set-user-ID
+// programs, owned by the image's root in a store of root's, which no other user
+// of the host may reach. A root caller's sandbox whose user namespace maps its
+// root to another host ID gets the layers from the parent, idmapped, as under
+// an automatic ID range by default (sandbox.WithIDMappedLayers otherwise): it
+// could not reach them by path.
 func OpenStore(root string) (*Store, error) {
 	if root == "" {
 		var err error
@@ -61,23 +65,32 @@ func OpenStore(root string) (*Store, error) {
 		return nil, fmt.Errorf("%w: store %q is not an absolute path", ErrInvalid, root)
 	}
 	root = filepath.Clean(root)
-	mode := os.FileMode(0o700)
-	if os.Geteuid() == 0 {
-		mode = 0o711
-	}
-	if err := os.MkdirAll(root, mode); err != nil {
+	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}
 	for _, d := range []string{"layers", "locks", "images", "tmp"} {
-		m := mode
-		if d != "layers" {
-			m = 0o700
+		p := filepath.Join(root, d)
+		if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, err
 		}
-		if err := os.Mkdir(filepath.Join(root, d), m); err != nil && !errors.Is(err, os.ErrExist) {
+		if err := checkPrivate(p); err != nil {
 			return nil, err
 		}
 	}
 	return &Store{root: root}, nil
+}
+
+// checkPrivate checks that the store's directory p is a directory (not a
+// link) of the caller's that no one else may enter.
+func checkPrivate(p string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || st.Uid != uint32(os.Geteuid()) || st.Mode&0o077 != 0 {
+		return fmt.Errorf("%w: store directory %s must be a directory of uid %d's with mode 0700 (it is %o, uid %d)", ErrInvalid, p, os.Geteuid(), st.Mode, st.Uid)
+	}
+	return nil
 }
 
 // Root returns the store's directory.
