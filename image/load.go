@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,9 +43,6 @@ func (img *Image) Lower() []string {
 	slices.Reverse(out)
 	return out
 }
-
-// refName is the annotation of an OCI index that names a tag.
-const refName = "org.opencontainers.image.ref.name"
 
 // Load reads the image that ref names (see ParseRef), unpacks the layers that
 // the store does not hold yet and records the image in the store. A layer whose
@@ -152,7 +150,7 @@ func pick(ds []v1.Descriptor, r Ref, top bool) (v1.Descriptor, error) {
 				match = append(match, d)
 			}
 		case top && r.Tag != "":
-			if d.Annotations[refName] == r.Tag {
+			if d.Annotations[ocispec.AnnotationRefName] == r.Tag {
 				match = append(match, d)
 			}
 		case d.Platform == nil || (d.Platform.OS == runtime.GOOS && d.Platform.Architecture == runtime.GOARCH):
