@@ -143,7 +143,8 @@ func (u *unpacker) write(parent int, rel, base string, hdr *tar.Header, r io.Rea
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return u.mkdir(parent, rel, base, hdr, mode)
-	case tar.TypeReg:
+	case tar.TypeReg, tar.TypeGNUSparse, tar.TypeCont:
+		// The tar reader expands a sparse file; a contiguous file is a regular one.
 		return u.file(parent, base, hdr, mode, r)
 	case tar.TypeSymlink:
 		if err := u.clear(parent, base, false); err != nil {
