@@ -29,6 +29,7 @@ type LayerError struct {
 	corrupt bool
 }
 
+// Error implements the error interface.
 func (e *LayerError) Error() string {
 	if e.Entry != "" {
 		return fmt.Sprintf("image: layer %s: entry %q: %v", e.DiffID, e.Entry, e.Err)
