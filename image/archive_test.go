@@ -11,45 +11,65 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
-// TestPodmanArchives imports a busybox root into podman (offline: podman
-// import of a tarball), saves it as a docker-archive and an oci-archive, and
-// runs each in a sandbox with its command and environment.
-func TestPodmanArchives(t *testing.T) {
+// envArchives hands the directory of podman's archives to the rootless half.
+const envArchives = "PADDOCK_TEST_PODMAN_ARCHIVES"
+
+// podmanArchives imports a busybox root into podman (offline: podman import of
+// a tarball), saves it as a docker-archive and an oci-archive in a directory
+// that every user can read, removes the image from podman's store, and returns
+// the directory and the image's name, separated by a newline.
+func podmanArchives(t *testing.T) string {
+	t.Helper()
 	podman := testutil.Require(t, "podman", "podman")
 	if os.Geteuid() != 0 {
-		t.Skip("podman import needs a store of the caller's; the test's is root's")
+		t.Skip("podman import writes root's podman store; the test runs it as root")
 	}
-	tmp := t.TempDir()
-	tarball := filepath.Join(tmp, "root.tar")
+	dir := testutil.SharedTempDir(t, "paddock-archives-")
+	tarball := filepath.Join(t.TempDir(), "root.tar")
 	if out, err := exec.Command("tar", "-C", testutil.BusyboxRoot(t), "-cf", tarball, ".").CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, out)
 	}
 	name := "localhost/paddock-image-test-" + testutil.RunID() + ":v1"
 	podmanRun(t, podman, "import", "--change", "ENV=FROM_PODMAN=yes", "--change", `CMD=["/bin/cat","/etc/hostname"]`, tarball, name)
-	t.Cleanup(func() { exec.Command(podman, "rmi", "--force", name).Run() })
-	s := newStore(t)
-	for _, c := range []struct{ format, ref string }{
-		{"docker-archive", "docker-archive:" + filepath.Join(tmp, "d.tar")},
-		{"docker-archive", "docker-archive:" + filepath.Join(tmp, "d.tar") + ":" + name},
-		{"oci-archive", "oci-archive:" + filepath.Join(tmp, "o.tar")},
-	} {
-		t.Run(c.ref, func(t *testing.T) {
-			file := strings.SplitN(c.ref, ":", 3)[1]
-			if _, err := os.Stat(file); err != nil {
-				podmanRun(t, podman, "save", "--format", c.format, "-o", file, name)
-			}
-			img, err := image.Load(c.ref, s)
+	defer exec.Command(podman, "rmi", "--force", name).Run()
+	for _, f := range []string{"docker-archive", "oci-archive"} {
+		file := filepath.Join(dir, f+".tar")
+		if out, err := exec.Command(podman, "save", "--format", f, "-o", file, name).CombinedOutput(); err != nil {
+			t.Fatalf("podman save --format %s: %v\n%s", f, err, out)
+		}
+		if err := os.Chmod(file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir + "\n" + name
+}
+
+// TestPodmanArchives runs the docker-archive and the oci-archive that podman
+// saves in a sandbox, rootful and rootless, with their command and environment.
+func TestPodmanArchives(t *testing.T) {
+	testutil.ModesWith(t, envArchives, podmanArchives, func(t *testing.T, value string) {
+		dir, name, _ := strings.Cut(value, "\n")
+		s := newStore(t)
+		for _, ref := range []string{
+			"docker-archive:" + filepath.Join(dir, "docker-archive.tar"),
+			"docker-archive:" + filepath.Join(dir, "docker-archive.tar") + ":" + name,
+			"oci-archive:" + filepath.Join(dir, "oci-archive.tar"),
+		} {
+			img, err := image.Load(ref, s)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v", ref, err)
 			}
 			if out := run(t, img, nil); out != "busybox\n" {
-				t.Errorf("the image's command printed %q", out)
+				t.Errorf("%s: the image's command printed %q", ref, out)
 			}
 			if out := run(t, img, []string{"/bin/sh", "-c", "echo $FROM_PODMAN"}); out != "yes\n" {
-				t.Errorf("the image's environment: %q", out)
+				t.Errorf("%s: the image's environment: %q", ref, out)
 			}
-		})
-	}
+		}
+		if s.Unpacked() != 1 {
+			t.Errorf("three loads of one image unpacked %d layers, want 1", s.Unpacked())
+		}
+	})
 }
 
 func podmanRun(t *testing.T, podman string, args ...string) {
