@@ -39,6 +39,7 @@ type options struct {
 	privileged, superPrivileged, init, interactive, tty, readOnly, diff, dryRun bool
 	volumes, tmpfs, capAdd, capDrop, securityOpts, env                          list
 	memory, pidsLimit, cpus, cgroupParent, timeout                              string
+	images                                                                      imageFlags
 	// given holds the names of the flags on the command line, so that a flag given
 	// as "" is an error rather than its default.
 	given map[string]bool
@@ -60,6 +61,9 @@ func run(args []string) int {
 	o, cmdArgs, err := parseFlags(args, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0 // the usage is printed; podman run -h exits 0 too
+	}
+	if err == nil {
+		cmdArgs, err = loadImage(o, cmdArgs)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "run:", err)
@@ -176,6 +180,7 @@ func parseFlags(args []string, output io.Writer) (*options, []string, error) {
 	fs.BoolVar(&o.diff, "diff", false, "after exit, print what the sandbox changed (needs --overlay-upper)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the sandbox's Spec and the Plan it resolves to on this host as JSON, and exit")
 	fs.StringVar(&o.spawn, "spawn", "", "fork or vfork (default: chosen automatically)")
+	addImageFlags(fs, &o.images)
 	if err := fs.Parse(expandShort(args)); err != nil {
 		return nil, nil, err
 	}
@@ -293,6 +298,9 @@ func builder(o *options) (*sandbox.Builder, error) {
 	}
 	if o.rootfs != "" {
 		opts = append(opts, sandbox.WithRootfs(o.rootfs))
+	}
+	if o.images.opt != nil {
+		opts = append(opts, o.images.opt)
 	}
 	if o.overlayUpper != "" {
 		upper, work := upperDirs(o)
