@@ -69,6 +69,21 @@
 //     (Red Hat's and Unit 42's write-ups cited in the catalogue; the reference
 //     on SELinux and containers is Dan Walsh's "Container security and
 //     SELinux").
+//   - The running kernel's settings (HostFacts, read by ReadHost) close some
+//     paths whatever the sandbox: kernel.unprivileged_bpf_disabled refuses
+//     program loading without CAP_BPF or CAP_SYS_ADMIN in the initial user
+//     namespace, kernel.io_uring_disabled refuses io_uring_setup (2: to all; 1:
+//     without CAP_SYS_ADMIN in the initial user namespace or the io_uring
+//     group), user.max_user_namespaces=0 and Debian's
+//     kernel.unprivileged_userns_clone=0 refuse new user namespaces, and
+//     perf_event_paranoid 3 (a distribution's level) refuses perf events
+//     (Documentation/admin-guide/sysctl/kernel.rst). They count as the
+//     kernel-config layer. A host /dev seen from another user namespace opens
+//     only the nodes the host leaves open to every user.
+//   - A distribution's kernel (Debian, Ubuntu, Red Hat, ...) reports its
+//     upstream base release and carries backported fixes: when that base lies
+//     in a flaw's affected range, the verdict is "version-dependent" and taken
+//     as affected, never guessed fixed.
 //
 // A layer blocks a flaw "on its own" when the flaw stays unreachable in a
 // sandbox where that layer is kept as it is and every other layer is removed
