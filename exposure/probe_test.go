@@ -1,0 +1,74 @@
+package exposure
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/caps"
+)
+
+// TestHarmlessArguments checks that every system call a flaw may name can be
+// probed with harmless arguments when the flaw fixes none, and that the
+// arguments the flaw fixes reach the kernel (other than the invalid flag bits
+// that make socket, clone and unshare fail).
+func TestHarmlessArguments(t *testing.T) {
+	for _, name := range Syscalls() {
+		p, why := harmless(Call{Name: name}, syscalls[name].amd64)
+		if why != "" {
+			t.Errorf("%s: %s", name, why)
+		}
+		if p.Nr != syscalls[name].amd64 {
+			t.Errorf("%s: number %d", name, p.Nr)
+		}
+	}
+	p, _ := harmless(Call{Name: "setsockopt", Args: []ArgValue{{Index: 1, Value: Value{N: 263}}, {Index: 2, Value: Value{N: 5}}}}, 54)
+	if p.Args != [6]uint64{badFD, 263, 5} {
+		t.Errorf("setsockopt: %v", p.Args)
+	}
+	if _, why := harmless(Call{Name: "ptrace", Args: []ArgValue{{Index: 0, Value: Value{N: 0}}}}, 101); why == "" {
+		t.Error("PTRACE_TRACEME is probed")
+	}
+}
+
+// status renders capability sets as /proc/self/status shows them.
+func statusText(eff, prm, bnd caps.Set, nnp bool, mode string) string {
+	n := map[bool]int{false: 0, true: 1}[nnp]
+	return fmt.Sprintf("CapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nNoNewPrivs:\t%d\nSeccomp:\t%s", uint64(prm), uint64(eff), uint64(bnd), n, mode)
+}
+
+// TestCompareStatus checks the judging of facts: the status a sandbox with m's
+// sets shows agrees, one with an extra capability does not.
+func TestCompareStatus(t *testing.T) {
+	m := RootfulDefault()
+	checks := Checks(m, []Flaw{flawByID(t, "CVE-2022-1015")})
+	probes := Probes(checks)
+	facts := func(eff caps.Set) []Fact {
+		out := make([]Fact, len(probes))
+		for i, p := range probes {
+			if p.Kind == ProbeStatus {
+				out[i] = Fact{Value: statusText(eff, eff, eff, true, "2")}
+			}
+		}
+		return out
+	}
+	var status []Check
+	for _, c := range checks {
+		if c.Probe.Kind == ProbeStatus {
+			status = append(status, c)
+		}
+	}
+	if len(status) < 3 {
+		t.Fatalf("status checks: %+v", status)
+	}
+	if n, diffs := Compare(status, probes, facts(m.Effective)); len(diffs) != 0 || n != len(status) {
+		t.Errorf("%d agree, disagreements %+v", n, diffs)
+	}
+	_, diffs := Compare(status, probes, facts(m.Effective.Add(caps.NetAdmin)))
+	if len(diffs) != 1 || !strings.Contains(diffs[0].Precondition, "CAP_NET_ADMIN") || !strings.Contains(diffs[0].Sandbox, "effective yes") {
+		t.Errorf("an added CAP_NET_ADMIN: %+v", diffs)
+	}
+	if _, diffs := Compare(status, probes, nil); len(diffs) != len(status) {
+		t.Errorf("checks without facts: %+v", diffs)
+	}
+}
