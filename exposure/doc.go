@@ -93,4 +93,14 @@
 // such a sandbox once per layer; when no layer suffices alone it lists the pairs
 // that do. Runtime entries (runc, containerd) describe those programs, not
 // Paddock's own spawner; their verdict assumes an affected version.
+//
+// The model can be checked against a live sandbox: Checks lists the
+// preconditions a verdict rests on (capabilities, user namespace, namespace
+// creation, each native system call with the flaw's arguments, the seccomp mode
+// and i386 gate, files and device nodes, host namespaces and root) as probes;
+// RunProbes, in a process started inside the sandbox, answers them with harmless
+// calls (arguments that fail once past the filter, opens that write nothing,
+// faccessat2 for devices, namespaces made in a child that then fails to execute);
+// Compare lists every disagreement. examples/flawcheck --probe does this for
+// Paddock's presets.
 package exposure
