@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/exposure"
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/seccomp"
+)
+
+// envFlawcheck passes the flawcheck binary built for uid 65534 to the rootless half.
+const envFlawcheck = "PADDOCK_FLAWCHECK"
+
+func buildForNobody(t *testing.T) string {
+	return testutil.BuildForNobody(t, "github.com/paddock-sandbox/paddock/examples/flawcheck", "flawcheck")
+}
+
+// probeDoc is what flawcheck --probe --json prints.
+type probeDoc struct {
+	Host    *exposure.HostFacts `json:"host"`
+	Results []probeResult       `json:"probes"`
+	Notes   []string            `json:"notes"`
+}
+
+// runProbe runs flawcheck --probe --json with args and returns its output and
+// exit status.
+func runProbe(t *testing.T, bin string, args ...string) (probeDoc, int) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--probe", "--json"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	code := 0
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("flawcheck --probe %v: %v", args, err)
+	}
+	var doc probeDoc
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("flawcheck --probe %v: output is not JSON (%v): %s\n%s", args, err, out, stderr.String())
+	}
+	return doc, code
+}
+
+// TestProbeAgrees starts every preset the caller can start (all five as root; the
+// rootless kinds as uid 65534 too) and checks from inside each precondition the
+// verdicts rest on: on this host, the model and the sandboxes must agree on all.
+func TestProbeAgrees(t *testing.T) {
+	testutil.ModesWith(t, envFlawcheck, buildForNobody, func(t *testing.T, bin string) {
+		doc, code := runProbe(t, bin)
+		want := []string{"rootful", "rootless", "privileged", "privileged-rootless", "super-privileged"}
+		if testutil.Rootless() {
+			want = []string{"rootless", "privileged-rootless"}
+		}
+		if len(doc.Results) != len(want) {
+			t.Fatalf("probed %d sandboxes, want %v: %+v", len(doc.Results), want, doc.Results)
+		}
+		for i, r := range doc.Results {
+			if r.Config != want[i] {
+				t.Errorf("sandbox %d is %q, want %q", i, r.Config, want[i])
+			}
+			if r.Err != "" {
+				t.Errorf("%s: %s", r.Config, r.Err)
+			}
+			if r.Checked < 100 || r.Agree != r.Checked {
+				t.Errorf("%s: %d checked, %d agree", r.Config, r.Checked, r.Agree)
+			}
+			for _, d := range r.Disagreements {
+				t.Errorf("%s: %s: %s: the model says %s, the sandbox did %s", r.Config, d.Flaw, d.Precondition, d.Model, d.Sandbox)
+			}
+		}
+		if code != 0 {
+			t.Errorf("exit status %d, want 0", code)
+		}
+	})
+}
+
+// TestProbeFindsMutations starts a sandbox whose Spec differs in one fact from
+// the Spec the model is derived from, without telling the model: a filter that
+// lets unshare through, a capability added. --probe must report each difference,
+// so that agreement cannot come from the model copying what the probes see.
+func TestProbeFindsMutations(t *testing.T) {
+	testutil.ModesWith(t, envFlawcheck, buildForNobody, func(t *testing.T, bin string) {
+		profile := seccomp.Default(caps.DockerDefault.Names())
+		profile.Syscalls = append([]seccomp.Rule{{Names: []string{"unshare"}, Action: seccomp.ActAllow}}, profile.Syscalls...)
+		for _, c := range []struct {
+			name string
+			opt  sandbox.Option
+			want string // in the precondition of a disagreement
+		}{
+			{"seccomp allows unshare", sandbox.WithSeccompProfile(profile), "create user+"},
+			{"CAP_NET_ADMIN added", sandbox.WithCapAdd("CAP_NET_ADMIN"), "CAP_NET_ADMIN in the sandbox's sets"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				data, err := sandbox.NewBuilder(sandbox.Rootless(), c.opt).Spec().JSON()
+				if err != nil {
+					t.Fatal(err)
+				}
+				file := filepath.Join(testutil.SharedTempDir(t, "paddock-probe-"), "start.json")
+				if err := os.WriteFile(file, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				doc, code := runProbe(t, bin, "--preset", "rootless", "--start-spec", file)
+				if len(doc.Results) != 1 || doc.Results[0].Err != "" {
+					t.Fatalf("results %+v", doc.Results)
+				}
+				found := false
+				for _, d := range doc.Results[0].Disagreements {
+					t.Logf("%s: %s: the model says %s, the sandbox did %s", d.Flaw, d.Precondition, d.Model, d.Sandbox)
+					if strings.Contains(d.Precondition, c.want) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no disagreement on %q", c.want)
+				}
+				if code != 3 {
+					t.Errorf("exit status %d, want 3", code)
+				}
+			})
+		}
+	})
+}
