@@ -576,29 +576,7 @@ func (e *evaluator) callReachable(c Call) (bool, string) {
 
 func (e *evaluator) syscalls() bool {
 	for _, n := range e.f.Syscalls {
-		var reasons []string
-		ok := false
-		config := false
-		for _, c := range n.Calls() {
-			r, why := e.callReachable(c)
-			if r {
-				if no := e.configRefuses(c); no != "" {
-					reasons = append(reasons, c.String()+" → "+no+" ["+string(LayerKernelConfig)+"]")
-					config = true
-					continue
-				}
-				ok = true
-				e.sayf("Seccomp lets %s through (%s).", c, why)
-				break
-			}
-			reasons = append(reasons, c.String()+" → "+why)
-		}
-		if !ok && config {
-			e.sayf("The kernel or seccomp refuses %s: [%s] stops it.", strings.Join(reasons, "; "), LayerKernelConfig)
-			return false
-		}
-		if !ok {
-			e.sayf("Seccomp refuses %s: [%s] stops it.", strings.Join(reasons, "; "), LayerSeccomp)
+		if !e.syscallNeed(n) {
 			return false
 		}
 	}
@@ -606,6 +584,46 @@ func (e *evaluator) syscalls() bool {
 		e.say("No particular system call is needed.")
 	}
 	return true
+}
+
+// syscallNeed checks one needed call: some alternative must pass the filter and
+// the kernel's settings. A refusal is the kernel's own (kernel-config) where the
+// kernel settings refuse the call or it is an i386-only call and the i386 gate is
+// closed, the filter's otherwise.
+func (e *evaluator) syscallNeed(n SyscallNeed) bool {
+	var reasons []string
+	filter, config := false, false
+	for _, c := range n.Calls() {
+		r, why := e.callReachable(c)
+		no := ""
+		if r {
+			no = e.configRefuses(c)
+		}
+		switch {
+		case r && no == "":
+			e.sayf("Seccomp lets %s through (%s).", c, why)
+			return true
+		case r:
+			reasons = append(reasons, c.String()+" → "+no+" ["+string(LayerKernelConfig)+"]")
+			config = true
+		case c.ABI == "i386" && e.m.i386Closed():
+			reasons = append(reasons, c.String()+" → "+why)
+			config = true
+		default:
+			reasons = append(reasons, c.String()+" → "+why)
+			filter = true
+		}
+	}
+	all := strings.Join(reasons, "; ")
+	switch {
+	case filter && config:
+		e.sayf("The filter and the kernel refuse %s: [%s] and [%s] stop it.", all, LayerSeccomp, LayerKernelConfig)
+	case config:
+		e.sayf("The kernel refuses %s: [%s] stops it.", all, LayerKernelConfig)
+	default:
+		e.sayf("Seccomp refuses %s: [%s] stops it.", all, LayerSeccomp)
+	}
+	return false
 }
 
 func (e *evaluator) host() bool {
