@@ -192,6 +192,9 @@ func main() {
 		}
 	case *markdown:
 		fmt.Println(hostMarkdown(host))
+		if chosen == 0 {
+			fmt.Println("\nThe reference columns are judged for any kernel and host settings, unless --kernel names one.")
+		}
 		fmt.Println()
 		head := []string{"flaw", "name"}
 		for _, m := range configs {
@@ -208,6 +211,9 @@ func main() {
 		}
 	default:
 		fmt.Println("# host: " + hostLine(host))
+		if chosen == 0 {
+			fmt.Println("# the reference columns are judged for any kernel and host settings, unless --kernel names one")
+		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 		head := []string{"FLAW"}
 		for _, m := range configs {
