@@ -86,18 +86,22 @@ func TestProbeAgrees(t *testing.T) {
 
 // TestProbeFindsMutations starts a sandbox whose Spec differs in one fact from
 // the Spec the model is derived from, without telling the model: a filter that
-// lets unshare through, a capability added. --probe must report each difference,
+// lets unshare (or fsconfig) through, a capability added. --probe must report each difference,
 // so that agreement cannot come from the model copying what the probes see.
 func TestProbeFindsMutations(t *testing.T) {
 	testutil.ModesWith(t, envFlawcheck, buildForNobody, func(t *testing.T, bin string) {
-		profile := seccomp.Default(caps.DockerDefault.Names())
-		profile.Syscalls = append([]seccomp.Rule{{Names: []string{"unshare"}, Action: seccomp.ActAllow}}, profile.Syscalls...)
+		allow := func(name string) sandbox.Option {
+			p := seccomp.Default(caps.DockerDefault.Names())
+			p.Syscalls = append([]seccomp.Rule{{Names: []string{name}, Action: seccomp.ActAllow}}, p.Syscalls...)
+			return sandbox.WithSeccompProfile(p)
+		}
 		for _, c := range []struct {
 			name string
 			opt  sandbox.Option
 			want string // in the precondition of a disagreement
 		}{
-			{"seccomp allows unshare", sandbox.WithSeccompProfile(profile), "create user+"},
+			{"seccomp allows unshare", allow("unshare"), "create user+"},
+			{"seccomp allows fsconfig", allow("fsconfig"), "fsconfig("},
 			{"CAP_NET_ADMIN added", sandbox.WithCapAdd("CAP_NET_ADMIN"), "CAP_NET_ADMIN in the sandbox's sets"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
