@@ -164,10 +164,19 @@ func probeMain(flaws []exposure.Flaw, preset, specFile, startFile string, asJSON
 	return status
 }
 
+// readSpec reads a Spec, or the Spec of what run --dry-run prints (its Plan was
+// resolved for another start; --probe resolves the Spec again here).
 func readSpec(name string) (*sandbox.Spec, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
+	}
+	var dry struct {
+		Spec json.RawMessage `json:"spec"`
+		Plan json.RawMessage `json:"plan"`
+	}
+	if json.Unmarshal(data, &dry) == nil && dry.Spec != nil && dry.Plan != nil {
+		data = dry.Spec
 	}
 	return sandbox.ParseSpec(data)
 }
