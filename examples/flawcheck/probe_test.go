@@ -12,6 +12,7 @@ import (
 	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/exposure"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/sandbox"
 	"github.com/paddock-sandbox/paddock/seccomp"
 )
@@ -129,6 +130,58 @@ func TestProbeFindsMutations(t *testing.T) {
 				}
 				if code != 3 {
 					t.Errorf("exit status %d, want 3", code)
+				}
+			})
+		}
+	})
+}
+
+// TestProbeVariants probes sandboxes that differ from the presets in the layers
+// the model reads (Podman's ENOSYS profile, an added CAP_SYS_ADMIN, no filter,
+// the host's namespaces, unmasked paths, user namespaces given or taken away),
+// each described to the model: model and sandbox must still agree.
+func TestProbeVariants(t *testing.T) {
+	testutil.ModesWith(t, envFlawcheck, buildForNobody, func(t *testing.T, bin string) {
+		idMap := []namespace.IDMap{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		variants := map[string][]sandbox.Option{
+			"rootless, Podman's profile":       {sandbox.Rootless(), sandbox.WithPodmanSeccomp()},
+			"rootless, CAP_SYS_ADMIN":          {sandbox.Rootless(), sandbox.WithCapAdd("CAP_SYS_ADMIN")},
+			"rootless, no filter":              {sandbox.Rootless(), sandbox.WithoutSeccomp()},
+			"rootless, no_new_privs off":       {sandbox.Rootless(), sandbox.WithNoNewPrivileges(false)},
+			"rootless, every path unmasked":    {sandbox.Rootless(), sandbox.WithUnmask("ALL")},
+			"rootful, host network":            {sandbox.Rootful(), sandbox.WithHostNamespaces("net", "ipc")},
+			"rootful, CAP_SYS_ADMIN":           {sandbox.Rootful(), sandbox.WithCapAdd("CAP_SYS_ADMIN")},
+			"rootful, own user namespace":      {sandbox.Rootful(), sandbox.WithUserNS(idMap, idMap)},
+			"privileged, no user namespace":    {sandbox.Rootful(), sandbox.Privileged(), sandbox.WithoutUserNS()},
+			"privileged, Docker's seccomp":     {sandbox.Rootful(), sandbox.Privileged(), sandbox.WithDefaultSeccomp()},
+			"super-privileged, read-only root": {sandbox.SuperPrivileged(), sandbox.WithReadonlyRootfs()},
+		}
+		for name, opts := range variants {
+			t.Run(name, func(t *testing.T) {
+				if testutil.Rootless() && !strings.HasPrefix(name, "rootless") {
+					t.Skipf("started by root; this caller is uid %d", os.Geteuid())
+				}
+				data, err := sandbox.NewBuilder(opts...).Spec().JSON()
+				if err != nil {
+					t.Fatal(err)
+				}
+				file := filepath.Join(testutil.SharedTempDir(t, "paddock-probe-"), "spec.json")
+				if err := os.WriteFile(file, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				doc, code := runProbe(t, bin, "--spec", file)
+				if len(doc.Results) != 1 {
+					t.Fatalf("results %+v", doc.Results)
+				}
+				r := doc.Results[0]
+				if r.Err != "" {
+					t.Fatal(r.Err)
+				}
+				for _, d := range r.Disagreements {
+					t.Errorf("%s: %s: the model says %s, the sandbox did %s", d.Flaw, d.Precondition, d.Model, d.Sandbox)
+				}
+				if code != 0 || r.Checked < 100 {
+					t.Errorf("exit status %d, %d checked", code, r.Checked)
 				}
 			})
 		}
