@@ -2,6 +2,7 @@ package exposure
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -70,5 +71,23 @@ func TestCompareStatus(t *testing.T) {
 	}
 	if _, diffs := Compare(status, probes, nil); len(diffs) != len(status) {
 		t.Errorf("checks without facts: %+v", diffs)
+	}
+}
+
+// TestKernelLacks checks that a call the kernel was built without is told from
+// a filter's ENOSYS by making it outside the sandbox.
+func TestKernelLacks(t *testing.T) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\nSeccomp:\t0\n") {
+		t.Skip("this process is under a seccomp filter, which hides what the kernel lacks")
+	}
+	if !kernelLacks(Probe{Kind: ProbeSyscall, Nr: 1000}) {
+		t.Error("system call 1000 is not absent")
+	}
+	if kernelLacks(Probe{Kind: ProbeSyscall, Nr: 39}) { // getpid
+		t.Error("getpid is absent")
 	}
 }
