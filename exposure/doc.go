@@ -96,8 +96,8 @@
 //
 // The model can be checked against a live sandbox: Checks lists the
 // preconditions a verdict rests on (capabilities, user namespace, namespace
-// creation, each native system call with the flaw's arguments, the seccomp mode
-// and i386 gate, files and device nodes, host namespaces and root) as probes;
+// creation, each system call with the flaw's arguments, natively and through
+// int 0x80, the seccomp mode and i386 gate, files and device nodes, host namespaces and root) as probes;
 // RunProbes, in a process started inside the sandbox, answers them with harmless
 // calls (arguments that fail once past the filter, opens that write nothing,
 // faccessat2 for devices, namespaces made in a child that then fails to execute);

@@ -20,7 +20,10 @@ const (
 	// ProbeStatus reads /proc/self/status: capability sets, no_new_privs, seccomp mode.
 	ProbeStatus ProbeKind = "status"
 	// ProbeSyscall makes one system call with arguments that make the kernel fail
-	// harmlessly once the call has passed seccomp (a bad descriptor or address).
+	// harmlessly once the call has passed seccomp (a bad descriptor or address),
+	// natively or through int 0x80 (ABI "i386"). An i386 call is probed only
+	// where the model says it reaches the kernel or gets an errno: a filter that
+	// kills it would end the probe, and the gate's own probe checks that.
 	ProbeSyscall ProbeKind = "syscall"
 	// ProbeCreate creates namespaces (clone flags Flags) in a child that then
 	// fails to execute "/": success means both unshare's and clone's routes were
@@ -44,8 +47,11 @@ const (
 // A Probe is one question asked from inside a sandbox.
 type Probe struct {
 	Kind ProbeKind `json:"kind"`
-	// Nr and Args are the system call of ProbeSyscall (x86_64 numbers); an
+	// Call, Nr and Args are the system call of ProbeSyscall, made through ABI
+	// ("i386": int 0x80, numbers of the i386 table; otherwise native); an
 	// argument i with Buf[i] > 0 is instead the address of Buf[i] zeroed bytes.
+	Call string    `json:"call,omitempty"`
+	ABI  string    `json:"abi,omitempty"`
 	Nr   int32     `json:"nr,omitempty"`
 	Args [6]uint64 `json:"args,omitempty"`
 	Buf  [6]int    `json:"buf,omitempty"`
@@ -93,7 +99,8 @@ type Disagreement struct {
 // Checks lists, for every flaw, the preconditions the evaluator uses on m that a
 // harmless probe from inside the sandbox can test: the capabilities the flaw
 // needs and the user namespace they count in, the namespaces it creates, each
-// native system call with the flaw's arguments, the seccomp mode, the i386 gate,
+// system call with the flaw's arguments (native, and through the i386 gate
+// where the flaw's ABI allows), the seccomp mode, the i386 gate,
 // the files and device nodes it opens, the host namespaces and root it needs to
 // share, and no_new_privs where it gains privilege through execve. Checks whose
 // probe could not tell the model's answer from another are listed with Skip set.
@@ -283,11 +290,12 @@ func (c *checker) syscalls() {
 			if call.ABI != "x86_64" {
 				i386 = true
 			}
-			if call.ABI == "i386" {
-				c.skip(call.String(), "", "an i386-only call: the i386 gate is probed instead")
-				continue
+			if call.ABI != "i386" {
+				c.syscall(call, false)
 			}
-			c.syscall(call)
+			if call.ABI != "x86_64" {
+				c.syscall(call, true)
+			}
 		}
 	}
 	if i386 {
@@ -295,16 +303,31 @@ func (c *checker) syscalls() {
 	}
 }
 
-// syscall checks one native call: what the filter does with the probe's
-// arguments (the flaw's, with harmless ones where it gives none), and the
-// kernel's own refusals (sysctls) that the probe reaches.
-func (c *checker) syscall(call Call) {
+// syscall checks one call, native or through the i386 gate: what the filter
+// does with the probe's arguments (the flaw's, with harmless ones where it gives
+// none), and the kernel's own refusals (sysctls) that the probe reaches.
+func (c *checker) syscall(call Call, i386 bool) {
 	pre := call.String() + " [x86_64]"
 	nr, ok := syscalls[call.Name]
 	if !ok {
 		return
 	}
 	p, why := harmless(call, nr.amd64)
+	if i386 {
+		pre = strings.TrimSuffix(call.String(), " [i386]") + " [i386]"
+		p, why = harmless(call, nr.i386)
+		p.ABI = "i386"
+		for i := range p.Args {
+			p.Args[i] = uint64(uint32(p.Args[i]))
+		}
+		switch {
+		case why != "":
+		case p.Buf != [6]int{}:
+			why = "the i386 probe passes no memory of its own"
+		case c.e.m.i386Closed():
+			why = "the i386 gate is closed (the gate's probe checks that)"
+		}
+	}
 	model, errno, undecidable := c.predict(call, p)
 	switch {
 	case why != "":
@@ -335,6 +358,7 @@ func (c *checker) syscall(call Call) {
 func (c *checker) predict(call Call, p Probe) (string, int, string) {
 	e := c.e
 	if e.m.Seccomp != nil {
+		arch := AuditArchX8664
 		var flawArgs [6]uint64
 		for _, a := range call.Args {
 			flawArgs[a.Index] = a.Value.N
@@ -345,8 +369,14 @@ func (c *checker) predict(call Call, p Probe) (string, int, string) {
 				probeArgs[i] = 0
 			}
 		}
-		act, errno := e.m.Seccomp.Evaluate(seccomp.Data{Nr: p.Nr, Arch: AuditArchX8664, Args: probeArgs})
-		act0, errno0 := e.m.Seccomp.Evaluate(seccomp.Data{Nr: p.Nr, Arch: AuditArchX8664, Args: flawArgs})
+		if p.ABI == "i386" {
+			arch = AuditArchI386
+			for i := range flawArgs {
+				flawArgs[i] = uint64(uint32(flawArgs[i]))
+			}
+		}
+		act, errno := e.m.Seccomp.Evaluate(seccomp.Data{Nr: p.Nr, Arch: arch, Args: probeArgs})
+		act0, errno0 := e.m.Seccomp.Evaluate(seccomp.Data{Nr: p.Nr, Arch: arch, Args: flawArgs})
 		if act != act0 || errno != errno0 {
 			return string(act), 0, "the filter treats the probe's harmless arguments differently from the flaw's"
 		}

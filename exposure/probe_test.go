@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/seccomp"
 )
 
 // TestHarmlessArguments checks that every system call a flaw may name can be
@@ -89,5 +91,19 @@ func TestKernelLacks(t *testing.T) {
 	}
 	if kernelLacks(Probe{Kind: ProbeSyscall, Nr: 39}) { // getpid
 		t.Error("getpid is absent")
+	}
+}
+
+// TestI386Call checks the probe's int 0x80 with arguments: i386 getpid answers
+// this process's pid, i386 write(-1, ...) EBADF.
+func TestI386Call(t *testing.T) {
+	if g := hostI386Gate(); g != seccomp.I386Open {
+		t.Skipf("the i386 gate: %q", g)
+	}
+	if r, e, ok := i386Call(20, [6]uint64{}); !ok || e != 0 || r != os.Getpid() {
+		t.Errorf("i386 getpid: %d, errno %d, %v; pid %d", r, e, ok, os.Getpid())
+	}
+	if _, e, _ := i386Call(4, [6]uint64{badFD, badAddr, 1}); e != int(syscall.EBADF) {
+		t.Errorf("i386 write(-1): errno %d", e)
 	}
 }

@@ -32,7 +32,7 @@ const (
 // with values that make the kernel fail harmlessly for those it leaves open, or
 // why the call cannot be probed so.
 func harmless(call Call, nr int32) (Probe, string) {
-	p := Probe{Kind: ProbeSyscall, Nr: nr}
+	p := Probe{Kind: ProbeSyscall, Call: call.Name, Nr: nr}
 	var set [6]bool
 	for _, a := range call.Args {
 		p.Args[a.Index], set[a.Index] = a.Value.N, true
@@ -199,8 +199,18 @@ func probeSyscall(p Probe) Fact {
 			args[i] = uint64(uintptr(unsafe.Pointer(&bufs[i][0])))
 		}
 	}
+	if p.ABI == "i386" {
+		r, e, ok := i386Call(p.Nr, args)
+		if !ok {
+			return Fact{Errno: -1, Value: "no i386 gate on this architecture"}
+		}
+		if e == 0 && returnsFD[p.Call] {
+			unix.Close(r)
+		}
+		return Fact{Errno: e}
+	}
 	r, _, e := syscall.Syscall6(uintptr(p.Nr), uintptr(args[0]), uintptr(args[1]), uintptr(args[2]), uintptr(args[3]), uintptr(args[4]), uintptr(args[5]))
-	if e == 0 && returnsFD[p.Nr] {
+	if e == 0 && returnsFD[p.Call] {
 		unix.Close(int(r))
 	}
 	runtime.KeepAlive(&bufs)
@@ -208,11 +218,9 @@ func probeSyscall(p Probe) Fact {
 }
 
 // returnsFD are the calls whose success returns a descriptor to close.
-var returnsFD = map[int32]bool{
-	syscalls["socket"].amd64: true, syscalls["open"].amd64: true, syscalls["openat"].amd64: true,
-	syscalls["bpf"].amd64: true, syscalls["userfaultfd"].amd64: true, syscalls["io_uring_setup"].amd64: true,
-	syscalls["perf_event_open"].amd64: true, syscalls["fsopen"].amd64: true, syscalls["open_tree"].amd64: true,
-	syscalls["fsmount"].amd64: true, syscalls["fspick"].amd64: true, syscalls["open_by_handle_at"].amd64: true,
+var returnsFD = map[string]bool{
+	"socket": true, "open": true, "openat": true, "bpf": true, "userfaultfd": true, "io_uring_setup": true,
+	"perf_event_open": true, "fsopen": true, "open_tree": true, "fsmount": true, "fspick": true, "open_by_handle_at": true,
 }
 
 // probeCreate creates the namespaces of flags in a child, through clone(2) and,
