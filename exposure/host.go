@@ -1,11 +1,13 @@
 package exposure
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/paddock-sandbox/paddock/inspect"
 	"golang.org/x/sys/unix"
@@ -52,8 +54,8 @@ type HostFacts struct {
 	// every user may read and write: a sandbox that sees the host's /dev from its
 	// own user namespace can open those and no others. Nil when unknown.
 	WorldDevices []string `json:"worldDevices,omitempty"`
-	// LSMs are the loaded Linux security modules (/sys/kernel/security/lsm); nil
-	// when securityfs is not mounted.
+	// LSMs are the loaded Linux security modules (/sys/kernel/security/lsm, or
+	// lsm_list_modules(2) where securityfs is not mounted); nil when unknown.
 	LSMs []string `json:"lsms,omitempty"`
 }
 
@@ -74,8 +76,37 @@ func ReadHost() *HostFacts {
 	h.WorldDevices = worldDevices()
 	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
 		h.LSMs = strings.Split(strings.TrimSpace(string(b)), ",")
+	} else {
+		h.LSMs = lsmListModules()
 	}
 	return h
+}
+
+// lsmNames are the LSM identifiers of lsm_list_modules(2) (linux/lsm.h).
+var lsmNames = map[uint64]string{100: "capability", 101: "selinux", 102: "smack", 103: "tomoyo", 104: "apparmor",
+	105: "yama", 106: "loadpin", 107: "safesetid", 108: "lockdown", 109: "bpf", 110: "landlock", 111: "ima", 112: "evm", 113: "ipe"}
+
+// sysLSMListModules is lsm_list_modules(2) on x86_64 (Linux 6.8).
+const sysLSMListModules = 461
+
+// lsmListModules asks the kernel for its active LSMs where securityfs is not
+// mounted: nil on kernels before 6.8.
+func lsmListModules() []string {
+	var ids [64]uint64
+	size := uint32(len(ids) * 8)
+	n, _, e := unix.Syscall(sysLSMListModules, uintptr(unsafe.Pointer(&ids[0])), uintptr(unsafe.Pointer(&size)), 0)
+	if e != 0 || n > uintptr(len(ids)) {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for _, id := range ids[:n] {
+		name, ok := lsmNames[id]
+		if !ok {
+			name = fmt.Sprintf("lsm-%d", id)
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 // sysctl reads an integer sysctl below /proc/sys, nil when it is missing.

@@ -118,3 +118,23 @@ func TestWorldDevices(t *testing.T) {
 	}
 	wantClosedByConfig(t, judge(t, m, &HostFacts{WorldDevices: []string{"/dev/null"}}, "CVE-2023-0386"), "not on this host")
 }
+
+// TestReadHost checks the host's facts as this kernel shows them.
+func TestReadHost(t *testing.T) {
+	h := ReadHost()
+	if h.Release == "" || h.IA32 == "" {
+		t.Errorf("release %q, i386 gate %q", h.Release, h.IA32)
+	}
+	if h.MaxUserNamespaces == nil || h.PerfEventParanoid == nil {
+		t.Errorf("sysctls present on every kernel are missing: %+v", h)
+	}
+	if h.WorldDevices == nil || !slices.Contains(h.WorldDevices, "/dev/null") {
+		t.Errorf("world-open devices %v lack /dev/null", h.WorldDevices)
+	}
+	if h.LSMs == nil {
+		t.Skip("neither securityfs nor lsm_list_modules (Linux 6.8) shows the LSMs")
+	}
+	if !slices.Contains(h.LSMs, "capability") {
+		t.Errorf("LSMs %v lack capability", h.LSMs)
+	}
+}

@@ -256,7 +256,7 @@ func hostLine(h *exposure.HostFacts) string {
 		}
 		return fmt.Sprint(*p)
 	}
-	lsm := "unknown (securityfs not mounted)"
+	lsm := "unknown"
 	if h.LSMs != nil {
 		lsm = strings.Join(h.LSMs, ",")
 	}
