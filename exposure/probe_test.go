@@ -107,3 +107,37 @@ func TestI386Call(t *testing.T) {
 		t.Errorf("i386 write(-1): errno %d", e)
 	}
 }
+
+// TestProbeClosedGate checks the checks for a kernel without IA32 emulation: no
+// i386 call is probed (int 0x80 would fault and end the probe), and the gate's
+// check expects the gate closed, so that a gate found open is reported.
+func TestProbeClosedGate(t *testing.T) {
+	m := PrivilegedRootful()
+	m.I386 = seccomp.I386NoEmulation
+	checks := Checks(m, []Flaw{flawByID(t, "CVE-2021-22555")})
+	probes := Probes(checks)
+	facts := make([]Fact, len(probes))
+	gates := 0
+	for i, p := range probes {
+		if p.ABI == "i386" {
+			t.Errorf("an i386 call is probed behind a closed gate: %+v", p)
+		}
+		if p.Kind == ProbeI386 {
+			gates++
+			facts[i] = Fact{Value: string(seccomp.I386Open)}
+		}
+	}
+	if gates != 1 {
+		t.Fatalf("%d gate probes", gates)
+	}
+	var gate []Check
+	for _, c := range checks {
+		if c.Probe.Kind == ProbeI386 && c.Skip == "" {
+			gate = append(gate, c)
+		}
+	}
+	_, diffs := Compare(gate, probes, facts)
+	if len(diffs) != 1 || diffs[0].Model != string(seccomp.I386NoEmulation) || diffs[0].Sandbox != string(seccomp.I386Open) {
+		t.Errorf("a gate found open: %+v", diffs)
+	}
+}
