@@ -104,37 +104,44 @@ var rootlessKinds = map[string]bool{"rootless": true, "privileged-rootless": tru
 // presetOrder is the order of the reference configurations.
 var presetOrder = []string{"rootful", "rootless", "privileged", "privileged-rootless", "super-privileged"}
 
-// probeMain runs --probe and returns the exit status: 0 when every check agrees,
-// 3 when some disagree, 1 when a sandbox could not be probed.
-func probeMain(flaws []exposure.Flaw, preset, specFile, startFile string, asJSON, markdown bool) int {
-	type target struct {
-		name  string
-		model *sandbox.Spec
-	}
-	var targets []target
-	var notes []string
+// A probeTarget is a sandbox to probe: its name and the Spec of the model.
+type probeTarget struct {
+	name  string
+	model *sandbox.Spec
+}
+
+// probeTargets returns the sandboxes --probe checks: the Spec of --spec, the
+// preset of --preset, or every preset the caller can start, with a note for
+// those it cannot.
+func probeTargets(preset, specFile string) (targets []probeTarget, notes []string) {
 	switch {
 	case specFile != "":
 		s, err := readSpec(specFile)
 		if err != nil {
 			fail(err)
 		}
-		targets = append(targets, target{filepath.Base(specFile), s})
+		return []probeTarget{{filepath.Base(specFile), s}}, nil
 	case preset != "":
 		opts, ok := presets[preset]
 		if !ok {
 			fail(fmt.Sprintf("no preset %q", preset))
 		}
-		targets = append(targets, target{preset, sandbox.NewBuilder(opts...).Spec()})
-	default:
-		for _, name := range presetOrder {
-			if os.Geteuid() != 0 && !rootlessKinds[name] {
-				notes = append(notes, fmt.Sprintf("%s: not probed, it needs a root caller (this is uid %d)", name, os.Geteuid()))
-				continue
-			}
-			targets = append(targets, target{name, sandbox.NewBuilder(presets[name]...).Spec()})
-		}
+		return []probeTarget{{preset, sandbox.NewBuilder(opts...).Spec()}}, nil
 	}
+	for _, name := range presetOrder {
+		if os.Geteuid() != 0 && !rootlessKinds[name] {
+			notes = append(notes, fmt.Sprintf("%s: not probed, it needs a root caller (this is uid %d)", name, os.Geteuid()))
+			continue
+		}
+		targets = append(targets, probeTarget{name, sandbox.NewBuilder(presets[name]...).Spec()})
+	}
+	return targets, notes
+}
+
+// probeMain runs --probe and returns the exit status: 0 when every check agrees,
+// 3 when some disagree, 1 when a sandbox could not be probed.
+func probeMain(flaws []exposure.Flaw, preset, specFile, startFile string, asJSON, markdown bool) int {
+	targets, notes := probeTargets(preset, specFile)
 	var results []probeResult
 	status := 0
 	for _, t := range targets {
@@ -197,22 +204,7 @@ func printProbe(results []probeResult, notes []string, asJSON, markdown bool) {
 			fail(err)
 		}
 	case markdown:
-		fmt.Println(hostMarkdown(host))
-		fmt.Println()
-		fmt.Println("| config | caller uid | checked | agree | skipped | disagreements |")
-		fmt.Println("| --- | --- | --- | --- | --- | --- |")
-		for _, r := range results {
-			fmt.Printf("| %s | %d | %d | %d | %d | %d%s |\n", r.Config, r.Caller, r.Checked, r.Agree, len(r.Skipped), len(r.Disagreements), errSuffix(r.Err))
-		}
-		for _, r := range results {
-			for _, d := range r.Disagreements {
-				fmt.Printf("\n- %s, %s, %s: the model says %s, the sandbox did %s", r.Config, d.Flaw, d.Precondition, d.Model, d.Sandbox)
-			}
-		}
-		fmt.Println()
-		for _, n := range notes {
-			fmt.Println("\n- " + n)
-		}
+		printProbeMarkdown(host, results, notes)
 	default:
 		fmt.Println("# host: " + hostLine(host))
 		for _, r := range results {
@@ -224,6 +216,26 @@ func printProbe(results []probeResult, notes []string, asJSON, markdown bool) {
 		for _, n := range notes {
 			fmt.Println(n)
 		}
+	}
+}
+
+// printProbeMarkdown prints the results of --probe as a Markdown table and list.
+func printProbeMarkdown(host *exposure.HostFacts, results []probeResult, notes []string) {
+	fmt.Println(hostMarkdown(host))
+	fmt.Println()
+	fmt.Println("| config | caller uid | checked | agree | skipped | disagreements |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	for _, r := range results {
+		fmt.Printf("| %s | %d | %d | %d | %d | %d%s |\n", r.Config, r.Caller, r.Checked, r.Agree, len(r.Skipped), len(r.Disagreements), errSuffix(r.Err))
+	}
+	for _, r := range results {
+		for _, d := range r.Disagreements {
+			fmt.Printf("\n- %s, %s, %s: the model says %s, the sandbox did %s", r.Config, d.Flaw, d.Precondition, d.Model, d.Sandbox)
+		}
+	}
+	fmt.Println()
+	for _, n := range notes {
+		fmt.Println("\n- " + n)
 	}
 }
 
