@@ -315,18 +315,7 @@ func (c *checker) syscall(call Call, i386 bool) {
 	p, why := harmless(call, nr.amd64)
 	if i386 {
 		pre = strings.TrimSuffix(call.String(), " [i386]") + " [i386]"
-		p, why = harmless(call, nr.i386)
-		p.ABI = "i386"
-		for i := range p.Args {
-			p.Args[i] = uint64(uint32(p.Args[i]))
-		}
-		switch {
-		case why != "":
-		case p.Buf != [6]int{}:
-			why = "the i386 probe passes no memory of its own"
-		case c.e.m.i386Closed():
-			why = "the i386 gate is closed (the gate's probe checks that)"
-		}
+		p, why = c.i386Probe(call, nr.i386)
 	}
 	model, errno, undecidable := c.predict(call, p)
 	switch {
@@ -350,6 +339,25 @@ func (c *checker) syscall(call Call, i386 bool) {
 		}
 		return !refusalErrno(f.Errno), "passes: " + got
 	})
+}
+
+// i386Probe is harmless for the i386 call of call (number nr): its arguments
+// cut to the 32 bits the gate passes, none of the probe's own memory (it may lie
+// above 4 GiB), and nothing behind a closed gate, where int 0x80 faults.
+func (c *checker) i386Probe(call Call, nr int32) (Probe, string) {
+	p, why := harmless(call, nr)
+	p.ABI = "i386"
+	for i := range p.Args {
+		p.Args[i] = uint64(uint32(p.Args[i]))
+	}
+	switch {
+	case why != "":
+	case p.Buf != [6]int{}:
+		why = "the i386 probe passes no memory of its own"
+	case c.e.m.i386Closed():
+		why = "the i386 gate is closed (the gate's probe checks that)"
+	}
+	return p, why
 }
 
 // predict returns what the model says of the probe p of call: in words, the
