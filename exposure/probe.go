@@ -202,7 +202,10 @@ func (c *checker) capabilities() {
 		}
 		model := fmt.Sprintf("effective %s, permitted %s, bounding %s", yesNo(m.Effective.Has(cp)), yesNo(m.Permitted.Has(cp)), yesNo(m.Bounding.Has(cp)))
 		c.add(fmt.Sprintf("%s in the sandbox's sets", cp), model, Probe{Kind: ProbeStatus}, func(f Fact) (bool, string) {
-			s := parseStatus(f.Value)
+			s, ok := parseStatus(f)
+			if !ok {
+				return false, "unreadable: " + f.Value
+			}
 			got := fmt.Sprintf("effective %s, permitted %s, bounding %s", yesNo(s.eff.Has(cp)), yesNo(s.prm.Has(cp)), yesNo(s.bnd.Has(cp)))
 			return got == model, got
 		})
@@ -216,8 +219,12 @@ func (c *checker) capabilities() {
 			model = "on"
 		}
 		c.add("no_new_privs (a setuid or file-capability program raises the bounding set)", model, Probe{Kind: ProbeStatus}, func(f Fact) (bool, string) {
+			s, ok := parseStatus(f)
+			if !ok {
+				return false, "unreadable: " + f.Value
+			}
 			got := "off"
-			if parseStatus(f.Value).nnp {
+			if s.nnp {
 				got = "on"
 			}
 			return got == model, got
@@ -281,8 +288,11 @@ func (c *checker) syscalls() {
 		model = "filter"
 	}
 	c.add("seccomp mode", model, Probe{Kind: ProbeStatus}, func(f Fact) (bool, string) {
-		got := parseStatus(f.Value).seccomp
-		return got == model, got
+		s, ok := parseStatus(f)
+		if !ok {
+			return false, "unreadable: " + f.Value
+		}
+		return s.seccomp == model, s.seccomp
 	})
 	i386 := false
 	for _, n := range e.f.Syscalls {
@@ -600,17 +610,21 @@ type status struct {
 	seccomp       string
 }
 
-// parseStatus reads the lines of /proc/self/status that a ProbeStatus returns.
-func parseStatus(text string) status {
-	var s status
-	for _, line := range strings.Split(text, "\n") {
+// parseStatus reads the lines of /proc/self/status that a ProbeStatus returns;
+// ok is false unless the probe read all five.
+func parseStatus(f Fact) (s status, ok bool) {
+	seen := 0
+	for _, line := range strings.Split(f.Value, "\n") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
 		v = strings.TrimSpace(v)
 		var n uint64
-		fmt.Sscanf(v, "%x", &n)
+		if _, err := fmt.Sscanf(v, "%x", &n); err != nil {
+			continue
+		}
+		seen++
 		switch k {
 		case "CapEff":
 			s.eff = caps.Set(n)
@@ -624,7 +638,7 @@ func parseStatus(text string) status {
 			s.seccomp = map[string]string{"0": "disabled", "1": "strict", "2": "filter"}[v]
 		}
 	}
-	return s
+	return s, f.Errno == 0 && seen == 5
 }
 
 // nsInode returns the inode of this process's namespace of kind k ("net").

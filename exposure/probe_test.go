@@ -74,6 +74,10 @@ func TestCompareStatus(t *testing.T) {
 	if _, diffs := Compare(status, probes, nil); len(diffs) != len(status) {
 		t.Errorf("checks without facts: %+v", diffs)
 	}
+	// An unreadable status agrees with nothing, not even "no" and "off".
+	if _, diffs := Compare(status, probes, make([]Fact, len(probes))); len(diffs) != len(status) {
+		t.Errorf("checks of an empty status: %+v", diffs)
+	}
 }
 
 // TestKernelLacks checks that a call the kernel was built without is told from
