@@ -20,9 +20,11 @@
 //
 // --probe starts each preset the caller can start (or --preset, or the Spec of
 // --spec), runs flawcheck itself inside as the probe, and checks from inside each
-// precondition the verdicts used (exposure.Checks), with harmless calls only. It
-// prints every disagreement between the model and the sandbox and exits with 3
-// if there is one. --start-spec FILE starts that Spec instead while the model
+// precondition the verdicts used (exposure.Checks), with harmless calls only,
+// for two models of each sandbox: the Spec's (exposure.FromSpec) and the live
+// probe's, inspected from outside while it waits (exposure.FromReport). It
+// prints every disagreement between a model and the sandbox and exits with 3 if
+// there is one. --start-spec FILE starts that Spec instead while the model
 // stays the other's, to show that a difference is found.
 //
 //	flawcheck [--markdown | --json] [--flaws FILE] [--kernel RELEASE] [--why ID]

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paddock-sandbox/paddock/exposure"
+	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
@@ -28,9 +29,12 @@ func probeInside() {
 	}
 }
 
-// A probeResult is the outcome of --probe for one sandbox.
+// A probeResult is the outcome of --probe for one sandbox and one model of it:
+// "spec" (exposure.FromSpec of the Spec it was told of) or "live"
+// (exposure.FromReport of the running probe, inspected from outside).
 type probeResult struct {
 	Config        string                  `json:"config"`
+	Model         string                  `json:"model"`
 	Caller        int                     `json:"callerUID"`
 	Checked       int                     `json:"checked"`
 	Agree         int                     `json:"agree"`
@@ -39,34 +43,87 @@ type probeResult struct {
 	Err           string                  `json:"error,omitempty"`
 }
 
-// probeSandbox starts the sandbox of start (with flawcheck's own directory bound
-// read-only at its path, so that it can run as the probe), asks it every probe
-// of the checks that the model m gives for flaws, and compares.
-func probeSandbox(name string, m exposure.Mechanisms, start *sandbox.Spec, flaws []exposure.Flaw) probeResult {
-	res := probeResult{Config: name, Caller: os.Geteuid(), Disagreements: []exposure.Disagreement{}}
-	checks := exposure.Checks(m, flaws)
-	probes := exposure.Probes(checks)
+// newResult starts the result of checks.
+func newResult(name, model string, checks []exposure.Check) probeResult {
+	r := probeResult{Config: name, Model: model, Caller: os.Geteuid(), Disagreements: []exposure.Disagreement{}}
 	for _, c := range checks {
 		if c.Skip != "" {
-			res.Skipped = append(res.Skipped, c)
+			r.Skipped = append(r.Skipped, c)
 		} else {
-			res.Checked++
+			r.Checked++
 		}
 	}
-	facts, err := runProbes(start, probes)
-	if err != nil {
-		res.Err = err.Error()
-		return res
-	}
-	res.Agree, res.Disagreements = exposure.Compare(checks, probes, facts)
-	if res.Disagreements == nil {
-		res.Disagreements = []exposure.Disagreement{}
-	}
-	return res
+	return r
 }
 
-// runProbes runs flawcheck as the probe inside a sandbox built from start.
-func runProbes(start *sandbox.Spec, probes []exposure.Probe) ([]exposure.Fact, error) {
+// judge compares the facts with the checks of r.
+func (r *probeResult) judge(checks []exposure.Check, probes []exposure.Probe, facts []exposure.Fact) {
+	r.Agree, r.Disagreements = exposure.Compare(checks, probes, facts)
+	if r.Disagreements == nil {
+		r.Disagreements = []exposure.Disagreement{}
+	}
+}
+
+// probeSandbox starts the sandbox of start (with flawcheck's own directory bound
+// read-only at its path, so that it can run as the probe) and, while the probe
+// waits for its questions, inspects it from outside. It then asks every probe of
+// the checks of both models, m (the Spec's) and the live process's, and judges
+// each model.
+func probeSandbox(name string, m exposure.Mechanisms, start *sandbox.Spec, flaws []exposure.Flaw) []probeResult {
+	checks := exposure.Checks(m, flaws)
+	spec := newResult(name, "spec", checks)
+	run, err := startProbe(start)
+	if err != nil {
+		spec.Err = err.Error()
+		return []probeResult{spec}
+	}
+	defer run.close()
+	var liveChecks []exposure.Check
+	lm, err := liveModel(run.proc.Pid())
+	if err == nil {
+		lm.Name = name
+		liveChecks = exposure.Checks(lm, flaws)
+	}
+	live := newResult(name, "live", liveChecks)
+	if err != nil {
+		live.Err = err.Error()
+	}
+	probes := exposure.Probes(append(checks[:len(checks):len(checks)], liveChecks...))
+	facts, err := run.ask(probes)
+	if err != nil {
+		spec.Err = err.Error()
+		return []probeResult{spec}
+	}
+	spec.judge(checks, probes, facts)
+	if live.Err == "" {
+		live.judge(liveChecks, probes, facts)
+	}
+	return []probeResult{spec, live}
+}
+
+// liveModel derives the Mechanisms of the live process pid as inspect sees it
+// from this process.
+func liveModel(pid int) (exposure.Mechanisms, error) {
+	r, err := inspect.ProcessAgainst(pid, os.Getpid())
+	if err != nil {
+		return exposure.Mechanisms{}, err
+	}
+	return exposure.FromReport(r)
+}
+
+// A probeRun is flawcheck running as the probe in a sandbox, waiting for its
+// questions on a pipe.
+type probeRun struct {
+	tpl    *sandbox.Template
+	proc   *sandbox.Process
+	in     *os.File // the probe's standard input
+	out    *os.File // its standard output
+	errOut bytes.Buffer
+	cancel context.CancelFunc
+}
+
+// startProbe starts flawcheck as the probe in a sandbox built from start.
+func startProbe(start *sandbox.Spec) (*probeRun, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -76,26 +133,71 @@ func runProbes(start *sandbox.Spec, probes []exposure.Probe) ([]exposure.Fact, e
 	if err != nil {
 		return nil, err
 	}
-	defer tpl.Close()
-	in, err := json.Marshal(probes)
+	run := &probeRun{tpl: tpl}
+	inR, inW, err := os.Pipe()
 	if err != nil {
+		tpl.Close()
 		return nil, err
 	}
-	var out, errOut bytes.Buffer
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		tpl.Close()
+		return nil, err
+	}
+	run.in, run.out = inW, outR
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := tpl.Run(ctx, sandbox.Command{Args: []string{exe, probeArg}, Stdin: bytes.NewReader(in), Stdout: &out, Stderr: &errOut})
+	run.cancel = cancel
+	run.proc, err = tpl.Start(ctx, sandbox.Command{Args: []string{exe, probeArg}, Stdin: inR, Stdout: outW, Stderr: &run.errOut})
+	inR.Close()
+	outW.Close()
 	if err != nil {
+		run.proc = nil
+		run.close()
 		return nil, err
 	}
-	if !st.Success() {
-		return nil, fmt.Errorf("the probe ended with %v: %s", st, errOut.String())
+	return run, nil
+}
+
+// ask sends probes to the probe and returns its facts, once it has ended.
+func (r *probeRun) ask(probes []exposure.Probe) ([]exposure.Fact, error) {
+	err := json.NewEncoder(r.in).Encode(probes)
+	r.in.Close()
+	if err != nil {
+		return nil, err
 	}
 	var facts []exposure.Fact
-	if err := json.Unmarshal(out.Bytes(), &facts); err != nil {
-		return nil, fmt.Errorf("the probe printed no facts: %v (stderr %q)", err, errOut.String())
+	derr := json.NewDecoder(r.out).Decode(&facts)
+	st, werr := r.proc.Wait()
+	r.proc = nil
+	switch {
+	case werr != nil:
+		return nil, werr
+	case !st.Success():
+		return nil, fmt.Errorf("the probe ended with %v: %s", st, r.errOut.String())
+	case derr != nil:
+		return nil, fmt.Errorf("the probe printed no facts: %v (stderr %q)", derr, r.errOut.String())
 	}
 	return facts, nil
+}
+
+// close ends the probe if it still runs and releases what the run holds.
+func (r *probeRun) close() {
+	if r.proc != nil {
+		r.proc.Kill()
+		r.proc.Wait()
+	}
+	if r.in != nil {
+		r.in.Close()
+	}
+	if r.out != nil {
+		r.out.Close()
+	}
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.tpl.Close()
 }
 
 // rootlessKinds are the presets an unprivileged caller can start.
@@ -158,14 +260,15 @@ func probeMain(flaws []exposure.Flaw, preset, specFile, startFile string, asJSON
 			fail(err)
 		}
 		m.Name = t.name
-		r := probeSandbox(t.name, m, start, flaws)
-		switch {
-		case r.Err != "":
-			status = 1
-		case len(r.Disagreements) > 0 && status == 0:
-			status = 3
+		for _, r := range probeSandbox(t.name, m, start, flaws) {
+			switch {
+			case r.Err != "":
+				status = 1
+			case len(r.Disagreements) > 0 && status == 0:
+				status = 3
+			}
+			results = append(results, r)
 		}
-		results = append(results, r)
 	}
 	printProbe(results, notes, asJSON, markdown)
 	return status
@@ -208,7 +311,7 @@ func printProbe(results []probeResult, notes []string, asJSON, markdown bool) {
 	default:
 		fmt.Println("# host: " + hostLine(host))
 		for _, r := range results {
-			fmt.Printf("%s (caller uid %d): %d checked, %d agree, %d skipped, %d disagree%s\n", r.Config, r.Caller, r.Checked, r.Agree, len(r.Skipped), len(r.Disagreements), errSuffix(r.Err))
+			fmt.Printf("%s, %s model (caller uid %d): %d checked, %d agree, %d skipped, %d disagree%s\n", r.Config, r.Model, r.Caller, r.Checked, r.Agree, len(r.Skipped), len(r.Disagreements), errSuffix(r.Err))
 			for _, d := range r.Disagreements {
 				fmt.Printf("  %s: %s: the model says %s, the sandbox did %s\n", d.Flaw, d.Precondition, d.Model, d.Sandbox)
 			}
@@ -223,14 +326,14 @@ func printProbe(results []probeResult, notes []string, asJSON, markdown bool) {
 func printProbeMarkdown(host *exposure.HostFacts, results []probeResult, notes []string) {
 	fmt.Println(hostMarkdown(host))
 	fmt.Println()
-	fmt.Println("| config | caller uid | checked | agree | skipped | disagreements |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| config | model | caller uid | checked | agree | skipped | disagreements |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range results {
-		fmt.Printf("| %s | %d | %d | %d | %d | %d%s |\n", r.Config, r.Caller, r.Checked, r.Agree, len(r.Skipped), len(r.Disagreements), errSuffix(r.Err))
+		fmt.Printf("| %s | %s | %d | %d | %d | %d | %d%s |\n", r.Config, r.Model, r.Caller, r.Checked, r.Agree, len(r.Skipped), len(r.Disagreements), errSuffix(r.Err))
 	}
 	for _, r := range results {
 		for _, d := range r.Disagreements {
-			fmt.Printf("\n- %s, %s, %s: the model says %s, the sandbox did %s", r.Config, d.Flaw, d.Precondition, d.Model, d.Sandbox)
+			fmt.Printf("\n- %s (%s model), %s, %s: the model says %s, the sandbox did %s", r.Config, r.Model, d.Flaw, d.Precondition, d.Model, d.Sandbox)
 		}
 	}
 	fmt.Println()

@@ -62,12 +62,12 @@ func TestProbeAgrees(t *testing.T) {
 		if testutil.Rootless() {
 			want = []string{"rootless", "privileged-rootless"}
 		}
-		if len(doc.Results) != len(want) {
-			t.Fatalf("probed %d sandboxes, want %v: %+v", len(doc.Results), want, doc.Results)
+		if len(doc.Results) != 2*len(want) {
+			t.Fatalf("%d results, want the spec's and the live model of %v: %+v", len(doc.Results), want, doc.Results)
 		}
 		for i, r := range doc.Results {
-			if r.Config != want[i] {
-				t.Errorf("sandbox %d is %q, want %q", i, r.Config, want[i])
+			if r.Config != want[i/2] || r.Model != []string{"spec", "live"}[i%2] {
+				t.Errorf("result %d is %q's %s model, want %q's", i, r.Config, r.Model, want[i/2])
 			}
 			if r.Err != "" {
 				t.Errorf("%s: %s", r.Config, r.Err)
@@ -115,7 +115,7 @@ func TestProbeFindsMutations(t *testing.T) {
 					t.Fatal(err)
 				}
 				doc, code := runProbe(t, bin, "--preset", "rootless", "--start-spec", file)
-				if len(doc.Results) != 1 || doc.Results[0].Err != "" {
+				if len(doc.Results) != 2 || doc.Results[0].Err != "" || doc.Results[0].Model != "spec" {
 					t.Fatalf("results %+v", doc.Results)
 				}
 				found := false
@@ -169,19 +169,24 @@ func TestProbeVariants(t *testing.T) {
 				if err := os.WriteFile(file, data, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				doc, code := runProbe(t, bin, "--spec", file)
-				if len(doc.Results) != 1 {
+				doc, _ := runProbe(t, bin, "--spec", file)
+				if len(doc.Results) != 2 {
 					t.Fatalf("results %+v", doc.Results)
 				}
 				r := doc.Results[0]
-				if r.Err != "" {
-					t.Fatal(r.Err)
+				if r.Err != "" || r.Model != "spec" {
+					t.Fatalf("%s model: %s", r.Model, r.Err)
 				}
 				for _, d := range r.Disagreements {
 					t.Errorf("%s: %s: the model says %s, the sandbox did %s", d.Flaw, d.Precondition, d.Model, d.Sandbox)
 				}
-				if code != 0 || r.Checked < 100 {
-					t.Errorf("exit status %d, %d checked", code, r.Checked)
+				if r.Checked < 100 {
+					t.Errorf("%d checked", r.Checked)
+				}
+				// The live model cannot see the filter's program: it takes
+				// Docker's profile, and may differ where another is loaded.
+				for _, d := range doc.Results[1].Disagreements {
+					t.Logf("live model: %s: %s: the model says %s, the sandbox did %s", d.Flaw, d.Precondition, d.Model, d.Sandbox)
 				}
 			})
 		}
