@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -69,10 +70,10 @@ func (r *probeResult) judge(checks []exposure.Check, probes []exposure.Probe, fa
 // waits for its questions, inspects it from outside. It then asks every probe of
 // the checks of both models, m (the Spec's) and the live process's, and judges
 // each model.
-func probeSandbox(name string, m exposure.Mechanisms, start *sandbox.Spec, flaws []exposure.Flaw) []probeResult {
+func probeSandbox(exe, name string, m exposure.Mechanisms, start *sandbox.Spec, flaws []exposure.Flaw) []probeResult {
 	checks := exposure.Checks(m, flaws)
 	spec := newResult(name, "spec", checks)
-	run, err := startProbe(start)
+	run, err := startProbe(exe, start)
 	if err != nil {
 		spec.Err = err.Error()
 		return []probeResult{spec}
@@ -122,12 +123,49 @@ type probeRun struct {
 	cancel context.CancelFunc
 }
 
-// startProbe starts flawcheck as the probe in a sandbox built from start.
-func startProbe(start *sandbox.Spec) (*probeRun, error) {
-	exe, err := os.Executable()
+// probeCopy copies this program into a new directory that every user may read
+// and search, so that the sandbox's user, whoever it maps to, can execute it
+// there as the probe; remove deletes the copy.
+func probeCopy() (exe string, remove func(), err error) {
+	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
+	dir, err := os.MkdirTemp("", "paddock-flawcheck-")
+	if err != nil {
+		return "", nil, err
+	}
+	remove = func() { os.RemoveAll(dir) }
+	exe = filepath.Join(dir, "flawcheck")
+	if err = os.Chmod(dir, 0o755); err == nil {
+		err = copyFile(self, exe)
+	}
+	if err != nil {
+		remove()
+		return "", nil, err
+	}
+	return exe, remove, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// startProbe starts exe, flawcheck, as the probe in a sandbox built from start.
+func startProbe(exe string, start *sandbox.Spec) (*probeRun, error) {
 	dir := filepath.Dir(exe)
 	tpl, err := sandbox.NewBuilder(sandbox.WithSpec(start), sandbox.WithBind(dir, dir, true)).Build()
 	if err != nil {
@@ -244,23 +282,35 @@ func probeTargets(preset, specFile string) (targets []probeTarget, notes []strin
 // 3 when some disagree, 1 when a sandbox could not be probed.
 func probeMain(flaws []exposure.Flaw, preset, specFile, startFile string, asJSON, markdown bool) int {
 	targets, notes := probeTargets(preset, specFile)
-	var results []probeResult
-	status := 0
-	for _, t := range targets {
-		start := t.model
-		if startFile != "" {
-			s, err := readSpec(startFile)
-			if err != nil {
-				fail(err)
-			}
-			start = s
+	var start *sandbox.Spec
+	if startFile != "" {
+		s, err := readSpec(startFile)
+		if err != nil {
+			fail(err)
 		}
+		start = s
+	}
+	models := make([]exposure.Mechanisms, len(targets))
+	for i, t := range targets {
 		m, err := exposure.FromSpec(t.model)
 		if err != nil {
 			fail(err)
 		}
-		m.Name = t.name
-		for _, r := range probeSandbox(t.name, m, start, flaws) {
+		m.Name, models[i] = t.name, m
+	}
+	exe, remove, err := probeCopy()
+	if err != nil {
+		fail(err)
+	}
+	defer remove()
+	var results []probeResult
+	status := 0
+	for i, t := range targets {
+		s := start
+		if s == nil {
+			s = t.model
+		}
+		for _, r := range probeSandbox(exe, t.name, models[i], s, flaws) {
 			switch {
 			case r.Err != "":
 				status = 1
