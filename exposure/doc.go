@@ -69,6 +69,21 @@
 //     (Red Hat's and Unit 42's write-ups cited in the catalogue; the reference
 //     on SELinux and containers is Dan Walsh's "Container security and
 //     SELinux").
+//   - The running kernel's settings (HostFacts, read by ReadHost) close some
+//     paths whatever the sandbox: kernel.unprivileged_bpf_disabled refuses
+//     program loading without CAP_BPF or CAP_SYS_ADMIN in the initial user
+//     namespace, kernel.io_uring_disabled refuses io_uring_setup (2: to all; 1:
+//     without CAP_SYS_ADMIN in the initial user namespace or the io_uring
+//     group), user.max_user_namespaces=0 and Debian's
+//     kernel.unprivileged_userns_clone=0 refuse new user namespaces, and
+//     perf_event_paranoid 3 (a distribution's level) refuses perf events
+//     (Documentation/admin-guide/sysctl/kernel.rst). They count as the
+//     kernel-config layer. A host /dev seen from another user namespace opens
+//     only the nodes the host leaves open to every user.
+//   - A distribution's kernel (Debian, Ubuntu, Red Hat, ...) reports its
+//     upstream base release and carries backported fixes: when that base lies
+//     in a flaw's affected range, the verdict is "version-dependent" and taken
+//     as affected, never guessed fixed.
 //
 // A layer blocks a flaw "on its own" when the flaw stays unreachable in a
 // sandbox where that layer is kept as it is and every other layer is removed
@@ -78,4 +93,14 @@
 // such a sandbox once per layer; when no layer suffices alone it lists the pairs
 // that do. Runtime entries (runc, containerd) describe those programs, not
 // Paddock's own spawner; their verdict assumes an affected version.
+//
+// The model can be checked against a live sandbox: Checks lists the
+// preconditions a verdict rests on (capabilities, user namespace, namespace
+// creation, each system call with the flaw's arguments, natively and through
+// int 0x80, the seccomp mode and i386 gate, files and device nodes, host namespaces and root) as probes;
+// RunProbes, in a process started inside the sandbox, answers them with harmless
+// calls (arguments that fail once past the filter, opens that write nothing,
+// faccessat2 for devices, namespaces made in a child that then fails to execute);
+// Compare lists every disagreement. examples/flawcheck --probe does this for
+// Paddock's presets.
 package exposure

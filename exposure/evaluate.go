@@ -3,6 +3,7 @@ package exposure
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/paddock-sandbox/paddock/caps"
@@ -50,12 +51,19 @@ type Verdict struct {
 	// Combinations lists, when no layer blocks on its own, the pairs of layers
 	// that block the flaw together (every other layer removed).
 	Combinations [][]Layer `json:"combinations,omitempty"`
+	// VersionDependent is set when the kernel is a distribution's: its
+	// version cannot tell whether the fix was backported, so the kernel-version
+	// layer is not counted (the verdict holds for a kernel without the fix).
+	VersionDependent bool `json:"versionDependent,omitempty"`
 	// Steps is the reasoning, one plain sentence per check, in order.
 	Steps []string `json:"steps"`
 }
 
 // String is "exposed", "mitigated (layer, ...)" or "mitigated (combined)".
 func (v Verdict) String() string {
+	if v.Exposed && v.VersionDependent {
+		return "exposed (version-dependent)"
+	}
 	if v.Exposed {
 		return "exposed"
 	}
@@ -87,7 +95,7 @@ func layerList(ls []Layer, sep string) string {
 func Evaluate(m Mechanisms, f Flaw) Verdict {
 	var steps []string
 	ok := reach(&m, &f, func(s string) { steps = append(steps, s) })
-	v := Verdict{Flaw: f.ID, Exposed: ok, Steps: steps}
+	v := Verdict{Flaw: f.ID, Exposed: ok, Steps: steps, VersionDependent: versionDependent(&m, &f)}
 	if ok {
 		v.Steps = append(v.Steps, "Every condition holds: the flaw is reachable from inside the sandbox.")
 		return v
@@ -178,9 +186,9 @@ func (r *Mechanisms) keep(m *Mechanisms, k Layer) {
 	case LayerNoNewPrivs:
 		r.NoNewPrivs = m.NoNewPrivs
 	case LayerKernelVersion:
-		r.Kernel = m.Kernel
+		r.Kernel, r.KernelDistribution = m.Kernel, m.KernelDistribution
 	case LayerKernelConfig:
-		r.I386 = m.I386
+		r.I386, r.Host = m.I386, m.Host
 	}
 }
 
@@ -247,11 +255,54 @@ func (e *evaluator) kernel() bool {
 		e.sayf("Kernel version %q unreadable: assumed affected.", e.m.Kernel)
 		return true
 	}
+	if d := distribution(e.m); d != "" && e.f.Versions.mainlineAffected(k) {
+		e.sayf("Kernel %s is built by %s, which backports fixes under the upstream version it reports: whether it is in the affected range %s is version-dependent; taken as affected.", e.m.Kernel, d, e.f.Versions.describe())
+		return true
+	} else if d != "" {
+		e.sayf("Kernel %s, built by %s, is based on a release outside the affected range %s: [%s] stops it.", e.m.Kernel, d, e.f.Versions.describe(), LayerKernelVersion)
+		return false
+	}
 	if !e.f.Versions.Affected(k) {
 		e.sayf("Kernel %s is outside the affected range %s: [%s] stops it.", e.m.Kernel, e.f.Versions.describe(), LayerKernelVersion)
 		return false
 	}
 	e.sayf("Kernel %s is in the affected range %s.", e.m.Kernel, e.f.Versions.describe())
+	return true
+}
+
+// distribution returns who built m's kernel when it is a distribution's.
+func distribution(m *Mechanisms) string {
+	if m.KernelDistribution != "" {
+		return m.KernelDistribution
+	}
+	return Distribution(m.Kernel, "")
+}
+
+// versionDependent reports whether f's verdict on m hangs on a backport that the
+// kernel's version cannot show.
+func versionDependent(m *Mechanisms, f *Flaw) bool {
+	if f.Kind != "kernel" || m.Kernel == "" || distribution(m) == "" {
+		return false
+	}
+	k, err := ParseVersion(m.Kernel)
+	return err == nil && f.Versions.mainlineAffected(k)
+}
+
+// mainlineAffected reports whether the upstream base k of a distribution's
+// kernel lies between the release that introduced the flaw and the mainline
+// release that fixed it: the stable backports do not apply, since a
+// distribution reports its base release, not the stable release it tracks.
+func (r VersionRange) mainlineAffected(k Version) bool {
+	if r.Introduced != "" {
+		if in, err := ParseVersion(r.Introduced); err == nil && k.Less(in) {
+			return false
+		}
+	}
+	if len(r.Fixed) > 0 {
+		if fx, err := ParseVersion(r.Fixed[0]); err == nil && !k.Less(fx) {
+			return false
+		}
+	}
 	return true
 }
 
@@ -352,11 +403,60 @@ func (e *evaluator) newUserNSRoute() bool {
 	}
 	flags := uint64(cloneNewUser) | cloneFlags(kinds)
 	e.sayf("Other route: create a new user namespace with %s namespaces; its creator holds every capability in it and over the namespaces it owns (user_namespaces(7)).", kindList(append([]namespace.Kind{namespace.User}, kinds...)))
+	if why := e.userNSClosed(); why != "" {
+		e.sayf("%s: [%s] stops that route.", why, LayerKernelConfig)
+		return false
+	}
 	if !e.createReachable(flags, true) {
 		return false
 	}
 	e.say("So every capability the flaw needs is available over namespaces the attacker owns.")
 	return true
+}
+
+// initialCap reports whether the sandbox holds c in the initial user namespace,
+// as capable() checks it.
+func (e *evaluator) initialCap(c caps.Cap) bool {
+	has, _ := e.held(c)
+	return has && e.inInitialUserNS()
+}
+
+// userNSClosed says why the kernel's settings forbid the sandbox to create a
+// user namespace, or "".
+func (e *evaluator) userNSClosed() string {
+	h := e.m.Host
+	switch {
+	case h == nil:
+		return ""
+	case h.MaxUserNamespaces != nil && *h.MaxUserNamespaces == 0:
+		return "user.max_user_namespaces is 0: no user namespace can be created"
+	case h.UnprivilegedUsernsClone != nil && *h.UnprivilegedUsernsClone == 0 && !e.initialCap(caps.SysAdmin):
+		return "kernel.unprivileged_userns_clone is 0 and the sandbox lacks CAP_SYS_ADMIN in the initial user namespace"
+	}
+	return ""
+}
+
+// configRefuses says why the kernel's settings refuse call c to the sandbox
+// whatever its filter, or "": unprivileged bpf, io_uring and perf events can be
+// switched off by sysctls (Documentation/admin-guide/sysctl/kernel.rst). For
+// bpf only program loading counts: since Linux 6.4 the sysctl no longer stops
+// the other commands (kernel/bpf/syscall.c, bpf_prog_load).
+func (e *evaluator) configRefuses(c Call) string {
+	h := e.m.Host
+	if h == nil {
+		return ""
+	}
+	switch {
+	case c.Name == "bpf" && argValue(c, 0) == bpfProgLoad && h.UnprivilegedBPFDisabled != nil && *h.UnprivilegedBPFDisabled != 0 && !e.initialCap(caps.Bpf) && !e.initialCap(caps.SysAdmin):
+		return fmt.Sprintf("kernel.unprivileged_bpf_disabled is %d and the sandbox lacks CAP_BPF and CAP_SYS_ADMIN in the initial user namespace", *h.UnprivilegedBPFDisabled)
+	case c.Name == "io_uring_setup" && h.IOURingDisabled != nil && *h.IOURingDisabled == 2:
+		return "kernel.io_uring_disabled is 2: io_uring is off for every process"
+	case c.Name == "io_uring_setup" && h.IOURingDisabled != nil && *h.IOURingDisabled == 1 && (h.IOURingGroup == nil || *h.IOURingGroup < 0) && !e.initialCap(caps.SysAdmin):
+		return "kernel.io_uring_disabled is 1, no kernel.io_uring_group is set, and the sandbox lacks CAP_SYS_ADMIN in the initial user namespace"
+	case c.Name == "perf_event_open" && h.PerfEventParanoid != nil && *h.PerfEventParanoid >= 3 && !e.initialCap(caps.Perfmon) && !e.initialCap(caps.SysAdmin):
+		return fmt.Sprintf("kernel.perf_event_paranoid is %d (the distribution's level that closes perf events) and the sandbox lacks CAP_PERFMON and CAP_SYS_ADMIN in the initial user namespace", *h.PerfEventParanoid)
+	}
+	return ""
 }
 
 // createReachable reports whether unshare or clone with flags passes seccomp.
@@ -476,19 +576,7 @@ func (e *evaluator) callReachable(c Call) (bool, string) {
 
 func (e *evaluator) syscalls() bool {
 	for _, n := range e.f.Syscalls {
-		var reasons []string
-		ok := false
-		for _, c := range n.Calls() {
-			r, why := e.callReachable(c)
-			reasons = append(reasons, c.String()+" → "+why)
-			if r {
-				ok = true
-				e.sayf("Seccomp lets %s through (%s).", c, why)
-				break
-			}
-		}
-		if !ok {
-			e.sayf("Seccomp refuses %s: [%s] stops it.", strings.Join(reasons, "; "), LayerSeccomp)
+		if !e.syscallNeed(n) {
 			return false
 		}
 	}
@@ -496,6 +584,46 @@ func (e *evaluator) syscalls() bool {
 		e.say("No particular system call is needed.")
 	}
 	return true
+}
+
+// syscallNeed checks one needed call: some alternative must pass the filter and
+// the kernel's settings. A refusal is the kernel's own (kernel-config) where the
+// kernel settings refuse the call or it is an i386-only call and the i386 gate is
+// closed, the filter's otherwise.
+func (e *evaluator) syscallNeed(n SyscallNeed) bool {
+	var reasons []string
+	filter, config := false, false
+	for _, c := range n.Calls() {
+		r, why := e.callReachable(c)
+		no := ""
+		if r {
+			no = e.configRefuses(c)
+		}
+		switch {
+		case r && no == "":
+			e.sayf("Seccomp lets %s through (%s).", c, why)
+			return true
+		case r:
+			reasons = append(reasons, c.String()+" → "+no+" ["+string(LayerKernelConfig)+"]")
+			config = true
+		case c.ABI == "i386" && e.m.i386Closed():
+			reasons = append(reasons, c.String()+" → "+why)
+			config = true
+		default:
+			reasons = append(reasons, c.String()+" → "+why)
+			filter = true
+		}
+	}
+	all := strings.Join(reasons, "; ")
+	switch {
+	case filter && config:
+		e.sayf("The filter and the kernel refuse %s: [%s] and [%s] stop it.", all, LayerSeccomp, LayerKernelConfig)
+	case config:
+		e.sayf("The kernel refuses %s: [%s] stops it.", all, LayerKernelConfig)
+	default:
+		e.sayf("Seccomp refuses %s: [%s] stops it.", all, LayerSeccomp)
+	}
+	return false
 }
 
 func (e *evaluator) host() bool {
@@ -706,7 +834,7 @@ func (e *evaluator) devices() bool {
 			e.sayf("The device cgroup does not allow %s on %s %d:%d (%s): [%s] stops it.", acc, d.Type, d.Major, d.Minor, d.Path, LayerDeviceCgroup)
 			return false
 		}
-		if !d.WorldAccessible && !e.inInitialUserNS() && !e.m.MapsHostRoot {
+		if !e.worldAccessible(d) && !e.inInitialUserNS() && !e.m.MapsHostRoot {
 			e.sayf("%s belongs to host root and is not world-accessible; root of the sandbox's user namespace is host uid %d: [%s] stops it.", d.Path, e.m.RootUID, LayerUserNS)
 			return false
 		}
@@ -716,6 +844,23 @@ func (e *evaluator) devices() bool {
 		e.sayf("%s can be opened (%s).", d.Path, acc)
 	}
 	return true
+}
+
+// worldAccessible reports whether every user may open d: what the host's node
+// says where the sandbox sees the host's /dev and its modes are known, the
+// flaw's usual mode otherwise.
+func (e *evaluator) worldAccessible(d DeviceNeed) bool {
+	h := e.m.Host
+	if h == nil || h.WorldDevices == nil || !slices.Contains(e.m.DeviceNodes, "*") {
+		return d.WorldAccessible
+	}
+	if slices.Contains(h.WorldDevices, d.Path) {
+		return true
+	}
+	if d.WorldAccessible {
+		e.sayf("%s is usually open to every user, but not on this host.", d.Path)
+	}
+	return false
 }
 
 func (e *evaluator) noNewPrivs() bool {
@@ -743,4 +888,17 @@ func (e *evaluator) selinux() bool {
 	}
 	e.say("SELinux would deny a step, but the sandbox is not confined by it.")
 	return true
+}
+
+// bpfProgLoad is bpf(2)'s BPF_PROG_LOAD command.
+const bpfProgLoad = 5
+
+// argValue returns the value c passes as argument i (0 when it says none).
+func argValue(c Call, i int) uint64 {
+	for _, a := range c.Args {
+		if a.Index == i {
+			return a.Value.N
+		}
+	}
+	return 0
 }

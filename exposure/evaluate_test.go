@@ -434,6 +434,18 @@ func TestI386GateClosed(t *testing.T) {
 			if !strings.Contains(strings.Join(closed.Steps, " "), string(seccomp.I386NoEmulation)) {
 				t.Errorf("the reasons do not say why the gate is closed: %v", closed.Steps)
 			}
+			// The i386-only calls are refused by the kernel, not by the filter;
+			// with the gate open, a filter that refuses them is named instead.
+			if !slices.ContainsFunc(closed.Steps, func(s string) bool {
+				return strings.HasPrefix(s, "The kernel refuses socket(") && strings.HasSuffix(s, "[kernel-config] stops it.")
+			}) {
+				t.Errorf("the i386-only calls are not said to be refused by the kernel: %v", closed.Steps)
+			}
+			if m.Seccomp != nil && !slices.ContainsFunc(open.Steps, func(s string) bool {
+				return strings.HasPrefix(s, "Seccomp refuses socket(") && strings.HasSuffix(s, "[seccomp] stops it.")
+			}) {
+				t.Errorf("with the gate open, the filter is not named: %v", open.Steps)
+			}
 		})
 	}
 	if !Evaluate(PrivilegedRootful(), f).Exposed {

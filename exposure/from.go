@@ -77,7 +77,8 @@ func FromSpec(s *sandbox.Spec) (Mechanisms, error) {
 //   - device rules: those the Plan's cgroup enforces (root on a v1 or hybrid
 //     host), none otherwise; the device nodes of the Plan's /dev;
 //   - the SELinux process type, the Landlock rules where the child enforces
-//     them, the kernel's release and the i386 gate.
+//     them, the kernel's release and the i386 gate;
+//   - the running kernel's settings (HostFacts) where the Plan was made on it.
 func FromPlan(p *plan.Plan) (Mechanisms, error) {
 	if p == nil {
 		return Mechanisms{}, deriveErr("plan", errors.New("nil Plan"))
@@ -86,6 +87,7 @@ func FromPlan(p *plan.Plan) (Mechanisms, error) {
 	if m.Name == "" {
 		m.Name = "spec"
 	}
+	m.hostFacts()
 	m.planNamespaces(p)
 	x := p.Capabilities.Exec
 	m.Bounding, m.Effective, m.Permitted = x.Bounding, x.Effective, x.Permitted
@@ -107,6 +109,17 @@ func FromPlan(p *plan.Plan) (Mechanisms, error) {
 		m.Landlock = slices.Clone(p.Landlock.Rules)
 	}
 	return m, nil
+}
+
+// hostFacts sets Host and KernelDistribution from the running kernel's settings
+// when m.Kernel is the running kernel (or unknown, which it then becomes); a Plan
+// made on another kernel keeps them unknown.
+func (m *Mechanisms) hostFacts() {
+	h := ReadHost()
+	if m.Kernel != "" && m.Kernel != h.Release {
+		return
+	}
+	m.Kernel, m.KernelDistribution, m.Host = h.Release, h.Distribution, h
 }
 
 // planNamespaces sets the namespaces the sandbox has of its own and who root
@@ -224,7 +237,7 @@ func FromReport(r *inspect.Report) (Mechanisms, error) { return FromReportWith(r
 //     (devices.list), none when it has none; the device nodes now present in
 //     its /dev (through /proc/PID/root);
 //   - the SELinux type of its label; Landlock from opts (unknowable); the
-//     running kernel's release.
+//     running kernel's release and settings (HostFacts).
 //
 // The process must still be alive for the device parts. The error, matching
 // ErrUnknownMechanism, names a part the report could not read.
@@ -236,6 +249,7 @@ func FromReportWith(r *inspect.Report, opts ReportOptions) (Mechanisms, error) {
 	if m.Name == "" {
 		m.Name = fmt.Sprintf("pid %d", r.PID)
 	}
+	m.hostFacts()
 	for _, n := range r.Namespaces {
 		mode := namespace.Host
 		if n.State == inspect.NSNew {

@@ -75,7 +75,7 @@ func TestFromSpecPresets(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m.Kernel = ""
+			anyKernel(&m)
 			seen := map[string]bool{}
 			for _, f := range Catalogue() {
 				r, g := Evaluate(ref, f).String(), Evaluate(m, f).String()
@@ -164,7 +164,7 @@ func TestSpecOptionChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.Kernel = ""
+		anyKernel(&m)
 		return exposedSet(m)
 	}
 	before := eval(t)

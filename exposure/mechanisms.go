@@ -64,10 +64,18 @@ type Mechanisms struct {
 	// Kernel is the kernel release ("6.18.3"); empty means unknown, and every
 	// flaw's version range is then assumed to match.
 	Kernel string `json:"kernel,omitempty"`
+	// KernelDistribution names the distribution that built Kernel (see
+	// HostFacts.Distribution); empty for an upstream build or when unknown. A
+	// distribution's kernel carries backported fixes, so its version only says
+	// "version-dependent", never "outside the affected range".
+	KernelDistribution string `json:"kernelDistribution,omitempty"`
 	// I386 is the state of the kernel's i386 system call gate (int 0x80) for the
 	// sandbox (seccomp.I386Gate); empty means unknown, taken as open. Where it is
 	// closed, no i386 call reaches the kernel, filter or not.
 	I386 seccomp.I386 `json:"i386,omitempty"`
+	// Host are the running kernel's settings that close flaws (sysctls, loaded
+	// LSMs); nil means unknown, and nothing is assumed of them.
+	Host *HostFacts `json:"host,omitempty"`
 }
 
 // i386Closed reports whether the i386 gate is known to be closed.

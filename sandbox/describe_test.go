@@ -185,13 +185,17 @@ func flawcheckLive(t *testing.T, bin, preset string) {
 	if err != nil {
 		t.Fatalf("flawcheck --preset %s: %v", preset, err)
 	}
-	var rows []struct {
-		ID    string `json:"id"`
-		Cells []struct {
-			Exposed bool `json:"exposed"`
+	var doc struct {
+		Rows []struct {
+			ID    string `json:"id"`
+			Cells []struct {
+				Exposed bool `json:"exposed"`
+			} `json:"verdicts"`
 		} `json:"verdicts"`
 	}
-	if err := json.Unmarshal(out, &rows); err != nil || len(rows) == 0 {
+	err = json.Unmarshal(out, &doc)
+	rows := doc.Rows
+	if err != nil || len(rows) == 0 {
 		t.Fatalf("flawcheck printed %v:\n%s", err, out)
 	}
 	tpl, err := sandbox.NewBuilder().Build()

@@ -14,6 +14,20 @@
 //	               taken to be Docker's default profile unless --seccomp-profile
 //	               names the one loaded
 //
+// Every output starts with the host's settings that decide reachability
+// (exposure.HostFacts): kernel release, IA32 emulation, the user namespace, bpf,
+// io_uring and perf sysctls, the loaded LSMs.
+//
+// --probe starts each preset the caller can start (or --preset, or the Spec of
+// --spec), runs flawcheck itself inside as the probe, and checks from inside each
+// precondition the verdicts used (exposure.Checks), with harmless calls only,
+// for two models of each sandbox: the Spec's (exposure.FromSpec) and the live
+// probe's, inspected from outside while it waits (exposure.FromReport). It
+// prints every disagreement between a model and the sandbox and exits with 3 if
+// there is one. --start-spec FILE starts that Spec instead while the model
+// stays the other's, to show that a difference is found.
+//
 //	flawcheck [--markdown | --json] [--flaws FILE] [--kernel RELEASE] [--why ID]
 //	          [--preset NAME | --spec FILE | --pid PID [--seccomp-profile FILE]]
+//	flawcheck --probe [--markdown | --json] [--flaws FILE] [--preset NAME | --spec FILE] [--start-spec FILE]
 package main

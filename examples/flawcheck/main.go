@@ -30,6 +30,10 @@ func fail(err any) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == probeArg {
+		probeInside()
+		return
+	}
 	markdown := flag.Bool("markdown", false, "print a Markdown table")
 	asJSON := flag.Bool("json", false, "print the verdicts as JSON, with their reasoning")
 	file := flag.String("flaws", "", "JSON file of extra flaws (same form as the built-in catalogue)")
@@ -39,6 +43,8 @@ func main() {
 	specFile := flag.String("spec", "", "judge the sandbox in JSON `FILE`: a Spec, or what run --dry-run prints (its Plan is judged)")
 	pid := flag.Int("pid", 0, "judge the live process `PID`")
 	profile := flag.String("seccomp-profile", "", "with --pid: the seccomp profile (OCI JSON `FILE`) the process has loaded")
+	probe := flag.Bool("probe", false, "start each preset (or --preset, or --spec) and check from inside every precondition the verdicts rest on")
+	startSpec := flag.String("start-spec", "", "with --probe: start the Spec in `FILE` instead, while the model stays that of --spec or --preset (to test the probe)")
 	flag.Parse()
 
 	flaws := exposure.Catalogue()
@@ -62,6 +68,15 @@ func main() {
 	}
 	if *profile != "" && *pid == 0 {
 		fail("--seccomp-profile goes with --pid")
+	}
+	if *probe {
+		if *pid != 0 || *why != "" || *kernel != "" {
+			fail("--probe goes with --preset or --spec only")
+		}
+		os.Exit(probeMain(flaws, *preset, *specFile, *startSpec, *asJSON, *markdown))
+	}
+	if *startSpec != "" {
+		fail("--start-spec goes with --probe")
 	}
 	switch {
 	case *preset != "":
@@ -113,7 +128,7 @@ func main() {
 	}
 	if *kernel != "" || chosen == 0 {
 		for i := range configs {
-			configs[i].Kernel = *kernel
+			configs[i].Kernel, configs[i].KernelDistribution, configs[i].Host = *kernel, exposure.Distribution(*kernel, ""), nil
 		}
 	}
 
@@ -146,6 +161,7 @@ func main() {
 		}
 	}
 
+	host := exposure.ReadHost()
 	switch {
 	case *asJSON:
 		type cell struct {
@@ -167,10 +183,19 @@ func main() {
 		}
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(all); err != nil {
+		doc := struct {
+			Host     *exposure.HostFacts `json:"host"`
+			Verdicts []out               `json:"verdicts"`
+		}{host, all}
+		if err := enc.Encode(doc); err != nil {
 			fail(err)
 		}
 	case *markdown:
+		fmt.Println(hostMarkdown(host))
+		if chosen == 0 {
+			fmt.Println("\nThe reference columns are judged for any kernel and host settings, unless --kernel names one.")
+		}
+		fmt.Println()
 		head := []string{"flaw", "name"}
 		for _, m := range configs {
 			head = append(head, m.Name)
@@ -185,6 +210,10 @@ func main() {
 			fmt.Println("| " + strings.Join(cells, " | ") + " |")
 		}
 	default:
+		fmt.Println("# host: " + hostLine(host))
+		if chosen == 0 {
+			fmt.Println("# the reference columns are judged for any kernel and host settings, unless --kernel names one")
+		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 		head := []string{"FLAW"}
 		for _, m := range configs {
@@ -217,4 +246,35 @@ func fromFile(data []byte) (exposure.Mechanisms, error) {
 		return exposure.Mechanisms{}, err
 	}
 	return exposure.FromSpec(s)
+}
+
+// hostLine is the host's facts on one line.
+func hostLine(h *exposure.HostFacts) string {
+	num := func(p *int) string {
+		if p == nil {
+			return "absent"
+		}
+		return fmt.Sprint(*p)
+	}
+	lsm := "unknown"
+	if h.LSMs != nil {
+		lsm = strings.Join(h.LSMs, ",")
+	}
+	kernel := h.Release
+	if h.Distribution != "" {
+		kernel += " (built by " + h.Distribution + ": version checks are version-dependent)"
+	}
+	return fmt.Sprintf("kernel %s; i386 gate %s; user.max_user_namespaces %s; kernel.unprivileged_userns_clone %s; kernel.unprivileged_bpf_disabled %s; kernel.io_uring_disabled %s; kernel.perf_event_paranoid %s; LSMs %s",
+		kernel, h.IA32, num(h.MaxUserNamespaces), num(h.UnprivilegedUsernsClone), num(h.UnprivilegedBPFDisabled),
+		num(h.IOURingDisabled), num(h.PerfEventParanoid), lsm)
+}
+
+// hostMarkdown is the host's facts as a Markdown list.
+func hostMarkdown(h *exposure.HostFacts) string {
+	var b strings.Builder
+	b.WriteString("Host:")
+	for _, f := range strings.Split(hostLine(h), "; ") {
+		b.WriteString("\n- " + f)
+	}
+	return b.String()
 }

@@ -42,10 +42,17 @@ func runJSON(t *testing.T, bin string, args ...string) []row {
 	if err != nil {
 		t.Fatalf("flawcheck %v: %v", args, err)
 	}
-	var rows []row
-	if err := json.Unmarshal(out, &rows); err != nil {
+	var doc struct {
+		Host *exposure.HostFacts `json:"host"`
+		Rows []row               `json:"verdicts"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatalf("flawcheck %v: output is not JSON: %v", args, err)
 	}
+	if doc.Host == nil || doc.Host.Release == "" {
+		t.Fatalf("flawcheck %v: no host facts", args)
+	}
+	rows := doc.Rows
 	if n := len(exposure.Catalogue()); len(rows) != n {
 		t.Fatalf("flawcheck %v: %d rows, want %d", args, len(rows), n)
 	}
