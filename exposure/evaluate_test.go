@@ -61,6 +61,12 @@ var wantMatrix = map[string][5]string{
 	"CVE-2017-16995":  {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
 	"CVE-2013-2094":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
 	"CVE-2024-0582":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2016-3134":   {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2022-34918":  {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2023-3609":   {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2023-4207":   {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2021-26708":  {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2021-0920":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
 }
 
 // The netfilter flaws need CAP_NET_ADMIN over a network namespace: the default
@@ -156,7 +162,8 @@ func changed(a, b map[string]bool) []string {
 
 func sorted(ids ...string) []string { sort.Strings(ids); return ids }
 
-var netfilterFlaws = []string{"CVE-2022-25636", "CVE-2022-1015", "CVE-2022-32250", "CVE-2023-32233", "CVE-2024-1086", "CVE-2023-0179", "CVE-2022-2588"}
+var netfilterFlaws = []string{"CVE-2022-25636", "CVE-2022-1015", "CVE-2022-32250", "CVE-2023-32233", "CVE-2024-1086", "CVE-2023-0179", "CVE-2022-2588",
+	"CVE-2016-3134", "CVE-2022-34918", "CVE-2023-3609", "CVE-2023-4207"}
 
 // withRule compiles Docker's profile for set s with rule r in front.
 func withRule(t *testing.T, s caps.Set, r seccomp.Rule) *seccomp.Filter {
