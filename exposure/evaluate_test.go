@@ -67,6 +67,10 @@ var wantMatrix = map[string][5]string{
 	"CVE-2023-4207":   {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
 	"CVE-2021-26708":  {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
 	"CVE-2021-0920":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2021-4154":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2015-1328":   {"mitigated (seccomp, no-new-privs)", "mitigated (seccomp, no-new-privs)", "exposed", "exposed", "exposed"},
+	"release-agent":   {"mitigated (seccomp, capabilities)", "mitigated (seccomp, capabilities, user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
+	"CVE-2018-18955":  {"mitigated (seccomp, no-new-privs)", "mitigated (seccomp, no-new-privs)", "exposed", "exposed", "exposed"},
 }
 
 // The netfilter flaws need CAP_NET_ADMIN over a network namespace: the default
