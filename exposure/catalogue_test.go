@@ -3,6 +3,8 @@ package exposure
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -133,4 +135,25 @@ func namesBlockers(v Verdict) error {
 		}
 	}
 	return nil
+}
+
+// TestDocumentedCount keeps the size of the catalogue that README.md and
+// SECURITY.md state in step with the catalogue.
+func TestDocumentedCount(t *testing.T) {
+	want := fmt.Sprintf("%d", len(Catalogue()))
+	for _, c := range []struct{ file, pattern string }{
+		{"../README.md", `catalogue describes (\d+) flaws`},
+		{"../SECURITY.md", `catalogue of (\d+) kernel and runtime flaws`},
+	} {
+		b, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(c.pattern).FindSubmatch(b)
+		if m == nil {
+			t.Errorf("%s does not say how many flaws the catalogue holds (%s)", c.file, c.pattern)
+		} else if string(m[1]) != want {
+			t.Errorf("%s says %s flaws, the catalogue holds %s", c.file, m[1], want)
+		}
+	}
 }
