@@ -38,7 +38,8 @@ var specDifferencesAsRoot = map[string]map[string]string{
 		// automatic range, as the reference's unprivileged caller (uid 1000) is
 		// mapped: no difference there. Root can create a cgroup, so the rootless-style sandbox gets moby's
 		// device rules too.
-		"CVE-2023-0386": "mitigated (seccomp, device-cgroup, no-new-privs)",
+		"CVE-2023-0386":  "mitigated (seccomp, device-cgroup, no-new-privs)",
+		"CVE-2019-18683": "mitigated (user-namespace, device-cgroup)",
 	},
 	"privileged-rootless": {
 		// A Paddock privileged sandbox keeps its own minimal /dev, where Docker's
@@ -201,7 +202,7 @@ func TestSpecOptionChanges(t *testing.T) {
 		got := changed(before, eval(t, sandbox.WithoutSeccomp()))
 		want := sorted(append([]string{"CVE-2022-0492", "CVE-2022-0185", "CVE-2021-22555", "CVE-2022-29582",
 			"CVE-2021-41073", "CVE-2023-2598", "CVE-2021-3490", "CVE-2022-23222", "CVE-2021-33909",
-			"CVE-2016-0728", "CVE-2015-3290", "CVE-2017-16995", "CVE-2013-2094", "CVE-2024-0582", "CVE-2021-26708",
+			"CVE-2016-0728", "CVE-2015-3290", "CVE-2017-16995", "CVE-2013-2094", "CVE-2024-0582", "CVE-2021-26708", "CVE-2017-15126",
 			"CVE-2021-4154"}, netfilterFlaws...)...)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("changed %v, want %v", got, want)
