@@ -48,46 +48,48 @@ var wantMatrix = map[string][5]string{
 	"CVE-2020-15257": {"mitigated (namespaces)", "mitigated (user-namespace, namespaces)", "mitigated (namespaces)", "mitigated (user-namespace, namespaces)", "exposed"},
 	"CVE-2020-8694": {"mitigated (seccomp+masked-paths, capabilities+masked-paths)",
 		"mitigated (seccomp+masked-paths, capabilities+masked-paths, user-namespace+masked-paths)", "exposed", "exposed", "exposed"},
-	"shocker":         {"mitigated (seccomp, capabilities)", "mitigated (seccomp, capabilities, user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
-	"core-pattern":    {"mitigated (capabilities)", "mitigated (capabilities, user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
-	"host-pid-setns":  {"mitigated (seccomp, capabilities, namespaces)", "mitigated (seccomp, capabilities, user-namespace, namespaces)", "mitigated (namespaces)", "mitigated (user-namespace, namespaces)", "exposed"},
-	"host-root-mount": {"mitigated (namespaces)", "mitigated (namespaces)", "mitigated (namespaces)", "mitigated (namespaces)", "exposed"},
-	"CVE-2016-0728":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
-	"CVE-2017-5123":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2017-17053":  {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2015-3290":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
-	"CVE-2014-4699":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2019-13272":  {"mitigated (no-new-privs)", "mitigated (no-new-privs)", "exposed", "exposed", "exposed"},
-	"CVE-2017-16995":  {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
-	"CVE-2013-2094":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
-	"CVE-2024-0582":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
-	"CVE-2017-15126":  {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
-	"CVE-2019-18683":  {"mitigated (device-cgroup)", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
-	"CVE-2016-3134":   {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
-	"CVE-2022-34918":  {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
-	"CVE-2023-3609":   {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
-	"CVE-2023-4207":   {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
-	"CVE-2021-26708":  {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
-	"CVE-2021-0920":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2021-4154":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
-	"CVE-2015-1328":   {"mitigated (seccomp, no-new-privs)", "mitigated (seccomp, no-new-privs)", "exposed", "exposed", "exposed"},
-	"release-agent":   {"mitigated (seccomp, capabilities)", "mitigated (seccomp, capabilities, user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
-	"CVE-2018-18955":  {"mitigated (seccomp, no-new-privs)", "mitigated (seccomp, no-new-privs)", "exposed", "exposed", "exposed"},
-	"CVE-2016-9962":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2019-16884":  {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2019-19921":  {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2023-27561":  {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2021-30465":  {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2018-15664":  {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2022-29162":  {"mitigated (no-new-privs)", "mitigated (no-new-privs)", "exposed", "exposed", "exposed"},
-	"CVE-2022-24769":  {"mitigated (no-new-privs)", "mitigated (no-new-privs)", "exposed", "exposed", "exposed"},
-	"CVE-2014-9357":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
-	"CVE-2025-31133":  {"exposed", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
-	"CVE-2025-52565":  {"exposed", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
-	"CVE-2025-52881":  {"exposed", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
+	"shocker":          {"mitigated (seccomp, capabilities)", "mitigated (seccomp, capabilities, user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
+	"core-pattern":     {"mitigated (capabilities)", "mitigated (capabilities, user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
+	"host-pid-setns":   {"mitigated (seccomp, capabilities, namespaces)", "mitigated (seccomp, capabilities, user-namespace, namespaces)", "mitigated (namespaces)", "mitigated (user-namespace, namespaces)", "exposed"},
+	"host-root-mount":  {"mitigated (namespaces)", "mitigated (namespaces)", "mitigated (namespaces)", "mitigated (namespaces)", "exposed"},
+	"CVE-2016-0728":    {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2017-5123":    {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2017-17053":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2015-3290":    {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2014-4699":    {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2019-13272":   {"mitigated (no-new-privs)", "mitigated (no-new-privs)", "exposed", "exposed", "exposed"},
+	"CVE-2017-16995":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2013-2094":    {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2024-0582":    {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2017-15126":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2019-18683":   {"mitigated (device-cgroup)", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
+	"CVE-2016-3134":    {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2022-34918":   {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2023-3609":    {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2023-4207":    {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2021-26708":   {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2021-0920":    {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2017-1000112": {nfRootful, nfRootless, "exposed", "exposed", "exposed"},
+	"CVE-2021-4154":    {"mitigated (seccomp)", "mitigated (seccomp)", "exposed", "exposed", "exposed"},
+	"CVE-2015-1328":    {"mitigated (seccomp, no-new-privs)", "mitigated (seccomp, no-new-privs)", "exposed", "exposed", "exposed"},
+	"release-agent":    {"mitigated (seccomp, capabilities)", "mitigated (seccomp, capabilities, user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
+	"CVE-2018-18955":   {"mitigated (seccomp, no-new-privs)", "mitigated (seccomp, no-new-privs)", "exposed", "exposed", "exposed"},
+	"CVE-2016-9962":    {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2019-16884":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2019-19921":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2023-27561":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2021-30465":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2018-15664":   {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2022-29162":   {"mitigated (no-new-privs)", "mitigated (no-new-privs)", "exposed", "exposed", "exposed"},
+	"CVE-2022-24769":   {"mitigated (no-new-privs)", "mitigated (no-new-privs)", "exposed", "exposed", "exposed"},
+	"CVE-2014-9357":    {"exposed", "exposed", "exposed", "exposed", "exposed"},
+	"CVE-2025-31133":   {"exposed", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
+	"CVE-2025-52565":   {"exposed", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
+	"CVE-2025-52881":   {"exposed", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
 }
 
-// The netfilter flaws need CAP_NET_ADMIN over a network namespace: the default
+// The netfilter flaws, and the other networking flaws that need CAP_NET_ADMIN
+// over a network namespace (traffic control, UDP offload), need it: the default
 // sandboxes lack it, and seccomp stops them from creating a user namespace to
 // get it; either layer alone is not enough.
 const (
@@ -180,8 +182,9 @@ func changed(a, b map[string]bool) []string {
 
 func sorted(ids ...string) []string { sort.Strings(ids); return ids }
 
+// netfilterFlaws are the flaws that need CAP_NET_ADMIN over a network namespace.
 var netfilterFlaws = []string{"CVE-2022-25636", "CVE-2022-1015", "CVE-2022-32250", "CVE-2023-32233", "CVE-2024-1086", "CVE-2023-0179", "CVE-2022-2588",
-	"CVE-2016-3134", "CVE-2022-34918", "CVE-2023-3609", "CVE-2023-4207"}
+	"CVE-2016-3134", "CVE-2022-34918", "CVE-2023-3609", "CVE-2023-4207", "CVE-2017-1000112"}
 
 // withRule compiles Docker's profile for set s with rule r in front.
 func withRule(t *testing.T, s caps.Set, r seccomp.Rule) *seccomp.Filter {

@@ -128,6 +128,8 @@ var constants = map[string]uint64{
 	"SO_ATTACH_BPF":               50,
 	"SO_VM_SOCKETS_BUFFER_SIZE":   0,
 	"MSG_PEEK":                    2,
+	"MSG_MORE":                    0x8000,
+	"SO_NO_CHECK":                 11,
 	"SOL_PACKET":                  263,
 	"PACKET_RX_RING":              5,
 	"PACKET_VERSION":              10,
