@@ -88,10 +88,9 @@ var wantMatrix = map[string][5]string{
 	"CVE-2025-52881":   {"exposed", "mitigated (user-namespace)", "exposed", "mitigated (user-namespace)", "exposed"},
 }
 
-// The netfilter flaws, and the other networking flaws that need CAP_NET_ADMIN
-// over a network namespace (traffic control, UDP offload), need it: the default
-// sandboxes lack it, and seccomp stops them from creating a user namespace to
-// get it; either layer alone is not enough.
+// The flaws that need CAP_NET_ADMIN over a network namespace (netfilter, traffic
+// control, UDP offload): the default sandboxes lack it, and seccomp stops them
+// from creating a user namespace to get it; either layer alone is not enough.
 const (
 	nfRootful  = "mitigated (seccomp+capabilities)"
 	nfRootless = "mitigated (seccomp+capabilities, seccomp+user-namespace)"
