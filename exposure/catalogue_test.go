@@ -80,9 +80,10 @@ func TestCatalogueDistinct(t *testing.T) {
 }
 
 // TestVerdictsNameBlockers checks, for every flaw of the catalogue in the five
-// presets and in variants of them (a fixed kernel, an old one, no i386 gate), that
-// a verdict either says the flaw is reachable, or names each layer that stops it
-// on its own, or the pairs that do, or says that no single layer or pair does.
+// presets and in variants of them (a fixed kernel, an old one, no i386 gate, a
+// kernel without any optional code), that a verdict either says the flaw is
+// reachable, or names each layer that stops it on its own, or the pairs that
+// do, or says that no single layer or pair does.
 func TestVerdictsNameBlockers(t *testing.T) {
 	var configs []Mechanisms
 	for _, m := range Presets() {
@@ -94,6 +95,9 @@ func TestVerdictsNameBlockers(t *testing.T) {
 		}
 		v := m
 		v.Name, v.I386 = m.Name+" without IA32", seccomp.I386NoEmulation
+		configs = append(configs, v)
+		v = m
+		v.Name, v.KernelCode = m.Name+" on a kernel built with nothing optional", &KernelCode{Config: map[string]string{}}
 		configs = append(configs, v)
 	}
 	for _, m := range configs {

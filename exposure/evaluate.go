@@ -150,6 +150,7 @@ func relaxed(m Mechanisms, keep ...Layer) Mechanisms {
 	}
 	for _, k := range keep {
 		r.keep(&m, k)
+		r.keepCode(&m, k)
 	}
 	return r
 }
@@ -199,7 +200,7 @@ func (e *evaluator) sayf(format string, a ...any) { e.say(fmt.Sprintf(format, a.
 func reach(m *Mechanisms, f *Flaw, say func(string)) bool {
 	e := &evaluator{m: m, f: f, say: say}
 	ok := true
-	for _, check := range []func() bool{e.kernel, e.privilege, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
+	for _, check := range []func() bool{e.kernel, e.kernelCode, e.triggers, e.privilege, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
 		if !check() {
 			ok = false
 		}

@@ -1,0 +1,109 @@
+package exposure
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/paddock-sandbox/paddock/inspect"
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"golang.org/x/sys/unix"
+)
+
+func TestParseKernelConfig(t *testing.T) {
+	got := ParseKernelConfig(strings.NewReader("#\n# Automatically generated\nCONFIG_NET_CLS_U32=y\nCONFIG_NET_CLS_FW=m\n# CONFIG_NET_CLS_ROUTE4 is not set\nCONFIG_LOCALVERSION=\"-x\"\n\n"))
+	want := map[string]string{"CONFIG_NET_CLS_U32": "y", "CONFIG_NET_CLS_FW": "m", "CONFIG_NET_CLS_ROUTE4": "n", "CONFIG_LOCALVERSION": `"-x"`}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+func TestKernelCodeState(t *testing.T) {
+	u32 := KernelNeed{Config: "CONFIG_NET_CLS_U32", Module: "cls_u32"}
+	fw := KernelNeed{Config: "CONFIG_NET_CLS_FW", Module: "cls_fw"}
+	for _, c := range []struct {
+		name string
+		k    *KernelCode
+		n    KernelNeed
+		want string
+	}{
+		{"unknown kernel", nil, u32, ""},
+		{"built in", &KernelCode{Config: map[string]string{"CONFIG_NET_CLS_U32": "y"}}, u32, "y"},
+		{"module", &KernelCode{Config: map[string]string{"CONFIG_NET_CLS_U32": "m"}}, u32, "m"},
+		{"module, loading disabled", &KernelCode{Config: map[string]string{"CONFIG_NET_CLS_U32": "m"}, ModulesDisabled: true}, u32, "n"},
+		{"module loaded, loading disabled", &KernelCode{Config: map[string]string{"CONFIG_NET_CLS_U32": "m"}, Modules: map[string]string{"cls_u32": "loaded"}, ModulesDisabled: true}, u32, "y"},
+		{"not set", &KernelCode{Config: map[string]string{"CONFIG_NET_CLS_FW": "n"}}, fw, "n"},
+		{"not named by a known configuration", &KernelCode{Config: map[string]string{}}, fw, "n"},
+		{"only modules.dep", &KernelCode{Modules: map[string]string{"cls_fw": "loadable"}}, fw, "m"},
+		{"only modules.builtin", &KernelCode{Modules: map[string]string{"cls_fw": "builtin"}}, fw, "y"},
+		{"absent from complete module lists", &KernelCode{Modules: map[string]string{"cls_u32": "builtin"}, ModulesListed: true}, fw, "n"},
+		{"absent from partial module lists", &KernelCode{Modules: map[string]string{"cls_u32": "loaded"}}, fw, ""},
+		{"bool option, lists only", &KernelCode{Modules: map[string]string{}, ModulesListed: true}, KernelNeed{Config: "CONFIG_IO_URING"}, ""},
+	} {
+		if got, why := c.k.state(c.n); got != c.want || (got != "" && why == "") {
+			t.Errorf("%s: state %q (%s), want %q", c.name, got, why, c.want)
+		}
+	}
+}
+
+func TestValidateConditions(t *testing.T) {
+	for _, c := range []struct {
+		json, field string
+	}{
+		{`{"id": "x", "kind": "kernel", "kernelConfig": [{"config": "NET_CLS_U32"}], "sources": ["man:tc(8)"]}`, "kernelConfig[0].config"},
+		{`{"id": "x", "kind": "kernel", "kernelConfig": [{"config": "CONFIG_NET_CLS_U32", "module": "cls u32"}], "sources": ["man:tc(8)"]}`, "kernelConfig[0].module"},
+		{`{"id": "x", "kind": "runtime", "triggers": ["attach"], "sources": ["man:tc(8)"]}`, "triggers[0]"},
+		{`{"id": "x", "kind": "kernel", "triggers": ["exec"], "sources": ["man:tc(8)"]}`, "triggers[0]"},
+	} {
+		_, err := ParseJSON([]byte(`{"flaws": [` + c.json + `]}`))
+		var fe *FlawError
+		if !errors.Is(err, ErrInvalidFlaw) || !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%s: got %v, want an invalid-flaw error for %s", c.json, err, c.field)
+		}
+	}
+}
+
+// TestReadKernelCodeHost reads this host's kernel build and checks it against
+// the kernel itself: a socket family, or a system call, that is not built
+// answers EAFNOSUPPORT or ENOSYS before any permission check, for root and for
+// uid 65534 alike.
+func TestReadKernelCodeHost(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		if b, err := os.ReadFile("/proc/self/status"); err != nil || !strings.Contains(string(b), "Seccomp:\t0") {
+			t.Skipf("a seccomp filter on the test could answer ENOSYS itself")
+		}
+		k := ReadKernelCode(inspect.KernelRelease())
+		if k == nil {
+			t.Skipf("kernel configuration: none of /proc/config.gz, /boot/config-%s, /sys/module, modules.builtin is readable", inspect.KernelRelease())
+		}
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		check(t, k, KernelNeed{Config: "CONFIG_PACKET", Module: "af_packet"}, err == unix.EAFNOSUPPORT, err)
+		_, _, errno := unix.Syscall(unix.SYS_BPF, ^uintptr(0), 0, 0)
+		check(t, k, KernelNeed{Config: "CONFIG_BPF_SYSCALL"}, errno == unix.ENOSYS, errno)
+		_, _, errno = unix.Syscall(unix.SYS_IO_URING_SETUP, 0, 0, 0)
+		check(t, k, KernelNeed{Config: "CONFIG_IO_URING"}, errno == unix.ENOSYS, errno)
+	})
+}
+
+// check compares what ReadKernelCode says of n with what the kernel answered.
+func check(t *testing.T, k *KernelCode, n KernelNeed, absent bool, answer error) {
+	t.Helper()
+	st, why := k.state(n)
+	switch {
+	case st == "":
+		t.Logf("%s: unknown from the host's files; the kernel answered %v", n.Config, answer)
+	case absent != (st == "n"):
+		t.Errorf("%s: ReadKernelCode says %q (%s), but the kernel answered %v", n.Config, st, why, answer)
+	default:
+		t.Logf("%s: %s; the kernel answered %v", n.Config, why, answer)
+	}
+}
