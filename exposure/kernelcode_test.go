@@ -52,6 +52,60 @@ func TestKernelCodeState(t *testing.T) {
 	}
 }
 
+// TestKernelConfigVerdict checks that a kernel built without a flaw's code
+// closes it as the kernel-config layer, and that an unknown kernel names the
+// code it needs without closing it.
+func TestKernelConfigVerdict(t *testing.T) {
+	fw := flawByID(t, "CVE-2023-4207")
+	m := PrivilegedRootful()
+	v := Evaluate(m, fw)
+	if !v.Exposed || !hasStep(v, "needs CONFIG_NET_CLS_FW (module cls_fw); whether this kernel has it is unknown") {
+		t.Errorf("unknown kernel: %s\n%s", v, strings.Join(v.Steps, "\n"))
+	}
+	m.KernelCode = &KernelCode{Config: map[string]string{"CONFIG_NET_CLS_U32": "y", "CONFIG_NET_CLS_FW": "n"}}
+	v = Evaluate(m, fw)
+	if v.String() != "mitigated (kernel-config)" || !hasStep(v, "CONFIG_NET_CLS_FW is not set") {
+		t.Errorf("kernel without cls_fw: %s\n%s", v, strings.Join(v.Steps, "\n"))
+	}
+	if v := Evaluate(m, flawByID(t, "CVE-2023-3609")); !v.Exposed || !hasStep(v, "built in (CONFIG_NET_CLS_U32=y)") {
+		t.Errorf("kernel with cls_u32: %s\n%s", v, strings.Join(v.Steps, "\n"))
+	}
+	// The default sandbox already stops it; the missing classifier is one more
+	// layer that does so on its own.
+	m = RootfulDefault()
+	m.KernelCode = &KernelCode{Config: map[string]string{}}
+	if v := Evaluate(m, fw); v.String() != "mitigated (kernel-config)" {
+		t.Errorf("default sandbox, kernel without cls_fw: %s", v)
+	}
+}
+
+// TestTriggersReported checks that a runtime flaw says what must happen outside
+// the sandbox, and that no layer is credited with stopping it.
+func TestTriggersReported(t *testing.T) {
+	for id, words := range map[string]string{
+		"CVE-2018-15664": "copies files into or out of the sandbox through the engine (cp)",
+		"CVE-2022-29162": "runs a process in the sandbox through the runtime (exec)",
+		"CVE-2019-19921": "runs an image the attacker supplied, and a volume shared with another sandbox",
+		"CVE-2014-9357":  "unpacks an image the attacker supplied",
+	} {
+		for _, m := range Presets() {
+			v := Evaluate(m, flawByID(t, id))
+			if !hasStep(v, words) || !hasStep(v, "none of its layers stands") {
+				t.Errorf("%s on %s: the steps do not say %q\n%s", id, m.Name, words, strings.Join(v.Steps, "\n"))
+			}
+		}
+	}
+}
+
+func hasStep(v Verdict, s string) bool {
+	for _, st := range v.Steps {
+		if strings.Contains(st, s) {
+			return true
+		}
+	}
+	return false
+}
+
 func TestValidateConditions(t *testing.T) {
 	for _, c := range []struct {
 		json, field string

@@ -133,6 +133,8 @@ var constants = map[string]uint64{
 	"SOL_PACKET":                  263,
 	"PACKET_RX_RING":              5,
 	"PACKET_VERSION":              10,
+	"PACKET_RESERVE":              12,
+	"PACKET_VNET_HDR":             15,
 	"PACKET_FANOUT":               18,
 	"IPT_SO_SET_REPLACE":          64,
 	"O_NOTIFICATION_PIPE":         0x80,
