@@ -12,10 +12,12 @@ import (
 )
 
 // preconditions returns what the evaluator checks of f, in a comparable form:
-// everything but its names, words and sources. The affected range (kernel
-// versions, or the runtime's affected releases) counts: it is the condition the
-// kernel-version layer judges, and two bugs of one subsystem that need the same
-// calls differ in it.
+// everything but its names, words, sources and affected range. A version range
+// is not a precondition: two bugs of one subsystem that an attacker reaches the
+// same way differ in it, and an older kernel simply has both. What counts is
+// what the attack needs: capabilities, calls and their arguments, namespaces,
+// files, devices, host sharing, the kernel code it is in and, for a runtime
+// flaw, what must happen outside the sandbox.
 func preconditions(t *testing.T, f Flaw) string {
 	t.Helper()
 	plain := func(c Call) Call {
@@ -26,7 +28,10 @@ func preconditions(t *testing.T, f Flaw) string {
 		return out
 	}
 	k := Flaw{Kind: f.Kind, Namespaces: f.Namespaces, Devices: f.Devices, Host: f.Host, GainOnExec: f.GainOnExec,
-		Versions: f.Versions, Affects: f.Affects}
+		Triggers: f.Triggers}
+	for _, n := range f.KernelConfig {
+		k.KernelConfig = append(k.KernelConfig, KernelNeed{Config: n.Config, Module: n.Module})
+	}
 	k.SELinux.Blocks = f.SELinux.Blocks
 	for _, c := range f.Capabilities {
 		k.Capabilities = append(k.Capabilities, CapNeed{Cap: c.Cap, Scope: c.Scope, Over: c.Over})
@@ -73,9 +78,20 @@ func TestCatalogueDistinct(t *testing.T) {
 	if preconditions(t, f) != preconditions(t, g) {
 		t.Error("entries that differ only in words compare as different")
 	}
-	g.Versions.Fixed = []string{"5.17"}
+	g.Versions = VersionRange{Introduced: "2.6", Fixed: []string{"5.17"}}
+	g.Affects = "another release"
+	if preconditions(t, f) != preconditions(t, g) {
+		t.Error("entries that differ only in their affected range compare as different")
+	}
+	g.KernelConfig = []KernelNeed{{Config: "CONFIG_X"}}
 	if preconditions(t, f) == preconditions(t, g) {
-		t.Error("entries with different kernel ranges compare as equal")
+		t.Error("entries that need different kernel code compare as equal")
+	}
+	r := flawByID(t, "CVE-2022-29162")
+	q := r
+	q.Triggers = []Trigger{TriggerStart}
+	if preconditions(t, r) == preconditions(t, q) {
+		t.Error("runtime entries with different triggers compare as equal")
 	}
 }
 
