@@ -66,8 +66,9 @@
 //     socket family or filesystem it is in) are judged by what the kernel is
 //     known to be built with (KernelCode, which ReadKernelCode reads from
 //     /proc/config.gz or /boot/config-RELEASE, /sys/module, modules.builtin and
-//     modules.dep): an option not set, or a module not loaded once
-//     kernel.modules_disabled is 1, closes the flaw as the kernel-config layer.
+//     modules.dep; FromPlan and FromReport read it for the running kernel): an
+//     option not set, or a module not loaded once kernel.modules_disabled is 1,
+//     closes the flaw as the kernel-config layer.
 //     A module is otherwise taken as loadable, since tc, nfnetlink and socket()
 //     request their modules on first use. An unknown option is named, not
 //     guessed.

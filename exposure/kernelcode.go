@@ -7,6 +7,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/paddock-sandbox/paddock/inspect"
 )
 
 // KernelCode is what a kernel is known to be built with: its build options and
@@ -51,6 +53,15 @@ func ReadKernelCode(release string) *KernelCode {
 		return nil
 	}
 	return k
+}
+
+// runningKernelCode is ReadKernelCode for a Plan made for kernel release: the
+// running kernel's build when release is the running one, unknown otherwise.
+func runningKernelCode(release string) *KernelCode {
+	if running := inspect.KernelRelease(); release == "" || release != running {
+		return nil
+	}
+	return ReadKernelCode(release)
 }
 
 // readConfig parses the kernel's build configuration, nil when unreadable.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/sandbox"
 	"golang.org/x/sys/unix"
 )
 
@@ -160,4 +161,32 @@ func check(t *testing.T, k *KernelCode, n KernelNeed, absent bool, answer error)
 	default:
 		t.Logf("%s: %s; the kernel answered %v", n.Config, why, answer)
 	}
+}
+
+// TestFromSpecKernelCode checks, as root and as uid 65534, that a Spec judged on
+// this host gets the running kernel's build, and that a Plan made for another
+// kernel gets none.
+func TestFromSpecKernelCode(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		host := ReadKernelCode(inspect.KernelRelease())
+		if host == nil {
+			t.Skipf("kernel configuration: nothing readable for %s", inspect.KernelRelease())
+		}
+		s := sandbox.NewBuilder(sandbox.Rootless()).Spec()
+		m, err := FromSpec(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.KernelCode == nil || len(m.KernelCode.Config) != len(host.Config) || len(m.KernelCode.Modules) != len(host.Modules) {
+			t.Errorf("FromSpec: kernel code %+v, the host's has %d options and %d modules", m.KernelCode, len(host.Config), len(host.Modules))
+		}
+		p, err := s.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Kernel = "4.4.0-other"
+		if m, err := FromPlan(p); err != nil || m.KernelCode != nil {
+			t.Errorf("a Plan for another kernel: kernel code %+v, err %v", m.KernelCode, err)
+		}
+	})
 }
