@@ -28,8 +28,9 @@ const (
 	LayerLandlock      Layer = "landlock"
 	LayerNoNewPrivs    Layer = "no-new-privs"
 	LayerKernelVersion Layer = "kernel-version"
-	// LayerKernelConfig is a feature the running kernel lacks: without IA32
-	// emulation no i386 system call reaches the kernel.
+	// LayerKernelConfig is a feature the running kernel lacks: code it was
+	// built without (a classifier, a filesystem, a socket family), or IA32
+	// emulation, without which no i386 system call reaches the kernel.
 	LayerKernelConfig Layer = "kernel-config"
 )
 
