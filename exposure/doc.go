@@ -7,11 +7,12 @@
 // attack passes, namespaces to create, files and device nodes it opens, host
 // namespaces or mounts it must share, whether it ends by executing a setuid or
 // file-capability program, whether SELinux's container_t policy denies a step,
-// and the affected kernel range, with public sources. Mechanisms is what a
-// sandbox puts in force: FromSpec derives it from a sandbox.Spec as Build would
-// apply it on this host, FromReport from the report on a live process
-// (inspect.Process). Evaluate applies the kernel's rules below and returns a
-// Verdict with the reasoning in plain words.
+// the kernel options its code needs, what must happen outside the sandbox for a
+// runtime flaw, and the affected kernel range, with public sources. Mechanisms
+// is what a sandbox puts in force: FromSpec derives it from a sandbox.Spec as
+// Build would apply it on this host, FromReport from the report on a live
+// process (inspect.Process). Evaluate applies the kernel's rules below and
+// returns a Verdict with the reasoning in plain words.
 //
 // The rules, and where the kernel documents them:
 //
@@ -61,6 +62,19 @@
 //     can be created only with CAP_MKNOD in the initial user namespace.
 //   - Landlock denies file access outside its rules and every mount topology
 //     change (Documentation/userspace-api/landlock.rst).
+//   - A flaw's kernel options (KernelNeed: the classifier, netfilter code,
+//     socket family or filesystem it is in) are judged by what the kernel is
+//     known to be built with (KernelCode, which ReadKernelCode reads from
+//     /proc/config.gz or /boot/config-RELEASE, /sys/module, modules.builtin and
+//     modules.dep; FromPlan and FromReport read it for the running kernel): an
+//     option not set, or a module not loaded once kernel.modules_disabled is 1,
+//     closes the flaw as the kernel-config layer.
+//     A module is otherwise taken as loadable, since tc, nfnetlink and socket()
+//     request their modules on first use. An unknown option is named, not
+//     guessed.
+//   - A runtime flaw's triggers (an exec or docker cp by the operator, an image
+//     or a shared volume the attacker supplies, any start) happen outside the
+//     sandbox: the verdict names them and credits no layer with stopping them.
 //   - SELinux stops a flaw when the process runs in a confined type
 //     (container_t; not spc_t or unconfined_t) and the flaw's entry says the
 //     policy denies one of its steps: the confined type may write only

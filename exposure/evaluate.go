@@ -29,8 +29,9 @@ const (
 	LayerLandlock      Layer = "landlock"
 	LayerNoNewPrivs    Layer = "no-new-privs"
 	LayerKernelVersion Layer = "kernel-version"
-	// LayerKernelConfig is a feature the running kernel lacks: without IA32
-	// emulation no i386 system call reaches the kernel.
+	// LayerKernelConfig is a feature the running kernel lacks: code it was
+	// built without (a classifier, a filesystem, a socket family), or IA32
+	// emulation, without which no i386 system call reaches the kernel.
 	LayerKernelConfig Layer = "kernel-config"
 )
 
@@ -158,6 +159,7 @@ func relaxed(m Mechanisms, keep ...Layer) Mechanisms {
 	}
 	for _, k := range keep {
 		r.keep(&m, k)
+		r.keepCode(&m, k)
 	}
 	return r
 }
@@ -207,7 +209,7 @@ func (e *evaluator) sayf(format string, a ...any) { e.say(fmt.Sprintf(format, a.
 func reach(m *Mechanisms, f *Flaw, say func(string)) bool {
 	e := &evaluator{m: m, f: f, say: say}
 	ok := true
-	for _, check := range []func() bool{e.kernel, e.privilege, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
+	for _, check := range []func() bool{e.kernel, e.kernelCode, e.triggers, e.privilege, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
 		if !check() {
 			ok = false
 		}

@@ -48,6 +48,13 @@ type Flaw struct {
 	Versions VersionRange `json:"versions,omitempty"`
 	// Affects names the affected versions of a runtime, in words (for kind runtime).
 	Affects string `json:"affects,omitempty"`
+	// KernelConfig is the kernel code the flaw is in, or needs on the way, that a
+	// kernel may be built without: every option must be built in or loadable.
+	KernelConfig []KernelNeed `json:"kernelConfig,omitempty"`
+	// Triggers are what must happen outside the sandbox for a runtime flaw to
+	// fire: an action of the operator or the engine, or something the attacker
+	// supplies. All of them are needed; no layer of the sandbox stands in their way.
+	Triggers []Trigger `json:"triggers,omitempty"`
 	// Notes are free text: exploitation, configuration needed, caveats.
 	Notes string `json:"notes,omitempty"`
 	// Sources are public references (advisories, write-ups, fix commits).
@@ -377,6 +384,9 @@ func (f *Flaw) validate() *FlawError {
 		if _, err := ParseVersion(v); err != nil {
 			return fieldErr(fmt.Sprintf("versions.fixed[%d]", i), "%v", err)
 		}
+	}
+	if err := f.validateConditions(); err != nil {
+		return err
 	}
 	if len(f.Sources) == 0 {
 		return fieldErr("sources", "at least one public source is required")

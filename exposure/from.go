@@ -108,6 +108,7 @@ func FromPlan(p *plan.Plan) (Mechanisms, error) {
 	if p.Landlock.Enforced {
 		m.Landlock = slices.Clone(p.Landlock.Rules)
 	}
+	m.KernelCode = runningKernelCode(p.Kernel)
 	return m, nil
 }
 
@@ -246,6 +247,7 @@ func FromReportWith(r *inspect.Report, opts ReportOptions) (Mechanisms, error) {
 		return Mechanisms{}, deriveErr("report", errors.New("nil Report"))
 	}
 	m := Mechanisms{Name: r.Kind, Namespaces: map[namespace.Kind]namespace.Mode{}, Kernel: inspect.KernelRelease(), I386: hostI386Gate()}
+	m.KernelCode = runningKernelCode(m.Kernel)
 	if m.Name == "" {
 		m.Name = fmt.Sprintf("pid %d", r.PID)
 	}

@@ -61,6 +61,10 @@ type Mechanisms struct {
 	SELinux SELinux `json:"selinux"`
 	// Landlock are the filesystem rules; empty means no Landlock ruleset.
 	Landlock []landlock.Rule `json:"landlock,omitempty"`
+	// KernelCode is what the running kernel is known to be built with (see
+	// ReadKernelCode); nil means unknown, and a flaw's kernel options are then
+	// reported as needed, not guessed.
+	KernelCode *KernelCode `json:"kernelCode,omitempty"`
 	// Kernel is the kernel release ("6.18.3"); empty means unknown, and every
 	// flaw's version range is then assumed to match.
 	Kernel string `json:"kernel,omitempty"`

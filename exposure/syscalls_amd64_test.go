@@ -20,7 +20,8 @@ func TestNativeNumbers(t *testing.T) {
 		"setns": unix.SYS_SETNS, "bpf": unix.SYS_BPF, "userfaultfd": unix.SYS_USERFAULTFD, "io_uring_setup": unix.SYS_IO_URING_SETUP,
 		"io_uring_enter": unix.SYS_IO_URING_ENTER, "io_uring_register": unix.SYS_IO_URING_REGISTER, "open_tree": unix.SYS_OPEN_TREE,
 		"move_mount": unix.SYS_MOVE_MOUNT, "fsopen": unix.SYS_FSOPEN, "fsconfig": unix.SYS_FSCONFIG, "fsmount": unix.SYS_FSMOUNT,
-		"fspick": unix.SYS_FSPICK, "clone3": unix.SYS_CLONE3,
+		"fspick": unix.SYS_FSPICK, "clone3": unix.SYS_CLONE3, "recvmsg": unix.SYS_RECVMSG, "modify_ldt": unix.SYS_MODIFY_LDT,
+		"waitid": unix.SYS_WAITID, "renameat2": unix.SYS_RENAMEAT2,
 	}
 	if len(want) != len(syscalls) {
 		t.Errorf("table has %d calls, test %d", len(syscalls), len(want))
