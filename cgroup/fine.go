@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Lists are the settings of a Resources that are lists or maps, kept apart so
@@ -205,9 +206,11 @@ func (r *Resources) fineWanted() []string {
 	return c
 }
 
+// The patterns of hugetlb page sizes and unified keys, compiled at first use: a
+// program that sets neither pays nothing for them at start-up.
 var (
-	pageSizePattern = regexp.MustCompile(`^[1-9][0-9]*(KB|MB|GB)$`)
-	unifiedKey      = regexp.MustCompile(`^[a-z_]+\.[a-z0-9_.]+$`)
+	pageSizePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[1-9][0-9]*(KB|MB|GB)$`) })
+	unifiedKey      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_]+\.[a-z0-9_.]+$`) })
 )
 
 // validateFine checks the finer settings.
@@ -246,7 +249,7 @@ func (l *Lists) validate() error {
 		return &ResourceError{Field: field, Value: v, Reason: fmt.Sprintf(format, args...)}
 	}
 	for i, h := range l.Hugetlb {
-		if !pageSizePattern.MatchString(h.PageSize) {
+		if !pageSizePattern().MatchString(h.PageSize) {
 			return bad(fmt.Sprintf("hugetlb[%d].pageSize", i), strconv.Quote(h.PageSize), "not a size such as 2MB or 1GB")
 		}
 	}
@@ -267,7 +270,7 @@ func (l *Lists) validate() error {
 		return err
 	}
 	for k, v := range l.Unified {
-		if !unifiedKey.MatchString(k) || strings.Contains(k, "..") || strings.HasPrefix(k, "cgroup.") {
+		if !unifiedKey().MatchString(k) || strings.Contains(k, "..") || strings.HasPrefix(k, "cgroup.") {
 			return bad("unified", strconv.Quote(k), "not a controller's file name (cgroup.* files are the runtime's)")
 		}
 		if strings.ContainsRune(v, 0) {

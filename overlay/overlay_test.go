@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/internal/bootcache"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"golang.org/x/sys/unix"
 )
@@ -255,7 +256,7 @@ func TestKernelInUserNS(t *testing.T) {
 		}
 	}
 	before := testutil.MountTable(t)
-	if err := probeKernelInUserNS(); err == nil {
+	if a, err := probeKernelInUserNS(); err == nil && a.err() == nil {
 		// Its tmpfs and overlay are mounts of its own namespace: none reaches the host.
 		if after := testutil.MountTable(t); after != before {
 			t.Errorf("the host's mount table changed across the probe:\n%s\nthen\n%s", before, after)
@@ -425,8 +426,8 @@ func TestDiffLayerLookup(t *testing.T) {
 // BenchmarkKernelInUserNS measures one uncached probe (KernelInUserNS caches it).
 func BenchmarkKernelInUserNS(b *testing.B) {
 	for b.Loop() {
-		if err := probeKernelInUserNS(); err != nil {
-			b.Skip(err)
+		if a, err := probeKernelInUserNS(); err != nil || a.err() != nil {
+			b.Skip(err, a.err())
 		}
 	}
 }
@@ -465,6 +466,59 @@ func TestIDMappedLayers(t *testing.T) {
 	} {
 		if _, err := c.spec.Plan(c.env); err == nil {
 			t.Errorf("%s: idmapped layers planned", c.name)
+		}
+	}
+}
+
+// TestKernelProbeBootCache: the kernel probe's answer goes to the boot cache and
+// comes back from it as the same error; a refusal recorded there is believed
+// without a probe, and an entry that does not parse is probed again and replaced.
+func TestKernelProbeBootCache(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		t.Setenv(bootcache.EnvOff, "")
+		d := t.TempDir()
+		t.Cleanup(bootcache.UseDir(d))
+		a, err := probeKernelInUserNS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cachedKernelInUserNS(); fmt.Sprint(got) != fmt.Sprint(a.err()) {
+			t.Fatalf("first cached probe: %v, the probe says %v", got, a.err())
+		}
+		if v, ok := bootcache.Load(kernelCacheName); !ok || v != a.String() {
+			t.Fatalf("the cache holds %q (%v), want %q", v, ok, a.String())
+		}
+		forged := kernelAnswer{refusal: 2, errno: syscall.EPERM}
+		bootcache.Store(kernelCacheName, forged.String())
+		if got := cachedKernelInUserNS(); !errors.Is(got, ErrNotSupported) || !errors.Is(got, syscall.EPERM) ||
+			got.Error() != forged.err().Error() {
+			t.Errorf("a recorded refusal came back as %v, want %v", got, forged.err())
+		}
+		bootcache.Store(kernelCacheName, "no 1 99")
+		if got := cachedKernelInUserNS(); fmt.Sprint(got) != fmt.Sprint(a.err()) {
+			t.Errorf("after a bad entry: %v, want the probe's %v", got, a.err())
+		}
+		if v, _ := bootcache.Load(kernelCacheName); v != a.String() {
+			t.Errorf("the bad entry was not replaced: %q", v)
+		}
+	})
+}
+
+// TestKernelAnswerLines: every answer survives its cache line, and lines it never
+// writes do not parse.
+func TestKernelAnswerLines(t *testing.T) {
+	answers := []kernelAnswer{{}}
+	for i := range kernelRefusals {
+		answers = append(answers, kernelAnswer{refusal: i + 1, errno: syscall.EPERM})
+	}
+	for _, a := range answers {
+		if got, ok := parseKernelAnswer(a.String()); !ok || got != a {
+			t.Errorf("%q parses as %+v, %v", a.String(), got, ok)
+		}
+	}
+	for _, v := range []string{"", "OK", "no", "no 1", "no 0 1", "no 1 0", "no 1 5", "no -1 1", "no 01 1", "no 1 1 x", "no  1 1"} {
+		if a, ok := parseKernelAnswer(v); ok {
+			t.Errorf("%q parses as %+v", v, a)
 		}
 	}
 }

@@ -6,12 +6,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/paddock-sandbox/paddock/internal/bootcache"
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/emit"
 	"github.com/paddock-sandbox/paddock/internal/probecache"
@@ -29,18 +32,91 @@ var kernelProbe struct {
 // mount namespaces, maps the caller's IDs to root, mounts a tmpfs on the temporary
 // directory (os.TempDir) of its own mount namespace and an overlay of directories in
 // it, the same kind of upper layer as an ephemeral root's. Nothing is created on the
-// host; the namespaces vanish with the child. The result is cached. A refusal matches
-// ErrNotSupported; an error that does not (no temporary directory) means the probe
-// could not run.
+// host; the namespaces vanish with the child. The result is kept for the process and,
+// for the processes of the same user that follow it, until the next boot or kernel
+// (see package internal/bootcache). A refusal matches ErrNotSupported; an error that
+// does not (no temporary directory) means the probe could not run, and is not kept.
 func KernelInUserNS() error {
-	kernelProbe.once.Do(func() { kernelProbe.err = probeKernelInUserNS() })
+	kernelProbe.once.Do(func() { kernelProbe.err = cachedKernelInUserNS() })
 	return kernelProbe.err
 }
 
-func probeKernelInUserNS() error {
+// kernelCacheName names KernelInUserNS's answer in the boot cache.
+const kernelCacheName = "overlay-userns"
+
+// The reasons of the kernel probe's refusals, by kernelAnswer.refusal less one.
+var kernelRefusals = []string{
+	"cannot create a user namespace",
+	"mount refused in a user namespace",
+	"cannot map the caller's IDs in a user namespace",
+	"cannot mount a tmpfs in a user namespace",
+}
+
+// A kernelAnswer is the kernel probe's final answer: a pass (refusal 0), or the
+// refusal (an index into kernelRefusals, plus one) with its errno.
+type kernelAnswer struct {
+	refusal int
+	errno   syscall.Errno
+}
+
+// err returns the answer as KernelInUserNS returns it.
+func (a kernelAnswer) err() error {
+	if a.refusal == 0 {
+		return nil
+	}
+	return unsupported(Kernel, kernelRefusals[a.refusal-1], a.errno)
+}
+
+// String returns the boot cache's line for the answer: "ok", or "no ERRNO N" for
+// refusal N.
+func (a kernelAnswer) String() string {
+	if a.refusal == 0 {
+		return "ok"
+	}
+	return fmt.Sprintf("no %d %d", int(a.errno), a.refusal)
+}
+
+// parseKernelAnswer reads a line of kernelAnswer.String back; false for a line it
+// did not write.
+func parseKernelAnswer(v string) (kernelAnswer, bool) {
+	if v == "ok" {
+		return kernelAnswer{}, true
+	}
+	f := strings.Fields(v)
+	if len(f) != 3 || f[0] != "no" {
+		return kernelAnswer{}, false
+	}
+	errno, err1 := strconv.Atoi(f[1])
+	refusal, err2 := strconv.Atoi(f[2])
+	if err1 != nil || err2 != nil || errno <= 0 || errno > 4095 || refusal < 1 || refusal > len(kernelRefusals) {
+		return kernelAnswer{}, false
+	}
+	a := kernelAnswer{refusal: refusal, errno: syscall.Errno(errno)}
+	return a, a.String() == v
+}
+
+// cachedKernelInUserNS returns the boot cache's answer, or probes and records a
+// final one.
+func cachedKernelInUserNS() error {
+	if v, ok := bootcache.Load(kernelCacheName); ok {
+		if a, ok := parseKernelAnswer(v); ok {
+			return a.err()
+		}
+	}
+	a, err := probeKernelInUserNS()
+	if err != nil {
+		return err
+	}
+	bootcache.Store(kernelCacheName, a.String())
+	return a.err()
+}
+
+// probeKernelInUserNS runs the probe and returns its answer, or an error where it
+// could not run.
+func probeKernelInUserNS() (kernelAnswer, error) {
 	dir := os.TempDir()
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: no temporary directory %s", dir)
+		return kernelAnswer{}, fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: no temporary directory %s", dir)
 	}
 	p := &child.Program{}
 	write := func(path, text string) {
@@ -60,7 +136,7 @@ func probeKernelInUserNS() error {
 
 	var pipe [2]int
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
-		return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: %w", err)
+		return kernelAnswer{}, fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: %w", err)
 	}
 	defer unix.Close(pipe[0])
 	s := &child.Start{SyncFD: -1, ErrFD: int32(pipe[1]), NotifyFD: -1, Ctty: -1}
@@ -71,7 +147,7 @@ func probeKernelInUserNS() error {
 	pid, errno := child.SpawnVfork(p, s)
 	unix.Close(pipe[1])
 	if errno != 0 {
-		return unsupported(Kernel, "cannot create a user namespace", errno)
+		return kernelAnswer{1, errno}, nil
 	}
 	var r child.Report
 	n, _ := unix.Read(pipe[0], (*[unsafe.Sizeof(r)]byte)(unsafe.Pointer(&r))[:])
@@ -83,15 +159,15 @@ func probeKernelInUserNS() error {
 	}
 	switch {
 	case n == int(unsafe.Sizeof(r)) && r.Op == child.ExecOp:
-		return nil
+		return kernelAnswer{}, nil
 	case n == int(unsafe.Sizeof(r)) && int(r.Op) == mountOp:
-		return unsupported(Kernel, "mount refused in a user namespace", syscall.Errno(r.Errno))
+		return kernelAnswer{2, syscall.Errno(r.Errno)}, nil
 	case n == int(unsafe.Sizeof(r)) && int(r.Op) < mapped:
-		return unsupported(Kernel, "cannot map the caller's IDs in a user namespace", syscall.Errno(r.Errno))
+		return kernelAnswer{3, syscall.Errno(r.Errno)}, nil
 	case n == int(unsafe.Sizeof(r)):
-		return unsupported(Kernel, "cannot mount a tmpfs in a user namespace", syscall.Errno(r.Errno))
+		return kernelAnswer{4, syscall.Errno(r.Errno)}, nil
 	}
-	return fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: no report from the probe (%v)", ws)
+	return kernelAnswer{}, fmt.Errorf("overlay: probing kernel overlayfs in a user namespace: no report from the probe (%v)", ws)
 }
 
 var fuseProbe struct {

@@ -85,19 +85,26 @@ func (b *Builder) Build() (*Template, error) {
 		return nil, &SpecError{NotSupported: true, Field: "kernel", Err: err}
 	}
 	t := &Template{spec: s, caller: c}
-	if err := t.compile(c); err != nil {
+	var reclaimed <-chan struct{}
+	err := t.compile(c, &reclaimed)
+	if reclaimed != nil {
+		<-reclaimed
+	}
+	if err != nil {
 		t.Close()
 		return nil, err
 	}
 	t.lateMountNS = t.lateMountNSOK()
-	reclaimSoon(t.cgroup)
 	return t, nil
 }
 
 // compile resolves the validated Spec into its Plan (with the cgroup planner
 // and the labels the Template keeps) and emits the child's program from it, in
-// the order the kernel dictates (see the package documentation).
-func (t *Template) compile(c ids) error {
+// the order the kernel dictates (see the package documentation). Once the cgroup
+// planner is known, it starts a pass over what dead callers left (reclaimSoon)
+// beside the rest of its work, and sets reclaimed to the channel that closes when
+// the pass is done.
+func (t *Template) compile(c ids, reclaimed *<-chan struct{}) error {
 	s := t.spec
 	p := &child.Program{}
 	t.prog = p
@@ -114,6 +121,7 @@ func (t *Template) compile(c ids) error {
 	if err != nil {
 		return err
 	}
+	*reclaimed = reclaimAside(t.cgroup)
 	if err := t.resolveLabels(); err != nil {
 		return err
 	}

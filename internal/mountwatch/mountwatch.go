@@ -21,6 +21,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/paddock-sandbox/paddock/internal/bootcache"
 )
 
 // A Table follows the caller's mount table from Start on. It is not safe for
@@ -120,10 +122,29 @@ var listmountProbe = sync.OnceValue(probeListmount)
 
 // Listmount reports whether listmount(2) lists every mount of the namespace:
 // the system call exists (Linux 6.8) and counts as many mounts as mountinfo shows
-// (the first kernels that had it listed only the root's children).
+// (the first kernels that had it listed only the root's children). A pass is kept
+// in the boot cache (package internal/bootcache): the kernel's own answer, which
+// the processes that follow believe once listmount works for them too.
 func Listmount() bool { return listmountProbe() }
 
+// listmountCacheName names Listmount's pass in the boot cache.
+const listmountCacheName = "mountwatch-listmount"
+
 func probeListmount() bool {
+	if v, ok := bootcache.Load(listmountCacheName); ok && v == "complete" {
+		if _, err := listMounts(nil); err == nil {
+			return true
+		}
+	}
+	if !compareListmount() {
+		return false
+	}
+	bootcache.Store(listmountCacheName, "complete")
+	return true
+}
+
+// compareListmount reports whether listmount counts as many mounts as mountinfo.
+func compareListmount() bool {
 	for range 3 { // a mount made between the two reads makes them differ
 		ids, err := listMounts(nil)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/internal/bootcache"
 	"github.com/paddock-sandbox/paddock/internal/owner"
 	"golang.org/x/sys/unix"
 )
@@ -61,6 +62,8 @@ func RunID() string { return runID }
 // test binary (EnvRun set) only run their tests.
 func Main(m *testing.M) {
 	startPoller()
+	// Probes learn afresh in every run, and leave no boot cache entry behind.
+	os.Setenv(bootcache.EnvOff, "off")
 	if os.Getenv(EnvRun) != "" {
 		code := m.Run()
 		if left := ownerLeft(); len(left) > 0 {
