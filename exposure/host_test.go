@@ -55,17 +55,17 @@ func TestHostSettingsClose(t *testing.T) {
 	t.Run("user namespaces", func(t *testing.T) {
 		// No capability and no filter: only a new user namespace gives CAP_NET_ADMIN.
 		var m Mechanisms
-		if v := judge(t, m, nil, "CVE-2022-1015"); !v.Exposed {
+		if v := judge(t, m, nil, "CVE-2024-1086"); !v.Exposed {
 			t.Fatalf("unconfined process: %s", v)
 		}
-		v := judge(t, m, &HostFacts{MaxUserNamespaces: intp(0)}, "CVE-2022-1015")
+		v := judge(t, m, &HostFacts{MaxUserNamespaces: intp(0)}, "CVE-2024-1086")
 		wantClosedByConfig(t, v, "user.max_user_namespaces is 0")
 		// The sandbox's own capabilities would do without a user namespace: the
 		// setting stops it together with the capability layer.
 		if !slices.ContainsFunc(v.Combinations, func(p []Layer) bool { return slices.Equal(p, []Layer{LayerCapabilities, LayerKernelConfig}) }) {
 			t.Errorf("combinations %v", v.Combinations)
 		}
-		wantClosedByConfig(t, judge(t, m, &HostFacts{UnprivilegedUsernsClone: intp(0)}, "CVE-2022-1015"), "kernel.unprivileged_userns_clone is 0")
+		wantClosedByConfig(t, judge(t, m, &HostFacts{UnprivilegedUsernsClone: intp(0)}, "CVE-2024-1086"), "kernel.unprivileged_userns_clone is 0")
 	})
 }
 

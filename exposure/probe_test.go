@@ -44,7 +44,7 @@ func statusText(eff, prm, bnd caps.Set, nnp bool, mode string) string {
 // sets shows agrees, one with an extra capability does not.
 func TestCompareStatus(t *testing.T) {
 	m := RootfulDefault()
-	checks := Checks(m, []Flaw{flawByID(t, "CVE-2022-1015")})
+	checks := Checks(m, []Flaw{flawByID(t, "CVE-2024-1086")})
 	probes := Probes(checks)
 	facts := func(eff caps.Set) []Fact {
 		out := make([]Fact, len(probes))
