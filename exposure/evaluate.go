@@ -369,7 +369,9 @@ func (e *evaluator) ownRoute(talk bool) bool {
 			say(fmt.Sprintf("The sandbox %s %s in %s: enough for %s.", how, c, where, scopeWords(n)))
 		}
 	}
-	if len(e.f.Namespaces) > 0 {
+	if slices.Contains(e.f.Namespaces, namespace.User) {
+		ok = e.ownUserNS(say, talk) && ok
+	} else if len(e.f.Namespaces) > 0 {
 		has, _ := e.held(caps.SysAdmin)
 		if !has {
 			say(fmt.Sprintf("Creating %s namespaces needs CAP_SYS_ADMIN in the sandbox's user namespace, which it does not hold: [%s] stops that route.", kindList(e.f.Namespaces), LayerCapabilities))
@@ -379,6 +381,18 @@ func (e *evaluator) ownRoute(talk bool) bool {
 		}
 	}
 	return ok
+}
+
+// ownUserNS checks the creation of the flaw's namespaces when a user namespace
+// is among them: it owns the others created with it, so no capability is needed
+// (user_namespaces(7)); only the filter and the kernel's settings stand in the way.
+func (e *evaluator) ownUserNS(say func(string), talk bool) bool {
+	say(fmt.Sprintf("Creating %s namespaces needs no capability: the new user namespace owns the others.", kindList(e.f.Namespaces)))
+	if why := e.userNSClosed(); why != "" {
+		say(fmt.Sprintf("%s: [%s] stops it.", why, LayerKernelConfig))
+		return false
+	}
+	return e.createReachable(cloneFlags(e.f.Namespaces)|cloneNewUser, talk)
 }
 
 func scopeWords(n CapNeed) string {

@@ -3,6 +3,7 @@ package exposure
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -234,6 +235,7 @@ func (c *checker) capabilities() {
 
 // namespaces checks the creation of namespaces on both routes the evaluator
 // takes: with the sandbox's own CAP_SYS_ADMIN, and through a new user namespace.
+// A flaw that creates a user namespace itself needs no capability for it.
 func (c *checker) namespaces() {
 	e := c.e
 	var kinds []namespace.Kind
@@ -243,6 +245,12 @@ func (c *checker) namespaces() {
 			initial = true
 		}
 		kinds = appendKind(kinds, n.Over)
+	}
+	if slices.Contains(e.f.Namespaces, namespace.User) {
+		flags := uint64(cloneNewUser) | cloneFlags(e.f.Namespaces)
+		model := e.userNSClosed() == "" && e.createReachable(flags, false)
+		c.create(fmt.Sprintf("create %s namespaces", kindList(e.f.Namespaces)), flags, model)
+		return
 	}
 	if len(e.f.Namespaces) > 0 {
 		flags := cloneFlags(e.f.Namespaces)
