@@ -172,7 +172,7 @@ func (r *Mechanisms) keep(m *Mechanisms, k Layer) {
 	case LayerCapabilities:
 		r.Bounding, r.Effective, r.Permitted = m.Bounding, m.Effective, m.Permitted
 	case LayerUserNS:
-		r.UserNS, r.RootUID, r.MapsHostRoot = m.UserNS, m.RootUID, m.MapsHostRoot
+		r.UserNS, r.RootUID, r.MapsHostRoot, r.MappedUIDs = m.UserNS, m.RootUID, m.MapsHostRoot, m.MappedUIDs
 	case LayerNamespaces:
 		r.Namespaces, r.HostPaths, r.DeviceNodes = m.Namespaces, m.HostPaths, m.DeviceNodes
 	case LayerMaskedPaths:
@@ -209,7 +209,7 @@ func (e *evaluator) sayf(format string, a ...any) { e.say(fmt.Sprintf(format, a.
 func reach(m *Mechanisms, f *Flaw, say func(string)) bool {
 	e := &evaluator{m: m, f: f, say: say}
 	ok := true
-	for _, check := range []func() bool{e.kernel, e.kernelCode, e.triggers, e.privilege, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
+	for _, check := range []func() bool{e.kernel, e.kernelCode, e.triggers, e.privilege, e.idMap, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
 		if !check() {
 			ok = false
 		}
@@ -393,6 +393,38 @@ func (e *evaluator) ownUserNS(say func(string), talk bool) bool {
 		return false
 	}
 	return e.createReachable(cloneFlags(e.f.Namespaces)|cloneNewUser, talk)
+}
+
+// idMap checks the map of more than one ID that the attack writes for a user
+// namespace it creates: it needs CAP_SETUID (or CAP_SETGID, for a group map) in
+// the sandbox's user namespace, held or gained through a setuid helper such as
+// newuidmap, and that namespace must map the IDs itself.
+func (e *evaluator) idMap() bool {
+	n := e.f.MapIDs
+	if n <= 1 {
+		return true
+	}
+	c := caps.Setuid
+	has, how := e.held(c)
+	if !has {
+		c = caps.Setgid
+		has, how = e.held(c)
+	}
+	switch {
+	case !has:
+		e.sayf("A map of %d IDs for a new user namespace needs CAP_SETUID or CAP_SETGID in %s, which the sandbox does not hold (unprivileged, it can map only its own ID): [%s] stops it.", n, e.userNSName(), LayerCapabilities)
+		return false
+	case e.inInitialUserNS():
+		e.sayf("The sandbox %s %s in the initial user namespace, which maps every ID: it can map %d IDs into a user namespace it creates.", how, c, n)
+	case e.m.MappedUIDs == 0:
+		e.sayf("The sandbox %s %s in its own user namespace, whose size is unknown: assumed to map the %d IDs the attack needs.", how, c, n)
+	case e.m.MappedUIDs < n:
+		e.sayf("The sandbox %s %s, but its own user namespace maps %d IDs, fewer than the %d the attack maps into a nested one: [%s] stops it.", how, c, e.m.MappedUIDs, n, LayerUserNS)
+		return false
+	default:
+		e.sayf("The sandbox %s %s in its own user namespace, which maps %d IDs: enough for a nested map of %d.", how, c, e.m.MappedUIDs, n)
+	}
+	return true
 }
 
 func scopeWords(n CapNeed) string {
