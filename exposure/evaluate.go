@@ -419,7 +419,7 @@ func (e *evaluator) idMap() bool {
 	case e.m.MappedUIDs == 0:
 		e.sayf("The sandbox %s %s in its own user namespace, whose size is unknown: assumed to map the %d IDs the attack needs.", how, c, n)
 	case e.m.MappedUIDs < n:
-		e.sayf("The sandbox %s %s, but its own user namespace maps %d IDs, fewer than the %d the attack maps into a nested one: [%s] stops it.", how, c, e.m.MappedUIDs, n, LayerUserNS)
+		e.sayf("The sandbox %s %s, but its own user namespace maps only %d of the %d IDs the attack maps into a nested one: [%s] stops it.", how, c, e.m.MappedUIDs, n, LayerUserNS)
 		return false
 	default:
 		e.sayf("The sandbox %s %s in its own user namespace, which maps %d IDs: enough for a nested map of %d.", how, c, e.m.MappedUIDs, n)

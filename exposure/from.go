@@ -142,13 +142,16 @@ func (m *Mechanisms) planNamespaces(p *plan.Plan) {
 	}
 }
 
-// mappedIDs is how many IDs idMap maps, at most 2^31-1.
+// maxMapped caps counts of mapped IDs so that they fit an int everywhere.
+const maxMapped = 1<<31 - 1
+
+// mappedIDs is how many IDs idMap maps, at most maxMapped.
 func mappedIDs(idMap []namespace.IDMap) int {
 	var n uint64
 	for _, e := range idMap {
 		n += uint64(e.Size)
 	}
-	return int(min(n, 1<<31-1))
+	return int(min(n, maxMapped))
 }
 
 // specRoot sets who root inside is outside, by uidMap, and whether the map

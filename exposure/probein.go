@@ -190,6 +190,9 @@ func runProbe(p Probe) Fact {
 	case ProbeStat:
 		id, err := statID(p.Path)
 		return Fact{Errno: errnoOf(err), Value: id}
+	case ProbeIDMap:
+		b, err := os.ReadFile("/proc/self/uid_map")
+		return Fact{Errno: errnoOf(unwrapErrno(err)), Value: string(b)}
 	case ProbeI386:
 		g, err := seccomp.I386Gate()
 		if err != nil {
