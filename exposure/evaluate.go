@@ -334,6 +334,9 @@ func (e *evaluator) privilege() bool {
 	if e.ownRoute(true) {
 		return true
 	}
+	if len(f.Capabilities) == 0 && slices.Contains(f.Namespaces, namespace.User) {
+		return false // the own route was already the new user namespace's
+	}
 	return e.newUserNSRoute()
 }
 
@@ -387,7 +390,11 @@ func (e *evaluator) ownRoute(talk bool) bool {
 // is among them: it owns the others created with it, so no capability is needed
 // (user_namespaces(7)); only the filter and the kernel's settings stand in the way.
 func (e *evaluator) ownUserNS(say func(string), talk bool) bool {
-	say(fmt.Sprintf("Creating %s namespaces needs no capability: the new user namespace owns the others.", kindList(e.f.Namespaces)))
+	if len(e.f.Namespaces) == 1 {
+		say("Creating a user namespace needs no capability.")
+	} else {
+		say(fmt.Sprintf("Creating %s namespaces needs no capability: the new user namespace owns the others created with it.", kindList(e.f.Namespaces)))
+	}
 	if why := e.userNSClosed(); why != "" {
 		say(fmt.Sprintf("%s: [%s] stops it.", why, LayerKernelConfig))
 		return false
