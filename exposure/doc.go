@@ -30,9 +30,15 @@
 //     whatever its bounding set, and over every namespace created with it
 //     (user_namespaces(7)). So a need of scope "any" is reachable whenever the
 //     filter lets unshare or clone through with CLONE_NEWUSER and the flags of
-//     the namespaces checked. Creating any other namespace needs CAP_SYS_ADMIN
-//     in the current user namespace. clone3 passes its flags in memory that
-//     seccomp cannot read, so a filter can only refuse it whole.
+//     the namespaces checked. Creating a user namespace needs no capability;
+//     creating any other namespace needs CAP_SYS_ADMIN in the current user
+//     namespace. clone3 passes its flags in memory that seccomp cannot read, so
+//     a filter can only refuse it whole.
+//   - Unprivileged, a process can map only its own ID into a user namespace it
+//     creates. A larger map (Flaw.MapIDs) needs CAP_SETUID (CAP_SETGID for
+//     groups) in the parent user namespace, held or raised by a setuid helper
+//     such as newuidmap, and the parent must map those IDs itself: the initial
+//     user namespace maps all, a sandbox's own one Mechanisms.MappedUIDs.
 //   - Resources owned by the initial user namespace (host files, global
 //     sysctls, device nodes that are not world-accessible) stay out of reach of
 //     root of any other user namespace: its uid maps to an unprivileged host uid.

@@ -172,7 +172,7 @@ func (r *Mechanisms) keep(m *Mechanisms, k Layer) {
 	case LayerCapabilities:
 		r.Bounding, r.Effective, r.Permitted = m.Bounding, m.Effective, m.Permitted
 	case LayerUserNS:
-		r.UserNS, r.RootUID, r.MapsHostRoot = m.UserNS, m.RootUID, m.MapsHostRoot
+		r.UserNS, r.RootUID, r.MapsHostRoot, r.MappedUIDs = m.UserNS, m.RootUID, m.MapsHostRoot, m.MappedUIDs
 	case LayerNamespaces:
 		r.Namespaces, r.HostPaths, r.DeviceNodes = m.Namespaces, m.HostPaths, m.DeviceNodes
 	case LayerMaskedPaths:
@@ -209,7 +209,7 @@ func (e *evaluator) sayf(format string, a ...any) { e.say(fmt.Sprintf(format, a.
 func reach(m *Mechanisms, f *Flaw, say func(string)) bool {
 	e := &evaluator{m: m, f: f, say: say}
 	ok := true
-	for _, check := range []func() bool{e.kernel, e.kernelCode, e.triggers, e.privilege, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
+	for _, check := range []func() bool{e.kernel, e.kernelCode, e.triggers, e.privilege, e.idMap, e.syscalls, e.host, e.paths, e.devices, e.noNewPrivs, e.selinux} {
 		if !check() {
 			ok = false
 		}
@@ -334,6 +334,9 @@ func (e *evaluator) privilege() bool {
 	if e.ownRoute(true) {
 		return true
 	}
+	if len(f.Capabilities) == 0 && slices.Contains(f.Namespaces, namespace.User) {
+		return false // the own route was already the new user namespace's
+	}
 	return e.newUserNSRoute()
 }
 
@@ -369,7 +372,9 @@ func (e *evaluator) ownRoute(talk bool) bool {
 			say(fmt.Sprintf("The sandbox %s %s in %s: enough for %s.", how, c, where, scopeWords(n)))
 		}
 	}
-	if len(e.f.Namespaces) > 0 {
+	if slices.Contains(e.f.Namespaces, namespace.User) {
+		ok = e.ownUserNS(say, talk) && ok
+	} else if len(e.f.Namespaces) > 0 {
 		has, _ := e.held(caps.SysAdmin)
 		if !has {
 			say(fmt.Sprintf("Creating %s namespaces needs CAP_SYS_ADMIN in the sandbox's user namespace, which it does not hold: [%s] stops that route.", kindList(e.f.Namespaces), LayerCapabilities))
@@ -379,6 +384,54 @@ func (e *evaluator) ownRoute(talk bool) bool {
 		}
 	}
 	return ok
+}
+
+// ownUserNS checks the creation of the flaw's namespaces when a user namespace
+// is among them: it owns the others created with it, so no capability is needed
+// (user_namespaces(7)); only the filter and the kernel's settings stand in the way.
+func (e *evaluator) ownUserNS(say func(string), talk bool) bool {
+	if len(e.f.Namespaces) == 1 {
+		say("Creating a user namespace needs no capability.")
+	} else {
+		say(fmt.Sprintf("Creating %s namespaces needs no capability: the new user namespace owns the others created with it.", kindList(e.f.Namespaces)))
+	}
+	if why := e.userNSClosed(); why != "" {
+		say(fmt.Sprintf("%s: [%s] stops it.", why, LayerKernelConfig))
+		return false
+	}
+	return e.createReachable(cloneFlags(e.f.Namespaces)|cloneNewUser, talk)
+}
+
+// idMap checks the map of more than one ID that the attack writes for a user
+// namespace it creates: it needs CAP_SETUID (or CAP_SETGID, for a group map) in
+// the sandbox's user namespace, held or gained through a setuid helper such as
+// newuidmap, and that namespace must map the IDs itself.
+func (e *evaluator) idMap() bool {
+	n := e.f.MapIDs
+	if n <= 1 {
+		return true
+	}
+	c := caps.Setuid
+	has, how := e.held(c)
+	if !has {
+		c = caps.Setgid
+		has, how = e.held(c)
+	}
+	switch {
+	case !has:
+		e.sayf("A map of %d IDs for a new user namespace needs CAP_SETUID or CAP_SETGID in %s, which the sandbox does not hold (unprivileged, it can map only its own ID): [%s] stops it.", n, e.userNSName(), LayerCapabilities)
+		return false
+	case e.inInitialUserNS():
+		e.sayf("The sandbox %s %s in the initial user namespace, which maps every ID: it can map %d IDs into a user namespace it creates.", how, c, n)
+	case e.m.MappedUIDs == 0:
+		e.sayf("The sandbox %s %s in its own user namespace, whose size is unknown: assumed to map the %d IDs the attack needs.", how, c, n)
+	case e.m.MappedUIDs < n:
+		e.sayf("The sandbox %s %s, but its own user namespace maps only %d of the %d IDs the attack maps into a nested one: [%s] stops it.", how, c, e.m.MappedUIDs, n, LayerUserNS)
+		return false
+	default:
+		e.sayf("The sandbox %s %s in its own user namespace, which maps %d IDs: enough for a nested map of %d.", how, c, e.m.MappedUIDs, n)
+	}
+	return true
 }
 
 func scopeWords(n CapNeed) string {

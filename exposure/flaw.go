@@ -33,6 +33,12 @@ type Flaw struct {
 	// Namespaces are namespaces the attacker must create (beyond those created
 	// only to obtain capabilities, which CapNeed.Over expresses).
 	Namespaces []namespace.Kind `json:"namespaces,omitempty"`
+	// MapIDs, when above 1, is how many IDs the attack maps into a user
+	// namespace it creates. Unprivileged, a process can map only its own ID;
+	// a larger map needs CAP_SETUID (CAP_SETGID for groups) in the parent user
+	// namespace, which must map those IDs itself, or the setuid helpers
+	// newuidmap and newgidmap, which no_new_privs voids (user_namespaces(7)).
+	MapIDs int `json:"mapIDs,omitempty"`
 	// Paths are files the attack reads or writes, as the sandbox sees them.
 	Paths []PathNeed `json:"paths,omitempty"`
 	// Devices are device nodes the attack opens.

@@ -142,6 +142,18 @@ func (m *Mechanisms) planNamespaces(p *plan.Plan) {
 	}
 }
 
+// maxMapped caps counts of mapped IDs so that they fit an int everywhere.
+const maxMapped = 1<<31 - 1
+
+// mappedIDs is how many IDs idMap maps, at most maxMapped.
+func mappedIDs(idMap []namespace.IDMap) int {
+	var n uint64
+	for _, e := range idMap {
+		n += uint64(e.Size)
+	}
+	return int(min(n, maxMapped))
+}
+
 // specRoot sets who root inside is outside, by uidMap, and whether the map
 // reaches host root.
 func (m *Mechanisms) specRoot(uidMap []namespace.IDMap) {
@@ -155,6 +167,7 @@ func (m *Mechanisms) specRoot(uidMap []namespace.IDMap) {
 			m.MapsHostRoot = true
 		}
 	}
+	m.MappedUIDs = mappedIDs(uidMap)
 }
 
 // planFilesystem sets the masked and read-only paths, the host paths and the
@@ -273,6 +286,7 @@ func FromReportWith(r *inspect.Report, opts ReportOptions) (Mechanisms, error) {
 				m.MapsHostRoot = true
 			}
 		}
+		m.MappedUIDs = mappedIDs(r.UIDMap)
 	}
 
 	c := r.Capabilities

@@ -55,17 +55,17 @@ func TestHostSettingsClose(t *testing.T) {
 	t.Run("user namespaces", func(t *testing.T) {
 		// No capability and no filter: only a new user namespace gives CAP_NET_ADMIN.
 		var m Mechanisms
-		if v := judge(t, m, nil, "CVE-2022-1015"); !v.Exposed {
+		if v := judge(t, m, nil, "CVE-2024-1086"); !v.Exposed {
 			t.Fatalf("unconfined process: %s", v)
 		}
-		v := judge(t, m, &HostFacts{MaxUserNamespaces: intp(0)}, "CVE-2022-1015")
+		v := judge(t, m, &HostFacts{MaxUserNamespaces: intp(0)}, "CVE-2024-1086")
 		wantClosedByConfig(t, v, "user.max_user_namespaces is 0")
 		// The sandbox's own capabilities would do without a user namespace: the
 		// setting stops it together with the capability layer.
 		if !slices.ContainsFunc(v.Combinations, func(p []Layer) bool { return slices.Equal(p, []Layer{LayerCapabilities, LayerKernelConfig}) }) {
 			t.Errorf("combinations %v", v.Combinations)
 		}
-		wantClosedByConfig(t, judge(t, m, &HostFacts{UnprivilegedUsernsClone: intp(0)}, "CVE-2022-1015"), "kernel.unprivileged_userns_clone is 0")
+		wantClosedByConfig(t, judge(t, m, &HostFacts{UnprivilegedUsernsClone: intp(0)}, "CVE-2024-1086"), "kernel.unprivileged_userns_clone is 0")
 	})
 }
 
@@ -137,4 +137,30 @@ func TestReadHost(t *testing.T) {
 	if !slices.Contains(h.LSMs, "capability") {
 		t.Errorf("LSMs %v lack capability", h.LSMs)
 	}
+}
+
+// TestNestedIDMap checks CVE-2018-18955's nested map of six IDs: it needs
+// CAP_SETUID or CAP_SETGID over a user namespace that maps them, held or raised
+// by a setuid helper, and a user namespace created without any capability.
+func TestNestedIDMap(t *testing.T) {
+	const id = "CVE-2018-18955"
+	rootless := RootlessDefault()
+	rootless.Seccomp = nil
+	if v := judge(t, rootless, nil, id); !v.Exposed {
+		t.Errorf("CAP_SETUID over 65536 IDs, no filter: %s", v)
+	}
+	rootless.MappedUIDs = 1
+	wantClosedByConfig(t, judge(t, rootless, nil, id), "maps only 1 of the 6 IDs")
+	rootful := RootfulDefault()
+	rootful.Seccomp = nil
+	if v := judge(t, rootful, nil, id); !v.Exposed {
+		t.Errorf("CAP_SETUID in the initial user namespace, no_new_privs on: %s", v)
+	}
+	rootful.Effective, rootful.Permitted = 0, 0
+	wantClosedByConfig(t, judge(t, rootful, nil, id), "does not hold")
+	rootful.NoNewPrivs = false
+	if v := judge(t, rootful, nil, id); !v.Exposed {
+		t.Errorf("newuidmap raises CAP_SETUID with no_new_privs off: %s", v)
+	}
+	wantClosedByConfig(t, judge(t, rootful, &HostFacts{MaxUserNamespaces: intp(0)}, id), "user.max_user_namespaces is 0")
 }

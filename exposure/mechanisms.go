@@ -33,6 +33,10 @@ type Mechanisms struct {
 	// host root stay open to it through their owner permission bits, although its
 	// capabilities still count only in its own user namespace.
 	MapsHostRoot bool `json:"mapsHostRoot,omitempty"`
+	// MappedUIDs is how many uids the sandbox's own user namespace maps (the
+	// sizes of its uid_map summed); 0 when unknown, and unused in the initial
+	// user namespace, which maps them all.
+	MappedUIDs int `json:"mappedUIDs,omitempty"`
 	// Namespaces says, for every kind but user, whether the sandbox has a new one
 	// (owned by its user namespace) or shares the host's. A missing kind is Host.
 	Namespaces map[namespace.Kind]namespace.Mode `json:"namespaces"`
@@ -166,7 +170,8 @@ func RootfulDefault() Mechanisms {
 
 // RootlessDefault is RootfulDefault started by an unprivileged user: a new user
 // namespace in which root maps to the caller's uid (1000 here, standing for any
-// unprivileged uid). An unprivileged user cannot set up a device cgroup (v1
+// unprivileged uid) and 65536 IDs in all are mapped, the caller's subordinate
+// range from /etc/subuid as rootless Docker and Podman map it through newuidmap. An unprivileged user cannot set up a device cgroup (v1
 // cannot be delegated, v2 device control is an eBPF program that needs
 // CAP_SYS_ADMIN in the initial namespace), so Devices is nil; device nodes still
 // cannot be created in a user namespace.
@@ -175,6 +180,7 @@ func RootlessDefault() Mechanisms {
 	m.Name = "rootless"
 	m.UserNS = namespace.New
 	m.RootUID = 1000
+	m.MappedUIDs = 65536
 	m.Devices = nil
 	return m
 }
@@ -205,6 +211,7 @@ func PrivilegedRootless() Mechanisms {
 	m.Name = "privileged-rootless"
 	m.UserNS = namespace.New
 	m.RootUID = 1000
+	m.MappedUIDs = 65536
 	m.Devices = nil
 	return m
 }

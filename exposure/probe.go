@@ -3,6 +3,8 @@ package exposure
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -42,6 +44,9 @@ const (
 	ProbeStat ProbeKind = "stat"
 	// ProbeI386 probes the i386 gate as seccomp.I386Gate does.
 	ProbeI386 ProbeKind = "i386"
+	// ProbeIDMap reads /proc/self/uid_map: how many uids the process's user
+	// namespace maps.
+	ProbeIDMap ProbeKind = "idmap"
 )
 
 // A Probe is one question asked from inside a sandbox.
@@ -110,6 +115,7 @@ func Checks(m Mechanisms, flaws []Flaw) []Check {
 		c := &checker{e: &evaluator{m: &m, f: &flaws[i], say: func(string) {}}}
 		c.capabilities()
 		c.namespaces()
+		c.idMap()
 		c.syscalls()
 		c.paths()
 		c.devices()
@@ -193,8 +199,11 @@ func (c *checker) capabilities() {
 			need[cp] = true
 		}
 	}
-	if len(c.e.f.Namespaces) > 0 {
+	if len(c.e.f.Namespaces) > 0 && !slices.Contains(c.e.f.Namespaces, namespace.User) {
 		need[caps.SysAdmin] = true
+	}
+	if c.e.f.MapIDs > 1 {
+		need[caps.Setuid], need[caps.Setgid] = true, true
 	}
 	for _, cp := range caps.Full().List() {
 		if !need[cp] {
@@ -234,6 +243,7 @@ func (c *checker) capabilities() {
 
 // namespaces checks the creation of namespaces on both routes the evaluator
 // takes: with the sandbox's own CAP_SYS_ADMIN, and through a new user namespace.
+// A flaw that creates a user namespace itself needs no capability for it.
 func (c *checker) namespaces() {
 	e := c.e
 	var kinds []namespace.Kind
@@ -243,6 +253,12 @@ func (c *checker) namespaces() {
 			initial = true
 		}
 		kinds = appendKind(kinds, n.Over)
+	}
+	if slices.Contains(e.f.Namespaces, namespace.User) {
+		flags := uint64(cloneNewUser) | cloneFlags(e.f.Namespaces)
+		model := e.userNSClosed() == "" && e.createReachable(flags, false)
+		c.create(fmt.Sprintf("create %s namespaces", kindList(e.f.Namespaces)), flags, model)
+		return
 	}
 	if len(e.f.Namespaces) > 0 {
 		flags := cloneFlags(e.f.Namespaces)
@@ -258,6 +274,47 @@ func (c *checker) namespaces() {
 	flags := uint64(cloneNewUser) | cloneFlags(kinds)
 	model := e.userNSClosed() == "" && e.createReachable(flags, false)
 	c.create(fmt.Sprintf("create %s namespaces", kindList(append([]namespace.Kind{namespace.User}, kinds...))), flags, model)
+}
+
+// idMap checks how many uids the sandbox's user namespace maps, where the flaw
+// writes a nested map of more than one ID. Counts are capped as
+// Mechanisms.MappedUIDs caps them.
+func (c *checker) idMap() {
+	if c.e.f.MapIDs <= 1 {
+		return
+	}
+	pre := "the uids the sandbox's user namespace maps"
+	want := c.e.m.MappedUIDs
+	if c.e.inInitialUserNS() {
+		want = maxMapped // the initial map, 0 0 4294967295
+	} else if want == 0 {
+		c.skip(pre, "unknown", "the model does not know the size of the map")
+		return
+	}
+	c.add(pre, strconv.Itoa(want), Probe{Kind: ProbeIDMap}, func(f Fact) (bool, string) {
+		n, ok := countIDs(f.Value)
+		if f.Errno != 0 || !ok {
+			return false, fmt.Sprintf("unreadable (errno %d): %q", f.Errno, f.Value)
+		}
+		return n == want, strconv.Itoa(n)
+	})
+}
+
+// countIDs sums the sizes of the lines of a uid_map, at most maxMapped.
+func countIDs(uidMap string) (int, bool) {
+	var n uint64
+	for _, l := range strings.Split(strings.TrimSpace(uidMap), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			return 0, false
+		}
+		size, err := strconv.ParseUint(f[2], 10, 32)
+		if err != nil {
+			return 0, false
+		}
+		n += size
+	}
+	return int(min(n, maxMapped)), true
 }
 
 func (c *checker) create(pre string, flags uint64, model bool) {

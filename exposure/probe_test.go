@@ -44,7 +44,7 @@ func statusText(eff, prm, bnd caps.Set, nnp bool, mode string) string {
 // sets shows agrees, one with an extra capability does not.
 func TestCompareStatus(t *testing.T) {
 	m := RootfulDefault()
-	checks := Checks(m, []Flaw{flawByID(t, "CVE-2022-1015")})
+	checks := Checks(m, []Flaw{flawByID(t, "CVE-2024-1086")})
 	probes := Probes(checks)
 	facts := func(eff caps.Set) []Fact {
 		out := make([]Fact, len(probes))
@@ -143,5 +143,36 @@ func TestProbeClosedGate(t *testing.T) {
 	_, diffs := Compare(gate, probes, facts)
 	if len(diffs) != 1 || diffs[0].Model != string(seccomp.I386NoEmulation) || diffs[0].Sandbox != string(seccomp.I386Open) {
 		t.Errorf("a gate found open: %+v", diffs)
+	}
+}
+
+// TestProbeIDMap checks the probe of the map a nested user namespace needs: the
+// count of a sandbox's own map, and a wrong count found.
+func TestProbeIDMap(t *testing.T) {
+	m := RootlessDefault()
+	var idmap []Check
+	for _, c := range Checks(m, []Flaw{flawByID(t, "CVE-2018-18955")}) {
+		if c.Probe.Kind == ProbeIDMap {
+			idmap = append(idmap, c)
+		}
+	}
+	if len(idmap) != 1 || idmap[0].Model != "65536" {
+		t.Fatalf("checks %+v", idmap)
+	}
+	probes := []Probe{{Kind: ProbeIDMap}}
+	for _, c := range []struct {
+		uidMap string
+		agree  bool
+	}{
+		{"         0       1000          1\n         1     100000      65535\n", true},
+		{"         0       1000          1\n", false},
+		{"", false},
+	} {
+		if n, _ := Compare(idmap, probes, []Fact{{Value: c.uidMap}}); (n == 1) != c.agree {
+			t.Errorf("%q: agree %v", c.uidMap, n == 1)
+		}
+	}
+	if n, ok := countIDs("0 0 4294967295\n"); !ok || n != maxMapped {
+		t.Errorf("the initial map counts %d, %v", n, ok)
 	}
 }

@@ -18,6 +18,9 @@ const (
 	badFD   = ^uint64(0) // -1: EBADF
 	badAddr = 1          // an unmapped, misaligned address: EFAULT or EINVAL
 	noPID   = 0x3fffffff // above pid_max: ESRCH
+	// badIDType is no waitid(2) idtype (P_ALL, P_PID, P_PGID, P_PIDFD): EINVAL
+	// before the kernel looks for a child or touches infop.
+	badIDType = 99
 	// sockBadFlag is a bit of socket(2)'s type above SOCK_TYPE_MASK that is
 	// neither SOCK_CLOEXEC nor SOCK_NONBLOCK: EINVAL before any family code runs.
 	sockBadFlag = 0x10
@@ -44,7 +47,7 @@ func harmless(call Call, nr int32) (Probe, string) {
 	}
 	switch call.Name {
 	case "read", "write", "ioctl", "connect", "sendto", "sendmsg", "bind", "setsockopt",
-		"setns", "io_uring_enter", "io_uring_register", "fsconfig", "fsmount":
+		"setns", "io_uring_enter", "io_uring_register", "fsconfig", "fsmount", "recvmsg":
 		def(0, badFD)
 	case "open", "execve", "mkdir", "mknod", "chroot", "setxattr", "add_key", "munmap", "mremap", "madvise", "pipe", "pipe2", "umount2":
 		def(0, badAddr)
@@ -56,6 +59,21 @@ func harmless(call Call, nr int32) (Probe, string) {
 	case "openat", "mknodat", "name_to_handle_at", "open_tree", "move_mount", "fspick":
 		def(0, badFD)
 		def(1, badAddr)
+	case "renameat2":
+		def(0, badFD)
+		def(1, badAddr) // EFAULT while the old name is copied in
+		def(2, badFD)
+		def(3, badAddr)
+	case "modify_ldt":
+		// write_ldt (func 1) wants exactly one user_desc: a byte count of 0
+		// is EINVAL before the descriptor is read.
+		def(0, 1)
+		def(1, badAddr)
+		def(2, 0)
+	case "waitid":
+		// infop stays NULL: waitid writes it even after an error, and the
+		// flaw is that write.
+		def(0, badIDType)
 	case "splice":
 		def(0, badFD)
 		def(4, 1) // a length of 0 returns before the descriptors are read
@@ -172,6 +190,9 @@ func runProbe(p Probe) Fact {
 	case ProbeStat:
 		id, err := statID(p.Path)
 		return Fact{Errno: errnoOf(err), Value: id}
+	case ProbeIDMap:
+		b, err := os.ReadFile("/proc/self/uid_map")
+		return Fact{Errno: errnoOf(unwrapErrno(err)), Value: string(b)}
 	case ProbeI386:
 		g, err := seccomp.I386Gate()
 		if err != nil {
@@ -210,6 +231,10 @@ func probeSyscall(p Probe) Fact {
 		return Fact{Errno: e}
 	}
 	r, _, e := syscall.Syscall6(uintptr(p.Nr), uintptr(args[0]), uintptr(args[1]), uintptr(args[2]), uintptr(args[3]), uintptr(args[4]), uintptr(args[5]))
+	if e == 0 && p.Call == "modify_ldt" && int32(r) < 0 && int32(r) >= -4095 {
+		// modify_ldt returns a 32-bit int: its errors arrive zero-extended.
+		e = syscall.Errno(-int32(r))
+	}
 	if e == 0 && returnsFD[p.Call] {
 		unix.Close(int(r))
 	}

@@ -22,8 +22,9 @@
 // --spec), runs flawcheck itself inside as the probe, and checks from inside each
 // precondition the verdicts used (exposure.Checks), with harmless calls only,
 // for two models of each sandbox: the Spec's (exposure.FromSpec) and the live
-// probe's, inspected from outside while it waits (exposure.FromReport). It
-// prints every disagreement between a model and the sandbox and exits with 3 if
+// probe's, inspected from outside while it waits (exposure.FromReportWith, told
+// the seccomp profile the sandbox was started with, since the kernel does not
+// show a filter's program). It prints every disagreement between a model and the sandbox and exits with 3 if
 // there is one. --start-spec FILE starts that Spec instead while the model
 // stays the other's, to show that a difference is found.
 //

@@ -13,6 +13,7 @@ import (
 	"github.com/paddock-sandbox/paddock/exposure"
 	"github.com/paddock-sandbox/paddock/inspect"
 	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/seccomp"
 )
 
 // probeArg, as the first argument, makes flawcheck the probe that runs inside a
@@ -80,7 +81,7 @@ func probeSandbox(exe, name string, m exposure.Mechanisms, start *sandbox.Spec, 
 	}
 	defer run.close()
 	var liveChecks []exposure.Check
-	lm, err := liveModel(run.proc.Pid())
+	lm, err := liveModel(run.proc.Pid(), startedProfile(start))
 	if err == nil {
 		lm.Name = name
 		liveChecks = exposure.Checks(lm, flaws)
@@ -103,13 +104,25 @@ func probeSandbox(exe, name string, m exposure.Mechanisms, start *sandbox.Spec, 
 }
 
 // liveModel derives the Mechanisms of the live process pid as inspect sees it
-// from this process.
-func liveModel(pid int) (exposure.Mechanisms, error) {
+// from this process. The kernel shows a filter's mode, never its program: prof
+// is the profile the sandbox was started with, as --seccomp-profile gives it
+// with --pid (nil: FromReportWith assumes Docker's).
+func liveModel(pid int, prof *seccomp.Profile) (exposure.Mechanisms, error) {
 	r, err := inspect.ProcessAgainst(pid, os.Getpid())
 	if err != nil {
 		return exposure.Mechanisms{}, err
 	}
-	return exposure.FromReport(r)
+	return exposure.FromReportWith(r, exposure.ReportOptions{Seccomp: prof})
+}
+
+// startedProfile is the seccomp profile of the sandbox start, as its Plan
+// resolves it, or nil.
+func startedProfile(start *sandbox.Spec) *seccomp.Profile {
+	p, err := start.Plan()
+	if err != nil {
+		return nil
+	}
+	return p.Seccomp.Profile
 }
 
 // A probeRun is flawcheck running as the probe in a sandbox, waiting for its
