@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -83,6 +84,12 @@ func TestFromSpecPresets(t *testing.T) {
 				t.Fatal(err)
 			}
 			anyKernel(&m)
+			if m.MappedUIDs >= 6 {
+				// A caller with subordinate IDs of its own maps a range, as
+				// the reference does: no difference on the nested map.
+				want = maps.Clone(want)
+				delete(want, "CVE-2018-18955")
+			}
 			seen := map[string]bool{}
 			m.KernelCode = nil
 			for _, f := range Catalogue() {
