@@ -22,7 +22,7 @@ func TestChildIsNosplit(t *testing.T) {
 	}
 	// Referencing the entry points keeps them, and all the child can reach, in the
 	// binary disassembled below.
-	t.Logf("entry points: %p %p", Spawn, SpawnVfork)
+	t.Logf("entry points: %p %p %p", Spawn, SpawnVfork, SpawnShared)
 	// go test strips the binary it runs: build this package's test binary again,
 	// with its symbols and with the race detector when this run has it.
 	exe := filepath.Join(t.TempDir(), "child.test")
@@ -46,6 +46,7 @@ func TestChildIsNosplit(t *testing.T) {
 		"github.com/paddock-sandbox/paddock/internal/child.run",
 		"github.com/paddock-sandbox/paddock/internal/child.vforkChild",
 		"github.com/paddock-sandbox/paddock/internal/child.spawnVfork",
+		"github.com/paddock-sandbox/paddock/internal/child.spawnShared",
 		trampoline,
 	}
 	// The runtime's fork and system call hooks run in the parent, around the

@@ -78,7 +78,9 @@ func spawnVfork(p *Program, s *Start) (int, syscall.Errno) {
 	return int(pid), e
 }
 
-// vforkChild is where the vfork child starts, on its own stack.
+// vforkChild is where the vfork child starts, on its own stack, and the shared
+// child too (SpawnShared), on the stack and the copy of the Start of its
+// SharedMem; a shared child's Start has no deadline.
 //
 //go:nosplit
 //go:norace

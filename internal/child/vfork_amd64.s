@@ -2,9 +2,9 @@
 
 // func clone3Vfork(args *CloneArgs, size uintptr, p *Program, s *Start, entry uintptr) (pid uintptr, errno uintptr)
 //
-// clone3 with CLONE_VM|CLONE_VFORK and a stack of the child's own. The parent
-// sleeps in the kernel until the child has exec'd or exited; the child starts on
-// its own stack, so
+// clone3 with CLONE_VM and a stack of the child's own. With CLONE_VFORK the parent
+// sleeps in the kernel until the child has exec'd or exited; a shared child's
+// parent (no CLONE_VFORK) returns at once. The child starts on its own stack, so
 // nothing of the parent's frames is overwritten (the pitfall of
 // go.dev/issue/71892), and calls entry(p, s), which never returns: entry is
 // vforkChild's own code (see childEntry), called with the internal register ABI,

@@ -1,0 +1,56 @@
+package sandbox
+
+import (
+	"sync/atomic"
+
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/plan"
+	"golang.org/x/sys/unix"
+)
+
+// warmForkOnly makes every pool keep fork-mode children, for the benchmarks
+// that compare the two modes.
+var warmForkOnly atomic.Bool
+
+// sharesMemory reports whether t's warm children may share the caller's memory
+// (child.SpawnShared) instead of forking a copy of it. A shared child must not
+// change what the kernel keeps per mm rather than per process: so the
+// child's credentials must stay the caller's kernel IDs (a change of euid,
+// egid, fsuid or fsgid resets the dumpable flag of the caller's mm, which
+// would make the caller undumpable and its /proc files root's), it must not
+// write oom_score_adj (which the kernel copies to every process of the mm),
+// and must not join a user or time namespace (setns refuses a process that
+// shares its mm). A Template that does any of these keeps fork-mode children.
+func (t *Template) sharesMemory() bool {
+	pl := t.plan
+	if pl.Process.OOMScoreAdj != nil || pl.IDs.Auto != nil ||
+		pl.Get(namespace.User).Mode == namespace.Join || pl.Get(namespace.Time).Mode == namespace.Join {
+		return false
+	}
+	return keepsCallerIDs(pl, uint32(unix.Geteuid()), uint32(unix.Getegid()))
+}
+
+// keepsCallerIDs reports whether every identity the child takes is, seen from
+// the caller's user namespace, the caller's euid and egid: root of a new user
+// namespace (which the child becomes first) and the target's user and group.
+func keepsCallerIDs(pl *plan.Plan, euid, egid uint32) bool {
+	ids := &pl.IDs
+	if pl.Get(namespace.User).Mode == namespace.New {
+		uid, uok := hostID(ids.UIDMap, 0)
+		gid, gok := hostID(ids.GIDMap, 0)
+		if !uok || !gok || uid != euid || gid != egid {
+			return false
+		}
+	}
+	return ids.UID == int(euid) && ids.GID == int(egid)
+}
+
+// hostID returns what id inside maps to outside, and whether m maps it.
+func hostID(m []namespace.IDMap, id uint32) (uint32, bool) {
+	for _, r := range m {
+		if id >= r.ContainerID && id-r.ContainerID < r.Size {
+			return r.HostID + id - r.ContainerID, true
+		}
+	}
+	return 0, false
+}
