@@ -191,6 +191,16 @@ func (pl *pool) warmOne() {
 	pl.mu.Unlock()
 }
 
+// refill fills the pool after a start that took a warm child: at once, or
+// after refillDelay.
+func (pl *pool) refill() {
+	if d := time.Duration(refillDelay.Load()); d > 0 {
+		time.AfterFunc(d, pl.fill)
+		return
+	}
+	pl.fill()
+}
+
 // take returns a warm child, or nil.
 func (pl *pool) take() *Process {
 	pl.mu.Lock()
@@ -375,7 +385,7 @@ func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, o
 		return nil, false, nil
 	}
 	p, err = p.handOver(ctx, cmd)
-	pl.fill() // after the handover, which the refill's clone would slow down
+	pl.refill() // after the handover, which the refill's clone would slow down
 	if err == errWarmGone {
 		return nil, false, nil
 	}

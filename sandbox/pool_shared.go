@@ -12,6 +12,10 @@ import (
 // that compare the two modes.
 var warmForkOnly atomic.Bool
 
+// refillDelay, a time.Duration, delays the refill after a pooled start, for
+// the benchmarks that measure a start without the refill beside it.
+var refillDelay atomic.Int64
+
 // sharesMemory reports whether t's warm children may share the caller's memory
 // (child.SpawnShared) instead of forking a copy of it. A shared child must not
 // change what the kernel keeps per mm rather than per process: so the

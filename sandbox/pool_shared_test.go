@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
@@ -36,7 +37,7 @@ func sharesMM(t testing.TB, pid int) bool {
 }
 
 // newPids returns the children of the caller that are not in before.
-func newPids(t *testing.T, before map[int]bool) []int {
+func newPids(t testing.TB, before map[int]bool) []int {
 	t.Helper()
 	var pids []int
 	for pid := range childPids(t) {
@@ -210,4 +211,121 @@ func TestPoolSharedStartFails(t *testing.T) {
 			t.Errorf("%d mappings of warm children after Close", n)
 		}
 	})
+}
+
+// BenchmarkPoolHeap measures a pooled Start+Wait of /bin/true in the default
+// sandbox from a caller that holds a 1 GiB live heap, with warm children that
+// share the caller's memory and with fork-mode ones (the refill 20 ms late,
+// waited out untimed), and what a pool of 4 costs beside the caller: warm-ms,
+// the time to fill it; pte-KiB/child, the page tables of a warm child that
+// has an mm of its own (VmPTE; none for a shared one); kept-MiB, the memory
+// that the warm children alone still hold once the caller has rewritten its
+// heap (the sum of their Pss: the pages they kept of the caller's old heap);
+// rss-MiB, the growth of the caller's own RSS over that rewrite.
+func BenchmarkPoolHeap(b *testing.B) {
+	for _, fork := range []bool{false, true} {
+		name := "heap=1024MiB/shared"
+		if fork {
+			name = "heap=1024MiB/fork"
+		}
+		b.Run(name, func(b *testing.B) {
+			sandbox.SetWarmForkOnly(fork)
+			sandbox.SetRefillDelay(20 * time.Millisecond)
+			defer sandbox.SetWarmForkOnly(false)
+			defer sandbox.SetRefillDelay(0)
+			fillHeap(1 << 30)
+			defer func() { heap = nil; runtime.GC() }()
+			benchPoolHeap(b)
+		})
+	}
+}
+
+// fillHeap makes heap a live, resident heap of size bytes.
+func fillHeap(size int) {
+	heap = nil
+	for n := 0; n < size; n += 64 << 20 {
+		chunk := make([]byte, 64<<20)
+		for i := 0; i < len(chunk); i += 4096 {
+			chunk[i] = 1
+		}
+		heap = append(heap, chunk)
+	}
+}
+
+func benchPoolHeap(b *testing.B) {
+	tpl, err := sandbox.NewBuilder().Build()
+	if err != nil {
+		b.Skip(err)
+	}
+	defer tpl.Close()
+	const n = 4
+	before := childPids(b)
+	t0 := time.Now()
+	if err := tpl.Pool(context.Background(), n); err != nil {
+		b.Fatal(err)
+	}
+	for tpl.Warm() < n {
+		time.Sleep(100 * time.Microsecond)
+	}
+	warmMs := float64(time.Since(t0).Microseconds()) / 1000
+	pte, kept, rss := warmCost(b, newPids(b, before))
+	cmd := sandbox.Command{Args: []string{"/bin/true"}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for deadline := time.Now().Add(5 * time.Second); tpl.Warm() < n && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Microsecond)
+		}
+		b.StartTimer()
+		if st, err := tpl.Run(context.Background(), cmd); err != nil || !st.Success() {
+			b.Fatal(st, err)
+		}
+	}
+	b.ReportMetric(warmMs, "warm-ms")
+	b.ReportMetric(pte, "pte-KiB/child")
+	b.ReportMetric(kept, "kept-MiB")
+	b.ReportMetric(rss, "rss-MiB")
+}
+
+// warmCost measures the warm children pids: the page tables of one that has
+// an mm of its own, and, over a rewrite of the caller's heap, what they alone
+// keep and how the caller's RSS grows (see BenchmarkPoolHeap).
+func warmCost(b *testing.B, pids []int) (pteKiB, keptMiB, rssMiB float64) {
+	var own []int
+	for _, pid := range pids {
+		if !sharesMM(b, pid) {
+			own = append(own, pid)
+		}
+	}
+	for _, pid := range own {
+		pteKiB += procField(b, pid, "status", "VmPTE:") / float64(len(own))
+	}
+	rss0 := procField(b, os.Getpid(), "status", "VmRSS:")
+	for _, chunk := range heap {
+		for i := 0; i < len(chunk); i += 4096 {
+			chunk[i]++
+		}
+	}
+	for _, pid := range own {
+		keptMiB += procField(b, pid, "smaps_rollup", "Pss:") / 1024
+	}
+	return pteKiB, keptMiB, (procField(b, os.Getpid(), "status", "VmRSS:") - rss0) / 1024
+}
+
+// procField reads the value in kB of the line key of /proc/pid/file.
+func procField(b *testing.B, pid int, file, key string) float64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/" + file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, key); ok {
+			f := strings.Fields(rest)
+			v, _ := strconv.ParseFloat(f[0], 64)
+			return v
+		}
+	}
+	b.Fatalf("no %s in /proc/%d/%s", key, pid, file)
+	return 0
 }

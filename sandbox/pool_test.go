@@ -114,7 +114,7 @@ func checkCommand(t *testing.T, tpl *sandbox.Template) int {
 }
 
 // childPids returns the pids of this process's children.
-func childPids(t *testing.T) map[int]bool {
+func childPids(t testing.TB) map[int]bool {
 	t.Helper()
 	tasks, _ := filepath.Glob("/proc/self/task/*/children")
 	pids := map[int]bool{}
@@ -449,10 +449,34 @@ func TestPoolParentDeath(t *testing.T) {
 // unpooled one of the same Template (compare with BenchmarkExecTrue in the same
 // run), rootful and rootless. Before each pooled start the pool is full again
 // (not timed): the refill that the start begins runs beside it, as it would.
+//
+// The pooled rows' warm children share the caller's memory where the preset
+// allows it (as root, rootful does and rootless does not; as another user,
+// rootless does); the fork rows keep fork-mode children for the comparison.
+// The norefill rows start the refill 20 ms after each start, which the loop
+// waits out untimed: the floor of a pooled start, without the refill's clone
+// beside it.
 func BenchmarkPool(b *testing.B) {
 	for _, p := range presets[:2] {
 		b.Run(p.name+"/unpooled", func(b *testing.B) { benchStart(b, p.options(b)...) })
-		b.Run(p.name+"/pooled", func(b *testing.B) { benchPooled(b, p.options(b)...) })
+		for _, fork := range []bool{false, true} {
+			for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
+				name := p.name + "/pooled"
+				if fork {
+					name += "-fork"
+				}
+				if delay > 0 {
+					name += "/norefill"
+				}
+				b.Run(name, func(b *testing.B) {
+					sandbox.SetWarmForkOnly(fork)
+					sandbox.SetRefillDelay(delay)
+					defer sandbox.SetWarmForkOnly(false)
+					defer sandbox.SetRefillDelay(0)
+					benchPooled(b, p.options(b)...)
+				})
+			}
+		}
 	}
 }
 
