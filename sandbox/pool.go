@@ -84,11 +84,14 @@ type warmChild struct {
 //
 // A warm child shares the caller's memory (clone3 with CLONE_VM, on a stack of
 // its own outside the Go heap) where its steps keep the caller's kernel uid and
-// gid and write no oom_score_adj, as the default sandboxes' do (Rootful for
-// root, Rootless for any other user): then it costs its stack and its kernel
-// objects, its warm-up copies no page tables and its execve tears no copy down,
-// whatever the caller's heap. Otherwise (root's Rootless, whose IDs are a block
-// of subordinate ones; a target user other than the caller) it is a fork-mode
+// gid and write no oom_score_adj, and its cgroup has no memory limit of its
+// own, as the default sandboxes' do (Rootful for root, Rootless for any other
+// user): then it costs its stack and its kernel objects, its warm-up copies no
+// page tables and its execve tears no copy down, whatever the caller's heap.
+// Otherwise (root's Rootless, whose IDs are a block of subordinate ones; a
+// target user other than the caller; a memory limit, whose OOM killer would
+// take a shared warm child for the caller's heap and kill the caller with it;
+// a cgroup outside the caller's) it is a fork-mode
 // copy of the caller, which costs page tables in proportion to the caller's
 // heap and a copy of each page the caller writes while it waits. A vfork
 // Template pools the children of its fork-mode twin, which it builds here.

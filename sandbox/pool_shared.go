@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"strings"
 	"sync/atomic"
 
 	"github.com/paddock-sandbox/paddock/namespace"
@@ -24,14 +25,35 @@ var refillDelay atomic.Int64
 // would make the caller undumpable and its /proc files root's), it must not
 // write oom_score_adj (which the kernel copies to every process of the mm),
 // and must not join a user or time namespace (setns refuses a process that
-// shares its mm). A Template that does any of these keeps fork-mode children.
+// shares its mm). Nor may it wait in a memory cgroup that can run out of
+// memory without the caller's: the OOM killer rates a process by its mm's
+// pages, so it would take a warm child for the caller's whole heap, and kill
+// every process of that mm, the caller with it. A Template that does any of
+// these keeps fork-mode children.
 func (t *Template) sharesMemory() bool {
 	pl := t.plan
 	if pl.Process.OOMScoreAdj != nil || pl.IDs.Auto != nil ||
-		pl.Get(namespace.User).Mode == namespace.Join || pl.Get(namespace.Time).Mode == namespace.Join {
+		pl.Get(namespace.User).Mode == namespace.Join || pl.Get(namespace.Time).Mode == namespace.Join ||
+		t.ownMemoryBound() {
 		return false
 	}
 	return keepsCallerIDs(pl, uint32(unix.Geteuid()), uint32(unix.Getegid()))
+}
+
+// ownMemoryBound reports whether a start's cgroup may have a memory limit that
+// the caller's cgroup does not share: a limit of its own, or a place outside
+// the caller's cgroup (an absolute Parent or Path), whose ancestors may have
+// one. The default place, below the caller's own cgroup, shares every limit
+// above the caller's.
+func (t *Template) ownMemoryBound() bool {
+	if t.cgroup == nil {
+		return false
+	}
+	c := &t.spec.Cgroup
+	if r := c.Resources; r != nil && (r.Memory > 0 || r.MemorySwap > 0) {
+		return true
+	}
+	return strings.HasPrefix(c.Parent, "/") || strings.HasPrefix(c.Path, "/")
 }
 
 // keepsCallerIDs reports whether every identity the child takes is, seen from

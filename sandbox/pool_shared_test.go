@@ -80,7 +80,8 @@ func sharedMaps(t *testing.T) int {
 // was; that their memory is unmapped once they served, were killed from
 // outside, or the Template closed; and that a Template whose child changes
 // the caller's kernel IDs (root's Rootless, a block of subordinate IDs per
-// start) or writes oom_score_adj keeps fork-mode children.
+// start), writes oom_score_adj or has a memory limit of its own keeps
+// fork-mode children.
 func TestPoolSharesMemory(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		dumpable, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
@@ -119,6 +120,7 @@ func TestPoolSharesMemory(t *testing.T) {
 		forkOnly(t, sandbox.WithOOMScoreAdj(100))
 		if !testutil.Rootless() {
 			forkOnly(t, sandbox.Rootless())
+			forkOnly(t, sandbox.WithMemoryLimit(256<<20))
 		}
 	})
 }
