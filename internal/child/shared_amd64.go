@@ -26,7 +26,11 @@ import (
 // plain drop (another euid, egid, fsuid or fsgid, or capabilities beyond the
 // old ones) resets the mm's dumpable flag, a write of oom_score_adj reaches
 // every process sharing the mm, and setns into a time or user namespace fails.
-// The caller chooses shared mode only for programs that do none of these.
+// And the OOM killer rates a process by its mm, and kills every process of the
+// mm it chose: a shared child in a cgroup that runs out of memory is taken for
+// the caller's heap, and the caller dies with it. The caller chooses shared
+// mode only for programs that do none of these, in cgroups that cannot run out
+// of memory without its own.
 
 // SharedMem is the memory of a shared-mode child (SpawnShared): a guard page, its
 // stack, its own copy of the Start, and a buffer (the pool's command buffer),
