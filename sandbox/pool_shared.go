@@ -61,14 +61,20 @@ func (t *Template) ownMemoryBound() bool {
 // namespace (which the child becomes first) and the target's user and group.
 func keepsCallerIDs(pl *plan.Plan, euid, egid uint32) bool {
 	ids := &pl.IDs
-	if pl.Get(namespace.User).Mode == namespace.New {
-		uid, uok := hostID(ids.UIDMap, 0)
-		gid, gok := hostID(ids.GIDMap, 0)
-		if !uok || !gok || uid != euid || gid != egid {
+	if pl.Get(namespace.User).Mode != namespace.New {
+		return ids.User == euid && ids.Group == egid
+	}
+	for _, in := range [...]uint32{0, ids.User} {
+		if out, ok := hostID(ids.UIDMap, in); !ok || out != euid {
 			return false
 		}
 	}
-	return ids.UID == int(euid) && ids.GID == int(egid)
+	for _, in := range [...]uint32{0, ids.Group} {
+		if out, ok := hostID(ids.GIDMap, in); !ok || out != egid {
+			return false
+		}
+	}
+	return true
 }
 
 // hostID returns what id inside maps to outside, and whether m maps it.

@@ -80,8 +80,8 @@ func sharedMaps(t *testing.T) int {
 // was; that their memory is unmapped once they served, were killed from
 // outside, or the Template closed; and that a Template whose child changes
 // the caller's kernel IDs (root's Rootless, a block of subordinate IDs per
-// start), writes oom_score_adj or has a memory limit of its own keeps
-// fork-mode children.
+// start; a target user other than root), writes oom_score_adj or has a
+// memory limit of its own keeps fork-mode children.
 func TestPoolSharesMemory(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		dumpable, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
@@ -107,6 +107,7 @@ func TestPoolSharesMemory(t *testing.T) {
 		if err := syscall.Kill(warm[0], syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
+		waitZombie(t, warm[0]) // a start that takes it before it died fails, as it should
 		if out := probeOut(t, tpl, "echo ok"); out != "ok" {
 			t.Errorf("got %q", out)
 		}
@@ -121,8 +122,22 @@ func TestPoolSharesMemory(t *testing.T) {
 		if !testutil.Rootless() {
 			forkOnly(t, sandbox.Rootless())
 			forkOnly(t, sandbox.WithMemoryLimit(256<<20))
+			forkOnly(t, sandbox.WithUser(1000, 1000))
 		}
 	})
+}
+
+// waitZombie waits until the child pid has died, unreaped.
+func waitZombie(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("pid %d still runs 5s after SIGKILL", pid)
 }
 
 // forkOnly checks that the warm children of a pool of opts do not share the
