@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -42,6 +43,9 @@ type pool struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	n      int
+	// shared says that the warm children share the caller's memory
+	// (child.SpawnShared) instead of a copy of it (see sharesMemory).
+	shared bool
 
 	mu      sync.Mutex
 	warm    []*Process
@@ -54,11 +58,14 @@ type pool struct {
 
 // A warmChild is what the parent keeps of a warm child: its handshake's
 // descriptors, its end of the command socket and the buffer that the child
-// reserved at the same address.
+// reserved at the same address (its copy, or, in shared mode, the very buffer
+// in mem).
 type warmChild struct {
 	fds  handshake.FDs
 	sock int
 	buf  []byte
+	// mem is a shared child's stack, Start and buffer, or nil in fork mode.
+	mem  *child.SharedMem
 	base *child.Program // the program the pool point was spliced into
 	// steps are the mount steps of base's plan, where the Template follows the
 	// host's mount table.
@@ -73,8 +80,21 @@ type warmChild struct {
 // pool. Each pooled start is isolated as an unpooled one is: its own namespaces,
 // root filesystem and cgroup. The warm sandboxes are killed and removed when
 // ctx ends, when t is closed, and when the caller dies (they exit when their
-// socket's other end closes). A vfork Template keeps fork-mode children: a warm
-// child cannot share the caller's memory.
+// socket's other end closes).
+//
+// A warm child shares the caller's memory (clone3 with CLONE_VM, on a stack of
+// its own outside the Go heap) where its steps keep the caller's kernel uid and
+// gid and write no oom_score_adj, and its cgroup has no memory limit of its
+// own, as the default sandboxes' do (Rootful for root, Rootless for any other
+// user): then it costs its stack and its kernel objects, its warm-up copies no
+// page tables and its execve tears no copy down, whatever the caller's heap.
+// Otherwise (root's Rootless, whose IDs are a block of subordinate ones; a
+// target user other than the caller; a memory limit, whose OOM killer would
+// take a shared warm child for the caller's heap and kill the caller with it;
+// a cgroup outside the caller's) it is a fork-mode
+// copy of the caller, which costs page tables in proportion to the caller's
+// heap and a copy of each page the caller writes while it waits. A vfork
+// Template pools the children of its fork-mode twin, which it builds here.
 //
 // A Template with an init, a hold, a handover into a joined pid namespace, a
 // fuse-overlayfs root or a root set up in the caller's mount namespace refuses
@@ -95,6 +115,7 @@ func (t *Template) Pool(ctx context.Context, n int) error {
 		}
 		pl.t, pl.twin = twin, twin
 	}
+	pl.shared = !warmForkOnly.Load() && pl.t.sharesMemory()
 	pl.ctx, pl.cancel = context.WithCancel(ctx)
 	pl.stop = context.AfterFunc(ctx, pl.close)
 	if !t.pool.CompareAndSwap(nil, pl) {
@@ -173,6 +194,16 @@ func (pl *pool) warmOne() {
 	pl.mu.Unlock()
 }
 
+// refill fills the pool after a start that took a warm child: at once, or
+// after refillDelay.
+func (pl *pool) refill() {
+	if d := time.Duration(refillDelay.Load()); d > 0 {
+		time.AfterFunc(d, pl.fill)
+		return
+	}
+	pl.fill()
+}
+
 // take returns a warm child, or nil.
 func (pl *pool) take() *Process {
 	pl.mu.Lock()
@@ -217,15 +248,23 @@ func (pl *pool) closeTwin() {
 // discard kills a warm child and removes what it holds.
 func (p *Process) discard() {
 	p.abort()
-	p.warm.close()
+	p.closeWarm()
 }
 
-// close closes what the parent keeps of a warm child.
-func (w *warmChild) close() {
+// closeWarm closes what the parent keeps of its warm child, which has not been
+// cloned, has exec'd (EOF on its error pipe) or has been reaped: it can no
+// longer run on its memory in shared mode, which is unmapped.
+func (p *Process) closeWarm() {
+	w := p.warm
 	w.fds.CloseAll()
 	if w.sock >= 0 {
 		unix.Close(w.sock)
 		w.sock = -1
+	}
+	if w.mem != nil {
+		p.start.PoolBuf, w.buf = nil, nil // nothing keeps an address of the mapping
+		w.mem.Close()
+		w.mem = nil
 	}
 }
 
@@ -238,7 +277,10 @@ func (pl *pool) warmUp() (*Process, error) {
 		return nil, err
 	}
 	p := &Process{tmpl: t, prog: prog, pid: -1, pidfd: -1, pidfd32: -1, mountNS: -1}
-	p.warm = &warmChild{fds: handshake.NoFDs(), sock: -1, buf: make([]byte, poolBufLen), base: base, steps: steps}
+	p.warm = &warmChild{fds: handshake.NoFDs(), sock: -1, base: base, steps: steps}
+	if err := p.warm.alloc(pl.shared); err != nil {
+		return nil, fmt.Errorf("sandbox: the memory of a warm sandbox: %w", err)
+	}
 	s := &p.start
 	s.SyncFD, s.NotifyFD, s.TerminalFD, s.Ctty, s.PoolFD = -1, -1, -1, -1, -1
 	childSock, err := p.openWarm()
@@ -249,10 +291,25 @@ func (pl *pool) warmUp() (*Process, error) {
 		if childSock >= 0 {
 			unix.Close(childSock)
 		}
-		p.warm.close()
+		p.closeWarm()
 		return p.abandon(err)
 	}
 	return p.cloneWarm(childSock)
+}
+
+// alloc makes the command buffer: in shared mode, in the child's SharedMem,
+// off the Go heap.
+func (w *warmChild) alloc(shared bool) error {
+	if !shared {
+		w.buf = make([]byte, poolBufLen)
+		return nil
+	}
+	mem, err := child.NewSharedMem(poolBufLen)
+	if err != nil {
+		return err
+	}
+	w.mem, w.buf = mem, mem.Buf()
+	return nil
 }
 
 // openWarm opens the handshake's descriptors of a warm child and its command
@@ -276,13 +333,19 @@ func (p *Process) openWarm() (childSock int, err error) {
 func (p *Process) cloneWarm(childSock int) (*Process, error) {
 	w, s := p.warm, &p.start
 	p.cloning()
-	pid, errno := child.Spawn(p.prog, s)
+	var pid int
+	var errno syscall.Errno
+	if w.mem != nil {
+		pid, errno = child.SpawnShared(p.prog, s, w.mem)
+	} else {
+		pid, errno = child.Spawn(p.prog, s)
+	}
 	w.fds.CloseChild()
 	unix.Close(childSock)
 	if errno != 0 {
 		child.CloseDetached(s)
 		p.cloned(-1)
-		w.close()
+		p.closeWarm()
 		return p.abandon(&ChildError{Stage: "clone", Step: "clone3", Op: -1, Errno: errno})
 	}
 	p.cloned(pid)
@@ -325,7 +388,7 @@ func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, o
 		return nil, false, nil
 	}
 	p, err = p.handOver(ctx, cmd)
-	pl.fill() // after the handover, which the refill's clone would slow down
+	pl.refill() // after the handover, which the refill's clone would slow down
 	if err == errWarmGone {
 		return nil, false, nil
 	}
@@ -408,7 +471,7 @@ func (p *Process) handOver(ctx context.Context, cmd *Command) (*Process, error) 
 		p.discard()
 		return nil, err
 	}
-	w.close()
+	p.closeWarm() // after EOF: the child has exec'd, its memory is free
 	p.warm = nil
 	p.stdio.Start()
 	p.armLimits()

@@ -70,6 +70,37 @@ func BenchmarkPool(b *testing.B) {
 	}
 }
 
+// BenchmarkPoolModes compares, for the rootful and rootless presets, pooled
+// starts whose warm children share the caller's memory (where the preset
+// allows it: as root, rootful does and rootless, with its automatic ID blocks,
+// does not; as another user, rootless does) with fork-mode warm children, each
+// with the refill started beside the start, as it is, and 20 ms later (the
+// norefill rows, which wait that out untimed): the floor of a pooled start,
+// without the refill's clone beside it.
+func BenchmarkPoolModes(b *testing.B) {
+	b.Run("exec-true", BenchmarkExecTrue)
+	for _, p := range presets[:2] {
+		for _, fork := range []bool{false, true} {
+			for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
+				name := p.name + "/shared"
+				if fork {
+					name = p.name + "/fork"
+				}
+				if delay > 0 {
+					name += "/norefill"
+				}
+				b.Run(name, func(b *testing.B) {
+					sandbox.SetWarmForkOnly(fork)
+					sandbox.SetRefillDelay(delay)
+					defer sandbox.SetWarmForkOnly(false)
+					defer sandbox.SetRefillDelay(0)
+					benchPooled(b, p.options(b)...)
+				})
+			}
+		}
+	}
+}
+
 // benchThroughput is throughput of the default Template from 2 starters, with a
 // pool of poolSize, full when the timing starts, if pooled.
 func benchThroughput(b *testing.B, pooled bool) {

@@ -114,7 +114,7 @@ func checkCommand(t *testing.T, tpl *sandbox.Template) int {
 }
 
 // childPids returns the pids of this process's children.
-func childPids(t *testing.T) map[int]bool {
+func childPids(t testing.TB) map[int]bool {
 	t.Helper()
 	tasks, _ := filepath.Glob("/proc/self/task/*/children")
 	pids := map[int]bool{}

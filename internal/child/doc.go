@@ -1,6 +1,7 @@
 // Package child is the allocation-free half of a sandbox start.
 //
-// Between clone and execve the new process is a copy of the Go program with one thread, no
+// Between clone and execve the new process is a copy of the Go program (in vfork and shared
+// mode, a process that shares its memory, on a stack of its own) with one thread, no
 // scheduler and a stack it must not grow: it may only call assembly and //go:nosplit functions,
 // and it must not allocate, take locks or touch the race detector. Everything it needs is
 // therefore computed before the clone by the domain packages and handed to it as a Program, a

@@ -16,12 +16,13 @@ import (
 // so no reachable function may contain the stack-check prologue (a call to
 // runtime.morestack) or an indirect call the walk cannot follow.
 func TestChildIsNosplit(t *testing.T) {
+	const trampoline = "github.com/paddock-sandbox/paddock/internal/child.clone3Vfork.abi0"
 	if testing.Short() {
 		t.Skip("disassembles the test binary; skipped in -short mode")
 	}
 	// Referencing the entry points keeps them, and all the child can reach, in the
 	// binary disassembled below.
-	t.Logf("entry points: %p %p", Spawn, SpawnVfork)
+	t.Logf("entry points: %p %p %p", Spawn, SpawnVfork, SpawnShared)
 	// go test strips the binary it runs: build this package's test binary again,
 	// with its symbols and with the race detector when this run has it.
 	exe := filepath.Join(t.TempDir(), "child.test")
@@ -45,7 +46,8 @@ func TestChildIsNosplit(t *testing.T) {
 		"github.com/paddock-sandbox/paddock/internal/child.run",
 		"github.com/paddock-sandbox/paddock/internal/child.vforkChild",
 		"github.com/paddock-sandbox/paddock/internal/child.spawnVfork",
-		"github.com/paddock-sandbox/paddock/internal/child.clone3Vfork.abi0",
+		"github.com/paddock-sandbox/paddock/internal/child.spawnShared",
+		trampoline,
 	}
 	// The runtime's fork and system call hooks run in the parent, around the
 	// clone; the runtime itself keeps them safe there (they are what package
@@ -74,6 +76,13 @@ func TestChildIsNosplit(t *testing.T) {
 				t.Errorf("%s (called from %s) writes a pointer through the garbage collector's write barrier, "+
 					"which the child must never run: it would touch the parent's heap bookkeeping", name, from)
 				continue
+			}
+			if strings.HasPrefix(c, "runtime.race") {
+				t.Errorf("%s (called from %s) calls the race runtime (%s), which would run on the parent's g0 stack", name, from, c)
+				continue
+			}
+			if name == trampoline && c == "R8" {
+				continue // childEntry: vforkChild, a root
 			}
 			if !strings.Contains(c, "(SB)") {
 				t.Errorf("%s (called from %s) makes an indirect call %q the child cannot vouch for", name, from, c)

@@ -13,10 +13,13 @@ import (
 // start of Start.PoolBuf, followed by the argv, envp and path arrays and their
 // strings, and the command's descriptors by SCM_RIGHTS. The parent lays the
 // message out in its own copy of the buffer, which the clone gave the child at
-// the same address, so the arrays' pointers are absolute and valid once the
-// child has received the bytes into its copy. The child writes only
-// uintptr-sized and smaller values into its Start: no pointer is written, so no
-// write barrier can run.
+// the same address (or, for a shared child, in the very buffer of its
+// SharedMem, which the child's receive then overwrites with the same bytes), so
+// the arrays' pointers are absolute and valid once the child has received the
+// bytes. The child writes only uintptr-sized and smaller values into its Start,
+// pointer-typed fields included: in fork mode into its own copy of the heap,
+// which no collector scans; in shared mode into its copy of the Start in its
+// SharedMem, outside the Go heap. Either way no write barrier is missed.
 
 // PoolHeader is the fixed head of the message that KindPool receives.
 type PoolHeader struct {

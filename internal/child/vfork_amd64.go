@@ -14,7 +14,19 @@ import (
 // architecture without a trampoline would set false, so that every start forks.
 const VforkSupported = true
 
-func clone3Vfork(args *CloneArgs, size uintptr, p *Program, s *Start) (pid uintptr, errno syscall.Errno)
+func clone3Vfork(args *CloneArgs, size uintptr, p *Program, s *Start, entry uintptr) (pid uintptr, errno syscall.Errno)
+
+// childEntry is vforkChild as a func value, whose code pointer is the function's
+// own entry (the register ABI), which clone3Vfork calls: a direct call from
+// assembly would go through the ABI0 wrapper, which a race build instruments with
+// racefuncenter, a call into the race runtime on the parent's g0 stack.
+var childEntry = vforkChild
+
+// childEntryPC returns the code pointer of childEntry.
+//
+//go:nosplit
+//go:norace
+func childEntryPC() uintptr { return **(**uintptr)(unsafe.Pointer(&childEntry)) }
 
 // vforkStackSize is the child's stack in vfork mode: far more than the nosplit
 // chain of the child can use.
@@ -60,15 +72,16 @@ func runtimeExitsyscall()
 func spawnVfork(p *Program, s *Start) (int, syscall.Errno) {
 	runtimeEntersyscall()
 	runtimeBeforeFork()
-	pid, e := clone3Vfork(&s.Clone, unsafe.Sizeof(s.Clone), p, s)
+	pid, e := clone3Vfork(&s.Clone, unsafe.Sizeof(s.Clone), p, s, childEntryPC())
 	runtimeAfterFork()
 	runtimeExitsyscall()
 	return int(pid), e
 }
 
-// vforkChild is where the vfork child starts, on its own stack.
+// vforkChild is where the vfork child starts, on its own stack, and the shared
+// child too (SpawnShared), on the stack and the copy of the Start of its
+// SharedMem; a shared child's Start has no deadline.
 //
-//lint:ignore U1000 called from clone3Vfork in vfork_amd64.s
 //go:nosplit
 //go:norace
 func vforkChild(p *Program, s *Start) {
