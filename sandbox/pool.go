@@ -194,14 +194,26 @@ func (pl *pool) warmOne() {
 	pl.mu.Unlock()
 }
 
-// refill fills the pool after a start that took a warm child: at once, or
-// after refillDelay.
-func (pl *pool) refill() {
-	if d := time.Duration(refillDelay.Load()); d > 0 {
-		time.AfterFunc(d, pl.fill)
-		return
+// refillGrace is how long after a pooled start its refill waits, unless the
+// start's target exits sooner: a short command then does not share its CPUs
+// with the refill's clone and setup (on a 2-CPU machine, about a third of a
+// millisecond of a pooled Start+Wait of /bin/true), and a longer one does
+// after this while.
+const refillGrace = 2 * time.Millisecond
+
+// refill fills the pool after the start p that took a warm child: once p's
+// target has exited (Wait) or refillGrace has passed, whichever is first
+// (after refillDelay instead, where a benchmark sets it). fill is idempotent:
+// the second call finds the pool full or filling.
+func (pl *pool) refill(p *Process) {
+	d := time.Duration(refillDelay.Load())
+	if d <= 0 {
+		d = refillGrace
+		if p != nil {
+			p.refill = pl.fill
+		}
 	}
-	pl.fill()
+	time.AfterFunc(d, pl.fill)
 }
 
 // take returns a warm child, or nil.
@@ -387,8 +399,8 @@ func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, o
 		pl.fill()
 		return nil, false, nil
 	}
-	p, err = p.handOver(ctx, cmd)
-	pl.refill() // after the handover, which the refill's clone would slow down
+	p, err = p.handOver(ctx, cmd) // nil on an error
+	pl.refill(p) // after the handover, which the refill's clone would slow down
 	if err == errWarmGone {
 		return nil, false, nil
 	}

@@ -35,6 +35,7 @@ type Process struct {
 	mountNS int        // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
 	hold    *heldStart // a held start's FIFO and error pipe, or nil (see hold.go)
 	warm    *warmChild // a warm child's socket and buffer, until its start (see pool.go)
+	refill  func()     // for a pooled start, the pool's fill, which Wait calls (see pool.refill)
 
 	stdio    stdio.Streams // the target's standard streams: pipes and their copies
 	terminal *os.File
@@ -185,6 +186,9 @@ func (p *Process) Wait() (*ExitStatus, error) {
 		}
 	}
 	p.releaseMountNS()
+	if p.refill != nil {
+		p.refill() // the target is gone: its CPUs are free for the next warm child
+	}
 	p.stopFuse()
 	if p.stopCtx != nil {
 		p.stopCtx()
