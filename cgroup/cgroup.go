@@ -288,10 +288,10 @@ func makeDirsOnce(h *hierarchy, cgpath string, cpuset bool, enable []string, joi
 // none.
 func inheritCpuset(parent, dir string) error {
 	for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-		if cur, _ := os.ReadFile(filepath.Join(dir, f)); len(strings.TrimSpace(string(cur))) > 0 {
+		if cur, _ := readFile(filepath.Join(dir, f)); len(strings.TrimSpace(string(cur))) > 0 {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(parent, f))
+		b, err := readFile(filepath.Join(parent, f))
 		if err != nil {
 			return fileError("read", filepath.Join(parent, f), "", unwrapPath(err))
 		}
@@ -733,7 +733,7 @@ func freeze(dir, state string) error {
 		if err := writeFile(f, state); err != nil {
 			return err
 		}
-		b, err := os.ReadFile(f)
+		b, err := readFile(f)
 		if err != nil {
 			return fileError("read", f, "", unwrapPath(err))
 		}
@@ -761,7 +761,7 @@ func killListed(dir string) error {
 
 // readPids reads a cgroup.procs file.
 func readPids(p string) ([]int, error) {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil, fileError("read", p, "", unwrapPath(err))
 	}

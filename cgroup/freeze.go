@@ -82,7 +82,7 @@ func (c *Cgroup) FreezerState() (FreezerState, error) {
 	}
 	if v1 != "" {
 		p := filepath.Join(v1, "freezer.state")
-		b, err := os.ReadFile(p)
+		b, err := readFile(p)
 		if err != nil {
 			return "", fileError("read", p, "", unwrapPath(err))
 		}

@@ -3,7 +3,6 @@ package cgroup
 import (
 	"bufio"
 	"bytes"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -96,7 +95,7 @@ func ReadMembership(pid int) (*Membership, error) {
 	if pid != 0 {
 		p = "/proc/" + strconv.Itoa(pid) + "/cgroup"
 	}
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil, fileError("read", p, "", err)
 	}

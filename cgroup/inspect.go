@@ -61,7 +61,7 @@ func Inspect(pid int) (*Info, error) {
 			info.CPUPeriod = uint64(p)
 		}
 	} else if d := info.Dirs[""]; d != "" {
-		if b, err := os.ReadFile(filepath.Join(d, "cpu.max")); err == nil {
+		if b, err := readFile(filepath.Join(d, "cpu.max")); err == nil {
 			if q, p, ok := strings.Cut(strings.TrimSpace(string(b)), " "); ok {
 				info.CPUQuota = parseLimit(q)
 				info.CPUPeriod, _ = strconv.ParseUint(p, 10, 64)
@@ -78,7 +78,7 @@ const unlimitedV1 = 1 << 62
 // readLimit reads a limit file: -1 for "max" or v1's huge unlimited value, 0 when it
 // cannot be read. A cgroup at the root of a v1 hierarchy has no pids.max: unlimited.
 func readLimit(p string) int64 {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		if os.IsNotExist(err) && filepath.Base(p) == "pids.max" {
 			return -1

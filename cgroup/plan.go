@@ -237,7 +237,7 @@ func nearestExisting(dir string) string {
 
 // readFields returns the space-separated words of a file, nil when it is unreadable.
 func readFields(p string) []string {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil
 	}

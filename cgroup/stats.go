@@ -100,7 +100,7 @@ func (c *Cgroup) CPUUsage() (uint64, error) {
 
 // readUint reads a file holding one unsigned number.
 func readUint(p string) (uint64, error) {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return 0, fileError("read", p, "", unwrapPath(err))
 	}
@@ -114,7 +114,7 @@ func readUint(p string) (uint64, error) {
 // readKey reads the value of key in a flat keyed file ("key value" lines). A
 // missing key reads as 0.
 func readKey(p, key string) (uint64, error) {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return 0, fileError("read", p, "", unwrapPath(err))
 	}

@@ -195,7 +195,7 @@ func usageV2(d string, u *Usage) error {
 // limitUint reads a limit file: "max" is 2^64-1, a missing file or v1's pids
 // "max" 0 for pids.
 func limitUint(p string) uint64 {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return 0
 	}
@@ -223,7 +223,7 @@ func readUints(p string) []uint64 {
 
 // readList reads a file in the kernel's list format ("0-3,5").
 func readList(p string) []uint16 {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil
 	}
@@ -241,7 +241,7 @@ func readList(p string) []uint16 {
 // readFlat reads a flat keyed file ("key value" lines) into a map; nil when
 // it cannot be read.
 func readFlat(p string) map[string]uint64 {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil
 	}
@@ -260,7 +260,7 @@ func readFlat(p string) map[string]uint64 {
 // readBlkio reads a v1 blkio statistic ("MAJ:MIN Op value" lines; a "Total"
 // line without a device is left out).
 func readBlkio(p string) []BlkioEntry {
-	b, err := os.ReadFile(p)
+	b, err := readFile(p)
 	if err != nil {
 		return nil
 	}
