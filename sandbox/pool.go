@@ -399,8 +399,10 @@ func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, o
 		pl.fill()
 		return nil, false, nil
 	}
-	p, err = p.handOver(ctx, cmd) // nil on an error
-	pl.refill(p) // after the handover, which the refill's clone would slow down
+	// p is nil on an error; the refill follows the handover, which its clone
+	// would slow down.
+	p, err = p.handOver(ctx, cmd)
+	pl.refill(p)
 	if err == errWarmGone {
 		return nil, false, nil
 	}
