@@ -1,0 +1,136 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/paddock-sandbox/paddock/internal/child"
+	"github.com/paddock-sandbox/paddock/internal/owner"
+	"github.com/paddock-sandbox/paddock/mounts"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/network"
+)
+
+// The network of a sandbox (Spec.Network). Each start gets a new network
+// namespace by its clone; the parent, which writes the ID maps while the
+// child waits (child.KindWaitParent), then starts the user-mode network
+// helper for that namespace, waits until it has configured the tap device,
+// publishes the ports, and only then releases the child: the target never
+// runs without its network. The helper belongs to the Process: Wait and a
+// failed Start stop it, and it exits by itself when the parent dies (its
+// exit descriptor closes).
+//
+// The resolv.conf that points the sandbox at the helper's DNS forwarder is a
+// file that Build writes in a directory of the Template's, which each start's
+// child binds on /etc/resolv.conf, as Podman binds a resolv.conf of its own;
+// Close removes it, and Reclaim does where the process died. (An unnamed
+// file, O_TMPFILE, cannot be bound: the descriptor's mount is the caller's,
+// not the copy in the child's mount namespace, and open_tree refuses it.)
+
+// NetUserMode is user-mode networking (Spec.Network): a helper of the
+// caller's (slirp4netns) carries the sandbox's traffic through sockets of
+// its own on the host, rootless and rootful alike.
+type NetUserMode struct {
+	// Helper is the helper program; empty means network.Slirp4netns.
+	Helper network.Mode
+	// Ports are published on the host (Podman's -p).
+	Ports []network.Port
+	// HostLoopback lets the sandbox reach the host's loopback through the
+	// gateway (network.SlirpGateway).
+	HostLoopback bool
+}
+
+// WithNetwork gives the sandbox a new network namespace with a way out:
+// user-mode networking with n's published ports and a resolv.conf of its
+// DNS forwarder. Build checks the values and that the helper is installed.
+func WithNetwork(n NetUserMode) Option {
+	return func(s *Spec) {
+		mode := n.Helper
+		if mode == network.None {
+			mode = network.Slirp4netns
+		}
+		s.Namespaces.Set(namespace.Net, namespace.Config{Mode: namespace.New})
+		s.Network = network.Spec{Mode: mode, Ports: append([]network.Port(nil), n.Ports...), HostLoopback: n.HostLoopback}
+	}
+}
+
+// resolvConfTarget is where the sandbox's resolv.conf is bound.
+const resolvConfTarget = "/etc/resolv.conf"
+
+// compileNetwork finds the helper program and, for a sandbox that builds its
+// filesystem, writes its resolv.conf and returns the bind of it that the
+// mounts get.
+func (t *Template) compileNetwork() (*mounts.Bind, error) {
+	n := &t.spec.Network
+	if !n.Enabled() {
+		return nil, nil
+	}
+	path, err := n.Probe()
+	if err != nil {
+		return nil, &SpecError{NotSupported: true, Field: "network", Err: err}
+	}
+	t.netHelper = path
+	if !t.spec.BuildsFilesystem() || t.spec.NoRootfs {
+		return nil, nil
+	}
+	if err := t.writeResolvConf(n.ResolvConf()); err != nil {
+		return nil, &SpecError{NotSupported: true, Field: "network", Err: err}
+	}
+	return &mounts.Bind{Source: filepath.Join(t.netDir, resolvConfName), Target: resolvConfTarget, ReadOnly: true}, nil
+}
+
+// resolvConfName is the name of the resolv.conf in the Template's network
+// directory; owner.Reclaim removes it with the directory.
+const resolvConfName = owner.ResolvConfName
+
+// writeResolvConf writes data into resolv.conf in a directory of the
+// Template's, named as staging directories are, so that Reclaim removes it
+// if this process dies; both may be read by the sandbox's root, whoever it
+// is on the host.
+func (t *Template) writeResolvConf(data []byte) error {
+	dir, err := os.MkdirTemp("", stagingPrefix+owner.Hold()+"-")
+	if err != nil {
+		owner.Drop()
+		return fmt.Errorf("resolv.conf: %w", err)
+	}
+	t.netDir = dir
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return fmt.Errorf("resolv.conf: %w", err)
+	}
+	f := filepath.Join(dir, resolvConfName)
+	if err := os.WriteFile(f, data, 0o644); err != nil {
+		return fmt.Errorf("resolv.conf: %w", err)
+	}
+	return os.Chmod(f, 0o644)
+}
+
+// removeNetDir removes the Template's network directory, if any.
+func (t *Template) removeNetDir() {
+	if t.netDir == "" {
+		return
+	}
+	os.Remove(filepath.Join(t.netDir, resolvConfName))
+	os.Remove(t.netDir)
+	owner.Drop()
+}
+
+// startNetwork starts the network helper of the waiting child pid.
+func (p *Process) startNetwork(pid int) error {
+	t := p.tmpl
+	if t.netHelper == "" {
+		return nil
+	}
+	h, err := t.spec.Network.Start(t.netHelper, pid, t.userNS)
+	if err != nil {
+		return &ChildError{Stage: "network", Step: "start " + string(t.spec.Network.Mode) + " for the sandbox's network namespace", Op: -1, Errno: child.ErrnoOf(err), cause: err}
+	}
+	p.net = h
+	return nil
+}
+
+// stopNetwork stops the network helper of this sandbox, if it has one.
+func (p *Process) stopNetwork() {
+	p.net.Stop()
+	p.net = nil
+}

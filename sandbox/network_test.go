@@ -1,0 +1,209 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/network"
+	"github.com/paddock-sandbox/paddock/sandbox"
+)
+
+// netVariants are the sandboxes a network test builds: the caller's default,
+// and for root also one with a user namespace (Rootless).
+func netVariants() map[string][]sandbox.Option {
+	v := map[string][]sandbox.Option{"default": nil}
+	if !testutil.Rootless() {
+		v["user namespace"] = []sandbox.Option{sandbox.Rootless()}
+	}
+	return v
+}
+
+// requireNetHelper skips t where slirp4netns is missing, and, as uid 65534 in
+// the test's private mount namespace, gives it a /dev/net/tun it may open
+// (this host's is root's alone).
+func requireNetHelper(t *testing.T, m *testutil.Mounter) {
+	t.Helper()
+	testutil.Require(t, "slirp4netns", "slirp4netns")
+	if testutil.Rootless() {
+		m.ShareTun(t)
+	}
+}
+
+// freePort returns a TCP port of the host's loopback that nothing listens on.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestNetworkPublishedPort checks that a server in the sandbox is reached
+// from the host's loopback through a published port, and that the helper
+// and its API socket are gone once the sandbox is waited for.
+func TestNetworkPublishedPort(t *testing.T) {
+	testutil.MountModes(t, func(t *testing.T, m *testutil.Mounter) {
+		requireNetHelper(t, m)
+		root := testutil.BusyboxRoot(t)
+		for name, opts := range netVariants() {
+			t.Run(name, func(t *testing.T) {
+				hostPort := freePort(t)
+				tpl, err := sandbox.NewBuilder(append(opts, sandbox.WithRootfs(root), sandbox.WithNetwork(sandbox.NetUserMode{
+					Ports: []network.Port{{HostPort: hostPort, Port: 8080}},
+				}))...).Build()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tpl.Close()
+				var out bytes.Buffer
+				p, err := tpl.Start(context.Background(), sandbox.Command{
+					Args: []string{"/bin/sh", "-c", "echo hello from the sandbox | nc -l -p 8080"}, Stdout: &out, Stderr: &out})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, derr := dialUntil(net.JoinHostPort("127.0.0.1", strconv.Itoa(hostPort)), "hello from the sandbox\n")
+				p.Kill()
+				p.Wait()
+				if derr != nil {
+					t.Fatalf("through the published port: %v (read %q; sandbox said %q)", derr, got, out.String())
+				}
+				noNetLeftovers(t)
+			})
+		}
+	})
+}
+
+// dialUntil connects to addr until it reads want, for up to 10 s: slirp4netns
+// accepts on the host before the sandbox's server listens, and then closes.
+func dialUntil(addr, want string) (string, error) {
+	var got []byte
+	var err error
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		var c net.Conn
+		if c, err = net.DialTimeout("tcp", addr, time.Second); err != nil {
+			continue
+		}
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		got, err = io.ReadAll(c)
+		c.Close()
+		if string(got) == want {
+			return string(got), nil
+		}
+	}
+	return string(got), err
+}
+
+// noNetLeftovers fails t if a network helper's API directory is left.
+func noNetLeftovers(t *testing.T) {
+	t.Helper()
+	left, _ := filepath.Glob(filepath.Join(os.TempDir(), "paddock-net-*"))
+	if len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	testutil.NoChildren(t)
+}
+
+// TestNetworkReachesHost checks that the sandbox reaches a server on the
+// host's loopback through the gateway where HostLoopback allows it, and not
+// otherwise, and that its resolv.conf names the DNS forwarder.
+func TestNetworkReachesHost(t *testing.T) {
+	testutil.MountModes(t, func(t *testing.T, m *testutil.Mounter) {
+		requireNetHelper(t, m)
+		root := testutil.BusyboxRoot(t)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Write([]byte("hello from the host\n"))
+				c.Close()
+			}
+		}()
+		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		for name, opts := range netVariants() {
+			t.Run(name, func(t *testing.T) {
+				for _, loopback := range []bool{true, false} {
+					tpl, err := sandbox.NewBuilder(append(opts, sandbox.WithRootfs(root),
+						sandbox.WithNetwork(sandbox.NetUserMode{HostLoopback: loopback}))...).Build()
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { tpl.Close() })
+					out, st := runTemplate(t, tpl, "/bin/sh", "-c", "cat /etc/resolv.conf; nc -w 3 "+network.SlirpGateway+" "+port+" </dev/null")
+
+					reached := strings.Contains(out, "hello from the host\n")
+					if !strings.HasPrefix(out, "nameserver "+network.SlirpDNS+"\n") {
+						t.Errorf("resolv.conf: %q", out)
+					}
+					if reached != loopback || st.Success() != loopback {
+						t.Errorf("host loopback %v: reached %v (%v): %q", loopback, reached, st, out)
+					}
+					noNetLeftovers(t)
+				}
+			})
+		}
+	})
+}
+
+// TestNetworkRefused checks that bad network values, and what a network
+// cannot have, fail Build with a typed error before anything is cloned.
+func TestNetworkRefused(t *testing.T) {
+	port := func(p network.Port) sandbox.Option {
+		return sandbox.WithNetwork(sandbox.NetUserMode{Ports: []network.Port{p}})
+	}
+	cases := []struct {
+		name string
+		opts []sandbox.Option
+	}{
+		{"host port 0", []sandbox.Option{port(network.Port{HostPort: 0, Port: 80})}},
+		{"port 65536", []sandbox.Option{port(network.Port{HostPort: 8080, Port: 65536})}},
+		{"protocol", []sandbox.Option{port(network.Port{HostPort: 8080, Port: 80, Protocol: "sctp"})}},
+		{"host address", []sandbox.Option{port(network.Port{HostIP: "localhost", HostPort: 8080, Port: 80})}},
+		{"IPv6 host address", []sandbox.Option{port(network.Port{HostIP: "::1", HostPort: 8080, Port: 80})}},
+		{"twice", []sandbox.Option{sandbox.WithNetwork(sandbox.NetUserMode{Ports: []network.Port{{HostPort: 8080, Port: 80}, {HostIP: "127.0.0.1", HostPort: 8080, Port: 81}}})}},
+		{"mode", []sandbox.Option{sandbox.WithNetwork(sandbox.NetUserMode{Helper: "vde"})}},
+		{"host network", []sandbox.Option{sandbox.WithNetwork(sandbox.NetUserMode{}), sandbox.WithHostNamespaces(namespace.Net)}},
+		{"vfork", []sandbox.Option{sandbox.WithNetwork(sandbox.NetUserMode{}), sandbox.WithSpawnMode(sandbox.SpawnVfork)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tpl, err := sandbox.NewBuilder(c.opts...).Build()
+			if err == nil {
+				tpl.Close()
+				t.Fatal("built")
+			}
+			if !errors.Is(err, sandbox.ErrInvalidSpec) {
+				t.Fatalf("want ErrInvalidSpec, got %v", err)
+			}
+			t.Log(err)
+		})
+	}
+	testutil.Require(t, "slirp4netns", "slirp4netns")
+	tpl, err := sandbox.NewBuilder(sandbox.WithNetwork(sandbox.NetUserMode{})).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tpl.Close()
+	if err := tpl.Pool(context.Background(), 1); !errors.Is(err, sandbox.ErrInvalidSpec) {
+		t.Fatalf("Pool: want ErrInvalidSpec, got %v", err)
+	}
+}

@@ -1,0 +1,28 @@
+package spec
+
+import (
+	"github.com/paddock-sandbox/paddock/namespace"
+)
+
+// checkNetwork checks the network's values, and that it has what it needs: a
+// new network namespace of each start's own, fork mode, and no parent that
+// gives the sandbox up.
+func (s *Spec) checkNetwork() error {
+	n := &s.Network
+	if err := n.Validate(); err != nil {
+		return &SpecError{Field: "network", Err: err}
+	}
+	if !n.Enabled() {
+		return nil
+	}
+	switch {
+	case s.Namespaces.Mode(namespace.Net) != namespace.New:
+		return specErr("network", "%s needs a new network namespace; the Spec has none", n.Mode)
+	case s.SharedNetNS:
+		return specErr("network", "%s serves the network namespace of one start; the Spec shares one among all (sharedNetNS)", n.Mode)
+	}
+	if _, err := n.Probe(); err != nil {
+		return &SpecError{NotSupported: true, Field: "network", Err: err}
+	}
+	return nil
+}
