@@ -7,12 +7,15 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/network"
@@ -206,4 +209,94 @@ func TestNetworkRefused(t *testing.T) {
 	if err := tpl.Pool(context.Background(), 1); !errors.Is(err, sandbox.ErrInvalidSpec) {
 		t.Fatalf("Pool: want ErrInvalidSpec, got %v", err)
 	}
+}
+
+// envKilledNetCaller makes the test binary act as a caller with a network
+// that is killed: it starts a sandbox with one, prints its owner ID and the
+// sandbox's pid, and waits.
+const envKilledNetCaller = "PADDOCK_TEST_KILLED_NET_CALLER"
+
+func init() {
+	if os.Getenv(envKilledNetCaller) != "1" {
+		return
+	}
+	tpl, err := sandbox.NewBuilder(sandbox.WithNetwork(sandbox.NetUserMode{})).Build()
+	if err != nil {
+		os.Stdout.WriteString("error " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	p, err := tpl.Start(context.Background(), sandbox.Command{Args: []string{"/bin/sleep", "60"}})
+	if err != nil {
+		os.Stdout.WriteString("error " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	id, _ := owner.Held()
+	os.Stdout.WriteString(id + " " + strconv.Itoa(p.Pid()) + "\n")
+	time.Sleep(time.Minute)
+	os.Exit(0)
+}
+
+// helpersOf returns the pids of the slirp4netns processes that serve the
+// network namespace of pid.
+func helpersOf(pid int) []string {
+	var found []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if filepath.Base(args[0]) == "slirp4netns" && slices.Contains(args, strconv.Itoa(pid)) {
+			found = append(found, e.Name())
+		}
+	}
+	return found
+}
+
+// TestNetworkKilledCaller kills a caller (SIGKILL) while its sandbox with a
+// network runs, and checks that the network helper exits by itself and that
+// the next process's Reclaim removes the directory of its resolv.conf with
+// the rest of what the caller left.
+func TestNetworkKilledCaller(t *testing.T) {
+	testutil.MountModes(t, func(t *testing.T, m *testutil.Mounter) {
+		requireNetHelper(t, m)
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), envKilledNetCaller+"=1")
+		line := strings.Fields(testutil.StartLine(t, cmd))
+		if len(line) != 2 || !owner.ValidID(line[0]) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the caller said %q", line)
+		}
+		id := line[0]
+		pid, _ := strconv.Atoi(line[1])
+		if h := helpersOf(pid); len(h) != 1 {
+			t.Errorf("the live sandbox %d has helpers %v; want one", pid, h)
+		}
+		alive := leftBy(t, id)
+		if len(alive) < 3 {
+			t.Errorf("the live caller has %v; want its staging and network directories and its lock file at least", alive)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if err := sandbox.Reclaim(); err != nil {
+				t.Fatal(err)
+			}
+			left := append(leftBy(t, id), helpersOf(pid)...)
+			if len(left) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("left after Reclaim: %v", left)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }
