@@ -1,0 +1,75 @@
+package main
+
+import (
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/paddock-sandbox/paddock/internal/testutil"
+)
+
+// TestPublishedPort runs a server in the sandbox with --net slirp4netns and
+// -p, and reaches it from the host's loopback, as root and as uid 65534 (in
+// a private mount namespace where it may open /dev/net/tun).
+func TestPublishedPort(t *testing.T) {
+	testutil.Require(t, "slirp4netns", "slirp4netns")
+	if os.Getenv(envRunBinary) == "" {
+		t.Setenv(envRunBinary, runBinary(t))
+	}
+	testutil.MountModes(t, func(t *testing.T, m *testutil.Mounter) {
+		if testutil.Rootless() {
+			m.ShareTun(t)
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		cmd := exec.Command(runBinary(t), "--net", "slirp4netns", "-p", port+":8080/tcp", "--",
+			"/bin/sh", "-c", "echo hello | busybox nc -l -p 8080")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}()
+		var got []byte
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && string(got) != "hello\n"; time.Sleep(50 * time.Millisecond) {
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
+			if err != nil {
+				continue
+			}
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			got, _ = io.ReadAll(c)
+			c.Close()
+		}
+		if string(got) != "hello\n" {
+			t.Fatalf("through -p %s:8080: read %q", port, got)
+		}
+	})
+}
+
+// TestNetworkFlagsRefused checks that bad -p values and -p without a network
+// are refused before anything runs.
+func TestNetworkFlagsRefused(t *testing.T) {
+	bin := runBinary(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-p", "8080:80"}, "--net slirp4netns"},
+		{[]string{"--net", "slirp4netns", "-p", "8080"}, "HOSTPORT:PORT"},
+		{[]string{"--net", "slirp4netns", "-p", "0:80"}, "outside 1..65535"},
+		{[]string{"--net", "slirp4netns", "-p", "8080:80/sctp"}, "sctp"},
+		{[]string{"--net", "slirp4netns", "-p", "example.com:8080:80"}, "not an IPv4 address"},
+		{[]string{"--net", "bridge"}, "not supported yet"},
+	} {
+		testutil.CLIRefused(t, bin, c.args, c.want)
+	}
+}
