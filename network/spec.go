@@ -18,7 +18,17 @@ const (
 	// Slirp4netns is user-mode networking through slirp4netns(1): rootless
 	// and rootful alike.
 	Slirp4netns Mode = "slirp4netns"
+	// Pasta is user-mode networking through pasta(1) (Debian package
+	// passt), Podman's default: the sandbox gets a copy of the host's
+	// address and routes, and its gateway reaches the host's loopback.
+	// Rootless only: pasta run by root drops to nobody before it opens the
+	// sandbox's namespaces.
+	Pasta Mode = "pasta"
 )
+
+// PastaDNS is the address that pasta forwards DNS queries from to the host's
+// resolvers (--dns-forward), as Podman uses it.
+const PastaDNS = "169.254.1.1"
 
 // Addresses that slirp4netns gives the sandbox's side of its network
 // (--configure with the default CIDR 10.0.2.0/24).
@@ -56,7 +66,8 @@ type Spec struct {
 	// Ports are published on the host.
 	Ports []Port `json:"ports,omitempty"`
 	// HostLoopback lets the sandbox reach the host's loopback (127.0.0.1)
-	// through the gateway. Off by default, as in Podman: services that listen
+	// through the gateway (slirp4netns: SlirpGateway; pasta: the host's
+	// default gateway's address, as the sandbox sees it). Off by default, as in Podman: services that listen
 	// on the host's loopback only expect local clients.
 	HostLoopback bool `json:"hostLoopback,omitempty"`
 }
@@ -94,9 +105,9 @@ func (s *Spec) Validate() error {
 			return invalid("ports and host loopback need a network mode")
 		}
 		return nil
-	case Slirp4netns:
+	case Slirp4netns, Pasta:
 	default:
-		return invalid("unknown mode %q: want %s", s.Mode, Slirp4netns)
+		return invalid("unknown mode %q: want %s or %s", s.Mode, Slirp4netns, Pasta)
 	}
 	seen := map[string]bool{}
 	for _, p := range s.Ports {
@@ -159,6 +170,9 @@ func ParsePort(v string) (Port, error) {
 // ResolvConf returns the resolv.conf that points the sandbox at the DNS
 // forwarder of its network.
 func (s *Spec) ResolvConf() []byte {
+	if s.Mode == Pasta {
+		return []byte("nameserver " + PastaDNS + "\n")
+	}
 	return []byte("nameserver " + SlirpDNS + "\n")
 }
 

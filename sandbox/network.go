@@ -29,10 +29,11 @@ import (
 // not the copy in the child's mount namespace, and open_tree refuses it.)
 
 // NetUserMode is user-mode networking (Spec.Network): a helper of the
-// caller's (slirp4netns) carries the sandbox's traffic through sockets of
+// caller's (slirp4netns; pasta for a caller other than root) carries the sandbox's traffic through sockets of
 // its own on the host, rootless and rootful alike.
 type NetUserMode struct {
-	// Helper is the helper program; empty means network.Slirp4netns.
+	// Helper is the helper program, network.Slirp4netns (the default, when
+	// empty) or network.Pasta.
 	Helper network.Mode
 	// Ports are published on the host (Podman's -p).
 	Ports []network.Port

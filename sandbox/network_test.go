@@ -22,22 +22,63 @@ import (
 	"github.com/paddock-sandbox/paddock/sandbox"
 )
 
-// netVariants are the sandboxes a network test builds: the caller's default,
-// and for root also one with a user namespace (Rootless).
-func netVariants() map[string][]sandbox.Option {
-	v := map[string][]sandbox.Option{"default": nil}
-	if !testutil.Rootless() {
-		v["user namespace"] = []sandbox.Option{sandbox.Rootless()}
+// A netVariant is a sandbox that a network test builds: its helper and
+// other options.
+type netVariant struct {
+	name string
+	mode network.Mode
+	opts []sandbox.Option
+}
+
+// netVariants are the sandboxes a network test builds: the caller's default
+// with slirp4netns, for root also one with a user namespace (Rootless), and
+// for others one with pasta, where each helper is installed (pasta also needs
+// a default route on the host, which it copies).
+func netVariants(t *testing.T) []netVariant {
+	t.Helper()
+	var v []netVariant
+	if haveHelper(t, "slirp4netns", "slirp4netns") {
+		v = append(v, netVariant{"slirp4netns", network.Slirp4netns, nil})
+		if !testutil.Rootless() {
+			v = append(v, netVariant{"slirp4netns, user namespace", network.Slirp4netns, []sandbox.Option{sandbox.Rootless()}})
+		}
+	}
+	if testutil.Rootless() && haveHelper(t, "pasta", "passt") && hostDefaultRoute(t) {
+		v = append(v, netVariant{"pasta", network.Pasta, nil})
+	}
+	if len(v) == 0 {
+		t.Skip("no network helper can run here (see the log)")
 	}
 	return v
 }
 
-// requireNetHelper skips t where slirp4netns is missing, and, as uid 65534 in
-// the test's private mount namespace, gives it a /dev/net/tun it may open
-// (this host's is root's alone).
-func requireNetHelper(t *testing.T, m *testutil.Mounter) {
+// haveHelper reports whether the program name is installed, and logs it
+// where it is not.
+func haveHelper(t *testing.T, name, pkg string) bool {
+	if _, err := exec.LookPath(name); err != nil {
+		t.Logf("%s is not installed (Debian package %s): its variants are skipped", name, pkg)
+		return false
+	}
+	return true
+}
+
+// hostDefaultRoute reports whether the host has a default route, and logs
+// it where it has none.
+func hostDefaultRoute(t *testing.T) bool {
+	b, _ := os.ReadFile("/proc/net/route")
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[1] == "00000000" {
+			return true
+		}
+	}
+	t.Log("the host has no default route, which pasta copies: its variants are skipped")
+	return false
+}
+
+// shareTun, as uid 65534 in the test's private mount namespace, gives the
+// helpers a /dev/net/tun they may open (this host's is root's alone).
+func shareTun(t *testing.T, m *testutil.Mounter) {
 	t.Helper()
-	testutil.Require(t, "slirp4netns", "slirp4netns")
 	if testutil.Rootless() {
 		m.ShareTun(t)
 	}
@@ -59,13 +100,13 @@ func freePort(t *testing.T) int {
 // and its API socket are gone once the sandbox is waited for.
 func TestNetworkPublishedPort(t *testing.T) {
 	testutil.MountModes(t, func(t *testing.T, m *testutil.Mounter) {
-		requireNetHelper(t, m)
+		shareTun(t, m)
 		root := testutil.BusyboxRoot(t)
-		for name, opts := range netVariants() {
-			t.Run(name, func(t *testing.T) {
+		for _, v := range netVariants(t) {
+			t.Run(v.name, func(t *testing.T) {
 				hostPort := freePort(t)
-				tpl, err := sandbox.NewBuilder(append(opts, sandbox.WithRootfs(root), sandbox.WithNetwork(sandbox.NetUserMode{
-					Ports: []network.Port{{HostPort: hostPort, Port: 8080}},
+				tpl, err := sandbox.NewBuilder(append(v.opts, sandbox.WithRootfs(root), sandbox.WithNetwork(sandbox.NetUserMode{
+					Helper: v.mode, Ports: []network.Port{{HostPort: hostPort, Port: 8080}},
 				}))...).Build()
 				if err != nil {
 					t.Fatal(err)
@@ -124,7 +165,7 @@ func noNetLeftovers(t *testing.T) {
 // otherwise, and that its resolv.conf names the DNS forwarder.
 func TestNetworkReachesHost(t *testing.T) {
 	testutil.MountModes(t, func(t *testing.T, m *testutil.Mounter) {
-		requireNetHelper(t, m)
+		shareTun(t, m)
 		root := testutil.BusyboxRoot(t)
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -142,19 +183,26 @@ func TestNetworkReachesHost(t *testing.T) {
 			}
 		}()
 		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-		for name, opts := range netVariants() {
-			t.Run(name, func(t *testing.T) {
-				for _, loopback := range []bool{true, false} {
-					tpl, err := sandbox.NewBuilder(append(opts, sandbox.WithRootfs(root),
-						sandbox.WithNetwork(sandbox.NetUserMode{HostLoopback: loopback}))...).Build()
+		for _, v := range netVariants(t) {
+			t.Run(v.name, func(t *testing.T) {
+				dns := network.SlirpDNS
+				loopbacks := []bool{true, false}
+				if v.mode == network.Pasta {
+					// Without the mapping, pasta's gateway is the host's: a
+					// connection to it would leave the machine.
+					dns, loopbacks = network.PastaDNS, []bool{true}
+				}
+				for _, loopback := range loopbacks {
+					tpl, err := sandbox.NewBuilder(append(v.opts, sandbox.WithRootfs(root),
+						sandbox.WithNetwork(sandbox.NetUserMode{Helper: v.mode, HostLoopback: loopback}))...).Build()
 					if err != nil {
 						t.Fatal(err)
 					}
 					t.Cleanup(func() { tpl.Close() })
-					out, st := runTemplate(t, tpl, "/bin/sh", "-c", "cat /etc/resolv.conf; nc -w 3 "+network.SlirpGateway+" "+port+" </dev/null")
+					out, st := runTemplate(t, tpl, "/bin/sh", "-c", "cat /etc/resolv.conf; nc -w 3 $(ip route | awk '/^default/ {print $3}') "+port+" </dev/null")
 
 					reached := strings.Contains(out, "hello from the host\n")
-					if !strings.HasPrefix(out, "nameserver "+network.SlirpDNS+"\n") {
+					if !strings.HasPrefix(out, "nameserver "+dns+"\n") {
 						t.Errorf("resolv.conf: %q", out)
 					}
 					if reached != loopback || st.Success() != loopback {
@@ -200,6 +248,12 @@ func TestNetworkRefused(t *testing.T) {
 			t.Log(err)
 		})
 	}
+	if os.Geteuid() == 0 {
+		_, err := sandbox.NewBuilder(sandbox.WithNetwork(sandbox.NetUserMode{Helper: network.Pasta})).Build()
+		if !errors.Is(err, sandbox.ErrNotSupported) {
+			t.Errorf("pasta as root: want ErrNotSupported, got %v", err)
+		}
+	}
 	testutil.Require(t, "slirp4netns", "slirp4netns")
 	tpl, err := sandbox.NewBuilder(sandbox.WithNetwork(sandbox.NetUserMode{})).Build()
 	if err != nil {
@@ -216,11 +270,14 @@ func TestNetworkRefused(t *testing.T) {
 // sandbox's pid, and waits.
 const envKilledNetCaller = "PADDOCK_TEST_KILLED_NET_CALLER"
 
+// envKilledNetMode names the helper of the killed caller's network.
+const envKilledNetMode = "PADDOCK_TEST_KILLED_NET_MODE"
+
 func init() {
 	if os.Getenv(envKilledNetCaller) != "1" {
 		return
 	}
-	tpl, err := sandbox.NewBuilder(sandbox.WithNetwork(sandbox.NetUserMode{})).Build()
+	tpl, err := sandbox.NewBuilder(sandbox.WithNetwork(sandbox.NetUserMode{Helper: network.Mode(os.Getenv(envKilledNetMode))})).Build()
 	if err != nil {
 		os.Stdout.WriteString("error " + err.Error() + "\n")
 		os.Exit(1)
@@ -236,9 +293,9 @@ func init() {
 	os.Exit(0)
 }
 
-// helpersOf returns the pids of the slirp4netns processes that serve the
+// helpersOf returns the pids of the helper processes (mode) that serve the
 // network namespace of pid.
-func helpersOf(pid int) []string {
+func helpersOf(mode network.Mode, pid int) []string {
 	var found []string
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -247,7 +304,7 @@ func helpersOf(pid int) []string {
 			continue
 		}
 		args := strings.Split(string(cmdline), "\x00")
-		if filepath.Base(args[0]) == "slirp4netns" && slices.Contains(args, strconv.Itoa(pid)) {
+		if filepath.Base(args[0]) == string(mode) && slices.Contains(args, strconv.Itoa(pid)) {
 			found = append(found, e.Name())
 		}
 	}
@@ -260,43 +317,61 @@ func helpersOf(pid int) []string {
 // the rest of what the caller left.
 func TestNetworkKilledCaller(t *testing.T) {
 	testutil.MountModes(t, func(t *testing.T, m *testutil.Mounter) {
-		requireNetHelper(t, m)
-		exe, err := os.Executable()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), envKilledNetCaller+"=1")
-		line := strings.Fields(testutil.StartLine(t, cmd))
-		if len(line) != 2 || !owner.ValidID(line[0]) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("the caller said %q", line)
-		}
-		id := line[0]
-		pid, _ := strconv.Atoi(line[1])
-		if h := helpersOf(pid); len(h) != 1 {
-			t.Errorf("the live sandbox %d has helpers %v; want one", pid, h)
-		}
-		alive := leftBy(t, id)
-		if len(alive) < 3 {
-			t.Errorf("the live caller has %v; want its staging and network directories and its lock file at least", alive)
-		}
-		cmd.Process.Kill()
-		cmd.Wait()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			if err := sandbox.Reclaim(); err != nil {
-				t.Fatal(err)
+		shareTun(t, m)
+		for _, v := range netVariants(t) {
+			if v.opts == nil {
+				t.Run(v.name, func(t *testing.T) { killNetCaller(t, v.mode) })
 			}
-			left := append(leftBy(t, id), helpersOf(pid)...)
-			if len(left) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("left after Reclaim: %v", left)
-			}
-			time.Sleep(50 * time.Millisecond)
 		}
 	})
+}
+
+// killNetCaller runs a caller with a network of mode, kills it and checks
+// what it leaves.
+func killNetCaller(t *testing.T, mode network.Mode) {
+	// The lock directory that the killed caller made in the test's TMPDIR
+	// (a rootless caller's), once Reclaim emptied it; root's, in /run, is
+	// shared with every other caller.
+	t.Cleanup(func() {
+		if dir, err := owner.Dir(); err == nil && testutil.Rootless() {
+			os.Remove(dir)
+		}
+	})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envKilledNetCaller+"=1", envKilledNetMode+"="+string(mode))
+	line := strings.Fields(testutil.StartLine(t, cmd))
+	if len(line) != 2 || !owner.ValidID(line[0]) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the caller said %q", line)
+	}
+	id := line[0]
+	pid, _ := strconv.Atoi(line[1])
+	if h := helpersOf(mode, pid); len(h) != 1 {
+		t.Errorf("the live sandbox %d has helpers %v; want one", pid, h)
+	}
+	alive := leftBy(t, id)
+	if len(alive) < 3 {
+		t.Errorf("the live caller has %v; want its staging and network directories and its lock file at least", alive)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := sandbox.Reclaim(); err != nil {
+			t.Fatal(err)
+		}
+		left := append(leftBy(t, id), helpersOf(mode, pid)...)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("left after Reclaim: %v", left)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

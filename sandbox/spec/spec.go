@@ -111,10 +111,10 @@ type Spec struct {
 	// that the starts share, and each rootless start has its own.
 	SharedNetNS bool `json:"sharedNetNS,omitempty"`
 	// Network gives the sandbox's new network namespace a way out: a
-	// user-mode network (slirp4netns) that the parent starts for each start
-	// while the child waits, with published ports, and a resolv.conf bound
-	// on /etc/resolv.conf that points at its DNS forwarder (see package
-	// network). It needs a new network namespace and fork mode, and a
+	// user-mode network (slirp4netns, or pasta for a caller other than
+	// root) that the parent starts for each start while the child waits,
+	// with published ports, and a resolv.conf bound on /etc/resolv.conf
+	// that points at its DNS forwarder (see package network). It needs a new network namespace and fork mode, and a
 	// Template with it cannot be pooled.
 	Network network.Spec `json:"network,omitzero"`
 
@@ -435,7 +435,7 @@ var specChecks = []specCheck{
 	{"hold", specOnly((*Spec).checkHold)},
 	{"detached", (*Spec).checkDetached},
 	{"sharedNetNS", (*Spec).checkSharedNetNS},
-	{"network", specOnly((*Spec).checkNetwork)},
+	{"network", (*Spec).checkNetwork},
 	{"rootfs and mounts", specOnly((*Spec).checkFilesystem)},
 	{"tmpfs copy-up", (*Spec).checkCopyUp},
 	{"capabilities", specOnly((*Spec).checkCaps)},
