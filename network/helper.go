@@ -17,21 +17,31 @@ var ErrNoHelper = errors.New("network: helper program not found")
 // readyTimeout bounds the wait for the helper to configure the namespace.
 const readyTimeout = 10 * time.Second
 
-// Probe finds the helper program of the Spec's mode, and returns its path.
+// Probe finds the helper program of the Spec's mode (nft for a bridge
+// network), and returns its path.
 func (s *Spec) Probe() (string, error) {
-	path, err := exec.LookPath(string(s.Mode))
+	name, pkg := string(s.Mode), string(s.Mode)
+	switch s.Mode {
+	case Pasta:
+		pkg = "passt"
+	case Bridge:
+		name, pkg = "nft", "nftables"
+	}
+	path, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s (Debian package %s): %v", ErrNoHelper, s.Mode, s.Mode, err)
+		return "", fmt.Errorf("%w: %s (Debian package %s): %v", ErrNoHelper, name, pkg, err)
 	}
 	return path, nil
 }
 
-// A Helper is the running user-mode network of one sandbox.
+// A Helper is the running network of one sandbox: a user-mode helper
+// process, or a sandbox's link to a bridge.
 type Helper struct {
 	cmd    *exec.Cmd
 	exitW  *os.File // closing it tells slirp4netns to exit; nil for pasta
 	stderr *bytes.Buffer
 	once   sync.Once
+	bridge *bridgeLink // a bridge network's link, instead of a helper process
 }
 
 // Start starts the helper program at path for the network namespace of the
@@ -39,8 +49,11 @@ type Helper struct {
 // maps), waits until the namespace is configured, and publishes the Spec's
 // ports. The helper joins pid's user namespace where pid has one of its own.
 func (s *Spec) Start(path string, pid int, ownUserNS bool) (*Helper, error) {
-	if s.Mode == Pasta {
+	switch s.Mode {
+	case Pasta:
 		return s.startPasta(path, pid)
+	case Bridge:
+		return s.startBridge(path, pid)
 	}
 	return s.startSlirp(path, pid, ownUserNS)
 }
@@ -69,6 +82,10 @@ func (h *Helper) Stop() {
 		return
 	}
 	h.once.Do(func() {
+		if h.bridge != nil {
+			h.bridge.stop()
+			return
+		}
 		if h.exitW != nil {
 			h.exitW.Close()
 		} else {
@@ -87,4 +104,3 @@ func (h *Helper) Stop() {
 		}
 	})
 }
-

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -24,6 +25,19 @@ const (
 	// Rootless only: pasta run by root drops to nobody before it opens the
 	// sandbox's namespaces.
 	Pasta Mode = "pasta"
+	// Bridge connects the sandbox to a bridge on the host through a veth
+	// pair, with an address of the bridge's subnet, NAT for its traffic
+	// out and published ports forwarded by nftables rules. Root only.
+	Bridge Mode = "bridge"
+)
+
+// Defaults of a bridge network.
+const (
+	// DefaultBridge is the bridge's name.
+	DefaultBridge = "paddock0"
+	// DefaultSubnet is the bridge's subnet: its first address is the
+	// bridge's (the gateway), the others are the sandboxes'.
+	DefaultSubnet = "10.89.0.0/24"
 )
 
 // PastaDNS is the address that pasta forwards DNS queries from to the host's
@@ -70,6 +84,13 @@ type Spec struct {
 	// default gateway's address, as the sandbox sees it). Off by default, as in Podman: services that listen
 	// on the host's loopback only expect local clients.
 	HostLoopback bool `json:"hostLoopback,omitempty"`
+	// Bridge names the bridge of a bridge network; empty means
+	// DefaultBridge.
+	Bridge string `json:"bridge,omitempty"`
+	// Subnet is the IPv4 subnet of a bridge network (CIDR, /16 to /29);
+	// empty means DefaultSubnet. Every sandbox on one bridge must give the
+	// same.
+	Subnet string `json:"subnet,omitempty"`
 }
 
 // Enabled reports whether the Spec gives the sandbox a network.
@@ -101,13 +122,20 @@ func (p Port) String() string {
 func (s *Spec) Validate() error {
 	switch s.Mode {
 	case None:
-		if len(s.Ports) > 0 || s.HostLoopback {
-			return invalid("ports and host loopback need a network mode")
+		if len(s.Ports) > 0 || s.HostLoopback || s.Bridge != "" || s.Subnet != "" {
+			return invalid("ports, host loopback, a bridge and a subnet need a network mode")
 		}
 		return nil
 	case Slirp4netns, Pasta:
+		if s.Bridge != "" || s.Subnet != "" {
+			return invalid("a bridge and a subnet are a bridge network's, not %s's", s.Mode)
+		}
+	case Bridge:
+		if err := s.validateBridge(); err != nil {
+			return err
+		}
 	default:
-		return invalid("unknown mode %q: want %s or %s", s.Mode, Slirp4netns, Pasta)
+		return invalid("unknown mode %q: want %s, %s or %s", s.Mode, Slirp4netns, Pasta, Bridge)
 	}
 	seen := map[string]bool{}
 	for _, p := range s.Ports {
@@ -168,10 +196,24 @@ func ParsePort(v string) (Port, error) {
 }
 
 // ResolvConf returns the resolv.conf that points the sandbox at the DNS
-// forwarder of its network.
+// forwarder of its network; for a bridge network, the host's, without the
+// name servers on the host's loopback, which the sandbox cannot reach (as
+// Podman does).
 func (s *Spec) ResolvConf() []byte {
-	if s.Mode == Pasta {
+	switch s.Mode {
+	case Pasta:
 		return []byte("nameserver " + PastaDNS + "\n")
+	case Bridge:
+		host, _ := os.ReadFile("/etc/resolv.conf")
+		var out []byte
+		for _, l := range strings.SplitAfter(string(host), "\n") {
+			f := strings.Fields(l)
+			if len(f) > 1 && f[0] == "nameserver" && (strings.HasPrefix(f[1], "127.") || f[1] == "::1") {
+				continue
+			}
+			out = append(out, l...)
+		}
+		return out
 	}
 	return []byte("nameserver " + SlirpDNS + "\n")
 }

@@ -28,9 +28,17 @@ import (
 // file, O_TMPFILE, cannot be bound: the descriptor's mount is the caller's,
 // not the copy in the child's mount namespace, and open_tree refuses it.)
 
+// A Network is a way out of the sandbox's network namespace, for
+// WithNetwork: NetUserMode or NetBridge.
+type Network interface {
+	// spec returns the Spec's network.
+	spec() network.Spec
+}
+
 // NetUserMode is user-mode networking (Spec.Network): a helper of the
-// caller's (slirp4netns; pasta for a caller other than root) carries the sandbox's traffic through sockets of
-// its own on the host, rootless and rootful alike.
+// caller's (slirp4netns; pasta for a caller other than root) carries the
+// sandbox's traffic through sockets of its own on the host, rootless and
+// rootful alike.
 type NetUserMode struct {
 	// Helper is the helper program, network.Slirp4netns (the default, when
 	// empty) or network.Pasta.
@@ -38,21 +46,42 @@ type NetUserMode struct {
 	// Ports are published on the host (Podman's -p).
 	Ports []network.Port
 	// HostLoopback lets the sandbox reach the host's loopback through the
-	// gateway (network.SlirpGateway).
+	// gateway.
 	HostLoopback bool
 }
 
-// WithNetwork gives the sandbox a new network namespace with a way out:
-// user-mode networking with n's published ports and a resolv.conf of its
-// DNS forwarder. Build checks the values and that the helper is installed.
-func WithNetwork(n NetUserMode) Option {
+func (n NetUserMode) spec() network.Spec {
+	mode := n.Helper
+	if mode == network.None {
+		mode = network.Slirp4netns
+	}
+	return network.Spec{Mode: mode, Ports: append([]network.Port(nil), n.Ports...), HostLoopback: n.HostLoopback}
+}
+
+// NetBridge is a bridge network (Spec.Network), for root: a veth pair from
+// the sandbox's eth0 to a bridge on the host, an address of the bridge's
+// subnet, NAT out of it and published ports forwarded by nftables rules.
+type NetBridge struct {
+	// Bridge is the bridge's name; empty means network.DefaultBridge.
+	Bridge string
+	// Subnet is its IPv4 subnet; empty means network.DefaultSubnet.
+	Subnet string
+	// Ports are published on the host (Podman's -p).
+	Ports []network.Port
+}
+
+func (n NetBridge) spec() network.Spec {
+	return network.Spec{Mode: network.Bridge, Bridge: n.Bridge, Subnet: n.Subnet, Ports: append([]network.Port(nil), n.Ports...)}
+}
+
+// WithNetwork gives the sandbox a new network namespace with a way out, n:
+// user-mode networking or a bridge, with published ports and a resolv.conf
+// that the sandbox can use. Build checks the values and that the helper is
+// installed.
+func WithNetwork(n Network) Option {
 	return func(s *Spec) {
-		mode := n.Helper
-		if mode == network.None {
-			mode = network.Slirp4netns
-		}
 		s.Namespaces.Set(namespace.Net, namespace.Config{Mode: namespace.New})
-		s.Network = network.Spec{Mode: mode, Ports: append([]network.Port(nil), n.Ports...), HostLoopback: n.HostLoopback}
+		s.Network = n.spec()
 	}
 }
 
@@ -124,7 +153,11 @@ func (p *Process) startNetwork(pid int) error {
 	}
 	h, err := t.spec.Network.Start(t.netHelper, pid, t.userNS)
 	if err != nil {
-		return &ChildError{Stage: "network", Step: "start " + string(t.spec.Network.Mode) + " for the sandbox's network namespace", Op: -1, Errno: child.ErrnoOf(err), cause: err}
+		step := "start " + string(t.spec.Network.Mode) + " for the sandbox's network namespace"
+		if t.spec.Network.Mode == network.Bridge {
+			step = "connect the sandbox's network namespace to its bridge"
+		}
+		return &ChildError{Stage: "network", Step: step, Op: -1, Errno: child.ErrnoOf(err), cause: err}
 	}
 	p.net = h
 	return nil

@@ -143,7 +143,7 @@ func parseFlags(args []string, output io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.rootfs, "rootfs", "", "root filesystem directory (default: the host's / as a read-only lower layer)")
 	fs.BoolVar(&o.privileged, "privileged", false, "turn the hardening off; the namespaces stay")
 	fs.BoolVar(&o.superPrivileged, "super-privileged", false, "only a new mount namespace; host pid, net, ipc; host / at /host")
-	fs.StringVar(&o.netMode, "net", "", "network: none (a new, empty namespace), host, or user-mode slirp4netns or pasta (not as root; see -p)")
+	fs.StringVar(&o.netMode, "net", "", "network: none (a new, empty namespace), host, user-mode slirp4netns or pasta (not as root), or bridge (root; see -p)")
 	networkFlags(fs, o)
 	fs.StringVar(&o.pidMode, "pid", "", "pid namespace: host to share the host's")
 	fs.StringVar(&o.ipcMode, "ipc", "", "ipc namespace: host to share the host's")

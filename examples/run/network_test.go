@@ -14,7 +14,7 @@ import (
 )
 
 // TestPublishedPort runs a server in the sandbox with --net slirp4netns (and
-// pasta, not as root) and -p, and reaches it from the host's loopback, as
+// bridge as root, pasta as another user) and -p, and reaches it from the host's loopback, as
 // root and as uid 65534 (in a private mount namespace where it may open
 // /dev/net/tun).
 func TestPublishedPort(t *testing.T) {
@@ -27,6 +27,9 @@ func TestPublishedPort(t *testing.T) {
 			m.ShareTun(t)
 		}
 		publishThrough(t, "slirp4netns")
+		if _, err := exec.LookPath("nft"); err == nil && !testutil.Rootless() {
+			publishThrough(t, "bridge")
+		}
 		route, _ := os.ReadFile("/proc/net/route")
 		hasDefault := strings.Contains(string(route), "\t00000000\t")
 		if _, err := exec.LookPath("pasta"); err != nil || !testutil.Rootless() || !hasDefault {
@@ -92,7 +95,7 @@ func TestNetworkFlagsRefused(t *testing.T) {
 		{[]string{"--net", "slirp4netns", "-p", "0:80"}, "outside 1..65535"},
 		{[]string{"--net", "slirp4netns", "-p", "8080:80/sctp"}, "sctp"},
 		{[]string{"--net", "slirp4netns", "-p", "example.com:8080:80"}, "not an IPv4 address"},
-		{[]string{"--net", "bridge"}, "not supported yet"},
+		{[]string{"--net", "bridge", "-p", "8080:80/sctp"}, "sctp"},
 	} {
 		testutil.CLIRefused(t, bin, c.args, c.want)
 	}

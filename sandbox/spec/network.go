@@ -24,6 +24,9 @@ func (s *Spec) checkNetwork(c ids) error {
 	case s.SharedNetNS:
 		return specErr("network", "%s serves the network namespace of one start; the Spec shares one among all (sharedNetNS)", n.Mode)
 	}
+	if n.Mode == network.Bridge && c.uid != 0 {
+		return &SpecError{NotSupported: true, Field: "network", Err: errors.New("a bridge network needs root: it creates interfaces and firewall rules on the host; use slirp4netns or pasta")}
+	}
 	if n.Mode == network.Pasta && c.uid == 0 {
 		return &SpecError{NotSupported: true, Field: "network", Err: errors.New("pasta run by root drops to nobody before it opens the sandbox's namespaces: use slirp4netns")}
 	}

@@ -112,9 +112,9 @@ type Spec struct {
 	SharedNetNS bool `json:"sharedNetNS,omitempty"`
 	// Network gives the sandbox's new network namespace a way out: a
 	// user-mode network (slirp4netns, or pasta for a caller other than
-	// root) that the parent starts for each start while the child waits,
-	// with published ports, and a resolv.conf bound on /etc/resolv.conf
-	// that points at its DNS forwarder (see package network). It needs a new network namespace and fork mode, and a
+	// root) or, for root, a bridge, that the parent sets up for each start
+	// while the child waits, with published ports, and a resolv.conf bound
+	// on /etc/resolv.conf that the sandbox can use (see package network). It needs a new network namespace and fork mode, and a
 	// Template with it cannot be pooled.
 	Network network.Spec `json:"network,omitzero"`
 
