@@ -234,6 +234,20 @@ func TestNetworkRefused(t *testing.T) {
 		{"mode", []sandbox.Option{sandbox.WithNetwork(sandbox.NetUserMode{Helper: "vde"})}},
 		{"host network", []sandbox.Option{sandbox.WithNetwork(sandbox.NetUserMode{}), sandbox.WithHostNamespaces(namespace.Net)}},
 		{"vfork", []sandbox.Option{sandbox.WithNetwork(sandbox.NetUserMode{}), sandbox.WithSpawnMode(sandbox.SpawnVfork)}},
+		{"bridge name", []sandbox.Option{sandbox.WithNetwork(sandbox.NetBridge{Bridge: "br;flush ruleset"})}},
+		{"bridge name length", []sandbox.Option{sandbox.WithNetwork(sandbox.NetBridge{Bridge: "abcdefghijklmnop"})}},
+		{"subnet host bits", []sandbox.Option{sandbox.WithNetwork(sandbox.NetBridge{Subnet: "10.89.0.1/24"})}},
+		{"subnet IPv6", []sandbox.Option{sandbox.WithNetwork(sandbox.NetBridge{Subnet: "fd00::/64"})}},
+		{"subnet too small", []sandbox.Option{sandbox.WithNetwork(sandbox.NetBridge{Subnet: "10.89.0.0/30"})}},
+		{"bridge port", []sandbox.Option{sandbox.WithNetwork(sandbox.NetBridge{Ports: []network.Port{{HostPort: 70000, Port: 80}}})}},
+	}
+	if os.Geteuid() == 0 {
+		// A caller other than root is refused a shared namespace with
+		// ErrNotSupported before the network is looked at.
+		cases = append(cases, struct {
+			name string
+			opts []sandbox.Option
+		}{"shared", []sandbox.Option{sandbox.WithNetwork(sandbox.NetUserMode{}), sandbox.WithSharedNetNS()}})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -247,6 +261,11 @@ func TestNetworkRefused(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+	// A detached sandbox, like any other part of a Spec that the parent
+	// would have to keep serving, is ErrNotSupported.
+	if _, err := sandbox.NewBuilder(sandbox.WithNetwork(sandbox.NetUserMode{}), sandbox.WithDetached()).Build(); !errors.Is(err, sandbox.ErrNotSupported) {
+		t.Errorf("detached: want ErrNotSupported, got %v", err)
 	}
 	if os.Geteuid() == 0 {
 		_, err := sandbox.NewBuilder(sandbox.WithNetwork(sandbox.NetUserMode{Helper: network.Pasta})).Build()
