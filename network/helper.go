@@ -17,6 +17,10 @@ var ErrNoHelper = errors.New("network: helper program not found")
 // readyTimeout bounds the wait for the helper to configure the namespace.
 const readyTimeout = 10 * time.Second
 
+// waitDelay bounds the wait for the helper's standard error to close once
+// it exited (exec.Cmd.WaitDelay): a process it left behind may hold it.
+const waitDelay = time.Second
+
 // Probe finds the helper program of the Spec's mode (nft for a bridge
 // network), and returns its path.
 func (s *Spec) Probe() (string, error) {

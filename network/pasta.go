@@ -30,6 +30,7 @@ func (s *Spec) startPasta(path string, pid int) (*Helper, error) {
 	h := &Helper{cmd: exec.Command(path, args...), stderr: &bytes.Buffer{}}
 	h.cmd.Stderr = h.stderr
 	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	h.cmd.WaitDelay = waitDelay
 	if err := h.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("network: start %s: %w", path, err)
 	}

@@ -55,6 +55,7 @@ func (s *Spec) startSlirp(path string, pid int, ownUserNS bool) (*Helper, error)
 	h.cmd.ExtraFiles = []*os.File{readyW, exitR}
 	h.cmd.Stderr = h.stderr
 	h.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	h.cmd.WaitDelay = waitDelay
 	err = h.cmd.Start()
 	readyW.Close()
 	exitR.Close()

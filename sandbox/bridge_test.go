@@ -140,7 +140,7 @@ func bridgeReachesHost(t *testing.T, br sandbox.NetBridge, opts []sandbox.Option
 		}
 	}()
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	out, st := runTemplate(t, tpl, "/bin/sh", "-c", "ip -4 -o addr show eth0; grep -c '^nameserver 127' /etc/resolv.conf; nc -w 3 "+gw.String()+" "+port+" </dev/null")
+	out, st := runWithin(t, tpl, 30*time.Second, "/bin/sh", "-c", "ip -4 -o addr show eth0; grep -c '^nameserver 127' /etc/resolv.conf; nc -w 3 "+gw.String()+" "+port+" </dev/null")
 	if !st.Success() || !strings.Contains(out, "hello from the host\n") || !strings.Contains(out, "\n0\n") {
 		t.Fatalf("%v: %q", st, out)
 	}

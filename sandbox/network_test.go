@@ -160,6 +160,30 @@ func noNetLeftovers(t *testing.T) {
 	testutil.NoChildren(t)
 }
 
+// reachGateway is a script that connects to port on the sandbox's gateway,
+// after printing the resolv.conf. nc's input stays open (a FIFO the
+// shell holds) and the server closes first: the old pasta of Debian 12
+// loses the server's reply and close once the client has shut its side
+// down, which nc does at the end of its input.
+func reachGateway(port string) string {
+	return "cat /etc/resolv.conf; mkfifo /tmp/in; exec 3<>/tmp/in; " +
+		"nc -w 3 $(ip route | awk '/^default/ {print $3}') " + port + " </tmp/in"
+}
+
+// runWithin runs args in a sandbox of tpl, killed after limit if it has not
+// ended, and returns its output and how it ended.
+func runWithin(t *testing.T, tpl *sandbox.Template, limit time.Duration, args ...string) (string, *sandbox.ExitStatus) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	var out bytes.Buffer
+	st, err := tpl.Run(ctx, sandbox.Command{Args: args, Stdout: &out, Stderr: &out})
+	if err != nil {
+		t.Fatalf("Run %q: %v\n%s", args, err, out.String())
+	}
+	return out.String(), st
+}
+
 // TestNetworkReachesHost checks that the sandbox reaches a server on the
 // host's loopback through the gateway where HostLoopback allows it, and not
 // otherwise, and that its resolv.conf names the DNS forwarder.
@@ -199,7 +223,7 @@ func TestNetworkReachesHost(t *testing.T) {
 						t.Fatal(err)
 					}
 					t.Cleanup(func() { tpl.Close() })
-					out, st := runTemplate(t, tpl, "/bin/sh", "-c", "cat /etc/resolv.conf; nc -w 3 $(ip route | awk '/^default/ {print $3}') "+port+" </dev/null")
+					out, st := runWithin(t, tpl, 30*time.Second, "/bin/sh", "-c", reachGateway(port))
 
 					reached := strings.Contains(out, "hello from the host\n")
 					if !strings.HasPrefix(out, "nameserver "+dns+"\n") {
