@@ -4,22 +4,27 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/network"
+	"github.com/paddock-sandbox/paddock/plan"
+	"golang.org/x/sys/unix"
 )
 
 // The network of a sandbox (Spec.Network). Each start gets a new network
-// namespace by its clone; the parent, which writes the ID maps while the
-// child waits (child.KindWaitParent), then starts the user-mode network
-// helper for that namespace, waits until it has configured the tap device,
-// publishes the ports, and only then releases the child: the target never
-// runs without its network. The helper belongs to the Process: Wait and a
-// failed Start stop it, and it exits by itself when the parent dies (its
-// exit descriptor closes).
+// namespace by its clone (Build refuses a plan that makes it later); the
+// parent, which writes the ID maps while the child waits
+// (child.KindWaitParent), checks that the child's network namespace is not
+// its own, then starts the user-mode helper for it and waits until the
+// namespace is configured, or connects it to its bridge; it publishes the
+// ports, and only then releases the child: the target never runs without
+// its network. The helper, or the bridge's link, belongs to the Process:
+// Wait and a failed Start stop it; a helper exits by itself when the
+// parent dies, and a dead parent's part of a bridge is reclaimed.
 //
 // The resolv.conf that points the sandbox at the helper's DNS forwarder is a
 // file that Build writes in a directory of the Template's, which each start's
@@ -100,6 +105,12 @@ func (t *Template) compileNetwork() (*mounts.Bind, error) {
 	if err != nil {
 		return nil, &SpecError{NotSupported: true, Field: "network", Err: err}
 	}
+	if by := t.plan.Get(namespace.Net).By; by != plan.ByClone {
+		// The parent sets the network up before the child runs any step:
+		// a namespace that the child makes later (a joined user namespace
+		// owns it) is not there yet.
+		return nil, &SpecError{NotSupported: true, Field: "network", Err: fmt.Errorf("the network namespace is made by %s, after the parent sets the network up; it needs one made by clone3", by)}
+	}
 	t.netHelper = path
 	if !t.spec.BuildsFilesystem() || t.spec.NoRootfs {
 		return nil, nil
@@ -151,6 +162,9 @@ func (p *Process) startNetwork(pid int) error {
 	if t.netHelper == "" {
 		return nil
 	}
+	if err := ownNetNS(pid); err != nil {
+		return &ChildError{Stage: "network", Step: "check the sandbox's network namespace", Op: -1, Errno: child.ErrnoOf(err), cause: err}
+	}
 	h, err := t.spec.Network.Start(t.netHelper, pid, t.userNS)
 	if err != nil {
 		step := "start " + string(t.spec.Network.Mode) + " for the sandbox's network namespace"
@@ -160,6 +174,22 @@ func (p *Process) startNetwork(pid int) error {
 		return &ChildError{Stage: "network", Step: step, Op: -1, Errno: child.ErrnoOf(err), cause: err}
 	}
 	p.net = h
+	return nil
+}
+
+// ownNetNS checks that pid is in a network namespace other than this
+// process's, so that nothing meant for the sandbox is set up on the host.
+func ownNetNS(pid int) error {
+	var self, sb unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/net", &self); err != nil {
+		return err
+	}
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/ns/net", &sb); err != nil {
+		return err
+	}
+	if self.Ino == sb.Ino && self.Dev == sb.Dev {
+		return fmt.Errorf("the sandbox %d is in this process's network namespace: %w", pid, unix.EEXIST)
+	}
 	return nil
 }
 
