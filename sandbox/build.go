@@ -152,6 +152,9 @@ func (t *Template) compile(c ids, reclaimed *<-chan struct{}) error {
 	if t.userNS {
 		t.keepIDMaps(c, pl)
 	}
+	if t.netBind, err = t.compileNetwork(); err != nil {
+		return err
+	}
 	emit.Namespaces(p, pl, s.Namespaces.Time)
 	emit.Hostname(p, pl)
 	if err := t.compileMountNS(p, c); err != nil {
@@ -304,6 +307,13 @@ func (t *Template) compileFilesystem(p *child.Program, c ids) ([]mounts.Step, er
 		if err := t.makeStaging(); err != nil {
 			return nil, err
 		}
+	}
+	if t.netBind != nil {
+		// The resolv.conf of the sandbox's network, after the Spec's binds,
+		// which it does not change.
+		withDNS := *s
+		withDNS.Mounts.Binds = append(append([]mounts.Bind(nil), s.Mounts.Binds...), *t.netBind)
+		s = &withDNS
 	}
 	steps, err := s.MountSteps(c.uid, c.gid, t.staging, t.labels.Mount)
 	if err != nil {

@@ -144,6 +144,8 @@ func (t *Template) poolable() error {
 		return specErr("pool", "a fuse-overlayfs root is served by a daemon of each start's parent")
 	case t.callerMountNS:
 		return specErr("pool", "a root set up in the caller's mount namespace is set up one start at a time")
+	case t.netHelper != "":
+		return specErr("pool", "the network helper is started for each start by its parent, before the pool point")
 	}
 	return nil
 }

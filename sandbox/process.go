@@ -15,6 +15,7 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/limitwatch"
 	"github.com/paddock-sandbox/paddock/internal/owner"
 	"github.com/paddock-sandbox/paddock/internal/stdio"
+	"github.com/paddock-sandbox/paddock/network"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"golang.org/x/sys/unix"
 )
@@ -32,10 +33,11 @@ type Process struct {
 	pid     int
 	pidfd   int
 	pidfd32 int32
-	mountNS int        // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
-	hold    *heldStart // a held start's FIFO and error pipe, or nil (see hold.go)
-	warm    *warmChild // a warm child's socket and buffer, until its start (see pool.go)
-	refill  func()     // for a pooled start, the pool's fill, which Wait calls (see pool.refill)
+	mountNS int             // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
+	hold    *heldStart      // a held start's FIFO and error pipe, or nil (see hold.go)
+	warm    *warmChild      // a warm child's socket and buffer, until its start (see pool.go)
+	refill  func()          // for a pooled start, the pool's fill, which Wait calls (see pool.refill)
+	net     *network.Helper // the user-mode network's helper, or nil (see network.go)
 
 	stdio    stdio.Streams // the target's standard streams: pipes and their copies
 	terminal *os.File
@@ -190,6 +192,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 		p.refill() // the target is gone: its CPUs are free for the next warm child
 	}
 	p.stopFuse()
+	p.stopNetwork()
 	if p.stopCtx != nil {
 		p.stopCtx()
 	}
@@ -315,6 +318,7 @@ func (p *Process) abort() {
 		p.mountNS = -1
 	}
 	p.stopFuse()
+	p.stopNetwork()
 	p.undoStaging()
 	unix.Close(p.pidfd)
 	p.closeErrPipe()

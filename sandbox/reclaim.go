@@ -2,9 +2,11 @@ package sandbox
 
 import (
 	"errors"
+	"os"
 
 	"github.com/paddock-sandbox/paddock/cgroup"
 	"github.com/paddock-sandbox/paddock/internal/owner"
+	"github.com/paddock-sandbox/paddock/network"
 )
 
 // The prefixes of what a Template creates on the host, followed by the creating
@@ -19,10 +21,15 @@ const (
 // cgroups of their sandboxes below the cgroup parent of the Spec that opts make
 // (the default parent without options). Only what carries the owner ID of a
 // process whose liveness lock can be taken is removed, and of that only empty
-// directories: a live sandbox's cgroup or staging directory is never touched. Build
+// directories: a live sandbox's cgroup or staging directory is never touched. For
+// root it also deletes the port rules of dead callers' sandboxes on bridge
+// networks, and the bridges no sandbox uses (network.Reclaim). Build
 // runs a pass itself, at most one at a time and one every ten seconds per process;
 // Reclaim runs one now, for a long-lived process that builds rarely.
 func Reclaim(opts ...Option) error {
+	if os.Geteuid() == 0 {
+		network.Reclaim()
+	}
 	s := NewBuilder(opts...).Spec()
 	if s.NoCgroup {
 		return owner.Reclaim(nil)

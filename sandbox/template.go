@@ -22,6 +22,7 @@ import (
 	"github.com/paddock-sandbox/paddock/internal/handshake"
 	"github.com/paddock-sandbox/paddock/internal/mountns"
 	"github.com/paddock-sandbox/paddock/internal/owner"
+	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/plan"
@@ -88,6 +89,11 @@ type Template struct {
 	// plan is what the Spec resolved to, which the program was emitted from.
 	plan *plan.Plan
 	fuse *overlay.FuseCommand // the root's fuse-overlayfs, run at the child's checkpoint
+	// netHelper is the path of the network helper that each start runs, or
+	// ""; netBind binds the sandbox's resolv.conf, or is nil (see network.go).
+	netHelper string
+	netBind   *mounts.Bind
+	netDir    string
 
 	labels       selinux.Labels
 	releaseLabel func()
@@ -130,6 +136,7 @@ func (t *Template) Close() error {
 		if t.staging != "" {
 			os.Remove(t.staging)
 		}
+		t.removeNetDir()
 		if t.owner {
 			owner.Drop()
 		}
@@ -353,6 +360,9 @@ func (p *Process) release(fds *handshake.FDs, pid int) error {
 	}
 	if err == nil && s.NDetached > 0 {
 		err = p.setDetached(pid)
+	}
+	if err == nil {
+		err = p.startNetwork(pid)
 	}
 	child.CloseDetached(s)
 	if err == nil {

@@ -40,6 +40,7 @@ type options struct {
 	volumes, tmpfs, capAdd, capDrop, securityOpts, env                          list
 	memory, pidsLimit, cpus, cgroupParent, timeout                              string
 	images                                                                      imageFlags
+	publish                                                                     list // -p (see network.go)
 	// given holds the names of the flags on the command line, so that a flag given
 	// as "" is an error rather than its default.
 	given map[string]bool
@@ -146,7 +147,8 @@ func parseFlags(args []string, output io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.rootfs, "rootfs", "", "root filesystem directory (default: the host's / as a read-only lower layer)")
 	fs.BoolVar(&o.privileged, "privileged", false, "turn the hardening off; the namespaces stay")
 	fs.BoolVar(&o.superPrivileged, "super-privileged", false, "only a new mount namespace; host pid, net, ipc; host / at /host")
-	fs.StringVar(&o.netMode, "net", "", "network namespace: none (a new, empty one) or host")
+	fs.StringVar(&o.netMode, "net", "", "network: none (a new, empty namespace), host, user-mode slirp4netns or pasta (not as root), or bridge (root; see -p)")
+	networkFlags(fs, o)
 	fs.StringVar(&o.pidMode, "pid", "", "pid namespace: host to share the host's")
 	fs.StringVar(&o.ipcMode, "ipc", "", "ipc namespace: host to share the host's")
 	fs.StringVar(&o.utsMode, "uts", "", "uts namespace: host to share the host's")
@@ -282,10 +284,15 @@ func builder(o *options) (*sandbox.Builder, error) {
 		}
 		opts = append(opts, uopts...)
 	}
+	netNS, netOpts, err := networkOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, netOpts...)
 	for _, ns := range []struct {
 		flag, value string
 		kind        namespace.Kind
-	}{{"--net", o.netMode, namespace.Net}, {"--pid", o.pidMode, namespace.PID}, {"--ipc", o.ipcMode, namespace.IPC}, {"--uts", o.utsMode, namespace.UTS}} {
+	}{{"--net", netNS, namespace.Net}, {"--pid", o.pidMode, namespace.PID}, {"--ipc", o.ipcMode, namespace.IPC}, {"--uts", o.utsMode, namespace.UTS}} {
 		switch ns.value {
 		case "":
 		case "host":

@@ -137,6 +137,7 @@ func reclaimOwner(id string, staging []string, cgs Cgroups) {
 			continue
 		}
 		DetachMounts(dir, MaxStagingMounts)
+		unix.Unlink(filepath.Join(dir, ResolvConfName))
 		if err := unix.Rmdir(dir); err != nil && err != unix.ENOENT {
 			all = false
 		}
@@ -156,6 +157,10 @@ func reclaimOwner(id string, staging []string, cgs Cgroups) {
 		d.Keep()
 	}
 }
+
+// ResolvConfName is the one file that a staging directory may hold: the
+// resolv.conf of a sandbox's network, which its Template binds from there.
+const ResolvConfName = "resolv.conf"
 
 // stagingIn returns the staging directories of owner id in the directory tmp.
 func stagingIn(tmp, id string) []string {

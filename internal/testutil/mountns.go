@@ -61,10 +61,25 @@ func (m *Mounter) try(verb, dir string) error {
 	return nil
 }
 
-// mountOp mounts a tmpfs on dir or unmounts dir, in the calling thread's mount
-// namespace.
+// ShareTun makes /dev/net/tun usable by every user in the test's private
+// mount namespace, for user-mode network helpers (slirp4netns) of a rootless
+// test on a host whose node is root's alone: a tmpfs on /dev/net with a node
+// of the same device, mode 0666. The host's node is left as it is.
+func (m *Mounter) ShareTun(t testing.TB) { m.do(t, "tun", "/dev/net") }
+
+// mountOp mounts a tmpfs on dir, unmounts dir, or (tun) gives dir a tun node
+// for all, in the calling thread's mount namespace.
 func mountOp(verb, dir string) error {
 	switch verb {
+	case "tun":
+		if err := unix.Mount("paddock-test", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "size=4k,mode=755"); err != nil {
+			return err
+		}
+		tun := dir + "/tun"
+		if err := unix.Mknod(tun, unix.S_IFCHR|0o666, int(unix.Mkdev(10, 200))); err != nil {
+			return err
+		}
+		return unix.Chmod(tun, 0o666)
 	case "mount":
 		return unix.Mount("paddock-test", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=1m")
 	case "umount":

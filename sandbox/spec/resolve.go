@@ -66,6 +66,9 @@ func (s *Spec) spawnMode(c ids) (vfork bool, reason string, err error) {
 		if fuse {
 			return false, "", &SpecError{Field: "spawn", Err: errFuseVfork}
 		}
+		if s.Network.Enabled() {
+			return false, "", &SpecError{Field: "spawn", Err: errNetworkVfork}
+		}
 		if s.Namespaces.Auto != nil || s.detachedMounts() {
 			return false, "", &SpecError{Field: "spawn", Err: errParentVfork}
 		}
@@ -84,6 +87,8 @@ func (s *Spec) spawnMode(c ids) (vfork bool, reason string, err error) {
 		return false, "a held start needs fork mode: a vfork child would hold the calling thread", nil
 	case fuse:
 		return false, "the parent starts fuse-overlayfs for each start", nil
+	case s.Network.Enabled():
+		return false, "the parent starts the network helper for each start", nil
 	case s.Mounts.CopiesUp():
 		return false, "the parent fills the copy-up tmpfs while the child waits before pivot_root", nil
 	case s.InCallerMountNS():
@@ -310,6 +315,9 @@ func idMapped(m []namespace.IDMap, id uint32) bool {
 	_, ok := namespace.MapToHost(m, id)
 	return ok
 }
+
+// errNetworkVfork refuses vfork mode for a sandbox with a network.
+var errNetworkVfork = errors.New("a network needs fork mode: the parent starts its helper while the child waits, which a vfork child cannot")
 
 var errFuseVfork = errors.New("the fuse overlay driver needs fork mode: the parent runs fuse-overlayfs while the child waits, which a vfork child cannot")
 

@@ -14,6 +14,7 @@ import (
 	"github.com/paddock-sandbox/paddock/landlock"
 	"github.com/paddock-sandbox/paddock/mounts"
 	"github.com/paddock-sandbox/paddock/namespace"
+	"github.com/paddock-sandbox/paddock/network"
 	"github.com/paddock-sandbox/paddock/overlay"
 	"github.com/paddock-sandbox/paddock/seccomp"
 	"github.com/paddock-sandbox/paddock/selinux"
@@ -109,6 +110,13 @@ type Spec struct {
 	// host's network. Root only: the namespace must be owned by a user namespace
 	// that the starts share, and each rootless start has its own.
 	SharedNetNS bool `json:"sharedNetNS,omitempty"`
+	// Network gives the sandbox's new network namespace a way out: a
+	// user-mode network (slirp4netns, or pasta for a caller other than
+	// root) or, for root, a bridge, that the parent sets up for each start
+	// while the child waits, with published ports, and a resolv.conf bound
+	// on /etc/resolv.conf that the sandbox can use (see package network). It needs a new network namespace and fork mode, and a
+	// Template with it cannot be pooled.
+	Network network.Spec `json:"network,omitzero"`
 
 	// Rootfs is the sandbox's root filesystem, an overlay of read-only layers with
 	// a writable layer on top. No layer means the embedded default: the host's own
@@ -331,6 +339,10 @@ func (s *Spec) Clone() *Spec {
 		c.Cgroup.Devices = nil
 	}
 	c.Landlock.Rules = append([]landlock.Rule(nil), s.Landlock.Rules...)
+	c.Network.Ports = append([]network.Port(nil), s.Network.Ports...)
+	if s.Network.Ports == nil {
+		c.Network.Ports = nil
+	}
 	if s.Seccomp.Profile != nil {
 		pr := *s.Seccomp.Profile
 		c.Seccomp.Profile = &pr
@@ -423,6 +435,7 @@ var specChecks = []specCheck{
 	{"hold", specOnly((*Spec).checkHold)},
 	{"detached", (*Spec).checkDetached},
 	{"sharedNetNS", (*Spec).checkSharedNetNS},
+	{"network", (*Spec).checkNetwork},
 	{"rootfs and mounts", specOnly((*Spec).checkFilesystem)},
 	{"tmpfs copy-up", (*Spec).checkCopyUp},
 	{"capabilities", specOnly((*Spec).checkCaps)},
@@ -593,6 +606,8 @@ func (s *Spec) checkDetached(c ids) error {
 		why = "its block of IDs is held by the process that started it"
 	case s.fuseRoot(s.Namespaces.Mode(namespace.User) == namespace.New):
 		why = "its fuse-overlayfs daemon is stopped by the process that started it"
+	case s.Network.Enabled():
+		why = "its network helper is stopped by the process that started it"
 	default:
 		return nil
 	}
