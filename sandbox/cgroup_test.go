@@ -156,7 +156,7 @@ func TestCgroupRootless(t *testing.T) {
 
 func TestResourceErrors(t *testing.T) {
 	cases := map[string]sandbox.Option{
-		"negative memory":  sandbox.WithMemoryLimit(-1),
+		"negative memory":  sandbox.WithMemoryLimit(-2),
 		"memory too small": sandbox.WithMemoryLimit(1 << 20),
 		"negative pids":    sandbox.WithPidsLimit(-5),
 		"too many cpus":    sandbox.WithCPUs(1e6),

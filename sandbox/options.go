@@ -222,7 +222,8 @@ func resources(s *Spec) *cgroup.Resources {
 // WithMemoryLimit limits the sandbox's memory to bytes, without swap; the OOM
 // killer ends it beyond that, and Wait reports it (ExitStatus.OOMKilled, Limit).
 // Where no cgroup can enforce it, Build fails with ErrNotSupported unless
-// WithRlimitFallback lists LimitMemory.
+// WithRlimitFallback lists LimitMemory. -1 (cgroup.Unlimited), like 0, sets
+// no limit and lets a caller say so over a default.
 func WithMemoryLimit(bytes int64) Option { return func(s *Spec) { resources(s).Memory = bytes } }
 
 // WithPidsLimit limits the number of processes and threads in the sandbox, in
