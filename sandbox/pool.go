@@ -400,7 +400,7 @@ func (t *Template) startPooled(ctx context.Context, cmd *Command) (p *Process, o
 		return nil, false, nil
 	}
 	p, err = p.handOver(ctx, cmd) // nil on an error
-	pl.refill(p) // after the handover, which the refill's clone would slow down
+	pl.refill(p)                  // after the handover, which the refill's clone would slow down
 	if err == errWarmGone {
 		return nil, false, nil
 	}
