@@ -188,6 +188,7 @@ func (t *Template) compile(c ids, reclaimed *<-chan struct{}) error {
 	var empty child.Op
 	empty.Kind = child.KindSignalMask
 	p.Append(empty, "start", "unblock signals")
+	t.confineBeforePool(p)
 	if err := t.checkFilterCalls(); err != nil {
 		return err
 	}

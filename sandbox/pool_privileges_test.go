@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paddock-sandbox/paddock/caps"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/sandbox"
+	"github.com/paddock-sandbox/paddock/seccomp"
 )
 
 // privilegeFields are the lines of /proc/self/status that say what a sandbox
@@ -17,10 +19,17 @@ var privilegeFields = []string{"Seccomp", "Seccomp_filters", "NoNewPrivs", "CapI
 
 // TestPoolPrivileges checks that a pooled start, whose warm child dropped the
 // bounding set before it waited, ends with the privileges of an unpooled start
-// of the same Template, for the default sandbox, the presets and a target user.
+// of the same Template, for the default sandbox (whose warm child also loaded
+// its seccomp filter before it waited), the presets, a target user and a
+// profile that refuses prlimit64, which keeps the filter's load after the pool
+// point.
 func TestPoolPrivileges(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
-		cases := map[string][]sandbox.Option{"default": nil, "privileged": {sandbox.Privileged()}}
+		noRlimit := seccomp.Default(caps.DockerDefault.Names())
+		noRlimit.Syscalls = append([]seccomp.Rule{{Names: []string{"prlimit64"}, Action: seccomp.ActErrno}}, noRlimit.Syscalls...)
+		cases := map[string][]sandbox.Option{"default": nil, "privileged": {sandbox.Privileged()},
+			"refuses prlimit64":    {sandbox.WithSeccompProfile(noRlimit)},
+			"without no_new_privs": {sandbox.WithNoNewPrivileges(false)}}
 		if os.Geteuid() == 0 {
 			cases["rootful"] = []sandbox.Option{sandbox.Rootful()}
 			cases["rootless"] = []sandbox.Option{sandbox.Rootless()}
