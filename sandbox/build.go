@@ -166,6 +166,14 @@ func (t *Template) compile(c ids, reclaimed *<-chan struct{}) error {
 		return &SpecError{NotSupported: true, Field: "mounts", Err: fmt.Errorf(
 			"%d binds that the parent copies for each start (idmapped ones, and every one where the user namespace's root is another user of the host), at most %d", n, child.MaxDetached)}
 	}
+	pv := <-priv
+	if pv.err != nil {
+		return pv.err
+	}
+	// The bounding set changes neither the effective nor the permitted set, and
+	// no step before capset reads it: dropped here, it is dropped by a warm
+	// child before it waits (see Pool), not by each pooled start.
+	emit.Bounding(p, pv.Capabilities.Sets)
 	t.poolAt = len(p.Ops) // what follows depends on the command (see Pool)
 	emit.Rlimits(p, pl.Rlimits, func(name string) int { n, _ := spec.RlimitResource(name); return n })
 	emit.Workdir(p, s.Workdir, s.BuildsFilesystem())
@@ -174,7 +182,7 @@ func (t *Template) compile(c ids, reclaimed *<-chan struct{}) error {
 	}
 	p.Append(child.Op{Kind: child.KindStdio}, "stdio", "set up the standard streams and descriptors")
 	emit.Process(p, &pl.Process, processValues)
-	if err := t.compilePrivileges(p, <-priv); err != nil {
+	if err := t.compilePrivileges(p, pv); err != nil {
 		return err
 	}
 	if err := t.compileHold(p, pl); err != nil {
@@ -183,6 +191,7 @@ func (t *Template) compile(c ids, reclaimed *<-chan struct{}) error {
 	var empty child.Op
 	empty.Kind = child.KindSignalMask
 	p.Append(empty, "start", "unblock signals")
+	t.confineBeforePool(p)
 	if err := t.checkFilterCalls(); err != nil {
 		return err
 	}
@@ -413,7 +422,6 @@ func (t *Template) compilePrivileges(p *child.Program, priv privileges) error {
 		}
 		return nil
 	}
-	emit.Bounding(p, sets)
 	if !s.NoNewPrivileges {
 		if err := confine(); err != nil {
 			return err

@@ -82,6 +82,13 @@ type warmChild struct {
 // ctx ends, when t is closed, and when the caller dies (they exit when their
 // socket's other end closes).
 //
+// A warm child waits with every step done that does not read the command: its
+// filesystem, the drops from its capability bounding set and, where Build
+// found the seccomp filter to allow by number (or by their fixed arguments)
+// every system call that the child makes from the pool point to execve and has
+// no listener, no_new_privs and the filter's load, which the Template's steps
+// then show before the pool point, for every start.
+//
 // A warm child shares the caller's memory (clone3 with CLONE_VM, on a stack of
 // its own outside the Go heap) where its steps keep the caller's kernel uid and
 // gid and write no oom_score_adj, and its cgroup has no memory limit of its

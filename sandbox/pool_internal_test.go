@@ -5,7 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/paddock-sandbox/paddock/caps"
+	"github.com/paddock-sandbox/paddock/internal/child"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
+	"github.com/paddock-sandbox/paddock/seccomp"
 )
 
 // TestPoolAllocs counts the parent's allocations of a pooled Start+Wait, the
@@ -62,4 +67,51 @@ func testPoolAllocs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadIndex returns the index of tpl's seccomp load in its program, or -1.
+func loadIndex(tpl *Template) int {
+	for i, op := range tpl.prog.Ops {
+		if op.Kind == child.KindSeccomp {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestPoolConfinesEarly checks where Build places no_new_privs and the filter's
+// load: before the pool point for the default profile, which allows every
+// later call, after it for one that refuses prlimit64 or holds a call for a
+// listener.
+func TestPoolConfinesEarly(t *testing.T) {
+	testutil.Modes(t, func(t *testing.T) {
+		noRlimit := seccomp.Default(caps.DockerDefault.Names())
+		noRlimit.Syscalls = append([]seccomp.Rule{{Names: []string{"prlimit64"}, Action: seccomp.ActErrno}}, noRlimit.Syscalls...)
+		notify := seccomp.Default(caps.DockerDefault.Names())
+		notify.Syscalls = append([]seccomp.Rule{{Names: []string{"mkdir"}, Action: seccomp.ActNotify}}, notify.Syscalls...)
+		for _, c := range []struct {
+			name  string
+			opts  []Option
+			early bool
+		}{
+			{"default", nil, true},
+			{"without no_new_privs", []Option{WithNoNewPrivileges(false)}, true},
+			{"workdir", []Option{WithWorkdir("/usr")}, false},
+			{"refuses prlimit64", []Option{WithSeccompProfile(noRlimit)}, false},
+			{"listener", []Option{WithSeccompProfile(notify)}, false},
+		} {
+			tpl, err := NewBuilder(c.opts...).Build()
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			at := loadIndex(tpl)
+			if at < 0 || (at < tpl.poolAt) != c.early {
+				t.Errorf("%s: load at op %d, pool point at %d; want before it: %v", c.name, at, tpl.poolAt, c.early)
+			}
+			if c.early && tpl.spec.NoNewPrivileges && tpl.prog.Ops[at-1].Args[0] != unix.PR_SET_NO_NEW_PRIVS {
+				t.Errorf("%s: no_new_privs is not right before the load", c.name)
+			}
+			tpl.Close()
+		}
+	})
 }

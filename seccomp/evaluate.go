@@ -60,6 +60,20 @@ func (f *Filter) Evaluate(d Data) (Action, uint16) {
 	return decode(ret)
 }
 
+// EvaluateReads is Evaluate that also reports what of d the filter read on its
+// way to the answer: bit i of reads is set where it read argument i, bit 6 where
+// it read the instruction pointer. An answer that read none of them is the
+// filter's answer for the system call number alone, whatever its arguments, as
+// the kernel's action cache finds it.
+func (f *Filter) EvaluateReads(d Data) (act Action, errno uint16, reads uint8) {
+	ret, err := trace(f.Program, &d, &reads)
+	if err != nil {
+		return ActKillProcess, 0, reads
+	}
+	act, errno = decode(ret)
+	return act, errno, reads
+}
+
 // decode splits a filter's return value into an action and its data.
 func decode(ret uint32) (Action, uint16) {
 	data := uint16(ret & retData)
@@ -153,7 +167,11 @@ func check(prog []unix.SockFilter) error {
 
 // run interprets prog on d with the kernel's semantics: 32-bit A and X registers,
 // 16 words of scratch memory, unsigned comparisons, A/0 ending the program with 0.
-func run(prog []unix.SockFilter, d *Data) (uint32, error) {
+func run(prog []unix.SockFilter, d *Data) (uint32, error) { return trace(prog, d, nil) }
+
+// trace is run that sets, in reads where not nil, bit i for each argument i
+// that a load read and bit 6 for the instruction pointer.
+func trace(prog []unix.SockFilter, d *Data, reads *uint8) (uint32, error) {
 	if err := check(prog); err != nil {
 		return 0, err
 	}
@@ -170,6 +188,7 @@ func run(prog []unix.SockFilter, d *Data) (uint32, error) {
 			switch in.Code & 0xe0 {
 			case unix.BPF_ABS:
 				a = d.word(in.K)
+				noteRead(reads, in.K)
 			case unix.BPF_LEN:
 				a = sizeofData
 			case unix.BPF_IMM:
@@ -250,4 +269,16 @@ func run(prog []unix.SockFilter, d *Data) (uint32, error) {
 		}
 	}
 	return 0, fmt.Errorf("%w: ran off the end", errBadProgram)
+}
+
+// noteRead sets in reads the bit of what a load at offset k of struct
+// seccomp_data read: argument (k-16)/8, or bit 6 for the instruction pointer.
+func noteRead(reads *uint8, k uint32) {
+	switch {
+	case reads == nil || k < 8:
+	case k < offArgs:
+		*reads |= 1 << 6
+	default:
+		*reads |= 1 << ((k - offArgs) / 8)
+	}
 }

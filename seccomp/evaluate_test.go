@@ -60,3 +60,32 @@ func TestInterpreterOpcodes(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateReads checks that EvaluateReads names the arguments a compiled
+// filter read for a call: none for one it allows by number, the compared one
+// for a rule with an argument condition, and none again for another call.
+func TestEvaluateReads(t *testing.T) {
+	f, err := Compile(Profile{DefaultAction: ActErrno, Syscalls: []Rule{
+		{Names: []string{"close"}, Action: ActAllow},
+		{Names: []string{"personality"}, Action: ActAllow, Args: []Arg{{Index: 0, Value: 8, Op: OpEqualTo}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		nr    int32
+		arg0  uint64
+		act   Action
+		reads uint8
+	}{
+		{unix.SYS_CLOSE, 5, ActAllow, 0},
+		{unix.SYS_PERSONALITY, 8, ActAllow, 1},
+		{unix.SYS_PERSONALITY, 9, ActErrno, 1},
+		{unix.SYS_DUP3, 0, ActErrno, 0},
+	} {
+		act, _, reads := f.EvaluateReads(Data{Nr: c.nr, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{c.arg0}})
+		if act != c.act || reads != c.reads {
+			t.Errorf("call %d (%d): %s reading %#b, want %s reading %#b", c.nr, c.arg0, act, reads, c.act, c.reads)
+		}
+	}
+}

@@ -20,6 +20,8 @@ type Call struct {
 	// Flags are the Ignore flags of its op, the errnos it goes on after.
 	Optional bool
 	Flags    uint8
+	// Fixed says that Args are all that the child passes, in every start.
+	Fixed bool
 }
 
 // Tolerates reports whether the child goes on when the call fails with errno e.
@@ -34,7 +36,52 @@ const ReportSize = unsafe.Sizeof(Report{})
 var exitCalls = []Call{
 	{Nr: unix.SYS_EXECVE},
 	{Nr: unix.SYS_WRITE, Args: [6]uint64{2: uint64(ReportSize)}, Optional: true},
-	{Nr: unix.SYS_EXIT_GROUP, Args: [6]uint64{125}},
+	{Nr: unix.SYS_EXIT_GROUP, Args: [6]uint64{125}, Fixed: true},
+}
+
+// poolCalls are the calls of the pool op (poolWait) from its marker on: the
+// marker's report, the close of every other descriptor, the receipt of the
+// command and the close of the pool's socket; a closed pool exits (exitCalls).
+var poolCalls = []Call{
+	{Nr: unix.SYS_WRITE, Args: [6]uint64{2: uint64(ReportSize)}},
+	{Nr: unix.SYS_CLOSE_RANGE},
+	{Nr: unix.SYS_RECVMSG, Args: [6]uint64{2: unix.MSG_CMSG_CLOEXEC}},
+	{Nr: unix.SYS_CLOSE, Optional: true},
+}
+
+// CallsAfterPool returns the system calls that a warm child of p makes once it
+// reaches its pool op, spliced in at op at: those of the pool op, of the ops
+// from at on but the indices of moved, and exitCalls. Ops whose calls it does
+// not know are left out and their kinds returned in unknown.
+func (p *Program) CallsAfterPool(at int, moved ...int) (calls []Call, unknown []Kind) {
+	calls = append(calls, poolCalls...)
+next:
+	for i := at; i < len(p.Ops); i++ {
+		for _, m := range moved {
+			if i == m {
+				continue next
+			}
+		}
+		c, known := opCalls(&p.Ops[i])
+		if !known {
+			unknown = append(unknown, p.Ops[i].Kind)
+		}
+		calls = append(calls, c...)
+	}
+	return append(calls, exitCalls...), unknown
+}
+
+// stdioCalls are the calls of the stdio op (stdio): the moves of the target's
+// descriptors and of the error pipe, the close-on-exec sweep, and, as the
+// command asks, a new session and its controlling terminal.
+var stdioCalls = []Call{
+	{Nr: unix.SYS_FCNTL, Args: [6]uint64{1: unix.F_DUPFD_CLOEXEC}},
+	{Nr: unix.SYS_FCNTL, Args: [6]uint64{1: unix.F_SETFD}},
+	{Nr: unix.SYS_CLOSE, Optional: true},
+	{Nr: unix.SYS_DUP3},
+	{Nr: unix.SYS_CLOSE_RANGE, Args: [6]uint64{1: ^uint64(0), 2: unix.CLOSE_RANGE_CLOEXEC}},
+	{Nr: unix.SYS_SETSID},
+	{Nr: unix.SYS_IOCTL, Args: [6]uint64{1: unix.TIOCSCTTY}},
 }
 
 // CallsAfterSeccomp returns the system calls that the child makes after loading
@@ -79,9 +126,13 @@ func opCalls(op *Op) (calls []Call, known bool) {
 	f := op.Flags
 	switch op.Kind {
 	case KindSyscall:
-		return []Call{{Nr: op.Trap, Args: a(op.Args[:]...), Flags: f}}, true
+		return []Call{{Nr: op.Trap, Args: a(op.Args[:]...), Flags: f, Fixed: true}}, true
 	case KindSignalMask:
-		return []Call{{Nr: unix.SYS_RT_SIGPROCMASK, Args: a(unix.SIG_SETMASK, uintptr(unsafe.Pointer(&op.Args[0])), 0, 8)}}, true
+		return []Call{{Nr: unix.SYS_RT_SIGPROCMASK, Args: a(unix.SIG_SETMASK, uintptr(unsafe.Pointer(&op.Args[0])), 0, 8), Fixed: true}}, true
+	case KindStdio:
+		return stdioCalls, true
+	case KindCloseRoots:
+		return []Call{{Nr: unix.SYS_CLOSE, Optional: true}}, true
 	case KindWriteFile:
 		return []Call{
 			{Nr: unix.SYS_OPENAT, Args: a(atFDCWD, op.Args[0], unix.O_WRONLY|unix.O_CLOEXEC), Flags: f},

@@ -108,3 +108,22 @@ func InitCalls(filter *seccomp.Filter) error {
 	}
 	return nil
 }
+
+// Allows reports whether filter answers every one of calls with
+// SECCOMP_RET_ALLOW whatever a start passes: with the call's own arguments where
+// they are fixed (child.Call.Fixed), and by its number alone (reading no
+// argument) where they are not; reading the instruction pointer counts against
+// both.
+func Allows(filter *seccomp.Filter, calls []child.Call) bool {
+	info, err := arch.GetInfo(runtime.GOARCH)
+	if err != nil {
+		return false
+	}
+	for _, c := range calls {
+		act, _, reads := filter.EvaluateReads(seccomp.Data{Nr: int32(c.Nr), Arch: uint32(info.ID), Args: c.Args})
+		if act != seccomp.ActAllow || reads&(1<<6) != 0 || (!c.Fixed && reads != 0) {
+			return false
+		}
+	}
+	return true
+}
