@@ -240,15 +240,16 @@ func markdown(runsets []runset, gbs []gorun, prs []peerRun, nosplit string, runs
 	p("each pooled start the pool (2 warm sandboxes) is full again, untimed: the refill that a\n")
 	p("start begins runs beside it and its Wait, not on the next start's path; the throughput\n")
 	p("rows wait for nothing, so the refill counts there. `rootless` is `Rootless()` on the\n")
-	p("host's `/`: as uid 65534 the default sandbox (vfork unpooled; a pool keeps fork-mode\n")
-	p("children). As root it maps a block of subordinate IDs per start and may create a\n")
+	p("host's `/`: as uid 65534 the default sandbox (vfork unpooled; a pool keeps warm\n")
+	p("children that share its address space). As root it maps a block of subordinate IDs per\n")
+	p("start (so its warm children are forks: see the README's pool paragraph) and may create a\n")
 	p("per-start cgroup, which a real rootless caller on cgroup v1 cannot: where both exist, the\n")
 	p("run as uid 65534 is the one that answers the target. The peer targets are the medians of\n")
 	p("the rounds of `bench/peers.sh` (its section below has each round's spread). A warm child\n")
-	p("is a fork of the caller: it shares the caller's heap until the caller writes to it, then\n")
-	p("keeps the old pages (shared by the warm children, each counted for its share), and\n")
-	p("copies the page tables; the memory row reads `/proc/PID/smaps_rollup` and `status` of\n")
-	p("each warm child.\n\n")
+	p("of the default Template shares the caller's address space (`CLONE_VM`) and costs nothing\n")
+	p("per page of the caller's heap; one that must fork shares the heap until the caller writes\n")
+	p("to it, then keeps the old pages, and copies the page tables: the memory row counts each\n")
+	p("sharing child as 0 and reads `/proc/PID/smaps_rollup` and `status` of each other one.\n\n")
 
 	for _, rs := range runsets {
 		r := rs.r
