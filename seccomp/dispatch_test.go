@@ -1,6 +1,7 @@
 package seccomp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/elastic/go-seccomp-bpf/arch"
@@ -192,23 +194,36 @@ func TestKernelLoadLarge(t *testing.T) {
 	if err := unix.Prctl(unix.PR_GET_SECCOMP, 0, 0, 0, 0); errors.Is(err, unix.EINVAL) {
 		t.Skipf("kernel without CONFIG_SECCOMP: %v", err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), benchEnv+"=large")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
+		t.Fatalf("child: %v (context: %v)\n%s", err, ctx.Err(), out)
 	}
 }
 
-// loadLarge loads largeProfile(0), with exit_group allowed first, on the calling
-// thread only (other threads of the child stay unfiltered), and exits at once with
-// status 0, or 3 if the kernel refused the program.
+// loadLarge loads largeProfile(0), with exit_group and rt_sigreturn allowed
+// first, on the calling thread only (other threads of the child stay
+// unfiltered), and exits at once with status 0, or 3 if the kernel refused the
+// program. The thread blocks every signal first: a signal handled between the
+// load and the exit (the runtime's preemption signal) would return through
+// rt_sigreturn, and any other call of the handler that the random profile
+// refuses would leave the thread looping in its signal path.
 func loadLarge() error {
 	p := largeProfile(0)
-	p.Syscalls = append([]Rule{{Names: []string{"exit_group"}, Action: ActAllow}}, p.Syscalls...)
+	p.Syscalls = append([]Rule{{Names: []string{"exit_group", "rt_sigreturn"}, Action: ActAllow}}, p.Syscalls...)
 	f, err := Compile(p)
 	if err != nil {
 		return err
+	}
+	var all unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^uint64(0)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &all, nil); err != nil {
+		return fmt.Errorf("block signals: %w", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("no_new_privs: %w", err)

@@ -1,6 +1,7 @@
 package seccomp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +31,9 @@ func TestKernelLoad(t *testing.T) {
 	if err := unix.Prctl(unix.PR_GET_SECCOMP, 0, 0, 0, 0); errors.Is(err, unix.EINVAL) {
 		t.Skipf("kernel without CONFIG_SECCOMP: %v", err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKernelLoad$", "-test.count=1")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestKernelLoad$", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	t.Logf("child:\n%s", out)
