@@ -73,29 +73,42 @@ func benchStartCmd(b *testing.B, cmd sandbox.Command, opts ...sandbox.Option) {
 		b.Skip(err)
 	}
 	defer tpl.Close()
-	ctx := context.Background()
-	var inStart, inWait time.Duration
+	var h halves
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		t0 := time.Now()
-		p, err := tpl.Start(ctx, cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		st, err := p.Wait()
-		inStart += t1.Sub(t0)
-		inWait += time.Since(t1)
-		if f := p.Terminal(); f != nil {
-			f.Close()
-		}
-		if err != nil || !st.Success() {
-			b.Fatal(st, err)
-		}
+		h.startWait(b, tpl, cmd)
 	}
-	b.ReportMetric(float64(inStart.Microseconds())/float64(b.N), "start-µs/op")
-	b.ReportMetric(float64(inWait.Microseconds())/float64(b.N), "wait-µs/op")
+	h.report(b)
+}
+
+// halves sums the two halves of Start+Wait over a benchmark's iterations.
+type halves struct{ inStart, inWait time.Duration }
+
+// startWait times one Start+Wait of cmd in tpl, which must succeed; a
+// terminal's master is closed after Wait.
+func (h *halves) startWait(b *testing.B, tpl *sandbox.Template, cmd sandbox.Command) {
+	t0 := time.Now()
+	p, err := tpl.Start(context.Background(), cmd)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t1 := time.Now()
+	st, err := p.Wait()
+	h.inStart += t1.Sub(t0)
+	h.inWait += time.Since(t1)
+	if f := p.Terminal(); f != nil {
+		f.Close()
+	}
+	if err != nil || !st.Success() {
+		b.Fatal(st, err)
+	}
+}
+
+// report reports the halves' means as start-µs/op and wait-µs/op.
+func (h *halves) report(b *testing.B) {
+	b.ReportMetric(float64(h.inStart.Microseconds())/float64(b.N), "start-µs/op")
+	b.ReportMetric(float64(h.inWait.Microseconds())/float64(b.N), "wait-µs/op")
 }
 
 // BenchmarkStart measures Start+Wait of /bin/true in each preset, with and without

@@ -1,7 +1,6 @@
 package sandbox_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -95,18 +94,7 @@ func bridgePublish(t *testing.T, br sandbox.NetBridge, opts []sandbox.Option) {
 		t.Fatal(err)
 	}
 	defer tpl.Close()
-	var out bytes.Buffer
-	p, err := tpl.Start(context.Background(), sandbox.Command{
-		Args: []string{"/bin/sh", "-c", "echo hello from the bridge | nc -l -p 8080"}, Stdout: &out, Stderr: &out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, derr := dialUntil(net.JoinHostPort("127.0.0.1", strconv.Itoa(hostPort)), "hello from the bridge\n")
-	p.Kill()
-	p.Wait()
-	if derr != nil || got != "hello from the bridge\n" {
-		t.Fatalf("through the published port: %v (read %q; sandbox said %q)", derr, got, out.String())
-	}
+	servePublished(t, tpl, hostPort, "hello from the bridge")
 }
 
 // bridgeReachesHost has a sandbox on br connect to a server that the test

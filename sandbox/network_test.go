@@ -112,22 +112,29 @@ func TestNetworkPublishedPort(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer tpl.Close()
-				var out bytes.Buffer
-				p, err := tpl.Start(context.Background(), sandbox.Command{
-					Args: []string{"/bin/sh", "-c", "echo hello from the sandbox | nc -l -p 8080"}, Stdout: &out, Stderr: &out})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, derr := dialUntil(net.JoinHostPort("127.0.0.1", strconv.Itoa(hostPort)), "hello from the sandbox\n")
-				p.Kill()
-				p.Wait()
-				if derr != nil {
-					t.Fatalf("through the published port: %v (read %q; sandbox said %q)", derr, got, out.String())
-				}
+				servePublished(t, tpl, hostPort, "hello from the sandbox")
 				noNetLeftovers(t)
 			})
 		}
 	})
+}
+
+// servePublished has a sandbox of tpl serve msg on its port 8080 and reads it
+// on the host's loopback through hostPort.
+func servePublished(t *testing.T, tpl *sandbox.Template, hostPort int, msg string) {
+	t.Helper()
+	var out bytes.Buffer
+	p, err := tpl.Start(context.Background(), sandbox.Command{
+		Args: []string{"/bin/sh", "-c", "echo " + msg + " | nc -l -p 8080"}, Stdout: &out, Stderr: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, derr := dialUntil(net.JoinHostPort("127.0.0.1", strconv.Itoa(hostPort)), msg+"\n")
+	p.Kill()
+	p.Wait()
+	if derr != nil || got != msg+"\n" {
+		t.Fatalf("through the published port: %v (read %q; sandbox said %q)", derr, got, out.String())
+	}
 }
 
 // dialUntil connects to addr until it reads want, for up to 10 s: slirp4netns

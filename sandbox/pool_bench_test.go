@@ -150,9 +150,8 @@ func benchPooled(b *testing.B, opts ...sandbox.Option) {
 // the share of starts before which the pool was not full after a second: those
 // may have started without it.
 func benchPooledLoop(b *testing.B, tpl *sandbox.Template) {
-	ctx := context.Background()
 	cmd := sandbox.Command{Args: []string{"/bin/true"}}
-	var inStart, inWait time.Duration
+	var h halves
 	cold := 0
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -162,34 +161,24 @@ func benchPooledLoop(b *testing.B, tpl *sandbox.Template) {
 			cold++
 		}
 		b.StartTimer()
-		t0 := time.Now()
-		p, err := tpl.Start(ctx, cmd)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t1 := time.Now()
-		st, err := p.Wait()
-		inStart += t1.Sub(t0)
-		inWait += time.Since(t1)
-		if err != nil || !st.Success() {
-			b.Fatal(st, err)
-		}
+		h.startWait(b, tpl, cmd)
 	}
-	b.ReportMetric(float64(inStart.Microseconds())/float64(b.N), "start-µs/op")
-	b.ReportMetric(float64(inWait.Microseconds())/float64(b.N), "wait-µs/op")
+	h.report(b)
 	b.ReportMetric(float64(cold)/float64(b.N), "cold/op")
 }
 
 // benchPoolMemory measures what each warm sandbox of the default Template costs
-// a caller with a live heap of size bytes. A warm child is a fork of the
-// caller: it shares the caller's pages until one side writes to one, and keeps
-// its own copy of the page tables. It reports, per warm child, from
-// /proc/PID/smaps_rollup and status: its proportional share of the pages it
-// maps (warm-pss-KiB: a page shared by the caller and k warm children counts
-// 1/(k+1)) and its page tables (warm-pte-KiB) once the pool is full, and its
-// share again once the caller has written to every page of its heap
-// (rewritten-pss-KiB: the old pages are then the warm children's alone, shared
-// among them). The timed loop is a pooled Start+Wait with that heap.
+// a caller with a live heap of size bytes. A warm child that shares the
+// caller's address space (shared-children of them) costs no page or page table
+// of its own and counts 0. One that is a fork of the caller shares the caller's
+// pages until one side writes to one, and keeps its own copy of the page
+// tables: for those it reports, per warm child, from /proc/PID/smaps_rollup and
+// status, its proportional share of the pages it maps (warm-pss-KiB: a page
+// shared by the caller and k warm children counts 1/(k+1)) and its page tables
+// (warm-pte-KiB) once the pool is full, and its share again once the caller has
+// written to every page of its heap (rewritten-pss-KiB: the old pages are then
+// the warm children's alone, shared among them). The timed loop is a pooled
+// Start+Wait with that heap.
 func benchPoolMemory(b *testing.B, size int) {
 	heap = liveHeap(size)
 	defer func() { heap = nil; runtime.GC() }()
