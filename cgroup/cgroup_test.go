@@ -136,7 +136,7 @@ func removeTree(t testing.TB, p string) {
 			return nil
 		})
 		for i := len(dirs) - 1; i >= 0; i-- {
-			if fs := filepath.Join(dirs[i], "freezer.state"); fileExists(fs) {
+			if fs := filepath.Join(dirs[i], "freezer.state"); exists(fs) {
 				writeFile(fs, "THAWED")
 			}
 			var err error
@@ -282,7 +282,7 @@ func TestCreateLimitsStatsKillRemove(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range dirs {
-		if fileExists(d) {
+		if exists(d) {
 			t.Errorf("%s still exists after Remove", d)
 		}
 	}
@@ -496,7 +496,7 @@ func TestUnifiedCloneIntoCgroupAndKill(t *testing.T) {
 		t.Fatalf("v2 path = %q, want %q", m.V2, want)
 	}
 	// The unified group alone kills it: cgroup.kill.
-	if !fileExists(filepath.Join(c.Dir(""), "cgroup.kill")) {
+	if !exists(filepath.Join(c.Dir(""), "cgroup.kill")) {
 		t.Skip("cgroup.kill (Linux 5.14)")
 	}
 	if err := writeFile(filepath.Join(c.Dir(""), "cgroup.kill"), "1"); err != nil {
@@ -511,7 +511,7 @@ func TestUnifiedCloneIntoCgroupAndKill(t *testing.T) {
 	if err := c.Remove(); err != nil {
 		t.Fatal(err)
 	}
-	if fileExists(dir) {
+	if exists(dir) {
 		t.Errorf("%s remains", dir)
 	}
 }
@@ -549,7 +549,7 @@ func TestCreateFailureCleansUp(t *testing.T) {
 		t.Errorf("Create of an existing name: %v, want EEXIST", err)
 	}
 	for _, d := range c.Dirs() {
-		if !fileExists(d) {
+		if !exists(d) {
 			t.Errorf("%s removed by the failed Create", d)
 		}
 	}

@@ -159,7 +159,7 @@ func TestDeviceProgramOnly(t *testing.T) {
 	if err := c.Remove(); err != nil {
 		t.Fatal(err)
 	}
-	if fileExists(v2) {
+	if exists(v2) {
 		t.Errorf("%s remains", v2)
 	}
 }

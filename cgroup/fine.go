@@ -385,6 +385,7 @@ func pageKB(size string) (uint64, bool) {
 	return n, true
 }
 
+// exists reports whether p exists.
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil

@@ -151,7 +151,7 @@ func TestUpdateAndUsage(t *testing.T) {
 	}
 	for _, f := range []string{"memory.limit_in_bytes", "memory.memsw.limit_in_bytes"} {
 		p := filepath.Join(c.Dir("memory"), f)
-		if !fileExists(p) {
+		if !exists(p) {
 			continue // swap is not accounted
 		}
 		if got, err := strconv.ParseUint(readTrim(t, p), 10, 64); err != nil || got < 1<<60 {

@@ -236,7 +236,7 @@ func updateV1(dirs map[string]string, r *Resources) error {
 // plus swap first where the kernel accounts swap: the kernel refuses a memory
 // limit above that one.
 func unlimitMemoryV1(d string) error {
-	if memsw := filepath.Join(d, "memory.memsw.limit_in_bytes"); fileExists(memsw) {
+	if memsw := filepath.Join(d, "memory.memsw.limit_in_bytes"); exists(memsw) {
 		if err := writeFile(memsw, "-1"); err != nil {
 			return err
 		}
@@ -250,16 +250,10 @@ func unlimitMemoryV2(d string) error {
 	if err := writeFile(filepath.Join(d, "memory.max"), "max"); err != nil {
 		return err
 	}
-	if swap := filepath.Join(d, "memory.swap.max"); fileExists(swap) {
+	if swap := filepath.Join(d, "memory.swap.max"); exists(swap) {
 		return writeFile(swap, "max")
 	}
 	return nil
-}
-
-// fileExists reports whether name exists.
-func fileExists(name string) bool {
-	_, err := os.Stat(name)
-	return err == nil
 }
 
 // blkioWeightFile checks that a v1 blkio directory has a weight to set.
