@@ -9,10 +9,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/paddock-sandbox/paddock/image/imagetest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
@@ -111,40 +109,11 @@ func fiveLayers(t testing.TB) []v1.Layer {
 	}
 }
 
-// writeLayout writes an image of layers with cfg as the OCI layout dir, tagged
-// tag.
-func writeLayout(t testing.TB, dir, tag string, cfg v1.Config, layers ...v1.Layer) v1.Image {
-	t.Helper()
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config, cf.OS, cf.Architecture = cfg, "linux", "amd64"
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		if p, err = layout.Write(dir, empty.Index); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": tag})); err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
 // testImage writes the five-layer image to a new layout and returns its "oci:"
 // reference.
 func testImage(t testing.TB, cfg v1.Config) string {
 	t.Helper()
 	dir := t.TempDir() + "/layout"
-	writeLayout(t, dir, "test", cfg, fiveLayers(t)...)
+	imagetest.WriteLayout(t, dir, "test", cfg, fiveLayers(t)...)
 	return "oci:" + dir + ":test"
 }

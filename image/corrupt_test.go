@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/paddock-sandbox/paddock/image"
+	"github.com/paddock-sandbox/paddock/image/imagetest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
@@ -52,7 +53,7 @@ func TestCorruptLayer(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				dir := filepath.Join(t.TempDir(), "layout")
 				big := layer(t, file("big", strings.Repeat("0123456789abcdef", 1<<14)))
-				writeLayout(t, dir, "x", v1.Config{}, big)
+				imagetest.WriteLayout(t, dir, "x", v1.Config{}, big)
 				d, err := big.Digest()
 				if err != nil {
 					t.Fatal(err)
@@ -78,7 +79,7 @@ func TestCorruptLayer(t *testing.T) {
 func TestCorruptConfig(t *testing.T) {
 	s := newStore(t)
 	dir := filepath.Join(t.TempDir(), "layout")
-	img := writeLayout(t, dir, "x", v1.Config{Cmd: []string{"true"}}, layer(t, file("f", "x")))
+	img := imagetest.WriteLayout(t, dir, "x", v1.Config{Cmd: []string{"true"}}, layer(t, file("f", "x")))
 	cd, err := img.ConfigName()
 	if err != nil {
 		t.Fatal(err)

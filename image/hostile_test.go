@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/paddock-sandbox/paddock/image"
+	"github.com/paddock-sandbox/paddock/image/imagetest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"golang.org/x/sys/unix"
 )
@@ -36,7 +37,7 @@ func TestHostileLayers(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				dir := filepath.Join(t.TempDir(), "layout")
-				writeLayout(t, dir, "bad", v1.Config{}, layer(t, c.entries...))
+				imagetest.WriteLayout(t, dir, "bad", v1.Config{}, layer(t, c.entries...))
 				_, err := image.Load("oci:"+dir+":bad", s)
 				var le *image.LayerError
 				if !errors.Is(err, image.ErrCorrupt) || !errors.As(err, &le) || le.Entry != c.entry || le.DiffID == "" {
@@ -69,7 +70,7 @@ func TestOddLayers(t *testing.T) {
 	testutil.Modes(t, func(t *testing.T) {
 		s := newStore(t)
 		dir := filepath.Join(t.TempDir(), "layout")
-		writeLayout(t, dir, "odd", v1.Config{}, layer(t,
+		imagetest.WriteLayout(t, dir, "odd", v1.Config{}, layer(t,
 			file("/abs", "x"), symlink("out", "/etc/shadow"), symlink("rel", "../../../etc"),
 			entry{name: "null", typ: tar.TypeChar, mode: 0o666, major: 1, minor: 3},
 			entry{name: "fifo", typ: tar.TypeFifo, mode: 0o600},

@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/paddock-sandbox/paddock/image"
+	"github.com/paddock-sandbox/paddock/image/imagetest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 	"github.com/paddock-sandbox/paddock/namespace"
 	"github.com/paddock-sandbox/paddock/overlay"
@@ -227,8 +228,8 @@ func TestPrune(t *testing.T) {
 		s := newStore(t)
 		dir := filepath.Join(t.TempDir(), "layout")
 		base := busyboxLayer(t)
-		writeLayout(t, dir, "one", v1.Config{}, base, layer(t, file("one", "1")))
-		writeLayout(t, dir, "two", v1.Config{}, base, layer(t, file("two", "2")), layer(t, file("three", "3")))
+		imagetest.WriteLayout(t, dir, "one", v1.Config{}, base, layer(t, file("one", "1")))
+		imagetest.WriteLayout(t, dir, "two", v1.Config{}, base, layer(t, file("two", "2")), layer(t, file("three", "3")))
 		one, err := image.Load("oci:"+dir+":one", s)
 		if err != nil {
 			t.Fatal(err)

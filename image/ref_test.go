@@ -7,6 +7,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/paddock-sandbox/paddock/image"
+	"github.com/paddock-sandbox/paddock/image/imagetest"
 )
 
 func TestParseRef(t *testing.T) {
@@ -38,8 +39,8 @@ func TestParseRef(t *testing.T) {
 func TestLayoutSelection(t *testing.T) {
 	s := newStore(t)
 	dir := filepath.Join(t.TempDir(), "layout")
-	writeLayout(t, dir, "one", v1.Config{Cmd: []string{"one"}}, layer(t, file("one", "1")))
-	two := writeLayout(t, dir, "two", v1.Config{Cmd: []string{"two"}}, layer(t, file("two", "2")))
+	imagetest.WriteLayout(t, dir, "one", v1.Config{Cmd: []string{"one"}}, layer(t, file("one", "1")))
+	two := imagetest.WriteLayout(t, dir, "two", v1.Config{Cmd: []string{"two"}}, layer(t, file("two", "2")))
 	d, err := two.Digest()
 	if err != nil {
 		t.Fatal(err)

@@ -8,10 +8,8 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/paddock-sandbox/paddock/image/imagetest"
 	"github.com/paddock-sandbox/paddock/internal/testutil"
 )
 
@@ -37,28 +35,8 @@ func busyboxLayout(t *testing.T) string {
 		}
 		layers = append(layers, layerFile(t, tarball))
 	}
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Config = v1.Config{Env: []string{"PATH=/bin", "IMAGE_VAR=image"}, Cmd: []string{"/bin/sh", "-c", "echo $IMAGE_VAR"}, WorkingDir: "/etc"}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
 	dir := filepath.Join(tmp, "layout")
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "latest"})); err != nil {
-		t.Fatal(err)
-	}
+	imagetest.WriteLayout(t, dir, "latest", v1.Config{Env: []string{"PATH=/bin", "IMAGE_VAR=image"}, Cmd: []string{"/bin/sh", "-c", "echo $IMAGE_VAR"}, WorkingDir: "/etc"}, layers...)
 	return dir
 }
 
