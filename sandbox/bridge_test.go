@@ -185,18 +185,5 @@ func TestNetworkBridgeKilledCaller(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if err := sandbox.Reclaim(); err != nil {
-			t.Fatal(err)
-		}
-		left := bridgeLeft(br)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("left after Reclaim: %v", left)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	reclaimUntil(t, func() []string { return bridgeLeft(br) })
 }

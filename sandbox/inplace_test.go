@@ -387,17 +387,11 @@ func TestReclaimKilledInPlace(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if err := sandbox.Reclaim(); err != nil {
-			t.Fatal(err)
+	reclaimUntil(t, func() []string {
+		left := leftBy(t, id)
+		if n := mounted(); n > 0 {
+			left = append(left, fmt.Sprintf("%d mounts on the staging directory", n))
 		}
-		if left := leftBy(t, id); len(left) == 0 && mounted() == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("left after Reclaim: %v, %d mounts", leftBy(t, id), mounted())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return left
+	})
 }

@@ -379,14 +379,6 @@ func TestNetworkKilledCaller(t *testing.T) {
 // killNetCaller runs a caller with a network of mode, kills it and checks
 // what it leaves.
 func killNetCaller(t *testing.T, mode network.Mode) {
-	// The lock directory that the killed caller made in the test's TMPDIR
-	// (a rootless caller's), once Reclaim emptied it; root's, in /run, is
-	// shared with every other caller.
-	t.Cleanup(func() {
-		if dir, err := owner.Dir(); err == nil && testutil.Rootless() {
-			os.Remove(dir)
-		}
-	})
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -410,18 +402,5 @@ func killNetCaller(t *testing.T, mode network.Mode) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if err := sandbox.Reclaim(); err != nil {
-			t.Fatal(err)
-		}
-		left := append(leftBy(t, id), helpersOf(mode, pid)...)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("left after Reclaim: %v", left)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	reclaimUntil(t, func() []string { return append(leftBy(t, id), helpersOf(mode, pid)...) })
 }
