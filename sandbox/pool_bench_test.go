@@ -73,19 +73,23 @@ func BenchmarkPool(b *testing.B) {
 // starts whose warm children share the caller's memory (where the preset
 // allows it: as root, rootful does and rootless, with its automatic ID blocks,
 // does not; as another user, rootless does) with fork-mode warm children, each
-// with the refill started beside the start, as it is, and 20 ms later (the
-// norefill rows, which wait that out untimed): the floor of a pooled start,
-// without the refill's clone beside it.
+// with the refill as a start begins it (once its target has exited, or 2 ms
+// after the start), begun at once beside the start (the beside rows), and
+// begun 20 ms later (the norefill rows, which wait that out untimed: the floor
+// of a pooled start, without the refill's clone beside it).
 func BenchmarkPoolModes(b *testing.B) {
 	b.Run("exec-true", BenchmarkExecTrue)
 	for _, p := range presets[:2] {
 		for _, fork := range []bool{false, true} {
-			for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
+			for _, delay := range []time.Duration{0, time.Nanosecond, 20 * time.Millisecond} {
 				name := p.name + "/shared"
 				if fork {
 					name = p.name + "/fork"
 				}
-				if delay > 0 {
+				switch delay {
+				case time.Nanosecond:
+					name += "/beside"
+				case 20 * time.Millisecond:
 					name += "/norefill"
 				}
 				b.Run(name, func(b *testing.B) {
