@@ -52,19 +52,32 @@ type Helper struct {
 // process pid, which must wait (its user namespace, if new, already has its ID
 // maps), waits until the namespace is configured, and publishes the Spec's
 // ports. The helper joins pid's user namespace where pid has one of its own.
-func (s *Spec) Start(path string, pid int, ownUserNS bool) (*Helper, error) {
+// The waits end at deadline (the start's; zero for none) or after 10 s,
+// whichever is first.
+func (s *Spec) Start(path string, pid int, ownUserNS bool, deadline time.Time) (*Helper, error) {
+	end := readyBy(deadline)
 	switch s.Mode {
 	case Pasta:
-		return s.startPasta(path, pid)
+		return s.startPasta(path, pid, end)
 	case Bridge:
 		return s.startBridge(path, pid)
 	}
-	return s.startSlirp(path, pid, ownUserNS)
+	return s.startSlirp(path, pid, ownUserNS, end)
 }
 
-// waitReady waits for the helper's ready byte.
-func (h *Helper) waitReady(r *os.File) error {
-	r.SetReadDeadline(time.Now().Add(readyTimeout))
+// readyBy is when the wait for a helper gives up: readyTimeout from now, or
+// deadline (the start's) where that is sooner.
+func readyBy(deadline time.Time) time.Time {
+	end := time.Now().Add(readyTimeout)
+	if !deadline.IsZero() && deadline.Before(end) {
+		return deadline
+	}
+	return end
+}
+
+// waitReady waits for the helper's ready byte until end.
+func (h *Helper) waitReady(r *os.File, end time.Time) error {
+	r.SetReadDeadline(end)
 	var b [1]byte
 	if _, err := r.Read(b[:]); err != nil {
 		return err

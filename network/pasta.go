@@ -20,7 +20,7 @@ import (
 // when it is ready: Start waits until the namespace has a default route,
 // which --config-net adds last. It dies with this process (parent-death
 // signal).
-func (s *Spec) startPasta(path string, pid int) (*Helper, error) {
+func (s *Spec) startPasta(path string, pid int, end time.Time) (*Helper, error) {
 	args := []string{"-f", "-q", "--config-net", "--dns-forward", PastaDNS, "-T", "none", "-U", "none"}
 	if !s.HostLoopback {
 		args = append(args, "--no-map-gw")
@@ -34,7 +34,7 @@ func (s *Spec) startPasta(path string, pid int) (*Helper, error) {
 	if err := h.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("network: start %s: %w", path, err)
 	}
-	if err := waitRoute(pid, h.cmd.Process.Pid); err != nil {
+	if err := waitRoute(pid, h.cmd.Process.Pid, end); err != nil {
 		h.Stop()
 		return nil, fmt.Errorf("network: pasta did not configure the namespace: %w%s", err, h.output())
 	}
@@ -81,9 +81,8 @@ func processGone(pid int) bool {
 
 // waitRoute waits until the network namespace of pid has a default route,
 // or until the helper (a child of this process, not yet waited for) exits or
-// readyTimeout passes.
-func waitRoute(pid, helper int) error {
-	deadline := time.Now().Add(readyTimeout)
+// end passes.
+func waitRoute(pid, helper int, end time.Time) error {
 	for {
 		if ok, err := hasDefaultRoute(pid); err != nil || ok {
 			return err
@@ -91,8 +90,8 @@ func waitRoute(pid, helper int) error {
 		if processGone(helper) {
 			return errors.New("it exited")
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no default route after %v", readyTimeout)
+		if time.Now().After(end) {
+			return fmt.Errorf("no default route by %s", end.Format(time.RFC3339Nano))
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -18,7 +18,7 @@ import (
 // once the tap device is configured, and an exit descriptor, whose close
 // (by Stop, or by the death of this process) makes it exit; the ports are
 // published through its API socket, in a directory removed once they are.
-func (s *Spec) startSlirp(path string, pid int, ownUserNS bool) (*Helper, error) {
+func (s *Spec) startSlirp(path string, pid int, ownUserNS bool, end time.Time) (*Helper, error) {
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -63,12 +63,12 @@ func (s *Spec) startSlirp(path string, pid int, ownUserNS bool) (*Helper, error)
 		exitW.Close()
 		return nil, fmt.Errorf("network: start %s: %w", path, err)
 	}
-	if err := h.waitReady(readyR); err != nil {
+	if err := h.waitReady(readyR, end); err != nil {
 		h.Stop()
 		return nil, fmt.Errorf("network: %s did not configure the namespace: %w%s", s.Mode, err, h.output())
 	}
 	for _, p := range s.Ports {
-		if err := publish(sock, p); err != nil {
+		if err := publish(sock, p, end); err != nil {
 			h.Stop()
 			return nil, fmt.Errorf("network: publish %s: %w", p, err)
 		}
@@ -77,16 +77,16 @@ func (s *Spec) startSlirp(path string, pid int, ownUserNS bool) (*Helper, error)
 }
 
 // publish asks slirp4netns, on its API socket sock, to forward p.
-func publish(sock string, p Port) error {
+func publish(sock string, p Port, end time.Time) error {
 	req := map[string]any{"execute": "add_hostfwd", "arguments": map[string]any{
 		"proto": p.protocol(), "host_addr": p.hostIP(), "host_port": p.HostPort, "guest_port": p.Port,
 	}}
-	c, err := net.DialTimeout("unix", sock, readyTimeout)
+	c, err := net.DialTimeout("unix", sock, time.Until(end))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(readyTimeout))
+	c.SetDeadline(end)
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		return err
 	}

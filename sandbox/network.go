@@ -165,7 +165,7 @@ func (p *Process) startNetwork(pid int) error {
 	if err := ownNetNS(pid); err != nil {
 		return &ChildError{Stage: "network", Step: "check the sandbox's network namespace", Op: -1, Errno: child.ErrnoOf(err), cause: err}
 	}
-	h, err := t.spec.Network.Start(t.netHelper, pid, t.userNS)
+	h, err := t.spec.Network.Start(t.netHelper, pid, t.userNS, p.deadline)
 	if err != nil {
 		step := "start " + string(t.spec.Network.Mode) + " for the sandbox's network namespace"
 		if t.spec.Network.Mode == network.Bridge {
