@@ -110,12 +110,19 @@ func (t *Template) compile(c ids, reclaimed *<-chan struct{}) error {
 	t.prog = p
 	// The capability sets and the seccomp filter depend on the Spec alone: they
 	// are resolved and compiled on another core while this one probes the kernel
-	// and reads directories. The channel is buffered: an early return leaves the
-	// goroutine to finish alone.
+	// and reads directories. An early return waits for them too, so that
+	// nothing of this Build (a probe's descriptor) outlives it.
 	priv := make(chan privileges, 1)
 	go func() {
 		r, err := s.ResolvePrivileges(true)
 		priv <- privileges{r, err}
+	}()
+	var pv privileges
+	got := false
+	defer func() {
+		if !got {
+			<-priv
+		}
 	}()
 	lp, err := t.planCgroup(c)
 	if err != nil {
@@ -166,7 +173,7 @@ func (t *Template) compile(c ids, reclaimed *<-chan struct{}) error {
 		return &SpecError{NotSupported: true, Field: "mounts", Err: fmt.Errorf(
 			"%d binds that the parent copies for each start (idmapped ones, and every one where the user namespace's root is another user of the host), at most %d", n, child.MaxDetached)}
 	}
-	pv := <-priv
+	pv, got = <-priv, true
 	if pv.err != nil {
 		return pv.err
 	}
