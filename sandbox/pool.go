@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -54,6 +55,11 @@ type pool struct {
 	retry   time.Duration  // the wait before the fill after a failed warm-up
 	done    sync.WaitGroup // the fills under way
 	stop    func() bool    // ends the watch of ctx
+	// timer fills the pool refillGrace after a pooled start (see refill);
+	// armed says that it is set and has not fired, so that a start does not
+	// push back the refill of one before it.
+	timer *time.Timer
+	armed atomic.Bool
 }
 
 // A warmChild is what the parent keeps of a warm child: its handshake's
@@ -115,6 +121,8 @@ func (t *Template) Pool(ctx context.Context, n int) error {
 		return err
 	}
 	pl := &pool{t: t, n: n}
+	pl.timer = time.AfterFunc(time.Hour, pl.refillNow)
+	pl.timer.Stop()
 	if t.vfork {
 		twin, err := NewBuilder(WithSpec(t.spec), WithSpawnMode(SpawnFork)).Build()
 		if err != nil {
@@ -214,15 +222,25 @@ const refillGrace = 2 * time.Millisecond
 // target has exited (Wait) or refillGrace has passed, whichever is first
 // (after refillDelay instead, where a benchmark sets it). fill is idempotent:
 // the second call finds the pool full or filling.
+// The pool's one timer serves every start, so that a pooled start allocates
+// nothing for its refill.
 func (pl *pool) refill(p *Process) {
-	d := time.Duration(refillDelay.Load())
-	if d <= 0 {
-		d = refillGrace
-		if p != nil {
-			p.refill = pl.fill
-		}
+	if d := time.Duration(refillDelay.Load()); d > 0 {
+		time.AfterFunc(d, pl.fill)
+		return
 	}
-	time.AfterFunc(d, pl.fill)
+	if p != nil {
+		p.refill = pl
+	}
+	if pl.armed.CompareAndSwap(false, true) {
+		pl.timer.Reset(refillGrace)
+	}
+}
+
+// refillNow is the refill timer's: it fills the pool.
+func (pl *pool) refillNow() {
+	pl.armed.Store(false)
+	pl.fill()
 }
 
 // take returns a warm child, or nil.
@@ -252,6 +270,7 @@ func (pl *pool) close() {
 	pl.warm = nil
 	pl.mu.Unlock()
 	pl.stop()
+	pl.timer.Stop()
 	pl.cancel() // kills the children of the warm-ups under way
 	for _, p := range warm {
 		p.discard()

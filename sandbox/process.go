@@ -36,7 +36,7 @@ type Process struct {
 	mountNS int             // a reference to the sandbox's mount namespace, or -1 (see holdMountNS)
 	hold    *heldStart      // a held start's FIFO and error pipe, or nil (see hold.go)
 	warm    *warmChild      // a warm child's socket and buffer, until its start (see pool.go)
-	refill  func()          // for a pooled start, the pool's fill, which Wait calls (see pool.refill)
+	refill  *pool           // for a pooled start, the pool that Wait refills (see pool.refill)
 	net     *network.Helper // the user-mode network's helper, or nil (see network.go)
 
 	stdio    stdio.Streams // the target's standard streams: pipes and their copies
@@ -189,7 +189,7 @@ func (p *Process) Wait() (*ExitStatus, error) {
 	}
 	p.releaseMountNS()
 	if p.refill != nil {
-		p.refill() // the target is gone: its CPUs are free for the next warm child
+		p.refill.fill() // the target is gone: its CPUs are free for the next warm child
 	}
 	p.stopFuse()
 	p.stopNetwork()
